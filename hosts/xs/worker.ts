@@ -1,0 +1,336 @@
+// A small driver for the xsnap-worker binary (the Moddable XS engine from @agoric/xsnap), without the
+// package's JS API (which would impose SES lockdown on this Node process). The worker reads netstring
+// commands on fd 3 and answers on fd 4; while it runs a delivery it may call the parent synchronously
+// through issueCommand, which blocks XS until we answer.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import {
+  XsClosedError,
+  XsError,
+  XsCommandHandlerError,
+  XsExceptionError,
+  XsExitError,
+  XsMeterLimitError,
+  XsProtocolError,
+  XsTimeoutError,
+} from './errors';
+import { NetstringReader, netstring } from './netstring';
+
+/** Per-delivery meter record from xsnap (meterType xs-meter-36). */
+export interface MeterRecord {
+  /** Computrons spent by this delivery: deterministic for the same code and input. */
+  compute: number;
+  /** Reserved arena bytes (not usage). */
+  allocate: number;
+  /** Slots in use now: live plus garbage not yet collected (call gc() first for live only). */
+  currentHeapCount: number;
+}
+
+export interface Delivery {
+  /** The ArrayBuffer XS returned (evaluate: completion value when it is an ArrayBuffer; command: handleCommand's result). */
+  reply: Uint8Array;
+  meter: MeterRecord;
+  /** Lines print()ed during this delivery. */
+  output: string[];
+}
+
+/** Answers an issueCommand(ArrayBuffer) from XS; XS waits (blocked) until the answer is written. */
+export type CommandHandler = (request: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+export interface XsWorkerOptions {
+  /** Computrons allowed per delivery (xsnap -l); 0 for no limit. Default 100,000,000. */
+  meterLimit?: number;
+  onCommand?: CommandHandler;
+  /** Called with each print() line as it arrives (besides Delivery.output). */
+  onPrint?: (line: string) => void;
+  /** Kills the worker when a delivery takes longer (wall time). Default 60,000 ms. */
+  timeoutMs?: number;
+  /** Path of xsnap-worker; default XSNAP_WORKER from the environment, then the installed package. */
+  binary?: string;
+  /** Name shown in `ps` (argv[0] of the worker). */
+  name?: string;
+}
+
+export const DEFAULT_METER_LIMIT = 100_000_000;
+const MAX_METER_LIMIT = 2 ** 31 - 1; // xsnap parses -l with atoi
+
+export function xsnapWorkerPath(): string {
+  const fromEnv = process.env.XSNAP_WORKER;
+  if (fromEnv) return fromEnv;
+  const path = fileURLToPath(
+    new URL('../../node_modules/@agoric/xsnap/xsnap-native/xsnap/build/bin/lin/release/xsnap-worker', import.meta.url),
+  );
+  if (!existsSync(path)) {
+    throw new XsExitError(
+      null,
+      null,
+      'start',
+      `xsnap-worker not found at ${path}; run npm install (the @agoric/xsnap install script builds it) or set XSNAP_WORKER`,
+    );
+  }
+  return path;
+}
+
+type Pending = {
+  what: string;
+  resolve: (delivery: Delivery) => void;
+  reject: (error: Error) => void;
+  output: string[];
+  stderrStart: number;
+  handlerError?: unknown;
+  timer?: NodeJS.Timeout;
+};
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export class XsWorker {
+  readonly meterLimit: number;
+  private readonly child: ChildProcess;
+  private readonly toXs: Writable;
+  private readonly reader = new NetstringReader();
+  private readonly onCommand?: CommandHandler;
+  private readonly onPrint?: (line: string) => void;
+  private readonly timeoutMs: number;
+  private queue: Promise<unknown> = Promise.resolve();
+  private pending?: Pending;
+  /** Where print() lines go: the current delivery's, kept until it settles. */
+  private printTarget?: string[];
+  private stdoutRest = '';
+  private stderrText = '';
+  private exit?: { code: number | null; signal: string | null };
+  private readonly exited: Promise<void>;
+  private lastDeliveryFailed = false;
+  private closing = false;
+
+  constructor(options: XsWorkerOptions = {}) {
+    const limit = options.meterLimit ?? DEFAULT_METER_LIMIT;
+    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_METER_LIMIT) {
+      throw new RangeError(`meterLimit must be an integer from 0 (no limit) to ${MAX_METER_LIMIT}, got ${limit}`);
+    }
+    this.meterLimit = limit;
+    this.onCommand = options.onCommand;
+    this.onPrint = options.onPrint;
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    const args = [options.name ?? 'xs-firmware', ...(limit ? ['-l', String(limit)] : [])];
+    this.child = spawn(options.binary ?? xsnapWorkerPath(), args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    this.toXs = this.child.stdio[3] as Writable;
+    const fromXs = this.child.stdio[4] as Readable;
+    this.toXs.on('error', () => {}); // EPIPE after the worker died; the exit handler reports it
+    fromXs.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.stdout!.setEncoding('utf8').on('data', (text: string) => this.onStdout(text));
+    this.child.stderr!.setEncoding('utf8').on('data', (text: string) => (this.stderrText = (this.stderrText + text).slice(-1_000_000)));
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        // Let the last stdout/stderr chunks arrive before reporting.
+        setImmediate(() => {
+          this.failPending();
+          resolve();
+        });
+      });
+      this.child.once('error', (error) => {
+        this.exit = { code: null, signal: null };
+        this.stderrText += error.message;
+        this.failPending();
+        resolve();
+      });
+    });
+  }
+
+  get running(): boolean {
+    return !this.exit && !this.closing;
+  }
+
+  /** Evaluates script source (global eval). Resolves with the completion value when it is an ArrayBuffer. */
+  evaluate(source: string): Promise<Delivery> {
+    return this.deliver('e', encoder.encode(source), `evaluate(${abbreviate(source)})`);
+  }
+
+  /** Runs a script file (path as the worker sees it). XS prints the error text of a failure on stderr. */
+  runFile(path: string): Promise<Delivery> {
+    return this.deliver('s', encoder.encode(path), `runFile(${path})`);
+  }
+
+  /** Calls globalThis.handleCommand(ArrayBuffer) inside XS; resolves with the ArrayBuffer it returns. */
+  command(bytes: Uint8Array | string): Promise<Delivery> {
+    const payload = typeof bytes === 'string' ? encoder.encode(bytes) : bytes;
+    return this.deliver('?', payload, `command(${payload.length} bytes)`);
+  }
+
+  /** Ends the worker politely; resolves with its exit status. */
+  async close(): Promise<number | null> {
+    if (!this.exit && !this.closing) {
+      this.closing = true;
+      await this.queue.catch(() => {});
+      if (!this.exit) {
+        this.toXs.write(netstring(encoder.encode('q')));
+        this.toXs.end();
+      }
+    }
+    await this.exited;
+    const code = this.exit?.code ?? null;
+    // xsnap exits 15 when the last delivery threw; that error was already reported to its caller.
+    return code === XsExceptionError.exitCode && this.lastDeliveryFailed ? 0 : code;
+  }
+
+  kill(): void {
+    if (!this.exit) this.child.kill('SIGKILL');
+  }
+
+  private deliver(kind: string, payload: Uint8Array, what: string): Promise<Delivery> {
+    const run = (): Promise<Delivery> =>
+      new Promise<Delivery>((resolve, reject) => {
+        if (this.exit) return reject(new XsClosedError(what));
+        this.stderrText = this.stderrText.slice(-8192);
+        const pending: Pending = { what, resolve, reject, output: [], stderrStart: this.stderrText.length };
+        this.pending = pending;
+        this.printTarget = pending.output;
+        if (this.timeoutMs > 0) {
+          pending.timer = setTimeout(() => {
+            if (this.pending !== pending) return;
+            this.pending = undefined;
+            reject(new XsTimeoutError(this.timeoutMs, what));
+            this.kill();
+          }, this.timeoutMs);
+        }
+        this.toXs.write(netstring(concat(encoder.encode(kind), payload)));
+      });
+    if (this.closing) return Promise.reject(new XsClosedError(what));
+    const result = this.queue.then(run, run);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  private onData(chunk: Buffer): void {
+    let messages: Uint8Array[];
+    try {
+      messages = this.reader.push(chunk);
+    } catch (error) {
+      this.fail(error as Error);
+      this.kill();
+      return;
+    }
+    for (const message of messages) this.onMessage(message);
+  }
+
+  private onMessage(message: Uint8Array): void {
+    const pending = this.pending;
+    if (!pending) {
+      this.kill();
+      return;
+    }
+    const tag = message[0];
+    if (tag === 0x3f /* ? */) {
+      void this.answer(pending, message.subarray(1));
+    } else if (tag === 0x2e /* . */) {
+      const split = message.indexOf(1, 1);
+      let meter: MeterRecord;
+      try {
+        meter = parseMeter(message.subarray(1, split < 0 ? message.length : split));
+      } catch (error) {
+        this.fail(error as Error);
+        this.kill();
+        return;
+      }
+      const reply = split < 0 ? new Uint8Array(0) : message.slice(split + 1);
+      this.settle(pending, () => {
+        this.lastDeliveryFailed = pending.handlerError !== undefined;
+        if (pending.handlerError !== undefined) {
+          const error = new XsCommandHandlerError(pending.handlerError, pending.what);
+          error.output = pending.output;
+          pending.reject(error);
+        }
+        else pending.resolve({ reply, meter, output: pending.output });
+      });
+    } else if (tag === 0x21 /* ! */) {
+      this.settle(pending, () => {
+        this.lastDeliveryFailed = true;
+        let text = decoder.decode(message.subarray(1));
+        // runFile failures carry no text in the reply; XS wrote it to stderr.
+        if (!text) text = this.stderrText.slice(pending.stderrStart).trim() || 'unknown exception (XS wrote nothing on stderr)';
+        const error = new XsExceptionError(text, pending.what);
+        error.output = pending.output;
+        pending.reject(error);
+      });
+    } else {
+      this.fail(new XsProtocolError(`unexpected reply tag ${JSON.stringify(String.fromCharCode(tag ?? 0))}`));
+      this.kill();
+    }
+  }
+
+  private async answer(pending: Pending, request: Uint8Array): Promise<void> {
+    let reply: Uint8Array = new Uint8Array(0);
+    if (this.onCommand) {
+      try {
+        reply = await this.onCommand(request);
+      } catch (error) {
+        pending.handlerError ??= error;
+      }
+    } else {
+      pending.handlerError ??= new Error('XS called issueCommand but this worker has no onCommand handler');
+    }
+    if (!this.exit) this.toXs.write(netstring(concat(encoder.encode('/'), reply)));
+  }
+
+  /** Completes a delivery after the print() lines written before its reply have been read. */
+  private settle(pending: Pending, finish: () => void): void {
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    // The worker flushes stdout before it writes the reply, so both pipes were readable in the same
+    // poll phase; setImmediate runs after that phase has delivered the stdout data.
+    setImmediate(() => {
+      if (this.printTarget === pending.output) this.printTarget = undefined;
+      finish();
+    });
+  }
+
+  private onStdout(text: string): void {
+    const lines = (this.stdoutRest + text).split('\n');
+    this.stdoutRest = lines.pop() ?? '';
+    for (const line of lines) {
+      this.printTarget?.push(line);
+      this.onPrint?.(line);
+    }
+  }
+
+  private fail(error: Error): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    if (error instanceof XsError) error.output = pending.output;
+    pending.reject(error);
+  }
+
+  private failPending(): void {
+    const pending = this.pending;
+    if (!pending) return;
+    const { code, signal } = this.exit ?? { code: null, signal: null };
+    if (code === XsMeterLimitError.exitCode) this.fail(new XsMeterLimitError(this.meterLimit, pending.what));
+    else this.fail(new XsExitError(code, signal, pending.what, this.stderrText));
+  }
+}
+
+function parseMeter(bytes: Uint8Array): MeterRecord {
+  try {
+    const record = JSON.parse(decoder.decode(bytes)) as MeterRecord;
+    return { compute: record.compute, allocate: record.allocate, currentHeapCount: record.currentHeapCount };
+  } catch {
+    throw new XsProtocolError(`unreadable meter record ${JSON.stringify(decoder.decode(bytes))}`);
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function abbreviate(source: string): string {
+  const flat = source.replace(/\s+/g, ' ').trim();
+  return JSON.stringify(flat.length > 60 ? `${flat.slice(0, 57)}...` : flat);
+}
