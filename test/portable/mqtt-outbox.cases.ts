@@ -1,0 +1,115 @@
+// The outbox's limits, drop policy and persistence.
+import { Outbox, type OutboxMessage } from '../../src/mqtt/outbox';
+import type { QoS } from '../../src/mqtt/packets';
+import type { KeyValueStore } from '../../src/ports';
+import { equal, ok, suite } from './harness';
+
+function message(topic: string, qos: QoS, bytes: number): OutboxMessage {
+  return { topic, payload: new Uint8Array(bytes).fill(0x41), qos, retain: false, state: 0, size: topic.length + bytes };
+}
+
+class MapStore implements KeyValueStore {
+  readonly map = new Map<string, string | Uint8Array>();
+  get(key: string) {
+    return this.map.get(key);
+  }
+  set(key: string, value: string | Uint8Array) {
+    this.map.set(key, value);
+  }
+  delete(key: string) {
+    this.map.delete(key);
+  }
+  keys() {
+    return Array.from(this.map.keys());
+  }
+}
+
+const topics = (list: OutboxMessage[]) => list.map((m) => m.topic);
+
+export default suite('mqtt outbox', (test) => {
+  test('holds messages up to the count limit, then drops QoS 0 first, oldest first', () => {
+    const box = new Outbox({ maxMessages: 4, maxBytes: 10000 });
+    for (const [t, q] of [['a', 1], ['b', 0], ['c', 1], ['d', 0]] as const) equal(box.add(message(t, q, 10)), []);
+    equal(topics(box.add(message('e', 1, 10))), ['b']);
+    equal(topics(box.add(message('f', 1, 10))), ['d']);
+    // no QoS 0 left: the oldest queued QoS 1 goes
+    equal(topics(box.add(message('g', 2, 10))), ['a']);
+    equal(topics(box.queue), ['c', 'e', 'f', 'g']);
+    equal(box.dropped, [2, 1, 0]);
+    equal(box.count, 4);
+  });
+
+  test('a new QoS 0 message is refused rather than dropping stored QoS 1/2 messages', () => {
+    const box = new Outbox({ maxMessages: 2 });
+    box.add(message('a', 1, 1));
+    box.add(message('b', 2, 1));
+    const m = message('c', 0, 1);
+    equal(box.add(m), [m]);
+    equal(topics(box.queue), ['a', 'b']);
+  });
+
+  test('the byte budget counts topic and payload', () => {
+    const box = new Outbox({ maxMessages: 100, maxBytes: 100 });
+    box.add(message('t1', 1, 38)); // 40
+    box.add(message('t2', 0, 38)); // 80
+    equal(box.bytes, 80);
+    equal(topics(box.add(message('t3', 1, 38))), ['t2']);
+    equal(box.bytes, 80);
+  });
+
+  test('a message larger than the whole budget is refused', () => {
+    const box = new Outbox({ maxBytes: 50 });
+    const big = message('big', 1, 60);
+    equal(box.add(big), [big]);
+    equal(box.count, 0);
+  });
+
+  test('inflight messages are never dropped; when only they remain the new message is refused', () => {
+    const box = new Outbox({ maxMessages: 2 });
+    const a = message('a', 1, 1);
+    const b = message('b', 1, 1);
+    box.add(a);
+    box.add(b);
+    // both sent: they leave the queue but stay counted
+    box.queue.length = 0;
+    a.state = b.state = 1;
+    const c = message('c', 1, 1);
+    equal(box.add(c), [c]);
+    box.release(a);
+    equal(box.add(message('d', 1, 1)), []);
+  });
+
+  test('persisted QoS 1/2 messages come back in order with their id and state; QoS 0 is not persisted', () => {
+    const store = new MapStore();
+    const box = new Outbox({ persist: true }, store);
+    const a = message('dev/é', 1, 3);
+    const b = message('b', 2, 0);
+    box.add(a);
+    box.add(message('zero', 0, 5));
+    box.add(b);
+    b.id = 513;
+    b.state = 2;
+    box.save(b);
+    equal(store.keys().length, 2);
+    const again = new Outbox({ persist: true }, store).restore();
+    equal(again.map((m) => [m.topic, m.qos, m.id, m.state, m.payload.length]), [
+      ['dev/é', 1, undefined, 0, 3],
+      ['b', 2, 513, 2, 0],
+    ]);
+    box.release(a);
+    equal(new Outbox({ persist: true }, store).restore().length, 1);
+  });
+
+  test('a corrupt stored record is deleted and reported, the others restored', () => {
+    const store = new MapStore();
+    const box = new Outbox({ persist: true }, store);
+    box.add(message('ok', 1, 2));
+    store.set('mq9', new Uint8Array([1, 0, 0, 0, 200, 1, 65])); // topic length past the end
+    store.set('mqa', 'not bytes');
+    const corrupt: string[] = [];
+    const restored = new Outbox({ persist: true }, store).restore((k) => corrupt.push(k));
+    equal(topics(restored), ['ok']);
+    equal(corrupt.sort(), ['mq9', 'mqa']);
+    ok(!store.get('mq9') && !store.get('mqa'), 'corrupt records deleted');
+  });
+});
