@@ -104,6 +104,7 @@ export class XsWorker {
   private readonly exited: Promise<void>;
   private lastDeliveryFailed = false;
   private closing = false;
+  private killed = false;
 
   constructor(options: XsWorkerOptions = {}) {
     const limit = options.meterLimit ?? DEFAULT_METER_LIMIT;
@@ -141,7 +142,7 @@ export class XsWorker {
   }
 
   get running(): boolean {
-    return !this.exit && !this.closing;
+    return !this.exit && !this.closing && !this.killed;
   }
 
   /** Evaluates script source (global eval). Resolves with the completion value when it is an ArrayBuffer. */
@@ -177,13 +178,14 @@ export class XsWorker {
   }
 
   kill(): void {
+    this.killed = true;
     if (!this.exit) this.child.kill('SIGKILL');
   }
 
   private deliver(kind: string, payload: Uint8Array, what: string): Promise<Delivery> {
     const run = (): Promise<Delivery> =>
       new Promise<Delivery>((resolve, reject) => {
-        if (this.exit) return reject(new XsClosedError(what));
+        if (this.exit || this.killed) return reject(new XsClosedError(what));
         this.stderrText = this.stderrText.slice(-8192);
         const pending: Pending = { what, resolve, reject, output: [], stderrStart: this.stderrText.length };
         this.pending = pending;
