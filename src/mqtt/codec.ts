@@ -1,16 +1,16 @@
-// Encoder for MQTT 3.1.1 packets (OASIS mqtt-v3.1.1 section 3). One exact-size allocation per packet.
+// Encoders for the MQTT 3.1.1 packets a client sends (OASIS mqtt-v3.1.1 section 3). One exact-size
+// allocation per packet. The packets only a broker sends are in all-packets.ts.
 import { MqttClientError } from './errors';
 import {
   CONNECT,
-  CONNACK,
   PUBLISH,
   PUBREL,
   SUBSCRIBE,
-  SUBACK,
   UNSUBSCRIBE,
   type ConnectPacket,
-  type Packet,
   type PublishPacket,
+  type SubscribePacket,
+  type UnsubscribePacket,
 } from './packets';
 import { utf8Length, writeUtf8 } from './utf8';
 
@@ -53,7 +53,7 @@ function checkLength(n: number, what: string): number {
   return n;
 }
 
-function encodeConnect(p: ConnectPacket): Uint8Array {
+export function encodeConnect(p: ConnectPacket): Uint8Array {
   const idLength = checkLength(utf8Length(p.clientId), 'the client id');
   let remaining = 10 + 2 + idLength;
   let flags = p.cleanSession ? 2 : 0;
@@ -116,51 +116,37 @@ export function encodeAck(type: number, packetId: number): Uint8Array {
   return new Uint8Array([(type << 4) | (type === PUBREL ? 2 : 0), 2, packetId >> 8, packetId & 255]);
 }
 
-export function encode(p: Packet): Uint8Array {
-  switch (p.type) {
-    case CONNECT:
-      return encodeConnect(p);
-    case CONNACK:
-      return new Uint8Array([CONNACK << 4, 2, p.sessionPresent ? 1 : 0, p.returnCode]);
-    case PUBLISH:
-      return encodePublish(p);
-    case SUBSCRIBE: {
-      const lengths = p.subscriptions.map((s) => checkLength(utf8Length(s.filter), 'a topic filter'));
-      let remaining = 2;
-      for (const n of lengths) remaining += 3 + n;
-      const [out, i] = start((SUBSCRIBE << 4) | 2, remaining);
-      out[i] = p.packetId >> 8;
-      out[i + 1] = p.packetId & 255;
-      let at = i + 2;
-      p.subscriptions.forEach((s, k) => {
-        at = writeString(s.filter, lengths[k], out, at);
-        out[at++] = s.qos;
-      });
-      return out;
-    }
-    case SUBACK: {
-      const [out, i] = start(SUBACK << 4, 2 + p.granted.length);
-      out[i] = p.packetId >> 8;
-      out[i + 1] = p.packetId & 255;
-      out.set(p.granted, i + 2);
-      return out;
-    }
-    case UNSUBSCRIBE: {
-      const lengths = p.filters.map((f) => checkLength(utf8Length(f), 'a topic filter'));
-      let remaining = 2;
-      for (const n of lengths) remaining += 2 + n;
-      const [out, i] = start((UNSUBSCRIBE << 4) | 2, remaining);
-      out[i] = p.packetId >> 8;
-      out[i + 1] = p.packetId & 255;
-      let at = i + 2;
-      p.filters.forEach((f, k) => (at = writeString(f, lengths[k], out, at)));
-      return out;
-    }
-    case 12:
-    case 13:
-    case 14:
-      return new Uint8Array([p.type << 4, 0]);
-    default:
-      return encodeAck(p.type, p.packetId);
-  }
+export function encodeSubscribe(p: SubscribePacket): Uint8Array {
+  const lengths = p.subscriptions.map((s) => checkLength(utf8Length(s.filter), 'a topic filter'));
+  let remaining = 2;
+  for (const n of lengths) remaining += 3 + n;
+  const [out, i] = start((SUBSCRIBE << 4) | 2, remaining);
+  out[i] = p.packetId >> 8;
+  out[i + 1] = p.packetId & 255;
+  let at = i + 2;
+  p.subscriptions.forEach((s, k) => {
+    at = writeString(s.filter, lengths[k], out, at);
+    out[at++] = s.qos;
+  });
+  return out;
 }
+
+export function encodeUnsubscribe(p: UnsubscribePacket): Uint8Array {
+  const lengths = p.filters.map((f) => checkLength(utf8Length(f), 'a topic filter'));
+  let remaining = 2;
+  for (const n of lengths) remaining += 2 + n;
+  const [out, i] = start((UNSUBSCRIBE << 4) | 2, remaining);
+  out[i] = p.packetId >> 8;
+  out[i + 1] = p.packetId & 255;
+  let at = i + 2;
+  p.filters.forEach((f, k) => (at = writeString(f, lengths[k], out, at)));
+  return out;
+}
+
+/** PINGREQ, PINGRESP or DISCONNECT. */
+export function encodeEmpty(type: number): Uint8Array {
+  return new Uint8Array([type << 4, 0]);
+}
+
+/** Allocates a packet with its fixed header; for encoders of other packet sets (all-packets.ts). */
+export { start as startPacket };

@@ -15,76 +15,83 @@ import {
 } from './packets';
 import { decodeUtf8 } from './utf8';
 
-function fail(code: ConstructorParameters<typeof MqttProtocolError>[0], message: string): never {
+export function fail(code: ConstructorParameters<typeof MqttProtocolError>[0], message: string): never {
   throw new MqttProtocolError(code, message);
 }
 
-const NAMES = ['', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT'];
+export const NAMES = ['', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT'];
+
+export type BodyDecoder = (first: number, body: Uint8Array) => Packet;
 
 export interface ParserOptions {
   /** Largest whole packet accepted, header included. */
   maxPacketSize?: number;
+  /** Which packets to accept: decodeFromBroker (default, for clients) or decodeAnyPacket. */
+  decode?: BodyDecoder;
 }
 
 export class PacketParser {
   readonly maxPacketSize: number;
-  private chunk: Uint8Array | undefined;
-  private pos = 0;
-  private rest: Uint8Array[] = [];
-  private state = 0; // 0: first byte, 1: remaining length, 2: body
-  private first = 0;
-  private length = 0;
-  private lengthBytes = 0;
-  private body: Uint8Array | undefined;
-  private filled = 0;
-  private failed: MqttProtocolError | undefined;
+  #chunk: Uint8Array | undefined;
+  #pos = 0;
+  #rest: Uint8Array[] = [];
+  #state = 0; // 0: first byte, 1: remaining length, 2: body
+  #first = 0;
+  #length = 0;
+  #lengthBytes = 0;
+  #body: Uint8Array | undefined;
+  #filled = 0;
+  #failed: MqttProtocolError | undefined;
+
+  readonly #decode: BodyDecoder;
 
   constructor(options: ParserOptions = {}) {
     this.maxPacketSize = options.maxPacketSize ?? 268435460;
+    this.#decode = options.decode ?? decodeFromBroker;
   }
 
   push(bytes: Uint8Array): void {
     if (!bytes.length) return;
-    if (this.chunk) this.rest.push(bytes);
+    if (this.#chunk) this.#rest.push(bytes);
     else {
-      this.chunk = bytes;
-      this.pos = 0;
+      this.#chunk = bytes;
+      this.#pos = 0;
     }
   }
 
   /** Bytes received but not yet returned as packets. */
   get buffered(): number {
-    let n = this.chunk ? this.chunk.length - this.pos : 0;
-    for (const r of this.rest) n += r.length;
-    return n + this.filled;
+    let n = this.#chunk ? this.#chunk.length - this.#pos : 0;
+    for (const r of this.#rest) n += r.length;
+    return n + this.#filled;
   }
 
-  private advance(): void {
-    this.chunk = this.rest.shift();
-    this.pos = 0;
+  #advance(): void {
+    this.#chunk = this.#rest.shift();
+    this.#pos = 0;
   }
 
   /** The next complete packet, or undefined until more bytes arrive. Throws MqttProtocolError. */
   next(): Packet | undefined {
-    if (this.failed) throw this.failed;
+    if (this.#failed) throw this.#failed;
     try {
-      return this.step();
+      return this.#step();
     } catch (error) {
-      if (error instanceof MqttProtocolError) this.failed = error;
+      if (error instanceof MqttProtocolError) this.#failed = error;
       throw error;
     }
   }
 
-  private step(): Packet | undefined {
+  #step(): Packet | undefined {
     for (;;) {
-      const chunk = this.chunk;
+      const chunk = this.#chunk;
       if (!chunk) return undefined;
-      if (this.pos >= chunk.length) {
-        this.advance();
+      if (this.#pos >= chunk.length) {
+        this.#advance();
         continue;
       }
-      if (this.state === 0) {
-        const b = chunk[this.pos++];
+      if (this.#state === 0) {
+        const b = chunk[this.#pos++];
         const type = b >> 4;
         const flags = b & 15;
         if (type === 0 || type === 15) fail('bad-packet-type', `packet type ${type} is reserved`);
@@ -94,82 +101,83 @@ export class PacketParser {
         } else if (flags !== (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0)) {
           fail('reserved-flags', `${NAMES[type]} has reserved flags 0x${flags.toString(16)}`);
         }
-        this.first = b;
-        this.length = 0;
-        this.lengthBytes = 0;
-        this.state = 1;
-      } else if (this.state === 1) {
-        const b = chunk[this.pos++];
-        this.length += (b & 127) * 2 ** (7 * this.lengthBytes++);
+        this.#first = b;
+        this.#length = 0;
+        this.#lengthBytes = 0;
+        this.#state = 1;
+      } else if (this.#state === 1) {
+        const b = chunk[this.#pos++];
+        this.#length += (b & 127) * 2 ** (7 * this.#lengthBytes++);
         if (b & 128) {
-          if (this.lengthBytes === 4) fail('remaining-length', 'remaining length longer than 4 bytes');
+          if (this.#lengthBytes === 4) fail('remaining-length', 'remaining length longer than 4 bytes');
           continue;
         }
-        const total = 1 + this.lengthBytes + this.length;
+        const total = 1 + this.#lengthBytes + this.#length;
         if (total > this.maxPacketSize) {
-          fail('too-large', `${NAMES[this.first >> 4]} of ${total} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
+          fail('too-large', `${NAMES[this.#first >> 4]} of ${total} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
         }
-        this.state = 2;
-        this.body = undefined;
-        this.filled = 0;
-        if (this.length === 0) return this.finish(new Uint8Array(0));
-        if (chunk.length - this.pos >= this.length) {
-          const body = chunk.subarray(this.pos, this.pos + this.length);
-          this.pos += this.length;
-          return this.finish(body);
+        this.#state = 2;
+        this.#body = undefined;
+        this.#filled = 0;
+        if (this.#length === 0) return this.#finish(new Uint8Array(0));
+        if (chunk.length - this.#pos >= this.#length) {
+          const body = chunk.subarray(this.#pos, this.#pos + this.#length);
+          this.#pos += this.#length;
+          return this.#finish(body);
         }
       } else {
         // body split across chunks: copy into one buffer
-        const body = (this.body ??= new Uint8Array(this.length));
-        const take = Math.min(this.length - this.filled, chunk.length - this.pos);
-        body.set(chunk.subarray(this.pos, this.pos + take), this.filled);
-        this.filled += take;
-        this.pos += take;
-        if (this.filled === this.length) {
-          this.body = undefined;
-          this.filled = 0;
-          return this.finish(body);
+        const body = (this.#body ??= new Uint8Array(this.#length));
+        const take = Math.min(this.#length - this.#filled, chunk.length - this.#pos);
+        body.set(chunk.subarray(this.#pos, this.#pos + take), this.#filled);
+        this.#filled += take;
+        this.#pos += take;
+        if (this.#filled === this.#length) {
+          this.#body = undefined;
+          this.#filled = 0;
+          return this.#finish(body);
         }
       }
     }
   }
 
-  private finish(body: Uint8Array): Packet {
-    this.state = 0;
-    return decodeBody(this.first, body);
+  #finish(body: Uint8Array): Packet {
+    this.#state = 0;
+    return this.#decode(this.#first, body);
   }
 }
 
-function u16(b: Uint8Array, at: number, what: string): number {
+export function u16(b: Uint8Array, at: number, what: string): number {
   if (at + 2 > b.length) fail('malformed', `${what} is truncated`);
   return (b[at] << 8) | b[at + 1];
 }
 
-function str(b: Uint8Array, at: number, what: string): [string, number] {
+export function str(b: Uint8Array, at: number, what: string): [string, number] {
   const n = u16(b, at, what);
   const end = at + 2 + n;
   if (end > b.length) fail('malformed', `${what} runs past the end of the packet`);
   return [decodeUtf8(b, at + 2, end, what), end];
 }
 
-function bin(b: Uint8Array, at: number, what: string): [Uint8Array, number] {
+export function bin(b: Uint8Array, at: number, what: string): [Uint8Array, number] {
   const n = u16(b, at, what);
   const end = at + 2 + n;
   if (end > b.length) fail('malformed', `${what} runs past the end of the packet`);
   return [b.slice(at + 2, end), end];
 }
 
-function exact(b: Uint8Array, n: number, name: string): void {
+export function exact(b: Uint8Array, n: number, name: string): void {
   if (b.length !== n) fail('malformed', `${name} must have a remaining length of ${n}, got ${b.length}`);
 }
 
-function packetId(b: Uint8Array, at: number, name: string): number {
+export function packetId(b: Uint8Array, at: number, name: string): number {
   const id = u16(b, at, `${name} packet id`);
   if (id === 0) fail('malformed', `${name} has packet id 0`);
   return id;
 }
 
-export function decodeBody(first: number, b: Uint8Array): Packet {
+/** Decodes the packets a broker sends to a client. Others are refused (see all-packets.ts for those). */
+export function decodeFromBroker(first: number, b: Uint8Array): Packet {
   const type = first >> 4;
   switch (type) {
     case PUBLISH: {
@@ -201,10 +209,8 @@ export function decodeBody(first: number, b: Uint8Array): Packet {
     case 11:
       exact(b, 2, NAMES[type]);
       return { type, packetId: packetId(b, 0, NAMES[type]) };
-    case 12:
     case 13:
-    case 14:
-      exact(b, 0, NAMES[type]);
+      exact(b, 0, 'PINGRESP');
       return { type };
     case SUBACK: {
       const id = packetId(b, 0, 'SUBACK');
@@ -217,58 +223,6 @@ export function decodeBody(first: number, b: Uint8Array): Packet {
       }
       return { type, packetId: id, granted };
     }
-    case SUBSCRIBE: {
-      const id = packetId(b, 0, 'SUBSCRIBE');
-      const subscriptions: Subscription[] = [];
-      let at = 2;
-      while (at < b.length) {
-        const [filter, end] = str(b, at, 'SUBSCRIBE topic filter');
-        if (end >= b.length) fail('malformed', 'SUBSCRIBE filter without a QoS byte');
-        const q = b[end];
-        if (q > 2) fail('malformed', `SUBSCRIBE requested QoS byte 0x${q.toString(16)}`);
-        subscriptions.push({ filter, qos: q as QoS });
-        at = end + 1;
-      }
-      if (!subscriptions.length) fail('malformed', 'SUBSCRIBE without topic filters');
-      return { type, packetId: id, subscriptions };
-    }
-    case UNSUBSCRIBE: {
-      const id = packetId(b, 0, 'UNSUBSCRIBE');
-      const filters: string[] = [];
-      let at = 2;
-      while (at < b.length) {
-        const [filter, end] = str(b, at, 'UNSUBSCRIBE topic filter');
-        filters.push(filter);
-        at = end;
-      }
-      if (!filters.length) fail('malformed', 'UNSUBSCRIBE without topic filters');
-      return { type, packetId: id, filters };
-    }
-    case CONNECT: {
-      const [name, at0] = str(b, 0, 'protocol name');
-      if (name !== 'MQTT') fail('malformed', `protocol name "${name}" is not MQTT`);
-      if (at0 + 4 > b.length) fail('malformed', 'CONNECT variable header is truncated');
-      if (b[at0] !== 4) fail('malformed', `protocol level ${b[at0]} is not 4 (MQTT 3.1.1)`);
-      const flags = b[at0 + 1];
-      if (flags & 1) fail('reserved-flags', 'CONNECT reserved flag is set');
-      const willFlag = (flags & 4) !== 0;
-      const willQos = (flags >> 3) & 3;
-      if (willQos === 3 || (!willFlag && (willQos || flags & 32))) fail('malformed', 'CONNECT will flags are inconsistent');
-      if (flags & 64 && !(flags & 128)) fail('malformed', 'CONNECT has a password without a user name');
-      const keepAlive = (b[at0 + 2] << 8) | b[at0 + 3];
-      let [clientId, at] = str(b, at0 + 4, 'client id');
-      const p: Packet = { type, clientId, cleanSession: (flags & 2) !== 0, keepAlive };
-      if (willFlag) {
-        const [topic, a1] = str(b, at, 'will topic');
-        const [payload, a2] = bin(b, a1, 'will payload');
-        p.will = { topic, payload, qos: willQos as QoS, retain: (flags & 32) !== 0 };
-        at = a2;
-      }
-      if (flags & 128) [p.username, at] = str(b, at, 'user name');
-      if (flags & 64) [p.password, at] = bin(b, at, 'password');
-      if (at !== b.length) fail('malformed', 'CONNECT has trailing bytes');
-      return p;
-    }
   }
-  return fail('bad-packet-type', `packet type ${type} is reserved`);
+  return fail('bad-packet-type', `a broker does not send ${NAMES[type]}`);
 }

@@ -2,7 +2,7 @@
 // random and mutated bytes never escape as anything but MqttProtocolError, and never hang.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encode } from '../../src/mqtt/codec';
+import { decodeAnyPacket, encode } from '../../src/mqtt/all-packets';
 import { MqttProtocolError } from '../../src/mqtt/errors';
 import type { Packet, QoS } from '../../src/mqtt/packets';
 import { PacketParser } from '../../src/mqtt/parser';
@@ -47,7 +47,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** Feeds `data` cut at `cuts`; returns the packets, or the protocol error that stopped parsing. */
 function feed(data: Uint8Array, cuts: number[], maxPacketSize?: number): { packets: Packet[]; error?: unknown } {
-  const parser = new PacketParser({ maxPacketSize });
+  const parser = new PacketParser({ maxPacketSize, decode: decodeAnyPacket });
   const packets: Packet[] = [];
   const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
   let from = 0;

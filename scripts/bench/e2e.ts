@@ -1,0 +1,84 @@
+// End-to-end QoS 1 throughput through a private mosquitto: one publisher, one subscriber, N messages,
+// ours against MQTT.js, alternating rounds in the same run. Loopback only.
+import mqtt from 'mqtt';
+import { RealClock } from '../../hosts/sim/clock';
+import { createNodeNetwork } from '../../hosts/sim/net';
+import { MqttClient } from '../../src/mqtt/client';
+import { startMosquitto } from '../../test/helpers/mosquitto';
+import type { BenchResult } from './result';
+
+const N = 10000;
+const payload = new Uint8Array(64).fill(0x62);
+
+function ourClient(port: number, id: string, onMessage?: () => void): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c: MqttClient = new MqttClient({
+      clock: new RealClock(),
+      network: createNodeNetwork(),
+      host: '127.0.0.1',
+      port,
+      clientId: id,
+      outbox: { maxMessages: N + 10, maxBytes: N * 200 },
+      onConnect: () => resolve(c),
+      onError: reject,
+      onMessage,
+    });
+    c.connect();
+  });
+}
+
+async function ours(port: number, round: number): Promise<number> {
+  let got = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  const sub = await ourClient(port, `o-sub-${round}`, () => ++got === N && finish());
+  await new Promise<void>((r) => sub.subscribe(`bench/o${round}`, { qos: 1 }, () => r()));
+  const pub = await ourClient(port, `o-pub-${round}`);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) pub.publish(`bench/o${round}`, payload, { qos: 1 });
+  await done;
+  const ms = performance.now() - t0;
+  pub.end();
+  sub.end();
+  return (N / ms) * 1000;
+}
+
+async function peer(port: number, round: number): Promise<number> {
+  const opts = { host: '127.0.0.1', port, reconnectPeriod: 0 };
+  const sub = await mqtt.connectAsync({ ...opts, clientId: `p-sub-${round}` });
+  let got = 0;
+  let finish!: () => void;
+  const done = new Promise<void>((r) => (finish = r));
+  sub.on('message', () => ++got === N && finish());
+  await sub.subscribeAsync(`bench/p${round}`, { qos: 1 });
+  const pub = await mqtt.connectAsync({ ...opts, clientId: `p-pub-${round}` });
+  const buf = Buffer.from(payload);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) pub.publish(`bench/p${round}`, buf, { qos: 1 });
+  await done;
+  const ms = performance.now() - t0;
+  await pub.endAsync();
+  await sub.endAsync();
+  return (N / ms) * 1000;
+}
+
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
+
+export async function e2eBench(): Promise<BenchResult[]> {
+  const broker = await startMosquitto({ extraConfig: 'max_queued_messages 0\nmax_inflight_messages 0\n', logTypes: ['error', 'warning'] });
+  try {
+    await ours(broker.port, 0);
+    await peer(broker.port, 0);
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let round = 1; round <= 5; round++) {
+      a.push(await ours(broker.port, round));
+      b.push(await peer(broker.port, round));
+    }
+    const value = median(a);
+    const peerValue = median(b);
+    return [{ name: `end-to-end QoS 1 through mosquitto (${N} x 64 B)`, value: Math.round(value), unit: 'messages/s', peer: 'MQTT.js', peerValue: Math.round(peerValue), ratio: +(value / peerValue).toFixed(2), target: '>= 1.5x' }];
+  } finally {
+    await broker.stop();
+  }
+}
