@@ -12,8 +12,11 @@ export interface TokenProvider {
   readonly issuedAt: number;
 }
 
-/** Earliest wall time we believe: a clock before this has not been set (SNTP) yet. */
-export const MIN_PLAUSIBLE_WALL_TIME = 1_577_836_800; // 2020-01-01T00:00:00Z
+/**
+ * Earliest wall time (s) we believe: an unset clock counts from 1970, or from 2000 on RTC chips
+ * such as the DS3231.
+ */
+export const MIN_PLAUSIBLE_WALL_TIME = 1_000_000_000; // 2001-09-09T01:46:40Z
 
 /** Default slack before expiry for renewalDelay: covers clock skew and a slow reconnect. */
 export const DEFAULT_RENEWAL_MARGIN = 300;
@@ -35,7 +38,7 @@ export function wallSeconds(clock: Pick<Clock, 'wallTime'>): number {
       'no-wall-time',
       ms === undefined
         ? 'wall-clock time is unknown, so no token can be signed: wait for SNTP (or set the time) before connecting'
-        : `wall-clock time reads ${Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms)}, which is before 2020: the clock is not set; sync it (SNTP) before connecting`,
+        : `wall-clock time reads ${Number.isFinite(ms) ? new Date(ms).toISOString() : String(ms)}, which is before 2001-09-09: the clock is not set; sync it (SNTP) before connecting`,
     );
   }
   return Math.floor(ms / 1000);

@@ -57,10 +57,12 @@ function decode(text: string, url: boolean): Uint8Array {
   const padding = text.length - end;
   const tail = end % 4;
   if (tail === 1) {
+    checkAlphabet(text, end, url);
     throw new CryptoError('bad-base64', `${name} text has a length that cannot be valid (${end} data characters); is it truncated?`);
   }
   if (padding > 0 || !url) {
     if (padding > 2 || (end + padding) % 4 !== 0 || (tail === 0 && padding > 0)) {
+      checkAlphabet(text, end, url);
       throw new CryptoError(
         'bad-base64',
         `${name} text is not padded correctly: ${end} data characters followed by ${padding} '='` +
@@ -89,6 +91,11 @@ function decode(text: string, url: boolean): Uint8Array {
     if (tail === 3) out[o++] = (n >> 8) & 255;
   }
   return out;
+}
+
+/** On the error path: a bad character explains more than the length it caused. */
+function checkAlphabet(text: string, end: number, url: boolean): void {
+  for (let i = 0; i < end; i++) value(text, i, url);
 }
 
 function value(text: string, at: number, url: boolean): number {
