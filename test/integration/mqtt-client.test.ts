@@ -1,5 +1,8 @@
 // Our MQTT client against a real mosquitto: QoS both ways, retained, will, keep-alive death,
 // persistent sessions, TLS, credentials, outbox limits, refused subscriptions, oversize packets.
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../../hosts/sim/proxy';
 import { MqttClientError, MqttConnectError } from '../../src/mqtt/errors';
@@ -186,17 +189,31 @@ describe('MQTT client against mosquitto', () => {
   });
 
   it('tells the caller when the broker refuses a subscription (0x80)', async () => {
-    const acl = await startMosquitto({ auth: { users: { bob: 'pw' }, acl: 'user bob\ntopic readwrite allowed/#\n' } });
+    // mosquitto's acl_file never refuses a SUBSCRIBE; its dynamic-security plugin does.
+    const dir = mkdtempSync(join(tmpdir(), 'dynsec-'));
+    chmodSync(dir, 0o777);
+    const file = join(dir, 'dynamic-security.json');
+    writeFileSync(file, JSON.stringify({
+      defaultACLAccess: { publishClientSend: true, publishClientReceive: true, subscribe: false, unsubscribe: true },
+      clients: [],
+      groups: [{ groupname: 'anon', roles: [{ rolename: 'sub-allowed' }], clients: [] }],
+      roles: [{ rolename: 'sub-allowed', acls: [{ acltype: 'subscribePattern', topic: 'allowed/#', priority: 0, allow: true }] }],
+      anonymousGroup: 'anon',
+    }));
+    chmodSync(file, 0o666);
+    const plugin = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib'].map((d) => join(d, 'mosquitto_dynamic_security.so')).find(existsSync);
+    expect(plugin, 'mosquitto_dynamic_security.so (Debian package mosquitto)').toBeTruthy();
+    const acl = await startMosquitto({ extraConfig: `plugin ${plugin}\nplugin_opt_config_file ${file}\n` });
     try {
-      const c = testClient({ host: acl.host, port: acl.port, clientId: 'acl', username: 'bob', password: 'pw' });
+      const c = testClient({ host: acl.host, port: acl.port, clientId: 'acl' });
       await connected(c);
       const outcome = await new Promise<[Error | undefined, number[]]>((resolve) =>
         c.client.subscribe([{ filter: 'allowed/x', qos: 1 }, { filter: 'secret/x', qos: 1 }], {}, (e, g) => resolve([e, g])),
       );
       c.client.destroy();
-      // mosquitto answers 0x80 for a filter the ACL denies (3.1.1)
       expect(outcome[1]).toEqual([1, 0x80]);
-      expect(outcome[0]?.message).toMatch(/secret\/x/);
+      expect(outcome[0]).toBeInstanceOf(MqttClientError);
+      expect(outcome[0]?.message).toMatch(/refused the subscription to secret\/x/);
     } finally {
       await acl.stop();
     }
