@@ -190,7 +190,7 @@ function listen(options: ListenerOptions, bindAddress: string): Listener {
     if (options.onError) options.onError(err);
     else throw err;
   });
-  // With an IP literal Node binds synchronously, so the port is known when listen() returns.
+  // Node binds on the next tick: with port 0 the real port is known after that (any await).
   server.listen(options.port, address);
   return {
     get port() {
