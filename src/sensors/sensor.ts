@@ -1,0 +1,46 @@
+// The one contract every sensor driver here follows (ECMA-419 sensor class pattern, plus a
+// start()/conversionTime split so nothing ever busy-waits):
+//
+//   const sensor = new BME280({ sensor: { io: platform.i2c, address: 0x76 } });
+//   sensor.configure({ ... });          // optional; may be called again later
+//   const wait = sensor.start();        // begins a measurement; ms until its result is ready
+//   clock.set(() => {
+//     const reading = sensor.sample();  // reads the result; throws SensorError
+//   }, wait);
+//   sensor.close();
+//
+// - start() returns 0 when the result is available at once (analog pins; continuous modes once
+//   their first conversion is done). `conversionTime` is the datasheet's maximum time for the
+//   current configuration, in whole milliseconds.
+// - sample() before the wait elapsed gets whatever the chip really does then: a NACK
+//   ('not-ready'), a stale result, or a power-on value. Honour the wait; measure() does.
+// - Readings follow ECMA-419 sample objects (thermometer.temperature in °C, hygrometer.humidity
+//   in %RH, barometer.pressure in Pa, lightmeter.illuminance in lux). A value outside the chip's
+//   specified range is still returned, and its name is listed in `outOfRange`.
+
+export interface Reading {
+  /** Names of the values outside the chip's specified range (e.g. ['temperature']); absent when all are in range. */
+  outOfRange?: string[];
+}
+
+export interface Sensor<R extends Reading = Reading> {
+  /** Datasheet maximum time from start() to a fresh result, in ms, for the current configuration. */
+  readonly conversionTime: number;
+  /** Starts a measurement (where the chip needs one); returns the ms to wait before sample(). */
+  start(): number;
+  /** Reads the latest result. Throws SensorError. */
+  sample(): R;
+  close(): void;
+}
+
+/** Adds `name` to the reading's outOfRange list when `value` is outside [min, max]. */
+export function checkRange(reading: Reading, name: string, value: number, min: number, max: number): void {
+  if (value >= min && value <= max) return;
+  if (reading.outOfRange) reading.outOfRange.push(name);
+  else reading.outOfRange = [name];
+}
+
+/** Whole milliseconds, rounded up: waiting a fraction too little reads a stale result. */
+export function ceilMs(ms: number): number {
+  return Math.ceil(ms - 1e-9);
+}
