@@ -1,0 +1,17 @@
+// Child process for kv tests: `node --import tsx test/helpers/kv-writer.ts <dir> <mode>`.
+// mode "once": writes a string and bytes, then exits. mode "loop": rewrites one key with two large
+// alternating values until killed (for crash-atomicity tests).
+import { FileKeyValueStore } from '../../hosts/sim/kv';
+
+const [dir, mode] = process.argv.slice(2);
+const store = new FileKeyValueStore(dir);
+if (mode === 'once') {
+  store.set('greeting', 'hello from child');
+  store.set('blob', Uint8Array.of(0, 1, 2, 254, 255));
+} else if (mode === 'loop') {
+  const size = Number(process.argv[4] ?? 262144);
+  const a = 'a'.repeat(size);
+  const b = 'b'.repeat(size);
+  process.stdout.write('ready\n');
+  for (let i = 0; i < 1_000_000; i++) store.set('big', i % 2 === 0 ? a : b);
+}
