@@ -1,0 +1,31 @@
+export type HttpErrorCode =
+  | 'bad-request-line'
+  | 'request-line-too-long'
+  | 'bad-header'
+  | 'header-too-long'
+  | 'too-many-headers'
+  | 'headers-too-large'
+  | 'bad-line-ending'
+  | 'missing-host'
+  | 'bad-content-length'
+  | 'length-required'
+  | 'body-too-large'
+  | 'unsupported-transfer-encoding'
+  | 'unsupported-version'
+  | 'method-not-allowed'
+  | 'bad-percent-encoding'
+  | 'unsupported-media-type'
+  | 'too-many-fields'
+  | 'timeout';
+
+/** A request the server refuses; `status` is the HTTP status it answers with before closing. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly code: HttpErrorCode,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

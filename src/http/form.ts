@@ -1,0 +1,31 @@
+// application/x-www-form-urlencoded bodies (and query strings) to a name -> value map.
+import { HttpError } from './errors';
+import { percentDecode } from './percent';
+
+/** Decodes `a=1&b=2`. The first occurrence of a name wins; more than `maxFields` fields is an error. */
+export function parseForm(bytes: Uint8Array, maxFields = 16): Map<string, string> {
+  const fields = new Map<string, string>();
+  let start = 0;
+  let count = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x26, start); // '&'
+    if (end < 0) end = bytes.length;
+    if (end > start) {
+      if (++count > maxFields) throw new HttpError('too-many-fields', 400, `the form has more than ${maxFields} fields`);
+      let eq = bytes.indexOf(0x3d, start); // '='
+      if (eq < 0 || eq > end) eq = end;
+      const name = percentDecode(bytes, start, eq, true, 'a form field name');
+      const value = eq < end ? percentDecode(bytes, eq + 1, end, true, `form field "${name}"`) : '';
+      if (!fields.has(name)) fields.set(name, value);
+    }
+    start = end + 1;
+  }
+  return fields;
+}
+
+/** Query string (the part after "?") to a map, same rules as a form body. */
+export function parseQuery(query: string, maxFields = 16): Map<string, string> {
+  const bytes = new Uint8Array(query.length);
+  for (let i = 0; i < query.length; i++) bytes[i] = query.charCodeAt(i) & 0xff;
+  return parseForm(bytes, maxFields);
+}

@@ -1,0 +1,211 @@
+// Improv Wi-Fi over serial: answers the RPCs of a client such as ESP Web Tools over Web Serial
+// (current state, device info, scan, send Wi-Fi settings) using the provisioning state machine.
+import type { Clock, Platform, Serial, WiFiNetwork } from '../ports';
+import type { AttemptResult, ProvisioningState } from '../provisioning/provisioning';
+import { ProvisioningInputError, type WiFiCredentials } from '../provisioning/validate';
+import { Command, decodeRpc, decodeStrings, encodePacket, encodeRpcResult, ImprovError, ImprovPacketError, ImprovState, PacketType } from './packet';
+import { ImprovReader, type ImprovFrame } from './reader';
+
+/** What Improv needs from provisioning; Provisioning implements it. */
+export interface ImprovTarget {
+  readonly state: ProvisioningState;
+  readonly ip: string | undefined;
+  subscribe(listener: (state: ProvisioningState) => void): () => void;
+  scan(callback: (networks: WiFiNetwork[]) => void): void;
+  tryCredentials(credentials: WiFiCredentials): Promise<AttemptResult>;
+}
+
+export interface ImprovInfo {
+  firmwareName: string;
+  firmwareVersion: string;
+  /** Hardware chip/variant, e.g. "esp8266" or "nodemcu/esp32". */
+  hardware: string;
+  deviceName: string;
+}
+
+export interface ImprovServiceOptions {
+  target: ImprovTarget;
+  clock: Clock;
+  /** Sends bytes to the client (the serial port). */
+  write(bytes: Uint8Array): void;
+  info: ImprovInfo;
+  /** URL the client offers to open once provisioned (Improv "next URL"); none by default. */
+  redirectUrl?(ip: string): string | undefined;
+}
+
+export function improvStateOf(state: ProvisioningState): number {
+  if (state === 'testing') return ImprovState.provisioning;
+  if (state === 'connected') return ImprovState.provisioned;
+  return ImprovState.ready;
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
+
+export class ImprovSerialService {
+  private readonly reader: ImprovReader;
+  private readonly unsubscribe: () => void;
+  /** State changes are announced only once a client has spoken, to keep plain serial consoles quiet. */
+  private clientSeen = false;
+  private lastAnnounced = -1;
+  private closed = false;
+
+  constructor(private readonly options: ImprovServiceOptions) {
+    this.reader = new ImprovReader(
+      (frame) => this.frame(frame),
+      () => this.sendError(ImprovError.invalidRpc),
+    );
+    this.unsubscribe = options.target.subscribe((state) => {
+      if (this.clientSeen) this.announce(improvStateOf(state));
+    });
+  }
+
+  /** Bytes from the serial port. */
+  receive(bytes: Uint8Array): void {
+    if (!this.closed) this.reader.push(bytes, this.options.clock.now());
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+  }
+
+  private frame(frame: ImprovFrame): void {
+    if (frame.type !== PacketType.rpc) return; // our own packets echoed back, or a client talking to itself
+    this.clientSeen = true;
+    let rpc;
+    try {
+      rpc = decodeRpc(frame.data);
+    } catch {
+      this.sendError(ImprovError.invalidRpc);
+      return;
+    }
+    this.sendError(ImprovError.none);
+    switch (rpc.command) {
+      case Command.currentState:
+        this.currentState();
+        break;
+      case Command.deviceInfo: {
+        const i = this.options.info;
+        this.sendResult(Command.deviceInfo, [i.firmwareName, i.firmwareVersion, i.hardware, i.deviceName]);
+        break;
+      }
+      case Command.scan:
+        this.options.target.scan((networks) => this.scanResults(networks));
+        break;
+      case Command.wifiSettings:
+        this.wifiSettings(rpc.payload);
+        break;
+      default:
+        this.sendError(ImprovError.unknownRpc);
+    }
+  }
+
+  private currentState(): void {
+    const target = this.options.target;
+    const state = improvStateOf(target.state);
+    this.announce(state, true);
+    if (state === ImprovState.provisioned) this.sendResult(Command.currentState, this.urls(target.ip));
+  }
+
+  private scanResults(networks: WiFiNetwork[]): void {
+    for (const n of networks) {
+      try {
+        this.sendResult(Command.scan, [n.ssid, String(n.rssi), n.auth === 'open' ? 'NO' : 'YES']);
+      } catch (error) {
+        if (!(error instanceof ImprovPacketError)) throw error;
+      }
+    }
+    this.sendResult(Command.scan, []);
+  }
+
+  private wifiSettings(payload: Uint8Array): void {
+    let ssid: string;
+    let password: string;
+    try {
+      const strings = decodeStrings(payload);
+      if (strings.length !== 2) throw new ImprovPacketError('malformed-rpc', 'Send Wi-Fi settings needs exactly an SSID and a password');
+      [ssid, password] = strings;
+    } catch {
+      this.sendError(ImprovError.invalidRpc);
+      return;
+    }
+    let pending: Promise<AttemptResult>;
+    try {
+      pending = this.options.target.tryCredentials({ ssid, password });
+    } catch (error) {
+      this.sendError(error instanceof ProvisioningInputError ? ImprovError.invalidRpc : ImprovError.unknown);
+      return;
+    }
+    pending.then(
+      (result) => {
+        if (this.closed) return;
+        if (result.ok) {
+          this.announce(ImprovState.provisioned);
+          this.sendResult(Command.wifiSettings, this.urls(result.ip));
+        } else {
+          this.sendError(ImprovError.unableToConnect);
+          this.announce(improvStateOf(this.options.target.state));
+        }
+      },
+      () => this.sendError(ImprovError.unknown),
+    );
+  }
+
+  private urls(ip: string | undefined): string[] {
+    const url = ip ? this.options.redirectUrl?.(ip) : undefined;
+    return url ? [url] : [];
+  }
+
+  private announce(state: number, always = false): void {
+    if (!always && state === this.lastAnnounced) return;
+    this.lastAnnounced = state;
+    this.send(PacketType.currentState, new Uint8Array([state]));
+  }
+
+  private sendError(error: number): void {
+    this.send(PacketType.errorState, new Uint8Array([error]));
+  }
+
+  private sendResult(command: number, strings: string[]): void {
+    this.send(PacketType.rpcResult, encodeRpcResult(command, strings));
+  }
+
+  private send(type: number, data: Uint8Array): void {
+    if (this.closed) return;
+    // The newline lets line-oriented clients (the Improv serial SDK) find the next packet.
+    this.options.write(encodePacket(type, data));
+    this.options.write(NEWLINE);
+  }
+}
+
+export class ImprovSerialPortError extends Error {
+  override name = 'ImprovSerialPortError';
+  readonly code = 'no-serial';
+}
+
+/** Opens the platform's serial port and runs Improv on it. Use the service directly if the port is shared. */
+export function attachImprovSerial(
+  platform: Platform,
+  options: Omit<ImprovServiceOptions, 'write' | 'clock'> & { baud?: number },
+): { service: ImprovSerialService; serial: Serial; close(): void } {
+  if (!platform.serial) throw new ImprovSerialPortError('this platform has no serial port: Improv serial cannot run');
+  let service: ImprovSerialService | undefined;
+  const serial = platform.serial({
+    baud: options.baud ?? 115200,
+    onReadable: () => {
+      const bytes = serial.read();
+      if (bytes && service) service.receive(bytes);
+    },
+    onError: (error) => platform.log.log('warn', `improv: serial error: ${error.message}`),
+  });
+  service = new ImprovSerialService({ ...options, clock: platform.clock, write: (bytes) => serial.write(bytes) });
+  const s = service;
+  return {
+    service: s,
+    serial,
+    close() {
+      s.close();
+      serial.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// The portal's only page: one small form, inline CSS, no scripts or external resources.
+import { percentEncode } from '../http/percent';
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
+}
+
+export interface PageNetwork {
+  ssid: string;
+  rssi: number;
+  secure: boolean;
+}
+
+export interface PageView {
+  title: string;
+  deviceId: string;
+  firmwareVersion: string;
+  message?: { kind: 'error' | 'info' | 'ok'; text: string };
+  /** Reload the page after this many seconds (while connecting or scanning). */
+  refreshSeconds?: number;
+  /** Omit the form (e.g. once connected). */
+  hideForm?: boolean;
+  networks: PageNetwork[];
+  values: { ssid?: string; deviceName?: string; brokerUrl?: string; brokerUser?: string };
+  focusPassword?: boolean;
+}
+
+function bars(rssi: number): string {
+  const n = rssi >= -55 ? 4 : rssi >= -65 ? 3 : rssi >= -75 ? 2 : 1;
+  return '▂▄▆█'.slice(0, n);
+}
+
+const css =
+  'body{font:16px system-ui,sans-serif;margin:0 auto;max-width:26em;padding:1em;color:#222}' +
+  'h1{font-size:1.3em}label{display:block;margin-top:.8em}' +
+  'input{box-sizing:border-box;width:100%;padding:.6em;font-size:1em;margin-top:.2em}' +
+  'button{width:100%;padding:.8em;font-size:1.05em;margin-top:1.2em;background:#1565c0;color:#fff;border:0;border-radius:.3em}' +
+  'ul{list-style:none;padding:0;margin:0}li a{display:flex;justify-content:space-between;padding:.6em;border-bottom:1px solid #ddd;color:inherit;text-decoration:none}' +
+  '.m{padding:.7em;border-radius:.3em;margin:1em 0}.error{background:#fdecea;color:#b71c1c}.ok{background:#e8f5e9;color:#1b5e20}.info{background:#e3f2fd}' +
+  'small,footer{color:#666}footer{margin-top:2em;font-size:.85em}';
+
+export function renderPage(view: PageView): string {
+  const v = view.values;
+  let html =
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
+    '<meta name="viewport" content="width=device-width,initial-scale=1">' +
+    (view.refreshSeconds ? `<meta http-equiv="refresh" content="${view.refreshSeconds};url=/">` : '') +
+    `<title>${escapeHtml(view.title)}</title><style>${css}</style></head><body>` +
+    `<h1>Set up ${escapeHtml(view.title)}</h1>`;
+  if (view.message) {
+    html += `<p class="m ${view.message.kind}" role="${view.message.kind === 'error' ? 'alert' : 'status'}" id="msg">${escapeHtml(view.message.text)}</p>`;
+  }
+  if (!view.hideForm) {
+    html += '<h2>Wi-Fi networks</h2><ul>';
+    for (const n of view.networks) {
+      html +=
+        `<li><a href="/?s=${escapeHtml(percentEncode(n.ssid))}"><span>${escapeHtml(n.ssid)}${n.secure ? ' 🔒' : ''}</span>` +
+        `<small title="${n.rssi} dBm">${bars(n.rssi)}</small></a></li>`;
+    }
+    if (!view.networks.length) html += '<li><small>No networks found yet.</small></li>';
+    html +=
+      '</ul><p><a href="/?scan=1">Scan again</a></p>' +
+      '<form method="post" action="/connect">' +
+      `<label>Network name (SSID)<input name="s" id="s" maxlength="32" required autocomplete="off" autocapitalize="none" value="${escapeHtml(v.ssid ?? '')}"></label>` +
+      `<label>Password<input name="p" id="p" type="password" maxlength="63" autocomplete="off"${view.focusPassword ? ' autofocus' : ''}></label>` +
+      '<small>Leave empty for an open network.</small>' +
+      '<details><summary>Device name and MQTT broker (optional)</summary>' +
+      `<label>Device name<input name="n" id="n" maxlength="32" value="${escapeHtml(v.deviceName ?? '')}"></label>` +
+      `<label>Broker URL<input name="b" id="b" maxlength="63" placeholder="mqtt://broker.local:1883" autocapitalize="none" value="${escapeHtml(v.brokerUrl ?? '')}"></label>` +
+      `<label>Broker user<input name="u" id="u" maxlength="63" autocapitalize="none" value="${escapeHtml(v.brokerUser ?? '')}"></label>` +
+      '<label>Broker password<input name="w" id="w" type="password" maxlength="63"></label></details>' +
+      '<button type="submit">Connect</button></form>';
+  }
+  html += `<footer>Device ${escapeHtml(view.deviceId)} · firmware ${escapeHtml(view.firmwareVersion)}</footer></body></html>`;
+  return html;
+}

@@ -1,0 +1,615 @@
+// Wi-Fi provisioning state machine: join a stored network (strongest first, retried with backoff),
+// fall back to an access point with a captive portal when none works, keep retrying in the
+// background, and accept new credentials from the portal or Improv only once they are proven.
+import { CaptiveDnsServer } from '../dns/captive-dns';
+import { HttpServer } from '../http/server';
+import type { HttpLimits } from '../http/limits';
+import type { Clock, Logger, Platform, TimerId, WiFi, WiFiDisconnectReason, WiFiEvent, WiFiNetwork } from '../ports';
+import { Backoff } from './backoff';
+import { pickCandidates, strongestPerSsid, type Candidate } from './candidates';
+import { NetworkStore, DEFAULT_MAX_NETWORKS } from './network-store';
+import { createPortalHandler, ProvisioningBusyError, type PortalContext, type PortalStatus } from './portal';
+import { validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
+import { utf8Length } from '../crypto/utf8';
+
+export type ProvisioningState =
+  /** Before start(). */
+  | 'idle'
+  /** Trying stored networks, access point off. */
+  | 'connecting'
+  /** Joined a network and got an address. */
+  | 'connected'
+  /** Access point and portal up; stored networks are still retried in the background. */
+  | 'ap'
+  /** Trying credentials that came from the portal or Improv. */
+  | 'testing'
+  | 'stopped';
+
+export type AttemptFailure = WiFiDisconnectReason | 'timeout' | 'cancelled' | 'stopped';
+
+export type AttemptResult = { ok: true; ssid: string; ip: string } | { ok: false; ssid: string; reason: AttemptFailure; message: string };
+
+export interface ProvisioningOptions {
+  /** Needs clock, system, log, storage, network (listen and udp for the portal) and wifi. */
+  platform: Platform;
+  /** Access point name prefix; the AP is "<prefix>-<last 6 characters of the device id>". */
+  prefix: string;
+  /** Defaults to platform.system.deviceId(). */
+  deviceId?: string;
+  firmwareVersion: string;
+  /** WPA2 password of the access point (8..63 characters); open when absent. */
+  apPassword?: string;
+  /** Time to find a working stored network at boot before the access point opens. Default 90 s. */
+  fallbackMs?: number;
+  /** How long a working network may stay lost before the access point opens. Default 5 min. */
+  lostFallbackMs?: number;
+  /** Time one join attempt may take (association, authentication, DHCP). Default 15 s. */
+  attemptTimeoutMs?: number;
+  /** Time credentials from the portal or Improv may take to connect. Default 20 s. */
+  testTimeoutMs?: number;
+  /** Pause between failed rounds over the stored networks: doubles from initial to max. Defaults 2 s and 60 s. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Keep the access point this long after connecting while someone uses the portal, so the page can say so. Default 15 s. */
+  apLingerMs?: number;
+  /** Background retries pause while the portal was used within this time (scans disturb the phone's link). Default 60 s. */
+  portalIdleMs?: number;
+  /** Stored networks kept, most recently successful first. Default 5. */
+  maxNetworks?: number;
+  portal?: {
+    /** Default true. */
+    enabled?: boolean;
+    /** Default 80 (0 picks a free port, for the simulator). */
+    httpPort?: number;
+    /** Default 53. */
+    dnsPort?: number;
+    /** Local address to listen on; the host default when absent. The page's origin uses it when given. */
+    listenAddress?: string;
+    limits?: Partial<HttpLimits>;
+  };
+  onState?(state: ProvisioningState): void;
+  onConnected?(ip: string, ssid: string): void;
+  onDisconnected?(reason: WiFiDisconnectReason): void;
+  /** Device name and broker settings entered in the portal, handed over once the Wi-Fi works. */
+  onExtraSettings?(settings: ExtraSettings): void;
+}
+
+export class ProvisioningConfigError extends Error {
+  override name = 'ProvisioningConfigError';
+  readonly code = 'bad-config';
+}
+
+interface Attempt {
+  ssid: string;
+  timer: TimerId;
+  done(result: AttemptResult): void;
+}
+
+interface Portal {
+  http?: HttpServer;
+  dns?: CaptiveDnsServer;
+}
+
+/** "<prefix>-<last 6 hex digits of the id, upper case>", e.g. "nodemcu-A1B2C3". */
+export function accessPointName(prefix: string, deviceId: string): string {
+  const clean = deviceId.replace(/[^0-9A-Za-z]/g, '');
+  return `${prefix}-${clean.slice(-6).toUpperCase()}`;
+}
+
+function failureMessage(ssid: string, reason: AttemptFailure): string {
+  switch (reason) {
+    case 'auth-failed':
+      return `Wrong password for “${ssid}”. Check it and try again.`;
+    case 'no-ap-found':
+      return `Network “${ssid}” was not found. Is it in range and on 2.4 GHz?`;
+    case 'timeout':
+      return `“${ssid}” did not answer in time (no address received). Try again, or move the device closer.`;
+    case 'assoc-failed':
+      return `“${ssid}” refused the connection. Check the router settings (MAC filter, client limit).`;
+    default:
+      return `Could not connect to “${ssid}” (${reason}). Try again.`;
+  }
+}
+
+export class Provisioning {
+  readonly deviceId: string;
+  readonly apSsid: string;
+  readonly store: NetworkStore;
+  private readonly wifi: WiFi;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly backoff: Backoff;
+  private readonly o: Required<
+    Pick<ProvisioningOptions, 'fallbackMs' | 'lostFallbackMs' | 'attemptTimeoutMs' | 'testTimeoutMs' | 'apLingerMs' | 'portalIdleMs'>
+  >;
+  private current: ProvisioningState = 'idle';
+  private attempt: Attempt | undefined;
+  /** Bumped to abandon a round over the stored networks. */
+  private round = 0;
+  private link: { ssid: string; ip: string } | undefined;
+  private associatedSsid: string | undefined;
+  private ap: { ip: string } | undefined;
+  private portal: Portal | undefined;
+  private retryTimer: TimerId | undefined;
+  private fallbackTimer: TimerId | undefined;
+  private apStopTimer: TimerId | undefined;
+  private scanning: Array<(networks: WiFiNetwork[] | undefined) => void> | undefined;
+  private scanTimer: TimerId | undefined;
+  private lastScan: WiFiNetwork[] = [];
+  private test: { ssid: string; status: 'pending' | 'failed' | 'ok'; message: string; ip: string } | undefined;
+  private lastPortalUse = -Infinity;
+  private stations = 0;
+  private readonly listeners: Array<(state: ProvisioningState) => void> = [];
+
+  constructor(private readonly options: ProvisioningOptions) {
+    const { platform } = options;
+    if (!platform.wifi) throw new ProvisioningConfigError('this platform has no Wi-Fi port: provisioning needs platform.wifi');
+    this.wifi = platform.wifi;
+    this.clock = platform.clock;
+    this.log = platform.log;
+    this.deviceId = options.deviceId ?? platform.system.deviceId();
+    this.apSsid = accessPointName(options.prefix, this.deviceId);
+    if (utf8Length(this.apSsid) > 32) {
+      throw new ProvisioningConfigError(`access point name "${this.apSsid}" is longer than 32 bytes: shorten the prefix`);
+    }
+    if (options.apPassword !== undefined && (options.apPassword.length < 8 || options.apPassword.length > 63)) {
+      throw new ProvisioningConfigError('apPassword must be 8 to 63 characters (WPA2), or left out for an open access point');
+    }
+    this.store = new NetworkStore(platform.storage, options.maxNetworks ?? DEFAULT_MAX_NETWORKS);
+    this.backoff = new Backoff(options.retryInitialMs ?? 2_000, options.retryMaxMs ?? 60_000, () => platform.system.random());
+    this.o = {
+      fallbackMs: options.fallbackMs ?? 90_000,
+      lostFallbackMs: options.lostFallbackMs ?? 300_000,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? 15_000,
+      testTimeoutMs: options.testTimeoutMs ?? 20_000,
+      apLingerMs: options.apLingerMs ?? 15_000,
+      portalIdleMs: options.portalIdleMs ?? 60_000,
+    };
+  }
+
+  // ---- public API ------------------------------------------------------------------------------
+
+  get state(): ProvisioningState {
+    return this.current;
+  }
+
+  /** Station address while connected. */
+  get ip(): string | undefined {
+    return this.link?.ip;
+  }
+
+  get ssid(): string | undefined {
+    return this.link?.ssid;
+  }
+
+  get accessPointActive(): boolean {
+    return this.ap !== undefined;
+  }
+
+  /** Port of the portal's HTTP server while the access point is up (useful when 0 was asked for). */
+  get portalHttpPort(): number | undefined {
+    return this.portal?.http?.port;
+  }
+
+  get portalDnsPort(): number | undefined {
+    return this.portal?.dns?.port;
+  }
+
+  /** Absolute URL of the portal page while the access point is up. */
+  get portalUrl(): string | undefined {
+    return this.ap ? this.origin() : undefined;
+  }
+
+  /** Networks seen in the last scan, strongest first, one entry per SSID. */
+  get scanResults(): WiFiNetwork[] {
+    return this.lastScan;
+  }
+
+  /** Listens to state changes (besides options.onState); returns a function that unsubscribes. */
+  subscribe(listener: (state: ProvisioningState) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  start(): void {
+    if (this.current !== 'idle') return;
+    this.wifi.onEvent((event) => this.onWiFiEvent(event));
+    if (this.store.size === 0) {
+      this.log.log('info', 'provisioning: no stored Wi-Fi network, opening the access point');
+      this.openAccessPoint();
+      return;
+    }
+    this.setState('connecting');
+    this.fallbackTimer = this.clock.set(() => this.fallBack('no stored network connected in time'), this.o.fallbackMs);
+    this.runRound();
+  }
+
+  stop(): void {
+    if (this.current === 'stopped') return;
+    this.round++;
+    this.clearTimer('retryTimer');
+    this.clearTimer('fallbackTimer');
+    this.clearTimer('apStopTimer');
+    this.finishAttempt({ ok: false, ssid: this.attempt?.ssid ?? '', reason: 'stopped', message: 'provisioning stopped' });
+    this.finishScan(undefined);
+    this.closeAccessPoint();
+    this.wifi.onEvent(() => {});
+    this.setState('stopped');
+  }
+
+  /** Opens the access point and portal now (e.g. on a long button press); the device keeps retrying stored networks. */
+  openAccessPoint(): void {
+    this.clearTimer('fallbackTimer');
+    this.clearTimer('apStopTimer');
+    if (this.ap) return;
+    const { ip } = this.wifi.startAccessPoint({ ssid: this.apSsid, password: this.options.apPassword });
+    this.ap = { ip };
+    this.log.log('info', `provisioning: access point "${this.apSsid}" up at ${ip}`);
+    this.startPortal(ip);
+    if (this.current !== 'testing' && this.current !== 'connected') this.setState('ap');
+    if (this.link) this.apStopTimer = this.clock.set(() => this.lingerOver(), this.o.portalIdleMs);
+    if (!this.attempt) this.scan(() => {});
+  }
+
+  /** Stored SSIDs, most recently successful first (passwords stay inside). */
+  savedNetworks(): string[] {
+    return this.store.list().map((n) => n.ssid);
+  }
+
+  forget(ssid: string): boolean {
+    return this.store.forget(ssid);
+  }
+
+  /** Scans (or, while a join attempt runs, answers from the last scan). Strongest first, one entry per SSID. */
+  scan(callback: (networks: WiFiNetwork[]) => void): void {
+    if (this.attempt) {
+      callback(this.lastScan);
+      return;
+    }
+    this.scanRaw((networks) => callback(networks ? strongestPerSsid(networks) : this.lastScan));
+  }
+
+  /**
+   * Tries credentials from the user; they are stored only when the device gets an address with
+   * them, and `extras` are handed to onExtraSettings only then. Throws ProvisioningInputError for
+   * invalid input and ProvisioningBusyError while another attempt from a user runs.
+   */
+  tryCredentials(credentials: WiFiCredentials, extras: ExtraSettings = {}): Promise<AttemptResult> {
+    const creds = validateCredentials(credentials.ssid, credentials.password);
+    const checkedExtras = validateExtras(extras);
+    if (this.current === 'stopped' || this.current === 'idle') {
+      throw new ProvisioningConfigError('provisioning is not running: call start() first');
+    }
+    if (this.test?.status === 'pending') {
+      throw new ProvisioningBusyError(`Still trying “${this.test.ssid}”; wait a moment and reload.`);
+    }
+    this.round++;
+    this.clearTimer('retryTimer');
+    this.clearTimer('apStopTimer');
+    this.finishAttempt({ ok: false, ssid: this.attempt?.ssid ?? '', reason: 'cancelled', message: 'replaced by new credentials' });
+    if (this.link) {
+      this.link = undefined;
+      this.wifi.disconnect();
+    }
+    this.test = { ssid: creds.ssid, status: 'pending', message: '', ip: '' };
+    this.setState('testing');
+    return new Promise((resolve) => {
+      this.join(creds, this.o.testTimeoutMs, (result) => {
+        if (result.ok) {
+          this.store.save(creds);
+          this.test = { ssid: creds.ssid, status: 'ok', message: '', ip: result.ip };
+          if (Object.keys(checkedExtras).length) {
+            try {
+              this.options.onExtraSettings?.(checkedExtras);
+            } catch (error) {
+              this.log.log('error', `provisioning: onExtraSettings failed: ${(error as Error).message}`);
+            }
+          }
+          this.connected(result.ssid, result.ip);
+        } else {
+          this.test = { ssid: creds.ssid, status: 'failed', message: result.message, ip: '' };
+          this.log.log('warn', `provisioning: new credentials for "${creds.ssid}" failed (${result.reason}); nothing stored`);
+          if (result.reason !== 'stopped') this.afterFailedTest();
+        }
+        resolve(result);
+      });
+    });
+  }
+
+  // ---- rounds over the stored networks -----------------------------------------------------------
+
+  private runRound(): void {
+    this.retryTimer = undefined;
+    if (this.link || this.attempt || this.current === 'testing' || this.current === 'stopped') return;
+    if (this.store.size === 0) return;
+    if (this.ap && this.clock.now() - this.lastPortalUse < this.o.portalIdleMs) {
+      // Someone is using the portal: a scan or join would disturb their link to the access point.
+      this.retryTimer = this.clock.set(() => this.runRound(), 5_000);
+      return;
+    }
+    const round = ++this.round;
+    this.scanRaw((networks) => {
+      if (round !== this.round) return;
+      this.tryCandidates(round, pickCandidates(this.store.list(), networks), 0);
+    });
+  }
+
+  private tryCandidates(round: number, candidates: Candidate[], index: number): void {
+    if (round !== this.round) return;
+    if (index >= candidates.length) {
+      this.scheduleRound(this.backoff.next());
+      return;
+    }
+    const candidate = candidates[index];
+    this.join(candidate, this.o.attemptTimeoutMs, (result) => {
+      if (round !== this.round) return;
+      if (result.ok) this.connected(result.ssid, result.ip);
+      else {
+        this.log.log('info', `provisioning: "${candidate.ssid}" failed (${result.reason})`);
+        this.tryCandidates(round, candidates, index + 1);
+      }
+    });
+  }
+
+  private scheduleRound(delay: number): void {
+    this.clearTimer('retryTimer');
+    if (this.current === 'stopped') return;
+    this.retryTimer = this.clock.set(() => this.runRound(), delay);
+  }
+
+  private afterFailedTest(): void {
+    this.setState(this.ap ? 'ap' : 'connecting');
+    if (!this.ap && this.fallbackTimer === undefined) {
+      this.fallbackTimer = this.clock.set(() => this.fallBack('no network connected in time'), this.o.fallbackMs);
+    }
+    this.backoff.reset();
+    this.scheduleRound(this.backoff.next());
+  }
+
+  private fallBack(why: string): void {
+    this.fallbackTimer = undefined;
+    if (this.link || this.current === 'stopped') return;
+    this.log.log('warn', `provisioning: ${why}, opening the access point`);
+    this.openAccessPoint();
+  }
+
+  // ---- joining -----------------------------------------------------------------------------------
+
+  private join(candidate: Candidate, timeoutMs: number, done: (result: AttemptResult) => void): void {
+    const ssid = candidate.ssid;
+    this.attempt = {
+      ssid,
+      done,
+      timer: this.clock.set(() => {
+        if (this.attempt) this.attempt.timer = undefined;
+        this.finishAttempt({ ok: false, ssid, reason: 'timeout', message: failureMessage(ssid, 'timeout') });
+      }, timeoutMs),
+    };
+    this.associatedSsid = undefined;
+    this.wifi.connect({ ssid, password: candidate.password || undefined, bssid: candidate.bssid });
+  }
+
+  private finishAttempt(result: AttemptResult): void {
+    const a = this.attempt;
+    if (!a) return;
+    this.attempt = undefined;
+    if (a.timer !== undefined) this.clock.clear(a.timer);
+    // Stop the radio's own retries with credentials that did not work.
+    if (!result.ok) this.wifi.disconnect();
+    a.done(result.ok ? result : { ...result, ssid: a.ssid });
+  }
+
+  private connected(ssid: string, ip: string): void {
+    this.link = { ssid, ip };
+    this.store.promote(ssid);
+    this.backoff.reset();
+    this.clearTimer('retryTimer');
+    this.clearTimer('fallbackTimer');
+    this.setState('connected');
+    this.log.log('info', `provisioning: connected to "${ssid}" as ${ip}`);
+    if (this.ap) {
+      const inUse = this.stations > 0 || this.clock.now() - this.lastPortalUse < this.o.portalIdleMs;
+      this.clearTimer('apStopTimer');
+      if (inUse) this.apStopTimer = this.clock.set(() => this.lingerOver(), this.o.apLingerMs);
+      else this.closeAccessPoint();
+    }
+    this.options.onConnected?.(ip, ssid);
+  }
+
+  /** While connected, the access point closes once the portal has been unused for apLingerMs. */
+  private lingerOver(): void {
+    this.apStopTimer = undefined;
+    if (!this.link || !this.ap) return;
+    const idle = this.clock.now() - this.lastPortalUse;
+    if (idle < this.o.apLingerMs) this.apStopTimer = this.clock.set(() => this.lingerOver(), this.o.apLingerMs - idle);
+    else this.closeAccessPoint();
+  }
+
+  private lost(reason: WiFiDisconnectReason): void {
+    const previous = this.link;
+    this.link = undefined;
+    this.log.log('warn', `provisioning: lost "${previous?.ssid}" (${reason}); reconnecting`);
+    this.setState(this.ap ? 'ap' : 'connecting');
+    this.options.onDisconnected?.(reason);
+    if (!this.ap) this.fallbackTimer = this.clock.set(() => this.fallBack('the network stayed lost'), this.o.lostFallbackMs);
+    this.backoff.reset();
+    // The network that just worked first, without waiting for a scan.
+    const stored = previous ? this.store.list().find((n) => n.ssid === previous.ssid) : undefined;
+    if (!stored) {
+      this.runRound();
+      return;
+    }
+    const round = ++this.round;
+    this.join(stored, this.o.attemptTimeoutMs, (result) => {
+      if (round !== this.round) return;
+      if (result.ok) this.connected(result.ssid, result.ip);
+      else this.scheduleRound(this.backoff.next());
+    });
+  }
+
+  private onWiFiEvent(event: WiFiEvent): void {
+    switch (event.type) {
+      case 'connected':
+        this.associatedSsid = event.ssid;
+        break;
+      case 'got-ip':
+        if (this.attempt) this.finishAttempt({ ok: true, ssid: this.attempt.ssid, ip: event.ip });
+        else if (this.link) this.link = { ...this.link, ip: event.ip };
+        else if (this.associatedSsid && this.current !== 'stopped' && this.current !== 'testing') {
+          // The radio reconnected on its own between our attempts.
+          this.round++;
+          this.connected(this.associatedSsid, event.ip);
+        }
+        break;
+      case 'disconnected':
+        this.associatedSsid = undefined;
+        if (this.attempt) {
+          // "by-request" comes from our own disconnect() of an earlier attempt.
+          if (event.reason !== 'by-request') {
+            const ssid = this.attempt.ssid;
+            this.finishAttempt({ ok: false, ssid, reason: event.reason, message: failureMessage(ssid, event.reason) });
+          }
+        } else if (this.link && event.reason !== 'by-request') this.lost(event.reason);
+        break;
+      case 'station-joined':
+        this.stations++;
+        break;
+      case 'station-left':
+        this.stations = Math.max(0, this.stations - 1);
+        if (this.stations === 0) this.lastPortalUse = -Infinity;
+        break;
+    }
+  }
+
+  // ---- scanning ----------------------------------------------------------------------------------
+
+  private scanRaw(callback: (networks: WiFiNetwork[] | undefined) => void): void {
+    if (this.scanning) {
+      this.scanning.push(callback);
+      return;
+    }
+    this.scanning = [callback];
+    // A scan that never calls back must not stall the rounds.
+    this.scanTimer = this.clock.set(() => {
+      this.scanTimer = undefined;
+      this.finishScan(undefined);
+    }, 15_000);
+    try {
+      this.wifi.scan((networks, error) => {
+        if (error) this.log.log('warn', `provisioning: scan failed: ${error.message}`);
+        this.finishScan(error ? undefined : networks);
+      });
+    } catch (error) {
+      this.log.log('warn', `provisioning: scan failed: ${(error as Error).message}`);
+      this.finishScan(undefined);
+    }
+  }
+
+  private finishScan(networks: WiFiNetwork[] | undefined): void {
+    const waiters = this.scanning;
+    if (!waiters) return;
+    this.scanning = undefined;
+    this.clearTimer('scanTimer');
+    if (networks) this.lastScan = strongestPerSsid(networks);
+    for (const w of waiters) w(networks);
+  }
+
+  // ---- access point and portal -------------------------------------------------------------------
+
+  private origin(): string {
+    const portal = this.options.portal;
+    const host = portal?.listenAddress ?? this.ap?.ip ?? '';
+    const port = this.portal?.http?.port ?? 80;
+    return `http://${host.indexOf(':') >= 0 ? `[${host}]` : host}${port === 80 ? '' : `:${port}`}/`;
+  }
+
+  private startPortal(ip: string): void {
+    const cfg = this.options.portal ?? {};
+    if (cfg.enabled === false) return;
+    const portal: Portal = {};
+    this.portal = portal;
+    const { network } = this.options.platform;
+    try {
+      portal.dns = new CaptiveDnsServer({ network, ip, port: cfg.dnsPort ?? 53, address: cfg.listenAddress });
+    } catch (error) {
+      this.log.log('error', `provisioning: captive DNS not started: ${(error as Error).message}`);
+    }
+    try {
+      portal.http = new HttpServer({
+        network,
+        clock: this.clock,
+        port: cfg.httpPort ?? 80,
+        address: cfg.listenAddress,
+        limits: cfg.limits,
+        handler: createPortalHandler(this.portalContext()),
+        onError: (error) => this.log.log('error', `provisioning: portal: ${error.message}`),
+      });
+    } catch (error) {
+      this.log.log('error', `provisioning: portal web server not started: ${(error as Error).message}`);
+    }
+  }
+
+  private closeAccessPoint(): void {
+    this.clearTimer('apStopTimer');
+    const portal = this.portal;
+    this.portal = undefined;
+    portal?.http?.close();
+    portal?.dns?.close();
+    if (this.ap) {
+      this.ap = undefined;
+      this.stations = 0;
+      this.wifi.stopAccessPoint();
+      this.log.log('info', 'provisioning: access point closed');
+    }
+  }
+
+  private portalStatus(): PortalStatus {
+    const t = this.test;
+    if (t?.status === 'pending') return { kind: 'testing', ssid: t.ssid };
+    if (this.link) return { kind: 'connected', ssid: this.link.ssid, ip: this.link.ip };
+    if (t?.status === 'failed') return { kind: 'failed', ssid: t.ssid, message: t.message };
+    if (this.scanning && !this.lastScan.length) return { kind: 'scanning' };
+    return { kind: 'idle' };
+  }
+
+  private portalContext(): PortalContext {
+    return {
+      title: this.apSsid,
+      deviceId: this.deviceId,
+      firmwareVersion: this.options.firmwareVersion,
+      origin: () => this.origin(),
+      networks: () => this.lastScan.slice(0, 20).map((n) => ({ ssid: n.ssid, rssi: n.rssi, secure: n.auth !== 'open' })),
+      status: () => this.portalStatus(),
+      requestScan: () => {
+        if (!this.attempt) this.scanRaw(() => {});
+      },
+      submit: (credentials, extras) => {
+        this.tryCredentials(credentials, extras).then(
+          () => {},
+          () => {},
+        );
+      },
+      activity: () => {
+        this.lastPortalUse = this.clock.now();
+      },
+    };
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------------
+
+  private setState(state: ProvisioningState): void {
+    if (state === this.current) return;
+    this.current = state;
+    this.options.onState?.(state);
+    for (const l of this.listeners.slice()) l(state);
+  }
+
+  private clearTimer(name: 'retryTimer' | 'fallbackTimer' | 'apStopTimer' | 'scanTimer'): void {
+    const id = this[name];
+    if (id !== undefined) this.clock.clear(id);
+    this[name] = undefined;
+  }
+}
