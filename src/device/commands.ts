@@ -1,0 +1,98 @@
+// Commands over request/response. A request on <base>/cmd/<name> is JSON:
+//   {"id": "42", "args": {...}}                                       reply on <base>/cmd/<name>/result
+//   {"id": "42", "responseTopic": "app/replies", "correlationData": "abc", "args": {...}}
+// The reply carries the same id (and correlation data), a status and a result or an error:
+//   {"id": "42", "status": "ok", "result": {...}}    {"id": "42", "status": "error", "error": "..."}
+// Bad requests (malformed JSON, unknown command, invalid arguments) get an error reply, never a crash.
+
+export type CommandResult = Record<string, unknown> | undefined;
+
+export class CommandError extends Error {
+  override name = 'CommandError';
+}
+
+export interface CommandContext {
+  args: Record<string, unknown>;
+  /**
+   * Replies later (return 'async' from the handler then). `after` runs once the broker acknowledged
+   * the reply, e.g. to reboot only when the caller surely got the answer.
+   */
+  reply(error: Error | undefined, result?: CommandResult, after?: () => void): void;
+}
+
+/** Returns a result at once, or 'async' when it will call ctx.reply itself. Throw to fail. */
+export type CommandHandler = (ctx: CommandContext) => CommandResult | 'async';
+
+export interface Reply {
+  topic: string;
+  payload: string;
+  /** Runs after the reply was acknowledged by the broker (e.g. a reboot). */
+  after?: () => void;
+}
+
+const MAX_REQUEST = 4096;
+
+export class Commands {
+  private readonly handlers = new Map<string, CommandHandler>();
+
+  constructor(private readonly resultTopic: (name: string) => string, private readonly send: (reply: Reply) => void) {}
+
+  register(name: string, handler: CommandHandler): void {
+    this.handlers.set(name, handler);
+  }
+
+  get names(): string[] {
+    return Array.from(this.handlers.keys());
+  }
+
+  handle(name: string, payload: Uint8Array, decode: (b: Uint8Array) => string): void {
+    let request: Record<string, unknown> = {};
+    let topic = this.resultTopic(name);
+    const answer = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
+      const body: Record<string, unknown> = { id: request.id ?? null };
+      if (request.correlationData !== undefined) body.correlationData = request.correlationData;
+      if (error) {
+        body.status = 'error';
+        body.error = error.message;
+      } else {
+        body.status = 'ok';
+        if (result !== undefined) body.result = result;
+      }
+      this.send({ topic, payload: JSON.stringify(body), after });
+    };
+    if (payload.length > MAX_REQUEST) return answer(new CommandError(`request of ${payload.length} bytes is over the ${MAX_REQUEST}-byte limit`));
+    try {
+      const text = payload.length ? decode(payload) : '{}';
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CommandError('the request must be a JSON object');
+      request = parsed as Record<string, unknown>;
+    } catch (error) {
+      return answer(new CommandError(error instanceof CommandError ? error.message : `malformed JSON: ${(error as Error).message}`));
+    }
+    if (request.id !== undefined && typeof request.id !== 'string' && typeof request.id !== 'number') {
+      request.id = undefined;
+      return answer(new CommandError('"id" must be a string or a number'));
+    }
+    if (typeof request.responseTopic === 'string') {
+      const t = request.responseTopic;
+      if (!t || t.length > 256 || /[+#\u0000]/.test(t)) return answer(new CommandError('"responseTopic" must be a topic name without wildcards'));
+      topic = t;
+    }
+    const handler = this.handlers.get(name);
+    if (!handler) return answer(new CommandError(`unknown command "${name}"; known: ${this.names.join(', ')}`));
+    const args = request.args ?? {};
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) return answer(new CommandError('"args" must be a JSON object'));
+    let replied = false;
+    const reply = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
+      if (replied) return;
+      replied = true;
+      answer(error, result, after);
+    };
+    try {
+      const result = handler({ args: args as Record<string, unknown>, reply });
+      if (result !== 'async') reply(undefined, result);
+    } catch (error) {
+      reply(error instanceof Error ? error : new CommandError(String(error)));
+    }
+  }
+}

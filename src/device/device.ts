@@ -1,0 +1,291 @@
+// The device application: presence, heartbeat, telemetry, commands, configuration and discovery,
+// wired to one MQTT client. Built by main.ts from the platform ports.
+import { MqttClient, type ClientOptions } from '../mqtt/client';
+import { decodeUtf8 } from '../mqtt/utf8';
+import type { Platform, TimerId } from '../ports';
+import { Commands, CommandError, type Reply } from './commands';
+import { Config, ConfigError, type ConfigValues } from './config';
+import { discoveryMessages } from './discovery';
+import { Presence } from './presence';
+import { Telemetry, type TelemetrySensor } from './telemetry';
+import { Topics } from './topics';
+
+export interface DeviceOptions {
+  platform: Platform;
+  /** Firmware version, e.g. "1.4.2". */
+  version: string;
+  model?: string;
+  sensors?: TelemetrySensor[];
+  /** Host or build-time configuration defaults (below the persisted overrides). */
+  config?: Record<string, unknown>;
+  /** Extra MQTT client options from the host (e.g. a TLS CA, a token password provider). */
+  client?: Partial<ClientOptions>;
+  /** Bound on waiting for the "offline" PUBACK at a clean stop, ms. Default 3000. */
+  stopTimeout?: number;
+  onState?(state: string): void;
+}
+
+const BOOT_KEY = 'boot';
+
+export class Device {
+  readonly platform: Platform;
+  readonly config: Config;
+  readonly topics: Topics;
+  readonly boot: number;
+  readonly presence: Presence;
+  readonly client: MqttClient;
+  readonly telemetry: Telemetry;
+  readonly commands: Commands;
+  private heartbeatTimer: TimerId | undefined;
+  private identifyTimer: TimerId | undefined;
+  private discoverySent = false;
+  private stopping = false;
+
+  constructor(private readonly options: DeviceOptions) {
+    const p = (this.platform = options.platform);
+    const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
+    this.config = new Config(p.storage, { ...p.config, ...options.config }, (e) => log('warn', `config: ${e.message} (ignored)`));
+    const c = this.config.values;
+    const id = p.system.deviceId();
+    this.topics = new Topics(c.prefix, id, c.discoveryPrefix);
+    this.boot = bumpBootCounter(p.storage);
+    this.presence = new Presence({ topic: this.topics.status, boot: this.boot, version: options.version });
+    const will = this.presence.will();
+    this.client = new MqttClient({
+      clock: p.clock,
+      network: p.network,
+      system: p.system,
+      log: p.log,
+      storage: p.storage,
+      host: c.brokerHost,
+      port: c.brokerPort,
+      tls: c.brokerTls ? {} : undefined,
+      clientId: `${c.prefix.replace(/\//g, '-')}-${id}`,
+      username: c.brokerUser || undefined,
+      password: c.brokerPassword || undefined,
+      keepAlive: c.keepAlive,
+      cleanSession: !c.persistOutbox,
+      will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
+      outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox },
+      ...options.client,
+      onConnect: (info) => this.onConnect(info.sessionPresent),
+      onDisconnect: () => {
+        this.presence.disconnected();
+        this.state();
+      },
+      onError: (e) => options.client?.onError?.(e),
+      onDrop: (d) => options.client?.onDrop?.(d),
+    });
+    this.telemetry = new Telemetry(p.clock, options.sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
+      publish: (sensor, payload) => this.client.publish(this.topics.telemetry(sensor), payload, { qos: this.config.values.telemetryQos as 0 | 1 | 2 }),
+    });
+    this.commands = new Commands((name) => this.topics.commandResult(name), (r) => this.reply(r));
+    this.registerCommands();
+  }
+
+  get values(): ConfigValues {
+    return this.config.values;
+  }
+
+  start(): void {
+    const p = this.platform;
+    p.log.log('info', `boot ${this.boot}, firmware ${this.options.version}, reset reason ${p.system.resetReason()}, id ${p.system.deviceId()}`);
+    this.state();
+    this.client.connect();
+    this.telemetry.start();
+    this.scheduleHeartbeat();
+  }
+
+  /**
+   * Clean stop: publishes "offline" (retained, QoS 1), waits for its PUBACK (bounded), then
+   * DISCONNECT, so the broker discards the will and the retained status is truthful.
+   */
+  stop(reason: string, done?: () => void): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.telemetry.stop();
+    this.clearTimers();
+    const message = this.presence.stop(reason);
+    this.state();
+    const p = this.platform;
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      p.clock.clear(bound);
+      this.client.end();
+      this.telemetry.close();
+      done?.();
+    };
+    const bound = p.clock.set(finish, this.options.stopTimeout ?? 3000);
+    if (this.client.connected) this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, finish);
+    else finish();
+  }
+
+  /** Clean stop, then the platform restart. */
+  restart(reason: string): void {
+    this.stop(reason, () => this.platform.system.restart(reason));
+  }
+
+  /** What the OTA health gate checks. */
+  health(): { mqtt: boolean; birthAcknowledged: boolean; sensorsSampled: boolean; freeMemory: number } {
+    return {
+      mqtt: this.client.connected,
+      birthAcknowledged: this.presence.birthAcknowledged,
+      sensorsSampled: this.telemetry.allSampled,
+      freeMemory: this.platform.system.freeMemory(),
+    };
+  }
+
+  heartbeat(): Record<string, unknown> {
+    const p = this.platform;
+    const c = this.config.values;
+    const o = this.client.outboxState;
+    const body: Record<string, unknown> = {
+      up: Math.round(p.clock.now() / 1000),
+      mem: p.system.freeMemory(),
+      reconnects: this.client.stats.reconnects,
+      outbox: o.depth,
+      outboxBytes: o.bytes,
+      dropped: o.dropped,
+      version: this.options.version,
+      boot: this.boot,
+      reset: p.system.resetReason(),
+      interval: c.heartbeatInterval,
+      // silence for longer than this many seconds means trouble: two missed beats plus a keep-alive
+      expires: 2 * c.heartbeatInterval + c.keepAlive,
+      sensors: this.telemetry.statuses(),
+    };
+    const rssi = p.wifi?.rssi();
+    if (rssi !== undefined) body.rssi = rssi;
+    return body;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private state(): void {
+    this.options.onState?.(this.presence.state);
+  }
+
+  private onConnect(sessionPresent: boolean): void {
+    const c = this.config.values;
+    const { message, acknowledged } = this.presence.birth();
+    this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, acknowledged);
+    if (!sessionPresent || !this.discoverySent) {
+      this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload) => this.onCommand(topic, payload) });
+      if (c.discovery) {
+        this.client.subscribe(this.topics.discoveryStatus, {
+          qos: 1,
+          onMessage: (_t, payload) => {
+            if (decodeUtf8(payload, 0, payload.length) === 'online') this.sendDiscovery();
+          },
+        });
+      }
+    }
+    if (c.discovery && !this.discoverySent) this.sendDiscovery();
+    this.state();
+  }
+
+  private sendDiscovery(): void {
+    const c = this.config.values;
+    this.discoverySent = true;
+    const expire = Math.max(...this.telemetry.sensors.map((s) => (s.interval ?? c.telemetryInterval * 1000) / 1000), 1) * 3;
+    const device = { id: this.platform.system.deviceId(), name: c.name || this.platform.system.deviceId(), version: this.options.version, model: this.options.model ?? 'NodeMCU' };
+    for (const m of discoveryMessages(this.topics, device, this.telemetry.sensors, Math.ceil(expire))) {
+      this.client.publish(m.topic, m.payload, { qos: 1, retain: true });
+    }
+  }
+
+  private onCommand(topic: string, payload: Uint8Array): void {
+    const name = this.topics.commandName(topic);
+    if (name) this.commands.handle(name, payload, (b) => decodeUtf8(b, 0, b.length, 'command'));
+  }
+
+  private reply(r: Reply): void {
+    this.client.publish(r.topic, r.payload, { qos: 1 }, r.after && (() => r.after!()));
+  }
+
+  private scheduleHeartbeat(): void {
+    const p = this.platform;
+    if (this.heartbeatTimer !== undefined) p.clock.clear(this.heartbeatTimer);
+    const ms = this.config.values.heartbeatInterval * 1000;
+    this.heartbeatTimer = p.clock.set(() => this.publishHeartbeat(), ms, ms);
+  }
+
+  private publishHeartbeat(): void {
+    // QoS 0 and not kept while offline: a heartbeat is only worth something when it is current
+    if (this.client.connected) this.client.publish(this.topics.heartbeat, JSON.stringify(this.heartbeat()), { qos: 0 });
+  }
+
+  private clearTimers(): void {
+    const clock = this.platform.clock;
+    for (const t of [this.heartbeatTimer, this.identifyTimer]) if (t !== undefined) clock.clear(t);
+    this.heartbeatTimer = this.identifyTimer = undefined;
+  }
+
+  private registerCommands(): void {
+    const p = this.platform;
+    this.commands.register('ping', () => ({ pong: true, up: Math.round(p.clock.now() / 1000), boot: this.boot }));
+    this.commands.register('reboot', (ctx) => {
+      ctx.reply(undefined, { rebooting: true }, () => this.restart('reboot command'));
+      return 'async';
+    });
+    this.commands.register('identify', (ctx) => {
+      const seconds = ctx.args.seconds ?? 10;
+      if (typeof seconds !== 'number' || !(seconds >= 1 && seconds <= 120)) throw new CommandError('"seconds" must be a number from 1 to 120');
+      this.identify(seconds);
+      return { identifying: seconds };
+    });
+    this.commands.register('get-config', () => this.config.redacted());
+    this.commands.register('set-config', (ctx) => {
+      try {
+        const { changed, restartRequired } = this.config.set(ctx.args);
+        this.applyLive(changed);
+        return { changed, restartRequired };
+      } catch (error) {
+        if (error instanceof ConfigError) throw new CommandError(error.message);
+        throw error;
+      }
+    });
+  }
+
+  private applyLive(changed: string[]): void {
+    if (changed.includes('heartbeatInterval')) this.scheduleHeartbeat();
+    if (changed.includes('telemetryInterval')) this.telemetry.reschedule();
+    if (changed.includes('name') || (changed.includes('discovery') && this.config.values.discovery)) this.sendDiscovery();
+  }
+
+  /** Blinks the status LED (or logs, without one) so a person can find this board. */
+  private identify(seconds: number): void {
+    const p = this.platform;
+    p.log.log('info', `identify: blinking for ${seconds} s`);
+    const pin = this.config.values.ledPin;
+    if (!p.digital || pin < 0) return;
+    if (this.identifyTimer !== undefined) p.clock.clear(this.identifyTimer);
+    let led: InstanceType<NonNullable<Platform['digital']>> | undefined;
+    try {
+      led = new p.digital({ pin, mode: 'output' });
+    } catch (error) {
+      p.log.log('warn', `identify: LED pin ${pin} unavailable: ${(error as Error).message}`);
+      return;
+    }
+    let n = Math.round(seconds * 4);
+    this.identifyTimer = p.clock.set(() => {
+      led!.write((n & 1) as 0 | 1);
+      if (--n <= 0) {
+        p.clock.clear(this.identifyTimer);
+        this.identifyTimer = undefined;
+        led!.write(1); // NodeMCU LEDs are active low: 1 is off
+        led!.close();
+      }
+    }, 250, 250);
+  }
+}
+
+function bumpBootCounter(store: Platform['storage']): number {
+  const raw = store.get(BOOT_KEY);
+  const previous = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : 0;
+  const boot = previous + 1;
+  store.set(BOOT_KEY, String(boot));
+  return boot;
+}
