@@ -73,6 +73,12 @@ export class SimBME280 implements SimI2CDevice {
     return 1.25 + 2.3 * t + (p ? 2.3 * p + 0.575 : 0) + (h ? 2.3 * h + 0.575 : 0);
   }
 
+  /** A register as the master would read it now (for tests; does not move the read pointer). */
+  peek(register: number): number {
+    this.#sync();
+    return this.#readRegister(register & 0xff);
+  }
+
   write(bytes: Uint8Array): void {
     if (this.fault === 'absent') nack('BME280 absent');
     this.#sync();
