@@ -24,12 +24,15 @@ export const BASE: Point = {
   T: 46827403850823179245072216630277197565144205554125654976674165829533817101731n,
 };
 
+// Zero results are replaced by a fresh 0n: on XS 13.3 (xsnap 0.15) repeatedly squaring a zero BigInt
+// that came out of `%` can make the engine loop forever.
 export function mod(a: bigint, m = P): bigint {
   const r = a % m;
-  return r < 0n ? r + m : r;
+  return r === 0n ? 0n : r < 0n ? r + m : r;
 }
 
 function pow(base: bigint, exponent: bigint): bigint {
+  if (base === 0n) return 0n;
   let result = 1n;
   for (let b = base, e = exponent; e > 0n; e >>= 1n) {
     if (e & 1n) result = (result * b) % P;
@@ -64,6 +67,12 @@ export function double(p: Point): Point {
   const g = a - b;
   const f = c + g;
   return { X: mod(e * f), Y: mod(g * h), Z: mod(f * g), T: mod(e * h) };
+}
+
+/** True for the 8 points of order dividing 8 (the identity among them): [8]p is the identity. */
+export function hasSmallOrder(p: Point): boolean {
+  const q = double(double(double(p)));
+  return q.X === 0n && q.Y === q.Z;
 }
 
 export function negate(p: Point): Point {
@@ -118,19 +127,19 @@ export function decodePoint(bytes: Uint8Array): Point | undefined {
   const sign = bytes[31] >> 7;
   const y = littleEndianToBigInt(bytes, 0, 32) & ((1n << 255n) - 1n);
   if (y >= P) return undefined;
-  const y2 = (y * y) % P;
+  const y2 = mod(y * y);
   const u = mod(y2 - 1n);
   const v = mod(D * y2 + 1n);
-  const v3 = (v * v * v) % P;
-  let x = mod(u * v3 * pow((u * v3 * v3 * v) % P, (P - 5n) / 8n));
+  const v3 = mod(v * v * v);
+  let x = mod(u * v3 * pow(mod(u * v3 * v3 * v), (P - 5n) / 8n));
   const vx2 = mod(v * x * x);
   if (vx2 !== u) {
     if (vx2 !== mod(-u)) return undefined;
-    x = (x * SQRT_M1) % P;
+    x = mod(x * SQRT_M1);
   }
   if (x === 0n && sign === 1) return undefined;
   if (Number(x & 1n) !== sign) x = P - x;
-  return { X: x, Y: y, Z: 1n, T: (x * y) % P };
+  return { X: x, Y: y, Z: 1n, T: mod(x * y) };
 }
 
 export function littleEndianToBigInt(bytes: Uint8Array, start: number, end: number): bigint {

@@ -1,7 +1,8 @@
 // Ed25519 signature verification (RFC 8032 section 5.1.7), strict: wrong lengths, a public key or R
-// that is not a canonical curve point, and S >= L (malleable signatures) are all rejected.
+// that is not a canonical curve point, S >= L (malleable signatures) and public keys of small order
+// are all rejected. The check is cofactorless ([S]B = R + [k]A), as in OpenSSL and node:crypto.
 import { CryptoError, type CryptoErrorCode } from './errors';
-import { BASE, L, decodePoint, encodePoint, littleEndianToBigInt, mod, multiplyTwo, negate } from './ed25519-point';
+import { BASE, L, decodePoint, encodePoint, hasSmallOrder, littleEndianToBigInt, mod, multiplyTwo, negate } from './ed25519-point';
 import { Sha512 } from './sha512';
 import { utf8Encode } from './utf8';
 
@@ -37,6 +38,8 @@ function check(publicKey: Uint8Array, message: Uint8Array | string, signature: U
   }
   const a = decodePoint(publicKey);
   if (!a) return { code: 'bad-key', message: 'Ed25519 public key is not the canonical encoding of a curve point' };
+  // A key of small order accepts forged signatures such as R = identity, S = 0 for every message.
+  if (hasSmallOrder(a)) return { code: 'bad-key', message: 'Ed25519 public key has small order (a weak key that would accept forgeries)' };
   const bytes = typeof message === 'string' ? utf8Encode(message) : message;
   const digest = new Sha512().update(signature.subarray(0, 32)).update(publicKey).update(bytes).digest();
   const k = mod(littleEndianToBigInt(digest, 0, 64), L);

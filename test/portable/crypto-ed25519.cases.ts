@@ -187,6 +187,36 @@ export default suite('crypto: Ed25519 (RFC 8032)', (test) => {
     equal(ed25519Verify(key, message, signature), false);
   });
 
+  // The 8 points of small order (identity, order 2, 4 and 8), checked independently with a plain
+  // affine Edwards implementation in Python: [8]P = identity for each.
+  const smallOrder = [
+    '0100000000000000000000000000000000000000000000000000000000000000',
+    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+    '0000000000000000000000000000000000000000000000000000000000000000',
+    '0000000000000000000000000000000000000000000000000000000000000080',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+    'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+    '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  ];
+
+  test('public keys of small order are refused, even with the trivial forgery R = identity, S = 0', () => {
+    const forgery = new Uint8Array(64);
+    forgery[0] = 1; // R = encoding of the identity (y = 1), S = 0: [0]B = R + [k]A holds for any message
+    for (const key of smallOrder) {
+      equal(ed25519Verify(hex(key), message, forgery), false, key);
+      equal(ed25519Verify(hex(key), message, signature), false, key);
+      equal((throws(() => ed25519AssertValid(hex(key), message, forgery), CryptoError, 'small order') as CryptoError).code, 'bad-key', key);
+    }
+  });
+
+  test('a signature whose R is the identity and S = 0 does not verify under a real key', () => {
+    const forgery = new Uint8Array(64);
+    forgery[0] = 1;
+    equal(ed25519Verify(publicKey, message, forgery), false);
+    equal(ed25519Verify(publicKey, message, new Uint8Array(64)), false, 'all zero');
+  });
+
   test('wrong lengths are refused with bad-length and a message naming the sizes', () => {
     equal(ed25519Verify(publicKey.subarray(0, 31), message, signature), false);
     equal(ed25519Verify(publicKey, message, signature.subarray(0, 63)), false);
