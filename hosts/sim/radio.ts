@@ -1,0 +1,297 @@
+// Simulated Wi-Fi radio implementing the WiFi port: networks with SSID, password and RSSI that can
+// vanish and come back, a wrong password that fails with 'auth-failed' like ESP-IDF's
+// WIFI_REASON_AUTH_FAIL, DHCP after association, and an access point beside the station.
+// All timing goes through the Clock port, so tests can run it on a VirtualClock.
+import type {
+  AccessPointOptions,
+  Clock,
+  TimerId,
+  WiFi,
+  WiFiAuth,
+  WiFiDisconnectReason,
+  WiFiEvent,
+  WiFiNetwork,
+} from '../../src/ports';
+
+export interface SimNetwork {
+  ssid: string;
+  /** Passphrase; absent or "" for an open network. */
+  password?: string;
+  rssi: number;
+  channel?: number;
+  bssid?: string;
+  /** Address DHCP hands out on this network. Default 192.168.1.<100 + index>. */
+  ip?: string;
+  /** Hidden networks are joinable but do not appear in scans. */
+  hidden?: boolean;
+}
+
+export interface SimRadioOptions {
+  clock: Clock;
+  networks?: SimNetwork[];
+  /** Time from connect() to association or to the failure. Default 300 ms (ESP-IDF: ~0.3-3 s). */
+  associateMs?: number;
+  /** Time a wrong password takes to fail (4-way handshake timeout on real radios). Default 1000 ms. */
+  authFailMs?: number;
+  /** Time from association to 'got-ip'. Default 200 ms. */
+  dhcpMs?: number;
+  /** Time a scan takes. Default 500 ms (active scan over 13 channels is ~1-2 s). */
+  scanMs?: number;
+  /** Time until a vanished network is noticed (missed beacons). Default 0: at once. */
+  beaconLossMs?: number;
+  /** Address of our own access point. Default 192.168.4.1. */
+  apIp?: string;
+}
+
+export class SimRadioError extends Error {
+  override name = 'SimRadioError';
+  constructor(
+    readonly code: 'unknown-network' | 'bad-ap-config',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Entry extends SimNetwork {
+  visible: boolean;
+}
+
+/** A connect() call as the radio saw it, for assertions. */
+export interface ConnectRecord {
+  at: number;
+  ssid: string;
+  password?: string;
+  bssid?: string;
+}
+
+export class SimRadio implements WiFi {
+  readonly connects: ConnectRecord[] = [];
+  scans = 0;
+  /** When set, scans fail with this error (a busy or broken radio). */
+  scanError: Error | undefined;
+  private readonly clock: Clock;
+  /** Step durations; tests may change them between steps (e.g. a DHCP server that stops answering). */
+  readonly timing: Required<Omit<SimRadioOptions, 'clock' | 'networks'>>;
+  private readonly nets: Entry[] = [];
+  private handler: (event: WiFiEvent) => void = () => {};
+  /** Bumped by every connect/disconnect, so pending steps of an older attempt do nothing. */
+  private generation = 0;
+  private pending: TimerId[] = [];
+  private station: { ssid: string; ip?: string } | undefined;
+  private ap: (AccessPointOptions & { ip: string }) | undefined;
+  private stationsOnAp = 0;
+
+  constructor(options: SimRadioOptions) {
+    this.clock = options.clock;
+    this.timing = {
+      associateMs: options.associateMs ?? 300,
+      authFailMs: options.authFailMs ?? 1000,
+      dhcpMs: options.dhcpMs ?? 200,
+      scanMs: options.scanMs ?? 500,
+      beaconLossMs: options.beaconLossMs ?? 0,
+      apIp: options.apIp ?? '192.168.4.1',
+    };
+    for (const n of options.networks ?? []) this.addNetwork(n);
+  }
+
+  // ---- scenario controls -----------------------------------------------------------------------
+
+  addNetwork(network: SimNetwork): void {
+    const index = this.nets.length;
+    this.nets.push({
+      channel: 1 + ((index * 5) % 13),
+      bssid: `02:00:00:00:00:${(index + 1).toString(16).padStart(2, '0')}`,
+      ip: `192.168.1.${100 + index}`,
+      ...network,
+      visible: true,
+    });
+  }
+
+  /** The network goes away (router off, out of range); a station on it loses the link. */
+  vanish(ssid: string): void {
+    for (const n of this.matching(ssid)) n.visible = false;
+    if (this.station?.ssid === ssid) {
+      const gen = this.generation;
+      this.later(() => {
+        if (gen !== this.generation || this.station?.ssid !== ssid) return;
+        this.station = undefined;
+        this.emit({ type: 'disconnected', reason: 'beacon-timeout' });
+      }, this.timing.beaconLossMs);
+    }
+  }
+
+  /** The network is back. */
+  restore(ssid: string): void {
+    for (const n of this.matching(ssid)) n.visible = true;
+  }
+
+  setRssi(ssid: string, rssi: number): void {
+    for (const n of this.matching(ssid)) n.rssi = rssi;
+  }
+
+  /** The router's password changed: a station on it is dropped and must authenticate again. */
+  changePassword(ssid: string, password: string): void {
+    for (const n of this.matching(ssid)) n.password = password;
+    if (this.station?.ssid === ssid) {
+      this.station = undefined;
+      this.generation++;
+      this.later(() => this.emit({ type: 'disconnected', reason: 'auth-failed' }), 0);
+    }
+  }
+
+  /** A phone joins or leaves our access point. */
+  stationJoins(): void {
+    if (!this.ap) return;
+    this.stationsOnAp++;
+    this.defer(() => this.emit({ type: 'station-joined' }), 0);
+  }
+
+  stationLeaves(): void {
+    if (!this.ap || this.stationsOnAp === 0) return;
+    this.stationsOnAp--;
+    this.defer(() => this.emit({ type: 'station-left' }), 0);
+  }
+
+  get connectedSsid(): string | undefined {
+    return this.station?.ip ? this.station.ssid : undefined;
+  }
+
+  get accessPoint(): (AccessPointOptions & { ip: string }) | undefined {
+    return this.ap;
+  }
+
+  // ---- WiFi port -------------------------------------------------------------------------------
+
+  onEvent(handler: (event: WiFiEvent) => void): void {
+    this.handler = handler;
+  }
+
+  scan(callback: (networks: WiFiNetwork[] | undefined, error?: Error) => void): void {
+    this.scans++;
+    this.defer(() => {
+      if (this.scanError) {
+        callback(undefined, this.scanError);
+        return;
+      }
+      const found: WiFiNetwork[] = this.nets
+        .filter((n) => n.visible && !n.hidden)
+        .map((n) => ({ ssid: n.ssid, bssid: n.bssid, rssi: n.rssi, channel: n.channel ?? 1, auth: authOf(n) }));
+      found.sort((a, b) => b.rssi - a.rssi);
+      callback(found);
+    }, this.timing.scanMs);
+  }
+
+  connect(options: { ssid: string; password?: string; bssid?: string }): void {
+    this.connects.push({ at: this.clock.now(), ...options });
+    const wasUp = this.station !== undefined;
+    this.cancelPending();
+    const gen = ++this.generation;
+    if (wasUp) {
+      // Joining another network drops the current one first, as on ESP-IDF.
+      this.station = undefined;
+      this.later(() => this.emit({ type: 'disconnected', reason: 'by-request' }), 0);
+    }
+    const target = this.pick(options.ssid, options.bssid);
+    if (!target) {
+      this.later(() => gen === this.generation && this.emit({ type: 'disconnected', reason: 'no-ap-found' }), this.timing.associateMs);
+      return;
+    }
+    const secured = !!target.password;
+    if (secured && options.password !== target.password) {
+      this.later(() => gen === this.generation && this.fail('auth-failed'), this.timing.associateMs + this.timing.authFailMs);
+      return;
+    }
+    this.later(() => {
+      if (gen !== this.generation) return;
+      if (!target.visible) {
+        this.fail('no-ap-found');
+        return;
+      }
+      this.station = { ssid: target.ssid };
+      this.emit({ type: 'connected', ssid: target.ssid });
+      this.later(() => {
+        if (gen !== this.generation || this.station?.ssid !== target.ssid) return;
+        this.station.ip = target.ip;
+        this.emit({ type: 'got-ip', ip: target.ip as string });
+      }, this.timing.dhcpMs);
+    }, this.timing.associateMs);
+  }
+
+  disconnect(): void {
+    const wasUp = this.station !== undefined;
+    const wasTrying = this.pending.length > 0;
+    this.cancelPending();
+    this.generation++;
+    this.station = undefined;
+    if (wasUp || wasTrying) this.later(() => this.emit({ type: 'disconnected', reason: 'by-request' }), 0);
+  }
+
+  rssi(): number | undefined {
+    if (!this.station?.ip) return undefined;
+    return this.matching(this.station.ssid).find((n) => n.visible)?.rssi;
+  }
+
+  startAccessPoint(options: AccessPointOptions): { ip: string } {
+    if (!options.ssid || options.ssid.length > 32) {
+      throw new SimRadioError('bad-ap-config', `access point SSID must be 1..32 characters, got "${options.ssid}"`);
+    }
+    if (options.password !== undefined && (options.password.length < 8 || options.password.length > 63)) {
+      throw new SimRadioError('bad-ap-config', 'access point password must be 8..63 characters (WPA2)');
+    }
+    this.ap = { ...options, ip: this.timing.apIp };
+    return { ip: this.timing.apIp };
+  }
+
+  stopAccessPoint(): void {
+    this.ap = undefined;
+    this.stationsOnAp = 0;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private matching(ssid: string): Entry[] {
+    const found = this.nets.filter((n) => n.ssid === ssid);
+    if (!found.length) throw new SimRadioError('unknown-network', `no simulated network "${ssid}"; add it with addNetwork()`);
+    return found;
+  }
+
+  /** The visible access point for the SSID (the given BSSID, else the strongest). */
+  private pick(ssid: string, bssid?: string): Entry | undefined {
+    const candidates = this.nets.filter((n) => n.ssid === ssid && n.visible && (!bssid || n.bssid === bssid));
+    candidates.sort((a, b) => b.rssi - a.rssi);
+    return candidates[0];
+  }
+
+  private fail(reason: WiFiDisconnectReason): void {
+    this.station = undefined;
+    this.emit({ type: 'disconnected', reason });
+  }
+
+  private emit(event: WiFiEvent): void {
+    this.handler(event);
+  }
+
+  /** A step of the station link; connect() and disconnect() cancel the ones still pending. */
+  private later(fn: () => void, ms: number): void {
+    const id = this.clock.set(() => {
+      this.pending = this.pending.filter((p) => p !== id);
+      fn();
+    }, ms);
+    this.pending.push(id);
+  }
+
+  /** Scan results and access point events, which link changes do not cancel. */
+  private defer(fn: () => void, ms: number): void {
+    this.clock.set(fn, ms);
+  }
+
+  private cancelPending(): void {
+    for (const id of this.pending) this.clock.clear(id);
+    this.pending = [];
+  }
+}
+
+function authOf(n: SimNetwork): WiFiAuth {
+  return n.password ? 'wpa2' : 'open';
+}
