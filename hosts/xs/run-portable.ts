@@ -27,8 +27,12 @@ export interface CaseResult {
 }
 
 export interface SuiteOptions {
-  /** Computrons allowed per case. Default 100,000,000. */
+  /**
+   * Computrons allowed per case; default 0, no limit. xsnap's meter can wrap around on BigInt
+   * remainders (docs/xs.md), so a limit could stop correct BigInt code; the timeout bounds cases instead.
+   */
   meterLimit?: number;
+  /** Wall-clock ms per case (and per suite load) before the worker is killed. Default 30,000. */
   timeoutMs?: number;
 }
 
@@ -88,7 +92,7 @@ export class XsPortableSuite {
             '(no setTimeout): an async case may only await work that completes without waiting for time',
         };
       }
-      return { ...base, ok: report.ok, error: report.error && report.error + hintFor(report.error), compute: delivery.meter.compute, output: delivery.output };
+      return { ...base, ok: report.ok, error: report.error && withHint(report.error), compute: delivery.meter.compute, output: delivery.output };
     } catch (error) {
       // The worker may be gone (meter limit, crash); the next case starts a fresh one.
       if (!this.worker?.running) this.worker = undefined;
@@ -111,8 +115,8 @@ export class XsPortableSuite {
   private async ready(): Promise<XsWorker> {
     if (this.worker?.running) return this.worker;
     const worker = new XsWorker({
-      meterLimit: this.options.meterLimit,
-      timeoutMs: this.options.timeoutMs,
+      meterLimit: this.options.meterLimit ?? 0,
+      timeoutMs: this.options.timeoutMs ?? 30_000,
       onCommand: (bytes) => {
         this.reports.push(JSON.parse(new TextDecoder().decode(bytes)) as CaseReport);
         return new Uint8Array(0);
@@ -134,6 +138,14 @@ export class XsPortableSuite {
     const { reply } = await worker.command(JSON.stringify(command));
     return JSON.parse(new TextDecoder().decode(reply)) as T;
   }
+}
+
+/** Puts the advice for a missing built-in right after the error's first line (before the stack). */
+function withHint(error: string): string {
+  const hint = hintFor(error);
+  if (!hint) return error;
+  const newline = error.indexOf('\n');
+  return newline < 0 ? error + hint : error.slice(0, newline) + hint + error.slice(newline);
 }
 
 /** Loads and runs every portable suite; a suite that fails to load yields one failed result. */

@@ -29,6 +29,15 @@ describe('XS quirks', () => {
     for (const x of [0.4, 0.5, -0.5, 2.5, -2.5]) expect(await onXs(`Math.round(${x})`)).toBe(String(Math.round(x)));
   });
 
+  it('BigInt remainder with a shorter dividend moves the meter backwards (it can wrap around)', async () => {
+    // xsBigInt.c meters (a.size - b.size) * (a.size + b.size) for a % b: negative when a has fewer
+    // 32-bit words than b. 0n % p (p of 8 words) subtracts 64, below zero, so the unsigned meter wraps.
+    const plain = (await worker.evaluate('0n + 1n')).meter.compute;
+    const remainder = (await worker.evaluate('0n % (2n ** 255n - 19n)')).meter.compute;
+    expect(plain).toBeLessThan(1000);
+    expect(remainder).toBeGreaterThan(2 ** 31);
+  });
+
   it('Math.random gives the same sequence in every new worker', async () => {
     const first = new XsWorker();
     const second = new XsWorker();

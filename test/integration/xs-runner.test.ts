@@ -66,6 +66,18 @@ describe('portable runner on XS', () => {
     expect(next).toMatchObject({ ok: true, output: ['still here'] });
   });
 
+  it('without a meter limit, stops an endless case at the timeout', async () => {
+    const timed = await XsPortableSuite.load(file, { timeoutMs: 300 });
+    try {
+      const endless = await timed.run(timed.cases.indexOf('loops forever'));
+      expect(endless.ok).toBe(false);
+      expect(endless.error).toContain('did not finish within 300 ms');
+      expect(await timed.run(timed.cases.indexOf('passes'))).toMatchObject({ ok: true });
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('gives the same computrons for the same case in two workers', async () => {
     const other = await XsPortableSuite.load(file);
     try {

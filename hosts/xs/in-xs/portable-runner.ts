@@ -47,8 +47,11 @@ export function servePortableSuite(suite: Suite): void {
 
 function describe(error: unknown): string {
   if (error instanceof Error) {
-    const stack = typeof error.stack === 'string' && error.stack.includes('\n') ? `\n${error.stack}` : '';
-    return `${error.name}: ${error.message}${stack}`;
+    const head = `${error.name}: ${error.message}`;
+    const stack = typeof error.stack === 'string' ? error.stack : '';
+    // XS stacks start with the "Name: message" line; keep the frames only once.
+    if (stack.startsWith(head)) return stack;
+    return stack.includes('\n') ? `${head}\n${stack}` : head;
   }
   return `thrown non-error: ${String(error)}`;
 }

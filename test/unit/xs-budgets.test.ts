@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { compare, formatComparison, type Figure } from '../../hosts/xs/budgets';
+
+const fig = (name: string, value: number, unit: Figure['unit'] = 'computrons'): Figure => ({ name, value, unit });
+
+describe('budget comparison', () => {
+  it('passes growth up to the tolerance and fails beyond it', () => {
+    const rows = compare([fig('a', 110), fig('b', 111), fig('c', 50)], [fig('a', 100), fig('b', 100), fig('c', 100)]);
+    expect(rows.map((r) => [r.name, r.verdict])).toEqual([
+      ['a', 'ok'],
+      ['b', 'grew'],
+      ['c', 'ok'],
+    ]);
+    expect(rows[1]!.change).toBeCloseTo(0.11, 10);
+  });
+
+  it('allows no growth from a zero baseline', () => {
+    expect(compare([fig('leak', 1, 'slots')], [fig('leak', 0, 'slots')])[0]).toMatchObject({ verdict: 'grew', change: Infinity });
+    expect(compare([fig('leak', 0, 'slots')], [fig('leak', 0, 'slots')])[0]).toMatchObject({ verdict: 'ok', change: 0 });
+  });
+
+  it('fails a baseline figure that is no longer measured and lists new ones', () => {
+    const rows = compare([fig('new', 5)], [fig('gone', 5)]);
+    expect(rows).toEqual([
+      { name: 'gone', unit: 'computrons', baseline: 5, verdict: 'missing' },
+      { name: 'new', unit: 'computrons', value: 5, verdict: 'new' },
+    ]);
+  });
+
+  it('honours another tolerance', () => {
+    expect(compare([fig('a', 104)], [fig('a', 100)], 0.03)[0]!.verdict).toBe('grew');
+  });
+
+  it('formats one line per figure with the change', () => {
+    expect(formatComparison(compare([fig('a', 120)], [fig('a', 100)]))).toBe(
+      'grew    a                                    100 -> 120 computrons (+20.0%)',
+    );
+  });
+});
