@@ -123,7 +123,7 @@ describe('XS port bridge', () => {
       blobIsBytes: true,
       keys: ['blob', 'name'],
       afterDelete: null,
-      tooLong: 'EINVAL: key "a-key-of-16-char" has 16 characters; keys must have 1 to 15 (NVS limit)',
+      tooLong: 'EKEY: key "a-key-of-16-char" is 16 bytes; NVS keys are at most 15: use a shorter key',
     });
   });
 

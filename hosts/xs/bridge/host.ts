@@ -5,7 +5,7 @@ import type { IncomingConnection, KeyValueStore, Listener, LogLevel, Network, Tc
 import { createNodeNetwork } from '../../sim/net';
 import { bundleForXs, type BundleSource } from '../bundle';
 import { XsWorker, type Delivery, type XsWorkerOptions } from '../worker';
-import { MemoryKeyValueStore } from './memory-kv';
+import { MemoryKeyValueStore } from '../../sim/kv';
 import { decodeFrame, encodeFrame, type Header } from './wire';
 
 export interface BridgeEvent {
@@ -18,6 +18,7 @@ export interface BridgeHostOptions extends Omit<XsWorkerOptions, 'onCommand'> {
   /** The firmware entry to bundle (a file, or source) or an already bundled script. */
   entry: string | BundleSource | { code: string };
   network?: Network;
+  /** Default: the simulator's MemoryKeyValueStore (hosts/sim/kv.ts); pass a FileKeyValueStore to keep values. */
   storage?: KeyValueStore;
   /** Receives platform.log lines. Default: kept in `logs` only. */
   onLog?: (level: LogLevel, message: string) => void;
