@@ -30,6 +30,8 @@ export interface MosquittoOptions {
   logTypes?: string[];
   /** Use this port for the plain listener instead of a free one. */
   port?: number;
+  /** Receives everything the broker prints, as it comes. */
+  onOutput?: (text: string) => void;
   startTimeoutMs?: number;
 }
 
@@ -91,9 +93,11 @@ function registerCleanup(): void {
   process.on('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
+      // Someone else handles this signal (e.g. a CLI stopping gracefully); 'exit' still cleans up.
+      if (process.listenerCount(signal) > 0) return;
       killAll();
-      // Without other listeners this re-raise takes the default action (terminate).
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+      // No listener is left, so this re-raise takes the default action (terminate).
+      process.kill(process.pid, signal);
     });
   }
 }
@@ -161,6 +165,7 @@ class Broker implements MosquittoBroker {
     private readonly runAs: RunAs | undefined,
     private readonly timeoutMs: number,
     readonly certs?: TestCertificates,
+    private readonly onOutput?: (text: string) => void,
   ) {
     this.configFile = join(dir, 'mosquitto.conf');
     this.persistenceDir = files.persistenceDir;
@@ -196,6 +201,7 @@ class Broker implements MosquittoBroker {
   }
 
   private append(text: string): void {
+    this.onOutput?.(text);
     this.output.push(text);
     this.outputSize += text.length;
     while (this.outputSize > 4_000_000 && this.output.length > 1) {
@@ -380,7 +386,7 @@ async function prepare(options: MosquittoOptions, binary: string, runAs: RunAs |
   });
   writeFileSync(join(dir, 'mosquitto.conf'), config);
   if (runAs) chownTree(dir, runAs);
-  return new Broker(dir, binary, ports, files, runAs, options.startTimeoutMs ?? 15_000, certs);
+  return new Broker(dir, binary, ports, files, runAs, options.startTimeoutMs ?? 15_000, certs, options.onOutput);
 }
 
 /** Starts a private broker; retries on other ports when a free port was taken meanwhile. */
