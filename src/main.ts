@@ -7,7 +7,7 @@ import { FIRMWARE_VERSION } from './version';
 export type MainOptions = Omit<DeviceOptions, 'platform' | 'version'> & { version?: string };
 
 export function main(platform: Platform, options: MainOptions = {}): Device {
-  const device = new Device({ platform, version: options.version ?? FIRMWARE_VERSION, ...options });
+  const device = new Device({ ...options, platform, version: options.version ?? FIRMWARE_VERSION });
   device.start();
   return device;
 }

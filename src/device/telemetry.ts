@@ -8,6 +8,8 @@ import type { Reading, Sensor } from '../sensors/sensor';
 import { ReadingFilter, type FilterOptions } from './filters';
 
 export interface ReadingSpec {
+  /** Where the value sits in the driver's sample, e.g. "thermometer.temperature". Default: the key. */
+  path?: string;
   unit?: string;
   /** Home Assistant device class (temperature, humidity, pressure, illuminance, ...). */
   deviceClass?: string;
@@ -40,6 +42,7 @@ export interface TelemetryOutput {
 interface Entry {
   spec: TelemetrySensor;
   filters: Record<string, ReadingFilter>;
+  paths: Record<string, string[]>;
   status: SensorStatus;
   timer?: TimerId;
   busy: boolean;
@@ -59,6 +62,7 @@ export class Telemetry {
     this.entries = sensors.map((spec) => ({
       spec,
       filters: Object.fromEntries(Object.entries(spec.readings).map(([k, r]) => [k, new ReadingFilter(r.filter)])),
+      paths: Object.fromEntries(Object.entries(spec.readings).map(([k, r]) => [k, (r.path ?? k).split('.')])),
       status: { state: 'pending', errors: 0, samples: 0 },
       busy: false,
     }));
@@ -151,7 +155,8 @@ export class Telemetry {
     e.lastError = undefined;
     let due = recovered;
     for (const [key, filter] of Object.entries(e.filters)) {
-      const raw = (reading as unknown as Record<string, unknown>)[key];
+      let raw: unknown = reading;
+      for (const part of e.paths[key]) raw = (raw as Record<string, unknown> | undefined)?.[part];
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue;
       filter.push(raw);
       if (filter.due(now)) due = true;
