@@ -106,6 +106,7 @@ export class XsPortableSuite {
     return results;
   }
 
+  /** Ends the worker (each holds ~45 MB); a later run() starts a fresh one. */
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;

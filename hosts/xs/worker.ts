@@ -161,15 +161,23 @@ export class XsWorker {
     return this.deliver('?', payload, `command(${payload.length} bytes)`);
   }
 
-  /** Ends the worker politely; resolves with its exit status. */
-  async close(): Promise<number | null> {
+  /**
+   * Ends the worker politely once queued deliveries are done (waiting at most `graceMs` for them and
+   * for the exit, then killing it); resolves with its exit status.
+   */
+  async close(graceMs = 5000): Promise<number | null> {
     if (!this.exit && !this.closing) {
       this.closing = true;
-      await this.queue.catch(() => {});
-      if (!this.exit) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([this.queue.catch(() => {}), grace]);
+      if (this.pending) this.kill();
+      else if (!this.exit) {
         this.toXs.write(netstring(encoder.encode('q')));
         this.toXs.end();
       }
+      await Promise.race([this.exited, grace.then(() => this.kill())]);
+      clearTimeout(timer);
     }
     await this.exited;
     const code = this.exit?.code ?? null;

@@ -15,6 +15,8 @@ for (const file of files) {
   let loadError: Error | undefined;
   try {
     suite = await XsPortableSuite.load(file);
+    // Listing is done; free the worker until this suite's cases run (one live worker at a time).
+    await suite.close();
   } catch (error) {
     loadError = error as Error;
   }

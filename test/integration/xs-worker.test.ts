@@ -106,6 +106,15 @@ describe('XsWorker', () => {
     expect(worker.running).toBe(false);
   });
 
+  it('close() kills a worker whose delivery hangs, after the grace period', async () => {
+    const worker = start({ timeoutMs: 0, onCommand: () => new Promise<Uint8Array>(() => {}) });
+    const hung = worker.evaluate('issueCommand(new ArrayBuffer(0))').catch((e: unknown) => e);
+    const started = Date.now();
+    expect(await worker.close(200)).toBe(null);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await hung).toMatchObject({ code: 'XS_EXIT', signal: 'SIGKILL' });
+  });
+
   it('measures deterministically: same computrons and heap in two workers', async () => {
     const source = 'let s = 0; for (let i = 0; i < 1000; i++) s += i * i; globalThis.keep = new Array(100).fill({}); s';
     const a = await start().evaluate(source);
