@@ -62,7 +62,7 @@ export class Device {
       tls: c.brokerTls ? {} : undefined,
       clientId: `${c.prefix.replace(/\//g, '-')}-${id}`,
       username: c.brokerUser || undefined,
-      password: c.brokerPassword || undefined,
+      password: (c.brokerUser && c.brokerPassword) || undefined,
       keepAlive: c.keepAlive,
       cleanSession: !c.persistOutbox,
       will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },

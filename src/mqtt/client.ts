@@ -130,6 +130,9 @@ export class MqttClient {
     if (!options.clientId && options.cleanSession === false) {
       throw new MqttClientError('invalid-argument', 'a persistent session (cleanSession: false) needs a client id');
     }
+    if (options.password !== undefined && options.username === undefined) {
+      throw new MqttClientError('invalid-argument', 'MQTT 3.1.1 sends a password only with a user name: set username too');
+    }
     const persist = options.outbox?.persist;
     if (persist && !options.storage) throw new MqttClientError('invalid-argument', 'outbox.persist needs a storage port');
     this.#outbox = new Outbox(options.outbox, options.storage);
@@ -254,8 +257,9 @@ export class MqttClient {
       return this.#drop(new MqttClientError('invalid-argument', `the password provider failed: ${(error as Error).message}`));
     }
     const will = o.will;
-    this.#send(
-      encodeConnect({
+    let packet: Uint8Array;
+    try {
+      packet = encodeConnect({
         type: CONNECT,
         clientId: o.clientId,
         cleanSession: o.cleanSession ?? true,
@@ -268,8 +272,11 @@ export class MqttClient {
           qos: will.qos ?? 0,
           retain: !!will.retain,
         },
-      }),
-    );
+      });
+    } catch (error) {
+      return this.#drop(error as Error);
+    }
+    this.#send(packet);
   }
 
   #onConnack(sessionPresent: boolean, returnCode: number): void {
