@@ -22,6 +22,8 @@ export interface DeviceOptions {
   client?: Partial<ClientOptions>;
   /** Bound on waiting for the "offline" PUBACK at a clean stop, ms. Default 3000. */
   stopTimeout?: number;
+  /** Features that attach to the device (OTA, provisioning): called once, before start(). */
+  extensions?: ((device: Device) => void)[];
   onState?(state: string): void;
 }
 
@@ -40,6 +42,8 @@ export class Device {
   private identifyTimer: TimerId | undefined;
   private discoverySent = false;
   private stopping = false;
+  private readonly connectHooks: ((sessionPresent: boolean) => void)[] = [];
+  private readonly stopHooks: (() => void)[] = [];
 
   constructor(private readonly options: DeviceOptions) {
     const p = (this.platform = options.platform);
@@ -81,6 +85,21 @@ export class Device {
     });
     this.commands = new Commands((name) => this.topics.commandResult(name), (r) => this.reply(r));
     this.registerCommands();
+    for (const extend of options.extensions ?? []) extend(this);
+  }
+
+  /** Runs at every successful connect, after the birth was queued (extensions subscribe here). */
+  onConnected(hook: (sessionPresent: boolean) => void): void {
+    this.connectHooks.push(hook);
+  }
+
+  /** Runs when a clean stop begins. */
+  onStopping(hook: () => void): void {
+    this.stopHooks.push(hook);
+  }
+
+  get version(): string {
+    return this.options.version;
   }
 
   get values(): ConfigValues {
@@ -103,6 +122,7 @@ export class Device {
   stop(reason: string, done?: () => void): void {
     if (this.stopping) return;
     this.stopping = true;
+    for (const hook of this.stopHooks) hook();
     this.telemetry.stop();
     this.clearTimers();
     const message = this.presence.stop(reason);
@@ -183,6 +203,7 @@ export class Device {
       }
     }
     if (c.discovery && !this.discoverySent) this.sendDiscovery();
+    for (const hook of this.connectHooks) hook(sessionPresent);
     this.state();
   }
 
