@@ -3,7 +3,9 @@
 // with sign = base64(HMAC-<method>(base64decode(accessKey), et + "\n" + method + "\n" + res + "\n" + version)),
 // every value URL-encoded in the token (res in plain form when signed).
 import { base64Encode } from '../crypto/base64';
-import { hmacMd5, hmacSha1, hmacSha256 } from '../crypto/hmac';
+import { hmacMd5 } from '../crypto/md5';
+import { hmacSha1 } from '../crypto/sha1';
+import { hmacSha256 } from '../crypto/sha256';
 import { AuthError } from './errors';
 import { decodeKey } from './key';
 import { percentEncode } from './percent-encode';

@@ -24,19 +24,33 @@ export const BASE: Point = {
   T: 46827403850823179245072216630277197565144205554125654976674165829533817101731n,
 };
 
-// Zero results are replaced by a fresh 0n: on XS 13.3 (xsnap 0.15) repeatedly squaring a zero BigInt
-// that came out of `%` can make the engine loop forever.
+const LOW_255 = (1n << 255n) - 1n;
+
+/** a mod m for any sign and size (used for scalars mod L and negative values). */
 export function mod(a: bigint, m = P): bigint {
   const r = a % m;
   return r === 0n ? 0n : r < 0n ? r + m : r;
 }
 
+/**
+ * a mod p for 0 <= a < 2^520, by folding 2^255 = 19 (mod p): cheaper than `%` on V8 and XS.
+ * A zero result is returned as a fresh 0n: on XS 13.3 (xsnap 0.15) squaring a zero BigInt that
+ * came out of `%` again and again can make the engine loop forever.
+ */
+function reduce(a: bigint): bigint {
+  let r = (a & LOW_255) + 19n * (a >> 255n);
+  r = (r & LOW_255) + 19n * (r >> 255n);
+  if (r >= P) r -= P;
+  return r === 0n ? 0n : r;
+}
+
 function pow(base: bigint, exponent: bigint): bigint {
   if (base === 0n) return 0n;
+  const bits = exponent.toString(2);
   let result = 1n;
-  for (let b = base, e = exponent; e > 0n; e >>= 1n) {
-    if (e & 1n) result = (result * b) % P;
-    b = (b * b) % P;
+  for (let i = 0; i < bits.length; i++) {
+    result = reduce(result * result);
+    if (bits.charCodeAt(i) === 49) result = reduce(result * base);
   }
   return result;
 }
@@ -45,28 +59,29 @@ function invert(a: bigint): bigint {
   return pow(a, P - 2n);
 }
 
+// Coordinates stay in [0, p); differences get p added so every product is non-negative.
 export function add(p: Point, q: Point): Point {
-  const a = mod((p.Y - p.X) * (q.Y - q.X));
-  const b = mod((p.Y + p.X) * (q.Y + q.X));
-  const c = mod(mod(p.T * q.T) * D2);
-  const d = mod(2n * p.Z * q.Z);
-  const e = b - a;
-  const f = d - c;
+  const a = reduce((p.Y - p.X + P) * (q.Y - q.X + P));
+  const b = reduce((p.Y + p.X) * (q.Y + q.X));
+  const c = reduce(reduce(p.T * q.T) * D2);
+  const d = reduce(2n * p.Z * q.Z);
+  const e = b - a + P;
+  const f = d - c + P;
   const g = d + c;
   const h = b + a;
-  return { X: mod(e * f), Y: mod(g * h), Z: mod(f * g), T: mod(e * h) };
+  return { X: reduce(e * f), Y: reduce(g * h), Z: reduce(f * g), T: reduce(e * h) };
 }
 
 export function double(p: Point): Point {
-  const a = mod(p.X * p.X);
-  const b = mod(p.Y * p.Y);
-  const c = mod(2n * p.Z * p.Z);
+  const a = reduce(p.X * p.X);
+  const b = reduce(p.Y * p.Y);
+  const c = reduce(2n * p.Z * p.Z);
   const h = a + b;
   const s = p.X + p.Y;
-  const e = h - mod(s * s);
-  const g = a - b;
+  const e = h - reduce(s * s) + P;
+  const g = a - b + P;
   const f = c + g;
-  return { X: mod(e * f), Y: mod(g * h), Z: mod(f * g), T: mod(e * h) };
+  return { X: reduce(e * f), Y: reduce(g * h), Z: reduce(f * g), T: reduce(e * h) };
 }
 
 /** True for the 8 points of order dividing 8 (the identity among them): [8]p is the identity. */
@@ -76,37 +91,36 @@ export function hasSmallOrder(p: Point): boolean {
 }
 
 export function negate(p: Point): Point {
-  return { X: mod(-p.X), Y: p.Y, Z: p.Z, T: mod(-p.T) };
+  return { X: reduce(P - p.X), Y: p.Y, Z: p.Z, T: reduce(P - p.T) };
 }
 
-/** [scalar]point by double-and-add. */
+/** [scalar]point by double-and-add, for 0 <= scalar. */
 export function multiply(point: Point, scalar: bigint): Point {
+  const bits = scalar.toString(2);
   let q = IDENTITY;
-  for (let i = bitLength(scalar) - 1; i >= 0; i--) {
+  for (let i = 0; i < bits.length; i++) {
     q = double(q);
-    if ((scalar >> BigInt(i)) & 1n) q = add(q, point);
+    if (bits.charCodeAt(i) === 49) q = add(q, point);
   }
   return q;
 }
 
-/** [a]A + [b]B in one pass of doublings (Straus/Shamir). */
+/** [a]A + [b]B in one pass of doublings (Straus/Shamir), for 0 <= a, b. */
 export function multiplyTwo(a: bigint, pa: Point, b: bigint, pb: Point): Point {
   const both = add(pa, pb);
+  const length = Math.max(a.toString(2).length, b.toString(2).length);
+  const bitsA = a.toString(2).padStart(length, '0');
+  const bitsB = b.toString(2).padStart(length, '0');
   let q = IDENTITY;
-  for (let i = Math.max(bitLength(a), bitLength(b)) - 1; i >= 0; i--) {
+  for (let i = 0; i < length; i++) {
     q = double(q);
-    const shift = BigInt(i);
-    const bitA = (a >> shift) & 1n;
-    const bitB = (b >> shift) & 1n;
+    const bitA = bitsA.charCodeAt(i) === 49;
+    const bitB = bitsB.charCodeAt(i) === 49;
     if (bitA && bitB) q = add(q, both);
     else if (bitA) q = add(q, pa);
     else if (bitB) q = add(q, pb);
   }
   return q;
-}
-
-function bitLength(n: bigint): number {
-  return n === 0n ? 0 : n.toString(2).length;
 }
 
 /** 32-byte encoding: y little-endian, the sign of x in the top bit. */

@@ -1,8 +1,7 @@
 // HMAC (RFC 2104) over any Hash, ours or a host's native digest.
+// Each hash module exports its own shortcut (hmacSha256 in sha256.ts, ...), so that importing one
+// does not pull the other hash functions into a firmware image.
 import type { Hash, HashFactory } from './hash';
-import { Md5 } from './md5';
-import { Sha1 } from './sha1';
-import { Sha256 } from './sha256';
 import { utf8Encode } from './utf8';
 
 export class Hmac implements Hash {
@@ -52,18 +51,6 @@ export class Hmac implements Hash {
 /** One-shot HMAC; a string key or message is taken as UTF-8. */
 export function hmac(createHash: HashFactory, key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
   return new Hmac(createHash, bytesOf(key)).update(bytesOf(message)).digest();
-}
-
-export function hmacSha256(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
-  return hmac(() => new Sha256(), key, message);
-}
-
-export function hmacSha1(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
-  return hmac(() => new Sha1(), key, message);
-}
-
-export function hmacMd5(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
-  return hmac(() => new Md5(), key, message);
 }
 
 function bytesOf(data: Uint8Array | string): Uint8Array {

@@ -1,10 +1,11 @@
 // MD5 (RFC 1321). Broken as a hash; here only because OneNET tokens may be signed with HMAC-MD5.
 import { BlockHash } from './block-hash';
+import { hmac } from './hmac';
 import { utf8Encode } from './utf8';
 import { writeLittleEndian } from './words';
 
 // floor(abs(sin(i + 1)) * 2^32), RFC 1321 section 3.4
-const T = new Int32Array([
+const T = /* @__PURE__ */ new Int32Array([
   0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613, 0xfd469501,
   0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193, 0xa679438e, 0x49b40821,
   0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d, 0x02441453, 0xd8a1e681, 0xe7d3fbc8,
@@ -16,7 +17,7 @@ const T = new Int32Array([
 ]);
 
 // Per-round left-rotation amounts, four per round.
-const SHIFT = new Uint8Array([7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21]);
+const SHIFT = /* @__PURE__ */ new Uint8Array([7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21]);
 
 export class Md5 extends BlockHash {
   readonly outputLength = 16;
@@ -85,4 +86,9 @@ export class Md5 extends BlockHash {
 /** One-shot MD5; strings are hashed as UTF-8. */
 export function md5(data: Uint8Array | string): Uint8Array {
   return new Md5().update(typeof data === 'string' ? utf8Encode(data) : data).digest();
+}
+
+/** HMAC-MD5 (RFC 2104); a string key or message is taken as UTF-8. */
+export function hmacMd5(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
+  return hmac(() => new Md5(), key, message);
 }

@@ -1,5 +1,6 @@
 // SHA-1 (FIPS 180-4). Broken for collision resistance; here only for HMAC-SHA1, which some clouds require.
 import { BlockHash } from './block-hash';
+import { hmac } from './hmac';
 import { utf8Encode } from './utf8';
 import { writeBigEndian } from './words';
 
@@ -67,4 +68,9 @@ export class Sha1 extends BlockHash {
 /** One-shot SHA-1; strings are hashed as UTF-8. */
 export function sha1(data: Uint8Array | string): Uint8Array {
   return new Sha1().update(typeof data === 'string' ? utf8Encode(data) : data).digest();
+}
+
+/** HMAC-SHA1 (RFC 2104); a string key or message is taken as UTF-8. */
+export function hmacSha1(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
+  return hmac(() => new Sha1(), key, message);
 }

@@ -1,9 +1,10 @@
 // SHA-256 (FIPS 180-4), incremental. Int32 arithmetic and preallocated buffers: no allocation per block.
 import { BlockHash } from './block-hash';
+import { hmac } from './hmac';
 import { utf8Encode } from './utf8';
 import { writeBigEndian } from './words';
 
-const K = new Int32Array([
+const K = /* @__PURE__ */ new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -14,7 +15,7 @@ const K = new Int32Array([
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]);
 
-const INITIAL = new Int32Array([
+const INITIAL = /* @__PURE__ */ new Int32Array([
   0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ]);
 
@@ -87,4 +88,9 @@ export class Sha256 extends BlockHash {
 /** One-shot SHA-256; strings are hashed as UTF-8. */
 export function sha256(data: Uint8Array | string): Uint8Array {
   return new Sha256().update(typeof data === 'string' ? utf8Encode(data) : data).digest();
+}
+
+/** HMAC-SHA256 (RFC 2104); a string key or message is taken as UTF-8. */
+export function hmacSha256(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
+  return hmac(() => new Sha256(), key, message);
 }

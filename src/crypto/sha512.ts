@@ -1,11 +1,12 @@
 // SHA-512 (FIPS 180-4) without BigInt: each 64-bit word is a (high, low) pair of Int32s, adds carry
 // through a double (sums stay far below 2^53).
 import { BlockHash } from './block-hash';
+import { hmac } from './hmac';
 import { utf8Encode } from './utf8';
 import { writeBigEndian } from './words';
 
 // High word, then low word, of each round constant.
-const K = new Int32Array([
+const K = /* @__PURE__ */ new Int32Array([
   0x428a2f98, 0xd728ae22, 0x71374491, 0x23ef65cd, 0xb5c0fbcf, 0xec4d3b2f, 0xe9b5dba5, 0x8189dbbc,
   0x3956c25b, 0xf348b538, 0x59f111f1, 0xb605d019, 0x923f82a4, 0xaf194f9b, 0xab1c5ed5, 0xda6d8118,
   0xd807aa98, 0xa3030242, 0x12835b01, 0x45706fbe, 0x243185be, 0x4ee4b28c, 0x550c7dc3, 0xd5ffb4e2,
@@ -28,7 +29,7 @@ const K = new Int32Array([
   0x4cc5d4be, 0xcb3e42b6, 0x597f299c, 0xfc657e2a, 0x5fcb6fab, 0x3ad6faec, 0x6c44198c, 0x4a475817,
 ]);
 
-const INITIAL = new Int32Array([
+const INITIAL = /* @__PURE__ */ new Int32Array([
   0x6a09e667, 0xf3bcc908, 0xbb67ae85, 0x84caa73b, 0x3c6ef372, 0xfe94f82b, 0xa54ff53a, 0x5f1d36f1,
   0x510e527f, 0xade682d1, 0x9b05688c, 0x2b3e6c1f, 0x1f83d9ab, 0xfb41bd6b, 0x5be0cd19, 0x137e2179,
 ]);
@@ -133,4 +134,9 @@ function add(s: Int32Array, at: number, high: number, low: number): void {
 /** One-shot SHA-512; strings are hashed as UTF-8. */
 export function sha512(data: Uint8Array | string): Uint8Array {
   return new Sha512().update(typeof data === 'string' ? utf8Encode(data) : data).digest();
+}
+
+/** HMAC-SHA512 (RFC 2104); a string key or message is taken as UTF-8. */
+export function hmacSha512(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
+  return hmac(() => new Sha512(), key, message);
 }

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '../../src/crypto/base64';
 import type { Hash } from '../../src/crypto/hash';
 import { hexDecode, hexEncode } from '../../src/crypto/hex';
-import { Hmac, hmacMd5, hmacSha1, hmacSha256 } from '../../src/crypto/hmac';
-import { Md5 } from '../../src/crypto/md5';
-import { Sha1, sha1 } from '../../src/crypto/sha1';
-import { Sha256, sha256 } from '../../src/crypto/sha256';
-import { Sha512, sha512 } from '../../src/crypto/sha512';
+import { Hmac } from '../../src/crypto/hmac';
+import { Md5, hmacMd5 } from '../../src/crypto/md5';
+import { Sha1, hmacSha1, sha1 } from '../../src/crypto/sha1';
+import { Sha256, hmacSha256, sha256 } from '../../src/crypto/sha256';
+import { Sha512, hmacSha512, sha512 } from '../../src/crypto/sha512';
 import { utf8Decode, utf8Encode } from '../../src/crypto/utf8';
 
 const hashes: [string, () => Hash][] = [
@@ -58,12 +58,13 @@ describe('hashes equal node:crypto', () => {
 
 describe('HMAC equals node:crypto', () => {
   const keyAndMessage = fc.tuple(bytes(200), bytes(500));
-  it('HMAC-SHA256, HMAC-SHA1 and HMAC-MD5 for random keys (shorter and longer than a block)', () => {
+  it('HMAC-SHA256, -SHA1, -MD5 and -SHA512 for random keys (shorter and longer than a block)', () => {
     fc.assert(
       fc.property(keyAndMessage, ([key, message]) => {
         expect(hex(hmacSha256(key, message))).toBe(createHmac('sha256', key).update(message).digest('hex'));
         expect(hex(hmacSha1(key, message))).toBe(createHmac('sha1', key).update(message).digest('hex'));
         expect(hex(hmacMd5(key, message))).toBe(createHmac('md5', key).update(message).digest('hex'));
+        expect(hex(hmacSha512(key, message))).toBe(createHmac('sha512', key).update(message).digest('hex'));
       }),
       { numRuns: 300 },
     );
