@@ -105,9 +105,14 @@ export class RequestParser {
           lf = i;
           break;
         }
+        // A CR must be followed by LF; say so now instead of waiting for an LF that may never come.
+        if (buf[i] === CR && i + 1 < this.len && buf[i + 1] !== LF) {
+          throw new HttpError('bad-line-ending', 400, 'a bare CR was received inside a line');
+        }
       }
       if (lf < 0) {
-        this.scanFrom = this.len;
+        // A trailing CR is looked at again with the next byte.
+        this.scanFrom = this.len > this.lineStart && buf[this.len - 1] === CR ? this.len - 1 : this.len;
         this.checkPartialLine();
         return;
       }
@@ -115,9 +120,6 @@ export class RequestParser {
         throw new HttpError('bad-line-ending', 400, 'lines must end with CRLF (a bare LF was received)');
       }
       const end = lf - 1;
-      for (let i = this.lineStart; i < end; i++) {
-        if (buf[i] === CR) throw new HttpError('bad-line-ending', 400, 'a bare CR was received inside a line');
-      }
       const start = this.lineStart;
       this.lineStart = this.scanFrom = lf + 1;
       if (this.phase === 'line') {

@@ -79,6 +79,10 @@ export default suite('http request parser', (test) => {
     rejects('GET / HTTP/1.1\nHost: x\n\n', 400, 'bad-line-ending');
     rejects('GET / HTTP/1.1\r\nHost: x\n\r\n', 400, 'bad-line-ending');
     rejects('GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n', 400, 'bad-line-ending');
+    rejects('GET / HTTP/1.1\rHost: x', 400, 'bad-line-ending');
+    const parser = new RequestParser(defaultHttpLimits);
+    equal(parser.push(bytes('GET / HTTP/1.1\r\nHost: a\r')), undefined);
+    throws(() => parser.push(bytes('b\r\n\r\n')), HttpError, 'bare CR');
   });
 
   test('request line errors', () => {
