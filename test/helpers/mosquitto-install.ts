@@ -36,8 +36,16 @@ function aptInstall(): void {
   }
 }
 
-/** Returns the path of the mosquitto binary; installs it when missing and running as root on apt systems. */
+/**
+ * Returns the path of the mosquitto binary: $MOSQUITTO when set, else from PATH or the sbin folders,
+ * installing it with apt-get when missing and running as root.
+ */
 export function ensureMosquitto(): string {
+  const override = process.env.MOSQUITTO;
+  if (override) {
+    if (existsSync(override)) return override;
+    throw new MosquittoMissingError(`MOSQUITTO is set to "${override}", which does not exist: fix the path or unset MOSQUITTO.`);
+  }
   let path = findTool('mosquitto');
   if (path) return path;
   const root = process.getuid?.() === 0;
