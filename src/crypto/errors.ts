@@ -6,8 +6,7 @@ export type CryptoErrorCode =
   | 'bad-utf8'
   | 'bad-length'
   | 'bad-key'
-  | 'bad-signature'
-  | 'hash-finished';
+  | 'bad-signature';
 
 export class CryptoError extends Error {
   override name = 'CryptoError';

@@ -1,6 +1,7 @@
 // HMAC against RFC 4231 section 4 (HMAC-SHA-256, test cases 1-7, case 5 truncated to 128 bits) and
 // RFC 2202 sections 2 and 3 (HMAC-MD5 and HMAC-SHA-1, test cases 1-7).
 import { equal, hex, suite } from './harness';
+import { timingSafeEqual } from '../../src/crypto/compare';
 import { Hmac, hmac } from '../../src/crypto/hmac';
 import { hmacMd5 } from '../../src/crypto/md5';
 import { hmacSha1 } from '../../src/crypto/sha1';
@@ -94,5 +95,15 @@ export default suite('crypto: HMAC (RFC 4231, RFC 2202)', (test) => {
     );
     equal(hmac(() => new Sha512(), filled(20, 0x0b), 'Hi There'), expected);
     equal(hmacSha512(filled(20, 0x0b), 'Hi There'), expected);
+  });
+
+  test('timingSafeEqual compares MACs of equal and different length', () => {
+    const mac = hmacSha256(filled(20, 0x0b), 'Hi There');
+    equal(timingSafeEqual(mac, hex(rfc4231[0].mac)), true);
+    const changed = mac.slice();
+    changed[31] ^= 1;
+    equal(timingSafeEqual(mac, changed), false);
+    equal(timingSafeEqual(mac, mac.subarray(0, 16)), false);
+    equal(timingSafeEqual(new Uint8Array(0), new Uint8Array(0)), true);
   });
 });
