@@ -14,9 +14,11 @@
 //   current configuration, in whole milliseconds.
 // - sample() before the wait elapsed gets whatever the chip really does then: a NACK
 //   ('not-ready'), a stale result, or a power-on value. Honour the wait; measure() does.
-// - Readings follow ECMA-419 sample objects (thermometer.temperature in °C, hygrometer.humidity
-//   in %RH, barometer.pressure in Pa, lightmeter.illuminance in lux). A value outside the chip's
-//   specified range is still returned, and its name is listed in `outOfRange`.
+// - Readings follow ECMA-419 sample objects: a compound sensor nests one object per sensor class
+//   (thermometer.temperature in °C, hygrometer.humidity in %RH, barometer.pressure in Pa); a
+//   single-class sensor is flat ({ temperature }, { illuminance } in lux, { value, raw }).
+//   readingValues() flattens either form. A value outside the chip's specified range is still
+//   returned, and its name is listed in `outOfRange`.
 
 export interface Reading {
   /** Names of the values outside the chip's specified range (e.g. ['temperature']); absent when all are in range. */
@@ -43,4 +45,16 @@ export function checkRange(reading: Reading, name: string, value: number, min: n
 /** Whole milliseconds, rounded up: waiting a fraction too little reads a stale result. */
 export function ceilMs(ms: number): number {
   return Math.ceil(ms - 1e-9);
+}
+
+/** The numbers of a reading, flat: { temperature, humidity, pressure, illuminance, value, ... }. */
+export function readingValues(reading: Reading): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const [key, entry] of Object.entries(reading)) {
+    if (typeof entry === 'number') values[key] = entry;
+    else if (key !== 'outOfRange' && entry && typeof entry === 'object') {
+      for (const [name, value] of Object.entries(entry)) if (typeof value === 'number') values[name] = value;
+    }
+  }
+  return values;
 }

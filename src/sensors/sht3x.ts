@@ -2,7 +2,7 @@
 // without clock stretching, every word CRC-checked, heater control. Commands, timing and
 // conversion formulas from the SHT3x-DIS datasheet (sections 2.2, 4.3, 4.11-4.13).
 import { crc8Sensirion } from './crc';
-import { SensorError, hex2 } from './errors';
+import { SensorError, hex2, i2cFailure } from './errors';
 import { I2CDevice } from './i2c-device';
 import type { I2CSensorOptions } from './i2c-device';
 import { checkRange } from './sensor';
@@ -98,7 +98,9 @@ export class SHT3x implements Sensor<SHT3xReading> {
     try {
       data = this.#device.read(6);
     } catch (error) {
-      if (error instanceof SensorError && error.code === 'absent') {
+      // Right after a measurement command was ACKed, a failed read is the chip NACKing because it
+      // is still measuring, unless the host says the bus timed out.
+      if (error instanceof SensorError && error.code !== 'config' && i2cFailure(error.cause) !== 'timeout') {
         throw new SensorError('not-ready', `SHT3x NACKed the result read: the measurement is not done; wait ${this.conversionTime} ms after start()`, { cause: error });
       }
       throw error;
