@@ -16,13 +16,13 @@ export interface Point {
   readonly T: bigint;
 }
 
-export const IDENTITY: Point = { X: 0n, Y: 1n, Z: 1n, T: 0n };
-export const BASE: Point = {
+export const IDENTITY: Point = Object.freeze({ X: 0n, Y: 1n, Z: 1n, T: 0n });
+export const BASE: Point = Object.freeze({
   X: 15112221349535400772501151409588531511454012693041857206046113283949847762202n,
   Y: 46316835694926478169428394003475163141307993866256225615783033603165251855960n,
   Z: 1n,
   T: 46827403850823179245072216630277197565144205554125654976674165829533817101731n,
-};
+});
 
 const LOW_255 = (1n << 255n) - 1n;
 
