@@ -8,7 +8,8 @@ export function escapeHtml(text: string): string {
 export interface PageNetwork {
   ssid: string;
   rssi: number;
-  secure: boolean;
+  /** Security shown beside the name: "open", "WPA2", ... */
+  security: string;
 }
 
 export interface PageView {
@@ -54,8 +55,8 @@ export function renderPage(view: PageView): string {
     html += '<h2>Wi-Fi networks</h2><ul>';
     for (const n of view.networks) {
       html +=
-        `<li><a href="/?s=${escapeHtml(percentEncode(n.ssid))}"><span>${escapeHtml(n.ssid)}${n.secure ? ' 🔒' : ''}</span>` +
-        `<small title="${n.rssi} dBm">${bars(n.rssi)}</small></a></li>`;
+        `<li><a href="/?s=${escapeHtml(percentEncode(n.ssid))}"><span>${escapeHtml(n.ssid)}</span>` +
+        `<small>${escapeHtml(n.security)} <b title="${n.rssi} dBm">${bars(n.rssi)}</b></small></a></li>`;
     }
     if (!view.networks.length) html += '<li><small>No networks found yet.</small></li>';
     html +=

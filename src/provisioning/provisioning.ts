@@ -4,7 +4,7 @@
 import { CaptiveDnsServer } from '../dns/captive-dns';
 import { HttpServer } from '../http/server';
 import type { HttpLimits } from '../http/limits';
-import type { Clock, Logger, Platform, TimerId, WiFi, WiFiDisconnectReason, WiFiEvent, WiFiNetwork } from '../ports';
+import type { Clock, Logger, Platform, TimerId, WiFi, WiFiAuth, WiFiDisconnectReason, WiFiEvent, WiFiNetwork } from '../ports';
 import { Backoff } from './backoff';
 import { pickCandidates, strongestPerSsid, type Candidate } from './candidates';
 import { NetworkStore, DEFAULT_MAX_NETWORKS } from './network-store';
@@ -109,6 +109,11 @@ function failureMessage(ssid: string, reason: AttemptFailure): string {
     default:
       return `Could not connect to “${ssid}” (${reason}). Try again.`;
   }
+}
+
+function securityLabel(auth: WiFiAuth): string {
+  if (auth === 'open' || auth === 'unknown') return auth;
+  return auth === 'wpa2-enterprise' ? 'WPA2-Enterprise' : auth.toUpperCase();
 }
 
 export class Provisioning {
@@ -581,7 +586,7 @@ export class Provisioning {
       deviceId: this.deviceId,
       firmwareVersion: this.options.firmwareVersion,
       origin: () => this.origin(),
-      networks: () => this.lastScan.slice(0, 20).map((n) => ({ ssid: n.ssid, rssi: n.rssi, secure: n.auth !== 'open' })),
+      networks: () => this.lastScan.slice(0, 20).map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: securityLabel(n.auth) })),
       status: () => this.portalStatus(),
       requestScan: () => {
         if (!this.attempt) this.scanRaw(() => {});

@@ -41,8 +41,8 @@ class Context implements PortalContext {
   uses = 0;
   busy = false;
   nets = [
-    { ssid: 'Home <5G>', rssi: -48, secure: true },
-    { ssid: 'Café "Libre"', rssi: -80, secure: false },
+    { ssid: 'Home <5G>', rssi: -48, security: 'WPA2' },
+    { ssid: 'Café "Libre"', rssi: -80, security: 'open' },
   ];
   origin() {
     return 'http://192.168.4.1/';
@@ -84,8 +84,8 @@ export default suite('provisioning portal', (test) => {
     equal(r.status, 200);
     equal(header(r, 'Content-Type'), 'text/html; charset=utf-8');
     const html = body(r);
-    ok(html.includes('Home &lt;5G&gt; 🔒'), 'SSID escaped, lock shown');
-    ok(html.includes('Café &quot;Libre&quot;</span>'), 'quotes escaped, open network without lock');
+    ok(html.includes('<span>Home &lt;5G&gt;</span><small>WPA2 <b title="-48 dBm">▂▄▆█</b>'), 'SSID escaped, security and signal shown');
+    ok(html.includes('<span>Café &quot;Libre&quot;</span><small>open <b title="-80 dBm">▂</b>'), 'quotes escaped, open network');
     ok(html.includes('href="/?s=Home%20%3C5G%3E"'), 'network link carries the SSID');
     ok(html.includes('Device a4cf12a1b2c3 · firmware 1.2.3'));
     ok(!/<script|src=|https?:\/\/(?!192)/.test(html), 'no scripts or external resources');
