@@ -10,7 +10,7 @@ export type SensorErrorCode =
   | 'crc'
   /** The bus itself failed: stuck line, timeout, data a working chip cannot produce. */
   | 'bus'
-  /** The chip delivered a value no working chip produces (e.g. 0x80000 "skipped"). */
+  /** A reading outside the chip's specified range, for callers that reject it (requireInRange). */
   | 'range'
   /** No result yet: sample() came before start() or before conversionTime ms elapsed. */
   | 'not-ready'

@@ -1,6 +1,6 @@
 // Sensor drivers and their shared contract (see sensor.ts for how to drive them).
 export { SensorError, type SensorErrorCode } from './errors';
-export { readingValues, type Reading, type Sensor } from './sensor';
+export { readingValues, requireInRange, type Reading, type Sensor } from './sensor';
 export { measure, asSensorError, type MeasureCallback } from './measure';
 export { crc8Maxim, crc8Sensirion } from './crc';
 export { BME280, type BME280Configuration, type BME280Options, type BME280Reading } from './bme280';

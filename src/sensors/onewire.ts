@@ -63,7 +63,7 @@ export function searchRoms(bus: OneWire, options: SearchOptions = {}): Uint8Arra
 /** Throws SensorError unless `rom` is 8 bytes with a valid CRC and a device behind it could exist. */
 export function checkRom(rom: Uint8Array, where: string): void {
   if (!(rom instanceof Uint8Array) || rom.length !== 8) {
-    throw new SensorError('config', `${where}: a 1-Wire ROM code is 8 bytes, e.g. "28ff641d8d1603c4"`);
+    throw new SensorError('config', `${where}: a 1-Wire ROM code is 8 bytes, e.g. "28ff641d8d160335"`);
   }
   if (rom.every((b) => b === 0)) {
     throw new SensorError('bus', `${where}: ROM code of all zeros: the 1-Wire line is held low (short, or a device stuck)`);
@@ -74,7 +74,7 @@ export function checkRom(rom: Uint8Array, where: string): void {
   }
 }
 
-/** Hex text of a ROM code in bus order, family code first: "28ff641d8d1603c4". */
+/** Hex text of a ROM code in bus order, family code first: "28ff641d8d160335". */
 export function romToHex(rom: Uint8Array): string {
   let text = '';
   for (const b of rom) text += b.toString(16).padStart(2, '0');
@@ -85,7 +85,7 @@ export function romToHex(rom: Uint8Array): string {
 export function romFromHex(text: string): Uint8Array {
   const clean = String(text).replace(/[\s:-]/g, '');
   if (!/^[0-9a-fA-F]{16}$/.test(clean)) {
-    throw new SensorError('config', `"${text}" is not a 1-Wire ROM code: expected 16 hex digits, family code first, e.g. "28ff641d8d1603c4"`);
+    throw new SensorError('config', `"${text}" is not a 1-Wire ROM code: expected 16 hex digits, family code first, e.g. "28ff641d8d160335"`);
   }
   const rom = new Uint8Array(8);
   for (let i = 0; i < 8; i++) rom[i] = parseInt(clean.slice(i * 2, i * 2 + 2), 16);

@@ -18,7 +18,10 @@
 //   (thermometer.temperature in °C, hygrometer.humidity in %RH, barometer.pressure in Pa); a
 //   single-class sensor is flat ({ temperature }, { illuminance } in lux, { value, raw }).
 //   readingValues() flattens either form. A value outside the chip's specified range is still
-//   returned, and its name is listed in `outOfRange`.
+//   returned, and its name is listed in `outOfRange`; requireInRange() turns that into a
+//   SensorError 'range' for callers that would rather drop the reading.
+
+import { SensorError } from './errors';
 
 export interface Reading {
   /** Names of the values outside the chip's specified range (e.g. ['temperature']); absent when all are in range. */
@@ -43,6 +46,14 @@ export function checkRange(reading: Reading, name: string, value: number, min: n
 }
 
 /** Whole milliseconds, rounded up: waiting a fraction too little reads a stale result. */
+/** The reading itself, or SensorError 'range' when it has values outside the chip's range: for callers that drop such readings. */
+export function requireInRange<R extends Reading>(reading: R, sensorName = 'sensor'): R {
+  if (reading.outOfRange?.length) {
+    throw new SensorError('range', `${sensorName}: ${reading.outOfRange.join(', ')} outside the chip's specified range (damaged element, saturation or a wiring fault)`);
+  }
+  return reading;
+}
+
 export function ceilMs(ms: number): number {
   return Math.ceil(ms - 1e-9);
 }

@@ -46,6 +46,7 @@ export default suite('DS18B20 and 1-Wire search', (test) => {
     equal(romFromHex(text), rom);
     equal(romFromHex(text.toUpperCase().replace(/(..)/g, '$1:').slice(0, -1)), rom, 'with separators');
     equal(code(() => romFromHex('28d4c3b2a10000')), 'config', 'too short');
+    equal(romFromHex('28ff641d8d160335')[0], 0x28, 'the example in the error messages is valid');
     const bad = text.slice(0, 14) + ((rom[7] ^ 1).toString(16).padStart(2, '0'));
     equal(code(() => romFromHex(bad)), 'crc');
   });

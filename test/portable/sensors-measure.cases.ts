@@ -1,7 +1,7 @@
 // The shared contract: measure() waits each sensor's conversion time on the Clock port, so a
 // telemetry loop drives every sensor alike and never busy-waits.
-import { equal, near, ok, suite } from './harness';
-import { AnalogSensor, BH1750, BME280, DS18B20, SHT3x, SensorError, measure, readingValues, searchRoms } from '../../src/sensors/index';
+import { equal, near, ok, suite, throws } from './harness';
+import { AnalogSensor, BH1750, BME280, DS18B20, SHT3x, SensorError, measure, readingValues, requireInRange, searchRoms } from '../../src/sensors/index';
 import type { Reading, Sensor } from '../../src/sensors/index';
 import { ManualClock, SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireBus, SimSHT3x } from '../../hosts/sim/chips/index';
 
@@ -66,6 +66,13 @@ export default suite('sensor contract: measure()', (test) => {
     equal(readingValues({ thermometer: { temperature: 21 }, barometer: { pressure: 100000 }, outOfRange: ['pressure'] } as Reading), { temperature: 21, pressure: 100000 });
     equal(readingValues({ illuminance: 12.5 } as Reading), { illuminance: 12.5 });
     equal(readingValues({ value: 40, raw: 2000 } as Reading), { value: 40, raw: 2000 });
+  });
+
+  test('requireInRange: passes good readings through, turns flagged ones into range errors', () => {
+    const good = { temperature: 20 } as Reading;
+    equal(requireInRange(good), good);
+    const error = throws(() => requireInRange({ temperature: 130, outOfRange: ['temperature'] } as Reading, 'probe'), SensorError, 'probe: temperature') as SensorError;
+    equal(error.code, 'range');
   });
 
   test('a telemetry loop over every sensor of a board, on one clock, for an hour of simulated time', () => {
