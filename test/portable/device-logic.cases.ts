@@ -1,0 +1,189 @@
+// Pure parts of the device application: reading filters, configuration validation and storage,
+// the command dispatcher, the topic layout.
+import { Commands, CommandError, type Reply } from '../../src/device/commands';
+import { Config, ConfigError, validate } from '../../src/device/config';
+import { ReadingFilter } from '../../src/device/filters';
+import { Topics } from '../../src/device/topics';
+import { decodeUtf8, encodeUtf8 } from '../../src/mqtt/utf8';
+import type { KeyValueStore } from '../../src/ports';
+import { equal, ok, suite, throws } from './harness';
+
+class MapStore implements KeyValueStore {
+  readonly map = new Map<string, string | Uint8Array>();
+  get(k: string) {
+    return this.map.get(k);
+  }
+  set(k: string, v: string | Uint8Array) {
+    this.map.set(k, v);
+  }
+  delete(k: string) {
+    this.map.delete(k);
+  }
+  keys() {
+    return Array.from(this.map.keys());
+  }
+}
+
+function dispatcher() {
+  const replies: Reply[] = [];
+  const commands = new Commands((name) => `base/cmd/${name}/result`, (r) => replies.push(r));
+  const decode = (b: Uint8Array) => decodeUtf8(b, 0, b.length);
+  const call = (name: string, text: string) => {
+    commands.handle(name, encodeUtf8(text), decode);
+    const r = replies[replies.length - 1];
+    return { topic: r.topic, body: JSON.parse(r.payload) as Record<string, unknown>, after: r.after };
+  };
+  return { commands, replies, call };
+}
+
+export default suite('device logic', (test) => {
+  test('median of 3 removes a single spike', () => {
+    const f = new ReadingFilter({ median: 3 });
+    equal([20, 21, 80, 22, 23].map((v) => f.push(v)), [20, 20.5, 21, 22, 23]);
+  });
+
+  test('moving average of 4, rounded to 1 decimal', () => {
+    const f = new ReadingFilter({ average: 4, decimals: 1 });
+    equal([1, 2, 3, 4, 10].map((v) => f.push(v)), [1, 1.5, 2, 2.5, 4.8]);
+  });
+
+  test('delta threshold, throttle and periodic resend decide what is due', () => {
+    const f = new ReadingFilter({ delta: 0.5, throttle: 1000, resend: 10000 });
+    f.push(20);
+    ok(f.due(0), 'first value is due');
+    f.published(0);
+    f.push(20.4);
+    ok(!f.due(2000), 'change below delta');
+    f.push(21);
+    ok(!f.due(500), 'throttled');
+    ok(f.due(2000), 'change of 1 after the throttle');
+    f.published(2000);
+    f.push(21);
+    ok(!f.due(11000), 'unchanged before resend');
+    ok(f.due(12000), 'resend after 10 s');
+  });
+
+  test('without a delta every sample is due', () => {
+    const f = new ReadingFilter({});
+    f.push(5);
+    f.published(0);
+    f.push(5);
+    ok(f.due(1));
+  });
+
+  test('filter windows are checked', () => {
+    throws(() => new ReadingFilter({ median: 0 }), RangeError);
+    throws(() => new ReadingFilter({ average: 100 }), RangeError);
+  });
+
+  test('config values are validated with messages that say what is wrong', () => {
+    equal(validate('keepAlive', 60), 60);
+    throws(() => validate('keepAlive', 2), ConfigError, 'between 5 and 3600');
+    throws(() => validate('keepAlive', 10.5), ConfigError, 'whole number');
+    throws(() => validate('brokerTls', 'true'), ConfigError, 'true or false');
+    throws(() => validate('prefix', 'a/+/b'), ConfigError, 'without + or #');
+    throws(() => validate('name', 'bad\u0007name'), ConfigError, 'control characters');
+    throws(() => validate('brokerHost', 'h'.repeat(64)), ConfigError, 'at most 63');
+    throws(() => validate('nope', 1), ConfigError, 'unknown setting');
+  });
+
+  test('config layers: defaults < host base < stored overrides; invalid layers are reported and ignored', () => {
+    const store = new MapStore();
+    store.set('c.hb', '15');
+    store.set('c.ka', 'garbage');
+    const bad: string[] = [];
+    const c = new Config(store, { heartbeatInterval: 30, telemetryInterval: 5, keepAlive: 1 }, (e) => bad.push(e.key));
+    equal(c.values.heartbeatInterval, 15);
+    equal(c.values.telemetryInterval, 5);
+    equal(c.values.keepAlive, 30);
+    equal(bad.sort(), ['keepAlive', 'keepAlive']);
+  });
+
+  test('set() is all-or-nothing, persists, and names settings that need a restart', () => {
+    const store = new MapStore();
+    const c = new Config(store);
+    throws(() => c.set({ heartbeatInterval: 10, keepAlive: 0 }), ConfigError);
+    equal(c.values.heartbeatInterval, 60);
+    equal(store.keys(), []);
+    equal(c.set({ heartbeatInterval: 10, keepAlive: 40, discovery: false }), { changed: ['heartbeatInterval', 'keepAlive', 'discovery'], restartRequired: ['keepAlive'] });
+    equal([store.get('c.hb'), store.get('c.ka'), store.get('c.disc')], ['10', '40', '0']);
+    equal(new Config(store).values.discovery, false);
+  });
+
+  test('stored keys fit ESP32 NVS (15 characters)', () => {
+    const store = new MapStore();
+    const c = new Config(store);
+    const all: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(c.values)) all[k] = v;
+    all.brokerUser = 'u';
+    c.set(all);
+    for (const k of store.keys()) ok(k.length <= 15, `key ${k}`);
+  });
+
+  test('secrets are masked in the redacted view', () => {
+    const c = new Config(new MapStore(), { brokerUser: 'u', brokerPassword: 'hunter22' });
+    const r = c.redacted();
+    equal([r.brokerPassword, r.brokerUser], ['***', 'u']);
+    ok(!JSON.stringify(r).includes('hunter22'));
+    equal(new Config(new MapStore()).redacted().brokerPassword, '', 'an empty secret shows as empty');
+  });
+
+  test('commands: result on <name>/result with the same id', () => {
+    const d = dispatcher();
+    d.commands.register('ping', () => ({ pong: true }));
+    equal(d.call('ping', '{"id":"a1"}'), { topic: 'base/cmd/ping/result', body: { id: 'a1', status: 'ok', result: { pong: true } }, after: undefined });
+    equal(d.call('ping', '{"id":12}').body.id, 12);
+  });
+
+  test('commands: errors for malformed JSON, non-objects, bad ids, bad args, unknown names, throwing handlers', () => {
+    const d = dispatcher();
+    d.commands.register('boom', () => {
+      throw new CommandError('no door');
+    });
+    ok(String(d.call('x', '{"id":').body.error).startsWith('malformed JSON'));
+    equal(d.call('x', '"str"').body.error, 'the request must be a JSON object');
+    equal(d.call('boom', '{"id":{}}').body.error, '"id" must be a string or a number');
+    equal(d.call('boom', '{"id":"1","args":[1]}').body.error, '"args" must be a JSON object');
+    equal(d.call('nope', '{"id":"1"}').body, { id: '1', status: 'error', error: 'unknown command "nope"; known: boom' });
+    equal(d.call('boom', '{"id":"2"}').body, { id: '2', status: 'error', error: 'no door' });
+    equal(d.call('boom', '{"id":"3","responseTopic":"a/#"}').body.error, '"responseTopic" must be a topic name without wildcards');
+  });
+
+  test('commands: an empty payload is an empty request; responseTopic and correlationData are honoured', () => {
+    const d = dispatcher();
+    d.commands.register('ping', () => undefined);
+    equal(d.call('ping', '').body, { id: null, status: 'ok' });
+    const r = d.call('ping', '{"id":"9","responseTopic":"app/replies","correlationData":"c-1"}');
+    equal(r.topic, 'app/replies');
+    equal(r.body, { id: '9', correlationData: 'c-1', status: 'ok' });
+  });
+
+  test('commands: an async handler replies once, with an after-acknowledgement action', () => {
+    const d = dispatcher();
+    let ran = 0;
+    d.commands.register('later', (ctx) => {
+      ctx.reply(undefined, { n: 1 }, () => ran++);
+      ctx.reply(undefined, { n: 2 });
+      return 'async';
+    });
+    const r = d.call('later', '{"id":"z"}');
+    equal(d.replies.length, 1);
+    equal(r.body.result, { n: 1 });
+    r.after!();
+    equal(ran, 1);
+  });
+
+  test('commands: an oversize request is refused', () => {
+    const d = dispatcher();
+    d.commands.register('ping', () => undefined);
+    ok(String(d.call('ping', JSON.stringify({ id: '1', pad: 'x'.repeat(5000) })).body.error).includes('limit'));
+  });
+
+  test('topic layout', () => {
+    const t = new Topics('home/lab', 'abc123');
+    equal([t.status, t.heartbeat, t.ota, t.commands], ['home/lab/abc123/status', 'home/lab/abc123/heartbeat', 'home/lab/abc123/ota', 'home/lab/abc123/cmd/+']);
+    equal([t.telemetry('env'), t.command('ping'), t.commandResult('ping')], ['home/lab/abc123/telemetry/env', 'home/lab/abc123/cmd/ping', 'home/lab/abc123/cmd/ping/result']);
+    equal([t.commandName('home/lab/abc123/cmd/ping'), t.commandName('home/lab/abc123/cmd/ping/result'), t.commandName('other/cmd/ping')], ['ping', undefined, undefined]);
+    equal(t.discovery('sensor', 'env_temperature'), 'homeassistant/sensor/abc123/env_temperature/config');
+  });
+});
