@@ -57,8 +57,9 @@ export class SHT3x implements Sensor<SHT3xReading> {
   constructor(options: SHT3xOptions) {
     const device = (this.#device = new I2CDevice('SHT3x', options?.sensor, { address: 0x44, hz: 400_000 }));
     try {
-      // The status register is the only thing to read back: a valid CRC says an SHT3x answers.
-      this.status();
+      // The status register is the only thing to read back: a valid CRC says an SHT3x answers. The
+      // heater may still be on from before a restart of ours (the chip keeps it until reset).
+      this.#heater = this.status().heater;
       this.configure(options.configuration ?? {});
     } catch (error) {
       device.close();

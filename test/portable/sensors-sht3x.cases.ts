@@ -137,6 +137,12 @@ export default suite('SHT3x', (test) => {
     equal(sensor.configuration, { repeatability: 'high', heater: false });
   });
 
+  test('a heater left on before a restart is reported, read from the status register', () => {
+    const { bus } = rig();
+    new SHT3x({ sensor: { io: bus.io }, configuration: { heater: true } });
+    equal(new SHT3x({ sensor: { io: bus.io } }).configuration.heater, true);
+  });
+
   test('status: reset and alert flags clear with the clear-status command', () => {
     const { bus } = rig();
     const sensor = new SHT3x({ sensor: { io: bus.io } });
