@@ -1,13 +1,26 @@
 // Firmware entry: every host (Moddable, the Node simulator, the XS bridge) builds a Platform from
 // its ports and calls main(). Nothing here touches a host API directly.
 import { Device, type DeviceOptions } from './device/device';
+import { buildSensors } from './device/hardware';
+import type { TelemetrySensor } from './device/telemetry';
 import type { Platform } from './ports';
 import { FIRMWARE_VERSION } from './version';
 
 export type MainOptions = Omit<DeviceOptions, 'platform' | 'version'> & { version?: string };
 
 export function main(platform: Platform, options: MainOptions = {}): Device {
-  const device = new Device({ ...options, platform, version: options.version ?? FIRMWARE_VERSION });
+  const device = new Device({ ...options, platform, version: options.version ?? FIRMWARE_VERSION, sensors: options.sensors ?? sensorsFromConfig(platform) });
   device.start();
   return device;
+}
+
+/** The sensors the board description lists (platform.config.sensors); none when it is invalid. */
+function sensorsFromConfig(platform: Platform): TelemetrySensor[] {
+  const config = platform.config ?? {};
+  try {
+    return buildSensors(platform, config.sensors, config.i2c as Record<string, unknown> | undefined);
+  } catch (error) {
+    platform.log.log('error', `sensors: ${(error as Error).message}; running without sensors`);
+    return [];
+  }
 }
