@@ -65,7 +65,9 @@ export async function startPortalDevice(options: Partial<ProvisioningOptions> = 
     },
   });
   prov.start();
-  const udpPort = await waitFor(() => prov.portalDnsPort || undefined, 5_000, 'the portal DNS port');
+  const portalOn = options.portal?.enabled !== false;
+  // The UDP socket binds asynchronously; its port is known once bound.
+  const udpPort = portalOn ? await waitFor(() => prov.portalDnsPort || undefined, 5_000, 'the portal DNS port') : 0;
   const httpPort = prov.portalHttpPort ?? 0;
   return {
     prov,
