@@ -27,7 +27,9 @@ function ours(qos: QoS, n: number): number {
 function peer(qos: QoS, n: number): number {
   const parser = mqttPacket.parser({ protocolVersion: 4 });
   let seen = 0;
-  parser.on('packet', (p: { payload: Buffer }) => (seen += p.payload.length));
+  parser.on('packet', (p: mqttPacket.Packet) => {
+    if (p.cmd === 'publish') seen += (p.payload as Buffer).length;
+  });
   const buf = Buffer.from(payload);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
