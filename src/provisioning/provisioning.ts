@@ -586,7 +586,7 @@ export class Provisioning {
       deviceId: this.deviceId,
       firmwareVersion: this.options.firmwareVersion,
       origin: () => this.origin(),
-      networks: () => this.lastScan.slice(0, 20).map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: securityLabel(n.auth) })),
+      networks: () => this.lastScan.slice(0, 12).map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: securityLabel(n.auth) })),
       status: () => this.portalStatus(),
       requestScan: () => {
         if (!this.attempt) this.scanRaw(() => {});

@@ -66,9 +66,9 @@ export async function startPortalDevice(options: Partial<ProvisioningOptions> = 
   });
   prov.start();
   const portalOn = options.portal?.enabled !== false;
-  // The UDP socket binds asynchronously; its port is known once bound.
+  // Sockets bind on a later event-loop turn; their ports are known once bound.
   const udpPort = portalOn ? await waitFor(() => prov.portalDnsPort || undefined, 5_000, 'the portal DNS port') : 0;
-  const httpPort = prov.portalHttpPort ?? 0;
+  const httpPort = portalOn ? await waitFor(() => prov.portalHttpPort || undefined, 5_000, 'the portal HTTP port') : 0;
   return {
     prov,
     radio,

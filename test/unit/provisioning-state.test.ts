@@ -1,8 +1,10 @@
 // The provisioning state machine on a virtual clock with the simulated radio: fallback timing,
 // background reconnects, strongest network first, and no stored network lost to one failure.
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../hosts/sim/clock';
 import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { createNodeNetwork } from '../../hosts/sim/net';
 import { SimRadio, type SimNetwork } from '../../hosts/sim/radio';
 import type { Platform } from '../../src/ports';
 import { NetworkStore } from '../../src/provisioning/network-store';
@@ -21,7 +23,7 @@ interface Rig {
   prov: Provisioning;
 }
 
-function rig(networks: SimNetwork[], stored: Array<[string, string]>, options: Partial<ProvisioningOptions> = {}): Rig {
+function rig(networks: SimNetwork[], stored: Array<[string, string]>, options: Partial<ProvisioningOptions> = {}, realNetwork = false): Rig {
   const clock = new VirtualClock();
   const radio = new SimRadio({ clock, networks });
   const kv = new MemoryKeyValueStore({ maxValueBytes: 63 });
@@ -33,7 +35,7 @@ function rig(networks: SimNetwork[], stored: Array<[string, string]>, options: P
     system: { deviceId: () => 'a4cf12c0ffee', restart() {}, freeMemory: () => 40_000, resetReason: () => 'power-on', random: () => 0.5 },
     log: { log: (level, message) => logs.push(`${level}: ${message}`) },
     storage: kv,
-    network: { connect: () => { throw new Error('no TCP in this test'); } },
+    network: realNetwork ? createNodeNetwork() : { connect: () => { throw new Error('no TCP in this test'); } },
     wifi: radio,
   };
   const r: Rig = { clock, radio, kv, states: [], connected: [], extras: [], logs, prov: undefined as unknown as Provisioning };
@@ -285,5 +287,37 @@ describe('provisioning state machine', () => {
     expect(r.radio.connects.length).toBe(n);
     expect(r.prov.state).toBe('stopped');
     expect(r.radio.accessPoint).toBeUndefined();
+  });
+
+  it('pauses background retries while someone uses the portal, then resumes', async () => {
+    const r = rig([home], [['Home', 'home-pass-1']], { portal: { listenAddress: '127.0.0.1', httpPort: 0, dnsPort: 0 } }, true);
+    try {
+      r.radio.vanish('Home');
+      r.prov.start();
+      r.clock.advance(90_000);
+      expect(r.prov.state).toBe('ap');
+      // The listener binds on the next event-loop turn.
+      let port = 0;
+      for (let i = 0; i < 100 && !port; i++) {
+        await new Promise((done) => setTimeout(done, 10));
+        port = r.prov.portalHttpPort ?? 0;
+      }
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port }, () => socket.write('GET / HTTP/1.1\r\nHost: 192.168.4.1\r\n\r\n'));
+        let text = '';
+        socket.on('data', (d) => (text += d.toString('latin1')));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer.startsWith('HTTP/1.1 200 OK')).toBe(true);
+      r.clock.advance(60_000 - 1);
+      expect(r.radio.connects.filter((c) => c.at > 90_000)).toEqual([]);
+      r.clock.advance(10_000);
+      const resumed = r.radio.connects.filter((c) => c.at > 90_000);
+      expect(resumed.length).toBe(1);
+      expect(resumed[0].at).toBeGreaterThanOrEqual(150_000);
+    } finally {
+      r.prov.stop();
+    }
   });
 });
