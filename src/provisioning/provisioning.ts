@@ -1,119 +1,32 @@
 // Wi-Fi provisioning state machine: join a stored network (strongest first, retried with backoff),
 // fall back to an access point with a captive portal when none works, keep retrying in the
 // background, and accept new credentials from the portal or Improv only once they are proven.
-import { CaptiveDnsServer } from '../dns/captive-dns';
-import { HttpServer } from '../http/server';
-import type { HttpLimits } from '../http/limits';
-import type { Clock, Logger, Platform, TimerId, WiFi, WiFiAuth, WiFiDisconnectReason, WiFiEvent, WiFiNetwork } from '../ports';
+import { utf8Length } from '../crypto/utf8';
+import type { Clock, Logger, TimerId, WiFi, WiFiDisconnectReason, WiFiEvent, WiFiNetwork } from '../ports';
 import { Backoff } from './backoff';
 import { pickCandidates, strongestPerSsid, type Candidate } from './candidates';
-import { NetworkStore, DEFAULT_MAX_NETWORKS } from './network-store';
-import { createPortalHandler, ProvisioningBusyError, type PortalContext, type PortalStatus } from './portal';
+import { DEFAULT_MAX_NETWORKS, NetworkStore } from './network-store';
+import { ProvisioningBusyError, type PortalContext, type PortalStatus } from './portal';
+import { PortalServers } from './portal-servers';
+import { Scanner } from './scanner';
+import {
+  accessPointName,
+  failureMessage,
+  ProvisioningConfigError,
+  securityLabel,
+  type AttemptResult,
+  type ProvisioningOptions,
+  type ProvisioningState,
+} from './types';
 import { validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
-import { utf8Length } from '../crypto/utf8';
 
-export type ProvisioningState =
-  /** Before start(). */
-  | 'idle'
-  /** Trying stored networks, access point off. */
-  | 'connecting'
-  /** Joined a network and got an address. */
-  | 'connected'
-  /** Access point and portal up; stored networks are still retried in the background. */
-  | 'ap'
-  /** Trying credentials that came from the portal or Improv. */
-  | 'testing'
-  | 'stopped';
-
-export type AttemptFailure = WiFiDisconnectReason | 'timeout' | 'cancelled' | 'stopped';
-
-export type AttemptResult = { ok: true; ssid: string; ip: string } | { ok: false; ssid: string; reason: AttemptFailure; message: string };
-
-export interface ProvisioningOptions {
-  /** Needs clock, system, log, storage, network (listen and udp for the portal) and wifi. */
-  platform: Platform;
-  /** Access point name prefix; the AP is "<prefix>-<last 6 characters of the device id>". */
-  prefix: string;
-  /** Defaults to platform.system.deviceId(). */
-  deviceId?: string;
-  firmwareVersion: string;
-  /** WPA2 password of the access point (8..63 characters); open when absent. */
-  apPassword?: string;
-  /** Time to find a working stored network at boot before the access point opens. Default 90 s. */
-  fallbackMs?: number;
-  /** How long a working network may stay lost before the access point opens. Default 5 min. */
-  lostFallbackMs?: number;
-  /** Time one join attempt may take (association, authentication, DHCP). Default 15 s. */
-  attemptTimeoutMs?: number;
-  /** Time credentials from the portal or Improv may take to connect. Default 20 s. */
-  testTimeoutMs?: number;
-  /** Pause between failed rounds over the stored networks: doubles from initial to max. Defaults 2 s and 60 s. */
-  retryInitialMs?: number;
-  retryMaxMs?: number;
-  /** Keep the access point this long after connecting while someone uses the portal, so the page can say so. Default 15 s. */
-  apLingerMs?: number;
-  /** Background retries pause while the portal was used within this time (scans disturb the phone's link). Default 60 s. */
-  portalIdleMs?: number;
-  /** Stored networks kept, most recently successful first. Default 5. */
-  maxNetworks?: number;
-  portal?: {
-    /** Default true. */
-    enabled?: boolean;
-    /** Default 80 (0 picks a free port, for the simulator). */
-    httpPort?: number;
-    /** Default 53. */
-    dnsPort?: number;
-    /** Local address to listen on; the host default when absent. The page's origin uses it when given. */
-    listenAddress?: string;
-    limits?: Partial<HttpLimits>;
-  };
-  onState?(state: ProvisioningState): void;
-  onConnected?(ip: string, ssid: string): void;
-  onDisconnected?(reason: WiFiDisconnectReason): void;
-  /** Device name and broker settings entered in the portal, handed over once the Wi-Fi works. */
-  onExtraSettings?(settings: ExtraSettings): void;
-}
-
-export class ProvisioningConfigError extends Error {
-  override name = 'ProvisioningConfigError';
-  readonly code = 'bad-config';
-}
+export { accessPointName, ProvisioningConfigError } from './types';
+export type { AttemptFailure, AttemptResult, PortalOptions, ProvisioningOptions, ProvisioningState } from './types';
 
 interface Attempt {
   ssid: string;
   timer: TimerId;
   done(result: AttemptResult): void;
-}
-
-interface Portal {
-  http?: HttpServer;
-  dns?: CaptiveDnsServer;
-}
-
-/** "<prefix>-<last 6 hex digits of the id, upper case>", e.g. "nodemcu-A1B2C3". */
-export function accessPointName(prefix: string, deviceId: string): string {
-  const clean = deviceId.replace(/[^0-9A-Za-z]/g, '');
-  return `${prefix}-${clean.slice(-6).toUpperCase()}`;
-}
-
-function failureMessage(ssid: string, reason: AttemptFailure): string {
-  switch (reason) {
-    case 'auth-failed':
-      return `Wrong password for “${ssid}”. Check it and try again.`;
-    case 'no-ap-found':
-      return `Network “${ssid}” was not found. Is it in range and on 2.4 GHz?`;
-    case 'timeout':
-      return `“${ssid}” did not answer in time (no address received). Try again, or move the device closer.`;
-    case 'assoc-failed':
-      return `“${ssid}” refused the connection. Check the router settings (MAC filter, client limit).`;
-    default:
-      return `Could not connect to “${ssid}” (${reason}). Try again.`;
-  }
-}
-
-function securityLabel(auth: WiFiAuth): string {
-  if (auth === 'open' || auth === 'unknown') return auth;
-  return auth === 'wpa2-enterprise' ? 'WPA2-Enterprise' : auth.toUpperCase();
 }
 
 export class Provisioning {
@@ -134,13 +47,11 @@ export class Provisioning {
   private link: { ssid: string; ip: string } | undefined;
   private associatedSsid: string | undefined;
   private ap: { ip: string } | undefined;
-  private portal: Portal | undefined;
+  private portal: PortalServers | undefined;
   private retryTimer: TimerId | undefined;
   private fallbackTimer: TimerId | undefined;
   private apStopTimer: TimerId | undefined;
-  private scanning: Array<(networks: WiFiNetwork[] | undefined) => void> | undefined;
-  private scanTimer: TimerId | undefined;
-  private lastScan: WiFiNetwork[] = [];
+  private readonly scanner: Scanner;
   private test: { ssid: string; status: 'pending' | 'failed' | 'ok'; message: string; ip: string } | undefined;
   private lastPortalUse = -Infinity;
   private stations = 0;
@@ -161,6 +72,7 @@ export class Provisioning {
       throw new ProvisioningConfigError('apPassword must be 8 to 63 characters (WPA2), or left out for an open access point');
     }
     this.store = new NetworkStore(platform.storage, options.maxNetworks ?? DEFAULT_MAX_NETWORKS);
+    this.scanner = new Scanner(this.wifi, this.clock, this.log);
     this.backoff = new Backoff(options.retryInitialMs ?? 2_000, options.retryMaxMs ?? 60_000, () => platform.system.random());
     this.o = {
       fallbackMs: options.fallbackMs ?? 90_000,
@@ -193,11 +105,11 @@ export class Provisioning {
 
   /** Port of the portal's HTTP server while the access point is up (useful when 0 was asked for). */
   get portalHttpPort(): number | undefined {
-    return this.portal?.http?.port;
+    return this.portal?.httpPort;
   }
 
   get portalDnsPort(): number | undefined {
-    return this.portal?.dns?.port;
+    return this.portal?.dnsPort;
   }
 
   /** Absolute URL of the portal page while the access point is up. */
@@ -207,7 +119,7 @@ export class Provisioning {
 
   /** Networks seen in the last scan, strongest first, one entry per SSID. */
   get scanResults(): WiFiNetwork[] {
-    return this.lastScan;
+    return this.scanner.last;
   }
 
   /** Listens to state changes (besides options.onState); returns a function that unsubscribes. */
@@ -239,7 +151,7 @@ export class Provisioning {
     this.clearTimer('fallbackTimer');
     this.clearTimer('apStopTimer');
     this.finishAttempt({ ok: false, ssid: this.attempt?.ssid ?? '', reason: 'stopped', message: 'provisioning stopped' });
-    this.finishScan(undefined);
+    this.scanner.cancel();
     this.closeAccessPoint();
     this.wifi.onEvent(() => {});
     this.setState('stopped');
@@ -271,10 +183,10 @@ export class Provisioning {
   /** Scans (or, while a join attempt runs, answers from the last scan). Strongest first, one entry per SSID. */
   scan(callback: (networks: WiFiNetwork[]) => void): void {
     if (this.attempt) {
-      callback(this.lastScan);
+      callback(this.scanner.last);
       return;
     }
-    this.scanRaw((networks) => callback(networks ? strongestPerSsid(networks) : this.lastScan));
+    this.scanner.scan((networks) => callback(networks ? strongestPerSsid(networks) : this.scanner.last));
   }
 
   /**
@@ -336,7 +248,7 @@ export class Provisioning {
       return;
     }
     const round = ++this.round;
-    this.scanRaw((networks) => {
+    this.scanner.scan((networks) => {
       if (round !== this.round) return;
       this.tryCandidates(round, pickCandidates(this.store.list(), networks), 0);
     });
@@ -489,80 +401,26 @@ export class Provisioning {
     }
   }
 
-  // ---- scanning ----------------------------------------------------------------------------------
-
-  private scanRaw(callback: (networks: WiFiNetwork[] | undefined) => void): void {
-    if (this.scanning) {
-      this.scanning.push(callback);
-      return;
-    }
-    this.scanning = [callback];
-    // A scan that never calls back must not stall the rounds.
-    this.scanTimer = this.clock.set(() => {
-      this.scanTimer = undefined;
-      this.finishScan(undefined);
-    }, 15_000);
-    try {
-      this.wifi.scan((networks, error) => {
-        if (error) this.log.log('warn', `provisioning: scan failed: ${error.message}`);
-        this.finishScan(error ? undefined : networks);
-      });
-    } catch (error) {
-      this.log.log('warn', `provisioning: scan failed: ${(error as Error).message}`);
-      this.finishScan(undefined);
-    }
-  }
-
-  private finishScan(networks: WiFiNetwork[] | undefined): void {
-    const waiters = this.scanning;
-    if (!waiters) return;
-    this.scanning = undefined;
-    this.clearTimer('scanTimer');
-    if (networks) this.lastScan = strongestPerSsid(networks);
-    for (const w of waiters) w(networks);
-  }
-
   // ---- access point and portal -------------------------------------------------------------------
 
   private origin(): string {
     const portal = this.options.portal;
     const host = portal?.listenAddress ?? this.ap?.ip ?? '';
-    const port = this.portal?.http?.port ?? 80;
+    const port = this.portal?.httpPort ?? 80;
     return `http://${host.indexOf(':') >= 0 ? `[${host}]` : host}${port === 80 ? '' : `:${port}`}/`;
   }
 
   private startPortal(ip: string): void {
-    const cfg = this.options.portal ?? {};
-    if (cfg.enabled === false) return;
-    const portal: Portal = {};
-    this.portal = portal;
+    const options = this.options.portal ?? {};
+    if (options.enabled === false) return;
     const { network } = this.options.platform;
-    try {
-      portal.dns = new CaptiveDnsServer({ network, ip, port: cfg.dnsPort ?? 53, address: cfg.listenAddress });
-    } catch (error) {
-      this.log.log('error', `provisioning: captive DNS not started: ${(error as Error).message}`);
-    }
-    try {
-      portal.http = new HttpServer({
-        network,
-        clock: this.clock,
-        port: cfg.httpPort ?? 80,
-        address: cfg.listenAddress,
-        limits: cfg.limits,
-        handler: createPortalHandler(this.portalContext()),
-        onError: (error) => this.log.log('error', `provisioning: portal: ${error.message}`),
-      });
-    } catch (error) {
-      this.log.log('error', `provisioning: portal web server not started: ${(error as Error).message}`);
-    }
+    this.portal = new PortalServers(network, this.clock, this.log, ip, options, this.portalContext());
   }
 
   private closeAccessPoint(): void {
     this.clearTimer('apStopTimer');
-    const portal = this.portal;
+    this.portal?.close();
     this.portal = undefined;
-    portal?.http?.close();
-    portal?.dns?.close();
     if (this.ap) {
       this.ap = undefined;
       this.stations = 0;
@@ -576,7 +434,7 @@ export class Provisioning {
     if (t?.status === 'pending') return { kind: 'testing', ssid: t.ssid };
     if (this.link) return { kind: 'connected', ssid: this.link.ssid, ip: this.link.ip };
     if (t?.status === 'failed') return { kind: 'failed', ssid: t.ssid, message: t.message };
-    if (this.scanning && !this.lastScan.length) return { kind: 'scanning' };
+    if (this.scanner.busy && !this.scanner.last.length) return { kind: 'scanning' };
     return { kind: 'idle' };
   }
 
@@ -586,10 +444,10 @@ export class Provisioning {
       deviceId: this.deviceId,
       firmwareVersion: this.options.firmwareVersion,
       origin: () => this.origin(),
-      networks: () => this.lastScan.slice(0, 12).map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: securityLabel(n.auth) })),
+      networks: () => this.scanner.last.slice(0, 12).map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: securityLabel(n.auth) })),
       status: () => this.portalStatus(),
       requestScan: () => {
-        if (!this.attempt) this.scanRaw(() => {});
+        if (!this.attempt) this.scanner.scan(() => {});
       },
       submit: (credentials, extras) => {
         this.tryCredentials(credentials, extras).then(
@@ -612,7 +470,7 @@ export class Provisioning {
     for (const l of this.listeners.slice()) l(state);
   }
 
-  private clearTimer(name: 'retryTimer' | 'fallbackTimer' | 'apStopTimer' | 'scanTimer'): void {
+  private clearTimer(name: 'retryTimer' | 'fallbackTimer' | 'apStopTimer'): void {
     const id = this[name];
     if (id !== undefined) this.clock.clear(id);
     this[name] = undefined;
