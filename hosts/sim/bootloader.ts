@@ -1,0 +1,163 @@
+// The simulator's bootloader and firmware image format. bootSim() decides which slot boots, like
+// ESP-IDF's bootloader with app rollback: a new image boots "pending" a bounded number of times; if
+// it is not committed by then (it crash-loops, or failed its health check) the previous image boots
+// and the rollback is recorded for it to report. A slot that does not hold a valid image is skipped.
+//
+// Image format (big-endian), so downloads are real byte streams of a realistic size:
+//   0   8   magic "NMSIMG01"
+//   8   4   length H of the header
+//   12  H   UTF-8 JSON header {"version": "1.2.0", "behaviour": "ok"}
+//   ..      filler bytes (deterministic, from the version) up to size - 32
+//   -32 32  SHA-256 of everything before it
+import { createHash } from 'node:crypto';
+import type { FlashUpdate } from '../../src/ports';
+import { SimFlash, SimFlashUpdate, type BootState, type SimFlashFaults, type SlotIndex } from './flash';
+
+export type SimImageBehaviour = 'ok' | 'crash-loop' | 'no-connect' | 'fail-health';
+export interface SimImage {
+  version: string;
+  behaviour: SimImageBehaviour;
+}
+export interface SimBoot {
+  /** The image this boot runs (from the slot the bootloader chose). */
+  image: SimImage;
+  /** The FlashUpdate port for this boot (two slot files in stateDir, boot/rollback state). */
+  update: FlashUpdate;
+  /** Slot the image came from (0 also stands for the factory image when slot 0 holds none). */
+  slot: SlotIndex;
+  /** The image is on trial: it must pass its health check (markValid) or it is rolled back. */
+  pending: boolean;
+  /** What the bootloader decided, for logs. */
+  notes: string[];
+}
+
+export interface SimBootOptions {
+  /** Boots of an image on trial before the bootloader gives up on it. Default 3. */
+  maxBoots?: number;
+  /** Capacity of each slot, bytes. Default 1 MB. */
+  slotSize?: number;
+  /** Faults for the update written during this boot (power cut at a byte offset). */
+  faults?: SimFlashFaults;
+}
+
+export class SimImageError extends Error {
+  override name = 'SimImageError';
+  readonly code = 'EIMAGE';
+}
+
+const MAGIC = 'NMSIMG01';
+const BEHAVIOURS: SimImageBehaviour[] = ['ok', 'crash-loop', 'no-connect', 'fail-health'];
+/** Default image size: a realistic ESP32 app, so a download is hundreds of TCP segments. */
+export const SIM_IMAGE_SIZE = 256 * 1024;
+
+export function buildSimImage(image: SimImage, size = SIM_IMAGE_SIZE): Uint8Array {
+  if (BEHAVIOURS.indexOf(image.behaviour) < 0) throw new SimImageError(`unknown behaviour "${image.behaviour}"; use one of ${BEHAVIOURS.join(', ')}`);
+  const header = new TextEncoder().encode(JSON.stringify({ version: image.version, behaviour: image.behaviour }));
+  const min = 12 + header.length + 32;
+  if (!Number.isInteger(size) || size < min) throw new SimImageError(`an image needs at least ${min} bytes, not ${size}`);
+  const out = new Uint8Array(size);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, header.length);
+  out.set(header, 12);
+  // filler: xorshift32 seeded from the version, so two versions differ all along
+  let x = (createHash('sha256').update(image.version).digest().readUInt32BE(0) | 1) >>> 0;
+  for (let i = 12 + header.length; i < size - 32; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  out.set(createHash('sha256').update(out.subarray(0, size - 32)).digest(), size - 32);
+  return out;
+}
+
+/** The image in `bytes`; throws SimImageError saying what is wrong (bad magic, truncated, checksum). */
+export function readSimImage(bytes: Uint8Array): SimImage {
+  if (bytes.length < 12 + 32) throw new SimImageError(`${bytes.length} bytes is too short for an image`);
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) throw new SimImageError('no image magic at the start (empty or erased slot)');
+  const h = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8);
+  if (12 + h + 32 > bytes.length) throw new SimImageError('truncated image (the header runs past the end)');
+  const sum = createHash('sha256').update(bytes.subarray(0, bytes.length - 32)).digest();
+  if (!sum.equals(bytes.subarray(bytes.length - 32))) throw new SimImageError('checksum mismatch (truncated or corrupted image)');
+  let header: { version?: unknown; behaviour?: unknown };
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + h)));
+  } catch {
+    throw new SimImageError('the image header is not JSON');
+  }
+  if (typeof header.version !== 'string' || BEHAVIOURS.indexOf(header.behaviour as SimImageBehaviour) < 0) {
+    throw new SimImageError('the image header lacks a version or a known behaviour');
+  }
+  return { version: header.version, behaviour: header.behaviour as SimImageBehaviour };
+}
+
+function problemOf(bytes: Uint8Array): string | undefined {
+  try {
+    readSimImage(bytes);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Decides which slot boots (rollback after a pending image failed), like a bootloader. Never throws for a
+ *  corrupt slot: it falls back to the other one, or to the factory image `factory`. */
+export function bootSim(stateDir: string, factory: SimImage, options: SimBootOptions = {}): SimBoot {
+  const flash = new SimFlash(stateDir);
+  const state = flash.readState();
+  const maxBoots = options.maxBoots ?? 3;
+  const notes: string[] = [];
+  const load = (slot: SlotIndex): { image?: SimImage; problem?: string } => {
+    if (slot === 0 && !flash.hasSlotFile(0)) return { image: factory };
+    const bytes = flash.readSlot(slot);
+    if (!bytes) return { problem: 'unreadable slot' };
+    try {
+      return { image: readSimImage(bytes) };
+    } catch (error) {
+      return { problem: (error as Error).message };
+    }
+  };
+
+  let chosen: { slot: SlotIndex; image: SimImage; pending: boolean } | undefined;
+  const trial = state.trial;
+  if (trial) {
+    trial.boots++;
+    const loaded = load(trial.slot);
+    if (trial.boots > maxBoots) {
+      rollBack(state, `crash loop: the image restarted ${maxBoots} times without passing its health check`, notes);
+    } else if (!loaded.image) {
+      rollBack(state, `the image in slot ${trial.slot} is not bootable: ${loaded.problem}`, notes);
+    } else {
+      chosen = { slot: trial.slot, image: loaded.image, pending: true };
+      notes.push(`booting ${loaded.image.version} from slot ${trial.slot} on trial (boot ${trial.boots} of ${maxBoots})`);
+    }
+  }
+  if (!chosen) {
+    const slot = state.committed;
+    const loaded = load(slot);
+    if (loaded.image) chosen = { slot, image: loaded.image, pending: false };
+    else {
+      const other: SlotIndex = slot === 0 ? 1 : 0;
+      const fallback = load(other);
+      notes.push(`committed slot ${slot} is not bootable (${loaded.problem}); ${fallback.image ? `booting slot ${other}` : 'booting the factory image'}`);
+      if (fallback.image) {
+        state.committed = other;
+        chosen = { slot: other, image: fallback.image, pending: false };
+      } else chosen = { slot: 0, image: factory, pending: false };
+    }
+  }
+  flash.writeState(state);
+  const update = new SimFlashUpdate(
+    flash,
+    { slot: chosen.slot, version: chosen.image.version, state: chosen.pending ? 'pending-verify' : 'valid', rolledBack: state.rolledBack && { ...state.rolledBack } },
+    { slotSize: options.slotSize, verify: problemOf, faults: options.faults },
+  );
+  return { image: chosen.image, update, slot: chosen.slot, pending: chosen.pending, notes };
+}
+
+function rollBack(state: BootState, reason: string, notes: string[]): void {
+  const trial = state.trial!;
+  state.rolledBack = { fromVersion: trial.version, reason };
+  delete state.trial;
+  notes.push(`rolling back from ${trial.version}: ${reason}`);
+}
