@@ -8,6 +8,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ['codec', async () => (await import('./bench/codec')).codecBench()],
   ['size', async () => (await import('./bench/size')).sizeBench()],
   ['e2e', async () => (await import('./bench/e2e')).e2eBench()],
+  ['xs', async () => (await import('./bench/xs')).xsBench()],
 ];
 
 const only = process.argv.slice(2);

@@ -99,6 +99,17 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
     socket.once(secure ? 'secureConnect' : 'connect', writable);
   }
 
+  // Writes made in one turn of the event loop leave as one segment (TCP_NODELAY is on, so without
+  // corking every small packet would be its own syscall and segment).
+  let corked = false;
+  const onWritten = (error?: Error | null) => {
+    if (error) fail(describeFailure(error as NodeJS.ErrnoException, where, secure));
+  };
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+
   return {
     read() {
       if (buffered === 0) return undefined;
@@ -115,10 +126,13 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
     write(bytes: Uint8Array) {
       if (closedByOwner) throw new NetworkError('ECLOSED', `TCP ${where}: write after close()`);
       if (failed) throw new NetworkError('ECLOSED', `TCP ${where}: write on a failed connection (onError was called)`);
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
       // Copy: the caller may reuse its buffer as soon as write returns.
-      socket.write(Buffer.from(bytes), (error) => {
-        if (error) fail(describeFailure(error, where, secure));
-      });
+      socket.write(Buffer.from(bytes), onWritten);
     },
     close() {
       if (closedByOwner) return;

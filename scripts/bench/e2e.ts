@@ -65,7 +65,7 @@ async function peer(port: number, round: number): Promise<number> {
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 
 export async function e2eBench(): Promise<BenchResult[]> {
-  const broker = await startMosquitto({ extraConfig: 'max_queued_messages 0\nmax_inflight_messages 0\n', logTypes: ['error', 'warning'] });
+  const broker = await startMosquitto({ extraConfig: 'max_queued_messages 0\nmax_inflight_messages 0\n' });
   try {
     await ours(broker.port, 0);
     await peer(broker.port, 0);

@@ -1,0 +1,21 @@
+// Deterministic budgets on the real XS engine (computrons, heap slots, bundle sizes), from
+// hosts/xs/budgets.ts, with the goals of the project next to them.
+import { measureAll } from '../../hosts/xs/budgets';
+import type { BenchResult } from './result';
+
+const GOALS: Record<string, string> = {
+  'mqtt.client.publish-qos0': '<= 400 (Moddable 711)',
+  'mqtt.client.inbound-qos0': '<= 1,000 (Moddable 3,358)',
+  'mqtt.client.qos1-round': '<= 1,200 (Moddable 1,714)',
+  'mqtt.client.garbage.': '<= 10 per operation',
+  'bundle.mqtt-client.min': '<= 8,192',
+  'firmware.heap-steady': '<= 24 KB',
+};
+
+export async function xsBench(): Promise<BenchResult[]> {
+  const figures = await measureAll();
+  return figures.map((f) => {
+    const goal = Object.entries(GOALS).find(([k]) => f.name.startsWith(k));
+    return { name: `XS: ${f.name}`, value: f.value, unit: f.unit, target: goal?.[1] };
+  });
+}
