@@ -16,7 +16,7 @@ export interface HttpLimits {
   maxConnections: number;
 }
 
-export const defaultHttpLimits: HttpLimits = {
+export const defaultHttpLimits: Readonly<HttpLimits> = Object.freeze({
   maxRequestLine: 512,
   maxHeaderLine: 512,
   maxHeaders: 32,
@@ -25,4 +25,4 @@ export const defaultHttpLimits: HttpLimits = {
   requestTimeoutMs: 10_000,
   idleTimeoutMs: 5_000,
   maxConnections: 4,
-};
+});

@@ -39,7 +39,7 @@ export class ProvisioningBusyError extends Error {
  * unknown path) is answered with a 302 to the page: Android wants anything but 204 from
  * /generate_204, Apple anything but its "Success" page, Windows anything but "Microsoft Connect Test".
  */
-export const PROBE_PATHS = [
+export const PROBE_PATHS: readonly string[] = Object.freeze([
   '/generate_204',
   '/gen_204',
   '/hotspot-detect.html',
@@ -49,16 +49,16 @@ export const PROBE_PATHS = [
   '/redirect',
   '/canonical.html',
   '/success.txt',
-];
+]);
 
-const pageHeaders: Array<[string, string]> = [
+const pageHeaders: ReadonlyArray<[string, string]> = Object.freeze([
   ['Content-Type', 'text/html; charset=utf-8'],
   ['Cache-Control', 'no-store'],
   ['Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"],
-];
+]);
 
 function page(status: number, view: PageView): HttpResponse {
-  return { status, headers: pageHeaders, body: renderPage(view) };
+  return { status, headers: pageHeaders.slice(), body: renderPage(view) };
 }
 
 function baseView(ctx: PortalContext, values: PageView['values'] = {}): PageView {
