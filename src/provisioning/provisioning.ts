@@ -161,8 +161,16 @@ export class Provisioning {
   openAccessPoint(): void {
     this.clearTimer('fallbackTimer');
     this.clearTimer('apStopTimer');
-    if (this.ap) return;
-    const { ip } = this.wifi.startAccessPoint({ ssid: this.apSsid, password: this.options.apPassword });
+    if (this.ap || this.current === 'stopped') return;
+    let ip: string;
+    try {
+      ip = this.wifi.startAccessPoint({ ssid: this.apSsid, password: this.options.apPassword }).ip;
+    } catch (error) {
+      // Without the access point nobody can set the device up: keep trying.
+      this.log.log('error', `provisioning: access point did not start (${(error as Error).message}); retrying in 10 s`);
+      this.fallbackTimer = this.clock.set(() => this.fallBack('retrying the access point'), 10_000);
+      return;
+    }
     this.ap = { ip };
     this.log.log('info', `provisioning: access point "${this.apSsid}" up at ${ip}`);
     this.startPortal(ip);

@@ -320,4 +320,22 @@ describe('provisioning state machine', () => {
       r.prov.stop();
     }
   });
+
+  it('retries the access point when the radio refuses to start it', () => {
+    const r = rig([home], []);
+    const start = r.radio.startAccessPoint.bind(r.radio);
+    let refusals = 2;
+    r.radio.startAccessPoint = (o) => {
+      if (refusals-- > 0) throw new Error('radio busy');
+      return start(o);
+    };
+    r.prov.start();
+    expect(r.prov.accessPointActive).toBe(false);
+    r.clock.advance(10_000);
+    expect(r.prov.accessPointActive).toBe(false);
+    r.clock.advance(10_000);
+    expect(r.prov.accessPointActive).toBe(true);
+    expect(r.prov.state).toBe('ap');
+    expect(r.logs.filter((l) => l.includes('access point did not start (radio busy)')).length).toBe(2);
+  });
 });
