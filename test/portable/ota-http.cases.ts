@@ -1,0 +1,268 @@
+// The OTA HTTP client pieces without sockets: URL parsing, the chunked decoder (RFC 9112 7.1) and
+// HttpGet over a scripted TCP port and a manual clock, with responses split at every byte.
+import { equal, ok, suite, throws } from './harness';
+import { ChunkedDecoder } from '../../src/ota/chunked';
+import { OtaError } from '../../src/ota/errors';
+import { HttpGet, type HttpResponseHead } from '../../src/ota/http-client';
+import { parseImageUrl, resolveLocation } from '../../src/ota/url';
+import type { Clock, Network, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
+
+function bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+function text(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+class ManualClock implements Clock {
+  t = 0;
+  private timers = new Map<number, { due: number; cb: () => void; repeat?: number }>();
+  private ids = 0;
+  now(): number {
+    return this.t;
+  }
+  wallTime(): number | undefined {
+    return undefined;
+  }
+  set(cb: () => void, ms: number, repeat?: number): TimerId {
+    const id = ++this.ids;
+    this.timers.set(id, { due: this.t + ms, cb, repeat });
+    return id;
+  }
+  clear(id: TimerId): void {
+    this.timers.delete(id as number);
+  }
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (let guard = 0; guard < 10000; guard++) {
+      let next: [number, { due: number; cb: () => void; repeat?: number }] | undefined;
+      for (const entry of this.timers) if (entry[1].due <= end && (!next || entry[1].due < next[1].due)) next = entry;
+      if (!next) break;
+      this.t = next[1].due;
+      if (next[1].repeat !== undefined) next[1].due += Math.max(1, next[1].repeat);
+      else this.timers.delete(next[0]);
+      next[1].cb();
+    }
+    this.t = end;
+  }
+}
+
+interface Connection {
+  options: TcpOptions;
+  sent: string;
+  closed: boolean;
+  pending: Uint8Array[];
+  open(): void;
+  push(b: Uint8Array): void;
+  fail(message: string): void;
+}
+
+class ScriptedNetwork implements Network {
+  connections: Connection[] = [];
+  connect(options: TcpOptions): TcpSocket {
+    const c: Connection = {
+      options,
+      sent: '',
+      closed: false,
+      pending: [],
+      open: () => options.onWritable?.(1024),
+      push: (b) => {
+        c.pending.push(b);
+        options.onReadable(b.length);
+      },
+      fail: (message) => options.onError(new Error(message)),
+    };
+    this.connections.push(c);
+    return {
+      read: () => c.pending.shift(),
+      write: (b) => {
+        c.sent += text(b);
+      },
+      close: () => {
+        c.closed = true;
+      },
+    };
+  }
+}
+
+interface Outcome {
+  head?: HttpResponseHead;
+  body: string;
+  ended: boolean;
+  error?: OtaError;
+}
+
+function get(url: string, clock = new ManualClock(), net = new ScriptedNetwork(), extra: { headerLimit?: number; stallTimeout?: number; headers?: Record<string, string> } = {}) {
+  const out: Outcome = { body: '', ended: false };
+  const request = new HttpGet({
+    network: net,
+    clock,
+    url,
+    ...extra,
+    onHead: (h) => (out.head = h),
+    onBody: (b) => (out.body += text(b)),
+    onEnd: (e) => {
+      equal(out.ended, false, 'onEnd once');
+      out.ended = true;
+      out.error = e;
+    },
+  });
+  return { out, net, clock, request };
+}
+
+/** Delivers `response` split into pieces of `step` bytes (the last may be shorter). */
+function deliver(c: Connection, response: string, step: number): void {
+  const b = bytes(response);
+  for (let i = 0; i < b.length; i += step) c.push(b.subarray(i, Math.min(b.length, i + step)));
+}
+
+export default suite('ota http client', (test) => {
+  test('parseImageUrl: scheme, host forms, default ports, Host header value', () => {
+    equal(parseImageUrl('http://10.0.0.2:8070/fw.bin?x=1'), { secure: false, host: '10.0.0.2', port: 8070, path: '/fw.bin?x=1', authority: '10.0.0.2:8070' });
+    equal(parseImageUrl('https://updates.example.com/a/b'), { secure: true, host: 'updates.example.com', port: 443, path: '/a/b', authority: 'updates.example.com' });
+    equal(parseImageUrl('http://[::1]:81'), { secure: false, host: '::1', port: 81, path: '/', authority: '[::1]:81' });
+    equal(parseImageUrl('http://h:80/x#frag').authority, 'h');
+    for (const bad of ['ftp://h/x', 'http://', 'http://u:p@h/x', 'http://h:99999/', 'http://h/a b', 'http://h/\u00e9']) throws(() => parseImageUrl(bad), OtaError);
+  });
+
+  test('resolveLocation: absolute, scheme-relative, path-absolute and relative', () => {
+    const base = parseImageUrl('http://h:8080/dir/fw.bin');
+    equal(resolveLocation(base, 'https://cdn/x'), 'https://cdn/x');
+    equal(resolveLocation(base, '//cdn/x'), 'http://cdn/x');
+    equal(resolveLocation(base, '/other'), 'http://h:8080/other');
+    equal(resolveLocation(base, 'fw2.bin'), 'http://h:8080/dir/fw2.bin');
+  });
+
+  test('chunked: the Wikipedia example, fed whole and byte by byte', () => {
+    const coded = '4\r\nWiki\r\n7\r\npedia i\r\nB;name=v\r\nn \r\nchunks.\r\n0\r\nExpires: never\r\n\r\n';
+    for (const step of [coded.length, 1, 2, 5]) {
+      const d = new ChunkedDecoder();
+      let out = '';
+      let done = false;
+      const b = bytes(coded);
+      for (let i = 0; i < b.length; i += step) done = d.push(b.subarray(i, i + step), (x) => (out += text(x)));
+      equal(out, 'Wikipedia in \r\nchunks.', `step ${step}`);
+      ok(done && d.done, 'done after the last chunk and trailer');
+    }
+  });
+
+  test('chunked: bad size, missing CRLF after data, bare LF and oversize lines are errors', () => {
+    for (const coded of ['zz\r\n', '4\r\nWikiXX', '4\nWiki\r\n', 'f'.repeat(300) + '\r\n', '12345678\r\n']) {
+      const d = new ChunkedDecoder();
+      throws(() => d.push(bytes(coded), () => undefined), OtaError);
+    }
+  });
+
+  test('GET: request line and headers; a Content-Length body split at every size', () => {
+    const response = 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-A: 1\r\nx-a: 2\r\n\r\nhello world';
+    for (const step of [1, 2, 3, 7, 16, response.length]) {
+      const { out, net } = get('http://10.0.0.2:8070/fw.bin', undefined, undefined, { headers: { Range: 'bytes=5-' } });
+      const c = net.connections[0];
+      equal([c.options.host, c.options.port, c.options.tls], ['10.0.0.2', 8070, undefined]);
+      c.open();
+      equal(c.sent, 'GET /fw.bin HTTP/1.1\r\nHost: 10.0.0.2:8070\r\nUser-Agent: nodemcu-ota/1\r\nAccept-Encoding: identity\r\nConnection: close\r\nRange: bytes=5-\r\n\r\n');
+      deliver(c, response, step);
+      equal(out.head, { status: 200, headers: { 'content-length': '11', 'x-a': '1, 2' } });
+      equal(out.body, 'hello world', `step ${step}`);
+      ok(out.ended && !out.error && c.closed, 'ended cleanly and closed');
+    }
+  });
+
+  test('GET: bytes after Content-Length are ignored; chunked bodies are decoded', () => {
+    const a = get('http://h/x');
+    a.net.connections[0].open();
+    deliver(a.net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef', 100);
+    equal(a.out.body, 'abc');
+    const b = get('http://h/x');
+    b.net.connections[0].open();
+    deliver(b.net.connections[0], 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n', 4);
+    equal(b.out.body, 'abcde');
+    ok(b.out.ended && !b.out.error, 'chunked end');
+  });
+
+  test('GET: a close-delimited body ends at the close; a break during a sized body is a network error', () => {
+    const a = get('http://h/x');
+    a.net.connections[0].open();
+    deliver(a.net.connections[0], 'HTTP/1.0 200 OK\r\n\r\nabc', 100);
+    a.net.connections[0].fail('closed by peer');
+    ok(a.out.ended && !a.out.error, 'close ends the body');
+    equal(a.out.body, 'abc');
+    const b = get('http://h/x');
+    b.net.connections[0].open();
+    deliver(b.net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', 100);
+    b.net.connections[0].fail('reset');
+    equal(b.out.error?.code, 'network');
+    ok(b.out.error!.retryable, 'retryable');
+  });
+
+  test('GET: follows redirects (relative Location) up to the limit', () => {
+    const { out, net } = get('http://h/a/latest');
+    net.connections[0].open();
+    deliver(net.connections[0], 'HTTP/1.1 302 Found\r\nLocation: fw-2.bin\r\nContent-Length: 0\r\n\r\n', 100);
+    ok(net.connections[0].closed, 'first connection closed');
+    const second = net.connections[1];
+    second.open();
+    ok(second.sent.startsWith('GET /a/fw-2.bin HTTP/1.1\r\nHost: h\r\n'), second.sent);
+    deliver(second, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 100);
+    equal(out.body, 'ok');
+    const loop = get('http://h/x');
+    for (let i = 0; i < 4; i++) {
+      const c = loop.net.connections[i];
+      c.open();
+      deliver(c, 'HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n', 100);
+    }
+    equal(loop.out.error?.code, 'http');
+    equal(loop.net.connections.length, 4);
+  });
+
+  test('GET: malformed heads are bad-response errors; an oversize head is refused within the limit', () => {
+    for (const head of ['HTTP/2 200 OK\r\n\r\n', 'ICY 200 OK\r\n\r\n', 'HTTP/1.1 200 OK\r\nno colon\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n']) {
+      const { out, net } = get('http://h/x');
+      net.connections[0].open();
+      deliver(net.connections[0], head, 3);
+      equal(out.error?.code, 'bad-response', head);
+      ok(net.connections[0].closed, 'closed');
+    }
+    const big = get('http://h/x', undefined, undefined, { headerLimit: 64 });
+    big.net.connections[0].open();
+    deliver(big.net.connections[0], 'HTTP/1.1 200 OK\r\nX: ' + 'a'.repeat(100) + '\r\n\r\n', 10);
+    ok(big.out.error?.message.includes('longer than 64 bytes'), big.out.error?.message);
+  });
+
+  test('GET: silence longer than the stall timeout fails the request, retryable, and closes it', () => {
+    const clock = new ManualClock();
+    const { out, net } = get('http://h/x', clock, undefined, { stallTimeout: 5000 });
+    net.connections[0].open();
+    clock.advance(4000);
+    deliver(net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab', 100);
+    clock.advance(4999);
+    ok(!out.ended, 'data re-armed the timer');
+    clock.advance(1);
+    equal(out.error?.code, 'timeout');
+    ok(out.error!.retryable && net.connections[0].closed, 'retryable and closed');
+  });
+
+  test('GET: an https URL asks the TCP port for TLS; a bad URL fails on the next tick, not in the constructor', () => {
+    const a = get('https://h/x');
+    equal(a.net.connections[0].options.tls, {});
+    equal(a.net.connections[0].options.port, 443);
+    const clock = new ManualClock();
+    const b = get('gopher://h/x', clock);
+    ok(!b.out.ended, 'not from the constructor');
+    clock.advance(0);
+    equal(b.out.error?.code, 'bad-url');
+  });
+
+  test('GET: abort() stops without a callback', () => {
+    const { out, net, request } = get('http://h/x');
+    net.connections[0].open();
+    request.abort();
+    deliver(net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na', 100);
+    ok(!out.ended && out.body === '' && net.connections[0].closed, 'silent');
+  });
+});
