@@ -1,0 +1,122 @@
+// Builds the Platform object from the Moddable adapters and starts the firmware. Each target's
+// main.ts (target/<name>/main.ts, chosen by the manifest) calls boot() with what differs per chip.
+import type { Clock, FlashUpdate, I2CConstructor, DigitalConstructor, AnalogConstructor, Logger, Platform, ResetReason, WiFi } from '../../src/ports';
+import { FIRMWARE_VERSION } from '../../src/version';
+import mcConfig from 'mc/config';
+import Timer from 'timer';
+import { createClock } from './clock';
+import { configNumber, configString, normalizeConfig } from './config';
+import { describe } from './errors';
+import type { KvLimits } from './kv-chunks';
+import { createLogger, isLogLevel } from './logger';
+import { createNetwork, type TlsFactory } from './network';
+import { Resources } from './resources';
+import { startSntp } from './sntp';
+import { createStorage } from './storage';
+import { createSystem } from './system';
+import type { GateOptions } from './update-gate';
+import { createWiFi } from './wifi';
+
+export type Firmware = (platform: Platform) => void;
+
+export interface UpdateContext extends Omit<GateOptions, 'slots'> {
+  config: Record<string, unknown>;
+}
+
+export interface Target {
+  name: 'esp32' | 'esp8266' | 'lin';
+  kvLimits: KvLimits;
+  tls?: TlsFactory;
+  io?(config: Record<string, unknown>, clock: Clock): { i2c?: I2CConstructor; digital?: DigitalConstructor; analog?: AnalogConstructor };
+  /** Builds the update port and runs its boot-time checks (which may restart). */
+  update(context: UpdateContext): FlashUpdate;
+  /** True on chips: restart() resets the hardware. False on the desktop build: the firmware reboots in place. */
+  hardwareRestart: boolean;
+}
+
+/** Pause after the firmware throws at start-up, before it is started again. */
+const CRASH_RESTART_MS = 10_000;
+
+export function boot(target: Target, firmware: Firmware): void {
+  const { config, problems } = normalizeConfig(mcConfig as Record<string, unknown>);
+  // Kept across in-place restarts of the desktop build: Moddable allows one Wi-Fi object per process.
+  let wifi: WiFi | undefined;
+  const start = (softReset: ResetReason | undefined) => {
+    const resources = new Resources();
+    const clock = createClock(resources);
+    const level = isLogLevel(config.logLevel) ? config.logLevel : 'info';
+    const log = createLogger(level, () => clock.now());
+    const storage = createStorage(configString(config, 'kvDomain') ?? 'fw', target.kvLimits);
+    const hostStore = createStorage('host', target.kvLimits);
+    if (target.name === 'esp8266') {
+      storage.sweep();
+      hostStore.sweep();
+    }
+    const restart = (reason: string) => {
+      if (target.hardwareRestart) {
+        System.restart();
+        return;
+      }
+      resources.closeAll();
+      Timer.set(() => start('software'), 0);
+      log.log('warn', `desktop build: firmware reboots in place (${reason})`);
+    };
+    const system = createSystem({ configuredId: configString(config, 'deviceId'), storage: hostStore, log, restart, softResetReason: softReset });
+    wifi ??= createWiFi();
+    warnAboutModdableWiFiKeys(config, log);
+    for (const problem of problems) log.log('warn', problem);
+
+    const version = FIRMWARE_VERSION;
+    const update = target.update({
+      config,
+      store: hostStore,
+      version,
+      clock,
+      log,
+      maxBoots: configNumber(config, 'otaMaxBoots', 3),
+      healthMs: configNumber(config, 'otaHealthMs', 300_000),
+    });
+
+    const platform: Platform = {
+      clock,
+      system,
+      log,
+      storage,
+      network: createNetwork({ resources, defer: (callback) => clock.set(callback, 0), tls: target.tls }),
+      wifi: withTimeSync(wifi, config, clock, log),
+      update,
+      config,
+      ...(target.io ? target.io(config, clock) : {}),
+    };
+    log.log('info', `${target.name} host up: firmware ${version}, device ${system.deviceId()}, reset ${system.resetReason()}, ${system.freeMemory()} bytes free`);
+    try {
+      firmware(platform);
+    } catch (error) {
+      log.log('error', `firmware failed to start: ${describe(error)}; restarting in ${CRASH_RESTART_MS / 1000} s`);
+      clock.set(() => restart('firmware failed to start'), CRASH_RESTART_MS);
+    }
+  };
+  start(undefined);
+}
+
+/** Starts SNTP when the station gets an address and the clock has no wall time yet. */
+function withTimeSync(wifi: WiFi, config: Record<string, unknown>, clock: Clock, log: Logger): WiFi {
+  const server = configString(config, 'sntp');
+  if (!server) return wifi;
+  return {
+    ...wifi,
+    onEvent(handler) {
+      wifi.onEvent((event) => {
+        if (event.type === 'got-ip' && clock.wallTime() === undefined) startSntp(server, log);
+        handler(event);
+      });
+    },
+  };
+}
+
+/** Moddable's setup/network joins Wi-Fi on its own, before main, when `ssid` is set. */
+function warnAboutModdableWiFiKeys(config: Record<string, unknown>, log: Logger): void {
+  if (configString(config, 'ssid')) {
+    log.log('warn', 'mcconfig ssid= makes Moddable join Wi-Fi before the firmware starts (and wait forever if it cannot); use wifiSsid= and wifiPassword= instead');
+  }
+}

@@ -1,0 +1,6 @@
+// Declarations of sysinfo.js (native, see sysinfo.c).
+
+/** Free bytes of the system heap (lwIP, Wi-Fi, TLS buffers); on the desktop build, the host's available memory (capped at 2^31 - 1). */
+export function freeHeap(): number;
+/** Why the chip last reset, in the port's vocabulary ('power-on' on the desktop build). */
+export function resetReason(): 'power-on' | 'software' | 'watchdog' | 'panic' | 'brownout' | 'deep-sleep' | 'external' | 'unknown';

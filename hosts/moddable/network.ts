@@ -1,0 +1,161 @@
+// Network port on ECMA-419 sockets: TCP (optionally TLS), a listener and UDP. Host names are
+// resolved with Net.resolve first, because the ECMA-419 TCP constructor takes only an address.
+import type { IncomingConnection, Listener, ListenerOptions, Network, TcpOptions, TcpSocket, TlsOptions, UdpOptions, UdpSocket } from '../../src/ports';
+import TCP from 'embedded:io/socket/tcp';
+import ListenerSocket from 'embedded:io/socket/listener';
+import UDP from 'embedded:io/socket/udp';
+import Net from 'net';
+import { ModdableHostError, describe } from './errors';
+import { closeIo } from './io-close';
+import { pemBlocks } from './pem';
+import type { Resources } from './resources';
+import { QueuedTcpSocket, type RawCallbacks, type RawSocket } from './tcp';
+
+/** Builds the TLS socket over TCP; present where the manifest includes Moddable's TLS stack. */
+export type TlsFactory = (options: {
+  host: string;
+  address: string;
+  port: number;
+  secure: Record<string, unknown>;
+  callbacks: RawCallbacks;
+}) => RawSocket;
+
+export interface NetworkDeps {
+  resources: Resources;
+  /** Defers a callback to a later turn, so errors never arrive before connect() returns. */
+  defer(callback: () => void): void;
+  tls?: TlsFactory;
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+export function createNetwork(deps: NetworkDeps): Network {
+  return {
+    connect: (options) => connect(deps, options),
+    listen: (options) => listen(deps, options),
+    udp: (options) => udp(deps, options),
+  };
+}
+
+function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
+  const label = `${options.host}:${options.port}`;
+  const secure = options.tls ? tlsSecureOptions(options.host, options.tls) : undefined;
+  if (secure && !deps.tls) {
+    throw new ModdableHostError('TLS_UNAVAILABLE', `TLS to ${label} is not available in this build (the ESP8266 build leaves Moddable's TLS stack out to fit its memory); use a plain port or an ESP32`);
+  }
+  const socket = new QueuedTcpSocket(options, deps.resources, label);
+  const open = (address: string) => {
+    const callbacks = socket.callbacks();
+    try {
+      if (secure) socket.attach(deps.tls!({ host: options.host, address, port: options.port, secure, callbacks }));
+      else socket.attach(new TCP({ address, port: options.port, nodelay: true, ...callbacks }) as unknown as RawSocket);
+    } catch (error) {
+      socket.fail(new ModdableHostError('TCP_FAILED', `cannot open a connection to ${label}: ${describe(error)}`));
+    }
+  };
+  resolve(deps, options.host, (address, error) => {
+    if (address) open(address);
+    else socket.fail(error!);
+  });
+  return socket;
+}
+
+function resolve(deps: NetworkDeps, host: string, done: (address: string | undefined, error?: Error) => void): void {
+  if (IPV4.test(host)) {
+    deps.defer(() => done(host));
+    return;
+  }
+  const failed = (why: string) => new ModdableHostError('DNS_FAILED', `cannot resolve "${host}" (${why}); check the name and the network's DNS server`);
+  try {
+    Net.resolve(host, (_name, address) => (address ? done(address) : done(undefined, failed('no address'))));
+  } catch (error) {
+    deps.defer(() => done(undefined, failed(describe(error))));
+  }
+}
+
+function tlsSecureOptions(host: string, tls: TlsOptions): Record<string, unknown> {
+  const secure: Record<string, unknown> = { serverName: tls.serverName ?? host };
+  if (tls.ca) secure.certificate = pemBlocks(tls.ca, 'tls.ca')[0];
+  if (tls.cert || tls.key) {
+    if (!tls.cert || !tls.key) throw new ModdableHostError('TLS_UNAVAILABLE', 'mutual TLS needs both tls.cert and tls.key');
+    secure.clientCertificates = pemBlocks(tls.cert, 'tls.cert');
+    secure.clientKey = pemBlocks(tls.key, 'tls.key')[0];
+  }
+  return secure;
+}
+
+function listen(deps: NetworkDeps, options: ListenerOptions): Listener {
+  let listener: ListenerSocket;
+  try {
+    listener = new ListenerSocket({
+      port: options.port,
+      ...(options.address ? { address: options.address } : {}),
+      onReadable: (requests) => {
+        for (let i = 0; i < requests; i++) {
+          const raw = listener.read();
+          if (raw) offer(deps, raw, options);
+        }
+      },
+    });
+  } catch (error) {
+    throw new ModdableHostError('TCP_FAILED', `cannot listen on port ${options.port}: ${describe(error)}`);
+  }
+  const handle = { port: listener.port ?? options.port, close: () => deps.resources.release(handle) };
+  deps.resources.track(handle, () => closeIo(listener));
+  return handle;
+}
+
+function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
+  let accepted = false;
+  const connection: IncomingConnection = {
+    remoteAddress: raw.remoteAddress ?? '',
+    accept(handlers) {
+      if (accepted) throw new ModdableHostError('TCP_FAILED', 'this connection was already accepted');
+      accepted = true;
+      const socket = new QueuedTcpSocket(handlers, deps.resources, `${connection.remoteAddress} (incoming)`);
+      socket.attach(new TCP({ from: raw, nodelay: true, ...socket.callbacks() }) as unknown as RawSocket);
+      return socket;
+    },
+  };
+  try {
+    options.onConnection(connection);
+  } catch (error) {
+    options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  }
+  if (!accepted) raw.close();
+}
+
+function udp(deps: NetworkDeps, options: UdpOptions): UdpSocket {
+  const queue: { data: Uint8Array; address: string; port: number }[] = [];
+  let socket: UDP;
+  try {
+    socket = new UDP({
+      port: options.port,
+      ...(options.address ? { address: options.address } : {}),
+      onReadable: (packets) => {
+        for (let i = 0; i < packets; i++) {
+          const packet = socket.read();
+          if (packet) queue.push({ data: new Uint8Array(packet), address: packet.address, port: packet.port });
+        }
+        if (queue.length > 0) options.onReadable(queue.length);
+      },
+      onError: () => options.onError?.(new ModdableHostError('UDP_FAILED', `UDP socket on port ${options.port} failed`)),
+    });
+  } catch (error) {
+    throw new ModdableHostError('UDP_FAILED', `cannot open UDP port ${options.port}: ${describe(error)}`);
+  }
+  const handle: UdpSocket = {
+    port: options.port,
+    read: () => queue.shift(),
+    write(data, address, port) {
+      try {
+        socket.write(data, address, port);
+      } catch (error) {
+        throw new ModdableHostError('UDP_FAILED', `UDP send to ${address}:${port} failed: ${describe(error)}`);
+      }
+    },
+    close: () => deps.resources.release(handle),
+  };
+  deps.resources.track(handle, () => closeIo(socket));
+  return handle;
+}

@@ -1,0 +1,57 @@
+// System port: device id, restart, free memory, reset reason, randomness.
+import type { KeyValueStore, Logger, ResetReason, System } from '../../src/ports';
+import Net from 'net';
+import { freeHeap, resetReason } from './native/sysinfo';
+
+export interface SystemDeps {
+  /** config.deviceId, when the build sets one. */
+  configuredId: string | undefined;
+  storage: KeyValueStore;
+  log: Logger;
+  /** Does not return on hardware; the desktop build reboots the firmware in place. */
+  restart(reason: string): void;
+  /** Set after a restart without a hardware reset (desktop build): the chip cannot tell. */
+  softResetReason?: ResetReason;
+}
+
+const ID_KEY = 'sys.id';
+
+export function createSystem(deps: SystemDeps): System {
+  let id: string | undefined;
+  return {
+    deviceId() {
+      id ??= deps.configuredId ?? macId() ?? storedRandomId(deps.storage);
+      return id;
+    },
+    restart(reason) {
+      deps.log.log('warn', `restart: ${reason}`);
+      deps.restart(reason);
+    },
+    freeMemory: () => freeHeap(),
+    resetReason: () => deps.softResetReason ?? resetReason(),
+    random: () => Math.random(),
+  };
+}
+
+/** The station MAC as 12 lowercase hex digits, or undefined where there is none (desktop). */
+function macId(): string | undefined {
+  let mac: string | undefined;
+  try {
+    mac = Net.get('MAC');
+  } catch {
+    mac = undefined;
+  }
+  if (typeof mac !== 'string') return undefined;
+  const hex = mac.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+  return hex.length === 12 && hex !== '000000000000' ? hex : undefined;
+}
+
+/** A random id made once and kept, for hosts without a MAC address. */
+function storedRandomId(storage: KeyValueStore): string {
+  const stored = storage.get(ID_KEY);
+  if (typeof stored === 'string' && /^[0-9a-f]{12}$/.test(stored)) return stored;
+  let hex = '';
+  for (let i = 0; i < 12; i++) hex += Math.floor(Math.random() * 16).toString(16);
+  storage.set(ID_KEY, hex);
+  return hex;
+}

@@ -1,0 +1,33 @@
+// Entry of the ESP32 build (mcconfig -p esp32/nodemcu): OTA with a health-gated commit, TLS, pins.
+import { boot } from '../../boot';
+import { configNumber } from '../../config';
+import { startFirmware } from '../../firmware';
+import { createAnalog, createDigital, createI2C } from '../../io';
+import { ESP32_LIMITS } from '../../kv-chunks';
+import { tlsFactory } from '../../tls';
+import { UpdateGate } from '../../update-gate';
+import { bootloaderRollback } from './otaboot';
+import { createEsp32Slots } from './slots';
+
+boot(
+  {
+    name: 'esp32',
+    kvLimits: ESP32_LIMITS,
+    tls: tlsFactory,
+    hardwareRestart: true,
+    io: (config) => ({
+      i2c: createI2C({ data: configNumber(config, 'i2cData', 21), clock: configNumber(config, 'i2cClock', 22), hz: configNumber(config, 'i2cHz', 100_000) }),
+      digital: createDigital(),
+      analog: createAnalog(),
+    }),
+    update(context) {
+      if (!bootloaderRollback()) {
+        context.log.log('warn', 'bootloader built without app rollback: a new image that hangs before Wi-Fi is caught only by the boot counter and the deadline');
+      }
+      const gate = new UpdateGate({ ...context, slots: createEsp32Slots() });
+      gate.boot();
+      return gate;
+    },
+  },
+  startFirmware,
+);
