@@ -69,6 +69,8 @@ export async function startPortalDevice(options: Partial<ProvisioningOptions> = 
   // Sockets bind on a later event-loop turn; their ports are known once bound.
   const udpPort = portalOn ? await waitFor(() => prov.portalDnsPort || undefined, 5_000, 'the portal DNS port') : 0;
   const httpPort = portalOn ? await waitFor(() => prov.portalHttpPort || undefined, 5_000, 'the portal HTTP port') : 0;
+  // The access point's first scan fills the page's network list.
+  await waitFor(() => (prov.scanResults.length ? true : undefined), 5_000, 'the first scan');
   return {
     prov,
     radio,
