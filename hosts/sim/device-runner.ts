@@ -1,0 +1,604 @@
+// One simulated NodeMCU: boots the firmware from src/ (main()) on the sim host the way the board's
+// bootloader would, in its own state dir (device id, key-value store with boot counter, Wi-Fi
+// settings and config, flash slots), with its own seeded environment, radio, sensors and network
+// faults. restart() and powerCut() boot it again from the state dir, as hardware does.
+//
+// Per device there is no Node timer: its clock is a view on the process's TimerWheel.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Device } from '../../src/device/device';
+import type { PresenceState } from '../../src/device/presence';
+import { main } from '../../src/main';
+import type { ClientOptions } from '../../src/mqtt/client';
+import type { FlashUpdate, KeyValueStore, Logger, LogLevel, Network, Platform, ResetReason, UpdateWriter, WiFiEvent } from '../../src/ports';
+import { Provisioning, type ProvisioningState } from '../../src/provisioning/provisioning';
+import { FIRMWARE_VERSION } from '../../src/version';
+import { buildBoard, setChipBroken, SiteReader, type BoardParts, type BoardProfile } from './device-board';
+import type { Environment, Site } from './environment';
+import { hash32 } from './environment';
+import { FaultNetwork, LinkState } from './faults';
+import { MemoryKeyValueStore } from './kv';
+import { createSimPlatform } from './platform';
+import { SimRadio, type SimRadioOptions } from './radio';
+import type { SharedClock, TimerWheel } from './shared-clock';
+import { SimSystem } from './system';
+
+// ---- images and the bootloader ---------------------------------------------------------------------
+
+export type SimImageBehaviour = 'ok' | 'crash-loop' | 'no-connect' | 'fail-health';
+export interface SimImage {
+  version: string;
+  behaviour: SimImageBehaviour;
+}
+export interface SimBoot {
+  image: SimImage;
+  update?: FlashUpdate;
+}
+/** Chooses the image of a boot from the state dir (the flash slots), like the board's bootloader. */
+export type BootLoader = (stateDir: string, factory: SimImage) => SimBoot;
+
+/** Without flash slots: always the built-in firmware, and no update port. */
+export const builtInFirmware: BootLoader = (_stateDir, factory) => ({ image: factory });
+
+// ---- options ----------------------------------------------------------------------------------------
+
+/** The Wi-Fi network every simulated device lives in. */
+export const SIM_WIFI = { ssid: 'simnet', password: 'simulated-wifi' };
+
+export type DevicePower = 'on' | 'off';
+
+export interface DeviceLogSink {
+  (runner: SimDeviceRunner, level: LogLevel, message: string): void;
+}
+
+export interface SimDeviceOptions {
+  /** Position in the fleet: picks the site, the board and the seed. */
+  index: number;
+  wheel: TimerWheel;
+  environment: Environment;
+  /** The process's real network (shared by every device). */
+  network: Network;
+  /** The device's own folder; without it the device keeps its state in memory (benchmarks). */
+  stateDir?: string;
+  /** Fleet seed: with it, device ids (of new state dirs), jitter and values repeat from run to run. */
+  seed?: number;
+  /** Build-time configuration defaults: brokerHost, brokerPort, brokerTls, prefix, intervals, ... */
+  config: Record<string, unknown>;
+  /** Extra MQTT client options (a TLS CA for mqtts://). */
+  client?: Partial<ClientOptions>;
+  board?: BoardProfile;
+  /** Simulate Wi-Fi (radio and the firmware's provisioning). Default true. */
+  wifi?: boolean;
+  /** Defaults to the built-in firmware without update support. */
+  bootLoader?: BootLoader;
+  /** Firmware features (OTA) for each boot. */
+  extensions?: (runner: SimDeviceRunner) => ((device: Device) => void)[];
+  log?: DeviceLogSink;
+  /** Something changed that a view shows (state, boot, faults). */
+  onChange?: (runner: SimDeviceRunner) => void;
+  /** Ms a board takes from reset to main(). Default 150. */
+  bootMs?: number;
+  /** Ms the power stays off after powerCut(). Default 3000. */
+  powerOffMs?: number;
+  /** Free heap an 'ok' image reports. Default 180,000 (an ESP32 with Wi-Fi and TLS up). */
+  freeMemory?: number;
+}
+
+export class SimDeviceError extends Error {
+  override name = 'SimDeviceError';
+  constructor(
+    readonly code: 'not-running' | 'no-update',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Free heap an image that fails its health check reports: below any sane floor. */
+export const UNHEALTHY_FREE_MEMORY = 1_024;
+/** Ms after boot a crash-looping image panics. */
+export const CRASH_AFTER_MS = 3_000;
+
+const ID_FILE = 'device-id';
+
+/** Writes through to the sim logger of the fleet, tagged with the runner. */
+class RunnerLog implements Logger {
+  constructor(private readonly runner: SimDeviceRunner) {}
+  log(level: LogLevel, message: string): void {
+    this.runner.emitLog(level, message);
+  }
+}
+
+/** The radio with the signal strength of the device's site. */
+class SiteRadio extends SimRadio {
+  constructor(
+    options: SimRadioOptions,
+    private readonly reader: SiteReader,
+    private readonly link: (event: WiFiEvent) => void,
+  ) {
+    super(options);
+  }
+
+  override rssi(): number | undefined {
+    return this.connectedSsid === undefined ? undefined : this.reader.values().rssi;
+  }
+
+  override onEvent(handler: (event: WiFiEvent) => void): void {
+    super.onEvent((event) => {
+      this.link(event);
+      handler(event);
+    });
+  }
+}
+
+interface OtaProgress {
+  version: string;
+  size: number;
+  written: number;
+}
+
+/** What lives only for one boot; thrown away at restart or power cut. */
+interface Boot {
+  clock: SharedClock;
+  network: FaultNetwork;
+  platform: Platform;
+  device?: Device;
+  provisioning?: Provisioning;
+  radio?: SiteRadio;
+  board: BoardParts;
+  image: SimImage;
+  update?: FlashUpdate;
+}
+
+export class SimDeviceRunner {
+  readonly index: number;
+  readonly site: Site;
+  readonly link = new LinkState();
+  /** Telemetry sensor names whose chips are broken; survives restarts (a broken chip stays broken). */
+  readonly brokenSensors = new Set<string>();
+  deviceId = '';
+  power: DevicePower = 'off';
+  /** Presence state of the running firmware ('init' until the birth). */
+  presence: PresenceState | 'off' = 'off';
+  wifiState: ProvisioningState | 'off' = 'off';
+  /** Boots of this runner in this process. */
+  boots = 0;
+  lastResetReason: ResetReason = 'power-on';
+  ota: OtaProgress | undefined;
+  /** A power cut waits for the next OTA download to reach half way. */
+  otaCutArmed = false;
+  /** Wi-Fi stays down until this wheel time (an outage survives a reboot). */
+  private wifiDownUntil = 0;
+  private current: Boot | undefined;
+  private generation = 0;
+  private readonly hostClock: SharedClock;
+  private readonly reader: SiteReader;
+  private memoryStore: KeyValueStore | undefined;
+  private nextReset: ResetReason = 'power-on';
+  private stopping: Promise<void> | undefined;
+
+  constructor(readonly options: SimDeviceOptions) {
+    this.index = options.index;
+    this.site = options.environment.site(options.index);
+    // The runner's own timers (power coming back, the Wi-Fi outage ending) are the world's, not the firmware's.
+    this.hostClock = options.wheel.clock();
+    this.reader = new SiteReader(this.site, () => Date.now());
+  }
+
+  /** The firmware of the current boot, while powered. */
+  get device(): Device | undefined {
+    return this.current?.device;
+  }
+
+  get image(): SimImage | undefined {
+    return this.current?.image;
+  }
+
+  get provisioning(): Provisioning | undefined {
+    return this.current?.provisioning;
+  }
+
+  get version(): string | undefined {
+    return this.current?.device?.version ?? this.current?.image.version;
+  }
+
+  get board(): BoardParts | undefined {
+    return this.current?.board;
+  }
+
+  get clock(): SharedClock | undefined {
+    return this.current?.clock;
+  }
+
+  get network(): FaultNetwork | undefined {
+    return this.current?.network;
+  }
+
+  get wifiDown(): boolean {
+    return this.wifiDownUntil > this.options.wheel.now();
+  }
+
+  get stalled(): boolean {
+    return this.link.stalled;
+  }
+
+  /** Powers the device on (first boot, or after stop()). */
+  start(): void {
+    if (this.power === 'on') return;
+    this.boot();
+  }
+
+  /** Clean stop: "offline" published and acknowledged (bounded), DISCONNECT, power off. */
+  stop(reason = 'simulator stopped'): Promise<void> {
+    if (this.stopping) return this.stopping;
+    const boot = this.current;
+    if (!boot?.device) {
+      this.powerOff();
+      return Promise.resolve();
+    }
+    this.generation++; // no reboot after this stop
+    this.stopping = new Promise<void>((resolve) => {
+      boot.device!.stop(reason, () => {
+        this.powerOff();
+        resolve();
+      });
+    }).finally(() => (this.stopping = undefined));
+    return this.stopping;
+  }
+
+  /** Clean restart through the firmware: "offline", then a software reset and a new boot. */
+  restart(reason = 'restart requested'): void {
+    const device = this.requireDevice('restart');
+    device.restart(reason);
+  }
+
+  /** Power is cut now: no "offline" (the broker publishes the will); power returns after `offMs`. */
+  powerCut(offMs = this.options.powerOffMs ?? 3000): void {
+    if (this.power === 'off') return;
+    this.log('warn', `power cut (back in ${offMs / 1000} s)`);
+    this.powerOff();
+    this.nextReset = 'power-on';
+    this.later(() => this.boot(), offMs);
+  }
+
+  /** The firmware crashes: a panic reset, then it boots again. */
+  crash(why: string): void {
+    if (this.power === 'off') return;
+    this.log('error', `panic: ${why}`);
+    this.powerOff();
+    this.nextReset = 'panic';
+    this.later(() => this.boot(), this.options.bootMs ?? 150);
+  }
+
+  /** The Wi-Fi network vanishes for `ms` (the router reboots, the device is out of range). */
+  dropWifi(ms = 15_000): void {
+    const wheel = this.options.wheel;
+    this.wifiDownUntil = Math.max(this.wifiDownUntil, wheel.now() + ms);
+    this.log('warn', `Wi-Fi network "${SIM_WIFI.ssid}" gone for ${ms / 1000} s`);
+    this.applyWifiOutage();
+    const until = this.wifiDownUntil;
+    this.hostClock.set(() => {
+      if (this.wifiDownUntil !== until) return;
+      this.wifiDownUntil = 0;
+      this.current?.radio?.restore(SIM_WIFI.ssid);
+      if (!this.current?.radio) this.link.wifiUp = true;
+      this.log('info', `Wi-Fi network "${SIM_WIFI.ssid}" is back`);
+      this.changed();
+    }, ms);
+    this.changed();
+  }
+
+  /** Resets the device's TCP connections (a NAT or firewall dropping them). */
+  cutConnection(): number {
+    const n = this.current?.network.cutAll() ?? 0;
+    this.log('warn', `connection cut (${n} socket${n === 1 ? '' : 's'})`);
+    return n;
+  }
+
+  /** Half-open link on or off: nothing flows either way and nobody is told. */
+  stall(on: boolean): void {
+    if (this.current) this.current.network.setStalled(on);
+    else this.link.stalled = on;
+    this.log('warn', on ? 'connection stalled (half-open)' : 'stall over');
+    this.changed();
+  }
+
+  /** Breaks or repairs a sensor chip (all of the board's when `name` is absent). */
+  failSensor(on: boolean, name?: string): string[] {
+    const board = this.current?.board;
+    const names = name ? [name] : board ? Object.keys(board.chips) : [...this.brokenSensors];
+    for (const n of names) {
+      if (on) this.brokenSensors.add(n);
+      else this.brokenSensors.delete(n);
+      const chip = board?.chips[n];
+      if (chip) setChipBroken(chip, on);
+    }
+    this.log('warn', `sensor${names.length === 1 ? '' : 's'} ${names.join(', ')} ${on ? 'failed' : 'repaired'}`);
+    this.changed();
+    return names;
+  }
+
+  /** Cuts the power when the next (or current) OTA download is half written. */
+  armOtaPowerCut(): void {
+    this.otaCutArmed = true;
+    if (!this.current?.update) this.log('warn', 'power cut armed for the next OTA download, but this boot has no update port');
+    else this.log('warn', 'power cut armed for the next OTA download (at 50 %)');
+    this.checkOtaCut();
+    this.changed();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** @internal */
+  emitLog(level: LogLevel, message: string): void {
+    this.options.log?.(this, level, message);
+  }
+
+  private log(level: LogLevel, message: string): void {
+    this.emitLog(level, `[sim] ${message}`);
+  }
+
+  private changed(): void {
+    this.options.onChange?.(this);
+  }
+
+  private requireDevice(what: string): Device {
+    const device = this.current?.device;
+    if (!device) throw new SimDeviceError('not-running', `device ${this.index} is not running (power ${this.power}); ${what} needs it on`);
+    return device;
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const generation = this.generation;
+    this.hostClock.set(() => {
+      if (generation === this.generation) fn();
+    }, ms);
+  }
+
+  private stateDir(): string | undefined {
+    return this.options.stateDir;
+  }
+
+  /** The id kept in the state dir; a new one (seeded, else random) is saved on the first boot. */
+  private resolveDeviceId(): string {
+    const dir = this.stateDir();
+    const stored = dir ? readIdFile(dir) : this.deviceId || undefined;
+    if (stored) return stored;
+    const id = this.options.seed === undefined ? randomId() : seededId(this.options.seed, this.index);
+    if (dir) writeIdFile(dir, id);
+    return id;
+  }
+
+  private boot(): void {
+    const o = this.options;
+    this.generation++;
+    this.boots++;
+    this.power = 'on';
+    this.presence = 'init';
+    const resetReason = this.nextReset;
+    this.lastResetReason = resetReason;
+    this.nextReset = 'power-on';
+    this.deviceId = this.resolveDeviceId();
+    this.changed();
+
+    const factory: SimImage = { version: FIRMWARE_VERSION, behaviour: 'ok' };
+    const dir = this.stateDir();
+    const loader = o.bootLoader ?? builtInFirmware;
+    let chosen: SimBoot;
+    try {
+      chosen = loader(dir ?? '', factory);
+    } catch (error) {
+      this.log('error', `bootloader failed (${(error as Error).message}); booting the factory image`);
+      chosen = { image: factory };
+    }
+    const image = chosen.image;
+
+    const clock = o.wheel.clock({ onError: (error) => this.crash(describe(error)) });
+    this.link.refusing = image.behaviour === 'no-connect';
+    const network = new FaultNetwork({ base: o.network, link: this.link, onPanic: (error) => this.crash(describe(error)) });
+    // With a radio the link comes up at 'got-ip'; without one it is up unless an outage is on.
+    this.link.wifiUp = o.wifi === false ? !this.wifiDown : false;
+
+    const seed = o.seed === undefined ? undefined : hash32(o.seed, this.index, this.boots);
+    const freeMemory = image.behaviour === 'fail-health' ? UNHEALTHY_FREE_MEMORY : (o.freeMemory ?? 180_000);
+    const generation = this.generation;
+    const onRestart = (reason: string) => {
+      if (generation !== this.generation) return;
+      this.log('info', `restarting (${reason})`);
+      this.powerOff();
+      this.nextReset = 'software';
+      this.later(() => this.boot(), o.bootMs ?? 150);
+    };
+    const log = new RunnerLog(this);
+    const config = o.config;
+    let platform: Platform;
+    if (dir) {
+      platform = createSimPlatform({ stateDir: dir, deviceId: this.deviceId, clock, network, log, resetReason, freeMemory, onRestart, config, seed });
+    } else {
+      this.memoryStore ??= new MemoryKeyValueStore();
+      const system = new SimSystem({ deviceId: this.deviceId, seed, resetReason, freeMemory, onRestart });
+      platform = { clock, system, log, storage: this.memoryStore, network, config };
+    }
+
+    const board = buildBoard({ profile: o.board ?? 'mixed', index: this.index, clock, reader: this.reader, broken: this.brokenSensors });
+    platform.i2c = board.i2c.io;
+    if (board.analog) platform.analog = board.analog.io;
+    const update = chosen.update && this.watchUpdate(chosen.update);
+    if (update) platform.update = update;
+    const boot: Boot = { clock, network, platform, board, image, update };
+    this.current = boot;
+
+    if (o.wifi !== false) {
+      const radio = new SiteRadio(
+        { clock, networks: [{ ssid: SIM_WIFI.ssid, password: SIM_WIFI.password, rssi: this.site.baseRssi }] },
+        this.reader,
+        (event) => this.onRadio(boot, event),
+      );
+      boot.radio = radio;
+      platform.wifi = radio;
+      if (this.wifiDown) radio.vanish(SIM_WIFI.ssid);
+    }
+
+    try {
+      if (boot.radio) this.startWifi(boot);
+      boot.device = main(platform, {
+        version: image.version,
+        sensors: board.sensors,
+        client: o.client,
+        extensions: o.extensions?.(this),
+        onState: (state) => {
+          if (this.current !== boot) return;
+          this.presence = state as PresenceState;
+          this.changed();
+        },
+      });
+    } catch (error) {
+      // As on the board: the firmware threw at start-up; it panics and boots again.
+      this.later(() => this.crash(`firmware failed to start: ${describe(error)}`), 0);
+      this.changed();
+      return;
+    }
+    if (image.behaviour === 'crash-loop') clock.set(() => this.crash(`image ${image.version} crashed`), CRASH_AFTER_MS);
+    this.changed();
+  }
+
+  private startWifi(boot: Boot): void {
+    const provisioning = new Provisioning({
+      platform: boot.platform,
+      prefix: 'nodemcu',
+      firmwareVersion: boot.image.version,
+      // no captive portal in a fleet: the simulator enters the credentials itself
+      portal: { enabled: false },
+      fallbackMs: 60_000,
+      onState: (state) => {
+        if (this.current !== boot) return;
+        this.wifiState = state;
+        this.changed();
+      },
+    });
+    boot.provisioning = provisioning;
+    provisioning.start();
+    if (provisioning.savedNetworks().length === 0) {
+      // First boot of a fresh state dir: someone enters the Wi-Fi password (as in the portal).
+      this.log('info', `first boot: joining "${SIM_WIFI.ssid}" with the simulator's credentials`);
+      void provisioning.tryCredentials(SIM_WIFI).then((result) => {
+        if (!result.ok && this.current === boot) this.log('warn', `joining "${SIM_WIFI.ssid}" failed: ${result.message}`);
+      });
+    }
+  }
+
+  private onRadio(boot: Boot, event: WiFiEvent): void {
+    if (this.current !== boot) return;
+    if (event.type === 'got-ip') {
+      this.link.wifiUp = true;
+    } else if (event.type === 'disconnected') {
+      boot.network.linkLost();
+    }
+  }
+
+  private applyWifiOutage(): void {
+    const boot = this.current;
+    if (!boot) return;
+    if (boot.radio) boot.radio.vanish(SIM_WIFI.ssid);
+    else boot.network.linkLost();
+  }
+
+  /** Counts the bytes of an OTA image as they are written, for the views and the OTA power cut. */
+  private watchUpdate(update: FlashUpdate): FlashUpdate {
+    const runner = this;
+    return {
+      open(size, version) {
+        const writer = update.open(size, version);
+        runner.ota = { version, size, written: 0 };
+        runner.changed();
+        const wrapped: UpdateWriter = {
+          write(bytes) {
+            writer.write(bytes);
+            if (runner.ota) runner.ota.written += bytes.length;
+            runner.checkOtaCut();
+          },
+          complete() {
+            writer.complete();
+            runner.ota = undefined;
+            runner.changed();
+          },
+          cancel() {
+            writer.cancel();
+            runner.ota = undefined;
+            runner.changed();
+          },
+        };
+        return wrapped;
+      },
+      running: () => update.running(),
+      markValid: () => update.markValid(),
+      rollback: (reason) => update.rollback(reason),
+    };
+  }
+
+  private checkOtaCut(): void {
+    const ota = this.ota;
+    if (!this.otaCutArmed || !ota || ota.written < ota.size / 2) return;
+    this.otaCutArmed = false;
+    this.log('warn', `power cut during OTA to ${ota.version} at ${Math.round((100 * ota.written) / ota.size)} %`);
+    // not inside the writer's call: the firmware's stack unwinds first, then the power is gone
+    const boot = this.current;
+    setImmediate(() => {
+      if (this.current === boot) this.powerCut();
+    });
+  }
+
+  private powerOff(): void {
+    const boot = this.current;
+    this.current = undefined;
+    this.generation++;
+    this.power = 'off';
+    this.presence = 'off';
+    this.wifiState = 'off';
+    this.ota = undefined;
+    if (boot) {
+      boot.clock.halt();
+      boot.network.shutdown();
+      try {
+        boot.device?.client.destroy();
+      } catch {
+        // a dead client cannot be destroyed twice
+      }
+    }
+    this.changed();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** A locally administered MAC-like id (12 hex digits) from the seed, the same in every run. */
+export function seededId(seed: number, index: number): string {
+  const a = hash32(seed, index, 0x1d);
+  const b = hash32(seed, index, 0x2e);
+  const first = ((a >>> 24) & 0xfe) | 0x02;
+  const hex = (n: number, digits: number) => n.toString(16).padStart(digits, '0');
+  return hex(first, 2) + hex(a & 0xffffff, 6) + hex(b & 0xffff, 4);
+}
+
+function randomId(): string {
+  return seededId((Math.random() * 2 ** 32) >>> 0, 0);
+}
+
+function readIdFile(dir: string): string | undefined {
+  try {
+    const id = readFileSync(join(dir, ID_FILE), 'utf8').trim();
+    return id || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeIdFile(dir: string, id: string): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, ID_FILE);
+  const temp = `${path}.tmp-${process.pid}`;
+  writeFileSync(temp, id + '\n');
+  renameSync(temp, path);
+}

@@ -1,0 +1,183 @@
+// The simulator application behind `npm start`: the embedded broker (or an external one), the fleet,
+// a monitor that listens like a back end, the web dashboard, and the terminal view or log lines.
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { FleetModel, type SimView } from '../../hosts/sim/dashboard/model';
+import { Monitor } from '../../hosts/sim/dashboard/monitor';
+import { Dashboard } from '../../hosts/sim/dashboard/server';
+import type { SimDeviceRunner } from '../../hosts/sim/device-runner';
+import { EmbeddedBroker } from '../../hosts/sim/embedded-broker';
+import { Fleet } from '../../hosts/sim/fleet';
+import { createNodeNetwork } from '../../hosts/sim/net';
+import { TtyView } from '../../hosts/sim/tty/screen';
+import type { LogLevel } from '../../src/ports';
+import type { SimOptions } from './cli';
+import { runCommand } from './commands';
+
+export interface AppIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number; rows?: number; on?(event: 'resize', listener: () => void): unknown };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
+}
+
+export interface SimApp {
+  fleet: Fleet;
+  model: FleetModel;
+  broker?: EmbeddedBroker;
+  brokerUrl: string;
+  dashboard?: Dashboard;
+  /** Stops every device cleanly ("offline"), then the rest. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Resolves when stopped (by stop(), the q key or the quit command). */
+  done: Promise<void>;
+}
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+function simView(r: SimDeviceRunner): SimView {
+  const ota = r.ota;
+  return {
+    label: r.index + 1,
+    power: r.power,
+    wifi: r.wifiState,
+    presence: r.presence,
+    stalled: r.stalled,
+    wifiDown: r.wifiDown,
+    broken: [...r.brokenSensors],
+    otaCutArmed: r.otaCutArmed,
+    outbox: r.device?.client.outboxState.depth,
+    flashing: ota && ota.size ? Math.floor((100 * ota.written) / ota.size) : undefined,
+    version: r.version,
+    boot: r.device?.boot,
+  };
+}
+
+export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> {
+  const json = options.log === 'json';
+  const table = options.view === 'table' || (options.view === 'auto' && !!io.stdout.isTTY && !!io.stdin.isTTY);
+  let view: TtyView | undefined;
+  const emit = (line: string) => (view ? view.log(line) : io.stdout.write(line + '\n'));
+  const line = (level: LogLevel, message: string, device?: SimDeviceRunner) => {
+    if (RANK[level] < RANK[options.level]) return;
+    const time = new Date().toISOString();
+    if (json) {
+      emit(JSON.stringify(device ? { time, device: device.deviceId, n: device.index + 1, level, msg: message } : { time, component: 'sim', level, msg: message }));
+    } else {
+      const who = device ? `[${device.index + 1} ${device.deviceId}]` : '[sim]';
+      emit(`${time} ${who} ${level.toUpperCase().padEnd(5)} ${message}`);
+    }
+  };
+  const say = (message: string, level: LogLevel = 'info') => line(level, message);
+
+  // ---- broker ----
+  let broker: EmbeddedBroker | undefined;
+  let host: string;
+  let port: number;
+  let brokerUrl: string;
+  if (options.broker) {
+    ({ host, port, url: brokerUrl } = options.broker);
+  } else {
+    broker = await EmbeddedBroker.start({ port: options.port, fallbackToFreePort: !options.portGiven });
+    ({ host, port, url: brokerUrl } = broker);
+    if (broker.requestedPort !== undefined) say(`port ${broker.requestedPort} is taken (another broker?): the embedded broker uses ${broker.port} instead`, 'warn');
+  }
+
+  // ---- fleet and what watches it ----
+  const model = new FleetModel(options.prefix, brokerUrl);
+  const lastPresence: string[] = [];
+  const fleet: Fleet = new Fleet({
+    devices: options.devices,
+    broker: { host, port, tls: options.broker?.tls, ca: options.broker?.ca, username: options.broker?.username, password: options.broker?.password },
+    prefix: options.prefix,
+    stateDir: resolve(options.stateDir),
+    seed: options.seed,
+    heartbeat: options.heartbeat,
+    telemetry: options.telemetry,
+    board: options.board,
+    startRate: options.startRate,
+    log: (runner, level, message) => line(level, message, runner),
+    onChange: (runner) => {
+      if (!runner.deviceId) return;
+      model.simulated(runner.deviceId, simView(runner));
+      const presence = runner.power === 'off' ? 'off' : runner.presence;
+      if (lastPresence[runner.index] !== presence) {
+        lastPresence[runner.index] = presence;
+        const words: Record<string, string> = { ready: 'online', init: 'booting', lost: 'connection lost', disconnected: 'stopped cleanly', off: 'powered off' };
+        line('info', `[sim] ${words[presence] ?? presence}`, runner);
+      }
+    },
+  });
+  const network = createNodeNetwork();
+  const monitor = new Monitor({
+    model,
+    clock: fleet.wheel.clock(),
+    network,
+    host,
+    port,
+    tls: options.broker?.tls ? { ca: options.broker.ca } : undefined,
+    username: options.broker?.username,
+    password: options.broker?.password,
+  });
+  monitor.start();
+  // outbox depth and flashing progress change without an event: refresh the views every second
+  const refresh = setInterval(() => {
+    for (const r of fleet.devices) if (r.deviceId) model.simulated(r.deviceId, simView(r));
+  }, 1000);
+
+  let dashboard: Dashboard | undefined;
+  if (options.dashboardPort !== undefined) {
+    dashboard = await Dashboard.start({ model, port: options.dashboardPort, fallbackToFreePort: !options.dashboardPortGiven });
+    if (dashboard.requestedPort !== undefined) say(`port ${dashboard.requestedPort} is taken: the dashboard uses ${dashboard.port} instead`, 'warn');
+  }
+
+  // ---- stopping ----
+  let stopping: Promise<void> | undefined;
+  let finished!: () => void;
+  const done = new Promise<void>((r) => (finished = r));
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      say(`stopping ${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'}: each publishes "offline"`);
+      clearInterval(refresh);
+      await fleet.stop('simulator stopped');
+      // let subscribers receive the last "offline" messages before the broker goes
+      await new Promise((r) => setTimeout(r, 300));
+      monitor.stop();
+      view?.stop();
+      view = undefined;
+      await dashboard?.close();
+      await broker?.stop();
+      fleet.close();
+      say('stopped');
+      finished();
+    })();
+    return stopping;
+  };
+
+  const ctx = { fleet, model, broker, quit: () => void stop() };
+  const header = () => [
+    `NodeMCU fleet simulator · ${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'} · prefix ${options.prefix} · seed ${fleet.seed}`,
+    `broker ${brokerUrl}${broker ? ' (embedded)' : ''}${dashboard ? ` · dashboard ${dashboard.url}` : ''} · state ${resolve(options.stateDir)}`,
+  ];
+
+  for (const h of header()) say(h);
+  if (options.seed === undefined) say(`pass --seed ${fleet.seed} to repeat this run's values`);
+  if (dashboard) say(`dashboard: ${dashboard.url}`);
+
+  if (table) {
+    view = new TtyView({ input: io.stdin as never, output: io.stdout, model, header, run: (c) => runCommand(ctx, c), quit: () => void stop() });
+    view.start();
+  } else {
+    // Without a terminal, commands come one per line on stdin (when it is a pipe or a file).
+    const rl = createInterface({ input: io.stdin, terminal: false });
+    rl.on('line', (text) => {
+      if (!text.trim()) return;
+      runCommand(ctx, text).then(
+        (out) => say(`> ${text.trim()}: ${out}`),
+        (error: Error) => say(`> ${text.trim()}: ${error.message}`, 'warn'),
+      );
+    });
+    void done.then(() => rl.close());
+  }
+
+  void fleet.start();
+  return { fleet, model, broker, brokerUrl, dashboard, stop, done };
+}

@@ -1,0 +1,186 @@
+// Flags of `npm start` (scripts/sim.ts). Every value is checked here, so a typo fails at once with
+// a message that says what to type instead.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { BOARD_PROFILES, type BoardProfile } from '../../hosts/sim/device-board';
+import { MAX_DEVICES } from '../../hosts/sim/fleet';
+import { parseLogLevel } from '../../hosts/sim/logger';
+import type { LogLevel } from '../../src/ports';
+
+export interface SimOptions {
+  devices: number;
+  prefix: string;
+  stateDir: string;
+  seed?: number;
+  log: 'text' | 'json';
+  level: LogLevel;
+  /** External broker; undefined: the embedded one. */
+  broker?: { url: string; host: string; port: number; tls: boolean; ca?: string; username?: string; password?: string };
+  /** Embedded broker port; `portGiven` false lets it fall back to a free port when 1883 is taken. */
+  port: number;
+  portGiven: boolean;
+  /** undefined: no dashboard. */
+  dashboardPort?: number;
+  dashboardPortGiven: boolean;
+  heartbeat: number;
+  telemetry: number;
+  board: BoardProfile;
+  startRate: number;
+  view: 'auto' | 'table' | 'log';
+  help: boolean;
+}
+
+export class CliError extends Error {
+  override name = 'CliError';
+  readonly code = 'usage';
+}
+
+export const USAGE = `usage: npm start -- [options]
+
+Runs simulated NodeMCU devices (the firmware from src/) against an MQTT broker, with a live view
+and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline".
+
+  --devices N          devices to run (default 3, at most ${MAX_DEVICES})
+  --prefix TEXT        topic prefix (default sim)
+  --state-dir DIR      where devices keep id, boot counter, Wi-Fi and settings (default .state/sim)
+  --seed N             seed for sensor values, device ids and jitter: repeat a run exactly
+  --broker URL         use this broker: mqtt://host[:port] or mqtts://host[:port] (default: embedded)
+  --ca FILE            CA certificate (PEM) that signed an mqtts:// broker's certificate
+  --user NAME          broker user name (with --password)
+  --password TEXT      broker password
+  --port N             port of the embedded broker (default 1883; a free one if that is taken)
+  --dashboard-port N   web dashboard port on 127.0.0.1 (default 8080; 0 = any free port; off = none)
+  --heartbeat S        heartbeat interval, seconds (default 10)
+  --telemetry S        telemetry interval, seconds (default 5)
+  --board KIND         sensors per device: ${BOARD_PROFILES.join(', ')} (default mixed)
+  --start-rate N       devices powered on per second (default 200)
+  --view MODE          auto (table on a terminal, log lines otherwise), table or log
+  --log FORMAT         text (default) or json: one JSON object per line
+  --level LEVEL        debug, info (default), warn or error
+  -h, --help           this text`;
+
+function whole(text: string, flag: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new CliError(`${flag} needs a whole number from ${min} to ${max}, not "${text}"`);
+  }
+  return n;
+}
+
+/** mqtt://host[:port] or mqtts://host[:port] -> its parts. */
+export function parseBrokerUrl(text: string): { url: string; host: string; port: number; tls: boolean; username?: string; password?: string } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new CliError(`--broker "${text}" is not a URL: use mqtt://host:1883 or mqtts://host:8883`);
+  }
+  const tls = url.protocol === 'mqtts:';
+  if (url.protocol !== 'mqtt:' && !tls) throw new CliError(`--broker must start with mqtt:// or mqtts://, not ${url.protocol}// (websockets are not supported by the firmware)`);
+  if (url.pathname && url.pathname !== '/') throw new CliError(`--broker takes no path ("${url.pathname}"): use ${url.protocol}//${url.host}`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!host) throw new CliError(`--broker "${text}" names no host`);
+  const port = url.port ? Number(url.port) : tls ? 8883 : 1883;
+  return {
+    url: `${url.protocol}//${url.host}${url.port ? '' : `:${port}`}`,
+    host,
+    port,
+    tls,
+    username: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+  };
+}
+
+export function parseSimArgs(argv: string[]): SimOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        devices: { type: 'string' },
+        prefix: { type: 'string' },
+        'state-dir': { type: 'string' },
+        seed: { type: 'string' },
+        broker: { type: 'string' },
+        ca: { type: 'string' },
+        user: { type: 'string' },
+        password: { type: 'string' },
+        port: { type: 'string' },
+        'dashboard-port': { type: 'string' },
+        heartbeat: { type: 'string' },
+        telemetry: { type: 'string' },
+        board: { type: 'string' },
+        'start-rate': { type: 'string' },
+        view: { type: 'string' },
+        log: { type: 'string' },
+        level: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}. Run with --help for the options.`);
+  }
+  const s = (k: string) => values[k] as string | undefined;
+
+  const prefix = s('prefix') ?? 'sim';
+  if (!prefix.split('/').every((level) => level.length > 0 && level.length <= 64 && !/[+#\u0000]/.test(level)) || prefix.length > 48) {
+    throw new CliError(`--prefix "${prefix}" must be topic levels without + or # (at most 48 characters), like sim or lab/floor1`);
+  }
+  const log = s('log') ?? 'text';
+  if (log !== 'text' && log !== 'json') throw new CliError(`--log must be text or json, not "${log}"`);
+  const view = s('view') ?? 'auto';
+  if (view !== 'auto' && view !== 'table' && view !== 'log') throw new CliError(`--view must be auto, table or log, not "${view}"`);
+  const board = (s('board') ?? 'mixed') as BoardProfile;
+  if (!BOARD_PROFILES.includes(board)) throw new CliError(`--board must be one of ${BOARD_PROFILES.join(', ')}, not "${board}"`);
+  let level: LogLevel;
+  try {
+    level = parseLogLevel(s('level') ?? 'info');
+  } catch (error) {
+    throw new CliError(`--level: ${(error as Error).message}`);
+  }
+
+  let broker: SimOptions['broker'];
+  if (s('broker') !== undefined) {
+    const parsed = parseBrokerUrl(s('broker')!);
+    let ca: string | undefined;
+    if (s('ca') !== undefined) {
+      if (!parsed.tls) throw new CliError('--ca is for mqtts:// brokers; this one is mqtt://');
+      try {
+        ca = readFileSync(s('ca')!, 'utf8');
+      } catch (error) {
+        throw new CliError(`--ca ${s('ca')}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`--ca ${s('ca')} holds no PEM certificate ("-----BEGIN CERTIFICATE-----")`);
+    }
+    const username = s('user') ?? parsed.username;
+    const password = s('password') ?? parsed.password;
+    if (password !== undefined && username === undefined) throw new CliError('--password needs --user too (MQTT 3.1.1 sends a password only with a user name)');
+    broker = { ...parsed, ca, username, password };
+  } else {
+    for (const flag of ['ca', 'user', 'password']) if (s(flag) !== undefined) throw new CliError(`--${flag} applies to an external broker: give --broker mqtts://host:port too`);
+  }
+  if (broker && s('port') !== undefined) throw new CliError('--port sets the embedded broker, which does not run with --broker');
+
+  const dash = s('dashboard-port');
+  return {
+    devices: whole(s('devices') ?? '3', '--devices', 0, MAX_DEVICES),
+    prefix,
+    stateDir: s('state-dir') ?? '.state/sim',
+    seed: s('seed') === undefined ? undefined : whole(s('seed')!, '--seed', 0, 2 ** 32 - 1),
+    log,
+    level,
+    broker,
+    port: s('port') === undefined ? 1883 : whole(s('port')!, '--port', 0, 65535),
+    portGiven: s('port') !== undefined,
+    dashboardPort: dash === 'off' ? undefined : whole(dash ?? '8080', '--dashboard-port', 0, 65535),
+    dashboardPortGiven: dash !== undefined,
+    heartbeat: whole(s('heartbeat') ?? '10', '--heartbeat', 1, 86400),
+    telemetry: whole(s('telemetry') ?? '5', '--telemetry', 1, 86400),
+    board,
+    startRate: whole(s('start-rate') ?? '200', '--start-rate', 1, 100_000),
+    view,
+    help: !!values.help,
+  };
+}
