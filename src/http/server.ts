@@ -103,6 +103,10 @@ class Connection {
   private readonly acceptedAt: number;
   private timer: TimerId | undefined;
   private done = false;
+  /** Bytes the socket takes now, from the last onWritable. */
+  private writable = 0;
+  private out: Uint8Array | undefined;
+  private sent = 0;
 
   constructor(
     private readonly server: HttpServer,
@@ -114,6 +118,10 @@ class Connection {
     this.acceptedAt = clock.now();
     this.socket = incoming.accept({
       onReadable: () => this.readable(),
+      onWritable: (count) => {
+        this.writable = count;
+        this.pump();
+      },
       onError: () => this.close(),
     });
     this.timer = clock.set(() => this.timeout(), Math.min(limits.idleTimeoutMs, limits.requestTimeoutMs));
@@ -133,7 +141,7 @@ class Connection {
   }
 
   private readable(): void {
-    if (this.done) return;
+    if (this.done || this.out) return;
     const bytes = this.socket.read();
     if (!bytes) return;
     let request: HttpRequest | undefined;
@@ -151,6 +159,10 @@ class Connection {
   private timeout(): void {
     this.timer = undefined;
     if (this.done) return;
+    if (this.out) {
+      this.close(); // the client does not read its answer
+      return;
+    }
     const elapsed = this.clock.now() - this.acceptedAt;
     if (this.parser.received > 0 && elapsed < this.limits.requestTimeoutMs) {
       this.timer = this.clock.set(() => this.timeout(), this.limits.requestTimeoutMs - elapsed);
@@ -162,13 +174,30 @@ class Connection {
   }
 
   private respond(response: HttpResponse, headOnly: boolean): void {
-    if (this.done) return;
+    if (this.done || this.out) return;
+    this.out = serializeResponse(response, headOnly);
+    this.pump();
+  }
+
+  /**
+   * Writes no more than the socket says it takes, and closes once all is handed over: a host
+   * may drop bytes still queued on its side at close().
+   */
+  private pump(): void {
+    const out = this.out;
+    if (!out || this.done) return;
     try {
-      this.socket.write(serializeResponse(response, headOnly));
+      while (this.writable > 0 && this.sent < out.length) {
+        const n = Math.min(this.writable, out.length - this.sent);
+        this.socket.write(out.subarray(this.sent, this.sent + n));
+        this.sent += n;
+        this.writable -= n;
+      }
     } catch {
-      // the peer went away; nothing to answer
+      this.close(); // the peer went away; nothing more to answer
+      return;
     }
-    this.close();
+    if (this.sent >= out.length) this.close();
   }
 }
 
