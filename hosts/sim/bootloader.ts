@@ -10,7 +10,6 @@
 //   ..      filler bytes (deterministic, from the version) up to size - 32
 //   -32 32  SHA-256 of everything before it
 import { createHash } from 'node:crypto';
-import type { FlashUpdate } from '../../src/ports';
 import { SimFlash, SimFlashUpdate, type BootState, type SimFlashFaults, type SlotIndex } from './flash';
 
 export type SimImageBehaviour = 'ok' | 'crash-loop' | 'no-connect' | 'fail-health';
@@ -22,7 +21,7 @@ export interface SimBoot {
   /** The image this boot runs (from the slot the bootloader chose). */
   image: SimImage;
   /** The FlashUpdate port for this boot (two slot files in stateDir, boot/rollback state). */
-  update: FlashUpdate;
+  update: SimFlashUpdate;
   /** Slot the image came from (0 also stands for the factory image when slot 0 holds none). */
   slot: SlotIndex;
   /** The image is on trial: it must pass its health check (markValid) or it is rolled back. */

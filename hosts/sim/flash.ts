@@ -95,6 +95,7 @@ export class SimFlashUpdate implements FlashUpdate {
   private image: RunningImage;
   private writing = false;
   private cutArmed: boolean;
+  private faults: SimFlashFaults | undefined;
 
   constructor(
     private readonly flash: SimFlash,
@@ -102,7 +103,14 @@ export class SimFlashUpdate implements FlashUpdate {
     private readonly options: SimFlashUpdateOptions = {},
   ) {
     this.image = { ...running };
+    this.faults = options.faults;
     this.cutArmed = options.faults?.powerCutAt !== undefined;
+  }
+
+  /** Sets the faults of the next update written in this boot (e.g. a power cut at a byte offset). */
+  setFaults(faults: SimFlashFaults | undefined): void {
+    this.faults = faults;
+    this.cutArmed = faults?.powerCutAt !== undefined;
   }
 
   running(): RunningImage {
@@ -123,7 +131,8 @@ export class SimFlashUpdate implements FlashUpdate {
     const path = this.flash.slotPath(slot);
     const fd = openSync(path, 'w'); // "erase" the slot
     this.writing = true;
-    const cutAt = this.cutArmed ? this.options.faults!.powerCutAt! : -1;
+    const faults = this.faults;
+    const cutAt = this.cutArmed ? faults!.powerCutAt! : -1;
     this.cutArmed = false;
     let written = 0;
     let state: 'open' | 'done' | 'dead' = 'open';
@@ -138,7 +147,7 @@ export class SimFlashUpdate implements FlashUpdate {
     const powerCut = () => {
       state = 'dead';
       close();
-      this.options.faults?.onPowerCut?.();
+      faults?.onPowerCut?.();
     };
     return {
       write: (bytes) => {

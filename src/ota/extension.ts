@@ -24,6 +24,8 @@ export interface OtaOptions {
   groups?: string[];
   /** Ms after booting a new image within which every health check must pass. Default 60000. */
   healthWindow?: number;
+  /** Ms the checks must hold without a break before the new image is committed. Default 15000. */
+  healthSettle?: number;
   /** Ms between health checks. Default 1000. */
   healthPoll?: number;
   /** Free heap floor of the health check, bytes. Default 16384. */
@@ -85,6 +87,7 @@ class OtaAgent {
       this.gate = new HealthGate({
         clock: p.clock,
         window: o.healthWindow ?? 60000,
+        settle: Math.min(o.healthSettle ?? 15000, (o.healthWindow ?? 60000) / 2),
         poll: o.healthPoll ?? 1000,
         memoryFloor: o.memoryFloor ?? 16384,
         requireSensors: o.requireSensors ?? true,

@@ -1,5 +1,7 @@
-// The health gate of a freshly installed image: it is committed (markValid) only when every check
-// passes within a window after boot; otherwise it is rolled back with the checks that failed.
+// The health gate of a freshly installed image: it is committed (markValid) only when every check has
+// held without a break for `settle` ms, within a window after boot; otherwise it is rolled back with
+// the checks that failed. The settle time matters: an image that connects at once and crashes a few
+// seconds later must not be committed in between (it would then crash-loop with nothing to go back to).
 import type { Clock, TimerId } from '../ports';
 
 export interface HealthReading {
@@ -32,8 +34,10 @@ export function failingChecks(r: HealthReading, rules: HealthRules): string[] {
 export interface HealthGateOptions extends HealthRules {
   clock: Clock;
   probe(): HealthReading;
-  /** Ms from start() within which all checks must pass. */
+  /** Ms from start() within which the checks must have passed for `settle` ms. */
   window: number;
+  /** Ms the checks must hold without a break before the image is committed. Default 0. */
+  settle?: number;
   /** Ms between checks. */
   poll: number;
   onPass(): void;
@@ -43,6 +47,8 @@ export interface HealthGateOptions extends HealthRules {
 export class HealthGate {
   private timer: TimerId | undefined;
   private started = 0;
+  /** When the current unbroken run of passing checks began, or -1. */
+  private passingSince = -1;
 
   constructor(private readonly o: HealthGateOptions) {}
 
@@ -53,6 +59,7 @@ export class HealthGate {
   start(): void {
     const clock = this.o.clock;
     this.started = clock.now();
+    this.passingSince = -1;
     const poll = Math.max(10, Math.min(this.o.poll, this.o.window));
     this.timer = clock.set(() => this.check(), poll, poll);
   }
@@ -65,15 +72,23 @@ export class HealthGate {
   /** Checks now (also called by the poll timer). */
   check(): void {
     if (this.timer === undefined) return;
+    const now = this.o.clock.now();
     const failing = failingChecks(this.o.probe(), this.o);
     if (!failing.length) {
+      if (this.passingSince < 0) this.passingSince = now;
+      if (now - this.passingSince >= (this.o.settle ?? 0)) {
+        this.stop();
+        return this.o.onPass();
+      }
+    } else this.passingSince = -1;
+    if (now - this.started >= this.o.window) {
       this.stop();
-      return this.o.onPass();
-    }
-    const elapsed = this.o.clock.now() - this.started;
-    if (elapsed >= this.o.window) {
-      this.stop();
-      this.o.onFail(`health check not passed within ${Math.round(this.o.window / 100) / 10} s: ${failing.join(', ')}`);
+      const why = failing.length ? failing.join(', ') : `the checks held for only ${seconds(now - this.passingSince)} s of the ${seconds(this.o.settle ?? 0)} s required`;
+      this.o.onFail(`health check not passed within ${seconds(this.o.window)} s: ${why}`);
     }
   }
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
 }

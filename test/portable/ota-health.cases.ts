@@ -81,6 +81,35 @@ export default suite('ota health gate', (test) => {
     equal(events, ['3000 health check not passed within 3 s: birth message not acknowledged, free memory 1000 bytes, below the floor of 16384']);
   });
 
+  test('with a settle time the checks must hold without a break; a break starts the count again', () => {
+    const clock = new ManualClock();
+    let reading = healthy;
+    const events: string[] = [];
+    const gate = new HealthGate({ ...rules, clock, window: 10000, settle: 3000, poll: 500, probe: () => reading, onPass: () => events.push(`pass@${clock.now()}`), onFail: (r) => events.push(r) });
+    gate.start();
+    clock.advance(2000); // passing since the first poll at 500
+    reading = { ...healthy, mqtt: false };
+    clock.advance(500); // 2500: broken
+    reading = healthy;
+    clock.advance(500); // 3000: passing again from here
+    clock.advance(2500);
+    equal(events, []);
+    clock.advance(500);
+    equal(events, ['pass@6000']);
+  });
+
+  test('a window that ends during the settle time fails, saying how long the checks held', () => {
+    const clock = new ManualClock();
+    let reading = { ...healthy, mqtt: false };
+    const events: string[] = [];
+    const gate = new HealthGate({ ...rules, clock, window: 4000, settle: 3000, poll: 1000, probe: () => reading, onPass: () => events.push('pass'), onFail: (r) => events.push(r) });
+    gate.start();
+    clock.advance(2000);
+    reading = healthy;
+    clock.advance(2000);
+    equal(events, ['health check not passed within 4 s: the checks held for only 1 s of the 3 s required']);
+  });
+
   test('stop() ends the gate without a verdict', () => {
     const clock = new ManualClock();
     let verdicts = 0;

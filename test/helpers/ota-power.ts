@@ -1,0 +1,90 @@
+// One boot's "power": a clock and a network whose timers and sockets all die at once on kill(), as
+// they do when a board loses power or resets. Code still on the stack afterwards finds dead ports.
+import { RealClock } from '../../hosts/sim/clock';
+import { createNodeNetwork } from '../../hosts/sim/net';
+import type { Clock, Network, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
+
+export class PowerDomain {
+  alive = true;
+  readonly clock: Clock;
+  readonly network: Network;
+  private readonly timers = new Set<TimerId>();
+  private readonly sockets = new Set<TcpSocket>();
+
+  /** `refuse`: every outgoing connection fails (an image whose network never comes up). */
+  constructor(options: { refuse?: boolean } = {}) {
+    const inner = new RealClock();
+    const net = createNodeNetwork();
+    const timers = this.timers;
+    const sockets = this.sockets;
+    const domain = this;
+    this.clock = {
+      now: () => inner.now(),
+      wallTime: () => inner.wallTime(),
+      set(callback, ms, repeat) {
+        if (!domain.alive) return undefined;
+        const id: TimerId = inner.set(
+          () => {
+            if (repeat === undefined) timers.delete(id);
+            if (domain.alive) callback();
+          },
+          ms,
+          repeat,
+        );
+        timers.add(id);
+        return id;
+      },
+      clear(id) {
+        timers.delete(id);
+        inner.clear(id);
+      },
+    };
+    this.network = {
+      connect(o: TcpOptions): TcpSocket {
+        if (!domain.alive || options.refuse) {
+          const dead: TcpSocket = { read: () => undefined, write: () => undefined, close: () => undefined };
+          if (domain.alive) domain.clock.set(() => o.onError(Object.assign(new Error(`TCP ${o.host}:${o.port}: connection refused (no network)`), { code: 'ECONNREFUSED' })), 5);
+          return dead;
+        }
+        const guard = <A extends unknown[]>(f: ((...a: A) => void) | undefined) => (...a: A) => {
+          if (domain.alive) f?.(...a);
+        };
+        const socket = net.connect({
+          ...o,
+          onReadable: guard(o.onReadable),
+          onWritable: guard(o.onWritable),
+          onError: (e) => {
+            sockets.delete(socket);
+            if (domain.alive) o.onError(e);
+          },
+        });
+        sockets.add(socket);
+        return {
+          read: () => (domain.alive ? socket.read() : undefined),
+          write: (b) => {
+            if (domain.alive) socket.write(b); // without power, bytes go nowhere
+          },
+          close: () => {
+            sockets.delete(socket);
+            socket.close();
+          },
+        };
+      },
+    };
+  }
+
+  kill(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    for (const t of this.timers) this.clock.clear(t);
+    this.timers.clear();
+    for (const s of this.sockets) {
+      try {
+        s.close();
+      } catch {
+        // already gone
+      }
+    }
+    this.sockets.clear();
+  }
+}
