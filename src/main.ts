@@ -3,14 +3,26 @@
 import { Device, type DeviceOptions } from './device/device';
 import { buildSensors } from './device/hardware';
 import type { TelemetrySensor } from './device/telemetry';
+import { startWifi, type WifiSetupOptions } from './device/wifi-setup';
 import type { Platform } from './ports';
 import { FIRMWARE_VERSION } from './version';
 
-export type MainOptions = Omit<DeviceOptions, 'platform' | 'version'> & { version?: string };
+export type MainOptions = Omit<DeviceOptions, 'platform' | 'version'> & {
+  version?: string;
+  /** WiFi provisioning options; false to skip it even when the platform has a radio. */
+  wifi?: WifiSetupOptions | false;
+};
 
+/**
+ * Boots the firmware. With a WiFi port, provisioning joins a stored network (or opens the set-up
+ * access point) and the device application starts once the station has an address; without one
+ * (a wired host, the simulator without a radio) it starts at once.
+ */
 export function main(platform: Platform, options: MainOptions = {}): Device {
-  const device = new Device({ ...options, platform, version: options.version ?? FIRMWARE_VERSION, sensors: options.sensors ?? sensorsFromConfig(platform) });
-  device.start();
+  const { wifi, ...rest } = options;
+  const device = new Device({ ...rest, platform, version: options.version ?? FIRMWARE_VERSION, sensors: options.sensors ?? sensorsFromConfig(platform) });
+  if (platform.wifi && wifi !== false) device.provisioning = startWifi(device, wifi || {});
+  else device.start();
   return device;
 }
 

@@ -40,6 +40,10 @@ export class Device {
   readonly commands: Commands;
   private heartbeatTimer: TimerId | undefined;
   private identifyTimer: TimerId | undefined;
+  /** Whether the station has an address (kept by the WiFi set-up; true on hosts without a radio). */
+  wifiUp: boolean;
+  /** The WiFi provisioning, when the platform has a radio (set by main). */
+  provisioning: { readonly state: string; stop(): void } | undefined;
   private discoverySent = false;
   private stopping = false;
   private readonly connectHooks: ((sessionPresent: boolean) => void)[] = [];
@@ -47,6 +51,7 @@ export class Device {
 
   constructor(private readonly options: DeviceOptions) {
     const p = (this.platform = options.platform);
+    this.wifiUp = !p.wifi;
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
     this.config = new Config(p.storage, { ...p.config, ...options.config }, (e) => log('warn', `config: ${e.message} (ignored)`));
     const c = this.config.values;
@@ -135,6 +140,7 @@ export class Device {
       p.clock.clear(bound);
       this.client.end();
       this.telemetry.close();
+      this.provisioning?.stop();
       done?.();
     };
     const bound = p.clock.set(finish, this.options.stopTimeout ?? 3000);
@@ -148,8 +154,9 @@ export class Device {
   }
 
   /** What the OTA health gate checks. */
-  health(): { mqtt: boolean; birthAcknowledged: boolean; sensorsSampled: boolean; freeMemory: number } {
+  health(): { wifi: boolean; mqtt: boolean; birthAcknowledged: boolean; sensorsSampled: boolean; freeMemory: number } {
     return {
+      wifi: this.wifiUp,
       mqtt: this.client.connected,
       birthAcknowledged: this.presence.birthAcknowledged,
       sensorsSampled: this.telemetry.allSampled,
