@@ -20,7 +20,7 @@ export function brokerSettings(url: string): { brokerHost: string; brokerPort: n
   if (!m) throw new Error(`broker URL "${url}" must look like mqtt://host:1883 or mqtts://host:8883`);
   const tls = m[1] === 'mqtts';
   const port = m[3] ? Number(m[3]) : tls ? 8883 : 1883;
-  if (port < 1 || port > 65535) throw new Error(`broker port ${port} must be 1-65535`);
+  if (port < 1 || port > 65535) throw new Error(`broker port ${port} in "${url}" must be 1-65535, as in mqtt://host:1883`);
   return { brokerHost: m[2].replace(/^\[|\]$/g, ''), brokerPort: port, brokerTls: tls };
 }
 
