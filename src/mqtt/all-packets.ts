@@ -1,21 +1,27 @@
 // Every MQTT 3.1.1 packet type in both directions: `encode` and `decodeAnyPacket`, for brokers, tools
-// and tests. A client needs only codec.ts and the parser's default decoder, which keeps it small.
-import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, startPacket } from './codec';
-import { CONNACK, CONNECT, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE, type Packet, type QoS, type Subscription } from './packets';
-import { bin, decodeFromBroker, exact, fail, NAMES, packetId, str } from './parser';
+// and tests. A client needs only codec.ts and the parser's field readers, which keeps it small.
+import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, packet } from './codec';
+import { CONNACK, CONNECT, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type Packet, type QoS, type Subscription } from './packets';
+import { decodeFromBroker, exact, fail, readId } from './parser';
+import { decodeUtf8 } from './utf8';
 
 export function encode(p: Packet): Uint8Array {
   switch (p.type) {
     case CONNECT:
       return encodeConnect(p);
-    case CONNACK:
-      return new Uint8Array([CONNACK << 4, 2, p.sessionPresent ? 1 : 0, p.returnCode]);
+    case CONNACK: {
+      const out = packet(CONNACK << 4, 2);
+      out[2] = p.sessionPresent ? 1 : 0;
+      out[3] = p.returnCode;
+      return out;
+    }
     case PUBLISH:
       return encodePublish(p);
     case SUBSCRIBE:
       return encodeSubscribe(p);
     case SUBACK: {
-      const [out, i] = startPacket(SUBACK << 4, 2 + p.granted.length);
+      const out = packet(SUBACK << 4, 2 + p.granted.length);
+      const i = out.length - p.granted.length - 2;
       out[i] = p.packetId >> 8;
       out[i + 1] = p.packetId & 255;
       out.set(p.granted, i + 2);
@@ -32,16 +38,34 @@ export function encode(p: Packet): Uint8Array {
   }
 }
 
+/** A length-prefixed field at `at`: its start and end in `b`. */
+function field(b: Uint8Array, at: number, what: string): [number, number] {
+  if (at + 2 > b.length) fail('malformed', `${what} is truncated`);
+  const end = at + 2 + ((b[at] << 8) | b[at + 1]);
+  if (end > b.length) fail('malformed', `${what} runs past the end of the packet`);
+  return [at + 2, end];
+}
+
+function str(b: Uint8Array, at: number, what: string): [string, number] {
+  const [start, end] = field(b, at, what);
+  return [decodeUtf8(b, start, end, what), end];
+}
+
+function bin(b: Uint8Array, at: number, what: string): [Uint8Array, number] {
+  const [start, end] = field(b, at, what);
+  return [b.slice(start, end), end];
+}
+
 /** Decodes any packet type, including those only a client sends. Use as PacketParser's `decode`. */
 export function decodeAnyPacket(first: number, b: Uint8Array): Packet {
   const type = first >> 4;
   switch (type) {
     case 12:
     case 14:
-      exact(b, 0, NAMES[type]);
+      exact(type, 0, b.length, 0);
       return { type };
     case SUBSCRIBE: {
-      const id = packetId(b, 0, 'SUBSCRIBE');
+      const id = readId(b, 0, b.length, type);
       const subscriptions: Subscription[] = [];
       let at = 2;
       while (at < b.length) {
@@ -56,7 +80,7 @@ export function decodeAnyPacket(first: number, b: Uint8Array): Packet {
       return { type, packetId: id, subscriptions };
     }
     case UNSUBSCRIBE: {
-      const id = packetId(b, 0, 'UNSUBSCRIBE');
+      const id = readId(b, 0, b.length, type);
       const filters: string[] = [];
       let at = 2;
       while (at < b.length) {
@@ -80,7 +104,7 @@ export function decodeAnyPacket(first: number, b: Uint8Array): Packet {
       if (flags & 64 && !(flags & 128)) fail('malformed', 'CONNECT has a password without a user name');
       const keepAlive = (b[at0 + 2] << 8) | b[at0 + 3];
       let [clientId, at] = str(b, at0 + 4, 'client id');
-      const p: Packet = { type, clientId, cleanSession: (flags & 2) !== 0, keepAlive };
+      const p: ConnectPacket = { type, clientId, cleanSession: (flags & 2) !== 0, keepAlive };
       if (willFlag) {
         const [topic, a1] = str(b, at, 'will topic');
         const [payload, a2] = bin(b, a1, 'will payload');
@@ -93,5 +117,6 @@ export function decodeAnyPacket(first: number, b: Uint8Array): Packet {
       return p;
     }
   }
+  // the rest are the packets a broker sends
   return decodeFromBroker(first, b);
 }

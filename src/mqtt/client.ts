@@ -1,8 +1,12 @@
 // MQTT 3.1.1 client over the TCP port: QoS 0/1/2 both ways, keep-alive with dead-link detection,
 // persistent sessions, reconnect with capped exponential backoff and full jitter, bounded outbox.
+//
+// Costs: publishing to a topic seen before takes no validation or encoding of the topic (a small cache
+// per client); a publish that can go out at once allocates only its packet; inbound packets are
+// decoded in place, without packet objects.
 import type { Clock, KeyValueStore, Logger, Network, System, TcpSocket, TimerId, TlsOptions } from '../ports';
-import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe } from './codec';
-import { MqttClientError, MqttConnectError, MqttProtocolError } from './errors';
+import { encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, lengthPrefixed, PASSWORD_NEEDS_USER, publishPacket } from './codec';
+import { invalid, MqttClientError, MqttConnectError, MqttProtocolError } from './errors';
 import { Outbox, type DoneCallback, type Dropped, type OutboxLimits, type OutboxMessage } from './outbox';
 import {
   CONNACK,
@@ -19,13 +23,10 @@ import {
   SUBSCRIBE,
   UNSUBACK,
   UNSUBSCRIBE,
-  type Packet,
   type QoS,
-  type SubscribePacket,
   type Subscription,
-  type UnsubscribePacket,
 } from './packets';
-import { PacketParser } from './parser';
+import { exact, fail, NAMES, PacketParser, readConnack, readGranted, readId, readTopic } from './parser';
 import { checkTopicFilter, checkTopicName, topicMatches } from './topic';
 import { encodeUtf8 } from './utf8';
 
@@ -91,35 +92,45 @@ interface LocalSubscription {
 }
 
 interface PendingOperation {
-  packet: SubscribePacket | UnsubscribePacket;
+  /** SUBSCRIBE filters (to find refused ones and avoid subscribing twice), or undefined for UNSUBSCRIBE. */
+  filters?: string[];
+  /** The encoded packet, sent again after a reconnect. */
+  bytes: Uint8Array;
   done?: (error: Error | undefined, granted: number[]) => void;
 }
 
-const INBOUND_KEY = 'mqin';
+/** Distinct topics whose encoded form is kept per client. */
+const TOPIC_CACHE = 16;
 
-const encodeOperation = (p: SubscribePacket | UnsubscribePacket) => (p.type === SUBSCRIBE ? encodeSubscribe(p) : encodeUnsubscribe(p));
+function checkQos(qos: unknown): void {
+  if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
+}
 
 export class MqttClient {
   readonly #o: ClientOptions;
   readonly #clock: Clock;
   readonly #keepAliveMs: number;
+  readonly #window: number;
   readonly #outbox: Outbox;
   readonly #inflight = new Map<number, OutboxMessage>();
   readonly #operations = new Map<number, PendingOperation>();
   readonly #subscriptions = new Map<string, LocalSubscription>();
   /** QoS 2 packet ids received and acknowledged with PUBREC, awaiting PUBREL: the exactly-once guard. */
-  readonly #inbound = new Set<number>();
-  readonly #topicCache = new Map<string, Uint8Array>();
+  readonly #inbound: Set<number>;
+  /** topic -> its length-prefixed UTF-8 form, checked once */
+  readonly #topics = new Map<string, Uint8Array>();
   #socket: TcpSocket | undefined;
-  #parser: PacketParser | undefined;
   #timers: (TimerId | undefined)[] = [];
   #nextId = 1;
   #attempt = 0;
-  #lastSend = 0;
-  #lastReceive = 0;
+  // Keep-alive bookkeeping without reading the clock per packet: traffic marks, and the keep-alive
+  // ticks (every keepAlive / 4) each direction has been idle for.
+  #sent = false;
+  #received = false;
+  #idleOut = 0;
+  #idleIn = 0;
   #pingSent = 0;
   #wanted = false;
-  #everConnected = false;
   connected = false;
   readonly stats = { connects: 0, reconnects: 0, inboundDuplicates: 0, protocolErrors: 0 };
 
@@ -127,28 +138,25 @@ export class MqttClient {
     this.#o = options;
     this.#clock = options.clock;
     this.#keepAliveMs = (options.keepAlive ?? 60) * 1000;
-    if (!options.clientId && options.cleanSession === false) {
-      throw new MqttClientError('invalid-argument', 'a persistent session (cleanSession: false) needs a client id');
-    }
-    if (options.password !== undefined && options.username === undefined) {
-      throw new MqttClientError('invalid-argument', 'MQTT 3.1.1 sends a password only with a user name: set username too');
-    }
-    const persist = options.outbox?.persist;
-    if (persist && !options.storage) throw new MqttClientError('invalid-argument', 'outbox.persist needs a storage port');
-    this.#outbox = new Outbox(options.outbox, options.storage);
-    for (const m of this.#outbox.restore((key) => this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt and is deleted`)))) {
+    this.#window = options.inflightWindow ?? 16;
+    if (!options.clientId && options.cleanSession === false) invalid('a persistent session (cleanSession: false) needs a client id');
+    if (options.password !== undefined && options.username === undefined) invalid(PASSWORD_NEEDS_USER);
+    const limits = options.outbox;
+    if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
+    const box = (this.#outbox = new Outbox(limits, options.storage));
+    for (const m of box.restore((key) => this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt and is deleted`)))) {
       if (m.state && m.id) {
         this.#inflight.set(m.id, m);
         this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
-      } else this.#outbox.queue.push(m);
+      }
     }
-    const stored = persist ? options.storage!.get(INBOUND_KEY) : undefined;
-    if (typeof stored === 'string' && stored) for (const id of stored.split(',')) this.#inbound.add(+id);
+    this.#inbound = new Set(box.restoreInbound());
   }
 
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
   get outboxState(): { depth: number; bytes: number; inflight: number; dropped: number[] } {
-    return { depth: this.#outbox.count, bytes: this.#outbox.bytes, inflight: this.#inflight.size, dropped: this.#outbox.dropped.slice() };
+    const box = this.#outbox;
+    return { depth: box.count, bytes: box.bytes, inflight: this.#inflight.size, dropped: box.dropped.slice() };
   }
 
   connect(): void {
@@ -162,12 +170,51 @@ export class MqttClient {
    * written (QoS 0), or with an error when it was dropped. Returns false when it was refused outright.
    */
   publish(topic: string, payload: string | Uint8Array, options?: { qos?: QoS; retain?: boolean }, done?: DoneCallback): boolean {
-    checkTopicName(topic);
-    const qos = options?.qos ?? 0;
-    if (qos !== 0 && qos !== 1 && qos !== 2) throw new MqttClientError('invalid-argument', `QoS must be 0, 1 or 2, not ${qos}`);
+    const t = this.#topics.get(topic) || this.#topic(topic);
+    let qos: QoS = 0;
+    let retain = 0;
+    if (options) {
+      qos = options.qos || 0;
+      retain = options.retain ? 1 : 0;
+      if (qos !== 0 && qos !== 1 && qos !== 2) checkQos(qos);
+    }
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
-    const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!options?.retain, state: 0, size: topic.length + bytes.length, done };
-    const dropped = this.#outbox.add(m);
+    // the topic's and the payload's bytes, as the outbox counts them
+    const size = t.length - 2 + bytes.length;
+    const box = this.#outbox;
+    // Connected, nothing waiting, room to spare: this one goes now.
+    if (this.connected && size <= box.room) {
+      const socket = this.#socket!;
+      if (!qos) {
+        const n = size + 2;
+        let out: Uint8Array;
+        if (n < 128) {
+          // publishPacket() inlined for the most common packet: a 2-byte fixed header
+          out = new Uint8Array(n + 2);
+          out[0] = 48 | retain;
+          out[1] = n;
+          out.set(t, 2);
+          out.set(bytes, t.length + 2);
+        } else out = publishPacket(retain, t, bytes, 0);
+        socket.write(out);
+        this.#sent = true;
+        if (done) done();
+        return true;
+      }
+      const inflight = this.#inflight;
+      if (inflight.size < this.#window) {
+        const id = this.#allocateId();
+        const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, id, state: 1, sent: true, size, done };
+        box.hold(m);
+        inflight.set(id, m);
+        if (box.persist) box.save(m);
+        socket.write(publishPacket((qos << 1) | retain, t, bytes, id));
+        this.#sent = true;
+        return true;
+      }
+    }
+    const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, state: 0, size, done };
+    const dropped = box.add(m);
     if (dropped.length) this.#reportDrops(dropped);
     this.#pump();
     return dropped[dropped.length - 1] !== m;
@@ -178,26 +225,29 @@ export class MqttClient {
     options?: { qos?: QoS; onMessage?: MessageHandler },
     done?: (error: Error | undefined, granted: number[]) => void,
   ): void {
+    const qos = (options && options.qos) || 0;
     const list = (Array.isArray(filters) ? filters : [filters]).map((f): Subscription =>
-      typeof f === 'string' ? { filter: f, qos: options?.qos ?? 0 } : { filter: f.filter, qos: f.qos ?? options?.qos ?? 0 },
+      typeof f === 'string' ? { filter: f, qos } : { filter: f.filter, qos: f.qos ?? qos },
     );
-    if (!list.length) throw new MqttClientError('invalid-argument', 'subscribe needs at least one topic filter');
+    if (!list.length) invalid('subscribe needs at least one topic filter');
     for (const s of list) {
       checkTopicFilter(s.filter);
-      if (s.qos !== 0 && s.qos !== 1 && s.qos !== 2) throw new MqttClientError('invalid-argument', `QoS must be 0, 1 or 2, not ${s.qos}`);
+      checkQos(s.qos);
     }
-    for (const s of list) this.#subscriptions.set(s.filter, { qos: s.qos, handler: options?.onMessage });
-    this.#operation({ type: SUBSCRIBE, packetId: this.#allocateId(), subscriptions: list }, done);
+    const id = this.#allocateId();
+    const bytes = encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: list });
+    for (const s of list) this.#subscriptions.set(s.filter, { qos: s.qos, handler: options && options.onMessage });
+    this.#operation(id, { filters: list.map((s) => s.filter), bytes, done });
   }
 
   unsubscribe(filters: string | string[], done?: (error?: Error) => void): void {
     const list = Array.isArray(filters) ? filters : [filters];
-    if (!list.length) throw new MqttClientError('invalid-argument', 'unsubscribe needs at least one topic filter');
-    for (const f of list) {
-      checkTopicFilter(f);
-      this.#subscriptions.delete(f);
-    }
-    this.#operation({ type: UNSUBSCRIBE, packetId: this.#allocateId(), filters: list }, done && ((e) => done(e)));
+    if (!list.length) invalid('unsubscribe needs at least one topic filter');
+    list.forEach(checkTopicFilter);
+    const id = this.#allocateId();
+    const bytes = encodeUnsubscribe({ type: UNSUBSCRIBE, packetId: id, filters: list });
+    for (const f of list) this.#subscriptions.delete(f);
+    this.#operation(id, { bytes, done: done && ((e) => done(e)) });
   }
 
   /**
@@ -205,11 +255,8 @@ export class MqttClient {
    * Unacknowledged messages stay in the outbox (and in storage when persisted).
    */
   end(): void {
-    this.#wanted = false;
-    this.#clearTimer(2);
-    const socket = this.#socket;
-    if (socket && this.connected) this.#send(encodeEmpty(DISCONNECT));
-    this.#drop(undefined);
+    if (this.connected) this.#send(encodeEmpty(DISCONNECT));
+    this.destroy();
   }
 
   /** Abrupt stop, as on power loss: no DISCONNECT, so the broker publishes the will. */
@@ -223,49 +270,61 @@ export class MqttClient {
 
   #open(): void {
     const o = this.#o;
-    this.#parser = new PacketParser({ maxPacketSize: o.maxPacketSize ?? 65536 });
+    const parser = new PacketParser({ maxPacketSize: o.maxPacketSize ?? 65536 });
+    // Plain functions on `self`: the socket calls them per read, and XS charges arrow functions more.
+    const self = this;
     let opened = false;
     const socket: TcpSocket = o.network.connect({
       host: o.host,
       port: o.port ?? (o.tls ? 8883 : 1883),
       tls: o.tls,
-      onWritable: () => {
-        if (opened || socket !== this.#socket) return;
+      onWritable() {
+        if (opened || socket !== self.#socket) return;
         opened = true;
-        this.#sendConnect();
+        self.#sendConnect();
       },
-      onReadable: () => this.#receive(socket),
-      onError: (error) => {
-        if (socket === this.#socket) this.#drop(new MqttClientError('connection', `connection to ${o.host}: ${error.message}`));
+      onReadable() {
+        if (socket !== self.#socket) return;
+        const bytes = socket.read();
+        if (!bytes) return;
+        self.#received = true;
+        try {
+          for (let b = parser.nextBody(bytes); b; b = socket === self.#socket ? parser.nextBody() : undefined) {
+            self.#handle(parser.first, b, parser.start, parser.end);
+          }
+        } catch (error) {
+          if (!(error instanceof MqttProtocolError)) throw error;
+          self.stats.protocolErrors++;
+          self.#drop(error);
+        }
+      },
+      onError(error) {
+        if (socket === self.#socket) self.#drop(new MqttClientError('connection', `connection to ${o.host}: ${error.message}`));
       },
     });
     this.#socket = socket;
-    this.#setTimer(0, () => this.#drop(new MqttClientError('timeout', `no CONNACK from ${o.host} within ${this.#connectTimeout / 1000} s`)), this.#connectTimeout);
-  }
-
-  get #connectTimeout(): number {
-    return this.#o.connectTimeout ?? 15000;
+    const timeout = o.connectTimeout ?? 15000;
+    this.#setTimer(0, () => this.#drop(new MqttClientError('timeout', `no CONNACK from ${o.host} within ${timeout / 1000} s`)), timeout);
   }
 
   #sendConnect(): void {
     const o = this.#o;
-    let password: Uint8Array | undefined;
-    try {
-      const p = typeof o.password === 'function' ? o.password() : o.password;
-      password = typeof p === 'string' ? encodeUtf8(p) : p;
-    } catch (error) {
-      return this.#drop(new MqttClientError('invalid-argument', `the password provider failed: ${(error as Error).message}`));
-    }
     const will = o.will;
     let packet: Uint8Array;
     try {
+      let password: string | Uint8Array | undefined;
+      try {
+        password = typeof o.password === 'function' ? o.password() : o.password;
+      } catch (error) {
+        invalid(`the password provider failed: ${(error as Error).message}`);
+      }
       packet = encodeConnect({
         type: CONNECT,
         clientId: o.clientId,
         cleanSession: o.cleanSession ?? true,
         keepAlive: this.#keepAliveMs / 1000,
         username: o.username,
-        password,
+        password: typeof password === 'string' ? encodeUtf8(password) : password,
         will: will && {
           topic: will.topic,
           payload: typeof will.payload === 'string' ? encodeUtf8(will.payload) : will.payload,
@@ -282,55 +341,71 @@ export class MqttClient {
   #onConnack(sessionPresent: boolean, returnCode: number): void {
     this.#clearTimer(0);
     if (returnCode) return this.#drop(new MqttConnectError(returnCode));
+    const stats = this.stats;
     this.connected = true;
-    this.stats.connects++;
-    if (this.#everConnected) this.stats.reconnects++;
-    this.#everConnected = true;
-    const stableAfter = (this.#o.reconnect || undefined)?.stableAfter ?? 20000;
-    this.#setTimer(3, () => (this.#attempt = 0), stableAfter);
-    if (this.#keepAliveMs) this.#setTimer(1, () => this.#keepAlive(), Math.max(100, this.#keepAliveMs / 4), Math.max(100, this.#keepAliveMs / 4));
+    if (stats.connects++) stats.reconnects++;
+    const keepAlive = this.#keepAliveMs;
+    this.#setTimer(3, () => (this.#attempt = 0), (this.#o.reconnect || {}).stableAfter ?? 20000);
+    // the CONNACK just received counts as the last traffic both ways
+    this.#idleOut = this.#idleIn = 0;
+    this.#sent = this.#received = false;
+    if (keepAlive) this.#setTimer(1, () => this.#keepAlive(), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
 
     if (!sessionPresent) {
       // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
       // with PUBREC are delivered; everything else is sent again as new.
       this.#inbound.clear();
-      this.#saveInbound();
+      this.#outbox.saveInbound(this.#inbound);
       for (const m of this.#inflight.values()) {
-        if (m.state === 2) this.#complete(m, false);
+        if (m.state === 2) this.#complete(m);
         else m.sent = false;
       }
-      const resubscribe: Subscription[] = [];
       const pending = new Set<string>();
-      for (const op of this.#operations.values()) if (op.packet.type === SUBSCRIBE) for (const s of op.packet.subscriptions) pending.add(s.filter);
-      for (const [filter, s] of this.#subscriptions) if (!pending.has(filter)) resubscribe.push({ filter, qos: s.qos });
-      if (resubscribe.length) this.#operation({ type: SUBSCRIBE, packetId: this.#allocateId(), subscriptions: resubscribe });
+      for (const op of this.#operations.values()) if (op.filters) op.filters.forEach((f) => pending.add(f));
+      const again: Subscription[] = [];
+      for (const [filter, s] of this.#subscriptions) if (!pending.has(filter)) again.push({ filter, qos: s.qos });
+      if (again.length) {
+        const id = this.#allocateId();
+        this.#operations.set(id, { filters: again.map((x) => x.filter), bytes: encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: again }) });
+      }
     }
     // Resend in the original order: unacknowledged PUBLISH (with DUP when sent before) and PUBREL.
     for (const m of this.#inflight.values()) this.#transmit(m);
-    for (const op of this.#operations.values()) this.#send(encodeOperation(op.packet));
-    this.#o.onConnect?.({ sessionPresent });
+    for (const op of this.#operations.values()) this.#send(op.bytes);
+    if (this.#o.onConnect) this.#o.onConnect({ sessionPresent });
     this.#pump();
   }
 
+  /**
+   * Every keepAlive / 4: a PINGREQ once either direction has been idle for 3/4 of keepAlive (counted in
+   * whole ticks, so a packet never reads the clock); the link is dead when no PINGRESP follows within
+   * pingTimeout.
+   */
   #keepAlive(): void {
     const now = this.#clock.now();
+    const keepAlive = this.#keepAliveMs;
+    this.#idleOut = this.#sent ? 0 : this.#idleOut + 1;
+    this.#idleIn = this.#received ? 0 : this.#idleIn + 1;
+    this.#sent = this.#received = false;
     if (this.#pingSent) {
-      const timeout = this.#o.pingTimeout ?? this.#keepAliveMs / 2;
+      const timeout = this.#o.pingTimeout ?? keepAlive / 2;
       if (now - this.#pingSent >= timeout) {
         this.#drop(new MqttClientError('timeout', `no answer to PINGREQ within ${timeout / 1000} s: the connection is dead`));
       }
-    } else if (now - Math.min(this.#lastSend, this.#lastReceive) >= (this.#keepAliveMs * 3) / 4) {
+    } else if (Math.max(this.#idleOut, this.#idleIn) * Math.max(100, keepAlive / 4) >= (keepAlive * 3) / 4) {
       this.#send(encodeEmpty(PINGREQ));
       this.#pingSent = now;
+      this.#sent = false;
+      this.#idleOut = 0;
     }
   }
 
   /** Ends the current connection (if any) and schedules a reconnect when still wanted. */
   #drop(error: Error | undefined): void {
     const socket = this.#socket;
+    const o = this.#o;
     const wasConnected = this.connected;
     this.#socket = undefined;
-    this.#parser = undefined;
     this.connected = false;
     this.#pingSent = 0;
     this.#clearTimer(0);
@@ -344,179 +419,190 @@ export class MqttClient {
       }
     }
     if (error) this.#error(error);
-    if (wasConnected) this.#o.onDisconnect?.(error);
-    if (this.#wanted && this.#o.reconnect !== false && this.#timers[2] === undefined) {
-      const r = this.#o.reconnect || {};
-      const ceiling = Math.min(r.maxDelay ?? 60000, (r.minDelay ?? 1000) * 2 ** Math.min(this.#attempt++, 30));
-      const delay = Math.floor((this.#o.system?.random() ?? Math.random()) * ceiling);
-      this.#setTimer(2, () => {
-        this.#timers[2] = undefined;
-        if (this.#wanted && !this.#socket) this.#open();
-      }, delay);
+    if (wasConnected && o.onDisconnect) o.onDisconnect(error);
+    const r = o.reconnect;
+    if (this.#wanted && r !== false && this.#timers[2] === undefined) {
+      const { minDelay = 1000, maxDelay = 60000 } = r || {};
+      const ceiling = Math.min(maxDelay, minDelay * 2 ** Math.min(this.#attempt++, 30));
+      this.#setTimer(
+        2,
+        () => {
+          this.#timers[2] = undefined;
+          if (this.#wanted && !this.#socket) this.#open();
+        },
+        Math.floor((o.system ? o.system.random() : Math.random()) * ceiling),
+      );
     }
   }
 
   #error(error: Error): void {
-    this.#o.log?.log('warn', `mqtt: ${error.message}`);
-    this.#o.onError?.(error);
+    const o = this.#o;
+    if (o.log) o.log.log('warn', `mqtt: ${error.message}`);
+    if (o.onError) o.onError(error);
   }
 
-  // ---- receiving ------------------------------------------------------------------------------
+  // ---- receiving (the socket's onReadable frames packets) ----------------------------------------
 
-  #receive(socket: TcpSocket): void {
-    if (socket !== this.#socket) return;
-    const bytes = socket.read();
-    const parser = this.#parser;
-    if (!bytes || !parser) return;
-    this.#lastReceive = this.#clock.now();
-    parser.push(bytes);
-    try {
-      for (let p = parser.next(); p; p = this.#socket === socket ? parser.next() : undefined) this.#handle(p);
-    } catch (error) {
-      if (!(error instanceof MqttProtocolError)) throw error;
-      this.stats.protocolErrors++;
-      this.#drop(error);
+  /** One packet from the broker: header byte `first`, body b[s, e). */
+  #handle(first: number, b: Uint8Array, s: number, e: number): void {
+    const type = first >> 4;
+    if (type === PUBLISH) {
+      const topic = readTopic(b, s, e);
+      const qos = (first >> 1) & 3;
+      let at = s + 2 + ((b[s] << 8) | b[s + 1]);
+      const id = qos ? readId(b, at, e, type) : 0;
+      if (qos) at += 2;
+      const payload = new Uint8Array(b.buffer, b.byteOffset + at, e - at);
+      if (qos < 2) {
+        this.#deliver(topic, payload, first);
+        if (qos) this.#send(encodeAck(PUBACK, id));
+        return;
+      }
+      const inbound = this.#inbound;
+      if (inbound.has(id)) this.stats.inboundDuplicates++;
+      else {
+        inbound.add(id);
+        this.#outbox.saveInbound(inbound);
+        this.#deliver(topic, payload, first);
+      }
+      return this.#send(encodeAck(PUBREC, id));
     }
-  }
-
-  #handle(p: Packet): void {
-    switch (p.type) {
-      case PUBLISH: {
-        const id = p.packetId!;
-        if (p.qos === 2) {
-          if (this.#inbound.has(id)) this.stats.inboundDuplicates++;
-          else {
-            this.#inbound.add(id);
-            this.#saveInbound();
-            this.#deliver(p.topic, p.payload, p);
-          }
-          this.#send(encodeAck(PUBREC, id));
-          return;
-        }
-        this.#deliver(p.topic, p.payload, p);
-        if (p.qos === 1) this.#send(encodeAck(PUBACK, id));
-        return;
+    if (type >= PUBACK && type <= PUBCOMP) {
+      if (e - s !== 2) exact(type, s, e, 2);
+      const id = (b[s] << 8) | b[s + 1];
+      if (!id) readId(b, s, e, type);
+      const m = this.#inflight.get(id);
+      if (type === PUBREL) {
+        if (this.#inbound.delete(id)) this.#outbox.saveInbound(this.#inbound);
+        return this.#send(encodeAck(PUBCOMP, id));
       }
-      case PUBACK:
-      case PUBCOMP: {
-        const m = this.#inflight.get(p.packetId);
-        if (m && m.qos === (p.type === PUBACK ? 1 : 2)) this.#complete(m);
-        return;
-      }
-      case PUBREC: {
-        const m = this.#inflight.get(p.packetId);
+      if (type === PUBREC) {
         if (m && m.qos === 2 && m.state === 1) {
           m.state = 2;
           this.#outbox.save(m);
         }
-        this.#send(encodeAck(PUBREL, p.packetId));
-        return;
+        return this.#send(encodeAck(PUBREL, id));
       }
-      case PUBREL:
-        if (this.#inbound.delete(p.packetId)) this.#saveInbound();
-        this.#send(encodeAck(PUBCOMP, p.packetId));
-        return;
-      case SUBACK:
-      case UNSUBACK: {
-        const op = this.#operations.get(p.packetId);
-        if (!op) return;
-        this.#operations.delete(p.packetId);
-        let error: Error | undefined;
-        const granted = p.type === SUBACK ? p.granted : [];
-        if (op.packet.type === SUBSCRIBE) {
-          const refused = op.packet.subscriptions.filter((_s, i) => granted[i] === 0x80).map((s) => s.filter);
-          if (refused.length) {
-            error = new MqttClientError('subscribe-failed', `the broker refused the subscription to ${refused.join(', ')} (0x80)`);
-            for (const f of refused) this.#subscriptions.delete(f);
-            if (!op.done) this.#error(error);
-          }
-        }
-        op.done?.(error, granted);
-        return;
-      }
-      case PINGRESP:
-        this.#pingSent = 0;
-        return;
-      case CONNACK:
-        if (!this.connected) return this.#onConnack(p.sessionPresent, p.returnCode);
+      // PUBACK completes QoS 1, PUBCOMP QoS 2
+      if (m && m.qos === (type === PUBACK ? 1 : 2)) this.#complete(m, true);
+      return;
     }
-    throw new MqttProtocolError('malformed', `unexpected packet of type ${p.type} from the broker`);
+    if (type === SUBACK || type === UNSUBACK) {
+      const id = readId(b, s, e, type);
+      let granted: number[] = [];
+      if (type === SUBACK) granted = readGranted(b, s, e);
+      else exact(type, s, e, 2);
+      const op = this.#operations.get(id);
+      if (!op) return;
+      this.#operations.delete(id);
+      let error: Error | undefined;
+      const refused = op.filters ? op.filters.filter((_f, i) => granted[i] === 0x80) : [];
+      if (refused.length) {
+        error = new MqttClientError('subscribe-failed', `the broker refused the subscription to ${refused.join(', ')} (0x80)`);
+        for (const f of refused) this.#subscriptions.delete(f);
+        if (!op.done) this.#error(error);
+      }
+      if (op.done) op.done(error, granted);
+      return;
+    }
+    if (type === PINGRESP) {
+      exact(type, s, e, 0);
+      this.#pingSent = 0;
+      return;
+    }
+    if (type === CONNACK) {
+      const v = readConnack(b, s, e);
+      if (!this.connected) return this.#onConnack(v > 255, v & 255);
+      fail('malformed', 'a second CONNACK from the broker');
+    }
+    fail('bad-packet-type', `a broker does not send ${NAMES[type]}`);
   }
 
-  #deliver(topic: string, payload: Uint8Array, info: MessageInfo): void {
+  #deliver(topic: string, payload: Uint8Array, first: number): void {
+    const qos = ((first >> 1) & 3) as QoS;
+    const retain = (first & 1) === 1;
+    const dup = (first & 8) === 8;
     let handled = false;
-    for (const [filter, s] of this.#subscriptions) {
-      if (s.handler && topicMatches(filter, topic)) {
-        handled = true;
-        s.handler(topic, payload, { qos: info.qos, retain: info.retain, dup: info.dup });
+    if (this.#subscriptions.size) {
+      for (const [filter, s] of this.#subscriptions) {
+        if (s.handler && topicMatches(filter, topic)) {
+          handled = true;
+          s.handler(topic, payload, { qos, retain, dup });
+        }
       }
     }
-    if (!handled) this.#o.onMessage?.(topic, payload, { qos: info.qos, retain: info.retain, dup: info.dup });
-  }
-
-  #saveInbound(): void {
-    if (this.#o.outbox?.persist) this.#o.storage!.set(INBOUND_KEY, Array.from(this.#inbound).join(','));
+    const fallback = this.#o.onMessage;
+    if (!handled && fallback) fallback(topic, payload, { qos, retain, dup });
   }
 
   // ---- sending --------------------------------------------------------------------------------
 
   #send(bytes: Uint8Array): void {
+    const socket = this.#socket;
     // the app may have ended the connection from inside a callback
-    if (!this.#socket) return;
-    this.#socket.write(bytes);
-    this.#lastSend = this.#clock.now();
+    if (!socket) return;
+    socket.write(bytes);
+    this.#sent = true;
+  }
+
+  /** The topic's length-prefixed UTF-8 form, checked and cached on first use. */
+  #topic(topic: string): Uint8Array {
+    let t = this.#topics.get(topic);
+    if (!t) {
+      checkTopicName(topic);
+      t = lengthPrefixed(topic, 'the topic');
+      const cache = this.#topics;
+      if (cache.size >= TOPIC_CACHE) cache.clear();
+      cache.set(topic, t);
+    }
+    return t;
   }
 
   /** Moves queued messages onto the wire while connected and the inflight window allows. */
   #pump(): void {
-    const queue = this.#outbox.queue;
-    const window = this.#o.inflightWindow ?? 16;
+    const box = this.#outbox;
+    const queue = box.queue;
     while (this.connected && queue.length) {
       const m = queue[0];
       if (m.qos) {
-        if (this.#inflight.size >= window) return;
+        if (this.#inflight.size >= this.#window) return;
         m.id = this.#allocateId();
         m.state = 1;
         this.#inflight.set(m.id, m);
-        this.#outbox.save(m);
+        box.save(m);
       }
-      queue.shift();
+      box.shift();
       this.#transmit(m);
       if (!m.qos) {
-        this.#outbox.release(m);
-        m.done?.();
+        box.release(m);
+        if (m.done) m.done();
       }
     }
   }
 
   #transmit(m: OutboxMessage): void {
     if (m.state === 2) return this.#send(encodeAck(PUBREL, m.id!));
-    let topic = this.#topicCache.get(m.topic);
-    if (!topic) {
-      if (this.#topicCache.size >= 16) this.#topicCache.clear();
-      this.#topicCache.set(m.topic, (topic = encodeUtf8(m.topic)));
-    }
-    this.#send(encodePublish({ type: PUBLISH, topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup: !!m.sent, packetId: m.id }, topic));
+    this.#send(publishPacket((m.sent ? 8 : 0) | (m.qos << 1) | (m.retain ? 1 : 0), this.#topic(m.topic), m.payload, m.id || 0));
     m.sent = m.qos > 0;
   }
 
-  #complete(m: OutboxMessage, next = true): void {
+  #complete(m: OutboxMessage, next?: boolean): void {
+    const box = this.#outbox;
     this.#inflight.delete(m.id!);
-    this.#outbox.release(m);
-    m.done?.();
-    if (next) this.#pump();
+    box.release(m);
+    if (m.done) m.done();
+    if (next && box.queue.length) this.#pump();
   }
 
-  #operation(packet: SubscribePacket | UnsubscribePacket, done?: PendingOperation['done']): void {
-    this.#operations.set(packet.packetId, { packet, done });
-    if (this.connected) this.#send(encodeOperation(packet));
+  #operation(id: number, op: PendingOperation): void {
+    this.#operations.set(id, op);
+    if (this.connected) this.#send(op.bytes);
   }
 
   #reportDrops(dropped: OutboxMessage[]): void {
     const max = this.#outbox.maxBytes;
     for (const m of dropped) {
-      const why = m.size > max ? `it is larger than the outbox (${max} bytes)` : 'the outbox is full';
-      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${why}`));
+      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${m.size > max ? `it is larger than the outbox (${max} bytes)` : 'the outbox is full'}`));
     }
     this.#o.onDrop?.(dropped.map((m) => ({ topic: m.topic, qos: m.qos, bytes: m.size, reason: m.size > max ? 'too-large' : 'outbox-full' })));
   }
@@ -528,7 +614,7 @@ export class MqttClient {
       this.#nextId = id === 65535 ? 1 : id + 1;
       if (!this.#inflight.has(id) && !this.#operations.has(id)) return id;
     }
-    throw new MqttClientError('invalid-argument', 'all 65535 packet ids are in use');
+    return invalid('all 65535 packet ids are in use');
   }
 
   // timers: 0 connect timeout, 1 keep-alive, 2 reconnect, 3 backoff reset

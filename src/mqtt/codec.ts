@@ -1,152 +1,118 @@
 // Encoders for the MQTT 3.1.1 packets a client sends (OASIS mqtt-v3.1.1 section 3). One exact-size
 // allocation per packet. The packets only a broker sends are in all-packets.ts.
-import { MqttClientError } from './errors';
-import {
-  CONNECT,
-  PUBLISH,
-  PUBREL,
-  SUBSCRIBE,
-  UNSUBSCRIBE,
-  type ConnectPacket,
-  type PublishPacket,
-  type SubscribePacket,
-  type UnsubscribePacket,
-} from './packets';
-import { utf8Length, writeUtf8 } from './utf8';
+import { invalid } from './errors';
+import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from './packets';
+import { encodeUtf8 } from './utf8';
 
-const MAX_REMAINING = 268435455;
+export const PASSWORD_NEEDS_USER = 'MQTT 3.1.1 sends a password only with a user name: set username too';
 
-function sizeOfLength(n: number): number {
-  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
-}
-
-/** Allocates a packet with its fixed header written; returns it and the offset of the variable header. */
-function start(firstByte: number, remaining: number): [Uint8Array, number] {
-  if (remaining > MAX_REMAINING) throw new MqttClientError('invalid-argument', `packet of ${remaining} bytes exceeds the MQTT limit of 256 MB`);
-  const out = new Uint8Array(1 + sizeOfLength(remaining) + remaining);
-  out[0] = firstByte;
+/** A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`. */
+export function packet(first: number, remaining: number): Uint8Array {
+  if (remaining > 268435455) invalid(`a packet of ${remaining} bytes is over the MQTT limit of 256 MB`);
+  const out = new Uint8Array(remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5));
+  out[0] = first;
   let i = 1;
-  do {
-    let b = remaining & 127;
-    remaining >>>= 7;
-    if (remaining) b |= 128;
-    out[i++] = b;
-  } while (remaining);
-  return [out, i];
+  for (; remaining > 127; remaining >>>= 7) out[i++] = (remaining & 127) | 128;
+  out[i] = remaining;
+  return out;
 }
 
-function writeString(text: string, length: number, out: Uint8Array, at: number): number {
-  out[at] = length >> 8;
-  out[at + 1] = length & 255;
-  return writeUtf8(text, out, at + 2);
+/** A string or bytes field: 2-byte length, then the bytes (a string as UTF-8). */
+export function lengthPrefixed(value: string | Uint8Array, what: string): Uint8Array {
+  const b = typeof value === 'string' ? encodeUtf8(value) : value;
+  if (b.length > 65535) invalid(`${what} is ${b.length} bytes; MQTT allows at most 65535`);
+  const out = new Uint8Array(b.length + 2);
+  out[0] = b.length >> 8;
+  out[1] = b.length & 255;
+  out.set(b, 2);
+  return out;
 }
 
-function writeBytes(bytes: Uint8Array, out: Uint8Array, at: number): number {
-  out[at] = bytes.length >> 8;
-  out[at + 1] = bytes.length & 255;
-  out.set(bytes, at + 2);
-  return at + 2 + bytes.length;
-}
-
-function checkLength(n: number, what: string): number {
-  if (n > 65535) throw new MqttClientError('invalid-argument', `${what} is ${n} bytes; MQTT allows at most 65535`);
-  return n;
+/** A packet from its body fields: a number is one byte, bytes go as they are. */
+function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
+  let n = 0;
+  for (const f of fields) n += typeof f === 'number' ? 1 : f.length;
+  const out = packet(first, n);
+  let at = out.length - n;
+  for (const f of fields) {
+    if (typeof f === 'number') out[at++] = f;
+    else {
+      out.set(f, at);
+      at += f.length;
+    }
+  }
+  return out;
 }
 
 export function encodeConnect(p: ConnectPacket): Uint8Array {
-  const idLength = checkLength(utf8Length(p.clientId), 'the client id');
-  let remaining = 10 + 2 + idLength;
-  let flags = p.cleanSession ? 2 : 0;
-  let willTopicLength = 0;
-  if (p.will) {
-    willTopicLength = checkLength(utf8Length(p.will.topic), 'the will topic');
-    remaining += 4 + willTopicLength + checkLength(p.will.payload.length, 'the will payload');
-    flags |= 4 | (p.will.qos << 3) | (p.will.retain ? 32 : 0);
-  }
-  let userLength = 0;
-  if (p.username !== undefined) {
-    userLength = checkLength(utf8Length(p.username), 'the user name');
-    remaining += 2 + userLength;
-    flags |= 128;
-  }
-  if (p.password !== undefined) {
-    if (p.username === undefined) {
-      throw new MqttClientError('invalid-argument', 'MQTT 3.1.1 sends a password only with a user name: set username too');
-    }
-    remaining += 2 + checkLength(p.password.length, 'the password');
-    flags |= 64;
-  }
-  const [out, i] = start(CONNECT << 4, remaining);
+  const { will, username, password, keepAlive } = p;
+  if (password !== undefined && username === undefined) invalid(PASSWORD_NEEDS_USER);
+  const flags =
+    (p.cleanSession ? 2 : 0) | (will ? 4 | (will.qos << 3) | (will.retain ? 32 : 0) : 0) | (password ? 64 : 0) | (username !== undefined ? 128 : 0);
   // protocol name "MQTT", level 4
-  out.set([0, 4, 77, 81, 84, 84, 4, flags, p.keepAlive >> 8, p.keepAlive & 255], i);
-  let at = writeString(p.clientId, idLength, out, i + 10);
-  if (p.will) {
-    at = writeString(p.will.topic, willTopicLength, out, at);
-    at = writeBytes(p.will.payload, out, at);
-  }
-  if (p.username !== undefined) at = writeString(p.username, userLength, out, at);
-  if (p.password !== undefined) writeBytes(p.password, out, at);
-  return out;
+  const fields = [0, 4, 77, 81, 84, 84, 4, flags, keepAlive >> 8, keepAlive & 255, lengthPrefixed(p.clientId, 'the client id')];
+  if (will) fields.push(lengthPrefixed(will.topic, 'the will topic'), lengthPrefixed(will.payload, 'the will payload'));
+  if (username !== undefined) fields.push(lengthPrefixed(username, 'the user name'));
+  if (password) fields.push(lengthPrefixed(password, 'the password'));
+  return build(CONNECT << 4, fields);
 }
 
-/** Encodes a PUBLISH. `topicBytes` may carry the topic already encoded (the client caches it). */
-export function encodePublish(p: PublishPacket, topicBytes?: Uint8Array): Uint8Array {
-  const topicLength = topicBytes ? topicBytes.length : checkLength(utf8Length(p.topic), 'the topic');
-  const qos = p.qos;
-  const remaining = 2 + topicLength + (qos ? 2 : 0) + p.payload.length;
-  const [out, i] = start((PUBLISH << 4) | (p.dup ? 8 : 0) | (qos << 1) | (p.retain ? 1 : 0), remaining);
-  out[i] = topicLength >> 8;
-  out[i + 1] = topicLength & 255;
-  let at = i + 2;
-  if (topicBytes) {
-    out.set(topicBytes, at);
-    at += topicLength;
-  } else at = writeUtf8(p.topic, out, at);
+/**
+ * PUBLISH from its flags (DUP 8, QoS << 1, RETAIN 1), the topic as lengthPrefixed() encodes it, the
+ * payload and, at QoS 1 and 2, the packet id. The client's hot path: no packet object.
+ */
+export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id: number): Uint8Array {
+  const qos = flags & 6;
+  const n = topic.length + payload.length + (qos ? 2 : 0);
+  let out: Uint8Array;
+  let at = 2;
+  if (n < 128) {
+    out = new Uint8Array(n + 2);
+    out[0] = 48 | flags;
+    out[1] = n;
+  } else {
+    out = packet(48 | flags, n);
+    at = out.length - n;
+  }
+  out.set(topic, at);
+  at += topic.length;
   if (qos) {
-    const id = p.packetId!;
-    out[at] = id >> 8;
-    out[at + 1] = id & 255;
-    at += 2;
+    out[at++] = id >> 8;
+    out[at++] = id & 255;
   }
-  out.set(p.payload, at);
+  out.set(payload, at);
   return out;
 }
 
+export function encodePublish(p: PublishPacket): Uint8Array {
+  return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'the topic'), p.payload, p.packetId || 0);
+}
+
+/** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK. */
 export function encodeAck(type: number, packetId: number): Uint8Array {
-  return new Uint8Array([(type << 4) | (type === PUBREL ? 2 : 0), 2, packetId >> 8, packetId & 255]);
+  const out = new Uint8Array(4);
+  out[0] = (type << 4) | (type === PUBREL ? 2 : 0);
+  out[1] = 2;
+  out[2] = packetId >> 8;
+  out[3] = packetId & 255;
+  return out;
 }
 
 export function encodeSubscribe(p: SubscribePacket): Uint8Array {
-  const lengths = p.subscriptions.map((s) => checkLength(utf8Length(s.filter), 'a topic filter'));
-  let remaining = 2;
-  for (const n of lengths) remaining += 3 + n;
-  const [out, i] = start((SUBSCRIBE << 4) | 2, remaining);
-  out[i] = p.packetId >> 8;
-  out[i + 1] = p.packetId & 255;
-  let at = i + 2;
-  p.subscriptions.forEach((s, k) => {
-    at = writeString(s.filter, lengths[k], out, at);
-    out[at++] = s.qos;
-  });
-  return out;
+  const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
+  for (const s of p.subscriptions) fields.push(lengthPrefixed(s.filter, 'a topic filter'), s.qos);
+  return build((SUBSCRIBE << 4) | 2, fields);
 }
 
 export function encodeUnsubscribe(p: UnsubscribePacket): Uint8Array {
-  const lengths = p.filters.map((f) => checkLength(utf8Length(f), 'a topic filter'));
-  let remaining = 2;
-  for (const n of lengths) remaining += 2 + n;
-  const [out, i] = start((UNSUBSCRIBE << 4) | 2, remaining);
-  out[i] = p.packetId >> 8;
-  out[i + 1] = p.packetId & 255;
-  let at = i + 2;
-  p.filters.forEach((f, k) => (at = writeString(f, lengths[k], out, at)));
-  return out;
+  const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
+  for (const f of p.filters) fields.push(lengthPrefixed(f, 'a topic filter'));
+  return build((UNSUBSCRIBE << 4) | 2, fields);
 }
 
 /** PINGREQ, PINGRESP or DISCONNECT. */
 export function encodeEmpty(type: number): Uint8Array {
-  return new Uint8Array([type << 4, 0]);
+  const out = new Uint8Array(2);
+  out[0] = type << 4;
+  return out;
 }
-
-/** Allocates a packet with its fixed header; for encoders of other packet sets (all-packets.ts). */
-export { start as startPacket };

@@ -12,25 +12,29 @@ export type ProtocolErrorCode =
 /** The peer sent bytes that are not valid MQTT. The connection is closed; nothing unacknowledged is lost. */
 export class MqttProtocolError extends Error {
   override name = 'MqttProtocolError';
-  constructor(readonly code: ProtocolErrorCode, message: string) {
+  declare readonly code: ProtocolErrorCode;
+  constructor(code: ProtocolErrorCode, message: string) {
     super(message);
+    this.code = code;
   }
 }
 
 const CONNACK_REASONS = [
   '',
-  'the broker does not accept MQTT 3.1.1 (return code 1)',
-  'the client id was rejected (return code 2): use 1-23 letters and digits, or check the broker settings',
-  'the broker is unavailable (return code 3)',
-  'bad user name or password (return code 4): check the credentials',
-  'not authorized (return code 5): check the credentials and the ACL',
+  'the broker does not speak MQTT 3.1.1',
+  'client id rejected: use 1-23 letters and digits, or check the broker settings',
+  'the broker is unavailable',
+  'bad user name or password: check the credentials',
+  'not authorized: check the credentials and the ACL',
 ];
 
 /** The broker refused the connection (CONNACK return code != 0). */
 export class MqttConnectError extends Error {
   override name = 'MqttConnectError';
-  constructor(readonly returnCode: number) {
-    super(`connection refused: ${CONNACK_REASONS[returnCode] ?? `return code ${returnCode}`}`);
+  declare readonly returnCode: number;
+  constructor(returnCode: number) {
+    super(`connection refused (return code ${returnCode}): ${CONNACK_REASONS[returnCode] || 'unknown reason'}`);
+    this.returnCode = returnCode;
   }
 }
 
@@ -39,7 +43,14 @@ export type ClientErrorCode = 'invalid-argument' | 'closed' | 'subscribe-failed'
 /** Misuse of the client API or a failed operation the caller asked for. */
 export class MqttClientError extends Error {
   override name = 'MqttClientError';
-  constructor(readonly code: ClientErrorCode, message: string) {
+  declare readonly code: ClientErrorCode;
+  constructor(code: ClientErrorCode, message: string) {
     super(message);
+    this.code = code;
   }
+}
+
+/** An `invalid-argument` error: the caller must change what it passes. */
+export function invalid(message: string): never {
+  throw new MqttClientError('invalid-argument', message);
 }

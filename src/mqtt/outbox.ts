@@ -6,10 +6,11 @@
 // fit is refused. Every drop is reported.
 //
 // Optional persistence: QoS 1/2 messages are written to the key-value store (one key each, "mq<seq>"),
-// with their packet id and state, so they survive a reboot and a resumed session completes them.
+// with their packet id and state, so they survive a reboot and a resumed session completes them. The
+// client's QoS 2 exactly-once guard is kept under INBOUND_KEY.
 import type { KeyValueStore } from '../ports';
 import type { QoS } from './packets';
-import { decodeUtf8, encodeUtf8 as encodeText } from './utf8';
+import { decodeUtf8, encodeUtf8 } from './utf8';
 
 export interface OutboxLimits {
   /** Most messages held (queued + inflight). Default 64. */
@@ -48,68 +49,102 @@ export interface Dropped {
 }
 
 const PREFIX = 'mq';
+const RECORD_KEY = /^mq[0-9a-z]+$/;
+/** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
+const INBOUND_KEY = 'mqin';
 
 export class Outbox {
+  /** Waiting messages, oldest first. Change it only through add() and shift(). */
   readonly queue: OutboxMessage[] = [];
   count = 0;
   bytes = 0;
+  /**
+   * The most topic + payload bytes a new message may have to skip the queue: -1 while messages wait
+   * or every message slot is taken. One comparison for the client's fast path.
+   */
+  room = -1;
   readonly dropped = [0, 0, 0];
-  private seq = 0;
   readonly maxMessages: number;
   readonly maxBytes: number;
+  /** QoS 1/2 messages are saved in the key-value store (save() does nothing otherwise). */
+  readonly persist: boolean;
+  #seq = 0;
+  readonly #store: KeyValueStore | undefined;
 
-  constructor(limits: OutboxLimits = {}, private readonly store?: KeyValueStore) {
+  constructor(limits: OutboxLimits = {}, store?: KeyValueStore) {
     this.maxMessages = limits.maxMessages ?? 64;
     this.maxBytes = limits.maxBytes ?? 16384;
-    if (!limits.persist) this.store = undefined;
+    this.#store = limits.persist ? store : undefined;
+    this.persist = !!this.#store;
+    this.#update();
+  }
+
+  #update(): void {
+    this.room = this.queue.length || this.count >= this.maxMessages ? -1 : this.maxBytes - this.bytes;
+  }
+
+  /** True when a message of `size` bytes fits without dropping anything. */
+  fits(size: number): boolean {
+    return this.count < this.maxMessages && this.bytes + size <= this.maxBytes;
+  }
+
+  /** Counts a message that skips the queue and goes straight into flight (it must fit). */
+  hold(m: OutboxMessage): void {
+    const count = ++this.count;
+    const bytes = (this.bytes += m.size);
+    this.room = this.queue.length || count >= this.maxMessages ? -1 : this.maxBytes - bytes;
+  }
+
+  /** Takes the oldest waiting message off the queue (it stays counted until released). */
+  shift(): OutboxMessage | undefined {
+    const m = this.queue.shift();
+    this.#update();
+    return m;
   }
 
   /** Adds a message; returns what had to be dropped (the message itself when it was refused). */
   add(m: OutboxMessage): OutboxMessage[] {
     const dropped: OutboxMessage[] = [];
-    if (m.size > this.maxBytes) return this.refuse(m, dropped);
-    while (this.count + 1 > this.maxMessages || this.bytes + m.size > this.maxBytes) {
-      let victim = this.queue.findIndex((q) => q.qos === 0);
-      if (victim < 0) {
-        if (m.qos === 0) return this.refuse(m, dropped);
-        victim = this.queue.findIndex((q) => q.state === 0);
-      }
-      if (victim < 0) return this.refuse(m, dropped);
-      const [v] = this.queue.splice(victim, 1);
+    const queue = this.queue;
+    while (m.size <= this.maxBytes && !this.fits(m.size)) {
+      let victim = queue.findIndex((q) => q.qos === 0);
+      if (victim < 0 && m.qos) victim = queue.findIndex((q) => q.state === 0);
+      if (victim < 0) break;
+      const v = queue.splice(victim, 1)[0];
       this.release(v);
       this.dropped[v.qos]++;
       dropped.push(v);
     }
-    this.count++;
-    this.bytes += m.size;
-    this.queue.push(m);
-    if (m.qos) this.save(m);
-    return dropped;
-  }
-
-  private refuse(m: OutboxMessage, dropped: OutboxMessage[]): OutboxMessage[] {
-    this.dropped[m.qos]++;
-    dropped.push(m);
+    if (!this.fits(m.size)) {
+      this.dropped[m.qos]++;
+      dropped.push(m);
+    } else {
+      queue.push(m);
+      this.hold(m);
+      if (m.qos) this.save(m);
+    }
     return dropped;
   }
 
   /** A message left the outbox: acknowledged, or dropped. */
   release(m: OutboxMessage): void {
-    this.count--;
-    this.bytes -= m.size;
-    if (m.key && this.store) this.store.delete(m.key);
+    const count = --this.count;
+    const bytes = (this.bytes -= m.size);
+    this.room = this.queue.length || count >= this.maxMessages ? -1 : this.maxBytes - bytes;
+    if (m.key && this.#store) this.#store.delete(m.key);
   }
 
   /** Writes a QoS 1/2 message (again) after its id or state changed. */
   save(m: OutboxMessage): void {
-    const store = this.store;
+    const store = this.#store;
     if (!store) return;
-    m.key ??= PREFIX + (this.seq++).toString(36);
-    const topic = encodeText(m.topic);
+    while (!m.key || m.key === INBOUND_KEY) m.key = PREFIX + (this.#seq++).toString(36);
+    const topic = encodeUtf8(m.topic);
+    const id = m.id || 0;
     const out = new Uint8Array(6 + topic.length + m.payload.length);
     out[0] = m.qos | (m.retain ? 4 : 0) | (m.state << 3);
-    out[1] = (m.id ?? 0) >> 8;
-    out[2] = (m.id ?? 0) & 255;
+    out[1] = id >> 8;
+    out[2] = id & 255;
     out[3] = topic.length >> 8;
     out[4] = topic.length & 255;
     out[5] = 1; // record version
@@ -118,50 +153,61 @@ export class Outbox {
     store.set(m.key, out);
   }
 
-  /** Messages saved by an earlier run, oldest first. Corrupt records are deleted and reported by key. */
+  /**
+   * Reloads the messages saved by an earlier run and returns them, oldest first. Those never sent go
+   * back in the queue; the caller puts the others (sent, with a packet id) in flight. Corrupt records
+   * are deleted and reported by key.
+   */
   restore(onCorrupt?: (key: string) => void): OutboxMessage[] {
-    const store = this.store;
+    const store = this.#store;
     if (!store) return [];
-    const found: [number, OutboxMessage][] = [];
+    const found: OutboxMessage[] = [];
+    const order: number[] = [];
     for (const key of store.keys()) {
-      if (!key.startsWith(PREFIX) || !/^[0-9a-z]+$/.test(key.slice(PREFIX.length))) continue;
-      const seq = parseInt(key.slice(PREFIX.length), 36);
+      if (!RECORD_KEY.test(key) || key === INBOUND_KEY) continue;
       const v = store.get(key);
       const m = v instanceof Uint8Array ? decodeRecord(v, key) : undefined;
       if (!m) {
         store.delete(key);
-        onCorrupt?.(key);
+        if (onCorrupt) onCorrupt(key);
         continue;
       }
-      this.seq = Math.max(this.seq, seq + 1);
-      found.push([seq, m]);
+      const seq = parseInt(key.slice(2), 36);
+      this.#seq = Math.max(this.#seq, seq + 1);
+      let i = order.length;
+      while (i > 0 && order[i - 1] > seq) i--;
+      order.splice(i, 0, seq);
+      found.splice(i, 0, m);
+      this.hold(m);
     }
-    found.sort((a, b) => a[0] - b[0]);
-    return found.map(([, m]) => {
-      this.count++;
-      this.bytes += m.size;
-      return m;
-    });
+    for (const m of found) if (!(m.state && m.id)) this.queue.push(m);
+    this.#update();
+    return found;
+  }
+
+  /** The saved QoS 2 exactly-once guard: packet ids received and not yet released. */
+  restoreInbound(): number[] {
+    const v = this.#store && this.#store.get(INBOUND_KEY);
+    return typeof v === 'string' && v ? v.split(',').map(Number) : [];
+  }
+
+  saveInbound(ids: Set<number>): void {
+    if (this.#store) this.#store.set(INBOUND_KEY, Array.from(ids).join(','));
   }
 }
 
 function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
-  if (v.length < 6 || v[5] !== 1) return undefined;
   const qos = (v[0] & 3) as QoS;
   const state = ((v[0] >> 3) & 3) as 0 | 1 | 2;
   const n = (v[3] << 8) | v[4];
-  if (!qos || qos > 2 || state > 2 || 6 + n > v.length) return undefined;
+  if (v.length < 6 || v[5] !== 1 || !qos || qos > 2 || state > 2 || 6 + n > v.length) return undefined;
   let topic: string;
   try {
-    topic = decodeText(v.subarray(6, 6 + n));
+    topic = decodeUtf8(v, 6, 6 + n, 'stored topic');
   } catch {
     return undefined;
   }
   const id = (v[1] << 8) | v[2];
   const payload = v.slice(6 + n);
   return { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state > 0, size: n + payload.length, key };
-}
-
-function decodeText(b: Uint8Array): string {
-  return decodeUtf8(b, 0, b.length, 'stored topic');
 }

@@ -1,21 +1,13 @@
 // Incremental MQTT 3.1.1 parser: accepts bytes in any fragmentation, yields whole packets.
-// Bodies that arrive in one chunk are views into it (no copy); split bodies are assembled once.
-import { MqttProtocolError } from './errors';
-import {
-  CONNECT,
-  CONNACK,
-  PUBLISH,
-  PUBREL,
-  SUBSCRIBE,
-  SUBACK,
-  UNSUBSCRIBE,
-  type Packet,
-  type QoS,
-  type Subscription,
-} from './packets';
-import { decodeUtf8 } from './utf8';
+// Bodies that arrive in one chunk are read in place (no copy); split bodies are assembled once.
+// nextBody() frames packets without allocating (the client decodes fields in place); next() gives
+// packet objects.
+import { MqttProtocolError, type ProtocolErrorCode } from './errors';
+import { PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type Packet, type QoS } from './packets';
+import { decodeUtf8, nativeText } from './utf8';
+import { topicNameProblem } from './topic';
 
-export function fail(code: ConstructorParameters<typeof MqttProtocolError>[0], message: string): never {
+export function fail(code: ProtocolErrorCode, message: string): never {
   throw new MqttProtocolError(code, message);
 }
 
@@ -26,23 +18,26 @@ export type BodyDecoder = (first: number, body: Uint8Array) => Packet;
 export interface ParserOptions {
   /** Largest whole packet accepted, header included. */
   maxPacketSize?: number;
-  /** Which packets to accept: decodeFromBroker (default, for clients) or decodeAnyPacket. */
+  /** Which packets next() accepts: decodeFromBroker (default, for clients) or decodeAnyPacket. */
   decode?: BodyDecoder;
 }
 
 export class PacketParser {
   readonly maxPacketSize: number;
+  /** The header byte of the packet nextBody() returned last. */
+  first = 0;
+  /** Where that packet's body lies in the bytes nextBody() returned: [start, end). */
+  start = 0;
+  end = 0;
   #chunk: Uint8Array | undefined;
   #pos = 0;
   #rest: Uint8Array[] = [];
-  #state = 0; // 0: first byte, 1: remaining length, 2: body
-  #first = 0;
+  #state = 0; // 0: first byte, 1: remaining length, 2: body split across chunks
   #length = 0;
   #lengthBytes = 0;
   #body: Uint8Array | undefined;
   #filled = 0;
   #failed: MqttProtocolError | undefined;
-
   readonly #decode: BodyDecoder;
 
   constructor(options: ParserOptions = {}) {
@@ -66,163 +61,206 @@ export class PacketParser {
     return n + this.#filled;
   }
 
-  #advance(): void {
-    this.#chunk = this.#rest.shift();
-    this.#pos = 0;
-  }
-
   /** The next complete packet, or undefined until more bytes arrive. Throws MqttProtocolError. */
   next(): Packet | undefined {
     if (this.#failed) throw this.#failed;
     try {
-      return this.#step();
+      const bytes = this.nextBody();
+      return bytes && this.#decode(this.first, bytes.subarray(this.start, this.end));
     } catch (error) {
       if (error instanceof MqttProtocolError) this.#failed = error;
       throw error;
     }
   }
 
-  #step(): Packet | undefined {
-    for (;;) {
-      const chunk = this.#chunk;
-      if (!chunk) return undefined;
-      if (this.#pos >= chunk.length) {
-        this.#advance();
+  /**
+   * The bytes holding the next complete packet (header byte in `first`, body at [start, end)), or
+   * undefined until more bytes arrive; `bytes`, when given, are pushed first. What it returns is valid
+   * until the next call. Throws MqttProtocolError.
+   */
+  nextBody(bytes?: Uint8Array): Uint8Array | undefined {
+    if (this.#failed) throw this.#failed;
+    let chunk = this.#chunk;
+    if (bytes && bytes.length) {
+      if (chunk) this.#rest.push(bytes);
+      else {
+        this.#chunk = chunk = bytes;
+        this.#pos = 0;
+      }
+    }
+    for (; chunk; chunk = this.#chunk) {
+      const n = chunk.length;
+      let p = this.#pos;
+      let state = this.#state;
+      if (!state) {
+        const b = chunk[p++];
+        const type = b >> 4;
+        if (type === 3 ? (b & 6) === 6 || (b & 14) === 8 : (b & 15) !== (type === 6 || type === 8 || type === 10 ? 2 : 0) || !type || type === 15) {
+          this.#badHeader(b);
+        }
+        this.first = b;
+        // the common case: a 1-byte remaining length and the whole body in this chunk
+        const length = chunk[p];
+        if (length < 128 && p + 1 + length <= n && length + 2 <= this.maxPacketSize) {
+          this.start = ++p;
+          this.end = p += length;
+          this.#advance(chunk, p);
+          return chunk;
+        }
+        this.#length = this.#lengthBytes = 0;
+        state = 1;
+      }
+      if (state === 1) {
+        // remaining length: 1 to 4 bytes of 7 bits, least significant first
+        let length = this.#length;
+        let k = this.#lengthBytes;
+        let more = true;
+        while (more && p < n) {
+          const b = chunk[p++];
+          length += (b & 127) << (7 * k++);
+          more = b > 127;
+          if (more && k === 4) this.#fail('remaining-length', 'remaining length longer than 4 bytes');
+        }
+        this.#length = length;
+        this.#lengthBytes = k;
+        this.#state = 1;
+        if (!more && 1 + k + length > this.maxPacketSize) {
+          this.#fail('too-large', `${NAMES[this.first >> 4]} of ${1 + k + length} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
+        }
+        if (!more && n - p >= length) {
+          this.#state = 0;
+          this.start = p;
+          this.end = p += length;
+          this.#advance(chunk, p);
+          return chunk;
+        }
+        if (!more) {
+          this.#state = 2;
+          this.#body = new Uint8Array(length);
+        }
+        this.#advance(chunk, p);
         continue;
       }
-      if (this.#state === 0) {
-        const b = chunk[this.#pos++];
-        const type = b >> 4;
-        const flags = b & 15;
-        if (type === 0 || type === 15) fail('bad-packet-type', `packet type ${type} is reserved`);
-        if (type === PUBLISH) {
-          if ((flags & 6) === 6) fail('malformed', 'PUBLISH with QoS 3');
-          if ((flags & 8) && !(flags & 6)) fail('reserved-flags', 'PUBLISH with DUP set at QoS 0');
-        } else if (flags !== (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0)) {
-          fail('reserved-flags', `${NAMES[type]} has reserved flags 0x${flags.toString(16)}`);
-        }
-        this.#first = b;
-        this.#length = 0;
-        this.#lengthBytes = 0;
-        this.#state = 1;
-      } else if (this.#state === 1) {
-        const b = chunk[this.#pos++];
-        this.#length += (b & 127) * 2 ** (7 * this.#lengthBytes++);
-        if (b & 128) {
-          if (this.#lengthBytes === 4) fail('remaining-length', 'remaining length longer than 4 bytes');
-          continue;
-        }
-        const total = 1 + this.#lengthBytes + this.#length;
-        if (total > this.maxPacketSize) {
-          fail('too-large', `${NAMES[this.#first >> 4]} of ${total} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
-        }
-        this.#state = 2;
+      // body split across chunks: copy into one buffer
+      const body = this.#body!;
+      const take = Math.min(this.#length - this.#filled, n - p);
+      body.set(chunk.subarray(p, p + take), this.#filled);
+      this.#filled += take;
+      this.#advance(chunk, p + take);
+      if (this.#filled === this.#length) {
+        this.#state = this.#filled = this.start = 0;
+        this.end = this.#length;
         this.#body = undefined;
-        this.#filled = 0;
-        if (this.#length === 0) return this.#finish(new Uint8Array(0));
-        if (chunk.length - this.#pos >= this.#length) {
-          const body = chunk.subarray(this.#pos, this.#pos + this.#length);
-          this.#pos += this.#length;
-          return this.#finish(body);
-        }
-      } else {
-        // body split across chunks: copy into one buffer
-        const body = (this.#body ??= new Uint8Array(this.#length));
-        const take = Math.min(this.#length - this.#filled, chunk.length - this.#pos);
-        body.set(chunk.subarray(this.#pos, this.#pos + take), this.#filled);
-        this.#filled += take;
-        this.#pos += take;
-        if (this.#filled === this.#length) {
-          this.#body = undefined;
-          this.#filled = 0;
-          return this.#finish(body);
-        }
+        return body;
       }
+    }
+    return undefined;
+  }
+
+  /** Reading goes on at `p` in `chunk`, or in the next chunk when this one is used up. */
+  #advance(chunk: Uint8Array, p: number): void {
+    if (p < chunk.length) this.#pos = p;
+    else {
+      this.#chunk = this.#rest.length ? this.#rest.shift() : undefined;
+      this.#pos = 0;
     }
   }
 
-  #finish(body: Uint8Array): Packet {
-    this.#state = 0;
-    return this.#decode(this.#first, body);
+  #badHeader(b: number): never {
+    const type = b >> 4;
+    const flags = b & 15;
+    if (!type || type === 15) this.#fail('bad-packet-type', `packet type ${type} is reserved`);
+    if (type !== PUBLISH) this.#fail('reserved-flags', `${NAMES[type]} has reserved flags 0x${flags.toString(16)}`);
+    if ((flags & 6) === 6) this.#fail('malformed', 'PUBLISH with QoS 3');
+    this.#fail('reserved-flags', 'PUBLISH with DUP set at QoS 0');
+  }
+
+  #fail(code: ProtocolErrorCode, message: string): never {
+    throw (this.#failed = new MqttProtocolError(code, message));
   }
 }
 
-export function u16(b: Uint8Array, at: number, what: string): number {
-  if (at + 2 > b.length) fail('malformed', `${what} is truncated`);
-  return (b[at] << 8) | b[at + 1];
+// Field readers shared by decodeFromBroker and the client, which decodes in place. `type` names the
+// packet in errors; bodies are b[start, end).
+
+export function exact(type: number, start: number, end: number, n: number): void {
+  if (end - start !== n) fail('malformed', `${NAMES[type]} must have a remaining length of ${n}, got ${end - start}`);
 }
 
-export function str(b: Uint8Array, at: number, what: string): [string, number] {
-  const n = u16(b, at, what);
-  const end = at + 2 + n;
-  if (end > b.length) fail('malformed', `${what} runs past the end of the packet`);
-  return [decodeUtf8(b, at + 2, end, what), end];
-}
-
-export function bin(b: Uint8Array, at: number, what: string): [Uint8Array, number] {
-  const n = u16(b, at, what);
-  const end = at + 2 + n;
-  if (end > b.length) fail('malformed', `${what} runs past the end of the packet`);
-  return [b.slice(at + 2, end), end];
-}
-
-export function exact(b: Uint8Array, n: number, name: string): void {
-  if (b.length !== n) fail('malformed', `${name} must have a remaining length of ${n}, got ${b.length}`);
-}
-
-export function packetId(b: Uint8Array, at: number, name: string): number {
-  const id = u16(b, at, `${name} packet id`);
-  if (id === 0) fail('malformed', `${name} has packet id 0`);
+/** A packet id at `at`; 0 is not allowed. */
+export function readId(b: Uint8Array, at: number, end: number, type: number): number {
+  if (at + 2 > end) fail('malformed', `${NAMES[type]} packet id is truncated`);
+  const id = (b[at] << 8) | b[at + 1];
+  if (!id) fail('malformed', `${NAMES[type]} has packet id 0`);
   return id;
+}
+
+/** A wildcard, U+0000, or U+FFFD from the engine's decoder (bytes that are not UTF-8). */
+const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
+
+/** The topic of a PUBLISH body: valid UTF-8, not empty, no wildcards. It ends at start + 2 + its byte length. */
+export function readTopic(b: Uint8Array, start: number, end: number): string {
+  const to = start + 2 + ((b[start] << 8) | b[start + 1]);
+  if (start + 2 > end || to > end) fail('malformed', 'PUBLISH topic runs past the end of the packet');
+  const ascii = nativeText(b, start + 2, to);
+  if (ascii && !TOPIC_UNSAFE.test(ascii)) return ascii;
+  const topic = decodeUtf8(b, start + 2, to, 'PUBLISH topic');
+  const problem = topicNameProblem(topic);
+  if (problem) fail('bad-topic', `PUBLISH: ${problem}`);
+  return topic;
+}
+
+/** CONNACK: session present << 8 | return code. */
+export function readConnack(b: Uint8Array, start: number, end: number): number {
+  exact(2, start, end, 2);
+  if (b[start] & 0xfe) fail('reserved-flags', 'CONNACK has reserved acknowledge flags set');
+  return (b[start] << 8) | b[start + 1];
+}
+
+/** SUBACK return codes, after the packet id: a granted QoS or 0x80 (refused). */
+export function readGranted(b: Uint8Array, start: number, end: number): number[] {
+  if (end - start < 3) fail('malformed', 'SUBACK without return codes');
+  const granted: number[] = [];
+  for (let i = start + 2; i < end; i++) {
+    const g = b[i];
+    if (g > 2 && g !== 0x80) fail('malformed', `SUBACK return code 0x${g.toString(16)} is not allowed`);
+    granted.push(g);
+  }
+  return granted;
 }
 
 /** Decodes the packets a broker sends to a client. Others are refused (see all-packets.ts for those). */
 export function decodeFromBroker(first: number, b: Uint8Array): Packet {
   const type = first >> 4;
+  const n = b.length;
   switch (type) {
     case PUBLISH: {
+      const topic = readTopic(b, 0, n);
       const qos = ((first >> 1) & 3) as QoS;
-      const n = u16(b, 0, 'PUBLISH topic');
-      let at = 2 + n;
-      if (at > b.length) fail('malformed', 'PUBLISH topic runs past the end of the packet');
-      const topic = decodeUtf8(b, 2, at, 'PUBLISH topic');
-      if (!topic) fail('bad-topic', 'PUBLISH with an empty topic');
-      for (let i = 0; i < topic.length; i++) {
-        const c = topic.charCodeAt(i);
-        if (c === 0x23 || c === 0x2b) fail('bad-topic', `PUBLISH topic "${topic}" contains a wildcard`);
-      }
+      let at = 2 + ((b[0] << 8) | b[1]);
       let id: number | undefined;
       if (qos) {
-        id = packetId(b, at, 'PUBLISH');
+        id = readId(b, at, n, type);
         at += 2;
       }
       return { type, topic, payload: b.subarray(at), qos, retain: (first & 1) === 1, dup: (first & 8) === 8, packetId: id };
     }
-    case CONNACK:
-      exact(b, 2, 'CONNACK');
-      if (b[0] & 0xfe) fail('reserved-flags', 'CONNACK has reserved acknowledge flags set');
-      return { type, sessionPresent: (b[0] & 1) === 1, returnCode: b[1] };
+    case 2: {
+      const v = readConnack(b, 0, n);
+      return { type, sessionPresent: v > 255, returnCode: v & 255 };
+    }
     case 4:
     case 5:
     case 6:
     case 7:
     case 11:
-      exact(b, 2, NAMES[type]);
-      return { type, packetId: packetId(b, 0, NAMES[type]) };
+      exact(type, 0, n, 2);
+      return { type, packetId: readId(b, 0, n, type) };
+    case 9:
+      return { type, packetId: readId(b, 0, n, type), granted: readGranted(b, 0, n) };
     case 13:
-      exact(b, 0, 'PINGRESP');
+      exact(type, 0, n, 0);
       return { type };
-    case SUBACK: {
-      const id = packetId(b, 0, 'SUBACK');
-      if (b.length < 3) fail('malformed', 'SUBACK without return codes');
-      const granted: number[] = [];
-      for (let i = 2; i < b.length; i++) {
-        const g = b[i];
-        if (g > 2 && g !== 0x80) fail('malformed', `SUBACK return code 0x${g.toString(16)} is not allowed`);
-        granted.push(g);
-      }
-      return { type, packetId: id, granted };
-    }
   }
   return fail('bad-packet-type', `a broker does not send ${NAMES[type]}`);
 }
