@@ -176,7 +176,7 @@ export class MqttClient {
     if (options) {
       qos = options.qos || 0;
       retain = options.retain ? 1 : 0;
-      if (qos !== 0 && qos !== 1 && qos !== 2) checkQos(qos);
+      if (qos && qos !== 1 && qos !== 2) checkQos(qos);
     }
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
     // the topic's and the payload's bytes, as the outbox counts them
@@ -184,31 +184,43 @@ export class MqttClient {
     const box = this.#outbox;
     // Connected, nothing waiting, room to spare: this one goes now.
     if (this.connected && size <= box.room) {
-      const socket = this.#socket!;
       if (!qos) {
         const n = size + 2;
         let out: Uint8Array;
         if (n < 128) {
-          // publishPacket() inlined for the most common packet: a 2-byte fixed header
+          // publishPacket() inlined for the most common packet
           out = new Uint8Array(n + 2);
           out[0] = 48 | retain;
           out[1] = n;
           out.set(t, 2);
           out.set(bytes, t.length + 2);
         } else out = publishPacket(retain, t, bytes, 0);
-        socket.write(out);
+        this.#socket!.write(out);
         this.#sent = true;
         if (done) done();
         return true;
       }
       const inflight = this.#inflight;
       if (inflight.size < this.#window) {
-        const id = this.#allocateId();
+        let id = this.#nextId;
+        if (inflight.has(id) || this.#operations.has(id)) id = this.#allocateId();
+        else this.#nextId = id < 65535 ? id + 1 : 1;
         const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, id, state: 1, sent: true, size, done };
         box.hold(m);
         inflight.set(id, m);
         if (box.persist) box.save(m);
-        socket.write(publishPacket((qos << 1) | retain, t, bytes, id));
+        const n = size + 4;
+        let out: Uint8Array;
+        if (n < 128) {
+          out = new Uint8Array(n + 2);
+          out[0] = 48 | (qos << 1) | retain;
+          out[1] = n;
+          out.set(t, 2);
+          out[n - bytes.length] = id >> 8;
+          out[n - bytes.length + 1] = id & 255;
+          out.set(bytes, n + 2 - bytes.length);
+        } else out = publishPacket((qos << 1) | retain, t, bytes, id);
+        this.#socket!.write(out);
         this.#sent = true;
         return true;
       }
@@ -289,7 +301,7 @@ export class MqttClient {
         if (!bytes) return;
         self.#received = true;
         try {
-          for (let b = parser.nextBody(bytes); b; b = socket === self.#socket ? parser.nextBody() : undefined) {
+          for (let b = parser.nextBody(bytes); b; b = parser.more && socket === self.#socket ? parser.nextBody() : undefined) {
             self.#handle(parser.first, b, parser.start, parser.end);
           }
         } catch (error) {
@@ -484,7 +496,14 @@ export class MqttClient {
         return this.#send(encodeAck(PUBREL, id));
       }
       // PUBACK completes QoS 1, PUBCOMP QoS 2
-      if (m && m.qos === (type === PUBACK ? 1 : 2)) this.#complete(m, true);
+      if (m && m.qos === (type === PUBACK ? 1 : 2)) {
+        // #complete() inlined: the acknowledgement of every QoS 1 publish
+        const box = this.#outbox;
+        this.#inflight.delete(id);
+        box.release(m);
+        if (m.done) m.done();
+        if (box.queue.length) this.#pump();
+      }
       return;
     }
     if (type === SUBACK || type === UNSUBACK) {
@@ -586,12 +605,11 @@ export class MqttClient {
     m.sent = m.qos > 0;
   }
 
-  #complete(m: OutboxMessage, next?: boolean): void {
-    const box = this.#outbox;
+  /** A QoS 2 message the broker took over before the session was lost. */
+  #complete(m: OutboxMessage): void {
     this.#inflight.delete(m.id!);
-    box.release(m);
+    this.#outbox.release(m);
     if (m.done) m.done();
-    if (next && box.queue.length) this.#pump();
   }
 
   #operation(id: number, op: PendingOperation): void {

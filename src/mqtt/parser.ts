@@ -29,6 +29,8 @@ export class PacketParser {
   /** Where that packet's body lies in the bytes nextBody() returned: [start, end). */
   start = 0;
   end = 0;
+  /** Bytes wait to be framed: nextBody() may have another packet (when false, it has none). */
+  more = false;
   #chunk: Uint8Array | undefined;
   #pos = 0;
   #rest: Uint8Array[] = [];
@@ -51,6 +53,7 @@ export class PacketParser {
     else {
       this.#chunk = bytes;
       this.#pos = 0;
+      this.more = true;
     }
   }
 
@@ -83,9 +86,16 @@ export class PacketParser {
     let chunk = this.#chunk;
     if (bytes && bytes.length) {
       if (chunk) this.#rest.push(bytes);
-      else {
+      else if (!this.#state && bytes[1] + 2 === bytes.length && bytes[1] < 128 && headerOk(bytes[0]) && bytes.length <= this.maxPacketSize) {
+        // the most common read: exactly one small packet, nothing buffered
+        this.first = bytes[0];
+        this.start = 2;
+        this.end = bytes.length;
+        return bytes;
+      } else {
         this.#chunk = chunk = bytes;
         this.#pos = 0;
+        this.more = true;
       }
     }
     for (; chunk; chunk = this.#chunk) {
@@ -94,10 +104,7 @@ export class PacketParser {
       let state = this.#state;
       if (!state) {
         const b = chunk[p++];
-        const type = b >> 4;
-        if (type === 3 ? (b & 6) === 6 || (b & 14) === 8 : (b & 15) !== (type === 6 || type === 8 || type === 10 ? 2 : 0) || !type || type === 15) {
-          this.#badHeader(b);
-        }
+        if (!headerOk(b)) this.#badHeader(b);
         this.first = b;
         // the common case: a 1-byte remaining length and the whole body in this chunk
         const length = chunk[p];
@@ -161,8 +168,13 @@ export class PacketParser {
   #advance(chunk: Uint8Array, p: number): void {
     if (p < chunk.length) this.#pos = p;
     else {
-      this.#chunk = this.#rest.length ? this.#rest.shift() : undefined;
+      const rest = this.#rest;
       this.#pos = 0;
+      if (rest.length) this.#chunk = rest.shift();
+      else {
+        this.#chunk = undefined;
+        this.more = false;
+      }
     }
   }
 
@@ -178,6 +190,12 @@ export class PacketParser {
   #fail(code: ProtocolErrorCode, message: string): never {
     throw (this.#failed = new MqttProtocolError(code, message));
   }
+}
+
+/** A fixed-header byte with a packet type and the flags MQTT 3.1.1 requires for it. */
+function headerOk(b: number): boolean {
+  const type = b >> 4;
+  return type === 3 ? (b & 6) !== 6 && (b & 14) !== 8 : (b & 15) === (type === 6 || type === 8 || type === 10 ? 2 : 0) && type > 0 && type < 15;
 }
 
 // Field readers shared by decodeFromBroker and the client, which decodes in place. `type` names the
