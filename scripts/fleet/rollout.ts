@@ -1,0 +1,334 @@
+// The staged rollout: serve the image, publish signed jobs stage by stage to the devices the plan
+// picked, follow each device's retained OTA reports, advance when a stage is done and within the
+// failure threshold, abort (no new jobs, retained jobs of devices that did not start withdrawn)
+// when it is not, and write a report. Every change is saved, so a restarted tool resumes.
+import type { KeyObject } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { CampaignStore, type Campaign, type DeviceRun } from './campaign';
+import { connectBroker } from './broker';
+import { FleetError } from './errors';
+import { FleetView, type OtaReportView } from './fleet-view';
+import { serveImage, type ImageServer } from './image-server';
+import { describeTarget, matchesTarget, planStages, rolloutOrder, type Target } from './plan';
+import { describeImage, signJob } from './sign';
+import { buildReport, formatReport, headerLine, ProgressPrinter, stageLines, type Report } from './view';
+
+export interface NewCampaign {
+  broker: string;
+  prefix: string;
+  key: KeyObject;
+  image: Uint8Array;
+  version: string;
+  target: Target;
+  stages: number[];
+  failureThreshold: number;
+  minSample: number;
+  deviceTimeout: number;
+  http: { host: string; port: number; publicUrl?: string };
+  /** Ms to collect retained device state before planning. */
+  discover: number;
+  includeOffline?: boolean;
+  allowDowngrade?: boolean;
+  id?: string;
+}
+
+export interface RolloutOptions {
+  store: CampaignStore;
+  out?: { write(s: string): unknown; isTTY?: boolean };
+  /** Ms between checks of timeouts, thresholds and abort requests. Default 250. */
+  tick?: number;
+  /** Ms before a job refused as "busy" is published again. Default 5000. */
+  busyRetry?: number;
+}
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+const jobTopic = (c: Campaign, id: string) => `${c.prefix}/${id}/ota/job`;
+
+export class Rollout {
+  private client: MqttClient | undefined;
+  private server: ImageServer | undefined;
+  private c!: Campaign;
+  private readonly printer: ProgressPrinter;
+  private dirty = false;
+
+  constructor(private readonly o: RolloutOptions) {
+    this.printer = new ProgressPrinter(o.out ?? process.stdout);
+  }
+
+  get campaign(): Campaign {
+    return this.c;
+  }
+
+  /** Discovers the fleet, plans the stages, signs the job and saves the new campaign. */
+  async create(n: NewCampaign): Promise<Campaign> {
+    const store = this.o.store;
+    if (store.exists()) {
+      const old = store.load();
+      throw new FleetError('state', old.finishedAt
+        ? `${store.dir} holds the finished campaign ${old.id}; use a new --state directory for a new campaign`
+        : `${store.dir} holds the unfinished campaign ${old.id}; run \`fleet rollout --state ${store.dir}\` to resume it, or \`fleet abort --state ${store.dir}\``);
+    }
+    store.lock();
+    const view = new FleetView(n.prefix);
+    this.client = await connect(n.broker, (topic, payload, retained) => {
+      const m = view.handle(topic, payload, retained);
+      if (m?.kind === 'ota' && this.c) this.onReport(m.id, m.body as OtaReportView);
+    });
+    await this.client.subscribeAsync(view.filters, { qos: 1 });
+    await new Promise((r) => setTimeout(r, n.discover));
+
+    const skipped: { id: string; why: string }[] = [];
+    const chosen: string[] = [];
+    for (const d of view.list()) {
+      if (!matchesTarget(d, n.target)) continue;
+      if (d.version === n.version) skipped.push({ id: d.id, why: `already runs ${n.version}` });
+      else if (!d.online && !n.includeOffline) skipped.push({ id: d.id, why: 'offline' });
+      else chosen.push(d.id);
+    }
+    if (!chosen.length) {
+      throw new FleetError('usage', `no device to update: ${view.devices.size} known on ${n.broker} under "${n.prefix}", none matches ${describeTarget(n.target)}${skipped.length ? ` and needs ${n.version} (${skipped.length} skipped: ${skipped.slice(0, 5).map((s) => `${s.id} ${s.why}`).join(', ')})` : ''}; \`fleet devices\` lists them`);
+    }
+    const plan = planStages(rolloutOrder(chosen, n.version), n.stages);
+    const id = n.id ?? `c${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+    const { size, sha256 } = describeImage(n.image);
+    store.writeImage(n.image);
+    const urlPath = `/ota/${id}/${n.version}.bin`;
+    this.server = await serveImage({ file: store.imageFile, path: urlPath, host: n.http.host, port: n.http.port });
+    const base = (n.http.publicUrl ?? `http://${n.http.host.includes(':') ? `[${n.http.host}]` : n.http.host}:${this.server.port}`).replace(/\/$/, '');
+    const job = signJob({ id, version: n.version, url: base + urlPath, size, sha256, allowDowngrade: n.allowDowngrade }, n.key);
+    const devices: Record<string, DeviceRun> = {};
+    plan.forEach((s, i) => s.devices.forEach((d) => (devices[d] = { stage: i, state: 'waiting' })));
+    this.c = {
+      format: 1,
+      id,
+      createdAt: Date.now(),
+      broker: n.broker,
+      prefix: n.prefix,
+      version: n.version,
+      size,
+      sha256,
+      urlPath,
+      http: { host: n.http.host, port: this.server.port, url: base + urlPath },
+      job,
+      target: describeTarget(n.target),
+      stagePercents: n.stages,
+      failureThreshold: n.failureThreshold,
+      minSample: n.minSample,
+      deviceTimeout: n.deviceTimeout,
+      stages: plan.map((s) => ({ percent: s.percent, devices: s.devices })),
+      current: 0,
+      devices,
+      skipped,
+      status: 'running',
+      runs: [{ pid: process.pid, at: Date.now() }],
+    };
+    store.save(this.c);
+    this.printer.event(headerLine(this.c));
+    this.printer.event(`serving the image at ${this.c.http.url}`);
+    for (const s of skipped) this.printer.event(`skipped ${s.id}: ${s.why}`);
+    return this.c;
+  }
+
+  /** Loads an unfinished campaign from the store to continue it. */
+  async resume(): Promise<Campaign> {
+    const store = this.o.store;
+    if (!store.exists()) throw new FleetError('state', `no campaign in ${store.dir}: start one with --image, --version and --key`);
+    store.lock();
+    this.c = store.load();
+    if (this.c.finishedAt) throw new FleetError('state', `campaign ${this.c.id} in ${store.dir} finished (${this.c.status}); see report.txt there`);
+    this.c.runs.push({ pid: process.pid, at: Date.now() });
+    store.save(this.c);
+    this.server = await serveImage({ file: store.imageFile, path: this.c.urlPath, host: this.c.http.host, port: this.c.http.port });
+    const view = new FleetView(this.c.prefix);
+    this.client = await connect(this.c.broker, (topic, payload, retained) => {
+      const m = view.handle(topic, payload, retained);
+      if (m?.kind === 'ota') this.onReport(m.id, m.body as OtaReportView);
+    });
+    await this.client.subscribeAsync(view.filters, { qos: 1 });
+    this.printer.event(`resuming ${headerLine(this.c)}`);
+    // jobs published before the restart may not have reached the broker: publish them again
+    for (const [id, d] of Object.entries(this.c.devices)) if (d.state === 'sent') this.publishJob(id);
+    return this.c;
+  }
+
+  /** Runs the campaign to its end; resolves with the report. */
+  async run(): Promise<Report> {
+    const tick = this.o.tick ?? 250;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => {
+          try {
+            if (this.step()) {
+              clearInterval(timer);
+              resolve();
+            }
+          } catch (error) {
+            clearInterval(timer);
+            reject(error);
+          }
+        }, tick);
+      });
+      const report = buildReport(this.c);
+      const text = formatReport(report);
+      this.o.store.writeReport(report, text);
+      this.printer.bars(stageLines(this.c), true);
+      this.printer.event(text.trimEnd());
+      return report;
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client?.endAsync().catch(() => undefined);
+    await this.server?.close();
+    this.o.store.unlock();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** One tick; true when the campaign is over. */
+  private step(): boolean {
+    const c = this.c;
+    const now = Date.now();
+    const request = this.o.store.takeAbortRequest();
+    if (request && c.status === 'running') this.abort(request);
+    for (const [id, d] of Object.entries(c.devices)) {
+      if ((d.state === 'sent' || d.state === 'running') && now - d.sentAt! > c.deviceTimeout) {
+        const last = d.ota ? ` (last report: ${d.ota}${d.percent !== undefined ? ` ${d.percent}%` : ''})` : ' (no report)';
+        this.finishDevice(id, d, 'failed', 'timeout', `no result within ${Math.round(c.deviceTimeout / 1000)} s${last}`);
+      }
+      if (d.state === 'sent' && d.resendAt !== undefined && now >= d.resendAt) {
+        d.resendAt = undefined;
+        this.publishJob(id);
+      }
+    }
+    if (c.status === 'running') this.evaluate(now);
+    const inFlight = Object.values(c.devices).some((d) => d.state === 'sent' || d.state === 'running');
+    if (c.status !== 'running' && !inFlight) {
+      c.finishedAt = now;
+      this.dirty = true;
+    }
+    if (this.dirty) {
+      this.o.store.save(c);
+      this.dirty = false;
+    }
+    this.printer.bars(stageLines(c, now));
+    return c.finishedAt !== undefined;
+  }
+
+  private evaluate(now: number): void {
+    const c = this.c;
+    const stage = c.stages[c.current];
+    if (stage.startedAt === undefined) return this.startStage(c.current, now);
+    const runs = Object.values(c.devices);
+    const failed = runs.filter((d) => d.state === 'failed').length;
+    const executed = failed + runs.filter((d) => d.state === 'succeeded').length;
+    const stageDone = stage.devices.every((id) => TERMINAL.indexOf(c.devices[id].state) >= 0);
+    if (failed > 0 && failed / executed > c.failureThreshold && (executed >= c.minSample || stageDone)) {
+      return this.abort(`${failed} of ${executed} devices failed (${Math.round((failed / executed) * 100)}%), above the ${Math.round(c.failureThreshold * 100)}% threshold`);
+    }
+    if (!stageDone) return;
+    stage.endedAt = now;
+    this.dirty = true;
+    const ok = stage.devices.filter((id) => c.devices[id].state === 'succeeded').length;
+    this.printer.bars(stageLines(c, now), true);
+    this.printer.event(`stage ${c.current + 1}/${c.stages.length} done: ${ok} of ${stage.devices.length} updated in ${Math.round((now - stage.startedAt) / 100) / 10} s`);
+    c.current++;
+    if (c.current < c.stages.length) this.startStage(c.current, now);
+    else c.status = 'succeeded';
+  }
+
+  private startStage(k: number, now: number): void {
+    const c = this.c;
+    const stage = c.stages[k];
+    stage.startedAt = now;
+    for (const id of stage.devices) Object.assign(c.devices[id], { state: 'sent', sentAt: now });
+    this.o.store.save(c); // before publishing: a resumed tool must know these were sent
+    this.printer.event(`stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${stage.devices.length} device(s): ${stage.devices.join(' ')}`);
+    for (const id of stage.devices) this.publishJob(id);
+  }
+
+  private abort(reason: string): void {
+    const c = this.c;
+    c.status = 'aborted';
+    c.abortReason = reason;
+    const stage = c.stages[c.current];
+    if (stage?.startedAt !== undefined && stage.endedAt === undefined) stage.endedAt = Date.now();
+    this.dirty = true;
+    let withdrawn = 0;
+    for (const [id, d] of Object.entries(c.devices)) {
+      if (d.state !== 'sent') continue;
+      this.finishDevice(id, d, 'cancelled', 'cancelled', 'the campaign was aborted before the device started');
+      withdrawn++;
+    }
+    this.printer.event(`ABORT: ${reason}; no new jobs${withdrawn ? `, ${withdrawn} unstarted job(s) withdrawn` : ''}`);
+  }
+
+  private onReport(id: string, r: OtaReportView): void {
+    const c = this.c;
+    const d = c.devices[id];
+    if (!d || r.job !== c.id || d.state === 'waiting') return;
+    if (typeof r.version === 'string') d.version = r.version;
+    const terminal = TERMINAL.indexOf(d.state) >= 0;
+    this.dirty = true;
+    switch (r.state) {
+      case 'downloading':
+      case 'rebooting':
+      case 'pending':
+        if (terminal && d.state !== 'cancelled') return;
+        d.state = 'running';
+        d.ota = r.state;
+        d.percent = r.state === 'downloading' ? r.percent ?? 0 : 100;
+        return;
+      case 'success':
+        if (r.version === c.version) return this.finishDevice(id, d, 'succeeded');
+        return this.finishDevice(id, d, 'failed', 'wrong-version', `reported success but runs ${r.version}`);
+      case 'rejected':
+        if (r.error === 'busy') {
+          d.resendAt = Date.now() + (this.o.busyRetry ?? 5000);
+          d.ota = 'busy';
+          return;
+        }
+        return this.finishDevice(id, d, 'failed', r.error, r.reason);
+      case 'rolled-back':
+        // the old image reports what happened to the new one: the best reason there is
+        if (d.state === 'failed') {
+          d.error = 'rolled-back';
+          d.reason = r.reason;
+          return;
+        }
+        return this.finishDevice(id, d, 'failed', 'rolled-back', r.reason);
+      case 'failed':
+      case 'unsupported':
+        return this.finishDevice(id, d, 'failed', r.error ?? r.state, r.reason);
+    }
+  }
+
+  private finishDevice(id: string, d: DeviceRun, state: 'succeeded' | 'failed' | 'cancelled', error?: string, reason?: string): void {
+    if (TERMINAL.indexOf(d.state) >= 0 && d.state !== 'cancelled') return;
+    const was = d.state;
+    d.state = state;
+    d.finishedAt = Date.now();
+    d.error = error;
+    d.reason = reason;
+    d.resendAt = undefined;
+    this.dirty = true;
+    // withdraw the retained job: it must not start on a later connect
+    this.client?.publish(jobTopic(this.c, id), '', { qos: 1, retain: true });
+    if (state === 'failed') this.printer.event(`${id}: FAILED (${error}): ${reason ?? ''}`);
+    else if (state === 'succeeded' && was === 'cancelled') this.printer.event(`${id}: updated although its job was withdrawn`);
+  }
+
+  private publishJob(id: string): void {
+    this.client?.publish(jobTopic(this.c, id), JSON.stringify(this.c.job), { qos: 1, retain: true }, (error) => {
+      if (error) this.printer.event(`${id}: publishing the job failed: ${error.message} (it is published again on resume)`);
+    });
+  }
+}
+
+async function connect(url: string, onMessage: (topic: string, payload: Uint8Array, retained: boolean) => void): Promise<MqttClient> {
+  const client = await connectBroker(url);
+  client.on('message', (topic, payload, packet) => onMessage(topic, payload, packet.retain));
+  return client;
+}
