@@ -89,12 +89,16 @@ export function boot(target: Target, firmware: Firmware): void {
       ...(target.io ? target.io(config, clock) : {}),
     };
     log.log('info', `${target.name} host up: firmware ${version}, device ${system.deviceId()}, reset ${system.resetReason()}, ${system.freeMemory()} bytes free`);
-    try {
-      firmware(platform);
-    } catch (error) {
-      log.log('error', `firmware failed to start: ${describe(error)}; restarting in ${CRASH_RESTART_MS / 1000} s`);
-      clock.set(() => restart('firmware failed to start'), CRASH_RESTART_MS);
-    }
+    // A fresh turn, so the firmware starts with none of the host's frames on the XS stack
+    // (the ESP8266 build has 512 stack slots in all).
+    clock.set(() => {
+      try {
+        firmware(platform);
+      } catch (error) {
+        log.log('error', `firmware failed to start: ${describe(error)}; restarting in ${CRASH_RESTART_MS / 1000} s`);
+        clock.set(() => restart('firmware failed to start'), CRASH_RESTART_MS);
+      }
+    }, 0);
   };
   start(undefined);
 }

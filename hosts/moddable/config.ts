@@ -9,9 +9,6 @@ import { SCHEMA } from '../../src/device/config';
 const HOST_NUMBERS: Record<string, [number, number]> = {
   otaHealthMs: [10_000, 3_600_000],
   otaMaxBoots: [1, 20],
-  i2cData: [0, 48],
-  i2cClock: [0, 48],
-  i2cHz: [1000, 1_000_000],
 };
 
 export interface NormalizedConfig {

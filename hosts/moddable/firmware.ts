@@ -1,13 +1,26 @@
-// Starts the firmware (src/main.ts) on a Moddable platform, with the telemetry sensors the build
-// configures (manifest config `sensors`).
+// Starts the firmware (src/main.ts) on a Moddable platform. A network named at build time
+// (mcconfig wifiSsid=... wifiPassword=...) is added to the stored networks first, so a freshly
+// flashed board joins it without the set-up portal; the firmware's provisioning does the rest.
 import { main } from '../../src/main';
 import type { Platform } from '../../src/ports';
+import { NetworkStore } from '../../src/provisioning/network-store';
 import { configString } from './config';
-import { buildSensors } from './sensors';
-import { joinConfiguredWiFi } from './wifi-join';
 
 export function startFirmware(platform: Platform): void {
+  seedNetwork(platform);
+  main(platform);
+}
+
+function seedNetwork(platform: Platform): void {
   const config = platform.config ?? {};
-  joinConfiguredWiFi(platform);
-  main(platform, { sensors: buildSensors(configString(config, 'sensors'), platform.i2c, platform.log) });
+  const ssid = configString(config, 'wifiSsid');
+  if (!ssid || !platform.wifi) return;
+  const store = new NetworkStore(platform.storage);
+  if (store.list().some((network) => network.ssid === ssid)) return;
+  try {
+    store.save({ ssid, password: configString(config, 'wifiPassword') ?? '' });
+    platform.log.log('info', `stored Wi-Fi network "${ssid}" from the build configuration`);
+  } catch (error) {
+    platform.log.log('warn', `Wi-Fi network "${ssid}" from the build configuration not stored: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -127,18 +127,6 @@ declare module 'embedded:io/socket/tcp' {
   export default TCP;
 }
 
-declare module 'embedded:io/socket/tcp/tls' {
-  import type { Options as TCPOptions } from 'embedded:io/socket/tcp';
-  export type Options = TCPOptions & { host: string; secure: Record<string, any> };
-  export default class TLSSocket {
-    constructor(options: Options);
-    close(): undefined;
-    read(count: number | ArrayBufferLike): undefined | ArrayBufferLike;
-    write(buffer: ArrayBufferLike): number;
-    format: string;
-  }
-}
-
 declare module 'embedded:io/socket/listener' {
   import type TCP from 'embedded:io/socket/tcp';
   class Listener {

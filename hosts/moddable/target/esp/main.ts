@@ -1,7 +1,6 @@
 // Entry of the ESP8266 build (mcconfig -p esp/nodemcu). No OTA: Moddable has no OTA module for
 // the ESP8266. No TLS: the SDK's TLS stack does not fit beside the firmware in its 32 KB XS heap.
 import { boot } from '../../boot';
-import { configNumber } from '../../config';
 import { startFirmware } from '../../firmware';
 import { createAnalog, createDigital, createI2C } from '../../io';
 import { ESP8266_LIMITS } from '../../kv-chunks';
@@ -12,8 +11,9 @@ boot(
     name: 'esp8266',
     kvLimits: ESP8266_LIMITS,
     hardwareRestart: true,
-    io: (config) => ({
-      i2c: createI2C({ data: configNumber(config, 'i2cData', 5), clock: configNumber(config, 'i2cClock', 4), hz: configNumber(config, 'i2cHz', 100_000) }),
+    io: () => ({
+      // the nodemcu target's pins (build/devices/esp/targets/nodemcu/host/provider.js); config i2c {data, clock} overrides
+      i2c: createI2C({ data: 5, clock: 4, hz: 100_000 }),
       digital: createDigital(),
       analog: createAnalog(),
     }),

@@ -1,6 +1,5 @@
 // Entry of the ESP32 build (mcconfig -p esp32/nodemcu): OTA with a health-gated commit, TLS, pins.
 import { boot } from '../../boot';
-import { configNumber } from '../../config';
 import { startFirmware } from '../../firmware';
 import { createAnalog, createDigital, createI2C } from '../../io';
 import { ESP32_LIMITS } from '../../kv-chunks';
@@ -15,8 +14,9 @@ boot(
     kvLimits: ESP32_LIMITS,
     tls: tlsFactory,
     hardwareRestart: true,
-    io: (config) => ({
-      i2c: createI2C({ data: configNumber(config, 'i2cData', 21), clock: configNumber(config, 'i2cClock', 22), hz: configNumber(config, 'i2cHz', 100_000) }),
+    io: () => ({
+      // the nodemcu target's pins (build/devices/esp32/targets/nodemcu/host/provider.js); config i2c {data, clock} overrides
+      i2c: createI2C({ data: 21, clock: 22, hz: 100_000 }),
       digital: createDigital(),
       analog: createAnalog(),
     }),
