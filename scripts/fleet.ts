@@ -88,18 +88,22 @@ async function rollout(v: Values): Promise<number> {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FleetError('usage', `--http-port ${v['http-port']} is not a port number`);
     const minSample = Number(v['min-sample']);
     if (!Number.isInteger(minSample) || minSample < 1) throw new FleetError('usage', '--min-sample must be a whole number of devices, at least 1');
+    // every option is checked before any file is read or anything is published
+    const plan = {
+      target: parseTarget(v.target!),
+      stages: parseStages(v.stages!),
+      failureThreshold: parseFraction(v['failure-threshold']!, '--failure-threshold'),
+      deviceTimeout: parseDuration(v['device-timeout']!, '--device-timeout'),
+      discover: parseDuration(v.discover!, '--discover'),
+    };
     await r.create({
+      ...plan,
       broker: v.broker!,
       prefix: v.prefix!,
       key: loadPrivateKey(v.key!),
       image: readImage(v.image!),
       version: v.version!,
-      target: parseTarget(v.target!),
-      stages: parseStages(v.stages!),
-      failureThreshold: parseFraction(v['failure-threshold']!, '--failure-threshold'),
       minSample,
-      deviceTimeout: parseDuration(v['device-timeout']!, '--device-timeout'),
-      discover: parseDuration(v.discover!, '--discover'),
       http: { host: v['http-host']!, port, publicUrl: v['public-url'] },
       includeOffline: v['include-offline'],
       allowDowngrade: v['allow-downgrade'],

@@ -31,9 +31,12 @@ export interface CliRun {
   exit: Promise<number>;
 }
 
-/** Runs `tsx scripts/fleet.ts ...args` with a hard time limit. */
+/**
+ * Runs `node --import tsx scripts/fleet.ts ...args` (one process, so a kill reaches the tool itself,
+ * not a wrapper) with a hard time limit.
+ */
 export function fleetCli(args: string[], timeoutMs = 60_000): CliRun {
-  const child = spawn(join(process.cwd(), 'node_modules/.bin/tsx'), ['scripts/fleet.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/fleet.ts', ...args], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (b) => (text += b));
   child.stderr!.on('data', (b) => (text += b));
