@@ -26,7 +26,7 @@ import {
   type QoS,
   type Subscription,
 } from './packets';
-import { exact, fail, NAMES, PacketParser, readConnack, readGranted, readId, readTopic } from './parser';
+import { exact, fail, NAMES, PacketFramer, readConnack, readGranted, readId, readTopic } from './parser';
 import { checkTopicFilter, checkTopicName, topicMatches } from './topic';
 import { encodeUtf8 } from './utf8';
 
@@ -139,12 +139,12 @@ export class MqttClient {
     this.#clock = options.clock;
     this.#keepAliveMs = (options.keepAlive ?? 60) * 1000;
     this.#window = options.inflightWindow ?? 16;
-    if (!options.clientId && options.cleanSession === false) invalid('a persistent session (cleanSession: false) needs a client id');
+    if (!options.clientId && options.cleanSession === false) invalid('cleanSession: false needs a client id');
     if (options.password !== undefined && options.username === undefined) invalid(PASSWORD_NEEDS_USER);
     const limits = options.outbox;
     if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
     const box = (this.#outbox = new Outbox(limits, options.storage));
-    for (const m of box.restore((key) => this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt and is deleted`)))) {
+    for (const m of box.restore((key) => this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`)))) {
       if (m.state && m.id) {
         this.#inflight.set(m.id, m);
         this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
@@ -241,7 +241,7 @@ export class MqttClient {
     const list = (Array.isArray(filters) ? filters : [filters]).map((f): Subscription =>
       typeof f === 'string' ? { filter: f, qos } : { filter: f.filter, qos: f.qos ?? qos },
     );
-    if (!list.length) invalid('subscribe needs at least one topic filter');
+    if (!list.length) invalid('no topic filter given');
     for (const s of list) {
       checkTopicFilter(s.filter);
       checkQos(s.qos);
@@ -254,7 +254,7 @@ export class MqttClient {
 
   unsubscribe(filters: string | string[], done?: (error?: Error) => void): void {
     const list = Array.isArray(filters) ? filters : [filters];
-    if (!list.length) invalid('unsubscribe needs at least one topic filter');
+    if (!list.length) invalid('no topic filter given');
     list.forEach(checkTopicFilter);
     const id = this.#allocateId();
     const bytes = encodeUnsubscribe({ type: UNSUBSCRIBE, packetId: id, filters: list });
@@ -282,7 +282,7 @@ export class MqttClient {
 
   #open(): void {
     const o = this.#o;
-    const parser = new PacketParser({ maxPacketSize: o.maxPacketSize ?? 65536 });
+    const parser = new PacketFramer(o.maxPacketSize ?? 65536);
     // Plain functions on `self`: the socket calls them per read, and XS charges arrow functions more.
     const self = this;
     let opened = false;
@@ -328,7 +328,7 @@ export class MqttClient {
       try {
         password = typeof o.password === 'function' ? o.password() : o.password;
       } catch (error) {
-        invalid(`the password provider failed: ${(error as Error).message}`);
+        invalid(`password provider failed: ${(error as Error).message}`);
       }
       packet = encodeConnect({
         type: CONNECT,
@@ -402,7 +402,7 @@ export class MqttClient {
     if (this.#pingSent) {
       const timeout = this.#o.pingTimeout ?? keepAlive / 2;
       if (now - this.#pingSent >= timeout) {
-        this.#drop(new MqttClientError('timeout', `no answer to PINGREQ within ${timeout / 1000} s: the connection is dead`));
+        this.#drop(new MqttClientError('timeout', `no answer to PINGREQ within ${timeout / 1000} s`));
       }
     } else if (Math.max(this.#idleOut, this.#idleIn) * Math.max(100, keepAlive / 4) >= (keepAlive * 3) / 4) {
       this.#send(encodeEmpty(PINGREQ));
@@ -532,9 +532,9 @@ export class MqttClient {
     if (type === CONNACK) {
       const v = readConnack(b, s, e);
       if (!this.connected) return this.#onConnack(v > 255, v & 255);
-      fail('malformed', 'a second CONNACK from the broker');
+      fail('malformed', 'a second CONNACK');
     }
-    fail('bad-packet-type', `a broker does not send ${NAMES[type]}`);
+    fail('bad-packet-type', `${NAMES[type]} from a broker`);
   }
 
   #deliver(topic: string, payload: Uint8Array, first: number): void {
@@ -569,7 +569,7 @@ export class MqttClient {
     let t = this.#topics.get(topic);
     if (!t) {
       checkTopicName(topic);
-      t = lengthPrefixed(topic, 'the topic');
+      t = lengthPrefixed(topic, 'topic');
       const cache = this.#topics;
       if (cache.size >= TOPIC_CACHE) cache.clear();
       cache.set(topic, t);
@@ -620,7 +620,7 @@ export class MqttClient {
   #reportDrops(dropped: OutboxMessage[]): void {
     const max = this.#outbox.maxBytes;
     for (const m of dropped) {
-      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${m.size > max ? `it is larger than the outbox (${max} bytes)` : 'the outbox is full'}`));
+      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${m.size > max ? `over the outbox size (${max} bytes)` : 'outbox full'}`));
     }
     this.#o.onDrop?.(dropped.map((m) => ({ topic: m.topic, qos: m.qos, bytes: m.size, reason: m.size > max ? 'too-large' : 'outbox-full' })));
   }

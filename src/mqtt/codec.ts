@@ -4,11 +4,11 @@ import { invalid } from './errors';
 import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from './packets';
 import { encodeUtf8 } from './utf8';
 
-export const PASSWORD_NEEDS_USER = 'MQTT 3.1.1 sends a password only with a user name: set username too';
+export const PASSWORD_NEEDS_USER = 'a password needs a user name: set username too';
 
 /** A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`. */
 export function packet(first: number, remaining: number): Uint8Array {
-  if (remaining > 268435455) invalid(`a packet of ${remaining} bytes is over the MQTT limit of 256 MB`);
+  if (remaining > 268435455) invalid(`a packet of ${remaining} bytes is over MQTT's 256 MB`);
   const out = new Uint8Array(remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5));
   out[0] = first;
   let i = 1;
@@ -20,7 +20,7 @@ export function packet(first: number, remaining: number): Uint8Array {
 /** A string or bytes field: 2-byte length, then the bytes (a string as UTF-8). */
 export function lengthPrefixed(value: string | Uint8Array, what: string): Uint8Array {
   const b = typeof value === 'string' ? encodeUtf8(value) : value;
-  if (b.length > 65535) invalid(`${what} is ${b.length} bytes; MQTT allows at most 65535`);
+  if (b.length > 65535) invalid(`${what} is ${b.length} bytes, over 65535`);
   const out = new Uint8Array(b.length + 2);
   out[0] = b.length >> 8;
   out[1] = b.length & 255;
@@ -50,10 +50,10 @@ export function encodeConnect(p: ConnectPacket): Uint8Array {
   const flags =
     (p.cleanSession ? 2 : 0) | (will ? 4 | (will.qos << 3) | (will.retain ? 32 : 0) : 0) | (password ? 64 : 0) | (username !== undefined ? 128 : 0);
   // protocol name "MQTT", level 4
-  const fields = [0, 4, 77, 81, 84, 84, 4, flags, keepAlive >> 8, keepAlive & 255, lengthPrefixed(p.clientId, 'the client id')];
-  if (will) fields.push(lengthPrefixed(will.topic, 'the will topic'), lengthPrefixed(will.payload, 'the will payload'));
-  if (username !== undefined) fields.push(lengthPrefixed(username, 'the user name'));
-  if (password) fields.push(lengthPrefixed(password, 'the password'));
+  const fields = [0, 4, 77, 81, 84, 84, 4, flags, keepAlive >> 8, keepAlive & 255, lengthPrefixed(p.clientId, 'client id')];
+  if (will) fields.push(lengthPrefixed(will.topic, 'will topic'), lengthPrefixed(will.payload, 'will payload'));
+  if (username !== undefined) fields.push(lengthPrefixed(username, 'user name'));
+  if (password) fields.push(lengthPrefixed(password, 'password'));
   return build(CONNECT << 4, fields);
 }
 
@@ -85,7 +85,7 @@ export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Ar
 }
 
 export function encodePublish(p: PublishPacket): Uint8Array {
-  return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'the topic'), p.payload, p.packetId || 0);
+  return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'topic'), p.payload, p.packetId || 0);
 }
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK. */

@@ -9,22 +9,32 @@ export type ProtocolErrorCode =
   | 'too-large'
   | 'malformed';
 
-/** The peer sent bytes that are not valid MQTT. The connection is closed; nothing unacknowledged is lost. */
-export class MqttProtocolError extends Error {
-  override name = 'MqttProtocolError';
-  declare readonly code: ProtocolErrorCode;
-  constructor(code: ProtocolErrorCode, message: string) {
+export type ClientErrorCode = 'invalid-argument' | 'closed' | 'subscribe-failed' | 'timeout' | 'dropped' | 'connection';
+
+class CodedError<Code> extends Error {
+  declare readonly code: Code;
+  constructor(code: Code, message: string) {
     super(message);
     this.code = code;
   }
 }
 
+/** The peer sent bytes that are not valid MQTT. The connection is closed; nothing unacknowledged is lost. */
+export class MqttProtocolError extends CodedError<ProtocolErrorCode> {
+  override name = 'MqttProtocolError';
+}
+
+/** Misuse of the client API or a failed operation the caller asked for. */
+export class MqttClientError extends CodedError<ClientErrorCode> {
+  override name = 'MqttClientError';
+}
+
 const CONNACK_REASONS = [
   '',
-  'the broker does not speak MQTT 3.1.1',
-  'client id rejected: use 1-23 letters and digits, or check the broker settings',
-  'the broker is unavailable',
-  'bad user name or password: check the credentials',
+  'MQTT 3.1.1 not supported by the broker',
+  'client id rejected: try 1-23 letters and digits',
+  'broker unavailable',
+  'bad user name or password',
   'not authorized: check the credentials and the ACL',
 ];
 
@@ -35,18 +45,6 @@ export class MqttConnectError extends Error {
   constructor(returnCode: number) {
     super(`connection refused (return code ${returnCode}): ${CONNACK_REASONS[returnCode] || 'unknown reason'}`);
     this.returnCode = returnCode;
-  }
-}
-
-export type ClientErrorCode = 'invalid-argument' | 'closed' | 'subscribe-failed' | 'timeout' | 'dropped' | 'connection';
-
-/** Misuse of the client API or a failed operation the caller asked for. */
-export class MqttClientError extends Error {
-  override name = 'MqttClientError';
-  declare readonly code: ClientErrorCode;
-  constructor(code: ClientErrorCode, message: string) {
-    super(message);
-    this.code = code;
   }
 }
 

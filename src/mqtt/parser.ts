@@ -1,7 +1,7 @@
 // Incremental MQTT 3.1.1 parser: accepts bytes in any fragmentation, yields whole packets.
 // Bodies that arrive in one chunk are read in place (no copy); split bodies are assembled once.
-// nextBody() frames packets without allocating (the client decodes fields in place); next() gives
-// packet objects.
+// PacketFramer frames packets without allocating (the client decodes fields in place, with the field
+// readers below); PacketParser gives packet objects.
 import { MqttProtocolError, type ProtocolErrorCode } from './errors';
 import { PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type Packet, type QoS } from './packets';
 import { decodeUtf8, nativeText } from './utf8';
@@ -22,7 +22,7 @@ export interface ParserOptions {
   decode?: BodyDecoder;
 }
 
-export class PacketParser {
+export class PacketFramer {
   readonly maxPacketSize: number;
   /** The header byte of the packet nextBody() returned last. */
   first = 0;
@@ -40,11 +40,9 @@ export class PacketParser {
   #body: Uint8Array | undefined;
   #filled = 0;
   #failed: MqttProtocolError | undefined;
-  readonly #decode: BodyDecoder;
 
-  constructor(options: ParserOptions = {}) {
-    this.maxPacketSize = options.maxPacketSize ?? 268435460;
-    this.#decode = options.decode ?? decodeFromBroker;
+  constructor(maxPacketSize = 268435460) {
+    this.maxPacketSize = maxPacketSize;
   }
 
   push(bytes: Uint8Array): void {
@@ -62,18 +60,6 @@ export class PacketParser {
     let n = this.#chunk ? this.#chunk.length - this.#pos : 0;
     for (const r of this.#rest) n += r.length;
     return n + this.#filled;
-  }
-
-  /** The next complete packet, or undefined until more bytes arrive. Throws MqttProtocolError. */
-  next(): Packet | undefined {
-    if (this.#failed) throw this.#failed;
-    try {
-      const bytes = this.nextBody();
-      return bytes && this.#decode(this.first, bytes.subarray(this.start, this.end));
-    } catch (error) {
-      if (error instanceof MqttProtocolError) this.#failed = error;
-      throw error;
-    }
   }
 
   /**
@@ -126,7 +112,7 @@ export class PacketParser {
           const b = chunk[p++];
           length += (b & 127) << (7 * k++);
           more = b > 127;
-          if (more && k === 4) this.#fail('remaining-length', 'remaining length longer than 4 bytes');
+          if (more && k === 4) this.#fail('remaining-length', 'remaining length over 4 bytes');
         }
         this.#length = length;
         this.#lengthBytes = k;
@@ -192,6 +178,29 @@ export class PacketParser {
   }
 }
 
+/** Whole packets as objects (see packets.ts). */
+export class PacketParser extends PacketFramer {
+  readonly #decode: BodyDecoder;
+  #failed: MqttProtocolError | undefined;
+
+  constructor(options: ParserOptions = {}) {
+    super(options.maxPacketSize);
+    this.#decode = options.decode ?? decodeFromBroker;
+  }
+
+  /** The next complete packet, or undefined until more bytes arrive. Throws MqttProtocolError. */
+  next(): Packet | undefined {
+    if (this.#failed) throw this.#failed;
+    try {
+      const bytes = this.nextBody();
+      return bytes && this.#decode(this.first, bytes.subarray(this.start, this.end));
+    } catch (error) {
+      if (error instanceof MqttProtocolError) this.#failed = error;
+      throw error;
+    }
+  }
+}
+
 /** A fixed-header byte with a packet type and the flags MQTT 3.1.1 requires for it. */
 function headerOk(b: number): boolean {
   const type = b >> 4;
@@ -202,7 +211,7 @@ function headerOk(b: number): boolean {
 // packet in errors; bodies are b[start, end).
 
 export function exact(type: number, start: number, end: number, n: number): void {
-  if (end - start !== n) fail('malformed', `${NAMES[type]} must have a remaining length of ${n}, got ${end - start}`);
+  if (end - start !== n) fail('malformed', `${NAMES[type]} of ${end - start} bytes, not ${n}`);
 }
 
 /** A packet id at `at`; 0 is not allowed. */
@@ -219,7 +228,7 @@ const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
 /** The topic of a PUBLISH body: valid UTF-8, not empty, no wildcards. It ends at start + 2 + its byte length. */
 export function readTopic(b: Uint8Array, start: number, end: number): string {
   const to = start + 2 + ((b[start] << 8) | b[start + 1]);
-  if (start + 2 > end || to > end) fail('malformed', 'PUBLISH topic runs past the end of the packet');
+  if (start + 2 > end || to > end) fail('malformed', 'PUBLISH topic is truncated');
   const ascii = nativeText(b, start + 2, to);
   if (ascii && !TOPIC_UNSAFE.test(ascii)) return ascii;
   const topic = decodeUtf8(b, start + 2, to, 'PUBLISH topic');
@@ -231,7 +240,7 @@ export function readTopic(b: Uint8Array, start: number, end: number): string {
 /** CONNACK: session present << 8 | return code. */
 export function readConnack(b: Uint8Array, start: number, end: number): number {
   exact(2, start, end, 2);
-  if (b[start] & 0xfe) fail('reserved-flags', 'CONNACK has reserved acknowledge flags set');
+  if (b[start] & 0xfe) fail('reserved-flags', 'CONNACK reserved flags set');
   return (b[start] << 8) | b[start + 1];
 }
 
@@ -241,7 +250,7 @@ export function readGranted(b: Uint8Array, start: number, end: number): number[]
   const granted: number[] = [];
   for (let i = start + 2; i < end; i++) {
     const g = b[i];
-    if (g > 2 && g !== 0x80) fail('malformed', `SUBACK return code 0x${g.toString(16)} is not allowed`);
+    if (g > 2 && g !== 0x80) fail('malformed', `bad SUBACK return code 0x${g.toString(16)}`);
     granted.push(g);
   }
   return granted;
@@ -280,5 +289,5 @@ export function decodeFromBroker(first: number, b: Uint8Array): Packet {
       exact(type, 0, n, 0);
       return { type };
   }
-  return fail('bad-packet-type', `a broker does not send ${NAMES[type]}`);
+  return fail('bad-packet-type', `${NAMES[type]} from a broker`);
 }

@@ -9,15 +9,15 @@ const FILTER_BAD = /[^/][+#]|\+[^/]|#.|\u0000/;
 
 /** A topic name for PUBLISH: not empty, no wildcards, no U+0000. Returns an error text or ''. */
 export function topicNameProblem(topic: string): string {
-  return !topic ? 'a topic name must not be empty' : NAME_BAD.test(topic) ? `topic name "${topic}" must not contain + # or U+0000` : '';
+  return !topic ? 'empty topic name' : NAME_BAD.test(topic) ? `topic name "${topic}" has + # or U+0000` : '';
 }
 
 /** A filter for SUBSCRIBE: '+' fills a whole level, '#' only as the whole last level. */
 export function topicFilterProblem(filter: string): string {
   return !filter
-    ? 'a topic filter must not be empty'
+    ? 'empty topic filter'
     : FILTER_BAD.test(filter)
-      ? `topic filter "${filter}": + and # must fill a whole level, # only the last, and no U+0000`
+      ? `topic filter "${filter}": + and # must fill a level, # be last, no U+0000`
       : '';
 }
 

@@ -80,6 +80,22 @@ export default suite('mqtt outbox', (test) => {
     equal(box.add(message('d', 1, 1)), []);
   });
 
+  test('room: the bytes a new message may have to skip the queue, -1 while messages wait or no slot is free', () => {
+    const box = new Outbox({ maxMessages: 2, maxBytes: 100 });
+    equal(box.room, 100);
+    const a = message('a', 1, 9); // 10 bytes
+    box.hold(a); // straight into flight
+    equal(box.room, 90);
+    box.add(message('b', 0, 9));
+    equal(box.room, -1, 'a message waits');
+    box.release(box.shift()!);
+    equal(box.room, 90);
+    box.hold(message('c', 1, 9));
+    equal(box.room, -1, 'both slots taken');
+    box.release(a);
+    equal(box.room, 90);
+  });
+
   test('persisted QoS 1/2 messages come back in order with their id and state; QoS 0 is not persisted', () => {
     const store = new MapStore();
     const box = new Outbox({ persist: true }, store);
@@ -92,11 +108,15 @@ export default suite('mqtt outbox', (test) => {
     b.state = 2;
     box.save(b);
     equal(store.keys().length, 2);
-    const again = new Outbox({ persist: true }, store).restore();
+    const reloaded = new Outbox({ persist: true }, store);
+    const again = reloaded.restore();
     equal(again.map((m) => [m.topic, m.qos, m.id, m.state, m.payload.length]), [
       ['dev/é', 1, undefined, 0, 3],
       ['b', 2, 513, 2, 0],
     ]);
+    // the one never sent waits in the queue again; both count
+    equal(topics(reloaded.queue), ['dev/é']);
+    equal([reloaded.count, reloaded.bytes], [2, 6 + 3 + 1]); // UTF-8 topic bytes + payload
     box.release(a);
     equal(new Outbox({ persist: true }, store).restore().length, 1);
   });
