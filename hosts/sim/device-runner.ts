@@ -11,7 +11,8 @@ import type { PresenceState } from '../../src/device/presence';
 import { main } from '../../src/main';
 import type { ClientOptions } from '../../src/mqtt/client';
 import type { FlashUpdate, KeyValueStore, Logger, LogLevel, Network, Platform, ResetReason, UpdateWriter, WiFiEvent } from '../../src/ports';
-import { Provisioning, type ProvisioningState } from '../../src/provisioning/provisioning';
+import type { Provisioning } from '../../src/provisioning/provisioning';
+import type { ProvisioningState } from '../../src/provisioning/types';
 import { FIRMWARE_VERSION } from '../../src/version';
 import { buildBoard, setChipBroken, SiteReader, type BoardParts, type BoardProfile } from './device-board';
 import type { Environment, Site } from './environment';
@@ -76,6 +77,13 @@ export interface SimDeviceOptions {
   log?: DeviceLogSink;
   /** Something changed that a view shows (state, boot, faults). */
   onChange?: (runner: SimDeviceRunner) => void;
+  /** The firmware of a new boot has started (main() returned). */
+  onBoot?: (runner: SimDeviceRunner) => void;
+  /**
+   * The device application started (with Wi-Fi: once the station had an address), called inside
+   * its start() just before the heartbeat timer is set.
+   */
+  onStart?: (runner: SimDeviceRunner) => void;
   /** Ms a board takes from reset to main(). Default 150. */
   bootMs?: number;
   /** Ms the power stays off after powerCut(). Default 3000. */
@@ -143,8 +151,8 @@ interface Boot {
   network: FaultNetwork;
   platform: Platform;
   device?: Device;
-  provisioning?: Provisioning;
   radio?: SiteRadio;
+  started: boolean;
   board: BoardParts;
   image: SimImage;
   update?: FlashUpdate;
@@ -194,8 +202,9 @@ export class SimDeviceRunner {
     return this.current?.image;
   }
 
+  /** The firmware's Wi-Fi provisioning of this boot (main() runs it when the board has a radio). */
   get provisioning(): Provisioning | undefined {
-    return this.current?.provisioning;
+    return this.current?.device?.provisioning as Provisioning | undefined;
   }
 
   get version(): string | undefined {
@@ -425,7 +434,7 @@ export class SimDeviceRunner {
     if (board.analog) platform.analog = board.analog.io;
     const update = chosen.update && this.watchUpdate(chosen.update);
     if (update) platform.update = update;
-    const boot: Boot = { clock, network, platform, board, image, update };
+    const boot: Boot = { clock, network, platform, board, image, update, started: false };
     this.current = boot;
 
     if (o.wifi !== false) {
@@ -440,18 +449,34 @@ export class SimDeviceRunner {
     }
 
     try {
-      if (boot.radio) this.startWifi(boot);
       boot.device = main(platform, {
         version: image.version,
         sensors: board.sensors,
         client: o.client,
         extensions: o.extensions?.(this),
+        // the firmware's own provisioning, without the captive portal: a fleet enters its Wi-Fi
+        // password from here (firstJoin) instead of from a phone
+        wifi: {
+          portal: { enabled: false },
+          improv: false,
+          fallbackMs: 60_000,
+          onState: (state) => {
+            if (this.current !== boot) return;
+            this.wifiState = state;
+            this.changed();
+          },
+        },
         onState: (state) => {
           if (this.current !== boot) return;
+          if (!boot.started) {
+            boot.started = true;
+            o.onStart?.(this);
+          }
           this.presence = state as PresenceState;
           this.changed();
         },
       });
+      if (boot.radio) this.firstJoin(boot);
     } catch (error) {
       // As on the board: the firmware threw at start-up; it panics and boots again.
       this.later(() => this.crash(`firmware failed to start: ${describe(error)}`), 0);
@@ -459,26 +484,14 @@ export class SimDeviceRunner {
       return;
     }
     if (image.behaviour === 'crash-loop') clock.set(() => this.crash(`image ${image.version} crashed`), CRASH_AFTER_MS);
+    o.onBoot?.(this);
     this.changed();
   }
 
-  private startWifi(boot: Boot): void {
-    const provisioning = new Provisioning({
-      platform: boot.platform,
-      prefix: 'nodemcu',
-      firmwareVersion: boot.image.version,
-      // no captive portal in a fleet: the simulator enters the credentials itself
-      portal: { enabled: false },
-      fallbackMs: 60_000,
-      onState: (state) => {
-        if (this.current !== boot) return;
-        this.wifiState = state;
-        this.changed();
-      },
-    });
-    boot.provisioning = provisioning;
-    provisioning.start();
-    if (provisioning.savedNetworks().length === 0) {
+  /** First boot of a fresh state dir: someone enters the Wi-Fi password, as in the set-up page. */
+  private firstJoin(boot: Boot): void {
+    const provisioning = boot.device?.provisioning as Provisioning | undefined;
+    if (provisioning && provisioning.savedNetworks().length === 0) {
       // First boot of a fresh state dir: someone enters the Wi-Fi password (as in the portal).
       this.log('info', `first boot: joining "${SIM_WIFI.ssid}" with the simulator's credentials`);
       void provisioning.tryCredentials(SIM_WIFI).then((result) => {

@@ -2,7 +2,7 @@
 // boot time for now()), but all their timers live in one heap served by a single Node timer, armed
 // for the next tick boundary. Ten thousand devices cost one Node timer, not tens of thousands.
 //
-// - Timers due within the same tick (default 4 ms) fire in one Node callback, in due order, ties in
+// - Timers due within the same tick (default 2 ms) fire in one Node callback, in due order, ties in
 //   set order; none fires before its time.
 // - A repeat keeps its phase (due += repeat), so heartbeats do not drift; when the process fell so
 //   far behind that the next due time has passed too, missed beats are skipped, as Node's
@@ -13,10 +13,12 @@
 import type { Clock, TimerId } from '../../src/ports';
 
 export interface TimerWheelOptions {
-  /** Timers due within one tick share a Node callback. Default 4 ms. */
+  /** Timers due within one tick share a Node callback. Default 2 ms. */
   tickMs?: number;
   /** Most callbacks in one turn of the event loop before yielding to I/O. Default 5000. */
   maxPerTurn?: number;
+  /** Most ms of callbacks in one turn before yielding to I/O. Default 20. */
+  maxTurnMs?: number;
   /** Let the process exit while only these timers are pending. Default false. */
   unref?: boolean;
   /** Called when a callback throws and its clock has no onError. Default: print to stderr. */
@@ -49,8 +51,10 @@ const before = (a: Entry, b: Entry) => a.due < b.due || (a.due === b.due && a.se
 export class TimerWheel {
   readonly tickMs: number;
   readonly maxPerTurn: number;
+  readonly maxTurnMs: number;
   private readonly heap: Entry[] = [];
   private handle: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private armedFor = Infinity;
   private seq = 0;
   private running = false;
@@ -62,8 +66,9 @@ export class TimerWheel {
   turns = 0;
 
   constructor(private readonly options: TimerWheelOptions = {}) {
-    this.tickMs = Math.max(1, options.tickMs ?? 4);
+    this.tickMs = Math.max(1, options.tickMs ?? 2);
     this.maxPerTurn = Math.max(1, options.maxPerTurn ?? 5000);
+    this.maxTurnMs = Math.max(1, options.maxTurnMs ?? 20);
   }
 
   now(): number {
@@ -84,7 +89,9 @@ export class TimerWheel {
   close(): void {
     this.closed = true;
     clearTimeout(this.handle);
+    clearImmediate(this.immediate);
     this.handle = undefined;
+    this.immediate = undefined;
     for (const e of this.heap) e.heapIndex = -1;
     this.heap.length = 0;
   }
@@ -143,6 +150,7 @@ export class TimerWheel {
   }
 
   private arm(): void {
+    if (this.immediate !== undefined) return; // a turn is already queued: it re-arms when done
     const first = this.heap[0];
     if (!first) {
       clearTimeout(this.handle);
@@ -160,6 +168,7 @@ export class TimerWheel {
   }
 
   private run(): void {
+    clearTimeout(this.handle);
     this.handle = undefined;
     this.armedFor = Infinity;
     this.running = true;
@@ -168,14 +177,16 @@ export class TimerWheel {
     try {
       const now = this.now();
       while (this.heap.length && this.heap[0].due <= now) {
-        if (budget-- <= 0) {
-          // Let sockets breathe; the rest fires in the next turn.
-          this.handle = setTimeout(() => this.run(), 0);
-          this.armedFor = -Infinity;
+        if (--budget < 0 || ((budget & 63) === 0 && this.now() - now > this.maxTurnMs)) {
+          // Let sockets breathe; the rest fires in the next turn, after pending I/O.
+          this.immediate = setImmediate(() => {
+            this.immediate = undefined;
+            if (!this.closed) this.run();
+          });
           return;
         }
         const e = this.heap[0];
-        const late = now - e.due;
+        const late = this.now() - e.due;
         if (e.repeat) {
           let next = e.due + e.repeat;
           if (next <= now) next = now + e.repeat;
@@ -198,7 +209,7 @@ export class TimerWheel {
       }
     } finally {
       this.running = false;
-      if (this.armedFor !== -Infinity) this.arm();
+      this.arm();
     }
   }
 
