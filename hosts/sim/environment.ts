@@ -20,6 +20,8 @@ export interface EnvironmentOptions {
   spikesPerDay?: number;
   /** Scale of the per-second noise (1 = default, 0 = none). */
   noise?: number;
+  /** Scale of the slow weather drift of temperature, humidity and pressure (1 = default, 0 = none). */
+  weather?: number;
 }
 
 export type SiteKind = 'indoor' | 'outdoor';
@@ -121,7 +123,7 @@ export class Site {
   trend(wallMs: number): number {
     const h = this.hourOfDay(wallMs);
     const daily = this.amplitude * Math.cos((2 * Math.PI * (h - 15)) / 24);
-    const weather = (this.kind === 'outdoor' ? 2.5 : 0.5) * smooth(this.env.seed, this.index, CH.drift, wallMs, 6 * HOUR);
+    const weather = this.env.weather * (this.kind === 'outdoor' ? 2.5 : 0.5) * smooth(this.env.seed, this.index, CH.drift, wallMs, 6 * HOUR);
     return this.baseTemperature + daily + weather;
   }
 
@@ -146,8 +148,9 @@ export class Site {
     const trend = this.trend(wallMs);
     const temperature = trend + this.spike(wallMs) + 0.05 * noise * white(seed, i, CH.temperature, wallMs);
     // Relative humidity falls about 4 %/°C as air warms with the same water content.
-    const rh = this.baseHumidity - 4 * (trend - this.baseTemperature) + 5 * smooth(seed, i, CH.humidity, wallMs, 3 * HOUR) + 0.3 * noise * white(seed, i, CH.humidity, wallMs);
-    const sea = 101_325 + 1_200 * smooth(seed, i, CH.pressure, wallMs, 18 * HOUR);
+    const weather = this.env.weather;
+    const rh = this.baseHumidity - 4 * (trend - this.baseTemperature) + 5 * weather * smooth(seed, i, CH.humidity, wallMs, 3 * HOUR) + 0.3 * noise * white(seed, i, CH.humidity, wallMs);
+    const sea = 101_325 + 1_200 * weather * smooth(seed, i, CH.pressure, wallMs, 18 * HOUR);
     const pressure = sea * Math.exp(-this.altitude / 8_434) + 4 * noise * white(seed, i, CH.pressure, wallMs);
     return {
       temperature,
@@ -184,12 +187,14 @@ export class Environment {
   readonly utcOffsetMinutes: number;
   readonly spikesPerDay: number;
   readonly noise: number;
+  readonly weather: number;
 
   constructor(options: EnvironmentOptions) {
     this.seed = options.seed >>> 0;
     this.utcOffsetMinutes = options.utcOffsetMinutes ?? -new Date().getTimezoneOffset();
     this.spikesPerDay = options.spikesPerDay ?? 4;
     this.noise = options.noise ?? 1;
+    this.weather = options.weather ?? 1;
   }
 
   /** The site of device `index`. Cheap to create; holds a handful of numbers. */

@@ -177,7 +177,7 @@ export class TimerWheel {
     try {
       const now = this.now();
       while (this.heap.length && this.heap[0].due <= now) {
-        if (--budget < 0 || ((budget & 63) === 0 && this.now() - now > this.maxTurnMs)) {
+        if (--budget < 0 || ((budget & 15) === 0 && this.now() - now > this.maxTurnMs)) {
           // Let sockets breathe; the rest fires in the next turn, after pending I/O.
           this.immediate = setImmediate(() => {
             this.immediate = undefined;

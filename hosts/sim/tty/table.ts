@@ -95,7 +95,7 @@ export function renderTable(rows: DeviceRow[], options: TableOptions): TableLine
   const now = options.now ?? Date.now();
   const width = Math.max(20, options.width);
   const fit = (text: string) => (text.length > width ? text.slice(0, width) : text);
-  const lines: TableLine[] = [{ text: fit(COLUMNS.map(([name, w]) => pad(name, w)).join(' ')), tone: 'head' }];
+  const lines: TableLine[] = [{ text: fit(COLUMNS.map(([name, w]) => pad(name, w)).join(' ').trimEnd()), tone: 'head' }];
   const shown = rows.slice(0, Math.max(0, options.maxRows));
   shown.forEach((row, i) => {
     const state = stateOf(row);

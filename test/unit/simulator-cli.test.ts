@@ -1,0 +1,109 @@
+// npm start flags: defaults that work on a fresh clone, and a typed, actionable error for every bad
+// value. Also the terminal view's keys.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { keyAction } from '../../hosts/sim/tty/keys';
+import { CliError, parseBrokerUrl, parseSimArgs } from '../../scripts/sim/cli';
+
+function fails(argv: string[], message: RegExp): void {
+  let error: unknown;
+  try {
+    parseSimArgs(argv);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(CliError);
+  expect((error as CliError).code).toBe('usage');
+  expect((error as CliError).message).toMatch(message);
+}
+
+describe('simulator flags', () => {
+  it('needs no flag: three devices, embedded broker on 1883, dashboard on 8080, state in .state/sim', () => {
+    const o = parseSimArgs([]);
+    expect(o).toMatchObject({
+      devices: 3,
+      prefix: 'sim',
+      stateDir: '.state/sim',
+      seed: undefined,
+      log: 'text',
+      level: 'info',
+      broker: undefined,
+      port: 1883,
+      portGiven: false,
+      dashboardPort: 8080,
+      dashboardPortGiven: false,
+      heartbeat: 10,
+      telemetry: 5,
+      board: 'mixed',
+      view: 'auto',
+    });
+  });
+
+  it('reads every flag', () => {
+    const o = parseSimArgs(['--devices', '250', '--prefix', 'lab/floor1', '--state-dir', '/tmp/x', '--seed', '42', '--log', 'json', '--level', 'debug', '--port', '0', '--dashboard-port', 'off', '--heartbeat', '1', '--telemetry', '2', '--board', 'env', '--start-rate', '50', '--view', 'log']);
+    expect(o).toMatchObject({ devices: 250, prefix: 'lab/floor1', stateDir: '/tmp/x', seed: 42, log: 'json', level: 'debug', port: 0, portGiven: true, dashboardPort: undefined, heartbeat: 1, telemetry: 2, board: 'env', startRate: 50, view: 'log' });
+  });
+
+  it('takes an external broker: mqtt:// and mqtts:// with the default ports, user and password, a CA file', () => {
+    expect(parseBrokerUrl('mqtt://127.0.0.1')).toEqual({ url: 'mqtt://127.0.0.1:1883', host: '127.0.0.1', port: 1883, tls: false, username: undefined, password: undefined });
+    expect(parseBrokerUrl('mqtts://[::1]')).toMatchObject({ host: '::1', port: 8883, tls: true });
+    expect(parseBrokerUrl('mqtt://ann:s%3Acret@localhost:1999')).toMatchObject({ host: 'localhost', port: 1999, username: 'ann', password: 's:cret' });
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const o = parseSimArgs(['--broker', 'mqtts://127.0.0.1:8883', '--ca', ca, '--user', 'dev', '--password', 'pw']);
+    expect(o.broker).toMatchObject({ host: '127.0.0.1', port: 8883, tls: true, username: 'dev', password: 'pw' });
+    expect(o.broker!.ca).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('refuses bad values with a message that says what to type instead', () => {
+    fails(['--devices', 'many'], /--devices needs a whole number from 0 to 20000, not "many"/);
+    fails(['--devices', '20001'], /--devices needs a whole number/);
+    fails(['--heartbeat', '0'], /--heartbeat needs a whole number from 1 to 86400/);
+    fails(['--prefix', 'a/+/b'], /--prefix "a\/\+\/b" must be topic levels without \+ or #/);
+    fails(['--log', 'xml'], /--log must be text or json, not "xml"/);
+    fails(['--view', 'fancy'], /--view must be auto, table or log/);
+    fails(['--board', 'bmp'], /--board must be one of env, env\+light, climate\+soil, mixed/);
+    fails(['--level', 'loud'], /--level: unknown log level "loud"/);
+    fails(['--broker', 'ws://127.0.0.1:9001'], /must start with mqtt:\/\/ or mqtts:\/\//);
+    fails(['--broker', 'not a url'], /is not a URL: use mqtt:\/\/host:1883/);
+    fails(['--broker', 'mqtt://127.0.0.1/topic'], /takes no path/);
+    fails(['--ca', 'x.pem'], /--ca applies to an external broker/);
+    fails(['--broker', 'mqtt://127.0.0.1', '--ca', 'x.pem'], /--ca is for mqtts:\/\/ brokers/);
+    fails(['--broker', 'mqtts://127.0.0.1', '--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca.pem: no such file/);
+    fails(['--broker', 'mqtt://127.0.0.1', '--password', 'x'], /--password needs --user too/);
+    fails(['--broker', 'mqtt://127.0.0.1', '--port', '1884'], /--port sets the embedded broker/);
+    fails(['--dashboard-port', '70000'], /--dashboard-port needs a whole number from 0 to 65535/);
+    fails(['--frobnicate'], /Unknown option '--frobnicate'.*--help/);
+    fails(['extra'], /--help/);
+  });
+
+  it('a CA file without a certificate is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sim-cli-'));
+    const ca = join(dir, 'key.pem');
+    writeFileSync(ca, '-----BEGIN PRIVATE KEY-----\n');
+    fails(['--broker', 'mqtts://127.0.0.1', '--ca', ca], /holds no PEM certificate/);
+  });
+});
+
+describe('terminal view keys', () => {
+  it('maps arrows, fault keys, the prompt and quit', () => {
+    expect(keyAction('\x1b[A')).toEqual({ type: 'move', by: -1 });
+    expect(keyAction('j')).toEqual({ type: 'move', by: 1 });
+    expect(keyAction('a')).toEqual({ type: 'toggle-all' });
+    expect(keyAction('w')).toEqual({ type: 'command', verb: 'wifi' });
+    expect(keyAction('c')).toEqual({ type: 'command', verb: 'cut' });
+    expect(keyAction('s')).toEqual({ type: 'command', verb: 'stall' });
+    expect(keyAction('r')).toEqual({ type: 'command', verb: 'restart' });
+    expect(keyAction('p')).toEqual({ type: 'command', verb: 'power' });
+    expect(keyAction('o')).toEqual({ type: 'command', verb: 'ota-power' });
+    expect(keyAction('f')).toEqual({ type: 'command', verb: 'sensor' });
+    expect(keyAction('b')).toEqual({ type: 'command', verb: 'broker-restart' });
+    expect(keyAction(':')).toEqual({ type: 'prompt' });
+    expect(keyAction('\x03')).toEqual({ type: 'quit' });
+    expect(keyAction('q')).toEqual({ type: 'quit' });
+    expect(keyAction('z')).toBeUndefined();
+  });
+});
