@@ -94,7 +94,12 @@ class OtaAgent {
         probe: () => {
           const h = device.health();
           const wifi = p.wifi ? p.wifi.rssi() !== undefined : true;
-          return { wifi, mqtt: h.mqtt, birthAcknowledged: h.birthAcknowledged, sensorsSampled: h.sensorsSampled, freeMemory: h.freeMemory };
+          const unsampled: string[] = [];
+          if (!h.sensorsSampled) {
+            const statuses = device.telemetry.statuses();
+            for (const name of Object.keys(statuses)) if (!statuses[name].samples) unsampled.push(`${name}: ${statuses[name].state}`);
+          }
+          return { wifi, mqtt: h.mqtt, birthAcknowledged: h.birthAcknowledged, sensorsSampled: h.sensorsSampled, unsampled, freeMemory: h.freeMemory };
         },
         onPass: () => this.passed(),
         onFail: (reason) => this.failedHealth(reason),
@@ -120,9 +125,11 @@ class OtaAgent {
     }
     const rolled = running?.rolledBack;
     if (rolled) {
-      const seen = `${job?.id ?? ''}|${rolled.fromVersion}`;
+      // The port keeps reporting a rollback until the next update is written: report each one once.
+      const seen = `${rolled.fromVersion}|${rolled.reason}`;
       if (this.memory.rollbackSeen !== seen) {
-        const report: OtaReport = { state: 'rolled-back', version, job: job?.id, target: rolled.fromVersion, error: 'rolled-back', reason: rolled.reason || 'the bootloader went back to the previous image' };
+        const jobOf = job?.target === rolled.fromVersion ? job.id : undefined;
+        const report: OtaReport = { state: 'rolled-back', version, job: jobOf, target: rolled.fromVersion, error: 'rolled-back', reason: rolled.reason || 'the bootloader went back to the previous image' };
         this.log('error', `update to ${rolled.fromVersion} was rolled back: ${report.reason}`);
         this.memory.last = report;
         this.memory.rollbackSeen = seen;
@@ -288,6 +295,7 @@ class OtaAgent {
       this.log('error', `ota: job ${job.id} failed: ${error.message}`);
       return this.setReport({ state: 'failed', version, job: job.id, target: job.version, error: error.code, reason: error.message }, true);
     }
+    this.memory.rollbackSeen = undefined; // the update port forgets the last rollback now, so do we
     this.log('info', `ota: job ${job.id}: ${job.version} written and verified; restarting into it`);
     this.setReport({ state: 'rebooting', version, job: job.id, target: job.version, percent: 100 }, true);
     if (!this.stopped) this.restartTimer = this.device.platform.clock.set(() => this.device.restart(`ota: booting ${job.version}`), 0);

@@ -10,6 +10,8 @@ export interface HealthReading {
   mqtt: boolean;
   birthAcknowledged: boolean;
   sensorsSampled: boolean;
+  /** Sensors not sampled yet, with their state (e.g. "env: i2c-nack"), for the report. */
+  unsampled?: string[];
   freeMemory: number;
 }
 
@@ -26,7 +28,7 @@ export function failingChecks(r: HealthReading, rules: HealthRules): string[] {
   if (!r.wifi) failing.push('WiFi not connected');
   if (!r.mqtt) failing.push('MQTT not connected');
   else if (!r.birthAcknowledged) failing.push('birth message not acknowledged');
-  if (rules.requireSensors && !r.sensorsSampled) failing.push('not every sensor sampled');
+  if (rules.requireSensors && !r.sensorsSampled) failing.push(`not every sensor sampled${r.unsampled?.length ? ` (${r.unsampled.join(', ')})` : ''}`);
   if (!(r.freeMemory >= rules.memoryFloor)) failing.push(`free memory ${r.freeMemory} bytes, below the floor of ${rules.memoryFloor}`);
   return failing;
 }

@@ -97,12 +97,13 @@ export class SimFleetDevice {
       onRestart: () => this.restartSoon('software'),
     });
     platform.update = boot.update;
+    const ports = { ...platform, storage: domain.guardStore(platform.storage) };
     const bus = new SimI2CBus();
     const { sensor } = envSensor(domain.clock, bus);
-    this.device = main(platform, {
+    this.device = main(ports, {
       version: boot.image.version,
       sensors: [sensor],
-      config: { brokerHost: o.broker.host, brokerPort: o.broker.port, prefix: o.prefix, discovery: false, heartbeatInterval: 2, keepAlive: 10 },
+      config: { brokerHost: o.broker.host, brokerPort: o.broker.port, prefix: o.prefix, discovery: false, heartbeatInterval: 2, telemetryInterval: 1, keepAlive: 10 },
       client: { reconnect: { minDelay: 100, maxDelay: 1000, stableAfter: 2000 } },
       extensions: [otaExtension({ publicKey: o.publicKey, groups: o.groups, ...TEST_OTA, ...o.ota })],
     });

@@ -1,8 +1,9 @@
-// One boot's "power": a clock and a network whose timers and sockets all die at once on kill(), as
-// they do when a board loses power or resets. Code still on the stack afterwards finds dead ports.
+// One boot's "power": a clock, a network and a key-value store that all die at once on kill(), as
+// they do when a board loses power or resets. Code still on the stack afterwards finds dead ports:
+// no timer fires, no byte leaves, nothing more is stored.
 import { RealClock } from '../../hosts/sim/clock';
 import { createNodeNetwork } from '../../hosts/sim/net';
-import type { Clock, Network, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
+import type { Clock, KeyValueStore, Network, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
 
 export class PowerDomain {
   alive = true;
@@ -69,6 +70,20 @@ export class PowerDomain {
             socket.close();
           },
         };
+      },
+    };
+  }
+
+  /** The store as this boot sees it: writes after the power is gone never happen. */
+  guardStore(store: KeyValueStore): KeyValueStore {
+    return {
+      get: (key) => store.get(key),
+      keys: () => store.keys(),
+      set: (key, value) => {
+        if (this.alive) store.set(key, value);
+      },
+      delete: (key) => {
+        if (this.alive) store.delete(key);
       },
     };
   }
