@@ -55,13 +55,20 @@ export function headerLine(c: Campaign): string {
   return `campaign ${c.id}: ${c.version} (${c.size} bytes, sha256 ${c.sha256.slice(0, 12)}...) to ${c.target}, ${Object.keys(c.devices).length} devices in ${c.stages.length} stages; abort above ${Math.round(c.failureThreshold * 1000) / 10}% failures (min sample ${c.minSample})`;
 }
 
-/** Redraws the bars in place on a terminal; elsewhere prints them when they change, at most once a second. */
+/**
+ * Redraws the bars in place on a terminal. Elsewhere (logs, CI) prints them when a count changes, at
+ * most once a second, and otherwise every `quiet` ms so a long stage still shows it is alive.
+ */
 export class ProgressPrinter {
   private drawn = 0;
   private lastText = '';
   private lastAt = 0;
 
-  constructor(private readonly out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean }, private readonly interval = 1000) {}
+  constructor(
+    private readonly out: NodeJS.WriteStream | { write(s: string): unknown; isTTY?: boolean },
+    private readonly interval = 1000,
+    private readonly quiet = 15000,
+  ) {}
 
   /** A line that stays (events); printed above the bars. */
   event(line: string): void {
@@ -78,8 +85,11 @@ export class ProgressPrinter {
       return;
     }
     const now = Date.now();
-    if (text === this.lastText || (!force && now - this.lastAt < this.interval)) return;
-    this.lastText = text;
+    const counts = text.replace(/ {2}\d\d:\d\d$/gm, ''); // the same counts with another elapsed time are no news
+    const due = counts !== this.lastText ? now - this.lastAt >= this.interval : now - this.lastAt >= this.quiet;
+    if (!force && !due) return;
+    if (force && counts === this.lastText) return;
+    this.lastText = counts;
     this.lastAt = now;
     this.out.write(text + '\n');
   }

@@ -1,0 +1,73 @@
+// Simulated devices with OTA, for trying the fleet tool without hardware: the simulator's fleet
+// (hosts/sim/fleet.ts) with the sim bootloader (two flash slots per device) and the OTA extension.
+//   tsx scripts/fleet/sim-devices.ts --broker mqtt://127.0.0.1:1883 --public-key <hex> [--devices 20]
+//        [--prefix nodemcu] [--state-dir .state/ota-sim] [--groups a,b] [--health-window 20s] [--health-settle 5s] [--verbose]
+// Prints the OTA lines of every device's log (bootloader decisions, downloads, health verdicts).
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bootSim } from '../../hosts/sim/bootloader';
+import { Fleet } from '../../hosts/sim/fleet';
+import { otaExtension } from '../../src/ota/extension';
+import { parseDuration } from './plan';
+
+const { values: v } = parseArgs({
+  options: {
+    broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
+    'public-key': { type: 'string' },
+    devices: { type: 'string', default: '20' },
+    prefix: { type: 'string', default: 'nodemcu' },
+    'state-dir': { type: 'string', default: '.state/ota-sim' },
+    groups: { type: 'string', default: '' },
+    'health-window': { type: 'string', default: '20s' },
+    'health-settle': { type: 'string', default: '5s' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`sim-devices: ${message}\n`);
+  process.exit(2);
+}
+
+const key = v['public-key'];
+if (!key || !/^[0-9a-f]{64}$/i.test(key)) fail('--public-key must be the 64 hex digits `fleet keygen` printed');
+const url = new URL(v.broker!);
+if (url.protocol !== 'mqtt:') fail('--broker must be mqtt://host:port');
+const devices = Number(v.devices);
+if (!Number.isInteger(devices) || devices < 1 || devices > 1000) fail('--devices must be 1..1000');
+const healthWindow = parseDuration(v['health-window']!, '--health-window');
+const healthSettle = parseDuration(v['health-settle']!, '--health-settle');
+const groups = v.groups ? v.groups.split(',') : [];
+const otaLine = /ota|bootloader|image|update|rolled|restart/i;
+
+const fleet = new Fleet({
+  devices,
+  broker: { host: url.hostname, port: Number(url.port || 1883) },
+  prefix: v.prefix,
+  stateDir: resolve(v['state-dir']!),
+  heartbeat: 5,
+  telemetry: 2,
+  discovery: false,
+  bootLoader: (dir, factory) => {
+    const boot = bootSim(dir, factory);
+    for (const note of boot.notes) process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${dir.slice(-10)} bootloader: ${note}\n`);
+    return boot;
+  },
+  extensions: (runner) => [otaExtension({ publicKey: key, groups: groups.length ? [groups[runner.index % groups.length]] : [], healthWindow, healthSettle, progressInterval: 1000 })],
+  log: (runner, level, message) => {
+    if (v.verbose || otaLine.test(message) || level === 'error') process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${runner.deviceId || `#${runner.index + 1}`} ${level} ${message}\n`);
+  },
+});
+process.stdout.write(`${devices} simulated devices with OTA on ${v.broker} (prefix ${v.prefix}, state in ${v['state-dir']}); Ctrl-C stops them\n`);
+await fleet.start();
+let stopping = false;
+const stop = () => {
+  if (stopping) process.exit(130);
+  stopping = true;
+  void fleet.stop().then(() => {
+    fleet.close();
+    process.exit(0);
+  });
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
