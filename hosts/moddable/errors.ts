@@ -19,12 +19,15 @@ export type ModdableErrorCode =
   | 'OTA_NO_ROLLBACK';
 
 export class ModdableHostError extends Error {
+  // A class field, not `this.name = ...`: Moddable freezes Error.prototype, and assigning over a
+  // frozen inherited property throws in strict code ("set name: not writable").
+  override name = 'ModdableHostError';
+
   constructor(
     readonly code: ModdableErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'ModdableHostError';
   }
 }
 

@@ -61,8 +61,9 @@ function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
 }
 
 function resolve(deps: NetworkDeps, host: string, done: (address: string | undefined, error?: Error) => void): void {
-  if (IPV4.test(host)) {
-    deps.defer(() => done(host));
+  if (IPV4.test(host) || host === 'localhost') {
+    // The desktop build's resolver answers "localhost" with ::1 only, which ECMA-419 TCP cannot use.
+    deps.defer(() => done(host === 'localhost' ? '127.0.0.1' : host));
     return;
   }
   const failed = (why: string) => new ModdableHostError('DNS_FAILED', `cannot resolve "${host}" (${why}); check the name and the network's DNS server`);
