@@ -11,6 +11,9 @@ const HOST_NUMBERS: Record<string, [number, number]> = {
   otaMaxBoots: [1, 20],
 };
 
+/** Keys the firmware reads as JSON structures (board description); an override arrives as text. */
+const JSON_KEYS = ['sensors', 'i2c'];
+
 export interface NormalizedConfig {
   config: Record<string, unknown>;
   /** One message per value that was dropped, for the log. */
@@ -35,6 +38,16 @@ export function normalizeConfig(raw: Record<string, unknown>): NormalizedConfig 
     } else if (kind === 'bool') {
       const b = toBoolean(value);
       if (b !== undefined) config[key] = b;
+    }
+  }
+  for (const key of JSON_KEYS) {
+    const value = config[key];
+    if (typeof value !== 'string') continue;
+    try {
+      config[key] = JSON.parse(value);
+    } catch {
+      delete config[key];
+      problems.push(`config ${key} is not valid JSON; write it as in the manifest, e.g. sensors='[{"type":"bme280","address":118}]'`);
     }
   }
   for (const key of Object.keys(HOST_NUMBERS)) {

@@ -12,8 +12,8 @@ describe('normalizeConfig', () => {
   });
 
   it('keeps manifest defaults that already have their type, and unknown keys as they are', () => {
-    const { config } = normalizeConfig({ brokerPort: 1883, discovery: false, sensors: 'bme280@0x76', file: { root: '/tmp/' } });
-    expect(config).toEqual({ brokerPort: 1883, discovery: false, sensors: 'bme280@0x76', file: { root: '/tmp/' } });
+    const { config } = normalizeConfig({ brokerPort: 1883, discovery: false, sensors: [], simChips: 'bme280@0x76', file: { root: '/tmp/' } });
+    expect(config).toEqual({ brokerPort: 1883, discovery: false, sensors: [], simChips: 'bme280@0x76', file: { root: '/tmp/' } });
   });
 
   it('leaves an unparsable firmware value for the firmware to reject with its own message', () => {
@@ -23,12 +23,24 @@ describe('normalizeConfig', () => {
   });
 
   it('drops a host value out of range and says which argument to fix', () => {
-    const { config, problems } = normalizeConfig({ otaMaxBoots: '0', otaHealthMs: '60000', i2cHz: 'fast' });
-    expect(config).toEqual({ otaHealthMs: 60_000 });
+    const accepted = normalizeConfig({ otaMaxBoots: '5', otaHealthMs: '60000' });
+    expect(accepted).toEqual({ config: { otaMaxBoots: 5, otaHealthMs: 60_000 }, problems: [] });
+    const { config, problems } = normalizeConfig({ otaHealthMs: 'soon', otaMaxBoots: '0' });
+    expect(config).toEqual({});
     expect(problems).toHaveLength(2);
-    expect(problems[0]).toContain('otaMaxBoots="0"');
-    expect(problems[0]).toContain('1..20');
-    expect(problems[1]).toContain('i2cHz="fast"');
+    expect(problems[0]).toContain('otaHealthMs="soon"');
+    expect(problems[0]).toContain('10000..3600000');
+    expect(problems[1]).toContain('otaMaxBoots="0"');
+    expect(problems[1]).toContain('1..20');
+  });
+
+  it('parses the board description given as JSON on the mcconfig command line', () => {
+    const { config, problems } = normalizeConfig({ sensors: '[{"type":"sht3x","address":69}]', i2c: '{"data":4,"clock":5}' });
+    expect(config).toEqual({ sensors: [{ type: 'sht3x', address: 69 }], i2c: { data: 4, clock: 5 } });
+    expect(problems).toEqual([]);
+    const bad = normalizeConfig({ sensors: '[{type: bme280}]' });
+    expect(bad.config).toEqual({});
+    expect(bad.problems[0]).toContain('config sensors is not valid JSON');
   });
 
   it('does not change the frozen object mcconfig generated', () => {
