@@ -14,6 +14,7 @@ import type { FlashUpdate, KeyValueStore, Logger, LogLevel, Network, Platform, R
 import type { Provisioning } from '../../src/provisioning/provisioning';
 import type { ProvisioningState } from '../../src/provisioning/types';
 import { FIRMWARE_VERSION } from '../../src/version';
+import { bootSim, type SimImage } from './bootloader';
 import { buildBoard, setChipBroken, SiteReader, type BoardParts, type BoardProfile } from './device-board';
 import type { Environment, Site } from './environment';
 import { hash32 } from './environment';
@@ -26,20 +27,23 @@ import { SimSystem } from './system';
 
 // ---- images and the bootloader ---------------------------------------------------------------------
 
-export type SimImageBehaviour = 'ok' | 'crash-loop' | 'no-connect' | 'fail-health';
-export interface SimImage {
-  version: string;
-  behaviour: SimImageBehaviour;
-}
-export interface SimBoot {
+export type { SimImage, SimImageBehaviour } from './bootloader';
+
+/** What a bootloader hands to one boot: the image to run and, with flash slots, the update port. */
+export interface SimBootChoice {
   image: SimImage;
   update?: FlashUpdate;
+  /** The bootloader's decisions, for the log. */
+  notes?: string[];
 }
 /** Chooses the image of a boot from the state dir (the flash slots), like the board's bootloader. */
-export type BootLoader = (stateDir: string, factory: SimImage) => SimBoot;
+export type BootLoader = (stateDir: string, factory: SimImage) => SimBootChoice;
 
-/** Without flash slots: always the built-in firmware, and no update port. */
+/** Without flash slots (a device without a state dir): always the built-in firmware, no updates. */
 export const builtInFirmware: BootLoader = (_stateDir, factory) => ({ image: factory });
+
+/** Two flash slots in the state dir, with rollback of images that fail their trial (hosts/sim/bootloader.ts). */
+export const flashBootLoader: BootLoader = (stateDir, factory) => bootSim(stateDir, factory);
 
 // ---- options ----------------------------------------------------------------------------------------
 
@@ -70,7 +74,7 @@ export interface SimDeviceOptions {
   board?: BoardProfile;
   /** Simulate Wi-Fi (radio and the firmware's provisioning). Default true. */
   wifi?: boolean;
-  /** Defaults to the built-in firmware without update support. */
+  /** Default: flashBootLoader with a state dir, builtInFirmware without one. */
   bootLoader?: BootLoader;
   /** Firmware features (OTA) for each boot. */
   extensions?: (runner: SimDeviceRunner) => ((device: Device) => void)[];
@@ -173,6 +177,7 @@ export class SimDeviceRunner {
   boots = 0;
   lastResetReason: ResetReason = 'power-on';
   ota: OtaProgress | undefined;
+  private otaWriter: UpdateWriter | undefined;
   /** A power cut waits for the next OTA download to reach half way. */
   otaCutArmed = false;
   /** Wi-Fi stays down until this wheel time (an outage survives a reboot). */
@@ -392,14 +397,15 @@ export class SimDeviceRunner {
 
     const factory: SimImage = { version: FIRMWARE_VERSION, behaviour: 'ok' };
     const dir = this.stateDir();
-    const loader = o.bootLoader ?? builtInFirmware;
-    let chosen: SimBoot;
+    const loader = o.bootLoader ?? (dir ? flashBootLoader : builtInFirmware);
+    let chosen: SimBootChoice;
     try {
       chosen = loader(dir ?? '', factory);
     } catch (error) {
       this.log('error', `bootloader failed (${(error as Error).message}); booting the factory image`);
       chosen = { image: factory };
     }
+    for (const note of chosen.notes ?? []) this.log('info', `bootloader: ${note}`);
     const image = chosen.image;
 
     const clock = o.wheel.clock({ onError: (error) => this.crash(describe(error)) });
@@ -523,6 +529,7 @@ export class SimDeviceRunner {
       open(size, version) {
         const writer = update.open(size, version);
         runner.ota = { version, size, written: 0 };
+        runner.otaWriter = writer;
         runner.changed();
         const wrapped: UpdateWriter = {
           write(bytes) {
@@ -556,8 +563,13 @@ export class SimDeviceRunner {
     this.log('warn', `power cut during OTA to ${ota.version} at ${Math.round((100 * ota.written) / ota.size)} %`);
     // not inside the writer's call: the firmware's stack unwinds first, then the power is gone
     const boot = this.current;
+    const writer = this.otaWriter;
     setImmediate(() => {
-      if (this.current === boot) this.powerCut();
+      if (this.current !== boot) return;
+      // The slot keeps the bytes written so far and the boot state is untouched, as after a real
+      // power cut; cancel() only releases the simulator's file handle.
+      writer?.cancel();
+      this.powerCut();
     });
   }
 

@@ -8,11 +8,13 @@ import { Dashboard } from '../../hosts/sim/dashboard/server';
 import type { SimDeviceRunner } from '../../hosts/sim/device-runner';
 import { EmbeddedBroker } from '../../hosts/sim/embedded-broker';
 import { Fleet } from '../../hosts/sim/fleet';
+import { otaExtension } from '../../src/ota/extension';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { TtyView } from '../../hosts/sim/tty/screen';
 import type { LogLevel } from '../../src/ports';
 import type { SimOptions } from './cli';
 import { runCommand } from './commands';
+import { loadOtaKey } from './ota-key';
 
 export interface AppIo {
   stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number; rows?: number; on?(event: 'resize', listener: () => void): unknown };
@@ -81,6 +83,10 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     if (broker.requestedPort !== undefined) say(`port ${broker.requestedPort} is taken (another broker?): the embedded broker uses ${broker.port} instead`, 'warn');
   }
 
+  // ---- OTA: the key the devices trust ----
+  const stateDir = resolve(options.stateDir);
+  const ota = options.otaKey === false ? undefined : loadOtaKey(stateDir, options.otaKey);
+
   // ---- fleet and what watches it ----
   const model = new FleetModel(options.prefix, brokerUrl);
   const lastPresence: string[] = [];
@@ -88,8 +94,10 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     devices: options.devices,
     broker: { host, port, tls: options.broker?.tls, ca: options.broker?.ca, username: options.broker?.username, password: options.broker?.password },
     prefix: options.prefix,
-    stateDir: resolve(options.stateDir),
+    stateDir,
     seed: options.seed,
+    // every device follows the group "sim" too, so `fleet send --group sim` reaches all of them
+    extensions: ota ? () => [otaExtension({ publicKey: ota.publicHex, groups: ['sim'], progressInterval: 1000, healthWindow: 30_000, healthSettle: 5_000 })] : undefined,
     heartbeat: options.heartbeat,
     telemetry: options.telemetry,
     board: options.board,
@@ -160,6 +168,8 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
 
   for (const h of header()) say(h);
   if (options.seed === undefined) say(`pass --seed ${fleet.seed} to repeat this run's values`);
+  if (ota?.signingKeyFile) say(`OTA: devices trust ${ota.created ? 'a new fleet key, ' : ''}${ota.signingKeyFile}; roll out with: tsx scripts/fleet.ts rollout --state .state/campaign --broker ${brokerUrl} --prefix ${options.prefix} --key ${ota.signingKeyFile} --image <file> --version <v>`);
+  else if (ota) say(`OTA: devices trust the public key ${ota.publicHex.slice(0, 16)}…`);
   if (dashboard) say(`dashboard: ${dashboard.url}`);
 
   if (table) {

@@ -26,6 +26,8 @@ export interface SimOptions {
   telemetry: number;
   board: BoardProfile;
   startRate: number;
+  /** Fleet signing key for OTA: a PEM private key or a file with the 64-hex public key; undefined: <state-dir>/fleet-key.pem; false: no OTA. */
+  otaKey?: string | false;
   view: 'auto' | 'table' | 'log';
   help: boolean;
 }
@@ -41,7 +43,7 @@ Runs simulated NodeMCU devices (the firmware from src/) against an MQTT broker, 
 and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline".
 
   --devices N          devices to run (default 3, at most ${MAX_DEVICES})
-  --prefix TEXT        topic prefix (default sim)
+  --prefix TEXT        topic prefix (default nodemcu, as the firmware and the fleet tool)
   --state-dir DIR      where devices keep id, boot counter, Wi-Fi and settings (default .state/sim)
   --seed N             seed for sensor values, device ids and jitter: repeat a run exactly
   --broker URL         use this broker: mqtt://host[:port] or mqtts://host[:port] (default: embedded)
@@ -54,6 +56,8 @@ and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline"
   --telemetry S        telemetry interval, seconds (default 5)
   --board KIND         sensors per device: ${BOARD_PROFILES.join(', ')} (default mixed)
   --start-rate N       devices powered on per second (default 200)
+  --ota-key FILE       fleet key the devices trust for OTA jobs: the signing key (PEM) or its .pub
+                       (default <state-dir>/fleet-key.pem, made on the first run; off = no OTA)
   --view MODE          auto (table on a terminal, log lines otherwise), table or log
   --log FORMAT         text (default) or json: one JSON object per line
   --level LEVEL        debug, info (default), warn or error
@@ -113,6 +117,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
         telemetry: { type: 'string' },
         board: { type: 'string' },
         'start-rate': { type: 'string' },
+        'ota-key': { type: 'string' },
         view: { type: 'string' },
         log: { type: 'string' },
         level: { type: 'string' },
@@ -124,7 +129,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
   }
   const s = (k: string) => values[k] as string | undefined;
 
-  const prefix = s('prefix') ?? 'sim';
+  const prefix = s('prefix') ?? 'nodemcu';
   if (!prefix.split('/').every((level) => level.length > 0 && level.length <= 64 && !/[+#\u0000]/.test(level)) || prefix.length > 48) {
     throw new CliError(`--prefix "${prefix}" must be topic levels without + or # (at most 48 characters), like sim or lab/floor1`);
   }
@@ -180,6 +185,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
     telemetry: whole(s('telemetry') ?? '5', '--telemetry', 1, 86400),
     board,
     startRate: whole(s('start-rate') ?? '200', '--start-rate', 1, 100_000),
+    otaKey: s('ota-key') === 'off' ? false : s('ota-key'),
     view,
     help: !!values.help,
   };

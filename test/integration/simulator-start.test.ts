@@ -118,13 +118,13 @@ describe('npm start without a terminal', () => {
     const sim = npmStart(['--state-dir', stateDir, '--port', '0', '--dashboard-port', '0', '--heartbeat', '1', '--telemetry', '1', '--seed', '42']);
     const [, url] = await sim.waitFor(/broker (mqtt:\/\/127\.0\.0\.1:\d+) \(embedded\)/);
     await sim.waitFor(/dashboard: http:\/\/127\.0\.0\.1:\d+\//);
-    const heard = await listen(url, ['sim/+/status', 'sim/+/heartbeat', 'sim/+/telemetry/+']);
+    const heard = await listen(url, ['nodemcu/+/status', 'nodemcu/+/heartbeat', 'nodemcu/+/telemetry/+']);
     const onlineIds = () => new Set(heard.filter((h) => h.topic.endsWith('/status') && h.json.status === 'online').map((h) => idOf(h.topic)));
     await until(() => onlineIds().size === 3, 'three devices online', 30_000);
     const ids = [...onlineIds()].sort();
     for (const id of ids) {
-      await until(() => heard.some((h) => h.topic === `sim/${id}/heartbeat`), `a heartbeat of ${id}`, 10_000);
-      await until(() => heard.some((h) => h.topic.startsWith(`sim/${id}/telemetry/`) && Object.values(h.json).some((v) => typeof v === 'number')), `telemetry of ${id}`, 10_000);
+      await until(() => heard.some((h) => h.topic === `nodemcu/${id}/heartbeat`), `a heartbeat of ${id}`, 10_000);
+      await until(() => heard.some((h) => h.topic.startsWith(`nodemcu/${id}/telemetry/`) && Object.values(h.json).some((v) => typeof v === 'number')), `telemetry of ${id}`, 10_000);
     }
     const hb = heard.find((h) => h.topic.endsWith('/heartbeat'))!.json;
     expect(hb).toMatchObject({ boot: 1, version: expect.any(String), reset: 'power-on', interval: 1 });
@@ -139,7 +139,7 @@ describe('npm start without a terminal', () => {
     // every device online again (the cut one reconnects after its backoff): a device stopped while
     // reconnecting has no connection to say "offline" on (its will already said so)
     await until(() => heard.some((h) => h.topic.endsWith('/status') && h.json.state === 'lost'), 'the will of the cut device', 10_000);
-    await until(() => ids.every((id) => heard.filter((h) => h.topic === `sim/${id}/status`).at(-1)?.json.status === 'online'), 'all online', 15_000);
+    await until(() => ids.every((id) => heard.filter((h) => h.topic === `nodemcu/${id}/status`).at(-1)?.json.status === 'online'), 'all online', 15_000);
 
     const before = heard.length;
     process.kill(-sim.child.pid!, 'SIGINT');
@@ -157,7 +157,7 @@ describe('npm start without a terminal', () => {
     const sim = npmStart(['--state-dir', stateDir, '--port', '0', '--dashboard-port', 'off', '--heartbeat', '1', '--log', 'json', '--seed', '42']);
     await sim.waitFor(/"msg":"broker mqtt:\/\/127\.0\.0\.1:\d+ \(embedded\)/);
     const url = (await sim.waitFor(/broker (mqtt:\/\/127\.0\.0\.1:\d+)/))[1];
-    const heard = await listen(url, ['sim/+/heartbeat']);
+    const heard = await listen(url, ['nodemcu/+/heartbeat']);
     await until(() => new Set(heard.map((h) => idOf(h.topic))).size === 3, 'heartbeats of three devices', 30_000);
     expect([...new Set(heard.map((h) => idOf(h.topic)))].sort()).toEqual(firstIds);
     for (const h of heard) expect(h.json.boot).toBe(2);
@@ -198,7 +198,7 @@ describe('npm start in a terminal', () => {
     expect(tmux('new-session', '-d', '-s', 'sim', '-x', '150', '-y', '40', command).status).toBe(0);
     await until(() => /online 3\/3/.test(screen()), 'three devices online on the screen', 40_000);
     const table = screen();
-    expect(table).toMatch(/NodeMCU fleet simulator · 3 devices · prefix sim · seed 7/);
+    expect(table).toMatch(/NodeMCU fleet simulator · 3 devices · prefix nodemcu · seed 7/);
     expect(table).toMatch(/#\s+device\s+state\s+version\s+boot\s+rssi\s+outbox\s+last telemetry\s+faults/);
     expect(table.match(/^\s?>?[123]\s+[0-9a-f]{12}\s+online/gm)).toHaveLength(3);
     tmux('send-keys', '-t', 'sim', 'j');

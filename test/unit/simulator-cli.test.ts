@@ -20,11 +20,11 @@ function fails(argv: string[], message: RegExp): void {
 }
 
 describe('simulator flags', () => {
-  it('needs no flag: three devices, embedded broker on 1883, dashboard on 8080, state in .state/sim', () => {
+  it('needs no flag: three devices, embedded broker on 1883, dashboard on 8080, state in .state/sim, OTA with the default key', () => {
     const o = parseSimArgs([]);
     expect(o).toMatchObject({
       devices: 3,
-      prefix: 'sim',
+      prefix: 'nodemcu',
       stateDir: '.state/sim',
       seed: undefined,
       log: 'text',
@@ -38,7 +38,10 @@ describe('simulator flags', () => {
       telemetry: 5,
       board: 'mixed',
       view: 'auto',
+      otaKey: undefined,
     });
+    expect(parseSimArgs(['--ota-key', 'off']).otaKey).toBe(false);
+    expect(parseSimArgs(['--ota-key', 'k.pem']).otaKey).toBe('k.pem');
   });
 
   it('reads every flag', () => {

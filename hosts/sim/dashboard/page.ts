@@ -27,7 +27,7 @@ main { padding:18px 24px; }
 .big { font-size:26px; font-weight:600; }
 .big small { font-size:14px; color:var(--mute); font-weight:400; }
 .bar { height:10px; background:#e9eef3; border-radius:5px; overflow:hidden; margin:8px 0 6px; }
-.bar > i { display:block; height:100%; background:var(--accent); width:0; transition:width .4s; }
+.bar > i { display:block; height:100%; background:var(--accent); width:0; }
 .states { display:flex; flex-wrap:wrap; gap:6px; font-size:12px; color:var(--mute); }
 .states span { background:#eef2f6; border-radius:10px; padding:1px 8px; }
 table { width:100%; border-collapse:collapse; background:var(--card); border:1px solid var(--line); border-radius:8px; overflow:hidden; }
@@ -38,14 +38,16 @@ td.id { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:1
 .badge { display:inline-block; min-width:62px; text-align:center; border-radius:10px; padding:1px 8px; font-size:12px; font-weight:600; color:#fff; background:var(--mute); }
 .badge.online { background:var(--ok); } .badge.offline { background:var(--bad); } .badge.off { background:#444; }
 .sub { display:block; font-size:11px; color:var(--mute); }
-.values { display:flex; gap:14px; }
-.value { display:flex; flex-direction:column; }
+.wrap { overflow-x:auto; border-radius:8px; }
+.values { display:flex; gap:12px; }
+.value { display:flex; flex-direction:column; min-width:64px; }
+.value small { font-size:10px; color:var(--mute); text-transform:uppercase; letter-spacing:.04em; }
 .value b { font-weight:600; font-variant-numeric: tabular-nums; }
-.value svg { width:72px; height:18px; }
+.value svg { width:64px; height:16px; }
 .value polyline { fill:none; stroke:var(--accent); stroke-width:1.5; }
 .err { color:var(--bad); font-size:12px; }
 .fault { color:var(--warn); font-size:12px; }
-.mini { width:90px; height:6px; background:#e9eef3; border-radius:3px; overflow:hidden; display:inline-block; vertical-align:middle; margin-left:6px; }
+.mini { width:70px; height:6px; background:#e9eef3; border-radius:3px; overflow:hidden; display:inline-block; vertical-align:middle; margin-left:6px; }
 .mini > i { display:block; height:100%; background:var(--accent); }
 .num { font-variant-numeric: tabular-nums; }
 .more { color:var(--mute); margin-top:8px; font-size:12px; }
@@ -58,10 +60,10 @@ td.id { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:1
   <div class="card"><h2>Online</h2><div class="big" id="online">–</div></div>
   <div class="card"><h2>OTA campaign</h2><div id="camp-title">no campaign</div><div class="bar"><i id="camp-bar"></i></div><div class="states" id="camp-states"></div></div>
 </div>
-<table>
+<div class="wrap"><table>
 <thead><tr><th>#</th><th>Device</th><th>Status</th><th>Version</th><th>Boot</th><th>RSSI</th><th>Outbox</th><th>Last telemetry</th><th>Values</th><th>OTA</th></tr></thead>
 <tbody id="rows"></tbody>
-</table>
+</table></div>
 <div class="more" id="more"></div>
 </main>
 <script>
@@ -134,6 +136,8 @@ function render(r) {
   const vals = el("td"); const box = el("div", "values");
   for (const key of Object.keys(r.values).sort(byReading)) {
     const v = el("div", "value");
+    const [sensor, reading] = key.split(".");
+    v.appendChild(el("small", "", reading === "value" ? sensor : reading));
     v.appendChild(el("b", "", fmt(key, r.values[key])));
     v.title = key;
     v.appendChild(spark(r.history[key]));
@@ -142,10 +146,10 @@ function render(r) {
   for (const [sensor, code] of Object.entries(r.sensorErrors)) box.appendChild(el("span", "err", sensor + ": " + code));
   vals.appendChild(box); tr.appendChild(vals);
   const ota = el("td");
-  if (r.sim && r.sim.flashing !== undefined) { ota.appendChild(el("span", "", "writing " + r.sim.flashing + " %")); }
-  else if (r.ota && r.ota.state !== "idle") {
+  // what the devices report on <prefix>/<id>/ota, as a back end sees it
+  if (r.ota && r.ota.state !== "idle") {
     ota.appendChild(el("span", "", r.ota.state + (r.ota.target ? " → " + r.ota.target : "")));
-    if (r.ota.state === "downloading") { const m = el("span", "mini"); const i = el("i"); i.style.width = (r.ota.percent || 0) + "%"; m.appendChild(i); ota.appendChild(m); }
+    if (r.ota.state === "downloading") { const m = el("span", "mini"); const i = el("i"); i.style.width = (r.ota.percent || 0) + "%"; m.appendChild(i); ota.appendChild(m); m.title = (r.ota.percent || 0) + " %"; }
     if (r.ota.error) ota.appendChild(el("span", "sub err", r.ota.error));
   } else ota.textContent = "–";
   tr.appendChild(ota);
