@@ -48,11 +48,7 @@ const fleet = new Fleet({
   heartbeat: 5,
   telemetry: 2,
   discovery: false,
-  bootLoader: (dir, factory) => {
-    const boot = bootSim(dir, factory);
-    for (const note of boot.notes) process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${dir.slice(-10)} bootloader: ${note}\n`);
-    return boot;
-  },
+  bootLoader: (dir, factory) => bootSim(dir, factory), // the runner logs the bootloader's notes
   extensions: (runner) => [otaExtension({ publicKey: key, groups: groups.length ? [groups[runner.index % groups.length]] : [], healthWindow, healthSettle, progressInterval: 1000 })],
   log: (runner, level, message) => {
     if (v.verbose || otaLine.test(message) || level === 'error') process.stdout.write(`${new Date().toISOString().slice(11, 23)} ${runner.deviceId || `#${runner.index + 1}`} ${level} ${message}\n`);
