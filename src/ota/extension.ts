@@ -20,7 +20,7 @@ import { compareVersions, parseVersion } from './semver';
 export interface OtaOptions {
   /** Ed25519 public key of the fleet (32 bytes, or 64 hex digits, or base64). Default: platform config `otaPublicKey`. */
   publicKey?: Uint8Array | string;
-  /** Groups whose job topics this device follows. Default: platform config `otaGroups` (comma-separated). */
+  /** Groups whose job topics this device follows. Default: config `otaGroups` (comma-separated), runtime or build-time. */
   groups?: string[];
   /** Ms after booting a new image within which every health check must pass. Default 60000. */
   healthWindow?: number;
@@ -78,7 +78,10 @@ class OtaAgent {
     this.key = key.key;
     this.keyProblem = key.problem;
     if (key.problem) this.log('error', `${key.problem}; every job will be rejected`);
-    this.groups = readGroups(o.groups ?? p.config?.otaGroups, (m) => this.log('warn', m));
+    // Groups may become a runtime setting (set-config); the key must not: whoever could change it over
+    // MQTT could sign their own jobs. It comes from the options or the build-time configuration only.
+    const runtime = device.values as unknown as Record<string, unknown>;
+    this.groups = readGroups(o.groups ?? runtime.otaGroups ?? p.config?.otaGroups, (m) => this.log('warn', m));
     const t = device.topics;
     this.jobTopics = [`${t.base}/ota/job`, ...this.groups.map((g) => `${t.prefix}/group/${g}/ota/job`)];
 
