@@ -26,12 +26,31 @@ export class RealClock implements Clock {
     this.wallKnown = known;
   }
 
+  /**
+   * Node's timers run on a coarser clock than performance.now() and may fire up to a millisecond
+   * early by now(); firmware that checks "has the conversion time passed?" must never see that, so a
+   * timer that fires early waits out the remainder. Repeats are scheduled from the due time, without drift.
+   */
   set(callback: () => void, ms: number, repeat?: number): TimerId {
     const timer: { handle?: NodeJS.Timeout; cleared: boolean } = { cleared: false };
-    timer.handle = setTimeout(() => {
-      if (repeat !== undefined && !timer.cleared) timer.handle = setInterval(callback, Math.max(1, repeat));
+    let due = this.now() + Math.max(0, ms);
+    const fire = () => {
+      if (timer.cleared) return;
+      const early = due - this.now();
+      if (early > 0) {
+        timer.handle = setTimeout(fire, Math.ceil(early));
+        return;
+      }
+      if (repeat !== undefined) {
+        const every = Math.max(1, repeat);
+        due += every;
+        const late = this.now() - due;
+        if (late > 0) due += Math.ceil(late / every) * every; // skip beats missed while blocked
+        timer.handle = setTimeout(fire, Math.max(0, due - this.now()));
+      }
       callback();
-    }, Math.max(0, ms));
+    };
+    timer.handle = setTimeout(fire, Math.max(0, ms));
     return timer;
   }
 
@@ -40,7 +59,6 @@ export class RealClock implements Clock {
     if (!timer || typeof timer !== 'object') return;
     timer.cleared = true;
     clearTimeout(timer.handle);
-    clearInterval(timer.handle);
   }
 }
 
