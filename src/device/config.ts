@@ -24,6 +24,7 @@ interface Field {
 }
 
 const level = (v: string) => (isTopicLevel(v) ? undefined : 'must be 1-64 characters without + # or /');
+const groupsCheck = (v: string) => (v === '' || v.split(',').every((g) => isTopicLevel(g.trim())) ? undefined : 'must be group names separated by commas, without + # or /');
 const prefixCheck = (v: string) => (v.split('/').every(isTopicLevel) ? undefined : 'must be topic levels without + or #, separated by /');
 
 export const SCHEMA = {
@@ -44,6 +45,8 @@ export const SCHEMA = {
   outboxBytes: { kind: 'int', kv: 'c.obb', def: 16384, min: 256, max: 1048576 },
   persistOutbox: { kind: 'bool', kv: 'c.obp', def: false },
   ledPin: { kind: 'int', kv: 'c.led', def: 2, min: -1, max: 48 },
+  /** OTA group topics this device follows, comma-separated (e.g. "greenhouse,beta"). */
+  otaGroups: { kind: 'string', kv: 'c.groups', def: '', maxLength: 63, check: groupsCheck },
 } satisfies Record<string, Field>;
 
 export type ConfigKey = keyof typeof SCHEMA;
