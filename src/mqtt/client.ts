@@ -1,5 +1,7 @@
 // MQTT 3.1.1 client over the TCP port: QoS 0/1/2 both ways, keep-alive with dead-link detection,
 // persistent sessions, reconnect with capped exponential backoff and full jitter, bounded outbox.
+// MQTT 5 when given `protocol: mqtt5()` (src/mqtt/v5/protocol.ts); without it, no MQTT 5 code is
+// bundled, and the 3.1.1 paths below pay one field test at most.
 //
 // Costs: publishing to a topic seen before takes no validation or encoding of the topic (a small cache
 // per client); a publish that can go out at once allocates only its packet; inbound packets are
@@ -29,11 +31,32 @@ import {
 import { exact, fail, NAMES, PacketFramer, readConnack, readGranted, readId, readTopic } from './parser';
 import { checkTopicFilter, checkTopicName, topicMatches } from './topic';
 import { encodeUtf8 } from './utf8';
+import type { Properties, PublishProperties, UserProperties, WillProperties } from './v5/properties';
+import type { DisconnectOptions, Mqtt5Protocol, SubscribeOptions5 } from './v5/protocol';
+import type { Subscription5 } from './v5/packets';
 
 export interface MessageInfo {
   qos: QoS;
   retain: boolean;
   dup: boolean;
+  /** MQTT 5: the message's properties (response topic, correlation data, user properties, ...). */
+  properties?: Properties;
+}
+
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+  /** MQTT 5 only. */
+  properties?: PublishProperties;
+}
+
+/** subscribe() options; all but qos and onMessage are MQTT 5 only. */
+export interface SubscribeOptions extends SubscribeOptions5 {
+  qos?: QoS;
+  onMessage?: MessageHandler;
+  /** Sent in SUBSCRIBE; the server adds it to every message this subscription delivers. */
+  subscriptionIdentifier?: number;
+  userProperties?: UserProperties;
 }
 
 export type MessageHandler = (topic: string, payload: Uint8Array, info: MessageInfo) => void;
@@ -68,7 +91,7 @@ export interface ClientOptions {
   pingTimeout?: number;
   /** Default true. With false, the broker keeps the session and the client resumes it. */
   cleanSession?: boolean;
-  will?: { topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean };
+  will?: { topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean; /** MQTT 5 only. */ properties?: WillProperties };
   /** Largest inbound packet accepted. Default 64 KB. */
   maxPacketSize?: number;
   /** Most QoS 1/2 publishes awaiting acknowledgement at once. Default 16. */
@@ -78,7 +101,16 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Ms for the TCP/TLS connection and CONNACK. Default 15000. */
   connectTimeout?: number;
-  onConnect?(info: { sessionPresent: boolean }): void;
+  /** MQTT 5: `mqtt5({...})` from src/mqtt/v5/protocol.ts. Without it the client speaks MQTT 3.1.1. */
+  protocol?: Mqtt5Protocol;
+  /**
+   * Called after every successful connect: ms until the client reconnects (with a fresh password
+   * from the `password` function), e.g. `() => renewalDelay(provider, wallSeconds(clock))` for a
+   * token that expires. 0 or less: no planned reconnect.
+   */
+  tokenRefresh?(): number;
+  /** `properties`: MQTT 5 CONNACK properties (the server's limits, assigned client id, ...). */
+  onConnect?(info: { sessionPresent: boolean; properties?: Properties }): void;
   onDisconnect?(error?: Error): void;
   /** Messages that no subscription handler took. */
   onMessage?: MessageHandler;
@@ -86,21 +118,31 @@ export interface ClientOptions {
   onDrop?(dropped: Dropped[]): void;
 }
 
-interface LocalSubscription {
+export interface LocalSubscription {
   qos: QoS;
   handler?: MessageHandler;
+  /** The filter, its QoS and (MQTT 5) options; the subscription identifier it was made with. */
+  options: Subscription5;
+  sid?: number;
 }
 
 interface PendingOperation {
-  /** SUBSCRIBE filters (to find refused ones and avoid subscribing twice), or undefined for UNSUBSCRIBE. */
-  filters?: string[];
-  /** The encoded packet, sent again after a reconnect. */
+  /** The topic filters: to find refused ones, and (SUBSCRIBE) to avoid subscribing twice. */
+  filters: string[];
+  /** The encoded packet (SUBSCRIBE or UNSUBSCRIBE), sent again after a reconnect. */
   bytes: Uint8Array;
   done?: (error: Error | undefined, granted: number[]) => void;
 }
 
 /** Distinct topics whose encoded form is kept per client. */
 const TOPIC_CACHE = 16;
+
+/** MQTT 3.1.1 refuses the MQTT 5 options: any key of `o` not in `keys` (space-separated). */
+function only4(o: object, keys: string) {
+  for (const k in o) {
+    if ((o as Record<string, unknown>)[k] !== undefined && keys.split(' ').indexOf(k) < 0) invalid(`${k} needs MQTT 5 (protocol: mqtt5())`);
+  }
+}
 
 function checkQos(qos: unknown): void {
   if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
@@ -109,8 +151,8 @@ function checkQos(qos: unknown): void {
 export class MqttClient {
   readonly #o: ClientOptions;
   readonly #clock: Clock;
-  readonly #keepAliveMs: number;
-  readonly #window: number;
+  #keepAliveMs: number;
+  #window: number;
   readonly #outbox: Outbox;
   readonly #inflight = new Map<number, OutboxMessage>();
   readonly #operations = new Map<number, PendingOperation>();
@@ -120,6 +162,8 @@ export class MqttClient {
   /** topic -> its length-prefixed UTF-8 form, checked once */
   readonly #topics = new Map<string, Uint8Array>();
   #socket: TcpSocket | undefined;
+  /** MQTT 5, when the client was given `protocol: mqtt5()`. */
+  readonly #v5: Mqtt5Protocol | undefined;
   #timers: (TimerId | undefined)[] = [];
   #nextId = 1;
   #attempt = 0;
@@ -139,11 +183,28 @@ export class MqttClient {
     this.#clock = options.clock;
     this.#keepAliveMs = (options.keepAlive ?? 60) * 1000;
     this.#window = options.inflightWindow ?? 16;
-    if (!options.clientId && options.cleanSession === false) invalid('cleanSession: false needs a client id');
-    if (options.password !== undefined && options.username === undefined) invalid(PASSWORD_NEEDS_USER);
+    const v5 = (this.#v5 = options.protocol);
+    if (v5) {
+      v5.attach({
+        send: (bytes) => this.#send(bytes),
+        drop: (error) => this.#drop(error),
+        handle: (first, b, s, e) => this.#handle(first, b, s, e),
+        pump: () => this.#pump(),
+        inflight: this.#inflight,
+        subscriptions: this.#subscriptions,
+        options,
+        stats: this.stats,
+      });
+    } else {
+      // MQTT 5 lets the server assign a client id, and sends a password without a user name
+      if (!options.clientId && options.cleanSession === false) invalid('cleanSession: false needs a client id');
+      if (options.password !== undefined && options.username === undefined) invalid(PASSWORD_NEEDS_USER);
+      if (options.will) only4(options.will, 'topic payload qos retain');
+    }
     const limits = options.outbox;
     if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
-    const box = (this.#outbox = new Outbox(limits, options.storage));
+    // MQTT 5 publishes take the queue's path (room stays -1): the fast path below is MQTT 3.1.1's
+    const box = (this.#outbox = new Outbox(limits, options.storage, !v5));
     for (const m of box.restore((key) => this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`)))) {
       if (m.state && m.id) {
         this.#inflight.set(m.id, m);
@@ -151,6 +212,7 @@ export class MqttClient {
       }
     }
     this.#inbound = new Set(box.restoreInbound());
+    if (v5) v5.use(box, this.#inbound);
   }
 
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
@@ -169,18 +231,23 @@ export class MqttClient {
    * waits in the outbox. `done` is called when the broker acknowledged it (QoS 1/2), when it was
    * written (QoS 0), or with an error when it was dropped. Returns false when it was refused outright.
    */
-  publish(topic: string, payload: string | Uint8Array, options?: { qos?: QoS; retain?: boolean }, done?: DoneCallback): boolean {
+  publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, done?: DoneCallback): boolean {
     const t = this.#topics.get(topic) || this.#topic(topic);
     let qos: QoS = 0;
     let retain = 0;
+    let props: Uint8Array | undefined;
     if (options) {
       qos = options.qos || 0;
       retain = options.retain ? 1 : 0;
       if (qos && qos !== 1 && qos !== 2) checkQos(qos);
+      if (options.properties) {
+        if (!this.#v5) only4(options, 'qos retain');
+        props = this.#v5!.publishProperties(options.properties);
+      }
     }
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
-    // the topic's and the payload's bytes, as the outbox counts them
-    const size = t.length - 2 + bytes.length;
+    // the topic's, the payload's (and MQTT 5 properties') bytes, as the outbox counts them
+    let size = t.length - 2 + bytes.length;
     const box = this.#outbox;
     // Connected, nothing waiting, room to spare: this one goes now.
     if (this.connected && size <= box.room) {
@@ -225,30 +292,39 @@ export class MqttClient {
         return true;
       }
     }
+    if (props) size += props.length;
     const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, state: 0, size, done };
+    if (props) m.props = props;
     const dropped = box.add(m);
     if (dropped.length) this.#reportDrops(dropped);
     this.#pump();
     return dropped[dropped.length - 1] !== m;
   }
 
+  /**
+   * Subscribes to filters (each a string, or an object with its own QoS and, with MQTT 5, options).
+   * `done` gets the granted QoS per filter (MQTT 5: the reason code), and an error naming refused ones.
+   */
   subscribe(
-    filters: string | string[] | { filter: string; qos?: QoS }[],
-    options?: { qos?: QoS; onMessage?: MessageHandler },
+    filters: string | string[] | (SubscribeOptions5 & { filter: string; qos?: QoS })[],
+    options?: SubscribeOptions,
     done?: (error: Error | undefined, granted: number[]) => void,
   ): void {
-    const qos = (options && options.qos) || 0;
-    const list = (Array.isArray(filters) ? filters : [filters]).map((f): Subscription =>
-      typeof f === 'string' ? { filter: f, qos } : { filter: f.filter, qos: f.qos ?? qos },
-    );
+    const o = options || {};
+    const qos = o.qos || 0;
+    const v5 = this.#v5;
+    const list = (Array.isArray(filters) ? filters : [filters]).map((f): Subscription5 => (typeof f === 'string' ? { filter: f, qos } : { ...f, qos: f.qos ?? qos }));
     if (!list.length) invalid('no topic filter given');
     for (const s of list) {
       checkTopicFilter(s.filter);
       checkQos(s.qos);
+      if (!v5) only4(s, 'filter qos');
     }
+    if (!v5) only4(o, 'qos onMessage');
     const id = this.#allocateId();
-    const bytes = encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: list });
-    for (const s of list) this.#subscriptions.set(s.filter, { qos: s.qos, handler: options && options.onMessage });
+    // MQTT 5 fills in each filter's options from `o`
+    const bytes = v5 ? v5.subscribe(id, list, o) : encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: list });
+    for (const s of list) this.#subscriptions.set(s.filter, { qos: s.qos, handler: o.onMessage, options: s, sid: o.subscriptionIdentifier });
     this.#operation(id, { filters: list.map((s) => s.filter), bytes, done });
   }
 
@@ -257,18 +333,32 @@ export class MqttClient {
     if (!list.length) invalid('no topic filter given');
     list.forEach(checkTopicFilter);
     const id = this.#allocateId();
-    const bytes = encodeUnsubscribe({ type: UNSUBSCRIBE, packetId: id, filters: list });
+    const v5 = this.#v5;
+    const bytes = v5 ? v5.unsubscribe(id, list) : encodeUnsubscribe({ type: UNSUBSCRIBE, packetId: id, filters: list });
     for (const f of list) this.#subscriptions.delete(f);
-    this.#operation(id, { bytes, done: done && ((e) => done(e)) });
+    this.#operation(id, { filters: list, bytes, done: done && ((e) => done(e)) });
   }
 
   /**
    * Graceful stop: sends DISCONNECT (so the broker discards the will) and closes. No reconnect follows.
-   * Unacknowledged messages stay in the outbox (and in storage when persisted).
+   * Unacknowledged messages stay in the outbox (and in storage when persisted). MQTT 5: `options` give
+   * a reason code (0x04 asks the broker to publish the will), a new session expiry, a reason string.
    */
-  end(): void {
-    if (this.connected) this.#send(encodeEmpty(DISCONNECT));
+  end(options?: DisconnectOptions): void {
+    const v5 = this.#v5;
+    if (options && !v5) only4(options, '');
+    const bytes = v5 ? v5.disconnect(options) : encodeEmpty(DISCONNECT);
+    if (this.connected) this.#send(bytes);
     this.destroy();
+  }
+
+  /**
+   * Ends the connection cleanly (DISCONNECT: no will) and connects again at once, with a fresh
+   * password from the `password` function: for tokens that expire (see tokenRefresh).
+   */
+  reconnect(): void {
+    this.end();
+    this.connect();
   }
 
   /** Abrupt stop, as on power loss: no DISCONNECT, so the broker publishes the will. */
@@ -282,7 +372,8 @@ export class MqttClient {
 
   #open(): void {
     const o = this.#o;
-    const parser = new PacketFramer(o.maxPacketSize ?? 65536);
+    const v5 = this.#v5;
+    const parser = new PacketFramer(o.maxPacketSize ?? 65536, !!v5);
     // Plain functions on `self`: the socket calls them per read, and XS charges arrow functions more.
     const self = this;
     let opened = false;
@@ -302,11 +393,14 @@ export class MqttClient {
         self.#received = true;
         try {
           for (let b = parser.nextBody(bytes); b; b = parser.more && socket === self.#socket ? parser.nextBody() : undefined) {
-            self.#handle(parser.first, b, parser.start, parser.end);
+            if (v5) v5.handle(parser.first, b, parser.start, parser.end);
+            else self.#handle(parser.first, b, parser.start, parser.end);
           }
         } catch (error) {
           if (!(error instanceof MqttProtocolError)) throw error;
           self.stats.protocolErrors++;
+          // MQTT 5 tells the server which rule it broke
+          if (v5) self.#send(v5.protocolError(error));
           self.#drop(error);
         }
       },
@@ -330,11 +424,11 @@ export class MqttClient {
       } catch (error) {
         invalid(`password provider failed: ${(error as Error).message}`);
       }
-      packet = encodeConnect({
+      const fields = {
         type: CONNECT,
         clientId: o.clientId,
         cleanSession: o.cleanSession ?? true,
-        keepAlive: this.#keepAliveMs / 1000,
+        keepAlive: o.keepAlive ?? 60,
         username: o.username,
         password: typeof password === 'string' ? encodeUtf8(password) : password,
         will: will && {
@@ -343,7 +437,9 @@ export class MqttClient {
           qos: will.qos ?? 0,
           retain: !!will.retain,
         },
-      });
+      } as const;
+      const v5 = this.#v5;
+      packet = v5 ? v5.connect(fields) : encodeConnect(fields);
     } catch (error) {
       return this.#drop(error as Error);
     }
@@ -354,8 +450,15 @@ export class MqttClient {
     this.#clearTimer(0);
     if (returnCode) return this.#drop(new MqttConnectError(returnCode));
     const stats = this.stats;
+    const o = this.#o;
+    const v5 = this.#v5;
     this.connected = true;
     if (stats.connects++) stats.reconnects++;
+    if (v5) {
+      // the server's limits for this connection
+      this.#window = Math.min(o.inflightWindow ?? 16, v5.receiveMaximum);
+      this.#keepAliveMs = (v5.serverKeepAlive ?? o.keepAlive ?? 60) * 1000;
+    }
     const keepAlive = this.#keepAliveMs;
     this.#setTimer(3, () => (this.#attempt = 0), (this.#o.reconnect || {}).stableAfter ?? 20000);
     // the CONNACK just received counts as the last traffic both ways
@@ -373,18 +476,31 @@ export class MqttClient {
         else m.sent = false;
       }
       const pending = new Set<string>();
-      for (const op of this.#operations.values()) if (op.filters) op.filters.forEach((f) => pending.add(f));
-      const again: Subscription[] = [];
-      for (const [filter, s] of this.#subscriptions) if (!pending.has(filter)) again.push({ filter, qos: s.qos });
-      if (again.length) {
+      for (const op of this.#operations.values()) if (op.bytes[0] >> 4 === SUBSCRIBE) op.filters.forEach((f) => pending.add(f));
+      // one SUBSCRIBE per subscription identifier (MQTT 5 carries one per packet; 3.1.1 has none)
+      const groups = new Map<number | undefined, Subscription5[]>();
+      for (const [filter, s] of this.#subscriptions) if (!pending.has(filter)) (groups.get(s.sid) || groups.set(s.sid, []).get(s.sid)!).push(s.options);
+      for (const [sid, again] of groups) {
         const id = this.#allocateId();
-        this.#operations.set(id, { filters: again.map((x) => x.filter), bytes: encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: again }) });
+        const bytes = v5 ? v5.subscribe(id, again, { subscriptionIdentifier: sid }) : encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: again });
+        this.#operations.set(id, { filters: again.map((x) => x.filter), bytes });
       }
     }
     // Resend in the original order: unacknowledged PUBLISH (with DUP when sent before) and PUBREL.
+    // MQTT 5 first queues again what is over the server's receive maximum.
+    if (v5) v5.trim(this.#window);
     for (const m of this.#inflight.values()) this.#transmit(m);
     for (const op of this.#operations.values()) this.#send(op.bytes);
-    if (this.#o.onConnect) this.#o.onConnect({ sessionPresent });
+    const refresh = o.tokenRefresh;
+    if (refresh) {
+      try {
+        const ms = refresh();
+        if (ms > 0) this.#setTimer(4, () => this.reconnect(), ms);
+      } catch (error) {
+        this.#error(error as Error);
+      }
+    }
+    if (o.onConnect) o.onConnect({ sessionPresent, properties: v5 && v5.connack });
     this.#pump();
   }
 
@@ -423,6 +539,7 @@ export class MqttClient {
     this.#clearTimer(0);
     this.#clearTimer(1);
     this.#clearTimer(3);
+    this.#clearTimer(4);
     if (socket) {
       try {
         socket.close();
@@ -506,19 +623,21 @@ export class MqttClient {
       }
       return;
     }
+    const v5 = this.#v5;
     if (type === SUBACK || type === UNSUBACK) {
       const id = readId(b, s, e, type);
       let granted: number[] = [];
-      if (type === SUBACK) granted = readGranted(b, s, e);
+      if (v5) granted = v5.codes(type, b, s, e);
+      else if (type === SUBACK) granted = readGranted(b, s, e);
       else exact(type, s, e, 2);
       const op = this.#operations.get(id);
       if (!op) return;
       this.#operations.delete(id);
       let error: Error | undefined;
-      const refused = op.filters ? op.filters.filter((_f, i) => granted[i] === 0x80) : [];
+      const refused = op.filters.filter((_f, i) => granted[i] >= 0x80);
       if (refused.length) {
-        error = new MqttClientError('subscribe-failed', `the broker refused the subscription to ${refused.join(', ')} (0x80)`);
-        for (const f of refused) this.#subscriptions.delete(f);
+        error = v5 ? v5.refusal(type, op.filters, granted) : new MqttClientError('subscribe-failed', `the broker refused the subscription to ${refused.join(', ')} (0x80)`);
+        if (type === SUBACK) for (const f of refused) this.#subscriptions.delete(f);
         if (!op.done) this.#error(error);
       }
       if (op.done) op.done(error, granted);
@@ -530,8 +649,9 @@ export class MqttClient {
       return;
     }
     if (type === CONNACK) {
-      const v = readConnack(b, s, e);
-      if (!this.connected) return this.#onConnack(v > 255, v & 255);
+      // MQTT 5 drops a refused connection itself (-1)
+      const v = v5 ? v5.onConnack(b, s, e) : readConnack(b, s, e);
+      if (!this.connected) return v < 0 ? undefined : this.#onConnack(v > 255, v & 255);
       fail('malformed', 'a second CONNACK');
     }
     fail('bad-packet-type', `${NAMES[type]} from a broker`);
@@ -591,18 +711,27 @@ export class MqttClient {
         box.save(m);
       }
       box.shift();
-      this.#transmit(m);
-      if (!m.qos) {
+      if (this.#transmit(m) && !m.qos) {
         box.release(m);
         if (m.done) m.done();
       }
     }
   }
 
-  #transmit(m: OutboxMessage): void {
-    if (m.state === 2) return this.#send(encodeAck(PUBREL, m.id!));
-    this.#send(publishPacket((m.sent ? 8 : 0) | (m.qos << 1) | (m.retain ? 1 : 0), this.#topic(m.topic), m.payload, m.id || 0));
+  /** Sends a message; false when MQTT 5 limits kept it from going (it is then done, with an error). */
+  #transmit(m: OutboxMessage): boolean {
+    if (m.state === 2) {
+      this.#send(encodeAck(PUBREL, m.id!));
+      return true;
+    }
+    const flags = (m.sent ? 8 : 0) | (m.qos << 1) | (m.retain ? 1 : 0);
+    const v5 = this.#v5;
+    const t = this.#topic(m.topic);
+    const out = v5 ? v5.publish(m, flags, t) : publishPacket(flags, t, m.payload, m.id || 0);
+    if (!out) return false;
+    this.#send(out);
     m.sent = m.qos > 0;
+    return true;
   }
 
   /** A QoS 2 message the broker took over before the session was lost. */
@@ -635,7 +764,7 @@ export class MqttClient {
     return invalid('all 65535 packet ids are in use');
   }
 
-  // timers: 0 connect timeout, 1 keep-alive, 2 reconnect, 3 backoff reset
+  // timers: 0 connect timeout, 1 keep-alive, 2 reconnect, 3 backoff reset, 4 token refresh
   #setTimer(slot: number, fn: () => void, ms: number, repeat?: number): void {
     this.#clearTimer(slot);
     this.#timers[slot] = this.#clock.set(fn, ms, repeat);

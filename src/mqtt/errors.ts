@@ -7,12 +7,35 @@ export type ProtocolErrorCode =
   | 'bad-utf8'
   | 'bad-topic'
   | 'too-large'
-  | 'malformed';
+  | 'malformed'
+  // MQTT 5 only
+  | 'protocol'
+  | 'topic-alias'
+  | 'receive-maximum';
 
-export type ClientErrorCode = 'invalid-argument' | 'closed' | 'subscribe-failed' | 'timeout' | 'dropped' | 'connection';
+export type ClientErrorCode =
+  | 'invalid-argument'
+  | 'closed'
+  | 'subscribe-failed'
+  | 'timeout'
+  | 'dropped'
+  | 'connection'
+  // MQTT 5 only
+  | 'publish-failed'
+  | 'unsubscribe-failed'
+  | 'disconnected'
+  | 'auth-failed'
+  | 'too-large';
 
 class CodedError<Code> extends Error {
   declare readonly code: Code;
+  /** MQTT 5: the reason code of the packet that caused the error, and its name ("Not authorized"). */
+  declare readonly reasonCode?: number;
+  declare readonly reasonName?: string;
+  /** MQTT 5: the server's Reason String, when it sent one. */
+  declare readonly reasonString?: string;
+  /** MQTT 5: another server to use (CONNACK or DISCONNECT Server Reference). */
+  declare readonly serverReference?: string;
   constructor(code: Code, message: string) {
     super(message);
     this.code = code;
@@ -38,12 +61,17 @@ const CONNACK_REASONS = [
   'not authorized: check the credentials and the ACL',
 ];
 
-/** The broker refused the connection (CONNACK return code != 0). */
+/** The broker refused the connection (CONNACK return code, or MQTT 5 reason code, != 0). */
 export class MqttConnectError extends Error {
   override name = 'MqttConnectError';
   declare readonly returnCode: number;
-  constructor(returnCode: number) {
-    super(`connection refused (return code ${returnCode}): ${CONNACK_REASONS[returnCode] || 'unknown reason'}`);
+  /** MQTT 5: the same as returnCode, with its name, the server's reason string and server reference. */
+  declare readonly reasonCode?: number;
+  declare readonly reasonName?: string;
+  declare readonly reasonString?: string;
+  declare readonly serverReference?: string;
+  constructor(returnCode: number, message?: string) {
+    super(message || `connection refused (return code ${returnCode}): ${CONNACK_REASONS[returnCode] || 'unknown reason'}`);
     this.returnCode = returnCode;
   }
 }

@@ -10,6 +10,7 @@
 // client's QoS 2 exactly-once guard is kept under INBOUND_KEY.
 import type { KeyValueStore } from '../ports';
 import type { QoS } from './packets';
+import type { AckInfo } from './v5/protocol';
 import { decodeUtf8, encodeUtf8 } from './utf8';
 
 export interface OutboxLimits {
@@ -21,7 +22,8 @@ export interface OutboxLimits {
   persist?: boolean;
 }
 
-export type DoneCallback = (error?: Error) => void;
+/** `info`: MQTT 5 details of a success that carried a reason code, e.g. 0x10 No matching subscribers. */
+export type DoneCallback = (error?: Error, info?: AckInfo) => void;
 
 export interface OutboxMessage {
   topic: string;
@@ -34,6 +36,8 @@ export interface OutboxMessage {
   state: 0 | 1 | 2;
   /** Publish was already sent once (resend with DUP). */
   sent?: boolean;
+  /** MQTT 5: the encoded properties (without their length). */
+  props?: Uint8Array;
   size: number;
   key?: string;
   done?: DoneCallback;
@@ -49,6 +53,7 @@ export interface Dropped {
 }
 
 const PREFIX = 'mq';
+const NO_PROPERTIES = new Uint8Array(0);
 const RECORD_KEY = /^mq[0-9a-z]+$/;
 /** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
 const INBOUND_KEY = 'mqin';
@@ -63,6 +68,8 @@ export class Outbox {
    * or every message slot is taken. One comparison for the client's fast path.
    */
   room = -1;
+  /** Messages held at which `room` turns -1: maxMessages, or 0 to keep it -1 (no fast path at all). */
+  readonly roomLimit: number;
   readonly dropped = [0, 0, 0];
   readonly maxMessages: number;
   readonly maxBytes: number;
@@ -71,8 +78,9 @@ export class Outbox {
   #seq = 0;
   readonly #store: KeyValueStore | undefined;
 
-  constructor(limits: OutboxLimits = {}, store?: KeyValueStore) {
+  constructor(limits: OutboxLimits = {}, store?: KeyValueStore, fastPath = true) {
     this.maxMessages = limits.maxMessages ?? 64;
+    this.roomLimit = fastPath ? this.maxMessages : 0;
     this.maxBytes = limits.maxBytes ?? 16384;
     this.#store = limits.persist ? store : undefined;
     this.persist = !!this.#store;
@@ -80,7 +88,7 @@ export class Outbox {
   }
 
   #update(): void {
-    this.room = this.queue.length || this.count >= this.maxMessages ? -1 : this.maxBytes - this.bytes;
+    this.room = this.queue.length || this.count >= this.roomLimit ? -1 : this.maxBytes - this.bytes;
   }
 
   /** True when a message of `size` bytes fits without dropping anything. */
@@ -92,7 +100,7 @@ export class Outbox {
   hold(m: OutboxMessage): void {
     const count = ++this.count;
     const bytes = (this.bytes += m.size);
-    this.room = this.queue.length || count >= this.maxMessages ? -1 : this.maxBytes - bytes;
+    this.room = this.queue.length || count >= this.roomLimit ? -1 : this.maxBytes - bytes;
   }
 
   /** Takes the oldest waiting message off the queue (it stays counted until released). */
@@ -130,7 +138,7 @@ export class Outbox {
   release(m: OutboxMessage): void {
     const count = --this.count;
     const bytes = (this.bytes -= m.size);
-    this.room = this.queue.length || count >= this.maxMessages ? -1 : this.maxBytes - bytes;
+    this.room = this.queue.length || count >= this.roomLimit ? -1 : this.maxBytes - bytes;
     if (m.key && this.#store) this.#store.delete(m.key);
   }
 
@@ -141,15 +149,20 @@ export class Outbox {
     while (!m.key || m.key === INBOUND_KEY) m.key = PREFIX + (this.#seq++).toString(36);
     const topic = encodeUtf8(m.topic);
     const id = m.id || 0;
-    const out = new Uint8Array(6 + topic.length + m.payload.length);
+    const props = m.props || NO_PROPERTIES;
+    const at = 8 + topic.length;
+    const out = new Uint8Array(at + props.length + m.payload.length);
     out[0] = m.qos | (m.retain ? 4 : 0) | (m.state << 3);
     out[1] = id >> 8;
     out[2] = id & 255;
     out[3] = topic.length >> 8;
     out[4] = topic.length & 255;
-    out[5] = 1; // record version
-    out.set(topic, 6);
-    out.set(m.payload, 6 + topic.length);
+    out[5] = 2; // record version: 1 had no properties (and no bytes 6 and 7)
+    out[6] = props.length >> 8;
+    out[7] = props.length & 255;
+    out.set(topic, 8);
+    out.set(props, at);
+    out.set(m.payload, at + props.length);
     store.set(m.key, out);
   }
 
@@ -200,14 +213,20 @@ function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
   const qos = (v[0] & 3) as QoS;
   const state = ((v[0] >> 3) & 3) as 0 | 1 | 2;
   const n = (v[3] << 8) | v[4];
-  if (v.length < 6 || v[5] !== 1 || !qos || qos > 2 || state > 2 || 6 + n > v.length) return undefined;
+  // version 2 adds the length of MQTT 5 properties (bytes 6, 7) and the properties after the topic
+  const v2 = v[5] === 2;
+  const h = v2 ? 8 : 6;
+  const k = v2 ? (v[6] << 8) | v[7] : 0;
+  if (v.length < h || (v[5] !== 1 && !v2) || !qos || qos > 2 || state > 2 || h + n + k > v.length) return undefined;
   let topic: string;
   try {
-    topic = decodeUtf8(v, 6, 6 + n, 'stored topic');
+    topic = decodeUtf8(v, h, h + n, 'stored topic');
   } catch {
     return undefined;
   }
   const id = (v[1] << 8) | v[2];
-  const payload = v.slice(6 + n);
-  return { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state > 0, size: n + payload.length, key };
+  const payload = v.slice(h + n + k);
+  const m: OutboxMessage = { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state > 0, size: n + k + payload.length, key };
+  if (k) m.props = v.slice(h + n, h + n + k);
+  return m;
 }

@@ -20,6 +20,8 @@ export interface ParserOptions {
   maxPacketSize?: number;
   /** Which packets next() accepts: decodeFromBroker (default, for clients) or decodeAnyPacket. */
   decode?: BodyDecoder;
+  /** Accept AUTH packets (type 15, MQTT 5); otherwise type 15 is reserved. */
+  auth?: boolean;
 }
 
 export class PacketFramer {
@@ -40,9 +42,12 @@ export class PacketFramer {
   #body: Uint8Array | undefined;
   #filled = 0;
   #failed: MqttProtocolError | undefined;
+  /** AUTH (type 15) is a packet type (MQTT 5), not a reserved one. */
+  readonly auth: boolean;
 
-  constructor(maxPacketSize = 268435460) {
+  constructor(maxPacketSize = 268435460, auth = false) {
     this.maxPacketSize = maxPacketSize;
+    this.auth = auth;
   }
 
   push(bytes: Uint8Array): void {
@@ -164,7 +169,9 @@ export class PacketFramer {
     }
   }
 
-  #badHeader(b: number): never {
+  /** Throws for a bad fixed-header byte; returns for AUTH when allowed. */
+  #badHeader(b: number): void {
+    if (b === 0xf0 && this.auth) return;
     const type = b >> 4;
     const flags = b & 15;
     if (!type || type === 15) this.#fail('bad-packet-type', `packet type ${type} is reserved`);
@@ -184,7 +191,7 @@ export class PacketParser extends PacketFramer {
   #failed: MqttProtocolError | undefined;
 
   constructor(options: ParserOptions = {}) {
-    super(options.maxPacketSize);
+    super(options.maxPacketSize, options.auth);
     this.#decode = options.decode ?? decodeFromBroker;
   }
 
