@@ -15,7 +15,8 @@ export interface RawSocket {
 export interface RawCallbacks {
   onReadable(count: number): void;
   onWritable(count: number): void;
-  onError(): void;
+  /** `why` when the host knows more than "the connection failed" (a refused TLS certificate). */
+  onError(why?: string): void;
 }
 
 type Handlers = Pick<TcpOptions, 'onReadable' | 'onWritable' | 'onError'>;
@@ -52,7 +53,7 @@ export class QueuedTcpSocket implements TcpSocket {
         this.flush();
         if (!this.closed && (first || this.queue.length === 0)) this.handlers.onWritable?.(this.writable);
       },
-      onError: () => this.fail(new ModdableHostError('TCP_FAILED', `connection to ${this.label} ${this.connected ? 'ended' : 'failed'}`)),
+      onError: (why) => this.fail(new ModdableHostError('TCP_FAILED', `connection to ${this.label} ${this.connected ? 'ended' : 'failed'}${why ? `: ${why}` : ''}`)),
     };
   }
 
