@@ -442,9 +442,10 @@ export class Mqtt5Protocol {
       refused.push(`${f} (${describeReason(c, type)})`);
       if (!first) first = c;
     });
-    const p = this.ackProperties;
-    const kind = type === 9 ? 'subscription to' : 'unsubscription from';
-    return reasonError(type === 9 ? 'subscribe-failed' : 'unsubscribe-failed', `the broker refused the ${kind} ${refused.join(', ')}`, first, type, p && p.reasonString);
+    const reasonString = this.ackProperties && this.ackProperties.reasonString;
+    let message = `the broker refused the ${type === 9 ? 'subscription to' : 'unsubscription from'} ${refused.join(', ')}`;
+    if (reasonString) message += ` - server says "${reasonString}"`;
+    return withReason(new MqttClientError(type === 9 ? 'subscribe-failed' : 'unsubscribe-failed', message), first, type, reasonString);
   }
 
   // ---- DISCONNECT and AUTH --------------------------------------------------------------------
