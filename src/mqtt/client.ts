@@ -405,7 +405,7 @@ export class MqttClient {
         }
       },
       onError(error) {
-        if (socket === self.#socket) self.#drop(new MqttClientError('connection', `connection to ${o.host}: ${error.message}`));
+        if (socket === self.#socket) self.#drop(new MqttClientError('connection', `connection to ${o.host}: ${error.message}`, error));
       },
     });
     this.#socket = socket;

@@ -36,9 +36,11 @@ class CodedError<Code> extends Error {
   declare readonly reasonString?: string;
   /** MQTT 5: another server to use (CONNACK or DISCONNECT Server Reference). */
   declare readonly serverReference?: string;
-  constructor(code: Code, message: string) {
+  constructor(code: Code, message: string, cause?: Error) {
     super(message);
     this.code = code;
+    // the transport's own error, e.g. a WebSocketError with its close code
+    if (cause) this.cause = cause;
   }
 }
 
