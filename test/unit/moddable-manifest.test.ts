@@ -143,6 +143,20 @@ describe('manifest.json', () => {
     expect(reached.size).toBeGreaterThan(20);
   });
 
+  it.each(PLATFORMS)('preloads every module of the %s build except its main, so their code stays in flash', (platform) => {
+    // mcconfig matches "dir/*" preload patterns against .js modules only: TypeScript modules are named one by one
+    const preload = new Set<string>([...manifest.preload, ...(manifest.platforms[platform].preload ?? [])]);
+    const main = manifest.platforms[platform].creation.main as string;
+    const missing: string[] = [];
+    for (const file of closureProblems(platform).reached) {
+      if (file.endsWith('.d.ts')) continue;
+      const name = specifierOf(file, modulesFor(platform))!;
+      if (name !== main && !preload.has(name)) missing.push(name);
+    }
+    expect(missing, 'add these to "preload" in manifest.json').toEqual([]);
+    expect(preload.has(main), 'a main runs at boot and must not be preloaded').toBe(false);
+  });
+
   it('keeps TLS and OTA out of the ESP8266 build and native helpers in each', () => {
     const esp = [...closureProblems('esp').reached].map((f) => relative(root, f));
     expect(esp).not.toContain('hosts/moddable/tls.ts');
