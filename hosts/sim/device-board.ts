@@ -41,9 +41,7 @@ const SOIL_CALIBRATION: [{ raw: number; value: number }, { raw: number; value: n
   { raw: SOIL_WET_RAW, value: 100 },
 ];
 
-// ---- physics: chips read their physical values from the site through shared getters -----------
-
-const READER = Symbol('site reader');
+// ---- physics: when a measurement starts, the chip senses the site's values of that second ------
 
 /** The site's values for the current second, computed once per second per device. */
 export class SiteReader {
@@ -66,11 +64,6 @@ export class SiteReader {
   }
 }
 
-type Physical = 'temperature' | 'humidity' | 'pressure' | 'illuminance' | 'voltage';
-interface Bound {
-  [READER]: SiteReader;
-}
-
 /** Moisture in % of the probe's span, from the soil's volumetric water content (0..50 %). */
 export function soilProbeVoltage(soilPercent: number, pin: SimAnalogPin): number {
   const moisture = Math.min(100, Math.max(0, (soilPercent / 50) * 100));
@@ -78,44 +71,52 @@ export function soilProbeVoltage(soilPercent: number, pin: SimAnalogPin): number
   return (raw / pin.max) * pin.fullScale;
 }
 
-const GETTERS: Record<Physical, (this: Bound & { max?: number; fullScale?: number }) => number> = {
-  temperature() {
-    return this[READER].values().temperature;
+type FaultyChip = SimBME280 | SimSHT3x | SimBH1750;
+type Chip = FaultyChip | SimAnalogPin;
+
+// One function per kind of chip, shared by every device: no per-device closures.
+const sense = {
+  bme280(chip: Chip, v: SiteValues) {
+    const c = chip as SimBME280;
+    c.temperature = v.temperature;
+    c.humidity = v.humidity;
+    c.pressure = v.pressure;
   },
-  humidity() {
-    return this[READER].values().humidity;
+  sht3x(chip: Chip, v: SiteValues) {
+    const c = chip as SimSHT3x;
+    c.temperature = v.temperature;
+    c.humidity = v.humidity;
   },
-  pressure() {
-    return this[READER].values().pressure;
+  bh1750(chip: Chip, v: SiteValues) {
+    (chip as SimBH1750).illuminance = v.illuminance;
   },
-  illuminance() {
-    return this[READER].values().illuminance;
-  },
-  voltage() {
-    return soilProbeVoltage(this[READER].values().soil, this as unknown as SimAnalogPin);
+  soil(chip: Chip, v: SiteValues) {
+    const pin = chip as SimAnalogPin;
+    pin.voltage = soilProbeVoltage(v.soil, pin);
   },
 };
 
-/** Makes `chip`'s physical fields follow the site. */
-function bind(chip: object, reader: SiteReader, fields: Physical[]): void {
-  (chip as Bound)[READER] = reader;
-  for (const f of fields) Object.defineProperty(chip, f, { get: GETTERS[f], configurable: true, enumerable: true });
-}
-
 /**
  * A driver opened on first use and again after its chip failed to answer at open: a chip that is
- * absent at boot is reported in telemetry at every interval, and picked up once it answers.
+ * absent at boot is reported in telemetry at every interval, and picked up once it answers. Before
+ * each measurement the chip senses the site's current values.
  */
 export class LazySensor implements Sensor {
   private driver: Sensor | undefined;
 
-  constructor(private readonly open: () => Sensor) {}
+  constructor(
+    private readonly open: () => Sensor,
+    private readonly chip?: Chip,
+    private readonly reader?: SiteReader,
+    private readonly apply?: (chip: Chip, values: SiteValues) => void,
+  ) {}
 
   get conversionTime(): number {
     return this.driver?.conversionTime ?? 0;
   }
 
   start(): number {
+    if (this.chip && this.reader && this.apply) this.apply(this.chip, this.reader.values());
     this.driver ??= this.open();
     return this.driver.start();
   }
@@ -133,12 +134,10 @@ export class LazySensor implements Sensor {
 
 // ---- the board -----------------------------------------------------------------------------------
 
-type FaultyChip = SimBME280 | SimSHT3x | SimBH1750;
-
 export interface BoardParts {
   sensors: TelemetrySensor[];
   /** Chips by telemetry sensor name. */
-  chips: Record<string, FaultyChip | SimAnalogPin>;
+  chips: Record<string, Chip>;
   i2c: SimI2CBus;
   analog?: SimAnalogPins;
 }
@@ -164,39 +163,29 @@ export function buildBoard(options: {
   i2c.transcriptLimit = 0;
   const parts: BoardParts = { sensors: [], chips: {}, i2c };
   const kind = profileFor(options.profile, options.index);
-  const add = (name: string, readings: Record<string, ReadingSpec>, open: () => Sensor) => {
-    parts.sensors.push({ name, sensor: new LazySensor(open), readings });
-  };
-  const chip = <C extends FaultyChip>(name: string, c: C, fields: Physical[]): C => {
-    bind(c, reader, fields);
-    if (options.broken?.has(name)) c.fault = 'absent';
-    parts.chips[name] = c;
-    return i2c.attach(c);
+  const add = (name: string, readings: Record<string, ReadingSpec>, chip: Chip, apply: (chip: Chip, values: SiteValues) => void, open: () => Sensor) => {
+    parts.chips[name] = chip;
+    if (options.broken?.has(name)) setChipBroken(chip, true);
+    parts.sensors.push({ name, sensor: new LazySensor(open, chip, reader, apply), readings });
   };
 
   if (kind === 'env' || kind === 'env+light') {
-    chip('env', new SimBME280({ now, address: 0x76 }), ['temperature', 'humidity', 'pressure']);
-    add('env', ENV, () => new BME280({ sensor: { io: i2c.io, address: 0x76 } }));
+    add('env', ENV, i2c.attach(new SimBME280({ now, address: 0x76 })), sense.bme280, () => new BME280({ sensor: { io: i2c.io, address: 0x76 } }));
   }
   if (kind === 'env+light') {
-    chip('light', new SimBH1750({ now, address: 0x23 }), ['illuminance']);
-    add('light', LIGHT, () => new BH1750({ sensor: { io: i2c.io, address: 0x23 } }));
+    add('light', LIGHT, i2c.attach(new SimBH1750({ now, address: 0x23 })), sense.bh1750, () => new BH1750({ sensor: { io: i2c.io, address: 0x23 } }));
   }
   if (kind === 'climate+soil') {
-    chip('climate', new SimSHT3x({ now, address: 0x44 }), ['temperature', 'humidity']);
-    add('climate', CLIMATE, () => new SHT3x({ sensor: { io: i2c.io, address: 0x44 } }));
+    add('climate', CLIMATE, i2c.attach(new SimSHT3x({ now, address: 0x44 })), sense.sht3x, () => new SHT3x({ sensor: { io: i2c.io, address: 0x44 } }));
     const analog = (parts.analog = new SimAnalogPins());
     const pin = analog.add({ pin: SOIL_PIN, resolution: 12, fullScale: 3.3 });
-    bind(pin, reader, ['voltage']);
-    if (options.broken?.has('soil')) pin.fault = 'short-low';
-    parts.chips.soil = pin;
-    add('soil', SOIL, () => new AnalogSensor({ sensor: { io: analog.io, pin: SOIL_PIN }, configuration: { calibration: SOIL_CALIBRATION, average: 4 } }));
+    add('soil', SOIL, pin, sense.soil, () => new AnalogSensor({ sensor: { io: analog.io, pin: SOIL_PIN }, configuration: { calibration: SOIL_CALIBRATION, average: 4 } }));
   }
   return parts;
 }
 
 /** Breaks (or repairs) a chip: I2C chips stop answering, the soil probe's pin reads as shorted. */
-export function setChipBroken(chip: FaultyChip | SimAnalogPin, broken: boolean): void {
+export function setChipBroken(chip: Chip, broken: boolean): void {
   if ('voltage' in chip) chip.fault = broken ? 'short-low' : undefined;
   else chip.fault = broken ? 'absent' : undefined;
 }

@@ -161,30 +161,31 @@ class FaultSocket implements TcpSocket {
   }
 
   attach(base: Network): void {
-    const o = this.options;
-    this.inner = base.connect({
-      host: o.host,
-      port: o.port,
-      tls: o.tls,
-      onWritable: (count) => {
-        if (this.finished) return;
-        if (this.stalled) this.pendingWritable = true;
-        else this.net.guard(() => o.onWritable?.(count));
-      },
-      onReadable: (count) => {
-        if (this.finished) return;
-        if (this.stalled) this.pendingReadable = true;
-        else this.net.guard(() => o.onReadable(count));
-      },
-      onError: (error) => {
-        this.inner = undefined;
-        this.net.exorcise(this);
-        if (this.finished) return;
-        // A half-open link hides the peer's FIN or RST too.
-        if (this.stalled) this.pendingError = error;
-        else this.fail(error);
-      },
-    });
+    this.inner = base.connect(new Upstream(this, this.options));
+  }
+
+  /** @internal the real socket is writable */
+  upWritable(count: number): void {
+    if (this.finished) return;
+    if (this.stalled) this.pendingWritable = true;
+    else this.net.guard(() => this.options.onWritable?.(count));
+  }
+
+  /** @internal bytes arrived on the real socket */
+  upReadable(count: number): void {
+    if (this.finished) return;
+    if (this.stalled) this.pendingReadable = true;
+    else this.net.guard(() => this.options.onReadable(count));
+  }
+
+  /** @internal the real socket failed or was closed by the peer */
+  upError(error: Error): void {
+    this.inner = undefined;
+    this.net.exorcise(this);
+    if (this.finished) return;
+    // A half-open link hides the peer's FIN or RST too.
+    if (this.stalled) this.pendingError = error;
+    else this.fail(error);
   }
 
   failSoon(error: Error): void {
@@ -280,5 +281,33 @@ class FaultSocket implements TcpSocket {
     } catch {
       // already closed
     }
+  }
+}
+
+/** The handlers given to the real network: methods, not closures (thousands of sockets per process). */
+class Upstream implements TcpOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: TcpOptions['tls'];
+
+  constructor(
+    private readonly socket: FaultSocket,
+    options: TcpOptions,
+  ) {
+    this.host = options.host;
+    this.port = options.port;
+    this.tls = options.tls;
+  }
+
+  onWritable(count: number): void {
+    this.socket.upWritable(count);
+  }
+
+  onReadable(count: number): void {
+    this.socket.upReadable(count);
+  }
+
+  onError(error: Error): void {
+    this.socket.upError(error);
   }
 }
