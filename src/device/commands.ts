@@ -3,7 +3,11 @@
 //   {"id": "42", "responseTopic": "app/replies", "correlationData": "abc", "args": {...}}
 // The reply carries the same id (and correlation data), a status and a result or an error:
 //   {"id": "42", "status": "ok", "result": {...}}    {"id": "42", "status": "error", "error": "..."}
+// Over MQTT 5 the request's Response Topic and Correlation Data properties say where to reply and
+// come back as properties of the reply (content type application/json); the JSON fields above still
+// work, for MQTT 3.1.1 and for requesters that use them.
 // Bad requests (malformed JSON, unknown command, invalid arguments) get an error reply, never a crash.
+import type { Properties, PublishProperties } from '../mqtt/v5/properties';
 
 export type CommandResult = Record<string, unknown> | undefined;
 
@@ -26,6 +30,8 @@ export type CommandHandler = (ctx: CommandContext) => CommandResult | 'async';
 export interface Reply {
   topic: string;
   payload: string;
+  /** MQTT 5 only: set when the request came with MQTT 5 properties. */
+  properties?: PublishProperties;
   /** Runs after the reply was acknowledged by the broker (e.g. a reboot). */
   after?: () => void;
 }
@@ -45,9 +51,23 @@ export class Commands {
     return Array.from(this.handlers.keys());
   }
 
-  handle(name: string, payload: Uint8Array, decode: (b: Uint8Array) => string): void {
+  /** `mqtt5`: the request's MQTT 5 properties (undefined with MQTT 3.1.1). */
+  handle(name: string, payload: Uint8Array, decode: (b: Uint8Array) => string, mqtt5?: Properties): void {
     let request: Record<string, unknown> = {};
     let topic = this.resultTopic(name);
+    // MQTT 5: Response Topic and Correlation Data properties; a Response Topic that is no topic name
+    // (the broker passes it on unchecked) gets the error on the usual result topic
+    let properties: PublishProperties | undefined;
+    let badResponseTopic = false;
+    if (mqtt5) {
+      properties = { contentType: 'application/json', payloadFormatIndicator: true };
+      if (mqtt5.correlationData) properties.correlationData = mqtt5.correlationData;
+      const t = mqtt5.responseTopic;
+      if (t !== undefined) {
+        if (validTopic(t)) topic = t;
+        else badResponseTopic = true;
+      }
+    }
     const answer = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
       const body: Record<string, unknown> = { id: request.id ?? null };
       if (request.correlationData !== undefined) body.correlationData = request.correlationData;
@@ -58,8 +78,9 @@ export class Commands {
         body.status = 'ok';
         if (result !== undefined) body.result = result;
       }
-      this.send({ topic, payload: JSON.stringify(body), after });
+      this.send(properties ? { topic, payload: JSON.stringify(body), properties, after } : { topic, payload: JSON.stringify(body), after });
     };
+    if (badResponseTopic) return answer(new CommandError('the Response Topic property must be a topic name without wildcards'));
     if (payload.length > MAX_REQUEST) return answer(new CommandError(`request of ${payload.length} bytes is over the ${MAX_REQUEST}-byte limit`));
     try {
       const text = payload.length ? decode(payload) : '{}';
@@ -73,9 +94,9 @@ export class Commands {
       request.id = undefined;
       return answer(new CommandError('"id" must be a string or a number'));
     }
-    if (typeof request.responseTopic === 'string') {
+    if (typeof request.responseTopic === 'string' && !(mqtt5 && mqtt5.responseTopic)) {
       const t = request.responseTopic;
-      if (!t || t.length > 256 || /[+#\u0000]/.test(t)) return answer(new CommandError('"responseTopic" must be a topic name without wildcards'));
+      if (!validTopic(t)) return answer(new CommandError('"responseTopic" must be a topic name without wildcards'));
       topic = t;
     }
     const handler = this.handlers.get(name);
@@ -95,4 +116,8 @@ export class Commands {
       reply(error instanceof Error ? error : new CommandError(String(error)));
     }
   }
+}
+
+function validTopic(t: string): boolean {
+  return !!t && t.length <= 256 && !/[+#\u0000]/.test(t);
 }

@@ -1,6 +1,6 @@
 // The device application: presence, heartbeat, telemetry, commands, configuration and discovery,
 // wired to one MQTT client. Built by main.ts from the platform ports.
-import { MqttClient, type ClientOptions } from '../mqtt/client';
+import { MqttClient, type ClientOptions, type MessageInfo } from '../mqtt/client';
 import { decodeUtf8 } from '../mqtt/utf8';
 import type { Platform, TimerId } from '../ports';
 import { Commands, CommandError, type Reply } from './commands';
@@ -199,7 +199,7 @@ export class Device {
     const { message, acknowledged } = this.presence.birth();
     this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, acknowledged);
     if (!sessionPresent || !this.discoverySent) {
-      this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload) => this.onCommand(topic, payload) });
+      this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload, info) => this.onCommand(topic, payload, info.properties) });
       if (c.discovery) {
         this.client.subscribe(this.topics.discoveryStatus, {
           qos: 1,
@@ -224,13 +224,15 @@ export class Device {
     }
   }
 
-  private onCommand(topic: string, payload: Uint8Array): void {
+  /** `mqtt5`: the request's MQTT 5 properties (response topic, correlation data), when the client speaks MQTT 5. */
+  private onCommand(topic: string, payload: Uint8Array, mqtt5?: MessageInfo['properties']): void {
     const name = this.topics.commandName(topic);
-    if (name) this.commands.handle(name, payload, (b) => decodeUtf8(b, 0, b.length, 'command'));
+    if (name) this.commands.handle(name, payload, (b) => decodeUtf8(b, 0, b.length, 'command'), mqtt5);
   }
 
   private reply(r: Reply): void {
-    this.client.publish(r.topic, r.payload, { qos: 1 }, r.after && (() => r.after!()));
+    const options = r.properties ? { qos: 1 as const, properties: r.properties } : { qos: 1 as const };
+    this.client.publish(r.topic, r.payload, options, r.after && (() => r.after!()));
   }
 
   private scheduleHeartbeat(): void {
