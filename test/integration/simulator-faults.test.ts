@@ -203,6 +203,7 @@ describe('simulated device faults', () => {
     await until(() => !r.wifiDown, 'the network back', 5000);
     await online(r, 30_000);
     expect(r.device!.boot).toBe(boot);
+    await until(() => statuses(w.seen, r.deviceId).at(-1)?.status === 'online', 'the birth after the outage');
     expect(statuses(w.seen, r.deviceId).at(-1)).toMatchObject({ status: 'online', boot });
   });
 
