@@ -1,7 +1,7 @@
 // Builds the desktop build of the firmware (mcconfig -p lin) and runs it in Moddable's simulator,
 // mcsim: the firmware on the XS engine, with real TCP sockets, Moddable's simulated Wi-Fi and the
 // simulated chips of hosts/sim/chips. mcsim needs a display: without DISPLAY it starts Xvfb.
-//   npm run sim:moddable -- [--duration SECONDS] [--no-build] [--jobs N] [key=value ...]
+//   npm run sim:moddable -- [--board lin|sim/nodemcu] [--duration SECONDS] [--no-build] [--jobs N] [key=value ...]
 //   e.g. npm run sim:moddable -- brokerHost=127.0.0.1 brokerPort=1883 heartbeatInterval=10
 // The firmware's log (trace) goes to stdout. Ctrl-C stops it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -45,6 +45,7 @@ async function cli(): Promise<void> {
     allowPositionals: true,
     options: {
       duration: { type: 'string' },
+      board: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       jobs: { type: 'string' },
       out: { type: 'string' },
@@ -53,7 +54,9 @@ async function cli(): Promise<void> {
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0)) throw new BuildError('BAD_ARGUMENT', `--duration must be a positive number of seconds, not "${values.duration}"`);
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
-  const options: BuildOptions = { target: 'lin', config: positionals, out: values.out, jobs };
+  const board = values.board ?? 'lin';
+  if (!/^(lin|sim|simulator)(\/[\w-]+)?$/.test(board)) throw new BuildError('BAD_ARGUMENT', `--board must be lin or a simulator like sim/nodemcu, not "${board}"`);
+  const options: BuildOptions = { target: 'lin', board, config: positionals, out: values.out, jobs };
   if (values['no-build']) {
     const problems = missingPrerequisites('lin');
     if (problems.length) throw new BuildError('MISSING_TOOL', problems.join('\n'));
