@@ -121,6 +121,20 @@ export default suite('websocket transport', (test) => {
     equal(toHex(b.subarray(14, 18)), '01 02 03 04'); // zeros masked: the key itself
   });
 
+  test('masking matches the definition of section 5.3 (byte i XOR key byte i mod 4) at every length and offset', () => {
+    const key = 0x9e3779b9;
+    const kb = [0x9e, 0x37, 0x79, 0xb9];
+    const source = Uint8Array.from({ length: 70000 }, (_, i) => (i * 31 + 7) & 255);
+    for (const [start, n] of [[0, 0], [0, 1], [3, 5], [1, 13], [2, 125], [0, 126], [5, 300], [7, 65535], [1, 65536]]) {
+      const frame = maskedFrame(true, 2, source, start, start + n, key);
+      const at = frame.length - n;
+      equal(Array.from(frame.subarray(at - 4, at)), kb, `key at ${n}`);
+      let bad = -1;
+      for (let i = 0; i < n && bad < 0; i++) if (frame[at + i] !== (source[start + i] ^ kb[i & 3])) bad = i;
+      equal(bad, -1, `first wrong byte of a ${n}-byte payload from ${start}`);
+    }
+  });
+
   test('the parser takes the section 5.7 frames (as binary) in any fragmentation of the stream', () => {
     const stream = [
       '02 03 48 65 6c 80 02 6c 6f', // fragmented "Hel" + "lo"
