@@ -136,7 +136,7 @@ export function writeProperties(w: Writer, p: Properties | undefined, type: numb
   for (const key in p) {
     const value = p[key as keyof Properties];
     if (value === undefined) continue;
-    const entry = TABLE.find((e) => e[1] === key);
+    const entry = TABLE[BY_NAME[key]];
     if (!entry) invalid(`"${key}" is not an MQTT 5 property`);
     const [id, name, kind, packets, min] = entry;
     if (!(packets & (1 << type))) invalid(`${name} is not allowed in ${where}`);
@@ -179,8 +179,9 @@ function checkNumber(n: number, name: string, min: number, max: number): void {
   if (!Number.isInteger(n) || n < min || n > max) invalid(`${name} must be a whole number from ${min} to ${max}, not ${n}`);
 }
 
-/** Identifier -> table index. */
+/** Identifier -> table index, and name -> table index. */
 const BY_ID = TABLE.reduce((by: number[], e, i) => ((by[e[0]] = i), by), []);
+const BY_NAME = TABLE.reduce((by: Record<string, number>, e, i) => ((by[e[1]] = i), by), Object.create(null) as Record<string, number>);
 
 /**
  * Reads a Property Length and the properties that follow, for packet `type`. Returns undefined when

@@ -1,19 +1,30 @@
-// Collects the fields of an MQTT 5 packet, then writes them into one exact-size array.
+// Writes the fields of an MQTT 5 packet into a growing byte array, then the packet in one exact-size
+// array.
 import { invalid } from '../errors';
 import { encodeUtf8 } from '../utf8';
 
 export class Writer {
-  #parts: (number | Uint8Array)[] = [];
+  #b = new Uint8Array(64);
   length = 0;
 
+  #room(n: number): Uint8Array {
+    let b = this.#b;
+    if (this.length + n > b.length) {
+      const bigger = new Uint8Array(Math.max(b.length * 2, this.length + n));
+      bigger.set(b.subarray(0, this.length));
+      this.#b = b = bigger;
+    }
+    return b;
+  }
+
   byte(n: number): void {
-    this.#parts.push(n & 255);
-    this.length++;
+    this.#room(1)[this.length++] = n;
   }
 
   u16(n: number): void {
-    this.byte(n >> 8);
-    this.byte(n);
+    const b = this.#room(2);
+    b[this.length++] = n >> 8;
+    b[this.length++] = n;
   }
 
   u32(n: number): void {
@@ -32,8 +43,7 @@ export class Writer {
   }
 
   add(bytes: Uint8Array): void {
-    if (!bytes.length) return;
-    this.#parts.push(bytes);
+    this.#room(bytes.length).set(bytes, this.length);
     this.length += bytes.length;
   }
 
@@ -50,26 +60,20 @@ export class Writer {
   }
 
   bytes(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const p of this.#parts) {
-      if (typeof p === 'number') out[at++] = p;
-      else {
-        out.set(p, at);
-        at += p.length;
-      }
-    }
-    return out;
+    return this.#b.slice(0, this.length);
   }
 
   /** The whole packet: fixed header byte `first`, remaining length, then what was written. */
   packet(first: number): Uint8Array {
     const n = this.length;
-    const head = new Writer();
-    head.byte(first);
-    head.vbi(n);
-    head.#parts.push(...this.#parts);
-    head.length += n;
-    return head.bytes();
+    if (n > 268435455) invalid(`a packet of ${n} bytes is over MQTT's 256 MB`);
+    const head = n < 128 ? 2 : n < 16384 ? 3 : n < 2097152 ? 4 : 5;
+    const out = new Uint8Array(head + n);
+    out[0] = first;
+    let i = 1;
+    for (let v = n; v > 127; v >>>= 7) out[i++] = (v & 127) | 128;
+    out[i] = n >>> (7 * (i - 1));
+    out.set(this.#b.subarray(0, n), head);
+    return out;
   }
 }
