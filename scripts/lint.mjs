@@ -24,6 +24,7 @@ const forbidden = [
   [/\b(window|document|navigator|localStorage)\./, 'DOM globals are not on the device'],
   [/\bconsole\./, 'console is missing on XS: log through the Logger port'],
   [/\brequire\s*\(/, 'require is not available: use import'],
+  [/\bthis\.name\s*=[^=]/, 'Moddable freezes Error.prototype: assigning this.name throws on XS; declare `override name = ...` as a class field'],
   [/\.toFixed\(\s*0\s*\)/, 'toFixed(0) is wrong on XS for |x| <= 0.5: use String(Math.round(x))'],
   [/\/[a-z]*v[a-z]*\s*\.test\(|new RegExp\([^)]*,\s*['"][a-z]*v/, 'regex v flag is missing on XS'],
 ];

@@ -38,7 +38,7 @@ export class SimI2CBus {
   /** SDA held low (a crashed slave, a short): every transfer times out. */
   stuck = false;
   /** Transfers recorded at most; older entries are dropped (bounded memory in long simulations). */
-  transcriptLimit = 10_000;
+  transcriptLimit = 256;
   #devices = new Map<number, SimI2CDevice>();
   /** ECMA-419 I2C constructor bound to this bus: pass it as `io` in sensor options. */
   readonly io: I2CConstructor;

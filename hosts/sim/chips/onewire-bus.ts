@@ -23,7 +23,7 @@ export type OneWireTranscriptEntry =
 export class SimOneWireBus implements OneWire {
   readonly devices: SimOneWireDevice[] = [];
   readonly transcript: OneWireTranscriptEntry[] = [];
-  transcriptLimit = 10_000;
+  transcriptLimit = 256;
   /** The line is shorted to ground: every slot reads 0, and the master mistakes it for presence. */
   stuckLow = false;
   /** Time slots run since creation. */
