@@ -26,7 +26,6 @@ import {
   UNSUBACK,
   UNSUBSCRIBE,
   type QoS,
-  type Subscription,
 } from './packets';
 import { exact, fail, NAMES, PacketFramer, readConnack, readGranted, readId, readTopic } from './parser';
 import { checkTopicFilter, checkTopicName, topicMatches } from './topic';

@@ -1,9 +1,7 @@
 // Encoders for the MQTT 5 packets a client sends (OASIS mqtt-v5.0 section 3). The packets only a
 // server sends are in all-packets.ts, beside the decoders of every packet.
-import { packet } from '../codec';
+import { lengthPrefixed, packet } from '../codec';
 import { invalid } from '../errors';
-import { lengthPrefixed } from '../codec';
-import type { QoS } from '../packets';
 import type { Ack5, Connect5, Disconnect5, Publish5, Subscribe5, Subscription5, Unsubscribe5 } from './packets';
 import { WILL, writeProperties, type Properties } from './properties';
 import { Writer } from './writer';
@@ -142,9 +140,4 @@ export function encodeUnsubscribe5(p: Unsubscribe5): Uint8Array {
   appendProperties(w, p.properties, 10);
   for (const f of p.filters) w.string(f, 'a topic filter');
   return w.packet(0xa2);
-}
-
-/** The QoS a subscription asks for, from its options byte. */
-export function optionsQos(options: number): QoS {
-  return (options & 3) as QoS;
 }

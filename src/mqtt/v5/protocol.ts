@@ -14,7 +14,7 @@ import type { ClientOptions, LocalSubscription, MessageInfo } from '../client';
 import type { Outbox, OutboxMessage } from '../outbox';
 import { topicMatches } from '../topic';
 import { AUTH, type Subscription5 } from './packets';
-import { readProperties, type Properties, type PublishProperties, type UserProperties, type WillProperties } from './properties';
+import { readProperties, type Properties, type PublishProperties, type UserProperties } from './properties';
 import { Reader } from './reader';
 import { checkReason, describeReason, reasonError, reasonForProtocolError, reasonName, withReason } from './reason-codes';
 import { IncomingAliases, OutgoingAliases } from './topic-alias';
