@@ -2,13 +2,16 @@
 // (mcconfig wifiSsid=... wifiPassword=...) is added to the stored networks first, so a freshly
 // flashed board joins it without the set-up portal; the firmware's provisioning does the rest.
 import { main } from '../../src/main';
+import { otaExtension } from '../../src/ota/index';
 import type { Platform } from '../../src/ports';
 import { NetworkStore } from '../../src/provisioning/network-store';
 import { configString } from './config';
 
 export function startFirmware(platform: Platform): void {
   seedNetwork(platform);
-  main(platform);
+  // OTA jobs are checked against config.otaPublicKey (build time only); without an update port
+  // (ESP8266) every job is answered "unsupported".
+  main(platform, { extensions: [otaExtension()] });
 }
 
 function seedNetwork(platform: Platform): void {
