@@ -6,6 +6,7 @@ import type { BenchResult } from './bench/result';
 // Loaded one at a time, so one suite's imports cannot slow or break another.
 const suites: [string, () => Promise<BenchResult[]>][] = [
   ['codec', async () => (await import('./bench/codec')).codecBench()],
+  ['codec5', async () => (await import('./bench/codec5')).codec5Bench()],
   ['size', async () => (await import('./bench/size')).sizeBench()],
   ['e2e', async () => (await import('./bench/e2e')).e2eBench()],
   ['xs', async () => (await import('./bench/xs')).xsBench()],

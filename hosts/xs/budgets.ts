@@ -1,5 +1,6 @@
 // The firmware's cost budgets on XS: bundle size, computrons per operation, heap slots. Figures are
 // deterministic, so a baseline can be compared exactly; check() fails on growth over a tolerance.
+import { measureMqtt5 } from './budgets/mqtt5';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForXs } from './bundle';
@@ -67,7 +68,7 @@ export async function measureCrypto(): Promise<Figure[]> {
 }
 
 export async function measureAll(): Promise<Figure[]> {
-  return [...(await measureBundles()), ...(await measureMqtt()), ...(await measureCrypto())];
+  return [...(await measureBundles()), ...(await measureMqtt()), ...(await measureMqtt5()), ...(await measureCrypto())];
 }
 
 export interface Comparison {
