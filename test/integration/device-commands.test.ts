@@ -31,9 +31,11 @@ let n = 0;
 async function call(name: string, body: string | object, replyTopic?: string): Promise<Record<string, unknown>> {
   const id = `r${n++}`;
   const payload = typeof body === 'string' ? body : JSON.stringify({ id, ...body });
-  await peer.publishAsync(d.device.topics.command(name), payload, { qos: 1 });
   const topic = replyTopic ?? d.device.topics.commandResult(name);
-  const matches = () => seen.filter((m) => m.topic === topic && (typeof body === 'string' || m.json.id === id));
+  // only replies that arrive after this request count (a raw-string request has no id of ours)
+  const before = seen.length;
+  await peer.publishAsync(d.device.topics.command(name), payload, { qos: 1 });
+  const matches = () => seen.slice(before).filter((m) => m.topic === topic && (typeof body === 'string' || m.json.id === id));
   await until(() => matches().length > 0, `reply to ${name}`);
   return matches().at(-1)!.json;
 }
