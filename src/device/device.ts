@@ -197,7 +197,8 @@ export class Device {
   private onConnect(sessionPresent: boolean): void {
     const c = this.config.values;
     const { message, acknowledged } = this.presence.birth();
-    this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, acknowledged);
+    // ahead of telemetry queued while offline: the world learns first that the device is back
+    this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain, first: true }, acknowledged);
     if (!sessionPresent || !this.discoverySent) {
       this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload, info) => this.onCommand(topic, payload, info.properties) });
       if (c.discovery) {

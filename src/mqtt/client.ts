@@ -45,6 +45,8 @@ export interface MessageInfo {
 export interface PublishOptions {
   qos?: QoS;
   retain?: boolean;
+  /** Goes ahead of messages waiting in the outbox (not of inflight ones): e.g. a birth after reconnect. */
+  first?: boolean;
   /** MQTT 5 only. */
   properties?: PublishProperties;
 }
@@ -294,7 +296,7 @@ export class MqttClient {
     if (props) size += props.length;
     const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, state: 0, size, done };
     if (props) m.props = props;
-    const dropped = box.add(m);
+    const dropped = box.add(m, options?.first);
     if (dropped.length) this.#reportDrops(dropped);
     this.#pump();
     return dropped[dropped.length - 1] !== m;

@@ -111,7 +111,7 @@ export class Outbox {
   }
 
   /** Adds a message; returns what had to be dropped (the message itself when it was refused). */
-  add(m: OutboxMessage): OutboxMessage[] {
+  add(m: OutboxMessage, first?: boolean): OutboxMessage[] {
     const dropped: OutboxMessage[] = [];
     const queue = this.queue;
     while (m.size <= this.maxBytes && !this.fits(m.size)) {
@@ -127,7 +127,8 @@ export class Outbox {
       this.dropped[m.qos]++;
       dropped.push(m);
     } else {
-      queue.push(m);
+      if (first) queue.unshift(m);
+      else queue.push(m);
       this.hold(m);
       if (m.qos) this.save(m);
     }

@@ -272,6 +272,17 @@ export default suite('mqtt client', (test) => {
     equal(t.net.last.sent(), ['30 04 00 01 61 78', '32 06 00 01 62 00 01 79']);
   });
 
+  test('a message published with first: true at connect goes ahead of those queued offline', () => {
+    const t = setup({ onConnect: () => t.client.publish('s', 'on', { qos: 1, retain: true, first: true }) });
+    t.client.publish('a', 'x', { qos: 0 });
+    t.client.publish('b', 'y', { qos: 0 });
+    t.client.connect();
+    t.net.last.open();
+    t.net.last.sent();
+    t.net.last.receive('20 02 00 00');
+    equal(t.net.last.sent(), ['33 07 00 01 73 00 01 6f 6e', '30 04 00 01 61 78', '30 04 00 01 62 79']);
+  });
+
   test('the inflight window holds back QoS 1 messages until an acknowledgement frees a place', () => {
     const t = setup({ inflightWindow: 1 });
     const s = t.connect();
