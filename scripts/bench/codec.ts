@@ -56,7 +56,7 @@ export async function codecBench(): Promise<BenchResult[]> {
     }
     const value = median(a);
     const peerValue = median(b);
-    results.push({ name: `codec generate+parse PUBLISH QoS ${qos} (16 B topic, 64 B payload)`, value: Math.round(value), unit: 'packets/s', peer: 'mqtt-packet', peerValue: Math.round(peerValue), ratio: +(value / peerValue).toFixed(2) });
+    results.push({ name: `codec generate+parse PUBLISH QoS ${qos} (16 B topic, 64 B payload)`, value: Math.round(value), unit: 'packets/s', peer: 'mqtt-packet', peerValue: Math.round(peerValue), ratio: +(value / peerValue).toFixed(2), target: '>= 2x' });
   }
   return results;
 }
