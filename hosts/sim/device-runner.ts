@@ -99,7 +99,7 @@ export interface SimDeviceOptions {
 export class SimDeviceError extends Error {
   override name = 'SimDeviceError';
   constructor(
-    readonly code: 'not-running' | 'no-update',
+    readonly code: 'not-running' | 'no-sensor',
     message: string,
   ) {
     super(message);
@@ -195,7 +195,7 @@ export class SimDeviceRunner {
     this.site = options.environment.site(options.index);
     // The runner's own timers (power coming back, the Wi-Fi outage ending) are the world's, not the firmware's.
     this.hostClock = options.wheel.clock();
-    this.reader = new SiteReader(this.site, () => Date.now());
+    this.reader = new SiteReader(this.site, Date.now);
   }
 
   /** The firmware of the current boot, while powered. */
@@ -320,6 +320,9 @@ export class SimDeviceRunner {
   /** Breaks or repairs a sensor chip (all of the board's when `name` is absent). */
   failSensor(on: boolean, name?: string): string[] {
     const board = this.current?.board;
+    if (name !== undefined && board && !(name in board.chips)) {
+      throw new SimDeviceError('no-sensor', `device ${this.index + 1} has no sensor "${name}"; it has ${Object.keys(board.chips).join(', ') || 'none'}`);
+    }
     const names = name ? [name] : board ? Object.keys(board.chips) : [...this.brokenSensors];
     for (const n of names) {
       if (on) this.brokenSensors.add(n);

@@ -93,7 +93,11 @@ export async function runCommand(ctx: CommandContext, line: string): Promise<str
       if (mode !== undefined && mode !== 'fail' && mode !== 'ok') throw new CommandError(`sensor: "${mode}" is not fail or ok`);
       const name = rest[1];
       const on = mode === undefined ? !list.every((d) => d.brokenSensors.size > 0) : mode === 'fail';
-      for (const d of list) d.failSensor(on, name);
+      try {
+        for (const d of list) d.failSensor(on, name);
+      } catch (error) {
+        throw new CommandError((error as Error).message);
+      }
       return `sensors ${on ? 'failed' : 'repaired'} on ${names(list)}`;
     }
     case 'broker-restart': {

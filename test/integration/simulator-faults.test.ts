@@ -289,6 +289,7 @@ describe('simulated device faults', () => {
     await online(r);
     const w = await watch([`flt/${r.deviceId}/telemetry/env`, `flt/${r.deviceId}/heartbeat`]);
     await until(() => w.seen.some((m) => typeof m.json.temperature === 'number'), 'values');
+    expect(() => r.failSensor(true, 'nosuch')).toThrow(/device \d+ has no sensor "nosuch"; it has env/);
     expect(r.failSensor(true)).toEqual(['env']);
     await until(() => w.seen.some((m) => m.topic.endsWith('/telemetry/env') && m.json.error === 'absent'), 'the sensor error');
     await until(() => w.seen.some((m) => m.topic.endsWith('/heartbeat') && (m.json.sensors as Record<string, { state: string }>)?.env?.state === 'absent'), 'the heartbeat says so');

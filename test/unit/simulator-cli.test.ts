@@ -4,8 +4,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { FleetModel } from '../../hosts/sim/dashboard/model';
+import { Fleet } from '../../hosts/sim/fleet';
 import { keyAction } from '../../hosts/sim/tty/keys';
 import { CliError, parseBrokerUrl, parseSimArgs } from '../../scripts/sim/cli';
+import { CommandError, runCommand } from '../../scripts/sim/commands';
 
 function fails(argv: string[], message: RegExp): void {
   let error: unknown;
@@ -108,5 +111,40 @@ describe('terminal view keys', () => {
     expect(keyAction('\x03')).toEqual({ type: 'quit' });
     expect(keyAction('q')).toEqual({ type: 'quit' });
     expect(keyAction('z')).toBeUndefined();
+  });
+});
+
+describe('simulator commands', () => {
+  // devices that are never started: commands are checked before anything is done
+  const fleet = new Fleet({ devices: 3, broker: { host: '127.0.0.1', port: 1 }, seed: 1 });
+  const ctx = { fleet, model: new FleetModel('nodemcu', ''), quit: () => {} };
+
+  it('selects devices by number, range, list or all', () => {
+    expect(fleet.select('2').map((d) => d.index)).toEqual([1]);
+    expect(fleet.select('1-3').map((d) => d.index)).toEqual([0, 1, 2]);
+    expect(fleet.select('1,3').map((d) => d.index)).toEqual([0, 2]);
+    expect(fleet.select('all')).toHaveLength(3);
+  });
+
+  it('refuses bad commands with a CommandError that says what would work', async () => {
+    const fails = async (line: string, message: RegExp) => {
+      const error = await runCommand(ctx, line).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CommandError);
+      expect((error as Error).message).toMatch(message);
+    };
+    await fails('cut 9', /"9" is not a device: use a number from 1 to 3, a range like 1-3, a list like 1,3, or "all"/);
+    await fails('cut 0-2', /is not a device/);
+    await fails('cut', /cut needs devices: a number from 1 to 3/);
+    await fails('wifi 1 soon', /wifi: "soon" is not a number of seconds/);
+    await fails('power 1 -3', /power: "-3" is not a number of seconds/);
+    await fails('stall 1 maybe', /stall: "maybe" is not on or off/);
+    await fails('sensor 1 broken', /sensor: "broken" is not fail or ok/);
+    await fails('broker-restart', /external broker; restart that one yourself/);
+    await fails('reboot 1', /unknown command "reboot"; commands: wifi, cut, stall, restart, power, ota-power, sensor, broker-restart, status, quit/);
+  });
+
+  it('lists the devices and the help', async () => {
+    expect(await runCommand(ctx, 'status')).toBe('1 - off boot -\n2 - off boot -\n3 - off boot -');
+    expect(await runCommand(ctx, 'help')).toMatch(/^wifi <devices> \[seconds\]/);
   });
 });
