@@ -1,5 +1,6 @@
 // The firmware's cost budgets on XS: bundle size, computrons per operation, heap slots. Figures are
 // deterministic, so a baseline can be compared exactly; check() fails on growth over a tolerance.
+import { measureFirmware } from './budgets/firmware';
 import { measureMqtt5 } from './budgets/mqtt5';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +18,11 @@ const budgets = join(root, 'hosts/xs/budgets');
 export const BASELINE_FILE = join(root, 'hosts/xs/budgets.baseline.json');
 
 /** Sizes of minified bundles: what the firmware pieces cost in flash (before XS compiles them). */
-const BUNDLES: { name: string; entry: string }[] = [{ name: 'bundle.mqtt-client.min', entry: 'src/mqtt/client.ts' }];
+const BUNDLES: { name: string; entry: string }[] = [
+  { name: 'bundle.mqtt-client.min', entry: 'src/mqtt/client.ts' },
+  // the whole firmware: main() with the OTA extension, as hosts/moddable/firmware.ts boots it
+  { name: 'bundle.firmware.min', entry: 'hosts/xs/budgets/firmware.entry.ts' },
+];
 
 export async function measureBundles(): Promise<Figure[]> {
   const out: Figure[] = [];
@@ -67,8 +72,11 @@ export async function measureCrypto(): Promise<Figure[]> {
   }
 }
 
+/** The whole firmware booted on a scripted platform: heap after boot and at steady state, cost per cycle (hosts/xs/budgets/firmware.ts). */
+export { measureFirmware };
+
 export async function measureAll(): Promise<Figure[]> {
-  return [...(await measureBundles()), ...(await measureMqtt()), ...(await measureMqtt5()), ...(await measureCrypto())];
+  return [...(await measureBundles()), ...(await measureMqtt()), ...(await measureMqtt5()), ...(await measureCrypto()), ...(await measureFirmware())];
 }
 
 export interface Comparison {
