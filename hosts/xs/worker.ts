@@ -185,6 +185,11 @@ export class XsWorker {
     return code === XsExceptionError.exitCode && this.lastDeliveryFailed ? 0 : code;
   }
 
+  /** Writes a snapshot of the machine to `path` (xsnap collects garbage first). */
+  snapshot(path: string): Promise<Delivery> {
+    return this.deliver('w', new TextEncoder().encode(path), `snapshot(${path})`);
+  }
+
   kill(): void {
     this.killed = true;
     if (!this.exit) this.child.kill('SIGKILL');

@@ -74,10 +74,7 @@ export function snapshotChunks(snapshot: Uint8Array): { chunkBytes: number; chun
 
 /** Writes an xsnap snapshot of the worker's machine (which collects garbage first) to `path`. */
 async function writeSnapshot(worker: XsWorker, path: string): Promise<Delivery> {
-  // XsWorker has no public snapshot method yet; its deliver() sends any xsnap command ('w' path).
-  const deliver = (worker as unknown as { deliver?: (kind: string, payload: Uint8Array, what: string) => Promise<Delivery> }).deliver;
-  if (typeof deliver !== 'function') throw new XsBenchError('XsWorker can no longer send xsnap commands (deliver): the firmware budgets need it to write a snapshot');
-  return deliver.call(worker, 'w', new TextEncoder().encode(path), `snapshot(${path})`);
+  return worker.snapshot(path);
 }
 
 /** Live chunks of the worker's machine, from a snapshot written to `path` (and removed). */
