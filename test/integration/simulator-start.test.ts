@@ -3,11 +3,16 @@
 // device with a retained "offline". A second run on the same state dir is the same fleet, one boot
 // later. In a terminal (tmux) it draws the table and takes fault keys.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { startSim } from '../../scripts/sim/app';
+import { parseSimArgs } from '../../scripts/sim/cli';
+import { runCommand } from '../../scripts/sim/commands';
+import { startMosquitto } from '../helpers/mosquitto';
 import { until } from '../helpers/mqtt';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -203,14 +208,47 @@ describe('npm start in a terminal', () => {
     expect(table.match(/^\s?>?[123]\s+[0-9a-f]{12}\s+online/gm)).toHaveLength(3);
     tmux('send-keys', '-t', 'sim', 'j');
     tmux('send-keys', '-t', 'sim', 's');
-    await until(() => /> stall 2: stalled device 2/.test(screen()), 'the stall of device 2', 5000);
-    await until(() => /^\s?>2\s+[0-9a-f]{12}.*stalled/m.test(screen()), 'the fault in the table', 5000);
+    await until(() => /> stall 2: stalled device 2/.test(screen()), 'the stall of device 2', 15_000);
+    await until(() => /^\s?>2\s+[0-9a-f]{12}.*stalled/m.test(screen()), 'the fault in the table', 15_000);
     tmux('send-keys', '-t', 'sim', 's');
-    await until(() => /> stall 2: un-stalled device 2/.test(screen()), 'the stall over', 5000);
+    await until(() => /> stall 2: un-stalled device 2/.test(screen()), 'the stall over', 15_000);
     tmux('send-keys', '-t', 'sim', '?');
-    await until(() => /p  power cut \(no "offline": the will\)/.test(screen()), 'the help', 5000);
+    await until(() => /p  power cut \(no "offline": the will\)/.test(screen()), 'the help', 15_000);
     tmux('send-keys', '-t', 'sim', 'q');
-    await until(() => existsSync(exitFile), 'the simulator to exit', 15_000);
+    await until(() => existsSync(exitFile), 'the simulator to exit', 30_000);
     expect(readFileSync(exitFile, 'utf8').trim()).toBe('0');
+  });
+});
+
+describe('the simulator against an external broker', () => {
+  it('--broker mqtts:// with --ca: devices connect over TLS, verified against that CA; broker-restart is refused', async () => {
+    const broker = await startMosquitto({ tls: true });
+    cleanup.push(() => broker.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'sim-tls-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const lines: string[] = [];
+    const app = await startSim(parseSimArgs(['--devices', '2', '--broker', broker.tlsUrl!, '--ca', broker.certs!.caFile, '--state-dir', dir, '--dashboard-port', 'off', '--heartbeat', '1', '--view', 'log', '--ota-key', 'off']), {
+      stdout: { write: (t: string) => lines.push(t) },
+      stdin: new PassThrough(),
+    });
+    cleanup.push(() => app.stop());
+    expect(app.broker).toBeUndefined();
+    const heard = await listen(broker.url, ['nodemcu/+/heartbeat']);
+    await until(() => new Set(heard.map((h) => idOf(h.topic))).size === 2, 'heartbeats of both devices over TLS', 30_000);
+    expect(app.fleet.devices.every((d) => d.device!.values.brokerTls)).toBe(true);
+    await expect(runCommand({ fleet: app.fleet, model: app.model, broker: app.broker, quit: () => {} }, 'broker-restart')).rejects.toThrow(/external broker/);
+    await app.stop();
+
+    // the same broker with a CA that did not sign its certificate: no device connects, and the log says why
+    const wrongCa = join(dir, 'wrong-ca.pem');
+    writeFileSync(wrongCa, broker.wrongCa!);
+    const refused: string[] = [];
+    const other = await startSim(parseSimArgs(['--devices', '1', '--broker', broker.tlsUrl!, '--ca', wrongCa, '--state-dir', join(dir, 'other'), '--dashboard-port', 'off', '--view', 'log', '--ota-key', 'off']), {
+      stdout: { write: (t: string) => refused.push(t) },
+      stdin: new PassThrough(),
+    });
+    cleanup.push(() => other.stop());
+    await until(() => refused.some((l) => /TLS to 127\.0\.0\.1:\d+ failed .*not trusted by tls\.ca/.test(l)), 'the TLS verification failure in the log', 20_000);
+    expect(other.fleet.devices[0].presence).not.toBe('ready');
   });
 });
