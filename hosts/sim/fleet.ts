@@ -24,7 +24,7 @@ export interface FleetBroker {
 export interface FleetOptions {
   devices: number;
   broker: FleetBroker;
-  /** Topic prefix. Default "sim". */
+  /** Topic prefix. Default "nodemcu" (the firmware's). */
   prefix?: string;
   /** Parent of the devices' state dirs (device-001, ...); without it state is kept in memory. */
   stateDir?: string;
@@ -80,7 +80,7 @@ export class Fleet {
     this.wheel = options.wheel ?? new TimerWheel();
     this.seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
     this.environment = new Environment({ seed: this.seed, utcOffsetMinutes: options.utcOffsetMinutes });
-    this.prefix = options.prefix ?? 'sim';
+    this.prefix = options.prefix ?? 'nodemcu';
     const b = options.broker;
     const config: Record<string, unknown> = {
       prefix: this.prefix,
