@@ -10,6 +10,8 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ['size', async () => (await import('./bench/size')).sizeBench()],
   ['e2e', async () => (await import('./bench/e2e')).e2eBench()],
   ['xs', async () => (await import('./bench/xs')).xsBench()],
+  ['sim-storm', async () => (await import('./bench/sim-storm')).simStormBench()],
+  ['sim-scale', async () => (await import('./bench/sim-scale')).simScaleBench()],
 ];
 
 const only = process.argv.slice(2);
