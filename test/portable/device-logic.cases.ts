@@ -5,24 +5,8 @@ import { Config, ConfigError, validate } from '../../src/device/config';
 import { ReadingFilter } from '../../src/device/filters';
 import { Topics } from '../../src/device/topics';
 import { decodeUtf8, encodeUtf8 } from '../../src/mqtt/utf8';
-import type { KeyValueStore } from '../../src/ports';
+import { MapStore } from './fakes';
 import { equal, ok, suite, throws } from './harness';
-
-class MapStore implements KeyValueStore {
-  readonly map = new Map<string, string | Uint8Array>();
-  get(k: string) {
-    return this.map.get(k);
-  }
-  set(k: string, v: string | Uint8Array) {
-    this.map.set(k, v);
-  }
-  delete(k: string) {
-    this.map.delete(k);
-  }
-  keys() {
-    return Array.from(this.map.keys());
-  }
-}
 
 function dispatcher() {
   const replies: Reply[] = [];

@@ -1,27 +1,11 @@
 // The outbox's limits, drop policy and persistence.
 import { Outbox, type OutboxMessage } from '../../src/mqtt/outbox';
 import type { QoS } from '../../src/mqtt/packets';
-import type { KeyValueStore } from '../../src/ports';
+import { MapStore } from './fakes';
 import { equal, ok, suite } from './harness';
 
 function message(topic: string, qos: QoS, bytes: number): OutboxMessage {
   return { topic, payload: new Uint8Array(bytes).fill(0x41), qos, retain: false, state: 0, size: topic.length + bytes };
-}
-
-class MapStore implements KeyValueStore {
-  readonly map = new Map<string, string | Uint8Array>();
-  get(key: string) {
-    return this.map.get(key);
-  }
-  set(key: string, value: string | Uint8Array) {
-    this.map.set(key, value);
-  }
-  delete(key: string) {
-    this.map.delete(key);
-  }
-  keys() {
-    return Array.from(this.map.keys());
-  }
 }
 
 const topics = (list: OutboxMessage[]) => list.map((m) => m.topic);
