@@ -4,8 +4,9 @@
 // screenshot to docs/img/portal.png.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { screenshotPath } from '../helpers/screenshots';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homeNetwork, startPortalDevice, type PortalDevice } from './portal-rig';
 
@@ -67,7 +68,7 @@ describe('captive portal in chromium', () => {
     await page.locator('details summary').click();
     await page.fill('#n', 'Greenhouse');
     await page.fill('#b', 'mqtt://192.168.1.2:1883');
-    await page.screenshot({ path: resolve('docs/img/portal.png'), fullPage: true });
+    await page.screenshot({ path: screenshotPath('portal.png'), fullPage: true });
   });
 
   it('a short password is refused in the page', async () => {
@@ -87,7 +88,7 @@ describe('captive portal in chromium', () => {
     expect(dev.prov.state).toBe('ap');
     expect(dev.prov.accessPointActive).toBe(true);
     expect(dev.kv.keys()).toEqual([]);
-    await page.screenshot({ path: resolve('docs/img/portal-wrong-password.png') });
+    await page.screenshot({ path: screenshotPath('portal-wrong-password.png') });
   });
 
   it('the right password gets the device online and stores the network and settings', async () => {

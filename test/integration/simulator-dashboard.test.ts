@@ -8,10 +8,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import mqtt from 'mqtt';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { screenshotPath } from '../helpers/screenshots';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSimImage } from '../../hosts/sim/bootloader';
 import { generateKey, writeKeyFile } from '../../scripts/fleet/keys';
@@ -126,7 +127,7 @@ describe('dashboard in chromium', () => {
       await page.waitForFunction(() => /in progress/.test(document.getElementById('camp-title')?.textContent ?? '') && document.querySelectorAll('#rows .mini').length >= 2, undefined, { timeout: 20_000 });
       await page.waitForFunction(() => Array.from(document.querySelectorAll("#rows .mini > i")).some((i) => parseFloat((i as HTMLElement).style.width) >= 20), undefined, { timeout: 10_000 });
       expect(await page.locator('#camp-title').textContent()).toMatch(/^to 0\.2\.0: \d+ % · 5 devices · in progress$/);
-      await page.screenshot({ path: resolve('docs/img/dashboard.png') });
+      await page.screenshot({ path: screenshotPath('dashboard.png') });
 
       // the power cut half way through device 2's download, then the job runs again after the boot
       await until(() => logs.some((l) => /\[2 [0-9a-f]{12}\] WARN  \[sim\] power cut during OTA to 0\.2\.0 at 5\d %/.test(l)), 'the power cut during the download', 20_000);

@@ -1,40 +1,7 @@
 // The health gate of a new image: which checks fail, and pass/fail timing within the window.
+import { VirtualClock as ManualClock } from './fakes';
 import { equal, ok, suite } from './harness';
 import { failingChecks, HealthGate, type HealthReading } from '../../src/ota/health';
-import type { Clock, TimerId } from '../../src/ports';
-
-class ManualClock implements Clock {
-  t = 0;
-  private timers = new Map<number, { due: number; cb: () => void; repeat?: number }>();
-  private ids = 0;
-  now(): number {
-    return this.t;
-  }
-  wallTime(): number | undefined {
-    return undefined;
-  }
-  set(cb: () => void, ms: number, repeat?: number): TimerId {
-    const id = ++this.ids;
-    this.timers.set(id, { due: this.t + ms, cb, repeat });
-    return id;
-  }
-  clear(id: TimerId): void {
-    this.timers.delete(id as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (let guard = 0; guard < 10000; guard++) {
-      let next: [number, { due: number; cb: () => void; repeat?: number }] | undefined;
-      for (const entry of this.timers) if (entry[1].due <= end && (!next || entry[1].due < next[1].due)) next = entry;
-      if (!next) break;
-      this.t = next[1].due;
-      if (next[1].repeat !== undefined) next[1].due += Math.max(1, next[1].repeat);
-      else this.timers.delete(next[0]);
-      next[1].cb();
-    }
-    this.t = end;
-  }
-}
 
 const healthy: HealthReading = { wifi: true, mqtt: true, birthAcknowledged: true, sensorsSampled: true, freeMemory: 40000 };
 const rules = { memoryFloor: 16384, requireSensors: true };

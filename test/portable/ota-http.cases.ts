@@ -1,11 +1,12 @@
 // The OTA HTTP client pieces without sockets: URL parsing, the chunked decoder (RFC 9112 7.1) and
 // HttpGet over a scripted TCP port and a manual clock, with responses split at every byte.
+import { VirtualClock as ManualClock } from './fakes';
 import { equal, ok, suite, throws } from './harness';
 import { ChunkedDecoder } from '../../src/ota/chunked';
 import { OtaError } from '../../src/ota/errors';
 import { HttpGet, type HttpResponseHead } from '../../src/ota/http-client';
 import { parseImageUrl, resolveLocation } from '../../src/ota/url';
-import type { Clock, Network, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
+import type { Network, TcpOptions, TcpSocket } from '../../src/ports';
 
 function bytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
@@ -17,39 +18,6 @@ function text(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
   return s;
-}
-
-class ManualClock implements Clock {
-  t = 0;
-  private timers = new Map<number, { due: number; cb: () => void; repeat?: number }>();
-  private ids = 0;
-  now(): number {
-    return this.t;
-  }
-  wallTime(): number | undefined {
-    return undefined;
-  }
-  set(cb: () => void, ms: number, repeat?: number): TimerId {
-    const id = ++this.ids;
-    this.timers.set(id, { due: this.t + ms, cb, repeat });
-    return id;
-  }
-  clear(id: TimerId): void {
-    this.timers.delete(id as number);
-  }
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (let guard = 0; guard < 10000; guard++) {
-      let next: [number, { due: number; cb: () => void; repeat?: number }] | undefined;
-      for (const entry of this.timers) if (entry[1].due <= end && (!next || entry[1].due < next[1].due)) next = entry;
-      if (!next) break;
-      this.t = next[1].due;
-      if (next[1].repeat !== undefined) next[1].due += Math.max(1, next[1].repeat);
-      else this.timers.delete(next[0]);
-      next[1].cb();
-    }
-    this.t = end;
-  }
 }
 
 interface Connection {
