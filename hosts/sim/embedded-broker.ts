@@ -3,6 +3,7 @@
 // refuses for a while, then a new broker instance listens on the same port with the same retained
 // messages and stored sessions (like a broker with persistence coming back).
 import net from 'node:net';
+import { listen, listenWithFallback } from './listen';
 import { Aedes } from 'aedes';
 
 export interface EmbeddedBrokerOptions {
@@ -23,22 +24,6 @@ export class BrokerStartError extends Error {
   ) {
     super(message, options);
   }
-}
-
-function listen(server: net.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => {
-      server.off('listening', onListening);
-      reject(error);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
 }
 
 export class EmbeddedBroker {
@@ -70,24 +55,17 @@ export class EmbeddedBroker {
     const host = options.host ?? '127.0.0.1';
     const wanted = options.port ?? 1883;
     const aedes = await Aedes.createBroker();
-    let server = net.createServer(aedes.handle);
-    let requested: number | undefined;
+    let started: Awaited<ReturnType<typeof listenWithFallback<net.Server>>>;
     try {
-      await listen(server, wanted, host);
+      started = await listenWithFallback(() => net.createServer(aedes.handle), wanted, host, options.fallbackToFreePort);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' && options.fallbackToFreePort && wanted !== 0) {
-        server = net.createServer(aedes.handle);
-        await listen(server, 0, host);
-        requested = wanted;
-      } else {
-        await new Promise<void>((r) => aedes.close(() => r()));
-        if (code === 'EADDRINUSE') throw new BrokerStartError('EADDRINUSE', `port ${wanted} on ${host} is in use (another MQTT broker?): pass --port 0 for a free port, or --broker mqtt://${host}:${wanted} to use that broker`, { cause: error });
-        if (code === 'EACCES') throw new BrokerStartError('EACCES', `no permission to listen on port ${wanted}: use a port above 1023`, { cause: error });
-        throw new BrokerStartError('EIO', `the embedded broker could not listen on ${host}:${wanted}: ${(error as Error).message}`, { cause: error });
-      }
+      await new Promise<void>((r) => aedes.close(() => r()));
+      if (code === 'EADDRINUSE') throw new BrokerStartError('EADDRINUSE', `port ${wanted} on ${host} is in use (another MQTT broker?): pass --port 0 for a free port, or --broker mqtt://${host}:${wanted} to use that broker`, { cause: error });
+      if (code === 'EACCES') throw new BrokerStartError('EACCES', `no permission to listen on port ${wanted}: use a port above 1023`, { cause: error });
+      throw new BrokerStartError('EIO', `the embedded broker could not listen on ${host}:${wanted}: ${(error as Error).message}`, { cause: error });
     }
-    const port = (server.address() as net.AddressInfo).port;
+    const { server, port, requested } = started;
     return new EmbeddedBroker(aedes, server, host, port, requested);
   }
 

@@ -1,7 +1,7 @@
 // The dashboard's web server on a loopback port: one self-contained page, a JSON snapshot, and a
 // Server-Sent Events stream (a full snapshot on connect, then the changed rows twice a second).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenWithFallback } from '../listen';
 import type { DeviceRow, FleetModel } from './model';
 import { dashboardPage } from './page';
 
@@ -59,21 +59,16 @@ export class Dashboard {
     const wanted = options.port ?? 8080;
     let holder: Dashboard | undefined;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => holder?.handle(req, res);
-    let server = http.createServer(handler);
-    let requested: number | undefined;
+    let started: Awaited<ReturnType<typeof listenWithFallback<http.Server>>>;
     try {
-      await listen(server, wanted, host);
+      started = await listenWithFallback(() => http.createServer(handler), wanted, host, options.fallbackToFreePort);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' && options.fallbackToFreePort && wanted !== 0) {
-        server = http.createServer(handler);
-        await listen(server, 0, host);
-        requested = wanted;
-      } else if (code === 'EADDRINUSE') {
+      if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new DashboardError('EADDRINUSE', `port ${wanted} is in use: pass --dashboard-port 0 for a free port, or another number`, { cause: error });
-      } else throw new DashboardError('EIO', `the dashboard could not listen on ${host}:${wanted}: ${(error as Error).message}`, { cause: error });
+      }
+      throw new DashboardError('EIO', `the dashboard could not listen on ${host}:${wanted}: ${(error as Error).message}`, { cause: error });
     }
-    const port = (server.address() as AddressInfo).port;
+    const { server, port, requested } = started;
     holder = new Dashboard(server, options.model, host, port, requested, options);
     return holder;
   }
@@ -138,12 +133,3 @@ export class Dashboard {
   }
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
