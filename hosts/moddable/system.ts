@@ -1,4 +1,5 @@
 // System port: device id, restart, free memory, reset reason, randomness.
+import { deviceIdProblem } from '../../src/device/device-id';
 import type { KeyValueStore, Logger, ResetReason, System } from '../../src/ports';
 import Net from 'net';
 import { freeHeap, resetReason } from './native/sysinfo';
@@ -20,7 +21,7 @@ export function createSystem(deps: SystemDeps): System {
   let id: string | undefined;
   return {
     deviceId() {
-      id ??= deps.configuredId ?? macId() ?? storedRandomId(deps.storage);
+      id ??= usableConfiguredId(deps) ?? macId() ?? storedRandomId(deps.storage);
       return id;
     },
     restart(reason) {
@@ -31,6 +32,16 @@ export function createSystem(deps: SystemDeps): System {
     resetReason: () => deps.softResetReason ?? resetReason(),
     random: () => Math.random(),
   };
+}
+
+/** config.deviceId when it can name the device in topics; otherwise the hardware id is used, with a log line. */
+function usableConfiguredId(deps: SystemDeps): string | undefined {
+  const configured = deps.configuredId;
+  if (configured === undefined) return undefined;
+  const problem = deviceIdProblem(configured);
+  if (!problem) return configured;
+  deps.log.log('warn', `config.deviceId ${JSON.stringify(configured)} is unusable (${problem}); using the hardware id`);
+  return undefined;
 }
 
 /** The station MAC as 12 lowercase hex digits, or undefined where there is none (desktop). */

@@ -6,7 +6,9 @@
 // Over MQTT 5 the request's Response Topic and Correlation Data properties say where to reply and
 // come back as properties of the reply (content type application/json); the JSON fields above still
 // work, for MQTT 3.1.1 and for requesters that use them.
-// Bad requests (malformed JSON, unknown command, invalid arguments) get an error reply, never a crash.
+// Bad requests (an empty payload, malformed JSON, unknown command, invalid arguments) get an error
+// reply, never a crash. A response topic the device must not publish on (see reply-space.ts) gets the
+// error on the usual result topic.
 import type { Properties, PublishProperties } from '../mqtt/v5/properties';
 
 export type CommandResult = Record<string, unknown> | undefined;
@@ -41,7 +43,15 @@ const MAX_REQUEST = 4096;
 export class Commands {
   private readonly handlers = new Map<string, CommandHandler>();
 
-  constructor(private readonly resultTopic: (name: string) => string, private readonly send: (reply: Reply) => void) {}
+  /**
+   * `replyProblem` says why a reply must not go to a topic ('' when it may): the device passes the
+   * reply space of its configuration. Without it any topic name is accepted.
+   */
+  constructor(
+    private readonly resultTopic: (name: string) => string,
+    private readonly send: (reply: Reply) => void,
+    private readonly replyProblem?: (topic: string) => string,
+  ) {}
 
   register(name: string, handler: CommandHandler): void {
     this.handlers.set(name, handler);
@@ -56,16 +66,17 @@ export class Commands {
     let request: Record<string, unknown> = {};
     let topic = this.resultTopic(name);
     // MQTT 5: Response Topic and Correlation Data properties; a Response Topic that is no topic name
-    // (the broker passes it on unchecked) gets the error on the usual result topic
+    // (the broker passes it on unchecked) or lies outside the reply space gets the error on the
+    // usual result topic
     let properties: PublishProperties | undefined;
-    let badResponseTopic = false;
+    let badResponseTopic = '';
     if (mqtt5) {
       properties = { contentType: 'application/json', payloadFormatIndicator: true };
       if (mqtt5.correlationData) properties.correlationData = mqtt5.correlationData;
       const t = mqtt5.responseTopic;
       if (t !== undefined) {
-        if (validTopic(t)) topic = t;
-        else badResponseTopic = true;
+        badResponseTopic = validTopic(t) ? this.confined(t, 'the Response Topic property') : 'the Response Topic property must be a topic name without wildcards';
+        if (!badResponseTopic) topic = t;
       }
     }
     const answer = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
@@ -80,10 +91,11 @@ export class Commands {
       }
       this.send(properties ? { topic, payload: JSON.stringify(body), properties, after } : { topic, payload: JSON.stringify(body), after });
     };
-    if (badResponseTopic) return answer(new CommandError('the Response Topic property must be a topic name without wildcards'));
+    if (badResponseTopic) return answer(new CommandError(badResponseTopic));
     if (payload.length > MAX_REQUEST) return answer(new CommandError(`request of ${payload.length} bytes is over the ${MAX_REQUEST}-byte limit`));
+    if (!payload.length) return answer(new CommandError('empty request: send a JSON object, e.g. {"id":"1"}'));
     try {
-      const text = payload.length ? decode(payload) : '{}';
+      const text = decode(payload);
       const parsed: unknown = JSON.parse(text);
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CommandError('the request must be a JSON object');
       request = parsed as Record<string, unknown>;
@@ -94,9 +106,11 @@ export class Commands {
       request.id = undefined;
       return answer(new CommandError('"id" must be a string or a number'));
     }
-    if (typeof request.responseTopic === 'string' && !(mqtt5 && mqtt5.responseTopic)) {
+    if (request.responseTopic !== undefined && !(mqtt5 && mqtt5.responseTopic)) {
       const t = request.responseTopic;
-      if (!validTopic(t)) return answer(new CommandError('"responseTopic" must be a topic name without wildcards'));
+      if (typeof t !== 'string' || !validTopic(t)) return answer(new CommandError('"responseTopic" must be a topic name without wildcards'));
+      const problem = this.confined(t, 'responseTopic');
+      if (problem) return answer(new CommandError(problem));
       topic = t;
     }
     const handler = this.handlers.get(name);
@@ -115,6 +129,12 @@ export class Commands {
     } catch (error) {
       reply(error instanceof Error ? error : new CommandError(String(error)));
     }
+  }
+
+  /** Why a reply must not go to topic `t`, named `what` in the message; '' when it may. */
+  private confined(t: string, what: string): string {
+    const problem = this.replyProblem?.(t);
+    return problem ? `${what} "${t}" ${problem}` : '';
   }
 }
 

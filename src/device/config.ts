@@ -2,6 +2,7 @@
 // values persisted in the key-value store (set-config). Every value is validated; secrets never
 // leave through get-config or logs.
 import type { KeyValueStore } from '../ports';
+import { DEFAULT_REPLY_TOPICS, replyTopicsProblem } from './reply-space';
 import { isTopicLevel } from './topics';
 
 type Kind = 'string' | 'int' | 'bool';
@@ -47,6 +48,8 @@ export const SCHEMA = {
   ledPin: { kind: 'int', kv: 'c.led', def: 2, min: -1, max: 48 },
   /** OTA group topics this device follows, comma-separated (e.g. "greenhouse,beta"). */
   otaGroups: { kind: 'string', kv: 'c.groups', def: '', maxLength: 63, check: groupsCheck },
+  /** Topic filters a request's response topic must match, comma-separated ({prefix}, {id} filled in). */
+  replyTopics: { kind: 'string', kv: 'c.reply', def: DEFAULT_REPLY_TOPICS, maxLength: 127, live: true, check: replyTopicsProblem },
 } satisfies Record<string, Field>;
 
 export type ConfigKey = keyof typeof SCHEMA;

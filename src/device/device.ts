@@ -5,9 +5,12 @@ import { decodeUtf8 } from '../mqtt/utf8';
 import type { Platform, TimerId } from '../ports';
 import { Commands, CommandError, type Reply } from './commands';
 import { Config, ConfigError, type ConfigValues } from './config';
+import { resolveDeviceId } from './device-id';
 import { discoveryMessages } from './discovery';
 import { Presence } from './presence';
+import { replyTopicProblem } from './reply-space';
 import { Telemetry, type TelemetrySensor } from './telemetry';
+import { Throttle } from './throttle';
 import { Topics } from './topics';
 
 export interface DeviceOptions {
@@ -28,10 +31,17 @@ export interface DeviceOptions {
 }
 
 const BOOT_KEY = 'boot';
+/**
+ * Discovery re-sends asked for by "online" on the discovery status topic: at most one per this many
+ * ms (births meanwhile coalesce into one re-send), so forged births cannot flood the broker.
+ */
+export const DISCOVERY_RESEND_INTERVAL_MS = 30_000;
 
 export class Device {
   readonly platform: Platform;
   readonly config: Config;
+  /** The device id in topics and the client id: the system's, or one derived from it when unsafe. */
+  readonly id: string;
   readonly topics: Topics;
   readonly boot: number;
   readonly presence: Presence;
@@ -45,6 +55,7 @@ export class Device {
   /** The WiFi provisioning, when the platform has a radio (set by main). */
   provisioning: { readonly state: string; stop(): void } | undefined;
   private discoverySent = false;
+  private readonly discoveryResend: Throttle;
   private stopping = false;
   private readonly connectHooks: ((sessionPresent: boolean) => void)[] = [];
   private readonly stopHooks: (() => void)[] = [];
@@ -55,7 +66,9 @@ export class Device {
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
     this.config = new Config(p.storage, { ...p.config, ...options.config }, (e) => log('warn', `config: ${e.message} (ignored)`));
     const c = this.config.values;
-    const id = p.system.deviceId();
+    const resolved = resolveDeviceId(p.system.deviceId());
+    if (resolved.warning) log('warn', resolved.warning);
+    const id = (this.id = resolved.id);
     this.topics = new Topics(c.prefix, id, c.discoveryPrefix);
     this.boot = bumpBootCounter(p.storage);
     this.presence = new Presence({ topic: this.topics.status, boot: this.boot, version: options.version });
@@ -88,7 +101,14 @@ export class Device {
     this.telemetry = new Telemetry(p.clock, options.sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
       publish: (sensor, payload) => this.client.publish(this.topics.telemetry(sensor), payload, { qos: this.config.values.telemetryQos as 0 | 1 | 2 }),
     });
-    this.commands = new Commands((name) => this.topics.commandResult(name), (r) => this.reply(r));
+    this.commands = new Commands(
+      (name) => this.topics.commandResult(name),
+      (r) => this.reply(r),
+      (topic) => replyTopicProblem(topic, this.topics, this.config.values.replyTopics),
+    );
+    this.discoveryResend = new Throttle(p.clock, DISCOVERY_RESEND_INTERVAL_MS, () => {
+      if (this.config.values.discovery && !this.stopping) this.sendDiscovery();
+    });
     this.registerCommands();
     for (const extend of options.extensions ?? []) extend(this);
   }
@@ -113,7 +133,7 @@ export class Device {
 
   start(): void {
     const p = this.platform;
-    p.log.log('info', `boot ${this.boot}, firmware ${this.options.version}, reset reason ${p.system.resetReason()}, id ${p.system.deviceId()}`);
+    p.log.log('info', `boot ${this.boot}, firmware ${this.options.version}, reset reason ${p.system.resetReason()}, id ${this.id}`);
     this.state();
     this.client.connect();
     this.telemetry.start();
@@ -205,7 +225,7 @@ export class Device {
         this.client.subscribe(this.topics.discoveryStatus, {
           qos: 1,
           onMessage: (_t, payload) => {
-            if (decodeUtf8(payload, 0, payload.length) === 'online') this.sendDiscovery();
+            if (decodeUtf8(payload, 0, payload.length) === 'online') this.discoveryResend.request();
           },
         });
       }
@@ -219,7 +239,7 @@ export class Device {
     const c = this.config.values;
     this.discoverySent = true;
     const expire = Math.max(...this.telemetry.sensors.map((s) => (s.interval ?? c.telemetryInterval * 1000) / 1000), 1) * 3;
-    const device = { id: this.platform.system.deviceId(), name: c.name || this.platform.system.deviceId(), version: this.options.version, model: this.options.model ?? 'NodeMCU' };
+    const device = { id: this.id, name: c.name || this.id, version: this.options.version, model: this.options.model ?? 'NodeMCU' };
     for (const m of discoveryMessages(this.topics, device, this.telemetry.sensors, Math.ceil(expire))) {
       this.client.publish(m.topic, m.payload, { qos: 1, retain: true });
     }
@@ -252,6 +272,7 @@ export class Device {
     const clock = this.platform.clock;
     for (const t of [this.heartbeatTimer, this.identifyTimer]) if (t !== undefined) clock.clear(t);
     this.heartbeatTimer = this.identifyTimer = undefined;
+    this.discoveryResend.cancel();
   }
 
   private registerCommands(): void {

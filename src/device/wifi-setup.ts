@@ -41,6 +41,7 @@ export function startWifi(device: Device, options: WifiSetupOptions = {}): Provi
   let started = false;
   const provisioning = new Provisioning({
     prefix: 'nodemcu',
+    deviceId: device.id,
     ...options,
     platform,
     firmwareVersion: device.version,
@@ -71,7 +72,7 @@ export function startWifi(device: Device, options: WifiSetupOptions = {}): Provi
     try {
       attachImprovSerial(platform, {
         target: provisioning,
-        info: { firmwareName: 'nodemcu-mqtt-firmware', firmwareVersion: device.version, hardware: String(platform.config?.board ?? 'nodemcu'), deviceName: device.values.name || platform.system.deviceId() },
+        info: { firmwareName: 'nodemcu-mqtt-firmware', firmwareVersion: device.version, hardware: String(platform.config?.board ?? 'nodemcu'), deviceName: device.values.name || device.id },
       });
     } catch (error) {
       log.log('warn', `improv: ${(error as Error).message}`);

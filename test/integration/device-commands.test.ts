@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient as PeerClient } from 'mqtt';
 import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
-import { observer, simDevice, type Observed, type SimDevice } from '../helpers/device';
+import { observer, simDevice, VirtualClock, type Observed, type SimDevice } from '../helpers/device';
 import { sleep, until } from '../helpers/mqtt';
 
 let broker: MosquittoBroker;
@@ -17,7 +17,7 @@ beforeAll(async () => {
     config: { brokerHost: broker.host, brokerPort: broker.port, prefix: 'lab', brokerUser: 'bench', brokerPassword: 's3cret-pass', name: 'Bench board' },
   });
   await until(() => d.device.presence.birthAcknowledged, 'device online');
-  ({ peer, seen } = await observer(broker.url, ['lab/+/cmd/+/result', 'replies/#', 'homeassistant/#']));
+  ({ peer, seen } = await observer(broker.url, ['lab/+/cmd/#', 'lab/reply/#', 'replies/#', 'homeassistant/#']));
   await sleep(200);
 });
 
@@ -97,8 +97,21 @@ describe('commands', () => {
   });
 
   it('a response topic and correlation data in the request are honoured', async () => {
-    const r = await call('ping', { responseTopic: 'replies/app1', correlationData: 'xyz' }, 'replies/app1');
+    const r = await call('ping', { responseTopic: 'lab/reply/app1', correlationData: 'xyz' }, 'lab/reply/app1');
     expect(r).toMatchObject({ status: 'ok', correlationData: 'xyz' });
+  });
+
+  it('a response topic outside the reply space gets the error on the result topic', async () => {
+    const r = await call('ping', { responseTopic: 'replies/app1', correlationData: 'xyz' });
+    expect(r).toMatchObject({ status: 'error', correlationData: 'xyz' });
+    expect(r.error).toMatch(/"replies\/app1" is outside the reply topics \(lab\/cmd\d+\/#, lab\/reply\/#\)/);
+    expect(seen.some((m) => m.topic === 'replies/app1')).toBe(false);
+  });
+
+  it('an empty payload gets an error result', async () => {
+    const r = await call('ping', '');
+    expect(r).toMatchObject({ status: 'error', id: null });
+    expect(r.error).toMatch(/empty request/);
   });
 
   it('identify validates its argument', async () => {
@@ -165,6 +178,62 @@ describe('Home Assistant discovery', () => {
       await until(() => count() >= before + 4, 'discovery re-sent');
     } finally {
       fresh.device.client.destroy();
+    }
+  });
+});
+
+describe('confined replies', () => {
+  it('device 2 asked to reply on device 1\'s identify topic: device 1 does not blink, the requester gets an error', async () => {
+    const config = { brokerHost: broker.host, brokerPort: broker.port, prefix: 'lab' };
+    const one = simDevice({ id: `one${process.pid}`, config });
+    const two = simDevice({ id: `two${process.pid}`, config });
+    try {
+      await until(() => one.device.presence.birthAcknowledged && two.device.presence.birthAcknowledged, 'both devices online');
+      const target = one.device.topics.command('identify');
+      const resultTopic = two.device.topics.commandResult('identify');
+      const before = seen.length;
+      await peer.publishAsync(two.device.topics.command('identify'), JSON.stringify({ id: 'hop', responseTopic: target, args: { seconds: 1 } }), { qos: 1 });
+      await until(() => seen.slice(before).some((m) => m.topic === resultTopic), 'the error on the result topic');
+      const reply = seen.slice(before).find((m) => m.topic === resultTopic)!;
+      expect(reply.json).toMatchObject({ id: 'hop', status: 'error' });
+      expect(reply.json.error).toBe(`responseTopic "${target}" is a command topic; replies never go there`);
+      // device 1 answers a real request on that topic, so its silence below is not a lost subscription
+      await sleep(300);
+      expect(seen.slice(before).filter((m) => m.topic === target)).toEqual([]);
+      expect([...one.logs, ...two.logs].filter((l) => l.includes('identify'))).toEqual([]);
+      await peer.publishAsync(one.device.topics.command('ping'), '{"id":"alive"}', { qos: 1 });
+      await until(() => seen.some((m) => m.topic === one.device.topics.commandResult('ping') && m.json.id === 'alive'), 'device 1 answers');
+    } finally {
+      one.device.client.destroy();
+      two.device.client.destroy();
+    }
+  });
+});
+
+describe('discovery re-sends under forged births', () => {
+  it('50 "online" births in a burst: one coalesced re-send per 30 s of the device clock', async () => {
+    const clock = new VirtualClock();
+    const dev = simDevice({ id: `flood${process.pid}`, clock, config: { brokerHost: broker.host, brokerPort: broker.port, prefix: 'lab' } });
+    const mine = () => seen.filter((m) => m.topic.startsWith('homeassistant/') && m.topic.includes(`/flood${process.pid}/`)).length;
+    try {
+      await until(() => dev.device.presence.birthAcknowledged, 'online');
+      await until(() => mine() === 4, 'discovery at connect (4 configs)');
+      await peer.publishAsync('homeassistant/status', 'online', { qos: 1 });
+      await until(() => mine() === 8, 'the first birth is answered at once');
+      for (let i = 0; i < 50; i++) await peer.publishAsync('homeassistant/status', 'online', { qos: 1 });
+      // the births have reached the device when a command sent after them is answered
+      await peer.publishAsync(dev.device.topics.command('ping'), '{"id":"after-births"}', { qos: 1 });
+      await until(() => seen.some((m) => m.json.id === 'after-births'), 'the ping after the births');
+      await sleep(300);
+      expect(mine()).toBe(8);
+      clock.advance(30_000);
+      await until(() => mine() === 12, 'one coalesced re-send');
+      await sleep(300);
+      clock.advance(60_000);
+      await sleep(300);
+      expect(mine()).toBe(12);
+    } finally {
+      dev.device.client.destroy();
     }
   });
 });

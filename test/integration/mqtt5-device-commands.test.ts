@@ -17,7 +17,8 @@ beforeAll(async () => {
   broker = await startMosquitto();
   d = simDevice({
     id: `v5cmd${process.pid}`,
-    config: { brokerHost: broker.host, brokerPort: broker.port, prefix: 'lab5' },
+    // the application's reply topics are allowed next to the default ones
+    config: { brokerHost: broker.host, brokerPort: broker.port, prefix: 'lab5', replyTopics: '{prefix}/{id}/#,{prefix}/reply/#,app/replies/#' },
     client: { protocol: mqtt5() },
   });
   await until(() => d.device.presence.birthAcknowledged, 'device online');
@@ -76,6 +77,17 @@ describe('device commands over MQTT 5', () => {
     expect(r.json).toMatchObject({ status: 'error' });
     expect(r.json.error).toMatch(/seconds/);
     expect(String(r.properties!.correlationData)).toBe('e');
+  });
+
+  it('a Response Topic on a command topic or outside the reply topics: the error goes to the result topic, with the Correlation Data', async () => {
+    const topic = d.device.topics.commandResult('identify');
+    for (const target of ['lab5/other/cmd/identify', 'elsewhere/replies']) {
+      const r = await request('identify', {}, { responseTopic: target, correlationData: Buffer.from(target) }, topic);
+      expect(r.json).toMatchObject({ id: null, status: 'error' });
+      expect(r.json.error).toMatch(new RegExp(`^the Response Topic property "${target}" is (a command topic|outside the reply topics)`));
+      expect(String(r.properties!.correlationData)).toBe(target);
+    }
+    expect(d.logs.filter((l) => l.includes('identify'))).toEqual([]);
   });
 
   it('the JSON id scheme still works from a 3.1.1 requester', async () => {

@@ -2,6 +2,8 @@
 // the command dispatcher, the topic layout.
 import { Commands, CommandError, type Reply } from '../../src/device/commands';
 import { Config, ConfigError, validate } from '../../src/device/config';
+import { MAX_DEVICE_ID_LENGTH, deviceIdProblem, resolveDeviceId } from '../../src/device/device-id';
+import { DEFAULT_REPLY_TOPICS, replyFilters, replyTopicProblem } from '../../src/device/reply-space';
 import { ReadingFilter } from '../../src/device/filters';
 import { Topics } from '../../src/device/topics';
 import { decodeUtf8, encodeUtf8 } from '../../src/mqtt/utf8';
@@ -133,13 +135,81 @@ export default suite('device logic', (test) => {
     equal(d.call('boom', '{"id":"3","responseTopic":"a/#"}').body.error, '"responseTopic" must be a topic name without wildcards');
   });
 
-  test('commands: an empty payload is an empty request; responseTopic and correlationData are honoured', () => {
+  test('commands: an empty payload is an error, not an empty request', () => {
+    const d = dispatcher();
+    let ran = 0;
+    d.commands.register('ping', () => (ran++, undefined));
+    equal(d.call('ping', ''), { topic: 'base/cmd/ping/result', body: { id: null, status: 'error', error: 'empty request: send a JSON object, e.g. {"id":"1"}' }, after: undefined });
+    equal(ran, 0);
+  });
+
+  test('commands: responseTopic and correlationData are honoured', () => {
     const d = dispatcher();
     d.commands.register('ping', () => undefined);
-    equal(d.call('ping', '').body, { id: null, status: 'ok' });
     const r = d.call('ping', '{"id":"9","responseTopic":"app/replies","correlationData":"c-1"}');
     equal(r.topic, 'app/replies');
     equal(r.body, { id: '9', correlationData: 'c-1', status: 'ok' });
+  });
+
+  test('commands: a responseTopic that is not a string is refused', () => {
+    const d = dispatcher();
+    d.commands.register('ping', () => undefined);
+    equal(d.call('ping', '{"id":"1","responseTopic":7}'), { topic: 'base/cmd/ping/result', body: { id: '1', status: 'error', error: '"responseTopic" must be a topic name without wildcards' }, after: undefined });
+  });
+
+  test('reply space: command topics of any device, discovery, broker and device data topics are refused whatever the setting', () => {
+    const t = new Topics('home/lab', 'dev2', 'ha');
+    const everywhere = '#';
+    const refused: [string, string][] = [
+      ['home/lab/dev1/cmd/identify', 'a command topic'],
+      ['home/lab/dev2/cmd/ping', 'a command topic'],
+      ['other/fw/x/cmd/reboot', 'a command topic'],
+      ['a/cmd/b/c', 'a command topic'],
+      ['homeassistant/sensor/dev2/t/config', 'Home Assistant discovery'],
+      ['ha/status', 'Home Assistant discovery'],
+      ['$SYS/broker/x', 'a broker topic'],
+      ['home/lab/dev1/status', "a device's status topic"],
+      ['home/lab/reply/heartbeat', "a device's heartbeat topic"],
+      ['home/lab/dev2/ota/job', "a device's ota topic"],
+      ['home/lab/dev2/telemetry/env', "a device's telemetry topic"],
+      ['home/lab/group/g1/ota/job', 'a group OTA topic'],
+    ];
+    for (const [topic, kind] of refused) equal(replyTopicProblem(topic, t, everywhere), `is ${kind}; replies never go there`, topic);
+    for (const topic of ['home/lab/dev1/cmd/ping/result', 'app/x', 'home/lab/dev2', 'x/cmd']) equal(replyTopicProblem(topic, t, everywhere), '', topic);
+  });
+
+  test('reply space: the default is <prefix>/<id>/# and <prefix>/reply/#; the setting replaces it', () => {
+    const t = new Topics('home/lab', 'dev2');
+    equal(replyFilters(DEFAULT_REPLY_TOPICS, t), ['home/lab/dev2/#', 'home/lab/reply/#']);
+    for (const topic of ['home/lab/dev2/answers', 'home/lab/dev2/cmd/ping/result', 'home/lab/reply/app/1']) equal(replyTopicProblem(topic, t, DEFAULT_REPLY_TOPICS), '', topic);
+    for (const topic of ['home/lab/dev1/answers', 'replies/app1', 'home/labx/reply/1']) {
+      equal(replyTopicProblem(topic, t, DEFAULT_REPLY_TOPICS), 'is outside the reply topics (home/lab/dev2/#, home/lab/reply/#); the replyTopics setting lists where replies may go', topic);
+    }
+    equal(replyTopicProblem('app/r/1', t, ' app/r/+ , {prefix}/+/x '), '');
+    equal(replyTopicProblem('home/lab/dev1/x', t, ' app/r/+ , {prefix}/+/x '), '');
+    equal(replyTopicProblem('home/lab/dev2/answers', t, ''), 'is not allowed: the replyTopics setting is empty, so replies go only to the result topic');
+  });
+
+  test('config: replyTopics is validated as topic filters with {prefix} and {id}', () => {
+    equal(validate('replyTopics', '{prefix}/{id}/#,app/+/replies'), '{prefix}/{id}/#,app/+/replies');
+    equal(validate('replyTopics', ''), '');
+    throws(() => validate('replyTopics', 'app/r+'), ConfigError, 'replyTopics has "app/r+"');
+    throws(() => validate('replyTopics', 'a/#/b'), ConfigError, 'topic filters');
+    throws(() => validate('replyTopics', 'a,,b'), ConfigError, 'topic filters');
+    throws(() => validate('replyTopics', '{device}/x'), ConfigError, 'placeholders are {prefix} and {id}');
+    throws(() => validate('replyTopics', '$SYS/#'), ConfigError, 'belong to the broker');
+    equal(new Config(new MapStore()).values.replyTopics, DEFAULT_REPLY_TOPICS);
+  });
+
+  test('device ids: a safe charset and a bounded length', () => {
+    for (const id of ['0242ac110002', 'A-z_09', 'x'.repeat(MAX_DEVICE_ID_LENGTH)]) equal(deviceIdProblem(id), '', id);
+    equal(deviceIdProblem(''), 'it is empty');
+    equal(deviceIdProblem('x'.repeat(MAX_DEVICE_ID_LENGTH + 1)), `it is longer than ${MAX_DEVICE_ID_LENGTH} characters`);
+    for (const id of ['a/b', 'a+', '#', 'a b', 'caf\u00e9', '\ufffd', 'a\u0000', 'a.b']) equal(deviceIdProblem(id), 'only letters A-Z and a-z, digits, "_" and "-" are allowed', JSON.stringify(id));
+    equal(resolveDeviceId('dev-1'), { id: 'dev-1' });
+    const r = resolveDeviceId('bad\u0007id');
+    ok(/^[0-9a-f]{12}$/.test(r.id) && r.id === resolveDeviceId('bad\u0007id').id && r.id !== resolveDeviceId('bad\u0008id').id, r.id);
+    equal(r.warning, `device id "bad\\u0007id" is unusable (only letters A-Z and a-z, digits, "_" and "-" are allowed); using "${r.id}", derived from it, in topics and the client id`);
   });
 
   test('commands: an async handler replies once, with an after-acknowledgement action', () => {

@@ -1,6 +1,8 @@
 // The command layer with MQTT 5 request properties (Response Topic, Correlation Data), and without
 // them (MQTT 3.1.1, the JSON id scheme), on Commands directly.
 import { Commands, type Reply } from '../../src/device/commands';
+import { DEFAULT_REPLY_TOPICS, replyTopicProblem } from '../../src/device/reply-space';
+import { Topics } from '../../src/device/topics';
 import { equal, suite } from './harness';
 
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -39,6 +41,23 @@ export default suite('mqtt5 commands', (test) => {
     equal(sent[0].topic, 'dev/cmd/ping/result');
     equal(JSON.parse(sent[0].payload), { id: null, status: 'error', error: 'the Response Topic property must be a topic name without wildcards' });
     equal(sent[0].properties?.correlationData, Uint8Array.of(9));
+  });
+
+  test('a Response Topic property outside the reply space: the error goes to the result topic, with the correlation data', () => {
+    const sent: Reply[] = [];
+    const topics = new Topics('lab', 'dev2');
+    const c = new Commands((name) => topics.commandResult(name), (r) => sent.push(r), (t) => replyTopicProblem(t, topics, DEFAULT_REPLY_TOPICS));
+    let ran = 0;
+    c.register('identify', () => (ran++, {}));
+    c.handle('identify', bytes('{"id":"i"}'), decode, { responseTopic: 'lab/dev1/cmd/identify', correlationData: Uint8Array.of(7) });
+    c.handle('identify', bytes('{"id":"j"}'), decode, { responseTopic: 'homeassistant/sensor/dev2/t/config' });
+    equal(ran, 0, 'the command is not run');
+    equal(sent.map((r) => r.topic), ['lab/dev2/cmd/identify/result', 'lab/dev2/cmd/identify/result']);
+    equal(sent[0].properties?.correlationData, Uint8Array.of(7));
+    equal(JSON.parse(sent[0].payload).error, 'the Response Topic property "lab/dev1/cmd/identify" is a command topic; replies never go there');
+    equal(JSON.parse(sent[1].payload).error, 'the Response Topic property "homeassistant/sensor/dev2/t/config" is Home Assistant discovery; replies never go there');
+    c.handle('identify', bytes('{"id":"k"}'), decode, { responseTopic: 'lab/reply/app' });
+    equal([sent[2].topic, ran], ['lab/reply/app', 1]);
   });
 
   test('without MQTT 5 properties nothing changes: JSON id, responseTopic and correlationData, no properties', () => {

@@ -1,0 +1,35 @@
+// Runs an action at most once per interval. A request inside the interval is not dropped: all the
+// requests that arrive meanwhile coalesce into one run when the interval ends. Used for discovery
+// re-sends, which anyone able to publish on the discovery status topic can ask for.
+import type { Clock, TimerId } from '../ports';
+
+export class Throttle {
+  private lastRun = -Infinity;
+  private pending: TimerId | undefined;
+
+  constructor(private readonly clock: Clock, private readonly interval: number, private readonly action: () => void) {}
+
+  request(): void {
+    if (this.pending !== undefined) return;
+    const wait = this.lastRun + this.interval - this.clock.now();
+    if (wait <= 0) {
+      this.run();
+      return;
+    }
+    this.pending = this.clock.set(() => {
+      this.pending = undefined;
+      this.run();
+    }, wait);
+  }
+
+  /** Drops a run that is waiting for its interval. */
+  cancel(): void {
+    if (this.pending !== undefined) this.clock.clear(this.pending);
+    this.pending = undefined;
+  }
+
+  private run(): void {
+    this.lastRun = this.clock.now();
+    this.action();
+  }
+}
