@@ -3,7 +3,7 @@
 // the server serving.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rawRequest, startPortalDevice, type PortalDevice } from './portal-rig';
+import { homeNetwork, rawRequest, startPortalDevice, type PortalDevice } from './portal-rig';
 
 let dev: PortalDevice;
 
@@ -74,6 +74,17 @@ describe('portal HTTP server', () => {
       const r = await rawRequest(dev.httpPort, chunks);
       expect(r.status, why).toBe(status);
     }
+    nothingStored();
+    await stillServing();
+  });
+
+  it('a form with a duplicated field gets 400 naming the field, and nothing is tried or stored', async () => {
+    const form = `s=${encodeURIComponent(homeNetwork.ssid)}&s=Neighbour&p=${encodeURIComponent(homeNetwork.password ?? '')}`;
+    const states = dev.states.length;
+    const r = await rawRequest(dev.httpPort, [`POST /connect HTTP/1.1\r\nHost: 192.168.4.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`]);
+    expect(r.status).toBe(400);
+    expect(r.body).toContain('The form sent “Network name (SSID)” (s) more than once');
+    expect(dev.states.slice(states)).toEqual([]);
     nothingStored();
     await stillServing();
   });
