@@ -16,6 +16,7 @@ export type HttpErrorCode =
   | 'bad-percent-encoding'
   | 'unsupported-media-type'
   | 'too-many-fields'
+  | 'duplicate-field'
   | 'timeout';
 
 /** A request the server refuses; `status` is the HTTP status it answers with before closing. */
@@ -25,6 +26,8 @@ export class HttpError extends Error {
     readonly code: HttpErrorCode,
     readonly status: number,
     message: string,
+    /** The form field at fault, for errors about one field. */
+    readonly field?: string,
   ) {
     super(message);
   }

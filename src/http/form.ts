@@ -2,7 +2,13 @@
 import { HttpError } from './errors';
 import { percentDecode } from './percent';
 
-/** Decodes `a=1&b=2`. The first occurrence of a name wins; more than `maxFields` fields is an error. */
+/** Longest field name quoted in an error message. */
+const MAX_NAME_IN_MESSAGE = 32;
+
+/**
+ * Decodes `a=1&b=2`. A name given twice is an error (which value was meant is unknown), and so are
+ * more than `maxFields` fields.
+ */
 export function parseForm(bytes: Uint8Array, maxFields = 16): Map<string, string> {
   const fields = new Map<string, string>();
   let start = 0;
@@ -16,7 +22,11 @@ export function parseForm(bytes: Uint8Array, maxFields = 16): Map<string, string
       if (eq < 0 || eq > end) eq = end;
       const name = percentDecode(bytes, start, eq, true, 'a form field name');
       const value = eq < end ? percentDecode(bytes, eq + 1, end, true, `form field "${name}"`) : '';
-      if (!fields.has(name)) fields.set(name, value);
+      if (fields.has(name)) {
+        const shown = name.length > MAX_NAME_IN_MESSAGE ? name.slice(0, MAX_NAME_IN_MESSAGE) + '…' : name;
+        throw new HttpError('duplicate-field', 400, `the form field "${shown}" is given more than once`, name);
+      }
+      fields.set(name, value);
     }
     start = end + 1;
   }

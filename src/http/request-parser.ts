@@ -15,7 +15,7 @@ export interface HttpRequest {
   /** Raw query string without "?" ("" when absent). */
   query: string;
   version: '1.0' | '1.1';
-  /** Lower-case names; repeated headers joined with ", ". */
+  /** Lower-case names; repeated headers joined with ", " (Host, Content-Length and Content-Type must not differ). */
   headers: Map<string, string>;
   body: Uint8Array;
 }
@@ -221,8 +221,9 @@ export class RequestParser {
     const value = this.text(vs, ve);
     const previous = this.headers.get(name);
     if (previous === undefined) this.headers.set(name, value);
-    else if (name === 'host' || name === 'content-length') {
-      if (previous !== value) throw new HttpError('bad-header', 400, `conflicting ${name} headers`);
+    else if (name === 'host' || name === 'content-length' || name === 'content-type') {
+      // Single-valued fields: joined, the value would silently mean the first one.
+      if (previous !== value) throw new HttpError('bad-header', 400, `conflicting ${name} headers; send one`);
     } else this.headers.set(name, previous + ', ' + value);
   }
 

@@ -1,9 +1,10 @@
-// A small HTTP/1.1 server on the Listener port: one request per connection, bounded in size,
-// time and number of connections, answered synchronously by a handler.
-import type { Clock, IncomingConnection, Network, TcpSocket, TimerId } from '../ports';
-import { HttpError } from './errors';
+// A small HTTP/1.1 server on the Listener port: one request per connection, bounded in size and
+// time, answered synchronously by a handler. Connections are bounded per client and in total; a new
+// connection closes the oldest idle one to get in, so idle sockets cannot lock real clients out.
+import type { Clock, IncomingConnection, Network } from '../ports';
+import { HttpConnection, type ConnectionOwner } from './connection';
 import { defaultHttpLimits, type HttpLimits } from './limits';
-import { RequestParser, type HttpRequest } from './request-parser';
+import type { HttpRequest } from './request-parser';
 import { serializeResponse, type HttpResponse } from './response';
 
 export type HttpHandler = (request: HttpRequest) => HttpResponse;
@@ -22,29 +23,49 @@ export interface HttpServerOptions {
 
 export class HttpServerError extends Error {
   override name = 'HttpServerError';
-  readonly code = 'no-listener';
+  constructor(
+    readonly code: 'no-listener' | 'bad-limits',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface HttpServerStats {
   served: number;
   /** Requests answered with a 4xx/5xx by the parser (malformed, too large, ...). */
   rejected: number;
-  /** Connections closed for taking too long (slow or idle clients). */
+  /** Connections closed for taking too long (idle, slow, or not reading the answer). */
   timedOut: number;
-  /** Connections closed on arrival because `maxConnections` were open. */
+  /** Idle connections closed to make room for a new connection. */
+  evicted: number;
+  /** New connections answered 503: every connection was being answered. */
+  busy: number;
+  /** New connections closed on arrival without an answer (server closed, or too many 503s in flight). */
   refused: number;
 }
 
-export class HttpServer {
+/** Seconds a client turned away with 503 is told to wait: answers take well under that. */
+export const BUSY_RETRY_AFTER_SECONDS = 2;
+/** 503 answers being sent at once; each holds a TCP control block, so more are closed unanswered. */
+export const MAX_BUSY_ANSWERS = 2;
+
+export class HttpServer implements ConnectionOwner {
   readonly limits: HttpLimits;
-  readonly stats: HttpServerStats = { served: 0, rejected: 0, timedOut: 0, refused: 0 };
+  readonly stats: HttpServerStats = { served: 0, rejected: 0, timedOut: 0, evicted: 0, busy: 0, refused: 0 };
   private readonly listener;
-  private readonly open = new Set<Connection>();
-  private closed = false;
+  /** In accept order, so the first idle one found is the oldest. */
+  private readonly open = new Set<HttpConnection>();
+  private readonly busyAnswers = new Set<HttpConnection>();
+  private stopped = false;
 
   constructor(private readonly options: HttpServerOptions) {
-    if (!options.network.listen) throw new HttpServerError('this platform cannot listen for TCP connections: the portal cannot run');
+    if (!options.network.listen) throw new HttpServerError('no-listener', 'this platform cannot listen for TCP connections: the portal cannot run');
     this.limits = { ...defaultHttpLimits, ...options.limits };
+    for (const key of ['maxConnections', 'maxIdlePerClient'] as const) {
+      const n = this.limits[key];
+      if (!Number.isInteger(n) || n < 1) throw new HttpServerError('bad-limits', `limits.${key} must be a whole number of at least 1, got ${n}`);
+    }
     this.listener = options.network.listen({
       port: options.port,
       address: options.address,
@@ -57,31 +78,86 @@ export class HttpServer {
     return this.listener.port;
   }
 
+  /** Open connections, not counting 503 answers on their way out. */
   get connections(): number {
     return this.open.size;
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.stopped) return;
+    this.stopped = true;
     this.listener.close();
-    for (const c of [...this.open]) c.close();
+    for (const c of [...this.open, ...this.busyAnswers]) c.close();
   }
 
   private accept(incoming: IncomingConnection): void {
-    if (this.closed || this.open.size >= this.limits.maxConnections) {
-      this.stats.refused++;
-      const socket = incoming.accept({ onReadable() {}, onError() {} });
-      socket.close();
+    if (this.stopped) {
+      this.refuse(incoming);
       return;
     }
-    const connection = new Connection(this, incoming, this.options.clock, this.limits);
-    this.open.add(connection);
+    if (this.makeRoom(incoming.remoteAddress)) {
+      this.open.add(new HttpConnection(this, incoming, this.options.clock, this.limits));
+      return;
+    }
+    if (this.busyAnswers.size >= MAX_BUSY_ANSWERS) {
+      this.refuse(incoming);
+      return;
+    }
+    this.stats.busy++;
+    this.busyAnswers.add(new HttpConnection(this, incoming, this.options.clock, this.limits, this.busyAnswer()));
   }
 
-  /** @internal */
-  forget(connection: Connection): void {
-    this.open.delete(connection);
+  /**
+   * Frees a place for a new connection from `client`: over its own idle bound it closes that
+   * client's oldest idle connection; with all places taken, the oldest idle connection of the
+   * client holding the most. False when every connection is being answered.
+   */
+  private makeRoom(client: string): boolean {
+    let victim: HttpConnection | undefined;
+    if (this.idleOf(client) >= this.limits.maxIdlePerClient) {
+      for (const c of this.open) {
+        if (c.idle && c.client === client) {
+          victim = c;
+          break;
+        }
+      }
+    } else if (this.open.size >= this.limits.maxConnections) {
+      let most = 0;
+      for (const c of this.open) {
+        if (!c.idle) continue;
+        const held = this.idleOf(c.client) + (c.client === client ? 1 : 0);
+        if (held > most) {
+          victim = c;
+          most = held;
+        }
+      }
+    } else return true;
+    if (!victim) return false;
+    this.stats.evicted++;
+    victim.close();
+    return true;
+  }
+
+  private idleOf(client: string): number {
+    let n = 0;
+    for (const c of this.open) if (c.idle && c.client === client) n++;
+    return n;
+  }
+
+  private refuse(incoming: IncomingConnection): void {
+    this.stats.refused++;
+    const socket = incoming.accept({ onReadable() {}, onError() {} });
+    socket.close();
+  }
+
+  private busyAnswer(): Uint8Array {
+    const body = `503 all ${this.limits.maxConnections} connections are busy answering other requests; try again in ${BUSY_RETRY_AFTER_SECONDS} seconds\n`;
+    const headers: Array<[string, string]> = [
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Retry-After', String(BUSY_RETRY_AFTER_SECONDS)],
+      ['Cache-Control', 'no-store'],
+    ];
+    return serializeResponse({ status: 503, headers, body }, false);
   }
 
   /** @internal */
@@ -95,114 +171,20 @@ export class HttpServer {
       return { status: 500, headers: [['Content-Type', 'text/plain; charset=utf-8']], body: 'Internal error\n' };
     }
   }
-}
 
-class Connection {
-  private readonly socket: TcpSocket;
-  private readonly parser: RequestParser;
-  private readonly acceptedAt: number;
-  private timer: TimerId | undefined;
-  private done = false;
-  /** Bytes the socket takes now, from the last onWritable. */
-  private writable = 0;
-  private out: Uint8Array | undefined;
-  private sent = 0;
-
-  constructor(
-    private readonly server: HttpServer,
-    incoming: IncomingConnection,
-    private readonly clock: Clock,
-    private readonly limits: HttpLimits,
-  ) {
-    this.parser = new RequestParser(limits);
-    this.acceptedAt = clock.now();
-    this.socket = incoming.accept({
-      onReadable: () => this.readable(),
-      onWritable: (count) => {
-        this.writable = count;
-        this.pump();
-      },
-      onError: () => this.close(),
-    });
-    this.timer = clock.set(() => this.timeout(), Math.min(limits.idleTimeoutMs, limits.requestTimeoutMs));
+  /** @internal */
+  rejected(): void {
+    this.stats.rejected++;
   }
 
-  close(): void {
-    if (this.done) return;
-    this.done = true;
-    if (this.timer !== undefined) this.clock.clear(this.timer);
-    this.timer = undefined;
-    this.server.forget(this);
-    try {
-      this.socket.close();
-    } catch {
-      // already closed by the peer
-    }
+  /** @internal */
+  timedOut(): void {
+    this.stats.timedOut++;
   }
 
-  private readable(): void {
-    if (this.done || this.out) return;
-    const bytes = this.socket.read();
-    if (!bytes) return;
-    let request: HttpRequest | undefined;
-    try {
-      request = this.parser.push(bytes);
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      this.server.stats.rejected++;
-      this.respond(errorResponse(error), false);
-      return;
-    }
-    if (request) this.respond(this.server.handle(request), request.method === 'HEAD');
+  /** @internal */
+  closed(connection: HttpConnection): void {
+    this.open.delete(connection);
+    this.busyAnswers.delete(connection);
   }
-
-  private timeout(): void {
-    this.timer = undefined;
-    if (this.done) return;
-    if (this.out) {
-      this.close(); // the client does not read its answer
-      return;
-    }
-    const elapsed = this.clock.now() - this.acceptedAt;
-    if (this.parser.received > 0 && elapsed < this.limits.requestTimeoutMs) {
-      this.timer = this.clock.set(() => this.timeout(), this.limits.requestTimeoutMs - elapsed);
-      return;
-    }
-    this.server.stats.timedOut++;
-    if (this.parser.received === 0) this.close();
-    else this.respond(errorResponse(new HttpError('timeout', 408, 'the request took too long to arrive')), false);
-  }
-
-  private respond(response: HttpResponse, headOnly: boolean): void {
-    if (this.done || this.out) return;
-    this.out = serializeResponse(response, headOnly);
-    this.pump();
-  }
-
-  /**
-   * Writes no more than the socket says it takes, and closes once all is handed over: a host
-   * may drop bytes still queued on its side at close().
-   */
-  private pump(): void {
-    const out = this.out;
-    if (!out || this.done) return;
-    try {
-      while (this.writable > 0 && this.sent < out.length) {
-        const n = Math.min(this.writable, out.length - this.sent);
-        this.socket.write(out.subarray(this.sent, this.sent + n));
-        this.sent += n;
-        this.writable -= n;
-      }
-    } catch {
-      this.close(); // the peer went away; nothing more to answer
-      return;
-    }
-    if (this.sent >= out.length) this.close();
-  }
-}
-
-function errorResponse(error: HttpError): HttpResponse {
-  const headers: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8']];
-  if (error.status === 405) headers.push(['Allow', 'GET, HEAD, POST']);
-  return { status: error.status, headers, body: `${error.status} ${error.message}\n` };
 }

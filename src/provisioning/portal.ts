@@ -123,6 +123,24 @@ export function createPortalHandler(ctx: PortalContext): (request: HttpRequest) 
   };
 }
 
+/** The page's field names (short, to keep the page small) and the labels a user sees. */
+const FIELD_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  s: 'Network name (SSID)',
+  p: 'Password',
+  n: 'Device name',
+  b: 'Broker URL',
+  u: 'Broker user',
+  w: 'Broker password',
+});
+
+function formErrorText(error: HttpError): string {
+  const field = error.field;
+  if (error.code === 'duplicate-field' && field !== undefined && Object.prototype.hasOwnProperty.call(FIELD_LABELS, field)) {
+    return `The form sent “${FIELD_LABELS[field]}” (${field}) more than once, so it is unclear which value to use. Nothing was saved; reload the page and try again.`;
+  }
+  return `The form could not be read (${error.message}); reload the page and try again.`;
+}
+
 function submit(ctx: PortalContext, request: HttpRequest): HttpResponse {
   const type = (request.headers.get('content-type') ?? '').toLowerCase();
   if (!type.startsWith('application/x-www-form-urlencoded')) {
@@ -133,7 +151,7 @@ function submit(ctx: PortalContext, request: HttpRequest): HttpResponse {
     form = parseForm(request.body);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
-    return page(400, { ...baseView(ctx), message: { kind: 'error', text: `The form could not be read (${error.message}); reload the page and try again.` } });
+    return page(400, { ...baseView(ctx), message: { kind: 'error', text: formErrorText(error) } });
   }
   const values = { ssid: form.get('s') ?? '', deviceName: form.get('n') ?? '', brokerUrl: form.get('b') ?? '', brokerUser: form.get('u') ?? '' };
   try {

@@ -1,5 +1,5 @@
 // application/x-www-form-urlencoded decoding (WHATWG URL "urlencoded parser", strict escapes) and responses.
-import { equal, suite, throws } from './harness';
+import { equal, ok, suite, throws } from './harness';
 import { HttpError } from '../../src/http/errors';
 import { parseForm, parseQuery } from '../../src/http/form';
 import { percentEncode } from '../../src/http/percent';
@@ -32,10 +32,26 @@ export default suite('http form and response', (test) => {
     equal(parseForm(bytes('s=K\xc3\xbcche')).get('s'), 'Küche');
   });
 
-  test('the first occurrence of a name wins; empty pieces are skipped', () => {
-    const f = parseForm(bytes('&&a=1&a=2&&'));
+  test('empty pieces are skipped', () => {
+    const f = parseForm(bytes('&&a=1&&b=2&&'));
     equal(f.get('a'), '1');
-    equal(f.size, 1);
+    equal(f.get('b'), '2');
+    equal(f.size, 2);
+  });
+
+  test('a name given twice is a 400 that names the field, not a silent pick of one value', () => {
+    for (const form of ['s=a&s=b', 's=a&p=12345678&s=a', 's&s', 's=a&%73=b', 's+x=1&s%20x=2']) {
+      const e = throws(() => parseForm(bytes(form)), HttpError) as HttpError;
+      equal(e.code, 'duplicate-field', form);
+      equal(e.status, 400, form);
+      equal(e.field, form.startsWith('s+x') ? 's x' : 's', form);
+      ok(e.message.includes(`the form field "${e.field}" is given more than once`), e.message);
+    }
+    const long = 'n'.repeat(300);
+    const e = throws(() => parseForm(bytes(`${long}=1&${long}=2`)), HttpError) as HttpError;
+    ok(e.message.length < 100, `a long name is shortened in the message (${e.message.length} characters)`);
+    equal(e.field, long);
+    throws(() => parseQuery('s=a&scan&s=b'), HttpError, 'the form field "s" is given more than once');
   });
 
   test('a 4-byte UTF-8 character', () => {

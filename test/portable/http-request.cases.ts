@@ -70,6 +70,12 @@ export default suite('http request parser', (test) => {
     equal(r?.headers.get('x-a'), '1, 2');
   });
 
+  test('two different Content-Type headers are refused, not joined into one that starts like the first', () => {
+    rejects('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\ncontent-type: application/json\r\nContent-Length: 0\r\n\r\n', 400, 'bad-header');
+    const same = parse('POST / HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n');
+    equal(same?.headers.get('content-type'), 'text/plain');
+  });
+
   test('an incomplete request returns nothing yet', () => {
     equal(parse('GET / HTTP/1.1\r\nHost: x\r\n'), undefined);
     equal(parse('GET / HTTP/1.1\r\nHost: x\r\n\r'), undefined);

@@ -140,6 +140,32 @@ export default suite('provisioning portal', (test) => {
     equal(ctx.submitted.length, 0);
   });
 
+  test('a duplicated field: 400 naming the field, nothing handed over', () => {
+    const cases: Array<[string, string]> = [
+      ['s=Home&s=Neighbour&p=12345678', '“Network name (SSID)” (s) more than once'],
+      ['s=Home&p=12345678&p=87654321', '“Password” (p) more than once'],
+      ['s=Home&p=12345678&b=mqtt%3A%2F%2Fa&b=mqtt%3A%2F%2Fb', '“Broker URL” (b) more than once'],
+      ['s=Home&p=12345678&x=1&x=2', 'the form field &quot;x&quot; is given more than once'],
+    ];
+    for (const [form, says] of cases) {
+      const ctx = new Context();
+      const r = createPortalHandler(ctx)(post(form));
+      equal(r.status, 400, form);
+      const html = body(r);
+      ok(html.includes('role="alert" id="msg">'), form);
+      ok(html.includes(says), `${form}: ${html}`);
+      equal(ctx.submitted.length, 0, form);
+    }
+  });
+
+  test('a link with a duplicated SSID shows the page without choosing one of them', () => {
+    const r = createPortalHandler(new Context())(get('/?s=Home&s=Neighbour'));
+    equal(r.status, 200);
+    const html = body(r);
+    ok(html.includes('<input name="s" id="s" maxlength="32" required autocomplete="off" autocapitalize="none" value="">'), html);
+    ok(!html.includes('value="Home"') && !html.includes('value="Neighbour"'));
+  });
+
   test('a form in another encoding: 415', () => {
     const ctx = new Context();
     equal(createPortalHandler(ctx)(post('{"s":"x"}', 'application/json')).status, 415);
