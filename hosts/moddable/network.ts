@@ -127,19 +127,13 @@ function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
 }
 
 function udp(deps: NetworkDeps, options: UdpOptions): UdpSocket {
-  const queue: { data: Uint8Array; address: string; port: number }[] = [];
+  // Packets stay in the runtime's own bounded queue until read: no second, unbounded queue here.
   let socket: UDP;
   try {
     socket = new UDP({
       port: options.port,
       ...(options.address ? { address: options.address } : {}),
-      onReadable: (packets) => {
-        for (let i = 0; i < packets; i++) {
-          const packet = socket.read();
-          if (packet) queue.push({ data: new Uint8Array(packet), address: packet.address, port: packet.port });
-        }
-        if (queue.length > 0) options.onReadable(queue.length);
-      },
+      onReadable: (packets) => options.onReadable(packets),
       onError: () => options.onError?.(new ModdableHostError('UDP_FAILED', `UDP socket on port ${options.port} failed`)),
     });
   } catch (error) {
@@ -147,7 +141,10 @@ function udp(deps: NetworkDeps, options: UdpOptions): UdpSocket {
   }
   const handle: UdpSocket = {
     port: options.port,
-    read: () => queue.shift(),
+    read() {
+      const packet = socket.read();
+      return packet ? { data: new Uint8Array(packet), address: packet.address, port: packet.port } : undefined;
+    },
     write(data, address, port) {
       try {
         socket.write(data, address, port);
