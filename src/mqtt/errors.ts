@@ -57,7 +57,7 @@ export class MqttProtocolError extends CodedError<ProtocolErrorCode> {
  */
 export class MqttMessageTooLargeError extends CodedError<'too-large'> {
   override name = 'MqttMessageTooLargeError';
-  /** The message's topic; undefined when the topic itself was too long to read (or, MQTT 5, its alias could not be resolved). */
+  /** The message's topic; undefined when the topic itself was too long to keep (or, MQTT 5, an alias whose properties were too long). */
   declare readonly topic: string | undefined;
   /** Bytes of the whole PUBLISH packet, and the maxPacketSize it exceeded. */
   declare readonly size: number;
@@ -66,7 +66,7 @@ export class MqttMessageTooLargeError extends CodedError<'too-large'> {
   /** MQTT 5: the message's properties (response topic, correlation data, ...), when they could be kept. */
   declare readonly properties?: Properties;
   constructor(topic: string | undefined, size: number, limit: number, qos: 0 | 1 | 2, properties?: Properties) {
-    super('too-large', `message to ${topic === undefined ? 'a topic too long to read' : `"${topic}"`} of ${size} bytes is over maxPacketSize ${limit}: skipped`);
+    super('too-large', `message to ${topic === undefined ? 'a topic not read' : `"${topic}"`} of ${size} bytes is over maxPacketSize ${limit}: skipped`);
     this.topic = topic;
     this.size = size;
     this.limit = limit;
