@@ -3,7 +3,7 @@
 // the connection stays, and the next command works. MQTT 3.1.1 and MQTT 5.
 import { Device } from '../../src/device/device';
 import { decodeAnyPacket } from '../../src/mqtt/all-packets';
-import type { Packet, Publish } from '../../src/mqtt/packets';
+import type { Packet, PublishPacket as Publish } from '../../src/mqtt/packets';
 import { PacketParser } from '../../src/mqtt/parser';
 import { decodeAnyPacket5 } from '../../src/mqtt/v5/all-packets';
 import type { Publish5 } from '../../src/mqtt/v5/packets';
