@@ -61,6 +61,20 @@ export class Commands {
     return Array.from(this.handlers.keys());
   }
 
+  /**
+   * A request the client could not read, being over its maxPacketSize (it acknowledged it, so the broker
+   * stops sending it): an error reply on the default result topic. The request's id is in the unread
+   * body, so the reply's id is null; MQTT 5 correlation data comes back when the client kept it.
+   */
+  refuseUnread(name: string, message: string, mqtt5?: Properties): void {
+    const topic = this.resultTopic(name);
+    const payload = JSON.stringify({ id: null, status: 'error', error: message });
+    if (!mqtt5) return this.send({ topic, payload });
+    const properties: PublishProperties = { contentType: 'application/json', payloadFormatIndicator: true };
+    if (mqtt5.correlationData) properties.correlationData = mqtt5.correlationData;
+    this.send({ topic, payload, properties });
+  }
+
   /** `mqtt5`: the request's MQTT 5 properties (undefined with MQTT 3.1.1). */
   handle(name: string, payload: Uint8Array, decode: (b: Uint8Array) => string, mqtt5?: Properties): void {
     let request: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 // The device application: presence, heartbeat, telemetry, commands, configuration and discovery,
 // wired to one MQTT client. Built by main.ts from the platform ports.
 import { MqttClient, type ClientOptions, type MessageInfo } from '../mqtt/client';
+import { MqttMessageTooLargeError } from '../mqtt/errors';
 import { decodeUtf8 } from '../mqtt/utf8';
 import type { Platform, TimerId } from '../ports';
 import { Commands, CommandError, type Reply } from './commands';
@@ -95,7 +96,10 @@ export class Device {
         this.presence.disconnected();
         this.state();
       },
-      onError: (e) => options.client?.onError?.(e),
+      onError: (e) => {
+        if (e instanceof MqttMessageTooLargeError) this.onTooLarge(e);
+        options.client?.onError?.(e);
+      },
       onDrop: (d) => options.client?.onDrop?.(d),
     });
     this.telemetry = new Telemetry(p.clock, options.sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
@@ -249,6 +253,12 @@ export class Device {
   private onCommand(topic: string, payload: Uint8Array, mqtt5?: MessageInfo['properties']): void {
     const name = this.topics.commandName(topic);
     if (name) this.commands.handle(name, payload, (b) => decodeUtf8(b, 0, b.length, 'command'), mqtt5);
+  }
+
+  /** A message over the client's maxPacketSize was skipped unread; a command's sender gets an error reply. */
+  private onTooLarge(e: MqttMessageTooLargeError): void {
+    const name = e.topic && this.topics.commandName(e.topic);
+    if (name) this.commands.refuseUnread(name, `request of ${e.size} bytes is over this device's limit of ${e.limit} bytes (maxPacketSize): not read`, e.properties);
   }
 
   private reply(r: Reply): void {

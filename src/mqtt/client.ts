@@ -8,7 +8,8 @@
 // decoded in place, without packet objects.
 import type { Clock, KeyValueStore, Logger, Network, System, TcpSocket, TimerId, TlsOptions } from '../ports';
 import { encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, lengthPrefixed, PASSWORD_NEEDS_USER, publishPacket } from './codec';
-import { invalid, MqttClientError, MqttConnectError, MqttProtocolError } from './errors';
+import { invalid, MqttClientError, MqttConnectError, MqttMessageTooLargeError, MqttProtocolError } from './errors';
+import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from './oversized';
 import { Outbox, type DoneCallback, type Dropped, type OutboxLimits, type OutboxMessage } from './outbox';
 import {
   CONNACK,
@@ -177,7 +178,10 @@ export class MqttClient {
   #pingSent = 0;
   #wanted = false;
   connected = false;
-  readonly stats = { connects: 0, reconnects: 0, inboundDuplicates: 0, protocolErrors: 0 };
+  /** inboundTooLarge: messages over maxPacketSize, read through and acknowledged but not delivered. */
+  readonly stats = { connects: 0, reconnects: 0, inboundDuplicates: 0, protocolErrors: 0, inboundTooLarge: 0 };
+  /** The current connection's framer. */
+  #framer: PacketFramer | undefined;
 
   constructor(options: ClientOptions) {
     this.#o = options;
@@ -374,7 +378,8 @@ export class MqttClient {
   #open(): void {
     const o = this.#o;
     const v5 = this.#v5;
-    const parser = new PacketFramer(o.maxPacketSize ?? 65536, !!v5);
+    // a PUBLISH over maxPacketSize is read through and reported (#oversized), not a reason to disconnect
+    const parser = (this.#framer = new PacketFramer(o.maxPacketSize ?? 65536, !!v5, v5 ? v5.readThrough : OversizedPublish));
     // Plain functions on `self`: the socket calls them per read, and XS charges arrow functions more.
     const self = this;
     let opened = false;
@@ -655,7 +660,39 @@ export class MqttClient {
       if (!this.connected) return v < 0 ? undefined : this.#onConnack(v > 255, v & 255);
       fail('malformed', 'a second CONNACK');
     }
+    if (first & SKIPPED) return this.#oversized(first, b, s, e);
     fail('bad-packet-type', `${NAMES[type]} from a broker`);
+  }
+
+  /**
+   * A PUBLISH over maxPacketSize, read through without its payload (b[s, e) holds its header as far as
+   * it was kept): acknowledged as its QoS asks, so the broker stops sending it, counted and reported
+   * with an MqttMessageTooLargeError; never delivered. QoS 2 keeps the exactly-once guard, so a
+   * redelivery before PUBREL is neither reported nor answered with more than PUBREC.
+   */
+  #oversized(first: number, b: Uint8Array, s: number, e: number): void {
+    const qos = ((first >> 1) & 3) as QoS;
+    const v5 = this.#v5;
+    let topic: string | undefined;
+    let id = 0;
+    let properties: Properties | undefined;
+    if (v5) ({ topic, id, properties } = v5.oversized(first, b, s, e));
+    else {
+      if (!(first & TOPIC_DROPPED)) topic = readTopic(b, s, e);
+      if (qos) id = readId(b, s + 2 + ((b[s] << 8) | b[s + 1]), e, PUBLISH);
+    }
+    if (qos === 2) {
+      const inbound = this.#inbound;
+      if (inbound.has(id)) {
+        this.stats.inboundDuplicates++;
+        return this.#send(encodeAck(PUBREC, id));
+      }
+      inbound.add(id);
+      this.#outbox.saveInbound(inbound);
+    }
+    this.stats.inboundTooLarge++;
+    if (qos) this.#send(encodeAck(qos === 2 ? PUBREC : PUBACK, id));
+    this.#error(new MqttMessageTooLargeError(topic, this.#framer!.skipped, this.#framer!.maxPacketSize, qos, properties));
   }
 
   #deliver(topic: string, payload: Uint8Array, first: number): void {

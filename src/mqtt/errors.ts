@@ -1,4 +1,5 @@
 // Typed errors of the MQTT layer. `code` is stable for programs; `message` is for people.
+import type { Properties } from './v5/properties';
 
 export type ProtocolErrorCode =
   | 'remaining-length'
@@ -47,6 +48,31 @@ class CodedError<Code> extends Error {
 /** The peer sent bytes that are not valid MQTT. The connection is closed; nothing unacknowledged is lost. */
 export class MqttProtocolError extends CodedError<ProtocolErrorCode> {
   override name = 'MqttProtocolError';
+}
+
+/**
+ * An inbound message over the client's maxPacketSize. The client read through it without keeping the
+ * payload, acknowledged it as its QoS asks (so the broker does not send it again) and did not deliver
+ * it; the connection stays up.
+ */
+export class MqttMessageTooLargeError extends CodedError<'too-large'> {
+  override name = 'MqttMessageTooLargeError';
+  /** The message's topic; undefined when the topic itself was too long to keep (or, MQTT 5, an alias whose properties were too long). */
+  declare readonly topic: string | undefined;
+  /** Bytes of the whole PUBLISH packet, and the maxPacketSize it exceeded. */
+  declare readonly size: number;
+  declare readonly limit: number;
+  declare readonly qos: 0 | 1 | 2;
+  /** MQTT 5: the message's properties (response topic, correlation data, ...), when they could be kept. */
+  declare readonly properties?: Properties;
+  constructor(topic: string | undefined, size: number, limit: number, qos: 0 | 1 | 2, properties?: Properties) {
+    super('too-large', `message to ${topic === undefined ? 'a topic not read' : `"${topic}"`} of ${size} bytes is over maxPacketSize ${limit}: skipped`);
+    this.topic = topic;
+    this.size = size;
+    this.limit = limit;
+    this.qos = qos;
+    if (properties) this.properties = properties;
+  }
 }
 
 /** Misuse of the client API or a failed operation the caller asked for. */

@@ -6,6 +6,7 @@ import { MqttProtocolError, type ProtocolErrorCode } from './errors';
 import { PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type Packet, type QoS } from './packets';
 import { decodeUtf8, nativeText } from './utf8';
 import { topicNameProblem } from './topic';
+import { type OversizedPublish, SKIPPED } from './oversized';
 
 export function fail(code: ProtocolErrorCode, message: string): never {
   throw new MqttProtocolError(code, message);
@@ -14,6 +15,9 @@ export function fail(code: ProtocolErrorCode, message: string): never {
 export const NAMES = ['', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT'];
 
 export type BodyDecoder = (first: number, body: Uint8Array) => Packet;
+
+/** OversizedPublish (MQTT 3.1.1) or OversizedPublish5. */
+export type ReadThrough = new (first: number, size: number, length: number, room: number) => OversizedPublish;
 
 export interface ParserOptions {
   /** Largest whole packet accepted, header included. */
@@ -33,21 +37,32 @@ export class PacketFramer {
   end = 0;
   /** Bytes wait to be framed: nextBody() may have another packet (when false, it has none). */
   more = false;
+  /** Bytes of the last PUBLISH read through for being over maxPacketSize (see `skip`). */
+  skipped = 0;
   #chunk: Uint8Array | undefined;
   #pos = 0;
   #rest: Uint8Array[] = [];
-  #state = 0; // 0: first byte, 1: remaining length, 2: body split across chunks
+  #state = 0; // 0: first byte, 1: remaining length, 2: body split across chunks, 3: reading through a PUBLISH over maxPacketSize
   #length = 0;
   #lengthBytes = 0;
   #body: Uint8Array | undefined;
   #filled = 0;
   #failed: MqttProtocolError | undefined;
+  #oversized: OversizedPublish | undefined;
   /** AUTH (type 15) is a packet type (MQTT 5), not a reserved one. */
   readonly auth: boolean;
+  /**
+   * Without it, a packet over maxPacketSize is a 'too-large' MqttProtocolError. With it, a PUBLISH over
+   * it is read through as it streams in, keeping only its header (OversizedPublish, or the MQTT 5
+   * one); nextBody() then returns that header with SKIPPED added to `first`, and the packet's size in
+   * `skipped`. Any other packet type over maxPacketSize stays an error: a broker never sends one.
+   */
+  readonly skip: ReadThrough | undefined;
 
-  constructor(maxPacketSize = 268435460, auth = false) {
+  constructor(maxPacketSize = 268435460, auth = false, skip?: ReadThrough) {
     this.maxPacketSize = maxPacketSize;
     this.auth = auth;
+    this.skip = skip;
   }
 
   push(bytes: Uint8Array): void {
@@ -123,7 +138,13 @@ export class PacketFramer {
         this.#lengthBytes = k;
         this.#state = 1;
         if (!more && 1 + k + length > this.maxPacketSize) {
-          this.#fail('too-large', `${NAMES[this.first >> 4]} of ${1 + k + length} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
+          if (!this.skip || this.first >> 4 !== PUBLISH) {
+            this.#fail('too-large', `${NAMES[this.first >> 4]} of ${1 + k + length} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
+          }
+          this.#oversized = new this.skip(this.first, 1 + k + length, length, this.maxPacketSize);
+          this.#state = 3;
+          this.#advance(chunk, p);
+          continue;
         }
         if (!more && n - p >= length) {
           this.#state = 0;
@@ -138,6 +159,19 @@ export class PacketFramer {
         }
         this.#advance(chunk, p);
         continue;
+      }
+      if (state === 3) {
+        // (an error here ends the connection: the client makes a new framer for the next one)
+        const o = this.#oversized!;
+        this.#advance(chunk, (p = o.take(chunk, p, n)));
+        if (o.left) continue;
+        this.#state = 0;
+        this.#oversized = undefined;
+        this.first = o.first | SKIPPED;
+        this.skipped = o.size;
+        this.start = 0;
+        this.end = o.at;
+        return o.head;
       }
       // body split across chunks: copy into one buffer
       const body = this.#body!;

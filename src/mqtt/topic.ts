@@ -6,6 +6,8 @@ import { invalid } from './errors';
 const NAME_BAD = /[+#\u0000]/;
 /** A wildcard sharing its level with other characters, '#' before the last level, or U+0000. */
 const FILTER_BAD = /[^/][+#]|\+[^/]|#.|\u0000/;
+/** A shared subscription (MQTT 5 section 4.8.2) without a share name (no + # /) and a filter after it. */
+const SHARE_BAD = /^\$share\/(?![^/+#]+\/.)/;
 
 /** A topic name for PUBLISH: not empty, no wildcards, no U+0000. Returns an error text or ''. */
 export function topicNameProblem(topic: string): string {
@@ -21,6 +23,14 @@ export function topicFilterProblem(filter: string): string {
       : '';
 }
 
+/**
+ * MQTT 5 (section 4.8.2): a shared subscription is $share/<share name>/<filter>, the share name
+ * without + # or /. (MQTT 3.1.1 has none: there, $share/... is an ordinary filter to the client.)
+ */
+export function sharedFilterProblem(filter: string): string {
+  return SHARE_BAD.test(filter) ? `shared subscription "${filter}": write $share/<share name>/<filter>, the share name without + # /` : '';
+}
+
 export function checkTopicName(topic: string): void {
   const problem = topicNameProblem(topic);
   if (problem) invalid(problem);
@@ -31,10 +41,15 @@ export function checkTopicFilter(filter: string): void {
   if (problem) invalid(problem);
 }
 
-/** True when `topic` matches `filter`. Wildcards at the first level never match topics starting with '$'. */
+/**
+ * True when `topic` matches `filter`. Wildcards at the first level never match topics starting with '$'.
+ * A shared subscription's filter ($share/<group>/<filter>) matches as the filter after the group.
+ */
 export function topicMatches(filter: string, topic: string): boolean {
   if (filter === topic) return true;
-  const f = filter.split('/');
+  let f = filter.split('/');
+  // a shared subscription matches as its filter: $share/<group>/<filter>
+  if (f[0] === '$share' && f.length > 2) f = f.slice(2);
   const t = topic.split('/');
   if (topic[0] === '$' && (f[0] === '+' || f[0] === '#')) return false;
   for (let i = 0; i < f.length; i++) {

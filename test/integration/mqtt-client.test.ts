@@ -219,15 +219,18 @@ describe('MQTT client against mosquitto', () => {
     }
   });
 
-  it('an inbound message over maxPacketSize is an error event, not a silent drop', async () => {
+  it('an inbound message over maxPacketSize is an error event, not a silent drop, and the connection stays', async () => {
     const small = client({ maxPacketSize: 200 });
     await connected(small);
-    await subscribed(small, 'big/+', 0);
+    await subscribed(small, 'big/+', 1);
     const pub = client();
     await connected(pub);
-    await published(pub, 'big/one', 'y'.repeat(500), 0);
-    await until(() => small.errors.length > 0, 'the error');
-    expect(small.errors[0].message).toMatch(/maxPacketSize 200/);
-    expect(small.received).toEqual([]);
+    await published(pub, 'big/one', 'y'.repeat(500), 1);
+    await published(pub, 'big/two', 'small', 1);
+    await until(() => small.received.length > 0, 'the next message');
+    expect(small.errors[0].message).toMatch(/"big\/one" of \d+ bytes is over maxPacketSize 200/);
+    expect(small.received.map((m) => m.topic)).toEqual(['big/two']);
+    expect(small.disconnects).toEqual([]);
+    expect(small.client.stats.inboundTooLarge).toBe(1);
   });
 });

@@ -67,8 +67,11 @@ export class ScriptedSocket implements TcpSocket {
     this.options.onWritable?.(4096);
   }
   receive(text: string): void {
-    this.inbound = hex(text);
-    this.options.onReadable(this.inbound.length);
+    this.receiveBytes(hex(text));
+  }
+  receiveBytes(bytes: Uint8Array): void {
+    this.inbound = bytes;
+    this.options.onReadable(bytes.length);
   }
   sent(): string[] {
     return this.writes.splice(0).map(toHex);

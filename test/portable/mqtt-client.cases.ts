@@ -412,13 +412,6 @@ export default suite('mqtt client', (test) => {
     equal(t.messages[0].topic, '\u00e9/\u20ac');
   });
 
-  test('an inbound packet over maxPacketSize is refused at its header', () => {
-    const t = setup({ maxPacketSize: 20 });
-    t.connect().receive('30 20 00 01');
-    equal((t.errors[0] as MqttProtocolError).code, 'too-large');
-    ok(t.errors[0].message.includes('maxPacketSize 20'), t.errors[0].message);
-  });
-
   test('topics are encoded as UTF-8 and cached per topic without mixing them up', () => {
     const t = setup();
     const s = t.connect();

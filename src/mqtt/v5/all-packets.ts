@@ -3,7 +3,7 @@
 import { invalid } from '../errors';
 import type { QoS } from '../packets';
 import { fail } from '../parser';
-import { topicFilterProblem, topicNameProblem } from '../topic';
+import { sharedFilterProblem, topicFilterProblem, topicNameProblem } from '../topic';
 import { appendProperties, encodeAck5, encodeConnect5, encodeDisconnect5, encodePublish5, encodeSubscribe5, encodeUnsubscribe5 } from './codec';
 import { decodeFromServer5, readId5 } from './decode';
 import { AUTH, type Connect5, type Packet5, type Subscription5 } from './packets';
@@ -77,7 +77,7 @@ function readConnect5(r: Reader): Connect5 {
 
 function readFilter(r: Reader): string {
   const filter = r.string('topic filter');
-  const problem = topicFilterProblem(filter);
+  const problem = topicFilterProblem(filter) || sharedFilterProblem(filter);
   if (problem) fail('malformed', `${r.what}: ${problem}`);
   return filter;
 }

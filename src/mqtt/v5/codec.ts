@@ -2,6 +2,7 @@
 // server sends are in all-packets.ts, beside the decoders of every packet.
 import { lengthPrefixed, packet } from '../codec';
 import { invalid } from '../errors';
+import { sharedFilterProblem } from '../topic';
 import type { Ack5, Connect5, Disconnect5, Publish5, Subscribe5, Subscription5, Unsubscribe5 } from './packets';
 import { WILL, writeProperties, type Properties } from './properties';
 import { Writer } from './writer';
@@ -127,6 +128,8 @@ export function encodeSubscribe5(p: Subscribe5): Uint8Array {
   w.u16(p.packetId);
   appendProperties(w, p.properties, 8);
   for (const s of p.subscriptions) {
+    const problem = sharedFilterProblem(s.filter);
+    if (problem) invalid(problem);
     if (s.noLocal && s.filter.startsWith('$share/')) invalid(`noLocal is not allowed on the shared subscription ${s.filter}`);
     w.string(s.filter, 'a topic filter');
     w.byte(subscriptionOptions(s));

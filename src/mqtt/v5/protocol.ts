@@ -8,7 +8,9 @@ import { fail } from '../parser';
 import { topicNameProblem } from '../topic';
 import type { EnhancedAuth } from './auth';
 import { encodeConnect5, encodeDisconnect5, encodeSubscribe5, encodeUnsubscribe5, propertyContents, vbiSize, publishPacket5 } from './codec';
-import { readConnack5, readDisconnect5, readId5, readSubackCodes } from './decode';
+import { readConnack5, readDisconnect5, readId5, readSubackCodes, readTopic5 } from './decode';
+import { TOPIC_DROPPED } from '../oversized';
+import { OversizedPublish5, PROPERTIES_DROPPED } from './oversized';
 import { encodeAck } from '../codec';
 import type { ClientOptions, LocalSubscription, MessageInfo } from '../client';
 import type { Outbox, OutboxMessage } from '../outbox';
@@ -90,6 +92,9 @@ export interface SubscribeOptions5 {
 }
 
 const NEVER = 0xffffffff;
+const PUBCOMP = 7;
+/** Reason code: Packet Identifier not found. */
+const PACKET_ID_NOT_FOUND = 0x92;
 
 function limit(value: number | undefined, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
@@ -246,10 +251,6 @@ export class Mqtt5Protocol {
   }
 
   /**
-   * PUBLISH bytes within the server's limits (maximum QoS, retain, maximum packet size), with a topic
-   * alias when one fits; or the error that keeps the message from being sent.
-   */
-  /**
    * PUBLISH bytes of message `m` (`t`: its topic as lengthPrefixed() encodes it) within the server's
    * limits (maximum QoS, retain, maximum packet size), with a topic alias when one fits. Undefined when
    * a limit keeps it from going: the message is then done, with the error.
@@ -320,7 +321,8 @@ export class Mqtt5Protocol {
     const type = first >> 4;
     const host = this.#host!;
     if (type === 3) return this.#publishIn(first, b, s, e);
-    if (type >= 14) return this.#control(type, b, s, e);
+    // over AUTH: a PUBLISH read through for being over maxPacketSize (SKIPPED), which the client handles
+    if (type >= 14) return type > AUTH ? host.handle(first, b, s, e) : this.#control(type, b, s, e);
     if (type >= 4 && type <= 7 && e - s !== 2) {
       const reason = this.ack(type, b, s, e);
       // Success; PUBREL "Packet Identifier not found" (PUBCOMP all the same); PUBREC "No matching
@@ -328,12 +330,56 @@ export class Mqtt5Protocol {
       if (!reason || type === 6 || (type === 5 && reason < 0x80)) return host.handle(first, b, s, s + 2);
       const m = host.inflight.get((b[s] << 8) | b[s + 1]);
       if (m && m.qos === (type === 4 ? 1 : 2)) {
-        const error = reason >= 0x80 ? this.ackError(type, reason, m.topic) : undefined;
+        const error = reason >= 0x80 && !this.#completedBefore(type, reason, m) ? this.ackError(type, reason, m.topic) : undefined;
         this.#settle(m, error, error ? undefined : this.ackInfo(type, reason));
       }
       return;
     }
     host.handle(first, b, s, e);
+  }
+
+  /**
+   * PUBCOMP 0x92 Packet Identifier not found for a message the server took at PUBREC: the answer to a
+   * PUBREL resent after a reconnect when the server had completed the exchange already. Section 3.7.2.1
+   * says this is not an error during recovery, so the publish is done (with a note in the log).
+   */
+  #completedBefore(type: number, reason: number, m: OutboxMessage): boolean {
+    if (type !== PUBCOMP || reason !== PACKET_ID_NOT_FOUND || m.state !== 2) return false;
+    const log = this.#host!.options.log;
+    if (log) log.log('info', `mqtt: PUBCOMP for the QoS 2 message to ${m.topic} says Packet Identifier not found (0x92): the server had completed the exchange before (a PUBREL sent again after a reconnect); it took the message at PUBREC, so it is delivered`);
+    return true;
+  }
+
+  /** How the client reads through a PUBLISH over its maxPacketSize (see oversized()). */
+  get readThrough(): typeof OversizedPublish5 {
+    return OversizedPublish5;
+  }
+
+  /**
+   * The topic, packet id and properties of a PUBLISH read through for being over maxPacketSize
+   * (oversized.ts), as far as they were kept. A topic alias it sets is remembered. The topic is
+   * undefined when it was too long to keep, or when it is an alias whose properties were not kept.
+   * The server should never send one (it must not exceed the Maximum Packet Size of our CONNECT,
+   * section 3.1.2.11.4); the client takes it as MQTT 3.1.1 does rather than disconnect, since a
+   * disconnect would bring the same message back at every reconnect of a persistent session.
+   */
+  oversized(first: number, b: Uint8Array, s: number, e: number): { topic: string | undefined; id: number; properties: Properties | undefined } {
+    const r = this.#reader.reset(b, s, e, 'PUBLISH');
+    const name = readTopic5(r);
+    let id = 0;
+    if ((first >> 1) & 3) {
+      id = readId5(r);
+      const pending = this.#pending!;
+      if (pending.size >= this.#receiveMaximum && !pending.has(id)) {
+        fail('receive-maximum', `the server sent more than ${this.#receiveMaximum} unacknowledged QoS 1/2 messages (the receive maximum)`);
+      }
+    }
+    const p = readProperties(r, 3);
+    let topic: string | undefined;
+    if (first & TOPIC_DROPPED) topic = undefined;
+    else if (first & PROPERTIES_DROPPED) topic = name || undefined;
+    else topic = this.#in.resolve(name, p && p.topicAlias ? p.topicAlias : 0);
+    return { topic, id, properties: p };
   }
 
   /** Inbound PUBLISH: the client's QoS flow, with properties, topic aliases and our receive maximum. */
