@@ -72,7 +72,10 @@ export function parsePublicUrl(text: string, flag: string): string {
 
 /** An MQTT broker URL MQTT.js connects to. Credentials are allowed here (the broker's own login). */
 export function parseBrokerUrl(text: string, flag = '--broker'): string {
-  const url = parseUrl(text, flag, 'mqtt://<host>[:<port>], mqtts://, ws:// or wss://');
+  const what = 'mqtt://<host>[:<port>], mqtts://, ws:// or wss://';
+  // "localhost:1883" parses as a URL of scheme "localhost"
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) throw usage(`${flag} ${quote(text)} is not a URL: give ${what}`);
+  const url = parseUrl(text, flag, what);
   if (BROKER_PROTOCOLS.indexOf(url.protocol) < 0) {
     throw usage(`${flag}: ${url.protocol.slice(0, -1)} is not a broker protocol; use mqtt://, mqtts://, ws:// or wss://`);
   }
