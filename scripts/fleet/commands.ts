@@ -120,7 +120,7 @@ export async function devicesCommand(out: Out, o: { broker: string; prefix: stri
   ]);
   table(out, ['ID', 'VERSION', 'ONLINE', 'LAST SEEN', 'BOOT', 'OTA', 'GROUPS'], rows);
   const stale = list.filter((d) => d.presence === 'stale').length;
-  out(`${list.length} device(s) under "${o.prefix}"${stale ? `, ${stale} stale (the retained status says online, but no heartbeat came)` : ''}; last seen counts live messages during the ${Math.round((now - started) / 100) / 10} s listened${view.ignored ? `; ${view.ignored} message(s) under ids that are not device ids ignored` : ''}`);
+  out(`${list.length} device(s) under "${o.prefix}"${stale ? `, ${stale} stale (the retained status says online, but no heartbeat came)` : ''}; last seen counts live messages during the ${Math.round((now - started) / 1000)} s listened${view.ignored ? `; ${view.ignored} message(s) under ids that are not device ids ignored` : ''}`);
   return list;
 }
 

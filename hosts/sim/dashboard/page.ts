@@ -118,7 +118,7 @@ function render(r) {
   tr.appendChild(el("td", "id", r.id));
   const [cls, label] = statusOf(r);
   const st = el("td"); const badge = el("span", "badge " + cls, label); st.appendChild(badge);
-  if (cls === "stale") badge.title = "the retained status says online, but no heartbeat came within " + (r.expires || "the default") + " s";
+  if (cls === "stale") badge.title = "the retained status says online, but no heartbeat came" + (r.expires ? " within " + r.expires + " s" : " in time");
   const faults = [];
   if (r.sim) {
     if (r.sim.wifiDown) faults.push("Wi-Fi down");
