@@ -4,10 +4,10 @@
 // when it is not, and write a report. Every change is saved, so a restarted tool resumes.
 import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { DEFAULT_EXPIRES_S } from '../../hosts/sim/dashboard/liveness';
 import { CampaignStore, type Campaign, type DeviceRun } from './campaign';
 import { connectBroker } from './broker';
 import { FleetError } from './errors';
-import { DEFAULT_EXPIRES_S } from '../../hosts/sim/dashboard/liveness';
 import { FleetView, listenForHeartbeats, type DeviceView, type OtaReportView } from './fleet-view';
 import { serveImage, type ImageServer } from './image-server';
 import { describeTarget, matchesTarget, planStages, rolloutOrder, type Target } from './plan';
@@ -49,6 +49,8 @@ export interface RolloutOptions {
 }
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+/** Ms a device whose status says online may be silent before its first heartbeat, unless configured. */
+const DEFAULT_HEARTBEAT_WAIT = DEFAULT_EXPIRES_S * 1000;
 const jobTopic = (c: Campaign, id: string) => `${c.prefix}/${id}/ota/job`;
 
 export class Rollout {
@@ -84,7 +86,7 @@ export class Rollout {
       if (m?.kind === 'ota' && this.c) this.onReport(m.id, m.body as OtaReportView);
     });
     await this.client.subscribeAsync(view.filters, { qos: 1 });
-    const heartbeatWait = n.heartbeatWait ?? DEFAULT_EXPIRES_S * 1000;
+    const heartbeatWait = n.heartbeatWait ?? DEFAULT_HEARTBEAT_WAIT;
     const candidate = (d: DeviceView) => matchesTarget(d, n.target) && d.version !== n.version;
     // a retained "online" can outlive its device: the devices that would get the job must be heard
     await listenForHeartbeats(view, { wait: n.discover, heartbeatWait, concerns: n.includeOffline ? () => false : candidate, note: (line) => this.printer.event(line) });
@@ -263,7 +265,7 @@ export class Rollout {
     // a device that went silent since it was planned would only time out: it is skipped, and says why
     const stale = c.includeOffline ? [] : stage.devices.filter((id) => this.isStale(id, now));
     for (const id of stale) {
-      const why = staleWhy(this.view!.devices.get(id)!, c.heartbeatWait ?? DEFAULT_EXPIRES_S * 1000);
+      const why = staleWhy(this.view!.devices.get(id)!, c.heartbeatWait ?? DEFAULT_HEARTBEAT_WAIT);
       Object.assign(c.devices[id], { state: 'cancelled', error: 'stale', reason: why, finishedAt: now });
       c.skipped.push({ id, why });
       this.printer.event(`skipped ${id}: ${why}`);
@@ -278,7 +280,7 @@ export class Rollout {
 
   private isStale(id: string, now: number): boolean {
     const d = this.view?.devices.get(id);
-    return d !== undefined && this.view!.presence(d, this.c.heartbeatWait ?? DEFAULT_EXPIRES_S * 1000, now) === 'stale';
+    return d !== undefined && this.view!.presence(d, this.c.heartbeatWait ?? DEFAULT_HEARTBEAT_WAIT, now) === 'stale';
   }
 
   private abort(reason: string): void {

@@ -1,11 +1,14 @@
-// The fleet CLI as an operator runs it, in child processes: keys and signing, listing devices,
-// a rollout killed in the middle and resumed, and status and abort from another shell.
+// The fleet CLI as an operator runs it, in child processes: keys and signing, input it refuses,
+// listing devices, a rollout past a dead device, a rollout killed in the middle and resumed, and
+// status and abort from another shell.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient as PeerClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../scripts/fleet/campaign';
+import { loadPrivateKey } from '../../scripts/fleet/keys';
+import { describeImage, signJob } from '../../scripts/fleet/sign';
 import { hexDecode } from '../../src/crypto/hex';
 import { validateJob, verifyJob } from '../../src/ota/job';
 import { observer, type Observed } from '../helpers/device';
@@ -13,8 +16,6 @@ import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
 import { until } from '../helpers/mqtt';
 import { startFleet, type Fleet } from '../helpers/ota-fleet';
 import { fleetCli, writeImage, writeOperatorKey, type OperatorKey } from '../helpers/ota-operator';
-import { loadPrivateKey } from '../../scripts/fleet/keys';
-import { describeImage, signJob } from '../../scripts/fleet/sign';
 
 let broker: MosquittoBroker;
 let peer: PeerClient;
