@@ -55,11 +55,15 @@ export interface Campaign {
   failureThreshold: number;
   minSample: number;
   deviceTimeout: number;
+  /** Ms a device whose status says online may stay silent before its first heartbeat (absent: the default). */
+  heartbeatWait?: number;
+  /** Offline and stale devices are taken too (their retained job waits for them). */
+  includeOffline?: boolean;
   stages: StageRun[];
   /** Index of the stage in progress (stages.length when all are done). */
   current: number;
   devices: Record<string, DeviceRun>;
-  /** Devices matched by the target but left out, and why. */
+  /** Devices matched by the target but left out (when planned, or stale when their stage started), and why. */
   skipped: { id: string; why: string }[];
   status: 'running' | 'succeeded' | 'aborted';
   abortReason?: string;
@@ -70,9 +74,8 @@ export interface Campaign {
 }
 
 export class CampaignStore {
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
+  /** Nothing is created until the campaign is locked (reading a status creates no directory). */
+  constructor(readonly dir: string) {}
 
   get file(): string {
     return join(this.dir, 'campaign.json');
@@ -142,6 +145,11 @@ export class CampaignStore {
   }
 
   lock(): void {
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (error) {
+      throw new FleetError('state', `cannot use ${this.dir} as the campaign directory: ${(error as Error).message}; give --state a directory (it is created)`);
+    }
     const other = this.holder();
     if (other !== undefined && other !== process.pid) {
       throw new FleetError('busy', `another fleet tool (pid ${other}) runs the campaign in ${this.dir}; use \`fleet status\` or \`fleet abort\` from here`);

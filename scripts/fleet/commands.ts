@@ -1,14 +1,16 @@
 // The fleet subcommands other than rollout: keys, signing, sending one job, simulator images,
 // listing devices, and a campaign's status or abort from any shell.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { buildSimImage, type SimImageBehaviour } from '../../hosts/sim/bootloader';
+import { buildSimImage, SimImageError } from '../../hosts/sim/bootloader';
+import { decodeJob, validateJob } from '../../src/ota/job';
 import { connectBroker } from './broker';
 import { CampaignStore } from './campaign';
 import { FleetError } from './errors';
-import { FleetView, type DeviceView } from './fleet-view';
+import { FleetView, listenForHeartbeats, type DeviceView, type Presence } from './fleet-view';
 import { generateKey, loadPrivateKey, writeKeyFile } from './keys';
 import { describeImage, signJob, type SignedJob } from './sign';
-import { buildReport, formatReport, headerLine, stageLines } from './view';
+import { printable, type Behaviour } from './validate';
+import { buildReport, formatReport, headerLine, skippedLine, stageLines } from './view';
 
 type Out = (line: string) => void;
 
@@ -35,18 +37,49 @@ export function readImage(path: string): Uint8Array {
   }
 }
 
-export function imageCommand(out: Out, o: { version: string; behaviour: string; size: number; out: string }): void {
-  const bytes = buildSimImage({ version: o.version, behaviour: o.behaviour as SimImageBehaviour }, o.size);
-  writeFileSync(o.out, bytes);
+export function imageCommand(out: Out, o: { version: string; behaviour: Behaviour; size: number; out: string }): void {
+  let bytes: Uint8Array;
+  try {
+    bytes = buildSimImage({ version: o.version, behaviour: o.behaviour }, o.size);
+  } catch (error) {
+    if (error instanceof SimImageError) throw new FleetError('usage', `--size ${o.size}: ${error.message}`);
+    throw error;
+  }
+  try {
+    writeFileSync(o.out, bytes);
+  } catch (error) {
+    throw new FleetError('image', `cannot write the image ${o.out}: ${(error as Error).message}`);
+  }
   const d = describeImage(bytes);
   out(`${o.out}: simulator image ${o.version} (${o.behaviour}), ${d.size} bytes, sha256 ${d.sha256}`);
+}
+
+/**
+ * Reads a job made by `fleet sign` and checks it as a device would (size, JSON, every field), except the
+ * signature, which needs the device's key: a retained job that every device refuses helps nobody.
+ */
+export function readJobFile(path: string): string {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (error) {
+    throw new FleetError('job', `cannot read the job ${path}: ${(error as Error).message}; \`fleet sign\` writes one to stdout`);
+  }
+  try {
+    const raw = decodeJob(bytes);
+    validateJob(raw);
+    if (typeof raw.signature !== 'string') throw new Error('it has no "signature": sign it with `fleet sign`');
+    return JSON.stringify(raw);
+  } catch (error) {
+    throw new FleetError('job', `${path} is not a job devices accept: ${(error as Error).message}`);
+  }
 }
 
 /** Publishes one signed job (retained) to a device or a group. */
 export async function sendCommand(out: Out, o: { broker: string; prefix: string; job: string; device?: string; group?: string; clear?: boolean }): Promise<void> {
   if (!!o.device === !!o.group) throw new FleetError('usage', 'send needs exactly one of --device <id> or --group <name>');
   const topic = o.device ? `${o.prefix}/${o.device}/ota/job` : `${o.prefix}/group/${o.group}/ota/job`;
-  const payload = o.clear ? '' : JSON.stringify(JSON.parse(readFileSync(o.job, 'utf8')) as SignedJob);
+  const payload = o.clear ? '' : readJobFile(o.job);
   const client = await connectBroker(o.broker);
   try {
     await client.publishAsync(topic, payload, { qos: 1, retain: true });
@@ -56,34 +89,54 @@ export async function sendCommand(out: Out, o: { broker: string; prefix: string;
   out(o.clear ? `cleared the retained job on ${topic}` : `published the job (retained) on ${topic}`);
 }
 
-export async function devicesCommand(out: Out, o: { broker: string; prefix: string; wait: number; json?: boolean }): Promise<DeviceView[]> {
+export type ListedDevice = DeviceView & { presence: Presence };
+
+export async function devicesCommand(out: Out, o: { broker: string; prefix: string; wait: number; heartbeatWait: number; json?: boolean; note?: (line: string) => void }): Promise<ListedDevice[]> {
   const view = new FleetView(o.prefix);
   const client = await connectBroker(o.broker);
+  const started = Date.now();
   try {
     client.on('message', (topic, payload, packet) => view.handle(topic, payload, packet.retain));
     await client.subscribeAsync(view.filters, { qos: 1 });
-    await new Promise((r) => setTimeout(r, o.wait));
+    // the note goes to stderr: stdout stays the table (or the JSON)
+    await listenForHeartbeats(view, { wait: o.wait, heartbeatWait: o.heartbeatWait, note: o.note ?? ((line) => console.error(line)) });
   } finally {
     await client.endAsync();
   }
-  const list = view.list();
+  const now = Date.now();
+  const list = view.list().map((d) => ({ ...d, presence: view.presence(d, o.heartbeatWait, now) }));
   if (o.json) {
     out(JSON.stringify(list, null, 1));
     return list;
   }
-  const now = Date.now();
   const rows = list.map((d) => [
-    d.id,
-    d.version ?? '?',
-    d.online === undefined ? '?' : d.online ? 'online' : `offline${d.state ? ` (${d.state})` : ''}`,
+    printable(d.id),
+    d.version === undefined ? '?' : printable(d.version, 24),
+    presenceText(d, o.heartbeatWait),
     d.lastSeen === undefined ? '-' : `${Math.round((now - d.lastSeen) / 1000)} s ago`,
     d.boot === undefined ? '-' : String(d.boot),
-    d.ota?.state ? `${d.ota.state}${d.ota.target ? ` ${d.ota.target}` : ''}${d.ota.error ? ` (${d.ota.error})` : ''}` : '-',
-    (d.groups ?? []).join(',') || '-',
+    d.ota?.state ? printable(`${d.ota.state}${d.ota.target ? ` ${d.ota.target}` : ''}${d.ota.error ? ` (${d.ota.error})` : ''}`) : '-',
+    printable((d.groups ?? []).join(',')) || '-',
   ]);
   table(out, ['ID', 'VERSION', 'ONLINE', 'LAST SEEN', 'BOOT', 'OTA', 'GROUPS'], rows);
-  out(`${list.length} device(s) under "${o.prefix}"; last seen counts live messages during the ${o.wait / 1000} s listened`);
+  const stale = list.filter((d) => d.presence === 'stale').length;
+  out(`${list.length} device(s) under "${o.prefix}"${stale ? `, ${stale} stale (the retained status says online, but no heartbeat came)` : ''}; last seen counts live messages during the ${Math.round((now - started) / 1000)} s listened${view.ignored ? `; ${view.ignored} message(s) under ids that are not device ids ignored` : ''}`);
   return list;
+}
+
+function presenceText(d: ListedDevice, heartbeatWait: number): string {
+  switch (d.presence) {
+    case 'unknown':
+      return '?';
+    case 'offline':
+      return `offline${d.state ? ` (${printable(d.state, 16)})` : ''}`;
+    case 'stale':
+      return `stale (no heartbeat in ${Math.round((d.expires !== undefined ? d.expires * 1000 : heartbeatWait) / 1000)} s)`;
+    case 'waiting':
+      return 'online? (no heartbeat yet)';
+    default:
+      return 'online';
+  }
 }
 
 export function statusCommand(out: Out, o: { state: string; json?: boolean }): void {
@@ -98,6 +151,7 @@ export function statusCommand(out: Out, o: { state: string; json?: boolean }): v
   for (const line of stageLines(c)) out(line);
   if (c.finishedAt) out(formatReport(report).trimEnd());
   else {
+    if (c.skipped.length) out(skippedLine(c.skipped));
     const inFlight = Object.entries(c.devices).filter(([, d]) => d.state === 'sent' || d.state === 'running');
     if (inFlight.length) out(`in flight: ${inFlight.map(([id, d]) => `${id} ${d.ota ?? 'sent'}${d.percent !== undefined && d.ota === 'downloading' ? ` ${d.percent}%` : ''}`).join(', ')}`);
   }

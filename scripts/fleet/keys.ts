@@ -24,8 +24,12 @@ export function publicKeyHex(key: KeyObject): string {
 /** Writes the private key (mode 0600) and refuses to overwrite one. */
 export function writeKeyFile(path: string, key: GeneratedKey): void {
   if (existsSync(path)) throw new FleetError('key', `${path} exists; remove it first or choose another --out (a lost signing key cannot be recovered)`);
-  writeFileSync(path, key.privatePem, { mode: 0o600 });
-  writeFileSync(`${path}.pub`, key.publicHex + '\n');
+  try {
+    writeFileSync(path, key.privatePem, { mode: 0o600, flag: 'wx' });
+    writeFileSync(`${path}.pub`, key.publicHex + '\n');
+  } catch (error) {
+    throw new FleetError('key', `cannot write the key ${path}: ${(error as Error).message}`);
+  }
 }
 
 export function loadPrivateKey(path: string): KeyObject {

@@ -3,6 +3,7 @@
 // version's canaries are a different slice of the fleet.
 import { createHash } from 'node:crypto';
 import { FleetError } from './errors';
+import { isDeviceId, parseGroup, parseVersionArg, quote } from './validate';
 
 export interface KnownDevice {
   id: string;
@@ -18,10 +19,16 @@ export function parseTarget(text: string): Target {
   const cut = text.indexOf(':');
   const kind = cut < 0 ? '' : text.slice(0, cut);
   const value = text.slice(cut + 1);
-  if (kind === 'group' && value) return { kind: 'group', group: value };
-  if (kind === 'id' && value) return { kind: 'id', patterns: value.split(',').filter(Boolean) };
-  if (kind === 'version' && value) return { kind: 'version', version: value };
-  throw new FleetError('usage', `--target "${text}" is not one of: all, group:<name>, id:<glob>[,<glob>...], version:<version>`);
+  if (kind === 'group' && value) return { kind: 'group', group: parseGroup(value, '--target group:') };
+  if (kind === 'id' && value) {
+    const patterns = value.split(',');
+    // a glob is a device id in which * and ? stand for any characters
+    const bad = patterns.find((p) => !isDeviceId(p));
+    if (bad !== undefined) throw new FleetError('usage', `--target id:${quote(bad)}: each glob is 1-64 printable characters without spaces, + # or /, separated by commas (e.g. id:kitchen-*,hall-?)`);
+    return { kind: 'id', patterns };
+  }
+  if (kind === 'version' && value) return { kind: 'version', version: parseVersionArg(value, '--target version:') };
+  throw new FleetError('usage', `--target ${quote(text)} is not one of: all, group:<name>, id:<glob>[,<glob>...], version:<version>`);
 }
 
 export function describeTarget(t: Target): string {
@@ -52,13 +59,19 @@ export function rolloutOrder(ids: string[], version: string): string[] {
   return ids.slice().sort((a, b) => (keys.get(a)! < keys.get(b)! ? -1 : keys.get(a)! > keys.get(b)! ? 1 : a < b ? -1 : 1));
 }
 
+/** Decimal digits with an optional fraction: what an operator types for a number, and nothing else. */
+const DECIMAL = /^\d{1,9}(\.\d{1,9})?$/;
+/** More stages than this is a typo, not a plan. */
+const MAX_STAGES = 20;
+
 export function parseStages(text: string): number[] {
-  const stages = text.split(',').map((s) => Number(s.trim().replace(/%$/, '')));
-  if (!stages.length || stages.some((p) => !Number.isFinite(p) || p <= 0 || p > 100)) {
-    throw new FleetError('usage', `--stages "${text}": give percentages in (0, 100], e.g. 1,10,50,100`);
+  const parts = text.split(',').map((s) => s.trim().replace(/%$/, ''));
+  const stages = parts.map((s) => (DECIMAL.test(s) ? Number(s) : NaN));
+  if (stages.length > MAX_STAGES || stages.some((p) => !Number.isFinite(p) || p <= 0 || p > 100)) {
+    throw new FleetError('usage', `--stages ${quote(text)}: give up to ${MAX_STAGES} percentages in (0, 100], e.g. 1,10,50,100`);
   }
   for (let i = 1; i < stages.length; i++) {
-    if (stages[i] <= stages[i - 1]) throw new FleetError('usage', `--stages "${text}": percentages must increase (they are cumulative)`);
+    if (stages[i] <= stages[i - 1]) throw new FleetError('usage', `--stages ${quote(text)}: percentages must increase (they are cumulative)`);
   }
   return stages;
 }
@@ -78,26 +91,41 @@ export function planStages(ordered: string[], stages: number[]): { percent: numb
   return out;
 }
 
-/** "20%", "0.2" or "20" (percent) to a fraction. */
+/** "20%", "0.2" or "20" (percent) to a fraction: a bare number above 1 is a percentage. */
 export function parseFraction(text: string, what: string): number {
-  const percent = text.endsWith('%');
-  const n = Number(percent ? text.slice(0, -1) : text);
+  const t = text.trim();
+  const percent = t.endsWith('%');
+  const digits = percent ? t.slice(0, -1) : t;
+  const n = DECIMAL.test(digits) ? Number(digits) : NaN;
   const f = percent || n > 1 ? n / 100 : n;
-  if (!Number.isFinite(f) || f < 0 || f > 1) throw new FleetError('usage', `${what} "${text}" must be a percentage like 20% (or a fraction like 0.2)`);
+  if (!Number.isFinite(f) || f < 0 || f > 1) throw new FleetError('usage', `${what} ${quote(text)} must be a percentage like 20% (or a fraction like 0.2)`);
   return f;
 }
 
-/** "300", "300s", "5m", "1500ms", "1h" to milliseconds (bare numbers are seconds). */
-export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new FleetError('usage', `${what} "${text}" must be a duration like 300s, 5m or 1500ms`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's']!;
-  return Math.round(Number(m[1]) * unit);
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * "300", "300s", "5m", "1500ms", "1h", "2d" to milliseconds (bare numbers are seconds), within
+ * [min, max] ms when given.
+ */
+export function parseDuration(text: string, what: string, bounds: { min?: number; max?: number } = {}): number {
+  const m = /^(\d{1,9}(?:\.\d{1,9})?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new FleetError('usage', `${what} ${quote(text)} must be a duration like 300s, 5m or 1500ms`);
+  const ms = Math.round(Number(m[1]) * UNITS[(m[2] ?? 's') as keyof typeof UNITS]);
+  const { min = 0, max = Infinity } = bounds;
+  if (ms < min || ms > max) throw new FleetError('usage', `${what} ${quote(text)} must be ${max === Infinity ? `at least ${spell(min)}` : `from ${spell(min)} to ${spell(max)}`}`);
+  return ms;
+}
+
+function spell(ms: number): string {
+  if (ms === 0) return '0';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
 }
 
 /** "256k", "1M", "262144" to bytes. */
 export function parseSize(text: string, what: string): number {
-  const m = /^(\d+)([kKmM])?$/.exec(text.trim());
-  if (!m) throw new FleetError('usage', `${what} "${text}" must be bytes, optionally with k or M`);
+  const m = /^(\d{1,9})([kKmM])?$/.exec(text.trim());
+  if (!m) throw new FleetError('usage', `${what} ${quote(text)} must be bytes, optionally with k or M`);
   return Number(m[1]) * (m[2] ? (m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024) : 1);
 }

@@ -4,13 +4,15 @@
 // when it is not, and write a report. Every change is saved, so a restarted tool resumes.
 import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { DEFAULT_EXPIRES_S } from '../../hosts/sim/dashboard/liveness';
 import { CampaignStore, type Campaign, type DeviceRun } from './campaign';
 import { connectBroker } from './broker';
 import { FleetError } from './errors';
-import { FleetView, type OtaReportView } from './fleet-view';
+import { FleetView, listenForHeartbeats, type DeviceView, type OtaReportView } from './fleet-view';
 import { serveImage, type ImageServer } from './image-server';
 import { describeTarget, matchesTarget, planStages, rolloutOrder, type Target } from './plan';
 import { describeImage, signJob } from './sign';
+import { printable } from './validate';
 import { buildReport, formatReport, headerLine, ProgressPrinter, stageLines, type Report } from './view';
 
 export interface NewCampaign {
@@ -27,6 +29,11 @@ export interface NewCampaign {
   http: { host: string; port: number; publicUrl?: string };
   /** Ms to collect retained device state before planning. */
   discover: number;
+  /**
+   * Ms a device whose retained status says online may stay silent before its first heartbeat is heard;
+   * then it is stale and skipped. Default DEFAULT_EXPIRES_S (see hosts/sim/dashboard/liveness.ts).
+   */
+  heartbeatWait?: number;
   includeOffline?: boolean;
   allowDowngrade?: boolean;
   id?: string;
@@ -42,12 +49,16 @@ export interface RolloutOptions {
 }
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+/** Ms a device whose status says online may be silent before its first heartbeat, unless configured. */
+const DEFAULT_HEARTBEAT_WAIT = DEFAULT_EXPIRES_S * 1000;
 const jobTopic = (c: Campaign, id: string) => `${c.prefix}/${id}/ota/job`;
 
 export class Rollout {
   private client: MqttClient | undefined;
   private server: ImageServer | undefined;
   private c!: Campaign;
+  /** What the broker shows of the fleet, kept up to date while the campaign runs. */
+  private view: FleetView | undefined;
   private readonly printer: ProgressPrinter;
   private dirty = false;
 
@@ -69,20 +80,26 @@ export class Rollout {
         : `${store.dir} holds the unfinished campaign ${old.id}; run \`fleet rollout --state ${store.dir}\` to resume it, or \`fleet abort --state ${store.dir}\``);
     }
     store.lock();
-    const view = new FleetView(n.prefix);
+    const view = (this.view = new FleetView(n.prefix));
     this.client = await connect(n.broker, (topic, payload, retained) => {
       const m = view.handle(topic, payload, retained);
       if (m?.kind === 'ota' && this.c) this.onReport(m.id, m.body as OtaReportView);
     });
     await this.client.subscribeAsync(view.filters, { qos: 1 });
-    await new Promise((r) => setTimeout(r, n.discover));
+    const heartbeatWait = n.heartbeatWait ?? DEFAULT_HEARTBEAT_WAIT;
+    const candidate = (d: DeviceView) => matchesTarget(d, n.target) && d.version !== n.version;
+    // a retained "online" can outlive its device: the devices that would get the job must be heard
+    await listenForHeartbeats(view, { wait: n.discover, heartbeatWait, concerns: n.includeOffline ? () => false : candidate, note: (line) => this.printer.event(line) });
 
     const skipped: { id: string; why: string }[] = [];
     const chosen: string[] = [];
     for (const d of view.list()) {
       if (!matchesTarget(d, n.target)) continue;
+      const presence = view.presence(d, heartbeatWait);
       if (d.version === n.version) skipped.push({ id: d.id, why: `already runs ${n.version}` });
-      else if (!d.online && !n.includeOffline) skipped.push({ id: d.id, why: 'offline' });
+      else if (n.includeOffline) chosen.push(d.id);
+      else if (presence === 'stale') skipped.push({ id: d.id, why: staleWhy(d, heartbeatWait) });
+      else if (!d.online) skipped.push({ id: d.id, why: 'offline' });
       else chosen.push(d.id);
     }
     if (!chosen.length) {
@@ -115,6 +132,8 @@ export class Rollout {
       failureThreshold: n.failureThreshold,
       minSample: n.minSample,
       deviceTimeout: n.deviceTimeout,
+      heartbeatWait,
+      includeOffline: n.includeOffline || undefined,
       stages: plan.map((s) => ({ percent: s.percent, devices: s.devices })),
       current: 0,
       devices,
@@ -139,7 +158,7 @@ export class Rollout {
     this.c.runs.push({ pid: process.pid, at: Date.now() });
     store.save(this.c);
     this.server = await serveImage({ file: store.imageFile, path: this.c.urlPath, host: this.c.http.host, port: this.c.http.port });
-    const view = new FleetView(this.c.prefix);
+    const view = (this.view = new FleetView(this.c.prefix));
     this.client = await connect(this.c.broker, (topic, payload, retained) => {
       const m = view.handle(topic, payload, retained);
       if (m?.kind === 'ota') this.onReport(m.id, m.body as OtaReportView);
@@ -243,10 +262,25 @@ export class Rollout {
     const c = this.c;
     const stage = c.stages[k];
     stage.startedAt = now;
-    for (const id of stage.devices) Object.assign(c.devices[id], { state: 'sent', sentAt: now });
+    // a device that went silent since it was planned would only time out: it is skipped, and says why
+    const stale = c.includeOffline ? [] : stage.devices.filter((id) => this.isStale(id, now));
+    for (const id of stale) {
+      const why = staleWhy(this.view!.devices.get(id)!, c.heartbeatWait ?? DEFAULT_HEARTBEAT_WAIT);
+      Object.assign(c.devices[id], { state: 'cancelled', error: 'stale', reason: why, finishedAt: now });
+      c.skipped.push({ id, why });
+      this.printer.event(`skipped ${id}: ${why}`);
+    }
+    const send = stage.devices.filter((id) => stale.indexOf(id) < 0);
+    for (const id of send) Object.assign(c.devices[id], { state: 'sent', sentAt: now });
     this.o.store.save(c); // before publishing: a resumed tool must know these were sent
-    this.printer.event(`stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${stage.devices.length} device(s): ${stage.devices.join(' ')}`);
-    for (const id of stage.devices) this.publishJob(id);
+    if (!send.length) return;
+    this.printer.event(`stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${send.length} device(s): ${send.join(' ')}`);
+    for (const id of send) this.publishJob(id);
+  }
+
+  private isStale(id: string, now: number): boolean {
+    const d = this.view?.devices.get(id);
+    return d !== undefined && this.view!.presence(d, this.c.heartbeatWait ?? DEFAULT_HEARTBEAT_WAIT, now) === 'stale';
   }
 
   private abort(reason: string): void {
@@ -325,6 +359,13 @@ export class Rollout {
       if (error) this.printer.event(`${id}: publishing the job failed: ${error.message} (it is published again on resume)`);
     });
   }
+}
+
+/** Why a stale device is left out, for the operator and the report. */
+function staleWhy(d: DeviceView, heartbeatWait: number): string {
+  const seconds = Math.round((d.expires !== undefined ? d.expires * 1000 : heartbeatWait) / 100) / 10;
+  const claims = [d.boot !== undefined ? `boot ${d.boot}` : '', d.version !== undefined ? `version ${printable(d.version, 24)}` : ''].filter(Boolean).join(', ');
+  return `stale: its retained status says online${claims ? ` (${claims})` : ''}, but no heartbeat came within ${seconds} s`;
 }
 
 async function connect(url: string, onMessage: (topic: string, payload: Uint8Array, retained: boolean) => void): Promise<MqttClient> {

@@ -8,9 +8,26 @@ import { parseArgs } from 'node:util';
 import { bootSim } from '../../hosts/sim/bootloader';
 import { Fleet } from '../../hosts/sim/fleet';
 import { otaExtension } from '../../src/ota/extension';
+import { FleetError } from './errors';
 import { parseDuration } from './plan';
+import { parseBrokerUrl, parseGroup, parsePrefix, parseWhole } from './validate';
 
-const { values: v } = parseArgs({
+function fail(message: string): never {
+  process.stderr.write(`sim-devices: ${message}\n`);
+  process.exit(2);
+}
+
+/** The value, or exit 2 with the parser's message. */
+function check<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof FleetError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail((error as Error).message);
+    throw error;
+  }
+}
+
+const { values: v } = check(() => parseArgs({
   options: {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     'public-key': { type: 'string' },
@@ -22,28 +39,23 @@ const { values: v } = parseArgs({
     'health-settle': { type: 'string', default: '5s' },
     verbose: { type: 'boolean', default: false },
   },
-});
-
-function fail(message: string): never {
-  process.stderr.write(`sim-devices: ${message}\n`);
-  process.exit(2);
-}
+}));
 
 const key = v['public-key'];
 if (!key || !/^[0-9a-f]{64}$/i.test(key)) fail('--public-key must be the 64 hex digits `fleet keygen` printed');
-const url = new URL(v.broker!);
+const url = new URL(check(() => parseBrokerUrl(v.broker!)));
 if (url.protocol !== 'mqtt:') fail('--broker must be mqtt://host:port');
-const devices = Number(v.devices);
-if (!Number.isInteger(devices) || devices < 1 || devices > 1000) fail('--devices must be 1..1000');
-const healthWindow = parseDuration(v['health-window']!, '--health-window');
-const healthSettle = parseDuration(v['health-settle']!, '--health-settle');
-const groups = v.groups ? v.groups.split(',') : [];
+const devices = check(() => parseWhole(v.devices!, '--devices', 1, 1000));
+const prefix = check(() => parsePrefix(v.prefix!));
+const healthWindow = check(() => parseDuration(v['health-window']!, '--health-window', { min: 1000, max: 3_600_000 }));
+const healthSettle = check(() => parseDuration(v['health-settle']!, '--health-settle', { min: 0, max: healthWindow }));
+const groups = v.groups ? v.groups.split(',').map((g) => check(() => parseGroup(g, '--groups'))) : [];
 const otaLine = /ota|bootloader|image|update|rolled|restart/i;
 
 const fleet = new Fleet({
   devices,
   broker: { host: url.hostname, port: Number(url.port || 1883) },
-  prefix: v.prefix,
+  prefix,
   stateDir: resolve(v['state-dir']!),
   heartbeat: 5,
   telemetry: 2,

@@ -162,6 +162,11 @@ export function formatReport(r: Report): string {
     for (const f of r.failures) lines.push(`  ${f.id} (stage ${f.stage}): ${f.error ?? 'failed'}: ${f.reason ?? ''}`);
   }
   if (r.untouchedDevices.length) lines.push(`not touched: ${r.untouchedDevices.join(' ')}`);
-  if (r.skipped.length) lines.push(`skipped: ${r.skipped.map((s) => `${s.id} (${s.why})`).join(', ')}`);
+  if (r.skipped.length) lines.push(skippedLine(r.skipped));
   return lines.join('\n') + '\n';
+}
+
+/** Devices left out of the campaign, and why (offline, stale, already on the version). */
+export function skippedLine(skipped: { id: string; why: string }[]): string {
+  return `skipped: ${skipped.map((s) => `${s.id} (${s.why})`).join(', ')}`;
 }

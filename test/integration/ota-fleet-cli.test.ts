@@ -1,11 +1,14 @@
-// The fleet CLI as an operator runs it, in child processes: keys and signing, listing devices,
-// a rollout killed in the middle and resumed, and status and abort from another shell.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// The fleet CLI as an operator runs it, in child processes: keys and signing, input it refuses,
+// listing devices, a rollout past a dead device, a rollout killed in the middle and resumed, and
+// status and abort from another shell.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient as PeerClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Campaign } from '../../scripts/fleet/campaign';
+import { loadPrivateKey } from '../../scripts/fleet/keys';
+import { describeImage, signJob } from '../../scripts/fleet/sign';
 import { hexDecode } from '../../src/crypto/hex';
 import { validateJob, verifyJob } from '../../src/ota/job';
 import { observer, type Observed } from '../helpers/device';
@@ -20,6 +23,7 @@ let seen: Observed[];
 let key: OperatorKey;
 const work = mkdtempSync(join(tmpdir(), 'ota-cli-'));
 const fleets: Fleet[] = [];
+const beating: NodeJS.Timeout[] = [];
 
 beforeAll(async () => {
   broker = await startMosquitto();
@@ -28,6 +32,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   for (const f of fleets.splice(0)) f.stop();
+  for (const t of beating.splice(0)) clearInterval(t);
 });
 afterAll(async () => {
   await peer?.endAsync(true);
@@ -42,6 +47,29 @@ const campaignOf = (state: string): Campaign | undefined => {
     return undefined;
   }
 };
+
+/**
+ * Devices that exist only as messages: a retained "online" and live heartbeats (so the tool believes
+ * them), and nothing that ever acts on a job.
+ */
+async function ghosts(prefix: string, ids: string[], boot: number): Promise<void> {
+  for (const id of ids) await peer.publishAsync(`${prefix}/${id}/status`, JSON.stringify({ status: 'online', state: 'ready', boot, version: '1.0.0' }), { qos: 1, retain: true });
+  const beat = () => {
+    for (const id of ids) void peer.publishAsync(`${prefix}/${id}/heartbeat`, JSON.stringify({ up: 1, boot, version: '1.0.0', interval: 1, expires: 5 }), { qos: 0 });
+  };
+  beat();
+  beating.push(setInterval(beat, 500));
+}
+
+/** Runs CLI invocations a few at a time (each is a Node process with tsx). */
+async function runAll(runs: string[][], parallel = 3): Promise<{ code: number; output: string }[]> {
+  const results: { code: number; output: string }[] = [];
+  for (let i = 0; i < runs.length; i += parallel) {
+    const batch = runs.slice(i, i + parallel).map((args) => fleetCli(args));
+    for (const r of batch) results.push({ code: await r.exit, output: r.output() });
+  }
+  return results;
+}
 
 async function onlineFleet(n: number, prefix: string): Promise<Fleet> {
   const f = startFleet(n, { broker, prefix, publicKey: key.publicHex, idPrefix: 'c' });
@@ -76,6 +104,91 @@ describe('fleet CLI', () => {
     const unknown = fleetCli(['deploy']);
     expect(await unknown.exit).toBe(2);
     expect(unknown.output()).toContain('unknown command "deploy"');
+  });
+
+  it('sign, image, rollout and devices refuse input no device would accept: exit 2, a message naming the option, nothing signed', async () => {
+    const image = writeImage(work, '4.5.7');
+    const sign = ['sign', '--key', key.file, '--image', image];
+    const rollout = ['rollout', '--state', join(work, 'never'), '--broker', broker.url, '--key', join(work, 'no-such-key.pem'), '--image', join(work, 'no-such-image.bin')];
+    const cases: [string[], RegExp][] = [
+      [[...sign, '--version', 'banana', '--url', 'http://10.1.2.3:8070/fw.bin'], /^fleet: --version "banana" is not a semantic version: give MAJOR\.MINOR\.PATCH/m],
+      [[...sign, '--version', '4.5.7', '--url', 'ftp://user:pw@x/y'], /^fleet: --url carries credentials \(user:password@\)/m],
+      [[...sign, '--version', '4.5.7', '--url', 'http://user:pw@10.1.2.3/fw.bin'], /^fleet: --url carries credentials/m],
+      [[...sign, '--version', '4.5.7', '--url', 'ftp://10.1.2.3/fw.bin'], /^fleet: --url "ftp:\/\/10\.1\.2\.3\/fw\.bin": devices fetch images over http:\/\/ or https:\/\/ only, not ftp$/m],
+      [[...sign, '--version', '4.5.7', '--url', 'http://10.1.2.3/fw.bin', '--version', '4.5.8'], /^fleet: --version is given twice/m],
+      [['image', '--version', '1.0.0', '--out', join(work, 'x.bin'), '--behaviour', 'banana'], /^fleet: --behaviour "banana" is not one of ok, crash-loop, no-connect, fail-health$/m],
+      // checked before the key or the image is read, and before the broker is contacted
+      [[...rollout, '--version', 'banana'], /^fleet: --version "banana" is not a semantic version/m],
+      [[...rollout, '--version', '1.0.0', '--tick', 'banana'], /^fleet: --tick "banana" must be a whole number/m],
+      [['devices', '--broker', broker.url, '--prefix', 'a/#'], /^fleet: --prefix "a\/#" must be up to 48 characters of topic levels/m],
+      [['status', '--state', join(work, 'never'), '--broker', broker.url], /^fleet: status does not take --broker/m],
+    ];
+    const results = await runAll(cases.map(([args]) => args));
+    results.forEach(({ code, output }, i) => {
+      expect({ args: cases[i][0].join(' '), code }).toEqual({ args: cases[i][0].join(' '), code: 2 });
+      expect(output).toMatch(cases[i][1]);
+      expect(output).not.toContain('"signature"');
+      expect(output).not.toContain(':pw@');
+    });
+    expect(existsSync(join(work, 'x.bin'))).toBe(false);
+    expect(existsSync(join(work, 'never'))).toBe(false);
+  });
+
+  it('send refuses a job file no device would accept and publishes nothing', async () => {
+    // signed, but with a version no device takes: what the old tool signed for `--version banana`
+    const bytes = readFileSync(writeImage(work, '4.5.8'));
+    const bad = join(work, 'banana-job.json');
+    writeFileSync(bad, JSON.stringify(signJob({ id: 'banana-1', version: 'banana', url: 'http://10.1.2.3/fw.bin', ...describeImage(bytes) }, loadPrivateKey(key.file))));
+    const garbage = join(work, 'garbage-job.json');
+    writeFileSync(garbage, '{"id":');
+    const [banana, broken] = await runAll([
+      ['send', '--broker', broker.url, '--prefix', 'badjob', '--job', bad, '--device', 'x1'],
+      ['send', '--broker', broker.url, '--prefix', 'badjob', '--job', garbage, '--device', 'x1'],
+    ]);
+    expect(banana.code).toBe(1);
+    expect(banana.output).toContain(`fleet: ${bad} is not a job devices accept: job "version" must be a semantic version like 1.4.0, not "banana"`);
+    expect(broken.code).toBe(1);
+    expect(broken.output).toMatch(/is not a job devices accept: job message is not UTF-8 JSON/);
+    // a marker published after both exited arrives, with nothing from the tool before it
+    await peer.publishAsync('badjob/x1/ota/job', 'marker', { qos: 1 });
+    await until(() => seen.some((m) => m.topic === 'badjob/x1/ota/job'), 'marker');
+    expect(seen.filter((m) => m.topic === 'badjob/x1/ota/job').map((m) => m.text)).toEqual(['marker']);
+  });
+
+  it('a rollout skips a dead device whose retained status still says online, without waiting for it to time out; devices and status show it stale', async () => {
+    const prefix = 'stale';
+    const f = await onlineFleet(2, prefix);
+    // a device that does not exist: only its retained "online" is on the broker (left behind, or forged);
+    // the real ones send a heartbeat every 2 s, well within the 5 s allowed
+    await peer.publishAsync(`${prefix}/c-dead/status`, JSON.stringify({ status: 'online', state: 'ready', boot: 3, version: '9.9.9' }), { qos: 1, retain: true });
+    const list = fleetCli(['devices', '--broker', broker.url, '--prefix', prefix, '--wait', '1s', '--heartbeat-wait', '5s']);
+    expect(await list.exit).toBe(0);
+    const listed = list.output();
+    expect(listed).toMatch(/^c-dead\s+9\.9\.9\s+stale \(no heartbeat in 5 s\)\s+-\s+3\s+-\s+-$/m);
+    for (const d of f.devices) expect(listed).toMatch(new RegExp(`^${d.id}\\s+1\\.0\\.0\\s+online\\s`, 'm'));
+    expect(listed).toContain('3 device(s) under "stale", 1 stale');
+
+    const state = join(work, 'stale-state');
+    const deviceTimeout = 60;
+    const t0 = Date.now();
+    const tool = fleetCli(['rollout', '--state', state, '--broker', broker.url, '--prefix', prefix, '--key', key.file, '--image', writeImage(work, '1.5.0'), '--version', '1.5.0', '--stages', '100', '--min-sample', '1', '--discover', '1s', '--heartbeat-wait', '5s', '--device-timeout', `${deviceTimeout}s`, '--tick', '100'], 90_000);
+    const code = await tool.exit;
+    const seconds = (Date.now() - t0) / 1000;
+    const out = tool.output();
+    console.log(`rollout past a dead device in ${seconds.toFixed(1)} s:\n${out}`);
+    expect(code, out).toBe(0);
+    expect(out).toContain('skipped c-dead: stale: its retained status says online (boot 3, version 9.9.9), but no heartbeat came within 5 s');
+    expect(out).toMatch(/campaign \S+: SUCCEEDED/);
+    // it never waited for the dead device: no job, no device timeout
+    expect(seconds).toBeLessThan(deviceTimeout);
+    expect(seen.some((m) => m.topic === `${prefix}/c-dead/ota/job`)).toBe(false);
+    const c = campaignOf(state)!;
+    expect(Object.keys(c.devices).sort()).toEqual(f.devices.map((d) => d.id).sort());
+    expect(c.skipped).toEqual([{ id: 'c-dead', why: 'stale: its retained status says online (boot 3, version 9.9.9), but no heartbeat came within 5 s' }]);
+    for (const d of f.devices) expect(d.version).toBe('1.5.0');
+    const status = fleetCli(['status', '--state', state]);
+    expect(await status.exit).toBe(0);
+    expect(status.output()).toContain('skipped: c-dead (stale: its retained status says online');
   });
 
   it('devices lists id, version, online state, last seen and boot counter', async () => {
@@ -122,7 +235,7 @@ describe('fleet CLI', () => {
 
   it('status and abort work from another shell while the tool runs; the tool stops and withdraws unstarted jobs', async () => {
     // two devices the broker says are online, that never act on a job
-    for (const id of ['g1', 'g2']) await peer.publishAsync(`ghost/${id}/status`, JSON.stringify({ status: 'online', state: 'ready', boot: 7, version: '1.0.0' }), { qos: 1, retain: true });
+    await ghosts('ghost', ['g1', 'g2'], 7);
     const state = join(work, 'abort-state');
     const image = writeImage(work, '1.3.0');
     const tool = fleetCli(['rollout', '--state', state, '--broker', broker.url, '--prefix', 'ghost', '--key', key.file, '--image', image, '--version', '1.3.0', '--target', 'id:g*', '--device-timeout', '60s', '--discover', '1s', '--tick', '100', '--campaign', 'ghostly']);
@@ -147,7 +260,7 @@ describe('fleet CLI', () => {
   });
 
   it('abort with no tool running marks the campaign aborted and withdraws retained jobs through the broker', async () => {
-    await peer.publishAsync('lone/g9/status', JSON.stringify({ status: 'online', state: 'ready', boot: 1, version: '1.0.0' }), { qos: 1, retain: true });
+    await ghosts('lone', ['g9'], 1);
     const state = join(work, 'lone-state');
     const tool = fleetCli(['rollout', '--state', state, '--broker', broker.url, '--prefix', 'lone', '--key', key.file, '--image', writeImage(work, '1.4.0'), '--version', '1.4.0', '--device-timeout', '60s', '--discover', '1s', '--tick', '100']);
     await until(() => seen.some((m) => m.topic === 'lone/g9/ota/job' && m.text.length > 0), 'job published', 20_000).catch((e) => Promise.reject(new Error(`${e.message}\n${tool.output()}`)));

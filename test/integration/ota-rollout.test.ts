@@ -8,7 +8,7 @@ import type { MqttClient as PeerClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CampaignStore } from '../../scripts/fleet/campaign';
 import { loadPrivateKey } from '../../scripts/fleet/keys';
-import { parseTarget } from '../../scripts/fleet/plan';
+import { parseTarget, rolloutOrder } from '../../scripts/fleet/plan';
 import { Rollout } from '../../scripts/fleet/rollout';
 import { observer, type Observed } from '../helpers/device';
 import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
@@ -152,5 +152,54 @@ describe('fleet rollout', () => {
       [8, 0, 8],
       [10, 0, 10],
     ]);
+  });
+
+  it('a device that goes silent before its stage is skipped as stale when the stage starts, not sent a job to time out', async () => {
+    const prefix = 'midstale';
+    const f = fleet(1, prefix);
+    await allOnline(f, prefix);
+    // a ghost that answers the broker while the campaign is planned, then falls silent; the version is
+    // chosen so that the ghost comes second in the rollout order, i.e. in stage 2
+    const ghost = 'ghost';
+    const version = Array.from({ length: 16 }, (_, i) => `1.6.${i}`).find((v) => rolloutOrder([f.devices[0].id, ghost], v)[1] === ghost)!;
+    expect(version).toBeDefined();
+    await peer.publishAsync(`${prefix}/${ghost}/status`, JSON.stringify({ status: 'online', state: 'ready', boot: 2, version: '1.0.0' }), { qos: 1, retain: true });
+    const beat = () => void peer.publishAsync(`${prefix}/${ghost}/heartbeat`, JSON.stringify({ up: 1, boot: 2, version: '1.0.0', interval: 1, expires: 1 }), { qos: 0 });
+    beat();
+    const beating = setInterval(beat, 250);
+    const store = new CampaignStore(join(work, 'midstale-state'));
+    const out = collect();
+    const r = new Rollout({ store, out, tick: 100 });
+    try {
+      await r.create({
+        broker: broker.url,
+        prefix,
+        key: loadPrivateKey(key.file),
+        image: readFileSync(writeImage(work, version)),
+        version,
+        target: parseTarget('all'),
+        stages: [50, 100],
+        failureThreshold: 0.1,
+        minSample: 1,
+        deviceTimeout: 20_000,
+        discover: 1000,
+        heartbeatWait: 3000,
+        http: { host: '127.0.0.1', port: 0 },
+        id: 'midstale1',
+      });
+    } finally {
+      clearInterval(beating);
+    }
+    expect(store.load().stages.map((s) => s.devices)).toEqual([[f.devices[0].id], [ghost]]);
+    // silent for longer than its heartbeat's expires (1 s) before any stage starts
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const report = await r.run();
+    console.log(out.text());
+    expect(report).toMatchObject({ status: 'succeeded', devices: 2, succeeded: 1, failed: 0, cancelled: 1 });
+    expect(report.skipped).toEqual([{ id: ghost, why: 'stale: its retained status says online (boot 2, version 1.0.0), but no heartbeat came within 1 s' }]);
+    expect(out.text()).toContain(`skipped ${ghost}: stale:`);
+    expect(store.load().devices[ghost]).toMatchObject({ state: 'cancelled', error: 'stale' });
+    expect(seen.some((m) => m.topic === `${prefix}/${ghost}/ota/job`)).toBe(false);
+    expect(f.devices[0].version).toBe(version);
   });
 });

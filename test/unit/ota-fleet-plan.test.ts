@@ -65,4 +65,25 @@ describe('fleet plan', () => {
     expect(parseSize('256k', '--size')).toBe(262_144);
     expect(parseSize('1M', '--size')).toBe(1_048_576);
   });
+
+  it('option parsers refuse what only looks like a number, and bound durations', () => {
+    for (const bad of ['0x10,100', '1,,100', '1e1,100', ' ,100', '10,100,']) expect(() => parseStages(bad), bad).toThrow(/--stages/);
+    expect(() => parseStages(Array.from({ length: 21 }, (_, i) => String(i + 1)).join(','))).toThrow(/up to 20 percentages/);
+    for (const bad of ['', ' ', '0x1', '1e-1', '-5%', '20 %', 'ten']) expect(() => parseFraction(bad, '--failure-threshold'), bad).toThrow(/--failure-threshold/);
+    expect(parseDuration('2d', '--x')).toBe(172_800_000);
+    expect(parseDuration('1m', '--wait', { max: 60_000 })).toBe(60_000);
+    expect(() => parseDuration('61s', '--wait', { max: 60_000 })).toThrow('--wait "61s" must be from 0 to 1m');
+    expect(() => parseDuration('0', '--device-timeout', { min: 1000 })).toThrow('--device-timeout "0" must be at least 1s');
+    expect(() => parseDuration('1e9', '--x')).toThrow(FleetError);
+    expect(() => parseSize('0x10', '--size')).toThrow(/--size/);
+  });
+
+  it('targets name a group, device ids or a version that devices can have', () => {
+    expect(parseTarget('version:1.2.0')).toEqual({ kind: 'version', version: '1.2.0' });
+    expect(() => parseTarget('version:banana')).toThrow(/--target version: "banana" is not a semantic version/);
+    expect(() => parseTarget('group:a/b')).toThrow(/not a group name/);
+    expect(() => parseTarget('id:kitchen-*,hall 1')).toThrow(/--target id:"hall 1"/);
+    expect(() => parseTarget('id:a,,b')).toThrow(/--target id:""/);
+    expect(() => parseTarget('group:')).toThrow(/is not one of: all, group/);
+  });
 });

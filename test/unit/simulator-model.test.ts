@@ -3,13 +3,13 @@
 // report states in src/ota/report.ts).
 import { describe, expect, it } from 'vitest';
 import { FleetModel, HISTORY } from '../../hosts/sim/dashboard/model';
-import { campaignLine, renderTable } from '../../hosts/sim/tty/table';
+import { campaignLine, renderTable, stateOf } from '../../hosts/sim/tty/table';
 
 const T = 1_700_000_000_000;
 
-function model(): FleetModel {
+function model(options?: ConstructorParameters<typeof FleetModel>[3]): FleetModel {
   let now = T;
-  const m = new FleetModel('sim', 'mqtt://127.0.0.1:1883', () => now);
+  const m = new FleetModel('sim', 'mqtt://127.0.0.1:1883', () => now, options);
   (m as unknown as { tick: (ms: number) => void }).tick = (ms: number) => (now += ms);
   return m;
 }
@@ -74,6 +74,61 @@ describe('fleet model', () => {
     m.message('sim/d4/ota', '{"state":"success","version":"1.1.0","target":"1.1.0"}');
     expect(m.campaign()).toMatchObject({ percent: 75, active: false });
     expect(campaignLine(new FleetModel('x', '').campaign())).toBe('OTA: no campaign');
+  });
+
+  it('a retained "online" with no heartbeat within expires is stale, not online; a heartbeat brings it back', () => {
+    const m = model({ expires: 60 });
+    const tick = (ms: number) => (m as unknown as { tick: (ms: number) => void }).tick(ms);
+    // a dead device's retained status, as a forged or left-over message shows it
+    m.message('sim/dead/status', '{"status":"online","state":"ready","boot":4,"version":"9.9.9"}');
+    m.message('sim/live/status', '{"status":"online","state":"ready","boot":2,"version":"1.0.0"}');
+    m.message('sim/live/heartbeat', '{"up":5,"boot":2,"version":"1.0.0","interval":10,"expires":50}');
+    // both within their time: "dead" has 60 s for a first heartbeat, "live" its own 50 s
+    tick(50_000);
+    expect(m.list().map((r) => [r.id, !!r.stale])).toEqual([
+      ['dead', false],
+      ['live', false],
+    ]);
+    // the same retained "online" heard again (a resubscription) does not restart its clock
+    m.message('sim/dead/status', '{"status":"online","state":"ready","boot":4,"version":"9.9.9"}');
+    tick(1);
+    expect(m.list().map((r) => [r.id, !!r.stale])).toEqual([
+      ['dead', false],
+      ['live', true],
+    ]);
+    m.message('sim/live/heartbeat', '{"up":55,"boot":2,"version":"1.0.0","interval":10,"expires":50}');
+    expect(m.get('live')!.stale).toBeUndefined();
+    m.takeDirty();
+    tick(10_000);
+    expect(m.get('dead')!.stale).toBeUndefined();
+    m.refreshStale();
+    expect(m.get('dead')!.stale).toBe(true);
+    expect(m.takeDirty()).toEqual(['dead']); // turned stale with no message: the views hear of it
+    expect(stateOf(m.get('dead')!)).toEqual({ text: 'stale', tone: 'warn' });
+    expect(stateOf(m.get('live')!)).toEqual({ text: 'online', tone: 'ok' });
+    expect(m.snapshot()).toMatchObject({ online: 1, stale: 1, total: 2 });
+    // an offline status is offline, never stale; a new birth restarts the clock
+    m.message('sim/dead/status', '{"status":"offline","state":"lost","boot":4,"version":"9.9.9"}');
+    expect(m.get('dead')!.stale).toBeUndefined();
+    m.message('sim/dead/status', '{"status":"online","state":"ready","boot":5,"version":"9.9.9"}');
+    m.message('sim/live/heartbeat', '{"up":65,"boot":2,"version":"1.0.0","interval":10,"expires":50}');
+    tick(50_000);
+    expect(m.snapshot()).toMatchObject({ online: 2, stale: 0 });
+  });
+
+  it('before a first heartbeat the firmware default expires (150 s) applies, after it the heartbeat\'s own', () => {
+    const m = model();
+    const tick = (ms: number) => (m as unknown as { tick: (ms: number) => void }).tick(ms);
+    m.message('sim/a1/status', '{"status":"online","state":"ready","boot":1,"version":"1.0.0"}');
+    tick(150_000);
+    expect(m.list()[0].stale).toBeUndefined();
+    tick(1);
+    expect(m.list()[0].stale).toBe(true);
+    m.message('sim/a1/heartbeat', '{"expires":5}');
+    tick(5000);
+    expect(m.list()[0].stale).toBeUndefined();
+    tick(1);
+    expect(m.list()[0].stale).toBe(true);
   });
 
   it('orders simulated devices by their fleet number, then others by id', () => {

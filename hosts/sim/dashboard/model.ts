@@ -1,6 +1,7 @@
 // What the terminal view and the dashboard show: one row per device, from what a back end hears on
 // the broker (status, heartbeat, telemetry, OTA reports) plus, for simulated devices, what only the
 // simulator knows (power, Wi-Fi, injected faults, live outbox depth).
+import { DEFAULT_EXPIRES_S, heartbeatExpires, livenessOf } from './liveness';
 
 /** Values kept per reading for the sparkline. */
 export const HISTORY = 40;
@@ -47,6 +48,17 @@ export interface DeviceRow {
   outbox?: number;
   mem?: number;
   reset?: string;
+  /**
+   * The status says online but no heartbeat came within `expires` (see liveness.ts): a retained
+   * "online" its device left behind, or a forged one. Shown as stale, not online.
+   */
+  stale?: boolean;
+  /** Epoch ms at which the status turned online (or its boot changed), as heard here. */
+  onlineSince?: number;
+  /** Epoch ms of the last heartbeat. */
+  heartbeatAt?: number;
+  /** `expires` of the last heartbeat, seconds. */
+  expires?: number;
   /** Epoch ms of the last message of any kind. */
   lastSeen?: number;
   /** Epoch ms of the last telemetry message. */
@@ -77,7 +89,9 @@ export interface FleetSnapshot {
   prefix: string;
   broker: string;
   at: number;
+  /** Devices online and not stale. */
   online: number;
+  stale: number;
   total: number;
   campaign: CampaignView;
   rows: DeviceRow[];
@@ -100,16 +114,28 @@ function parse(payload: Uint8Array | string): Record<string, unknown> | undefine
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+export interface FleetModelOptions {
+  /**
+   * Seconds a device whose status says online may stay silent before its first heartbeat is heard
+   * (after that, its heartbeat's own `expires` counts). Default DEFAULT_EXPIRES_S.
+   */
+  expires?: number;
+}
+
 export class FleetModel {
   private readonly rows = new Map<string, DeviceRow>();
   private readonly dirty = new Set<string>();
   private readonly listeners = new Set<() => void>();
+  private readonly fallbackMs: number;
 
   constructor(
     readonly prefix: string,
     readonly broker: string,
     private readonly now: () => number = Date.now,
-  ) {}
+    options: FleetModelOptions = {},
+  ) {
+    this.fallbackMs = (options.expires ?? DEFAULT_EXPIRES_S) * 1000;
+  }
 
   /** Called (at most once per change burst is up to the listener) whenever a row changes. */
   onChange(listener: () => void): () => void {
@@ -146,11 +172,17 @@ export class FleetModel {
         this.touch(id);
         return;
       }
+      const wasOnline = row.status === 'online';
+      const before = row.boot;
       row.status = str(body.status) ?? row.status;
       row.state = str(body.state) ?? row.state;
       row.version = str(body.version) ?? row.version;
       row.boot = num(body.boot) ?? row.boot;
       row.lastSeen = now;
+      // the same "online" heard again (a resubscription gets the retained one) does not restart the clock
+      if (row.status !== 'online') row.onlineSince = undefined;
+      else if (!wasOnline || row.boot !== before || row.onlineSince === undefined) row.onlineSince = now;
+      this.judge(row, now);
     } else if (kind === 'heartbeat' && parts.length === 2 && body) {
       const row = this.row(id);
       row.rssi = num(body.rssi) ?? row.rssi;
@@ -159,7 +191,9 @@ export class FleetModel {
       row.version = str(body.version) ?? row.version;
       row.boot = num(body.boot) ?? row.boot;
       row.reset = str(body.reset) ?? row.reset;
-      row.lastSeen = now;
+      row.expires = heartbeatExpires(body) ?? row.expires;
+      row.lastSeen = row.heartbeatAt = now;
+      this.judge(row, now);
     } else if (kind === 'telemetry' && parts.length === 3 && sensor && body) {
       const row = this.row(id);
       row.lastSeen = row.lastTelemetry = now;
@@ -203,8 +237,15 @@ export class FleetModel {
     return this.rows.get(id);
   }
 
-  /** Rows sorted by fleet number (simulated devices first), then id. */
+  /** Marks the rows that turned stale (or stopped being so) since the last look; they count as changed. */
+  refreshStale(): void {
+    const now = this.now();
+    for (const row of this.rows.values()) if (this.judge(row, now)) this.touch(row.id);
+  }
+
+  /** Rows sorted by fleet number (simulated devices first), then id; stale marks are brought up to date. */
   list(): DeviceRow[] {
+    this.refreshStale();
     return [...this.rows.values()].sort((a, b) => (a.sim?.label ?? Infinity) - (b.sim?.label ?? Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
@@ -240,11 +281,21 @@ export class FleetModel {
       prefix: this.prefix,
       broker: this.broker,
       at: this.now(),
-      online: all.filter((r) => r.status === 'online').length,
+      online: all.filter((r) => r.status === 'online' && !r.stale).length,
+      stale: all.filter((r) => r.stale).length,
       total: all.length,
       campaign: this.campaign(),
       rows: all.slice(0, limit),
     };
+  }
+
+  /** Sets the row's stale mark; true when it changed. */
+  private judge(row: DeviceRow, now: number): boolean {
+    const stale = row.status === 'online' && row.onlineSince !== undefined && livenessOf({ onlineSince: row.onlineSince, heartbeatAt: row.heartbeatAt, expires: row.expires }, now, this.fallbackMs) === 'stale';
+    if (stale === !!row.stale) return false;
+    if (stale) row.stale = true;
+    else delete row.stale;
+    return true;
   }
 
   private touch(id: string): void {

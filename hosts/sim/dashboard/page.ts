@@ -36,7 +36,7 @@ th { font-size:12px; color:var(--mute); font-weight:600; background:#fafbfc; }
 tr:last-child td { border-bottom:0; }
 td.id { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:13px; }
 .badge { display:inline-block; min-width:62px; text-align:center; border-radius:10px; padding:1px 8px; font-size:12px; font-weight:600; color:#fff; background:var(--mute); }
-.badge.online { background:var(--ok); } .badge.offline { background:var(--bad); } .badge.off { background:#444; }
+.badge.online { background:var(--ok); } .badge.offline { background:var(--bad); } .badge.off { background:#444; } .badge.stale { background:var(--warn); }
 .sub { display:block; font-size:11px; color:var(--mute); }
 .wrap { overflow-x:auto; border-radius:8px; }
 .values { display:flex; gap:12px; }
@@ -105,6 +105,8 @@ function age(ms) {
 }
 function statusOf(r) {
   if (r.sim && r.sim.power === "off") return ["off", "power off"];
+  // its status says online, but no heartbeat came within its expires: left behind, or forged
+  if (r.status === "online" && r.stale) return ["stale", "stale"];
   if (r.status === "online") return ["online", "online"];
   if (r.status === "offline") return ["offline", r.state === "lost" ? "offline (will)" : "offline"];
   return ["", "unknown"];
@@ -115,7 +117,8 @@ function render(r) {
   tr.appendChild(el("td", "num", r.sim ? String(r.sim.label) : ""));
   tr.appendChild(el("td", "id", r.id));
   const [cls, label] = statusOf(r);
-  const st = el("td"); st.appendChild(el("span", "badge " + cls, label));
+  const st = el("td"); const badge = el("span", "badge " + cls, label); st.appendChild(badge);
+  if (cls === "stale") badge.title = "the retained status says online, but no heartbeat came" + (r.expires ? " within " + r.expires + " s" : " in time");
   const faults = [];
   if (r.sim) {
     if (r.sim.wifiDown) faults.push("Wi-Fi down");
@@ -157,7 +160,7 @@ function render(r) {
 }
 function summary(s) {
   total = s.total;
-  document.getElementById("online").replaceChildren(document.createTextNode(String(s.online)), el("small", "", " / " + s.total));
+  document.getElementById("online").replaceChildren(document.createTextNode(String(s.online)), el("small", "", " / " + s.total + (s.stale ? " · " + s.stale + " stale" : "")));
   const c = s.campaign;
   document.getElementById("camp-title").textContent = c.devices ? (c.target ? "to " + c.target + ": " : "") + c.percent + " % · " + c.devices + " device" + (c.devices === 1 ? "" : "s") + (c.active ? " · in progress" : " · finished") : "no campaign";
   document.getElementById("camp-bar").style.width = c.percent + "%";

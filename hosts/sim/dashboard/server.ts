@@ -113,6 +113,7 @@ export class Dashboard {
   }
 
   private push(): void {
+    this.model.refreshStale(); // a device turns stale by staying silent: no message marks it
     const ids = this.model.takeDirty();
     if (!ids.length || !this.clients.size) return;
     const snapshot = this.model.snapshot(0);
@@ -124,7 +125,7 @@ export class Dashboard {
       if (!row) removed.push(id);
       else if (shown.has(id)) rows.push(row);
     }
-    const update = { at: snapshot.at, online: snapshot.online, total: snapshot.total, campaign: snapshot.campaign, rows, removed };
+    const update = { at: snapshot.at, online: snapshot.online, stale: snapshot.stale, total: snapshot.total, campaign: snapshot.campaign, rows, removed };
     this.broadcast(`event: update\ndata: ${JSON.stringify(update)}\n\n`);
   }
 

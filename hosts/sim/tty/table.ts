@@ -37,6 +37,7 @@ export function stateOf(row: DeviceRow): { text: string; tone: TableLine['tone']
   if (sim && sim.presence !== 'ready' && sim.wifi !== 'connected' && sim.wifi !== 'off') return { text: `wifi ${sim.wifi}`, tone: 'warn' };
   if (sim?.presence === 'init') return { text: 'connecting', tone: 'warn' };
   if (sim?.presence === 'lost') return { text: 'reconnecting', tone: 'warn' };
+  if (row.status === 'online' && row.stale) return { text: 'stale', tone: 'warn' };
   if (row.status === 'online') return { text: 'online', tone: 'ok' };
   if (row.status === 'offline') return { text: row.state === 'lost' ? 'offline (will)' : 'offline', tone: 'bad' };
   return { text: sim?.presence ?? 'unknown', tone: 'dim' };
