@@ -3,6 +3,8 @@
 import { MqttClient, type ClientOptions, type MessageInfo } from '../mqtt/client';
 import { decodeUtf8 } from '../mqtt/utf8';
 import type { Platform, TimerId } from '../ports';
+import { BrokerTrial } from './broker-trial';
+import { CheckedStore } from './checked-store';
 import { Commands, CommandError, type Reply } from './commands';
 import { Config, ConfigError, type ConfigValues } from './config';
 import { discoveryMessages } from './discovery';
@@ -30,8 +32,12 @@ export interface DeviceOptions {
 const BOOT_KEY = 'boot';
 
 export class Device {
+  /** The host's platform, with `storage` checked: an unreadable entry is reset and reported, never thrown. */
   readonly platform: Platform;
+  readonly storage: CheckedStore;
   readonly config: Config;
+  /** Stored broker settings on trial, with the last known good to go back to. */
+  readonly brokerTrial: BrokerTrial;
   readonly topics: Topics;
   readonly boot: number;
   readonly presence: Presence;
@@ -50,14 +56,24 @@ export class Device {
   private readonly stopHooks: (() => void)[] = [];
 
   constructor(private readonly options: DeviceOptions) {
-    const p = (this.platform = options.platform);
+    const storage = (this.storage = new CheckedStore(options.platform.storage, options.platform.log));
+    const p = (this.platform = { ...options.platform, storage });
     this.wifiUp = !p.wifi;
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
-    this.config = new Config(p.storage, { ...p.config, ...options.config }, (e) => log('warn', `config: ${e.message} (ignored)`));
+    this.config = new Config(storage, { ...p.config, ...options.config }, (e, storedKey) => (storedKey ? storage.discard(storedKey, e.message) : log('warn', `config: ${e.message} (ignored)`)));
+    if (this.config.recovered) log('info', `config: a settings change cut short by a restart was ${this.config.recovered === 'rolled-forward' ? 'completed' : 'discarded'}`);
+    this.brokerTrial = new BrokerTrial({
+      config: this.config,
+      clock: p.clock,
+      log: p.log,
+      wifiUp: () => this.wifiUp,
+      discard: (key, why) => storage.discard(key, why),
+      restart: (reason) => this.restart(reason),
+    });
     const c = this.config.values;
     const id = p.system.deviceId();
     this.topics = new Topics(c.prefix, id, c.discoveryPrefix);
-    this.boot = bumpBootCounter(p.storage);
+    this.boot = bumpBootCounter(storage, p.log);
     this.presence = new Presence({ topic: this.topics.status, boot: this.boot, version: options.version });
     const will = this.presence.will();
     this.client = new MqttClient({
@@ -82,7 +98,11 @@ export class Device {
         this.presence.disconnected();
         this.state();
       },
-      onError: (e) => options.client?.onError?.(e),
+      onError: (e) => {
+        this.brokerTrial.failed(e);
+        options.client?.onError?.(e);
+      },
+      onCorruptRecord: (key) => storage.discard(key, 'not a stored MQTT message'),
       onDrop: (d) => options.client?.onDrop?.(d),
     });
     this.telemetry = new Telemetry(p.clock, options.sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
@@ -90,6 +110,7 @@ export class Device {
     });
     this.commands = new Commands((name) => this.topics.commandResult(name), (r) => this.reply(r));
     this.registerCommands();
+    this.onStopping(() => this.brokerTrial.stop());
     for (const extend of options.extensions ?? []) extend(this);
   }
 
@@ -115,6 +136,7 @@ export class Device {
     const p = this.platform;
     p.log.log('info', `boot ${this.boot}, firmware ${this.options.version}, reset reason ${p.system.resetReason()}, id ${p.system.deviceId()}`);
     this.state();
+    this.brokerTrial.start();
     this.client.connect();
     this.telemetry.start();
     this.scheduleHeartbeat();
@@ -185,6 +207,10 @@ export class Device {
     };
     const rssi = p.wifi?.rssi();
     if (rssi !== undefined) body.rssi = rssi;
+    const storage = this.storage.report();
+    if (storage) body.storage = storage;
+    const rolledBack = this.brokerTrial.rolledBack;
+    if (rolledBack) body.config = { rolledBack };
     return body;
   }
 
@@ -199,6 +225,8 @@ export class Device {
     const { message, acknowledged } = this.presence.birth();
     // ahead of telemetry queued while offline: the world learns first that the device is back
     this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain, first: true }, acknowledged);
+    this.brokerTrial.accepted();
+    this.brokerTrial.announce((payload, done) => this.client.publish(this.topics.commandResult('set-config'), payload, { qos: 1 }, done));
     if (!sessionPresent || !this.discoverySent) {
       this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload, info) => this.onCommand(topic, payload, info.properties) });
       if (c.discovery) {
@@ -313,10 +341,15 @@ export class Device {
   }
 }
 
-function bumpBootCounter(store: Platform['storage']): number {
+function bumpBootCounter(store: CheckedStore, log: Platform['log']): number {
   const raw = store.get(BOOT_KEY);
-  const previous = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : 0;
-  const boot = previous + 1;
-  store.set(BOOT_KEY, String(boot));
+  const valid = typeof raw === 'string' && /^\d{1,15}$/.test(raw);
+  if (raw !== undefined && !valid) store.discard(BOOT_KEY, 'not a boot count');
+  const boot = (valid ? Number(raw) : 0) + 1;
+  try {
+    store.set(BOOT_KEY, String(boot));
+  } catch (error) {
+    log.log('warn', `boot counter not saved: ${(error as Error).message}`);
+  }
   return boot;
 }
