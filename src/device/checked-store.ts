@@ -8,10 +8,8 @@ import type { KeyValueStore, Logger } from '../ports';
 export const MAX_REPORTED_KEYS = 8;
 
 export class CheckedStore implements KeyValueStore {
-  /** Keys reset this boot, in the order found (at most MAX_REPORTED_KEYS); undefined when none. */
+  /** Keys reset this boot, in the order found; undefined when none. */
   reset: string[] | undefined;
-  /** Entries reset this boot, including those beyond the list. */
-  resetCount = 0;
 
   constructor(
     readonly inner: KeyValueStore,
@@ -47,29 +45,28 @@ export class CheckedStore implements KeyValueStore {
 
   /** A stored entry is unreadable or unusable: delete it (its default applies) and report it. */
   discard(key: string, why: string): void {
-    const seen = this.reset !== undefined && this.reset.indexOf(key) >= 0;
     let deleted = '; reset to its default';
     try {
       this.inner.delete(key);
     } catch (error) {
       deleted = `; it could not be deleted either (${describe(error)}), its default applies`;
     }
-    if (!seen) this.note(key, `storage: "${key}" is unreadable (${why})${deleted}`);
+    this.note(key, `storage: "${key}" is unreadable (${why})${deleted}`);
   }
 
+  /** Logs and lists a reset once per key (a reader may find the same entry again). */
   private note(key: string, message: string): void {
-    this.log.log('warn', message);
     const list = (this.reset ??= []);
     if (list.indexOf(key) >= 0) return;
-    this.resetCount++;
-    if (list.length < MAX_REPORTED_KEYS) list.push(key);
+    list.push(key);
+    this.log.log('warn', message);
   }
 
   /** The heartbeat's "storage" field, or undefined when nothing was reset. */
   report(): { reset: string[]; more?: number } | undefined {
     const list = this.reset;
     if (!list) return undefined;
-    return this.resetCount > list.length ? { reset: list, more: this.resetCount - list.length } : { reset: list };
+    return list.length > MAX_REPORTED_KEYS ? { reset: list.slice(0, MAX_REPORTED_KEYS), more: list.length - MAX_REPORTED_KEYS } : { reset: list };
   }
 }
 
