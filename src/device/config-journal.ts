@@ -5,8 +5,9 @@
 //   3. the commit mark (COMMIT_KEY, one byte: a single small write) is set: from here on the change is made;
 //   4. each staged value is copied to its key, and the staged key deleted;
 //   5. the mark is deleted.
-// recover() runs at boot: with the mark set it finishes steps 4 and 5 (roll forward); without it, the
-// staged entries are an interrupted step 2 and are deleted (discard). Either way all values or none.
+// recoverJournal() runs at boot: with the mark set it finishes steps 4 and 5 (roll forward); without
+// it, the staged entries are an interrupted step 2 and are deleted (discard). Either way all values or
+// none. Only settings keys ("c." and a name) are written: a staged entry for anything else is dropped.
 import type { KeyValueStore } from '../ports';
 
 export const COMMIT_KEY = 'cj';
@@ -16,68 +17,58 @@ const MAX_KEY = 15;
 
 export type JournalOutcome = 'rolled-forward' | 'discarded' | undefined;
 
-export class ConfigJournal {
-  /** `known`: the keys the journal may write; a staged entry for anything else is dropped. */
-  constructor(
-    readonly store: KeyValueStore,
-    private readonly known: (key: string) => boolean,
-  ) {}
-
-  /** Finishes or discards a commit that a power cut interrupted. */
-  recover(): JournalOutcome {
-    const staged = this.staged();
-    const committed = this.store.get(COMMIT_KEY) !== undefined;
-    if (!committed) {
-      for (const key of staged) this.store.delete(key);
-      return staged.length ? 'discarded' : undefined;
-    }
-    this.apply(staged);
-    return 'rolled-forward';
+/** Finishes or discards a commit that a power cut interrupted. */
+export function recoverJournal(store: KeyValueStore): JournalOutcome {
+  const staged = stagedKeys(store);
+  if (store.get(COMMIT_KEY) === undefined) {
+    for (const key of staged) store.delete(key);
+    return staged.length ? 'discarded' : undefined;
   }
-
-  /** Writes every entry or, when a write fails before the commit mark, none (and throws). */
-  commit(entries: [key: string, value: string][]): void {
-    this.recover(); // a commit left unfinished (its mark set) completes first, stale staged entries go
-    const staged: string[] = [];
-    try {
-      for (const [key, value] of entries) {
-        const name = stageKey(key);
-        this.store.set(name, value);
-        staged.push(name);
-      }
-      this.store.set(COMMIT_KEY, '1');
-    } catch (error) {
-      for (const name of staged) {
-        try {
-          this.store.delete(name);
-        } catch {
-          // recover() at the next boot deletes what is left: there is no commit mark
-        }
-      }
-      throw error;
-    }
-    this.apply(staged);
-  }
-
-  private apply(staged: string[]): void {
-    for (const name of staged) {
-      const key = name.slice(STAGE_PREFIX.length);
-      const value = this.store.get(name);
-      if (typeof value === 'string' && this.known(key)) this.store.set(key, value);
-      this.store.delete(name);
-    }
-    this.store.delete(COMMIT_KEY);
-  }
-
-  private staged(): string[] {
-    const out: string[] = [];
-    for (const key of this.store.keys()) if (key.length > STAGE_PREFIX.length && key.slice(0, STAGE_PREFIX.length) === STAGE_PREFIX) out.push(key);
-    return out;
-  }
+  apply(store, staged);
+  return 'rolled-forward';
 }
 
-function stageKey(key: string): string {
-  const name = STAGE_PREFIX + key;
-  if (name.length > MAX_KEY) throw new RangeError(`setting key "${key}" is too long to stage (at most ${MAX_KEY - STAGE_PREFIX.length} characters)`);
-  return name;
+/** Writes every entry or, when a write fails before the commit mark, none (and throws). */
+export function commitJournal(store: KeyValueStore, entries: [key: string, value: string][]): void {
+  recoverJournal(store);
+  const staged: string[] = [];
+  try {
+    for (const [key, value] of entries) {
+      const name = STAGE_PREFIX + key;
+      if (name.length > MAX_KEY || !isSettingKey(key)) throw new RangeError(`"${key}" cannot be staged: settings keys are "c." and at most ${MAX_KEY - 4} characters`);
+      store.set(name, value);
+      staged.push(name);
+    }
+    store.set(COMMIT_KEY, '1');
+  } catch (error) {
+    for (const name of staged) {
+      try {
+        store.delete(name);
+      } catch {
+        // recoverJournal() at the next boot deletes what is left: there is no commit mark
+      }
+    }
+    throw error;
+  }
+  apply(store, staged);
+}
+
+function isSettingKey(key: string): boolean {
+  return key.length > 2 && key.charAt(0) === 'c' && key.charAt(1) === '.';
+}
+
+function apply(store: KeyValueStore, staged: string[]): void {
+  for (const name of staged) {
+    const key = name.slice(STAGE_PREFIX.length);
+    const value = store.get(name);
+    if (typeof value === 'string' && isSettingKey(key)) store.set(key, value);
+    store.delete(name);
+  }
+  store.delete(COMMIT_KEY);
+}
+
+function stagedKeys(store: KeyValueStore): string[] {
+  const out: string[] = [];
+  for (const key of store.keys()) if (key.length > STAGE_PREFIX.length && key.slice(0, STAGE_PREFIX.length) === STAGE_PREFIX) out.push(key);
+  return out;
 }

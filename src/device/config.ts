@@ -3,7 +3,7 @@
 // own keys only: inherited names such as "toString" are refused); a change is written all or nothing
 // through the journal (config-journal.ts); secrets never leave through get-config or logs.
 import type { KeyValueStore } from '../ports';
-import { ConfigJournal, type JournalOutcome } from './config-journal';
+import { commitJournal, recoverJournal, type JournalOutcome } from './config-journal';
 import { isTopicLevel } from './topics';
 
 type Kind = 'string' | 'int' | 'bool';
@@ -122,34 +122,31 @@ export function decodeValue(key: ConfigKey, raw: string | Uint8Array | undefined
   return /^-?\d+$/.test(raw) ? Number(raw) : raw;
 }
 
-/** Keys the journal may write: settings ("c.") and the broker's last known good ("cg."). */
-const journaled = (key: string) => key.charAt(0) === 'c' && (key.charAt(1) === '.' || key.slice(1, 3) === 'g.');
-
 export class Config {
   readonly values: ConfigValues;
-  readonly journal: ConfigJournal;
   /** What the journal did at boot with a change a power cut had interrupted. */
   readonly recovered: JournalOutcome;
-  /** Settings whose value comes from the store (set-config, the set-up page), not a default. */
-  private readonly fromStore: Record<string, true> = {};
+  /** Bit i: the i-th setting of SCHEMA has its value from the store (set-config, the set-up page). */
+  private fromStore = 0;
 
   /**
    * `base` holds build-time or host defaults (Moddable manifest config, simulator flags); invalid ones
    * are reported through `onInvalid` and ignored. Stored overrides win; an invalid one is reported with
    * its store key (the caller resets it) and ignored too.
    */
-  constructor(private readonly store: KeyValueStore, base: Record<string, unknown> = {}, onInvalid?: (error: ConfigError, storedKey?: string) => void) {
-    this.journal = new ConfigJournal(store, journaled);
+  constructor(readonly store: KeyValueStore, base: Record<string, unknown> = {}, onInvalid?: (error: ConfigError, storedKey?: string) => void) {
     let recovered: JournalOutcome;
     try {
-      recovered = this.journal.recover();
+      recovered = recoverJournal(store);
     } catch (error) {
       // the store refused a write; the commit mark stays, so the next boot tries again
       onInvalid?.(new ConfigError('', `an interrupted settings change could not be finished (${(error as Error).message}); retried at the next boot`));
     }
     this.recovered = recovered;
     const values: Record<string, unknown> = {};
-    for (const key of Object.keys(SCHEMA) as ConfigKey[]) {
+    const keys = Object.keys(SCHEMA) as ConfigKey[];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
       const field = (SCHEMA as Record<string, Field>)[key];
       values[key] = field.def;
       if (hasOwn(base, key) && base[key] !== undefined) {
@@ -163,7 +160,7 @@ export class Config {
       if (stored === undefined) continue;
       try {
         values[key] = validate(key, stored);
-        this.fromStore[key] = true;
+        this.fromStore |= 1 << i;
       } catch (error) {
         onInvalid?.(error as ConfigError, field.kv);
       }
@@ -173,7 +170,12 @@ export class Config {
 
   /** Whether the value of `key` was set at run time (set-config, set-up page) rather than built in. */
   isStored(key: ConfigKey): boolean {
-    return hasOwn(this.fromStore, key);
+    return (this.fromStore & (1 << Object.keys(SCHEMA).indexOf(key))) !== 0;
+  }
+
+  /** Writes settings keys ("c.*") and their values as one step (the journal). */
+  commit(entries: [key: string, value: string][]): void {
+    commitJournal(this.store, entries);
   }
 
   /**
@@ -184,11 +186,11 @@ export class Config {
     const valid: [ConfigKey, string | number | boolean][] = [];
     for (const key of Object.keys(changes)) valid.push([key as ConfigKey, validate(key, changes[key])]);
     if (!valid.length) throw new ConfigError('', 'set-config needs at least one setting');
-    this.journal.commit(valid.map(([key, value]) => [storeKey(key), encodeValue(value)]));
+    this.commit(valid.map(([key, value]) => [storeKey(key), encodeValue(value)]));
     const changed: string[] = [];
     const restartRequired: string[] = [];
     for (const [key, value] of valid) {
-      this.fromStore[key] = true;
+      this.fromStore |= 1 << Object.keys(SCHEMA).indexOf(key);
       if ((this.values as Record<string, unknown>)[key] === value) continue;
       (this.values as Record<string, unknown>)[key] = value;
       changed.push(key);

@@ -57,19 +57,14 @@ export class Device {
 
   constructor(private readonly options: DeviceOptions) {
     const storage = (this.storage = new CheckedStore(options.platform.storage, options.platform.log));
-    const p = (this.platform = { ...options.platform, storage });
+    // the host's ports, with the checked store in front of its own (inherited, not copied: less memory)
+    const p = (this.platform = Object.create(options.platform) as Platform);
+    p.storage = storage;
     this.wifiUp = !p.wifi;
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
     this.config = new Config(storage, { ...p.config, ...options.config }, (e, storedKey) => (storedKey ? storage.discard(storedKey, e.message) : log('warn', `config: ${e.message} (ignored)`)));
     if (this.config.recovered) log('info', `config: a settings change cut short by a restart was ${this.config.recovered === 'rolled-forward' ? 'completed' : 'discarded'}`);
-    this.brokerTrial = new BrokerTrial({
-      config: this.config,
-      clock: p.clock,
-      log: p.log,
-      wifiUp: () => this.wifiUp,
-      discard: (key, why) => storage.discard(key, why),
-      restart: (reason) => this.restart(reason),
-    });
+    this.brokerTrial = new BrokerTrial(this);
     const c = this.config.values;
     const id = p.system.deviceId();
     this.topics = new Topics(c.prefix, id, c.discoveryPrefix);
@@ -110,7 +105,6 @@ export class Device {
     });
     this.commands = new Commands((name) => this.topics.commandResult(name), (r) => this.reply(r));
     this.registerCommands();
-    this.onStopping(() => this.brokerTrial.stop());
     for (const extend of options.extensions ?? []) extend(this);
   }
 
@@ -149,6 +143,7 @@ export class Device {
   stop(reason: string, done?: () => void): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.brokerTrial.stop();
     for (const hook of this.stopHooks) hook();
     this.telemetry.stop();
     this.clearTimers();

@@ -49,10 +49,10 @@ const LAST_KEY = 'ota.last';
 const ROLLBACK_KEY = 'ota.rbk';
 
 export class OtaMemory {
-  /** `onCorrupt`: a stored record is unreadable; it is deleted (the OTA state starts clean) and reported. */
+  /** `checked`: resets and reports an unreadable record (the OTA state starts clean); without it, it is deleted. */
   constructor(
     private readonly store: KeyValueStore,
-    private readonly onCorrupt?: (key: string, why: string) => void,
+    private readonly checked?: { discard(key: string, why: string): void },
   ) {}
 
   get job(): JobRecord | undefined {
@@ -95,7 +95,7 @@ export class OtaMemory {
       }
     }
     // a torn or foreign value: start clean rather than fail the boot
-    if (this.onCorrupt) this.onCorrupt(key, 'not valid JSON');
+    if (this.checked) this.checked.discard(key, 'not valid JSON');
     else this.store.delete(key);
     return undefined;
   }

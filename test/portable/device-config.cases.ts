@@ -2,7 +2,7 @@
 // written in one step that a power cut cannot split (the journal), and stored broker settings that the
 // broker never accepts are rolled back and reported once the device is back. The whole firmware runs
 // (main()) on a scripted broker, so these are the paths a device takes.
-import { BROKER_KEYS, ROLLBACK_KEY, TRIAL_MAX_ATTEMPTS, TRIAL_MAX_MS, goodKey } from '../../src/device/broker-trial';
+import { GOOD_KEY, ROLLBACK_KEY, TRIAL_MAX_ATTEMPTS, TRIAL_MAX_MS } from '../../src/device/broker-trial';
 import { Config, ConfigError } from '../../src/device/config';
 import { COMMIT_KEY, STAGE_PREFIX } from '../../src/device/config-journal';
 import { applyExtraSettings } from '../../src/device/wifi-setup';
@@ -137,7 +137,7 @@ export default suite('device configuration', (test) => {
   test('the broker that accepts the device is kept as the last known good', () => {
     const store = new FaultyStore();
     online(store);
-    equal(BROKER_KEYS.map((k) => store.get(goodKey(k))), ['10.0.0.2', '1883', '0', '', '']);
+    equal(JSON.parse(store.get(GOOD_KEY) as string), ['10.0.0.2', 1883, false, '', '']);
   });
 
   test('a new broker that refuses every attempt is rolled back after the attempt bound and reported once the device is back', () => {
@@ -197,8 +197,24 @@ export default suite('device configuration', (test) => {
     r.accept();
     r.run(TRIAL_MAX_MS * 2);
     equal(r.restarts, []);
-    equal(BROKER_KEYS.map((k) => store.get(goodKey(k))), ['10.0.0.2', '8883', '0', 'dev1', 'pw']);
+    equal(JSON.parse(store.get(GOOD_KEY) as string), ['10.0.0.2', 8883, false, 'dev1', 'pw']);
     ok(r.logs.some((l) => l.indexOf('config: broker 10.0.0.2:8883 accepted the device') >= 0));
+  });
+
+  test('an unusable last known good is reset and reported, never used for a rollback', () => {
+    const store = new FaultyStore();
+    online(store);
+    new Config(store).set({ brokerPort: 1 });
+    store.set(GOOD_KEY, '["10.0.0.2",99999,false,"",""]');
+    let r = boot(store.powerOn(), { config: built });
+    equal(refuseAll(r, 5), 5);
+    equal(r.restarts, []);
+    ok(r.logs.some((l) => l.indexOf(`storage: "${GOOD_KEY}" is unreadable (not the last known good broker settings: brokerPort must be between 1 and 65535`) >= 0));
+    equal(store.get(GOOD_KEY), undefined);
+    store.set(GOOD_KEY, 'garbage');
+    r = boot(store.powerOn(), { config: built });
+    r.run(1000);
+    equal((r.device.heartbeat().storage as { reset: string[] }).reset, [GOOD_KEY]);
   });
 
   test('without a last known good (never connected) and for build-time settings there is no trial', () => {
