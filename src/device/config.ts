@@ -126,7 +126,7 @@ export class Config {
   readonly values: ConfigValues;
   /** What the journal did at boot with a change a power cut had interrupted. */
   readonly recovered: JournalOutcome;
-  /** Bit i: the i-th setting of SCHEMA has its value from the store (set-config, the set-up page). */
+  /** Bit i: the i-th setting of SCHEMA has its value from the store (set-config, the set-up page). SCHEMA has under 32 settings. */
   private fromStore = 0;
 
   /**
