@@ -19,8 +19,9 @@ function seedNetwork(platform: Platform): void {
   const ssid = configString(config, 'wifiSsid');
   if (!ssid || !platform.wifi) return;
   const store = new NetworkStore(platform.storage);
-  if (store.list().some((network) => network.ssid === ssid)) return;
   try {
+    // an unreadable entry throws here; the firmware's checked storage resets and reports it
+    if (store.list().some((network) => network.ssid === ssid)) return;
     store.save({ ssid, password: configString(config, 'wifiPassword') ?? '' });
     platform.log.log('info', `stored Wi-Fi network "${ssid}" from the build configuration`);
   } catch (error) {

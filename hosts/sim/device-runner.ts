@@ -88,7 +88,7 @@ export interface SimDeviceOptions {
    * its start() just before the heartbeat timer is set.
    */
   onStart?: (runner: SimDeviceRunner) => void;
-  /** Ms a board takes from reset to main(). Default 150. */
+  /** Ms a board takes from reset to main(). Default 150. After panics in a row it waits longer: crashRestartDelay(). */
   bootMs?: number;
   /** Ms the power stays off after powerCut(). Default 3000. */
   powerOffMs?: number;
@@ -110,6 +110,19 @@ export class SimDeviceError extends Error {
 export const UNHEALTHY_FREE_MEMORY = 1_024;
 /** Ms after boot a crash-looping image panics. */
 export const CRASH_AFTER_MS = 3_000;
+/** Longest wait before booting again after panics in a row (the crash-loop backoff's cap). */
+export const CRASH_BACKOFF_MAX_MS = 60_000;
+/** A boot that runs this long without a panic ends a crash loop: the next panic waits bootMs again. */
+export const CRASH_LOOP_RESET_MS = 30_000;
+
+/**
+ * Ms from a panic to the next boot, like a board that keeps a crash counter across resets: bootMs
+ * after the first panic, doubling with each panic in a row (`streak` before this one), at most
+ * CRASH_BACKOFF_MAX_MS.
+ */
+export function crashRestartDelay(streak: number, bootMs: number): number {
+  return Math.min(CRASH_BACKOFF_MAX_MS, bootMs * 2 ** Math.min(streak, 30));
+}
 
 const ID_FILE = 'device-id';
 
@@ -189,6 +202,9 @@ export class SimDeviceRunner {
   private memoryStore: KeyValueStore | undefined;
   private nextReset: ResetReason = 'power-on';
   private stopping: Promise<void> | undefined;
+  /** Panics in a row (each within CRASH_LOOP_RESET_MS of its boot); power-on clears it. */
+  private crashStreak = 0;
+  private bootedAt = 0;
 
   constructor(readonly options: SimDeviceOptions) {
     this.index = options.index;
@@ -239,6 +255,7 @@ export class SimDeviceRunner {
   /** Powers the device on (first boot, or after stop()). */
   start(): void {
     if (this.power === 'on') return;
+    this.crashStreak = 0;
     this.boot();
   }
 
@@ -272,16 +289,19 @@ export class SimDeviceRunner {
     this.log('warn', `power cut (back in ${offMs / 1000} s)`);
     this.powerOff();
     this.nextReset = 'power-on';
+    this.crashStreak = 0;
     this.later(() => this.boot(), offMs);
   }
 
-  /** The firmware crashes: a panic reset, then it boots again. */
+  /** The firmware crashes: a panic reset, then it boots again, later with each panic in a row. */
   crash(why: string): void {
     if (this.power === 'off') return;
-    this.log('error', `panic: ${why}`);
+    if (this.options.wheel.now() - this.bootedAt >= CRASH_LOOP_RESET_MS) this.crashStreak = 0;
+    const delay = crashRestartDelay(this.crashStreak++, this.options.bootMs ?? 150);
+    this.log('error', `panic: ${why}${this.crashStreak > 1 ? ` (panic ${this.crashStreak} in a row; booting again in ${delay / 1000} s)` : ''}`);
     this.powerOff();
     this.nextReset = 'panic';
-    this.later(() => this.boot(), this.options.bootMs ?? 150);
+    this.later(() => this.boot(), delay);
   }
 
   /** The Wi-Fi network vanishes for `ms` (the router reboots, the device is out of range). */
@@ -390,6 +410,7 @@ export class SimDeviceRunner {
     const o = this.options;
     this.generation++;
     this.boots++;
+    this.bootedAt = o.wheel.now();
     this.power = 'on';
     this.presence = 'init';
     const resetReason = this.nextReset;

@@ -1,8 +1,10 @@
 // Device configuration: typed defaults, overridden by the platform's build-time values, overridden by
-// values persisted in the key-value store (set-config). Every value is validated; secrets never
-// leave through get-config or logs.
+// values persisted in the key-value store (set-config). Every value is validated against SCHEMA (its
+// own keys only: inherited names such as "toString" are refused); a change is written all or nothing
+// through the journal (config-journal.ts); secrets never leave through get-config or logs.
 import type { KeyValueStore } from '../ports';
 import { DEFAULT_REPLY_TOPICS, replyTopicsProblem } from './reply-space';
+import { commitJournal, recoverJournal, type JournalOutcome } from './config-journal';
 import { isTopicLevel } from './topics';
 
 type Kind = 'string' | 'int' | 'bool';
@@ -62,10 +64,22 @@ export class ConfigError extends Error {
   }
 }
 
+const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+
+/** The schema entry of a setting: own keys of SCHEMA only, never what every object inherits. */
+function fieldOf(key: string): Field | undefined {
+  return hasOwn(SCHEMA, key) ? (SCHEMA as Record<string, Field>)[key] : undefined;
+}
+
 /** Validates and converts one value; throws ConfigError with a message for people. */
 export function validate(key: string, value: unknown): string | number | boolean {
-  const field = (SCHEMA as Record<string, Field>)[key];
-  if (!field) throw new ConfigError(key, `unknown setting "${key}"; known: ${Object.keys(SCHEMA).join(', ')}`);
+  const field = fieldOf(key);
+  if (!field) {
+    const known = Object.keys(SCHEMA).join(', ');
+    // "toString", "__proto__", "constructor", ...: inherited by every object, so named as such
+    if (key in Object.prototype) throw new ConfigError(key, `"${key}" is not a setting (every JavaScript object has that name); known: ${known}`);
+    throw new ConfigError(key, `unknown setting "${key}"; known: ${known}`);
+  }
   if (field.kind === 'bool') {
     if (typeof value !== 'boolean') throw new ConfigError(key, `${key} must be true or false`);
     return value;
@@ -84,61 +98,106 @@ export function validate(key: string, value: unknown): string | number | boolean
 }
 
 export function isSecret(key: string): boolean {
-  return !!(SCHEMA as Record<string, Field>)[key]?.secret;
+  return !!fieldOf(key)?.secret;
 }
 
 export function isLive(key: string): boolean {
-  return !!(SCHEMA as Record<string, Field>)[key]?.live;
+  return !!fieldOf(key)?.live;
+}
+
+/** The key-value store key of a setting ("c.bport" for brokerPort). */
+export function storeKey(key: ConfigKey): string {
+  return (SCHEMA as Record<string, Field>)[key].kv;
+}
+
+/** A value as the store keeps it: text, booleans as "1"/"0". */
+export function encodeValue(value: string | number | boolean): string {
+  return typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+}
+
+/** A stored text back to a candidate value (validated by the caller); undefined when absent. */
+export function decodeValue(key: ConfigKey, raw: string | Uint8Array | undefined): unknown {
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string') return raw; // bytes where text belongs: validation refuses it
+  const kind = (SCHEMA as Record<string, Field>)[key].kind;
+  if (kind === 'string') return raw;
+  if (kind === 'bool') return raw === '1' ? true : raw === '0' ? false : raw;
+  return /^-?\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 export class Config {
   readonly values: ConfigValues;
+  /** What the journal did at boot with a change a power cut had interrupted. */
+  readonly recovered: JournalOutcome;
+  /** Bit i: the i-th setting of SCHEMA has its value from the store (set-config, the set-up page). SCHEMA has under 32 settings. */
+  private fromStore = 0;
 
   /**
    * `base` holds build-time or host defaults (Moddable manifest config, simulator flags); invalid ones
-   * are reported through `onInvalid` and ignored. Stored overrides win; a corrupt one is ignored too.
+   * are reported through `onInvalid` and ignored. Stored overrides win; an invalid one is reported with
+   * its store key (the caller resets it) and ignored too.
    */
-  constructor(private readonly store: KeyValueStore, base: Record<string, unknown> = {}, onInvalid?: (error: ConfigError) => void) {
+  constructor(readonly store: KeyValueStore, base: Record<string, unknown> = {}, onInvalid?: (error: ConfigError, storedKey?: string) => void) {
+    let recovered: JournalOutcome;
+    try {
+      recovered = recoverJournal(store);
+    } catch (error) {
+      // the store refused a write; the commit mark stays, so the next boot tries again
+      onInvalid?.(new ConfigError('', `an interrupted settings change could not be finished (${(error as Error).message}); retried at the next boot`));
+    }
+    this.recovered = recovered;
     const values: Record<string, unknown> = {};
-    for (const [key, field] of Object.entries(SCHEMA) as [string, Field][]) {
+    const keys = Object.keys(SCHEMA) as ConfigKey[];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const field = (SCHEMA as Record<string, Field>)[key];
       values[key] = field.def;
-      for (const candidate of [base[key], this.stored(field)]) {
-        if (candidate === undefined) continue;
+      if (hasOwn(base, key) && base[key] !== undefined) {
         try {
-          values[key] = validate(key, candidate);
+          values[key] = validate(key, base[key]);
         } catch (error) {
           onInvalid?.(error as ConfigError);
         }
+      }
+      const stored = decodeValue(key, store.get(field.kv));
+      if (stored === undefined) continue;
+      try {
+        values[key] = validate(key, stored);
+        this.fromStore |= 1 << i;
+      } catch (error) {
+        onInvalid?.(error as ConfigError, field.kv);
       }
     }
     this.values = values as ConfigValues;
   }
 
-  private stored(field: Field): unknown {
-    const raw = this.store.get(field.kv);
-    if (typeof raw !== 'string') return undefined;
-    if (field.kind === 'string') return raw;
-    if (field.kind === 'bool') return raw === '1' ? true : raw === '0' ? false : raw;
-    return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  /** Whether the value of `key` was set at run time (set-config, set-up page) rather than built in. */
+  isStored(key: ConfigKey): boolean {
+    return (this.fromStore & (1 << Object.keys(SCHEMA).indexOf(key))) !== 0;
+  }
+
+  /** Writes settings keys ("c.*") and their values as one step (the journal). */
+  commit(entries: [key: string, value: string][]): void {
+    commitJournal(this.store, entries);
   }
 
   /**
-   * Validates every change first, then persists them all: a bad value changes nothing.
-   * Returns the keys that need a restart to take effect.
+   * Validates every change first, then persists them all in one journal commit: a bad value, or a
+   * power cut, changes nothing. Returns the keys that need a restart to take effect.
    */
   set(changes: Record<string, unknown>): { changed: string[]; restartRequired: string[] } {
-    const valid: [string, string | number | boolean][] = [];
-    for (const [key, value] of Object.entries(changes)) valid.push([key, validate(key, value)]);
+    const valid: [ConfigKey, string | number | boolean][] = [];
+    for (const key of Object.keys(changes)) valid.push([key as ConfigKey, validate(key, changes[key])]);
     if (!valid.length) throw new ConfigError('', 'set-config needs at least one setting');
+    this.commit(valid.map(([key, value]) => [storeKey(key), encodeValue(value)]));
     const changed: string[] = [];
     const restartRequired: string[] = [];
     for (const [key, value] of valid) {
-      const field = (SCHEMA as Record<string, Field>)[key];
-      this.store.set(field.kv, typeof value === 'boolean' ? (value ? '1' : '0') : String(value));
+      this.fromStore |= 1 << Object.keys(SCHEMA).indexOf(key);
       if ((this.values as Record<string, unknown>)[key] === value) continue;
       (this.values as Record<string, unknown>)[key] = value;
       changed.push(key);
-      if (!field.live) restartRequired.push(key);
+      if (!isLive(key)) restartRequired.push(key);
     }
     return { changed, restartRequired };
   }

@@ -4,6 +4,8 @@ import { MqttClient, type ClientOptions, type MessageInfo } from '../mqtt/client
 import { MqttMessageTooLargeError } from '../mqtt/errors';
 import { decodeUtf8 } from '../mqtt/utf8';
 import type { Platform, TimerId } from '../ports';
+import { BrokerTrial } from './broker-trial';
+import { CheckedStore } from './checked-store';
 import { Commands, CommandError, type Reply } from './commands';
 import { Config, ConfigError, type ConfigValues } from './config';
 import { resolveDeviceId } from './device-id';
@@ -39,10 +41,14 @@ const BOOT_KEY = 'boot';
 export const DISCOVERY_RESEND_INTERVAL_MS = 30_000;
 
 export class Device {
+  /** The host's platform, with `storage` checked: an unreadable entry is reset and reported, never thrown. */
   readonly platform: Platform;
+  readonly storage: CheckedStore;
   readonly config: Config;
   /** The device id in topics and the client id: the system's, or one derived from it when unsafe. */
   readonly id: string;
+  /** Stored broker settings on trial, with the last known good to go back to. */
+  readonly brokerTrial: BrokerTrial;
   readonly topics: Topics;
   readonly boot: number;
   readonly presence: Presence;
@@ -62,16 +68,21 @@ export class Device {
   private readonly stopHooks: (() => void)[] = [];
 
   constructor(private readonly options: DeviceOptions) {
-    const p = (this.platform = options.platform);
+    const storage = (this.storage = new CheckedStore(options.platform.storage, options.platform.log));
+    // the host's ports, with the checked store in front of its own (inherited, not copied: less memory)
+    const p = (this.platform = Object.create(options.platform) as Platform);
+    p.storage = storage;
     this.wifiUp = !p.wifi;
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
-    this.config = new Config(p.storage, { ...p.config, ...options.config }, (e) => log('warn', `config: ${e.message} (ignored)`));
+    this.config = new Config(storage, { ...p.config, ...options.config }, (e, storedKey) => (storedKey ? storage.discard(storedKey, e.message) : log('warn', `config: ${e.message} (ignored)`)));
+    if (this.config.recovered) log('info', `config: a settings change cut short by a restart was ${this.config.recovered === 'rolled-forward' ? 'completed' : 'discarded'}`);
+    this.brokerTrial = new BrokerTrial(this);
     const c = this.config.values;
     const resolved = resolveDeviceId(p.system.deviceId());
     if (resolved.warning) log('warn', resolved.warning);
     const id = (this.id = resolved.id);
     this.topics = new Topics(c.prefix, id, c.discoveryPrefix);
-    this.boot = bumpBootCounter(p.storage);
+    this.boot = bumpBootCounter(storage, p.log);
     this.presence = new Presence({ topic: this.topics.status, boot: this.boot, version: options.version });
     const will = this.presence.will();
     this.client = new MqttClient({
@@ -98,8 +109,10 @@ export class Device {
       },
       onError: (e) => {
         if (e instanceof MqttMessageTooLargeError) this.onTooLarge(e);
+        else this.brokerTrial.failed(e);
         options.client?.onError?.(e);
       },
+      onCorruptRecord: (key) => storage.discard(key, 'not a stored MQTT message'),
       onDrop: (d) => options.client?.onDrop?.(d),
     });
     this.telemetry = new Telemetry(p.clock, options.sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
@@ -139,6 +152,7 @@ export class Device {
     const p = this.platform;
     p.log.log('info', `boot ${this.boot}, firmware ${this.options.version}, reset reason ${p.system.resetReason()}, id ${this.id}`);
     this.state();
+    this.brokerTrial.start();
     this.client.connect();
     this.telemetry.start();
     this.scheduleHeartbeat();
@@ -151,6 +165,7 @@ export class Device {
   stop(reason: string, done?: () => void): void {
     if (this.stopping) return;
     this.stopping = true;
+    this.brokerTrial.stop();
     for (const hook of this.stopHooks) hook();
     this.telemetry.stop();
     this.clearTimers();
@@ -209,6 +224,10 @@ export class Device {
     };
     const rssi = p.wifi?.rssi();
     if (rssi !== undefined) body.rssi = rssi;
+    const storage = this.storage.report();
+    if (storage) body.storage = storage;
+    const rolledBack = this.brokerTrial.rolledBack;
+    if (rolledBack) body.config = { rolledBack };
     return body;
   }
 
@@ -223,6 +242,8 @@ export class Device {
     const { message, acknowledged } = this.presence.birth();
     // ahead of telemetry queued while offline: the world learns first that the device is back
     this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain, first: true }, acknowledged);
+    this.brokerTrial.accepted();
+    this.brokerTrial.announce((payload, done) => this.client.publish(this.topics.commandResult('set-config'), payload, { qos: 1 }, done));
     if (!sessionPresent || !this.discoverySent) {
       this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload, info) => this.onCommand(topic, payload, info.properties) });
       if (c.discovery) {
@@ -344,10 +365,15 @@ export class Device {
   }
 }
 
-function bumpBootCounter(store: Platform['storage']): number {
+function bumpBootCounter(store: CheckedStore, log: Platform['log']): number {
   const raw = store.get(BOOT_KEY);
-  const previous = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : 0;
-  const boot = previous + 1;
-  store.set(BOOT_KEY, String(boot));
+  const valid = typeof raw === 'string' && /^\d{1,15}$/.test(raw);
+  if (raw !== undefined && !valid) store.discard(BOOT_KEY, 'not a boot count');
+  const boot = (valid ? Number(raw) : 0) + 1;
+  try {
+    store.set(BOOT_KEY, String(boot));
+  } catch (error) {
+    log.log('warn', `boot counter not saved: ${(error as Error).message}`);
+  }
   return boot;
 }

@@ -118,6 +118,8 @@ export interface ClientOptions {
   onMessage?: MessageHandler;
   onError?(error: Error): void;
   onDrop?(dropped: Dropped[]): void;
+  /** A persisted outbox record (or the QoS 2 guard) was unreadable at start-up and deleted. */
+  onCorruptRecord?(key: string): void;
 }
 
 export interface LocalSubscription {
@@ -210,13 +212,17 @@ export class MqttClient {
     if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
     // MQTT 5 publishes take the queue's path (room stays -1): the fast path below is MQTT 3.1.1's
     const box = (this.#outbox = new Outbox(limits, options.storage, !v5));
-    for (const m of box.restore((key) => this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`)))) {
+    const corrupt = (key: string) => {
+      if (options.onCorruptRecord) options.onCorruptRecord(key);
+      this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`));
+    };
+    for (const m of box.restore(corrupt)) {
       if (m.state && m.id) {
         this.#inflight.set(m.id, m);
         this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
       }
     }
-    this.#inbound = new Set(box.restoreInbound());
+    this.#inbound = new Set(box.restoreInbound(corrupt));
     if (v5) v5.use(box, this.#inbound);
   }
 

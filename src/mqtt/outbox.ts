@@ -200,9 +200,17 @@ export class Outbox {
   }
 
   /** The saved QoS 2 exactly-once guard: packet ids received and not yet released. */
-  restoreInbound(): number[] {
-    const v = this.#store && this.#store.get(INBOUND_KEY);
-    return typeof v === 'string' && v ? v.split(',').map(Number) : [];
+  restoreInbound(onCorrupt?: (key: string) => void): number[] {
+    const store = this.#store;
+    const v = store && store.get(INBOUND_KEY);
+    if (v === undefined || v === '') return [];
+    let valid = typeof v === 'string';
+    const ids = valid ? (v as string).split(',').map(Number) : [];
+    for (const id of ids) if (!(id >= 1 && id <= 0xffff && id % 1 === 0)) valid = false;
+    if (valid) return ids;
+    store!.delete(INBOUND_KEY);
+    if (onCorrupt) onCorrupt(INBOUND_KEY);
+    return [];
   }
 
   saveInbound(ids: Set<number>): void {

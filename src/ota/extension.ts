@@ -73,7 +73,7 @@ class OtaAgent {
   constructor(private readonly device: Device, private readonly o: OtaOptions) {
     const p = device.platform;
     this.update = p.update;
-    this.memory = new OtaMemory(p.storage);
+    this.memory = new OtaMemory(p.storage, device.storage);
     const key = readKey(o.publicKey ?? p.config?.otaPublicKey);
     this.key = key.key;
     this.keyProblem = key.problem;

@@ -49,7 +49,11 @@ const LAST_KEY = 'ota.last';
 const ROLLBACK_KEY = 'ota.rbk';
 
 export class OtaMemory {
-  constructor(private readonly store: KeyValueStore) {}
+  /** `checked`: resets and reports an unreadable record (the OTA state starts clean); without it, it is deleted. */
+  constructor(
+    private readonly store: KeyValueStore,
+    private readonly checked?: { discard(key: string, why: string): void },
+  ) {}
 
   get job(): JobRecord | undefined {
     const v = this.json(JOB_KEY) as JobRecord | undefined;
@@ -82,12 +86,18 @@ export class OtaMemory {
 
   private json(key: string): unknown {
     const v = this.store.get(key);
-    if (typeof v !== 'string') return undefined;
-    try {
-      return JSON.parse(v);
-    } catch {
-      return undefined; // a torn or foreign value: start clean rather than fail the boot
+    if (v === undefined) return undefined;
+    if (typeof v === 'string') {
+      try {
+        return JSON.parse(v);
+      } catch {
+        // reported below
+      }
     }
+    // a torn or foreign value: start clean rather than fail the boot
+    if (this.checked) this.checked.discard(key, 'not valid JSON');
+    else this.store.delete(key);
+    return undefined;
   }
 
   private put(key: string, value: unknown): void {

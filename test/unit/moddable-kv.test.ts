@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChunkedPreferenceStore, ESP32_LIMITS, ESP8266_LIMITS, type PreferenceLike, type PreferenceValue } from '../../hosts/moddable/kv-chunks';
 import { ModdableHostError } from '../../hosts/moddable/errors';
+import { Config } from '../../src/device/config';
 
 const SECTOR = 4096;
 const MAGIC = 4;
@@ -287,5 +288,65 @@ describe('ChunkedPreferenceStore on ESP32 NVS', () => {
 
   it('refuses a storage domain the target cannot name', () => {
     expect(codeOf(() => new ChunkedPreferenceStore(new NvsPreference(), 'fourteen-chars', ESP32_LIMITS, utf8))).toBe('KV_BAD_KEY');
+  });
+});
+
+describe('settings (src/device/config.ts) over the ESP8266 store', () => {
+  const keys = ['brokerHost', 'brokerPort', 'brokerPassword', 'heartbeatInterval'] as const;
+  // 63-character values take two Preference entries each on the ESP8266 (62 bytes and a tag per entry)
+  const before = { brokerHost: 'old.example', brokerPort: 1883, brokerPassword: 'p'.repeat(63), heartbeatInterval: 60 };
+  const after = { brokerHost: 'h'.repeat(63), brokerPort: 8883, brokerPassword: 'q'.repeat(40), heartbeatInterval: 15 };
+  const pick = (c: Config) => keys.map((k) => c.values[k]);
+
+  /** A boot as hosts/moddable/boot.ts does it on the ESP8266: sweep, then the firmware reads its settings. */
+  function bootOn(pref: Esp8266Preference): Config {
+    const store = new ChunkedPreferenceStore(pref, 'fw', ESP8266_LIMITS, utf8);
+    store.sweep();
+    return new Config(store);
+  }
+
+  function copyOf(pref: Esp8266Preference): Esp8266Preference {
+    const copy = new Esp8266Preference();
+    for (const [id, value] of pref.entries) copy.entries.set(id, value instanceof ArrayBuffer ? value.slice(0) : value);
+    return copy;
+  }
+
+  it('a power cut at any Preference write, and another in the next boot, leaves all the old settings or all the new', () => {
+    const outcomes = { old: 0, new: 0 };
+    let cuts = 0;
+    for (let n = 0; ; n++) {
+      const pref = new Esp8266Preference();
+      bootOn(pref).set(before);
+      pref.writes = 0;
+      pref.cutAfter = n;
+      try {
+        bootOn(pref).set(after);
+      } catch {
+        // the power went (the chunked store reports it as a failed write)
+      }
+      const cut = pref.writes > n;
+      for (let m = 0; ; m++) {
+        const next = copyOf(pref);
+        next.cutAfter = m;
+        try {
+          bootOn(next);
+        } catch {
+          // the power went during the sweep or the recovery
+        }
+        const cutAgain = next.writes > m;
+        next.cutAfter = Infinity;
+        const got = pick(bootOn(next));
+        const isOld = JSON.stringify(got) === JSON.stringify(keys.map((k) => before[k]));
+        const isNew = JSON.stringify(got) === JSON.stringify(keys.map((k) => after[k]));
+        expect(isOld || isNew, `cut after ${n} writes, then after ${m} in the next boot: ${JSON.stringify(got)}`).toBe(true);
+        if (m === 0) outcomes[isOld ? 'old' : 'new']++;
+        if (!cutAgain) break;
+      }
+      if (!cut) break;
+      cuts++;
+    }
+    expect(cuts).toBeGreaterThan(2 * keys.length);
+    expect(outcomes.old).toBeGreaterThan(0);
+    expect(outcomes.new).toBeGreaterThan(0);
   });
 });
