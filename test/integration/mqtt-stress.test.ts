@@ -219,7 +219,7 @@ function brokerDuplicates(dups: Duplicate[]): string {
   if (!broker.length) return '';
   const kinds = new Map<string, number>();
   for (const d of broker) {
-    const kind = d.why.replace(/\d+/g, 'N');
+    const kind = d.why.replace(/\b(id|ids|and|was) \d+/g, '$1 N').replace(/\d+ times/, 'N times');
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
   const list = [...kinds].map(([kind, n]) => `${n} × ${kind}`).join('; ');
