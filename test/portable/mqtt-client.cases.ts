@@ -249,6 +249,51 @@ export default suite('mqtt client', (test) => {
     equal(t.messages.length, 2);
   });
 
+  test('inbound QoS 2 across reconnects: the guard holds while the session resumes and ends with it; after PUBREL the id is a new message', () => {
+    const t = setup({ cleanSession: false });
+    t.connect().receive('34 08 00 03 61 2f 62 00 08 31'); // id 8, then the link breaks before PUBREL
+    t.cut();
+    let s = t.connect(true);
+    s.receive('3c 08 00 03 61 2f 62 00 08 31'); // the broker resends it with DUP
+    equal(s.sent(), ['50 02 00 08']);
+    equal(t.messages.length, 1);
+    equal(t.client.stats.inboundDuplicates, 1);
+    s.receive('62 02 00 08');
+    equal(s.sent(), ['70 02 00 08']);
+    t.cut();
+    // Once released, the id may carry a new message, DUP or not (section 4.3.3, Method B): mosquitto
+    // 2.0 sends such a PUBLISH again after restoring its database, and only the broker can avoid it.
+    s = t.connect(true);
+    s.receive('3c 08 00 03 61 2f 62 00 08 31');
+    equal(t.messages.length, 2);
+    s.receive('34 08 00 03 61 2f 62 00 09 32'); // id 9, unreleased when the session ends
+    t.cut();
+    s = t.connect(false);
+    s.receive('34 08 00 03 61 2f 62 00 09 33');
+    equal(t.messages.map((m) => String.fromCharCode(...m.payload)), ['1', '1', '2', '3']);
+    equal(t.client.stats.inboundDuplicates, 1);
+  });
+
+  test('a QoS 2 publish acknowledged with PUBREC goes on with PUBREL over every later connection, never PUBLISH again', () => {
+    const t = setup({ cleanSession: false });
+    const done: (Error | undefined)[] = [];
+    let s = t.connect();
+    t.client.publish('b', 'y', { qos: 2 }, (e) => done.push(e));
+    s.receive('50 02 00 01');
+    equal(s.sent(), ['34 06 00 01 62 00 01 79', '62 02 00 01']);
+    for (let i = 0; i < 2; i++) {
+      t.cut();
+      s = t.connect(true);
+      equal(s.sent(), ['62 02 00 01']);
+    }
+    s.receive('50 02 00 01'); // a PUBREC again (a broker restored from its database): PUBREL again
+    equal(s.sent(), ['62 02 00 01']);
+    equal(done, []);
+    s.receive('70 02 00 01');
+    equal(done, [undefined]);
+    equal(t.client.outboxState.depth, 0);
+  });
+
   test('packets split across reads, and several in one read, give the same messages', () => {
     const t = setup();
     const s = t.connect();
