@@ -74,7 +74,7 @@ export class SimFleetDevice {
 
   /** Makes the next update written in this boot lose power at this byte offset. */
   armPowerCut(offset: number): void {
-    this.boot?.update.setFaults({ powerCutAt: offset, onPowerCut: () => this.powerCut() });
+    this.boot?.flash.setFaults({ powerCutAt: offset, onPowerCut: () => this.powerCut() });
   }
 
   start(reset: ResetReason = 'power-on'): void {
