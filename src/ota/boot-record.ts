@@ -133,7 +133,7 @@ export interface RecordRead {
   state?: BootState;
   /** Both copies are erased (a new device, or flash wiped on purpose): nothing was ever recorded. */
   blank: boolean;
-  /** What is wrong with each copy that is not the newest valid one, e.g. "copy 1: checksum mismatch". */
+  /** What is wrong with each copy that is not the newest valid one, e.g. "copy 1: checksum mismatch" (none when blank). */
   problems: string[];
 }
 
@@ -152,18 +152,15 @@ export class BootRecords {
       const seq = copies[copy].seq;
       if (seq !== undefined && (best === undefined || seq > copies[best].seq!)) best = copy;
     }
+    const blank = copies[0].problem === 'erased' && copies[1].problem === 'erased';
     const problems: string[] = [];
     for (const copy of [0, 1] as RecordCopy[]) {
       const p = copies[copy].problem;
-      if (p && !(p === 'erased' && best !== undefined)) problems.push(`copy ${copy}: ${p}`);
+      if (p && !blank && !(p === 'erased' && best !== undefined)) problems.push(`copy ${copy}: ${p}`);
     }
     this.current = best;
     this.seq = best === undefined ? this.seq : copies[best].seq!;
-    return {
-      state: best === undefined ? undefined : copies[best].state,
-      blank: copies[0].problem === 'erased' && copies[1].problem === 'erased',
-      problems,
-    };
+    return { state: best === undefined ? undefined : copies[best].state, blank, problems };
   }
 
   private readCopy(copy: RecordCopy): DecodedRecord {
