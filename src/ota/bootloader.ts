@@ -77,7 +77,7 @@ export function chooseBoot(flash: BootFlash, options: BootOptions): BootChoice {
   } else if (!read.blank || stamps[0] || stamps[1]) {
     recovered = `boot record unreadable (${read.problems.join('; ') || 'erased'})`;
   } else {
-    notes.push('no boot record yet (first boot)');
+    notes.push('no boot record yet (new flash)');
   }
 
   if (state && state.reject !== undefined) {

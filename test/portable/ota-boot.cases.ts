@@ -170,7 +170,7 @@ export default suite('ota boot slots', (test) => {
     flash.flashOverUsb(0, '1.0.0');
     const first = boot(flash);
     equal([first.source, first.version, first.pending, first.recovered], [0, '1.0.0', false, undefined]);
-    ok(first.notes.indexOf('no boot record yet (first boot)') >= 0, first.notes.join());
+    ok(first.notes.indexOf('no boot record yet (new flash)') >= 0, first.notes.join());
     equal(decodeStamp(flash.stamps[0])?.version, '1.0.0');
     equal(new BootRecords(flash).read().state, { committed: 0 });
   });

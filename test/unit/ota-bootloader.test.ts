@@ -182,7 +182,9 @@ describe('an unreadable boot record', () => {
     breakRecord(d, how);
     const boot = bootSim(d, FACTORY);
     expect(boot).toMatchObject({ image: { version: '2.0.0', behaviour: 'ok' }, slot: 1, pending: false });
-    expect(boot.recovered).toMatch(/^boot record unreadable \(copy 0: .*copy 1: .*\): booted 2\.0\.0 from slot 1, the last committed image/);
+    const why = how === 'delete' ? 'erased' : how === 'truncate' ? 'copy 0: truncated; copy 1: truncated' : 'copy 0: no record magic; copy 1: no record magic';
+    expect(boot.recovered).toMatch(/^boot record unreadable \((.*)\): booted 2\.0\.0 from slot 1, the last committed image \(stamp \d+\)$/);
+    expect(/\((.*)\): booted/.exec(boot.recovered!)![1]).toBe(why);
     expect(boot.update.running()).toMatchObject({ slot: 1, version: '2.0.0', state: 'valid', recovered: boot.recovered });
     // the record is whole again, and keeps saying what happened until the next update
     expect(new SimFlash(d).readState()).toMatchObject({ committed: 1, recovered: boot.recovered });
@@ -250,7 +252,7 @@ describe('an unreadable boot record', () => {
     const d = dir();
     const boot = bootSim(d, FACTORY);
     expect(boot).toMatchObject({ image: FACTORY, factory: true, recovered: undefined });
-    expect(boot.notes).toContain('no boot record yet (first boot)');
+    expect(boot.notes).toContain('no boot record yet (new flash)');
   });
 
   it('an image written to its last byte but never marked to boot is invalidated at the next boot', () => {
