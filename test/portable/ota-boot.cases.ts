@@ -137,8 +137,16 @@ export default suite('ota boot slots', (test) => {
   test('record text is bounded printable ASCII without JSON escapes', () => {
     equal(recordText('a "quoted" \\ path\nnext'), "a 'quoted' / path?next");
     equal(recordText('x'.repeat(500)).length, 140);
-    const long = { committed: 0 as const, rolledBack: { fromVersion: 'v'.repeat(99), reason: '\u00e9'.repeat(999) }, recovered: '"'.repeat(999) };
-    ok(encodeRecord(long, 1).length <= 512, 'fits one record copy');
+    const longest = {
+      committed: 'factory' as const,
+      trial: { slot: 1 as const, version: 'v'.repeat(99), boots: 300 },
+      rolledBack: { fromVersion: 'v'.repeat(99), reason: '\u00e9'.repeat(999) },
+      reject: 1 as const,
+      recovered: '"'.repeat(999),
+    };
+    const bytes = encodeRecord(longest, 0xfffffffe);
+    ok(bytes.length <= 512, `fits one record copy: ${bytes.length} bytes`);
+    equal(decodeRecord(bytes).state?.trial?.boots, 255);
   });
 
   test('the two copies alternate with rising sequence numbers; the newest valid one is read', () => {

@@ -146,6 +146,9 @@ describe('download into the update slot', () => {
     expect(r.error?.code).toBe('hash-mismatch');
     expect(r.error?.message).toContain(createHash('sha256').update(image).digest('hex'));
     expect(new SimFlash(r.dir).readState()?.trial).toBeUndefined();
+    // every byte reached the slot, but the image was cancelled: it can never boot
+    expect(slotBytes(r.dir).length).toBe(image.length);
+    expect(checkSimImage(slotBytes(r.dir)).problem).toMatch(/no image magic/);
     expect(bootSim(r.dir, { version: '1.0.0', behaviour: 'ok' }).image.version).toBe('1.0.0');
   });
 
@@ -155,6 +158,7 @@ describe('download into the update slot', () => {
     expect(r.error?.code).toBe('size-mismatch');
     expect(r.error?.message).toMatch(/has 204817 bytes, the job says 204816/);
     expect(s.requests).toHaveLength(1);
+    expect(checkSimImage(slotBytes(r.dir)).problem).toMatch(/no image magic|too short/);
   });
 
   it('gives up at once on 404, and after maxAttempts on a server that keeps failing with 503', async () => {
