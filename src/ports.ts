@@ -258,6 +258,8 @@ export interface RunningImage {
   state: ImageState;
   /** Set when the bootloader fell back to this slot; says why when the host knows. */
   rolledBack?: { fromVersion: string; reason: string };
+  /** Set when the bootloader could not trust its boot state and chose this image from what the slots hold; says what happened. */
+  recovered?: string;
 }
 
 export interface UpdateWriter {

@@ -7,6 +7,9 @@
 //     code switches back before the firmware even starts;
 //  3. deadline: a pending image that neither crashes nor passes within `healthMs` is rolled back.
 // The record of what happened survives the restart, so the old image can report the rollback.
+// What a failed, cancelled, interrupted or rolled-back update wrote is erased (its first sector), so
+// that ESP-IDF's bootloader cannot select it even when otadata is damaged: with a bad active otadata
+// copy it follows the older copy, which points at the spare slot, or tries every slot in turn.
 // Pure code over two interfaces (slot operations and a key-value store) so Node tests drive it.
 import type { Clock, FlashUpdate, KeyValueStore, Logger, RunningImage, TimerId, UpdateWriter } from '../../src/ports';
 import { ModdableHostError, describe } from './errors';
@@ -29,6 +32,8 @@ export interface SlotOps {
   rollback(): void;
   /** Where the bootloader reports a slot it refused (a bootloader rollback happened). */
   lastInvalidSlot(): number | undefined;
+  /** Erases the first sector of the slot an update would be written to (never the running one): its image can no longer boot. */
+  invalidateNext(): void;
 }
 
 export interface GateOptions {
@@ -50,6 +55,12 @@ const FROM = 'ota.from';
 const BOOTS = 'ota.boots';
 const WHY = 'ota.why';
 const ROLLED = 'ota.rbk';
+/** The version being written into the spare slot, until it is marked to boot or abandoned. */
+const WRITING = 'ota.wr';
+/** "<slot>\n<version>" of the image committed last. */
+const COMMITTED = 'ota.cmt';
+/** What the boot code found when the bootloader did not start the committed image, until the next update. */
+const RECOVERED = 'ota.rcv';
 
 export class UpdateGate implements FlashUpdate {
   private writing = false;
@@ -59,8 +70,17 @@ export class UpdateGate implements FlashUpdate {
 
   /** Runs once per boot, before the firmware starts. May not return (crash-loop rollback). */
   boot(): void {
+    const writing = text(this.o.store.get(WRITING));
+    if (writing !== undefined) {
+      this.o.store.delete(WRITING);
+      // the new image runs: the write completed. Otherwise power or a reset cut it short.
+      if (writing !== this.o.version) this.invalidateSpare(`the update to ${writing} was interrupted while it was written`);
+    }
     const pending = text(this.o.store.get(PENDING));
-    if (pending === undefined) return;
+    if (pending === undefined) {
+      this.checkCommitted();
+      return;
+    }
     if (pending !== this.o.version) {
       const invalid = this.o.slots.lastInvalidSlot();
       const why =
@@ -72,6 +92,8 @@ export class UpdateGate implements FlashUpdate {
       this.clearPending();
       this.commitSlot(); // the old image ran before: do not put it on trial as well
       this.o.log.log('error', `update to ${pending} rolled back to ${this.o.version}: ${why}`);
+      this.invalidateSpare(`${pending} was rolled back`);
+      this.checkCommitted();
       return;
     }
     const boots = (Number(text(this.o.store.get(BOOTS)) ?? '0') || 0) + 1;
@@ -94,6 +116,7 @@ export class UpdateGate implements FlashUpdate {
     } catch (error) {
       this.clearPending();
       this.commitSlot(); // nothing to go back to: stop the bootloader from trying
+      this.rememberCommitted();
       this.o.log.log('error', `${describe(error)}; keeping image ${this.o.version}`);
     }
   }
@@ -117,6 +140,7 @@ export class UpdateGate implements FlashUpdate {
       throw new ModdableHostError('OTA_FAILED', `cannot start writing the update slot: ${describe(error)}`);
     }
     this.writing = true;
+    this.o.store.set(WRITING, version);
     let written = 0;
     let open = true;
     const abandon = () => {
@@ -124,10 +148,12 @@ export class UpdateGate implements FlashUpdate {
       open = false;
       this.writing = false;
       try {
-        sink.cancel();
+        sink.cancel(); // esp_ota_abort: the bytes written stay in the slot
       } catch {
         // nothing left to cancel
       }
+      this.invalidateSpare(`the update to ${version} was abandoned`);
+      this.o.store.delete(WRITING);
     };
     return {
       write: (bytes) => {
@@ -155,6 +181,8 @@ export class UpdateGate implements FlashUpdate {
         try {
           sink.complete();
         } catch (error) {
+          this.invalidateSpare(`the new image ${version} was rejected`);
+          this.o.store.delete(WRITING);
           throw new ModdableHostError('OTA_FAILED', `the new image was rejected (${describe(error)}); the running image stays`);
         }
         this.o.store.set(PENDING, version);
@@ -162,6 +190,8 @@ export class UpdateGate implements FlashUpdate {
         this.o.store.set(BOOTS, '0');
         this.o.store.delete(WHY);
         this.o.store.delete(ROLLED);
+        this.o.store.delete(RECOVERED);
+        this.o.store.delete(WRITING);
         this.o.log.log('info', `update ${version} written; it boots on the next restart, on trial`);
       },
       cancel: abandon,
@@ -179,6 +209,8 @@ export class UpdateGate implements FlashUpdate {
       const cut = rolled.indexOf('\n');
       image.rolledBack = { fromVersion: cut < 0 ? rolled : rolled.slice(0, cut), reason: cut < 0 ? '' : rolled.slice(cut + 1) };
     }
+    const recovered = text(this.o.store.get(RECOVERED));
+    if (recovered !== undefined) image.recovered = recovered;
     return image;
   }
 
@@ -186,6 +218,7 @@ export class UpdateGate implements FlashUpdate {
     if (!this.isPending()) return;
     this.o.slots.markValid();
     this.clearPending();
+    this.rememberCommitted();
     if (this.deadline !== undefined) this.o.clock.clear(this.deadline);
     this.deadline = undefined;
     this.o.log.log('info', `image ${this.o.version} passed its health check and is committed`);
@@ -202,6 +235,39 @@ export class UpdateGate implements FlashUpdate {
     } catch (error) {
       this.o.store.delete(WHY);
       throw new ModdableHostError('OTA_NO_ROLLBACK', `cannot roll back (${describe(error)}): the previous slot holds no bootable image`);
+    }
+  }
+
+  /**
+   * A committed image runs: is it the one committed last? ESP-IDF's bootloader starts another slot
+   * when the active otadata copy is damaged (the older copy points at the spare slot) or the
+   * committed image no longer verifies. It runs a committed image even then (rejected ones are
+   * erased), but the firmware is told, and reports it.
+   */
+  private checkCommitted(): void {
+    if (this.isPending()) return; // an image on trial is not committed yet
+    const slot = this.o.slots.runningSlot();
+    const last = text(this.o.store.get(COMMITTED));
+    const cut = last === undefined ? -1 : last.indexOf('\n');
+    if (last !== undefined && cut > 0 && last.slice(0, cut) !== String(slot)) {
+      const why = `the bootloader started slot ${slot} (${this.o.version}) instead of the committed slot ${last.slice(0, cut)} (${last.slice(cut + 1)}): otadata or that image was damaged, or the board was flashed over USB; ${this.o.version} is the committed image now`;
+      this.o.store.set(RECOVERED, why);
+      this.o.log.log('error', why);
+    }
+    if (last !== `${slot}\n${this.o.version}`) this.rememberCommitted();
+  }
+
+  private rememberCommitted(): void {
+    this.o.store.set(COMMITTED, `${this.o.slots.runningSlot()}\n${this.o.version}`);
+  }
+
+  /** Erases what the spare slot holds, so no bootloader can select it; says so when it cannot. */
+  private invalidateSpare(why: string): void {
+    try {
+      this.o.slots.invalidateNext();
+      this.o.log.log('info', `update slot erased: ${why}`);
+    } catch (error) {
+      this.o.log.log('warn', `could not erase the update slot (${why}): ${describe(error)}`);
     }
   }
 

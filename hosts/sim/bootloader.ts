@@ -1,7 +1,9 @@
-// The simulator's bootloader and firmware image format. bootSim() decides which slot boots, like
-// ESP-IDF's bootloader with app rollback: a new image boots "pending" a bounded number of times; if
-// it is not committed by then (it crash-loops, or failed its health check) the previous image boots
-// and the rollback is recorded for it to report. A slot that does not hold a valid image is skipped.
+// The simulator's bootloader and firmware image format. bootSim() runs the firmware's two-slot
+// bootloader (src/ota/bootloader.ts) over the device's flash files (flash.ts): a new image boots
+// "pending" a bounded number of times; if it is not committed by then (it crash-loops, or failed its
+// health check) the previous image boots, the rollback is recorded for it to report, and the rejected
+// image is invalidated. Without a readable boot record, the last committed image (by its commit
+// stamp) boots, else the factory image, and the firmware is told so.
 //
 // Image format (big-endian), so downloads are real byte streams of a realistic size:
 //   0   8   magic "NMSIMG01"
@@ -10,7 +12,10 @@
 //   ..      filler bytes (deterministic, from the version) up to size - 32
 //   -32 32  SHA-256 of everything before it
 import { createHash } from 'node:crypto';
-import { SimFlash, SimFlashUpdate, type BootState, type SimFlashFaults, type SlotIndex } from './flash';
+import { chooseBoot } from '../../src/ota/bootloader';
+import type { SlotImage } from '../../src/ota/boot-flash';
+import type { SlotUpdate } from '../../src/ota/slot-update';
+import { SimFlash, type SimFlashFaults, type SlotIndex } from './flash';
 
 export type SimImageBehaviour = 'ok' | 'crash-loop' | 'no-connect' | 'fail-health';
 export interface SimImage {
@@ -21,13 +26,19 @@ export interface SimBoot {
   /** The image this boot runs (from the slot the bootloader chose). */
   image: SimImage;
   /** The FlashUpdate port for this boot (two slot files in stateDir, boot/rollback state). */
-  update: SimFlashUpdate;
-  /** Slot the image came from (0 also stands for the factory image when slot 0 holds none). */
+  update: SlotUpdate;
+  /** The device's flash: files, and faults for the update written in this boot (setFaults). */
+  flash: SimFlash;
+  /** Slot the image came from (0 also stands for the factory image). */
   slot: SlotIndex;
+  /** The factory image runs: no slot holds a committed image. */
+  factory: boolean;
   /** The image is on trial: it must pass its health check (markValid) or it is rolled back. */
   pending: boolean;
   /** What the bootloader decided, for logs. */
   notes: string[];
+  /** Set while the boot state had to be rebuilt from the slots: what happened (also in update.running()). */
+  recovered?: string;
 }
 
 export interface SimBootOptions {
@@ -90,73 +101,30 @@ export function readSimImage(bytes: Uint8Array): SimImage {
   return { version: header.version, behaviour: header.behaviour as SimImageBehaviour };
 }
 
-function problemOf(bytes: Uint8Array): string | undefined {
+/** The bootloader's check of a slot: the image's version, or what is wrong. */
+export function checkSimImage(bytes: Uint8Array): SlotImage {
   try {
-    readSimImage(bytes);
-    return undefined;
+    return { version: readSimImage(bytes).version };
   } catch (error) {
-    return (error as Error).message;
+    return { problem: (error as Error).message };
   }
 }
 
-/** Decides which slot boots (rollback after a pending image failed), like a bootloader. Never throws for a
- *  corrupt slot: it falls back to the other one, or to the factory image `factory`. */
+/** Decides which slot boots (rollback after a pending image failed), like a bootloader. Never throws
+ *  for corrupt slots or boot state: it falls back to the last committed slot, or to the factory image. */
 export function bootSim(stateDir: string, factory: SimImage, options: SimBootOptions = {}): SimBoot {
-  const flash = new SimFlash(stateDir);
-  const state = flash.readState();
-  const maxBoots = options.maxBoots ?? 3;
-  const notes: string[] = [];
-  const load = (slot: SlotIndex): { image?: SimImage; problem?: string } => {
-    if (slot === 0 && !flash.hasSlotFile(0)) return { image: factory };
-    const bytes = flash.readSlot(slot);
-    if (!bytes) return { problem: 'unreadable slot' };
-    try {
-      return { image: readSimImage(bytes) };
-    } catch (error) {
-      return { problem: (error as Error).message };
-    }
-  };
-
-  let chosen: { slot: SlotIndex; image: SimImage; pending: boolean } | undefined;
-  const trial = state.trial;
-  if (trial) {
-    trial.boots++;
-    const loaded = load(trial.slot);
-    if (trial.boots > maxBoots) {
-      rollBack(state, `crash loop: the image restarted ${maxBoots} times without passing its health check`, notes);
-    } else if (!loaded.image) {
-      rollBack(state, `the image in slot ${trial.slot} is not bootable: ${loaded.problem}`, notes);
-    } else {
-      chosen = { slot: trial.slot, image: loaded.image, pending: true };
-      notes.push(`booting ${loaded.image.version} from slot ${trial.slot} on trial (boot ${trial.boots} of ${maxBoots})`);
-    }
-  }
-  if (!chosen) {
-    const slot = state.committed;
-    const loaded = load(slot);
-    if (loaded.image) chosen = { slot, image: loaded.image, pending: false };
-    else {
-      const other: SlotIndex = slot === 0 ? 1 : 0;
-      const fallback = load(other);
-      notes.push(`committed slot ${slot} is not bootable (${loaded.problem}); ${fallback.image ? `booting slot ${other}` : 'booting the factory image'}`);
-      if (fallback.image) {
-        state.committed = other;
-        chosen = { slot: other, image: fallback.image, pending: false };
-      } else chosen = { slot: 0, image: factory, pending: false };
-    }
-  }
-  flash.writeState(state);
-  const update = new SimFlashUpdate(
+  const flash = new SimFlash(stateDir, { slotSize: options.slotSize, check: checkSimImage, faults: options.faults });
+  const choice = chooseBoot(flash, { maxBoots: options.maxBoots ?? 3, factory: factory.version });
+  const fromFactory = choice.source === 'factory';
+  const image = fromFactory ? factory : readSimImage(flash.readSlot(choice.source as SlotIndex) ?? new Uint8Array(0));
+  return {
+    image,
+    update: choice.update,
     flash,
-    { slot: chosen.slot, version: chosen.image.version, state: chosen.pending ? 'pending-verify' : 'valid', rolledBack: state.rolledBack && { ...state.rolledBack } },
-    { slotSize: options.slotSize, verify: problemOf, faults: options.faults },
-  );
-  return { image: chosen.image, update, slot: chosen.slot, pending: chosen.pending, notes };
-}
-
-function rollBack(state: BootState, reason: string, notes: string[]): void {
-  const trial = state.trial!;
-  state.rolledBack = { fromVersion: trial.version, reason };
-  delete state.trial;
-  notes.push(`rolling back from ${trial.version}: ${reason}`);
+    slot: fromFactory ? 0 : (choice.source as SlotIndex),
+    factory: fromFactory,
+    pending: choice.pending,
+    notes: choice.notes,
+    recovered: choice.recovered,
+  };
 }

@@ -190,7 +190,6 @@ export class SimDeviceRunner {
   boots = 0;
   lastResetReason: ResetReason = 'power-on';
   ota: OtaProgress | undefined;
-  private otaWriter: UpdateWriter | undefined;
   /** A power cut waits for the next OTA download to reach half way. */
   otaCutArmed = false;
   /** Wi-Fi stays down until this wheel time (an outage survives a reboot). */
@@ -553,7 +552,6 @@ export class SimDeviceRunner {
       open(size, version) {
         const writer = update.open(size, version);
         runner.ota = { version, size, written: 0 };
-        runner.otaWriter = writer;
         runner.changed();
         const wrapped: UpdateWriter = {
           write(bytes) {
@@ -587,12 +585,10 @@ export class SimDeviceRunner {
     this.log('warn', `power cut during OTA to ${ota.version} at ${Math.round((100 * ota.written) / ota.size)} %`);
     // not inside the writer's call: the firmware's stack unwinds first, then the power is gone
     const boot = this.current;
-    const writer = this.otaWriter;
     setImmediate(() => {
       if (this.current !== boot) return;
-      // The slot keeps the bytes written so far and the boot state is untouched, as after a real
-      // power cut; cancel() only releases the simulator's file handle.
-      writer?.cancel();
+      // The slot keeps the bytes written so far (never the image magic, which is written last) and
+      // the boot state is untouched, as after a real power cut: the writer is not cancelled.
       this.powerCut();
     });
   }

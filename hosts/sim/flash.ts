@@ -1,208 +1,185 @@
-// Simulated flash of one device: two image slots as files and the bootloader's state (which slot is
-// committed, which one is on trial, the last rollback) as a small JSON file replaced atomically.
-// The FlashUpdate port writes the slot that is not running; a power cut can be injected at any byte.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+// Simulated flash of one device, as files in <stateDir>/flash: two image slots (slot0.img,
+// slot1.img), a commit stamp per slot (slot0.ok, slot1.ok: the slot's trailer sector), and two copies
+// of the boot record (boot0.bin, boot1.bin). Unwritten flash reads 0xFF. Which slot boots and how an
+// update is written is decided in src/ota (bootloader.ts, slot-update.ts); this is only the medium,
+// with power cuts that can be injected at any byte of an update.
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FlashUpdate, RunningImage, UpdateWriter } from '../../src/ports';
+import type { BootFlash, RecordCopy, SlotImage, SlotIndex } from '../../src/ota/boot-flash';
+import { BootRecords, type BootState } from '../../src/ota/boot-record';
 
-export type SlotIndex = 0 | 1;
+export type { SlotIndex } from '../../src/ota/boot-flash';
+export type { BootState } from '../../src/ota/boot-record';
 
-export interface BootState {
-  /** The slot that boots when no image is on trial. */
-  committed: SlotIndex;
-  /** A new image written and marked to boot, not yet committed. */
-  trial?: { slot: SlotIndex; version: string; boots: number };
-  /** The last rollback, until the next update is opened. */
-  rolledBack?: { fromVersion: string; reason: string };
+/** What an erase of the header sector wipes at the start of a slot. */
+const SECTOR = 4096;
+/** The sim image magic ("NMSIMG01"), held back until an update is complete. */
+const MAGIC_BYTES = 8;
+
+export interface SimFlashFaults {
+  /**
+   * Power is lost when the next update written in this boot has programmed this many bytes into
+   * its slot (0..size, counted in the order they are programmed; the held-back magic goes last):
+   * the cut write programs only the bytes before it, and no later flash write happens. size means
+   * after the last byte, before the update is marked to boot.
+   */
+  powerCutAt?: number;
+  /** Called at the power cut: the host must stop the device at once (no more network, no timers). */
+  onPowerCut?(): void;
 }
 
-export class SimFlashError extends Error {
-  override name = 'SimFlashError';
-  constructor(
-    /** EBUSY, ESIZE, EINVAL, ENOROLLBACK, EIO, EREJECTED */
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
+export interface SimFlashOptions {
+  /** Capacity of each slot, bytes. Default 1 MB. */
+  slotSize?: number;
+  /** Checks the bytes of a slot (the sim image format). Default: every non-empty slot is "unchecked". */
+  check?(bytes: Uint8Array): SlotImage;
+  faults?: SimFlashFaults;
 }
 
-export class SimFlash {
+export class SimFlash implements BootFlash {
   readonly dir: string;
+  readonly slotSize: number;
+  readonly headerBytes = MAGIC_BYTES;
+  private faults: SimFlashFaults | undefined;
+  private armed: boolean;
+  /** Bytes programmed into the slot since the armed update started, or -1 when not counting. */
+  private programmed = -1;
+  private dead = false;
 
-  constructor(stateDir: string) {
+  constructor(
+    stateDir: string,
+    private readonly options: SimFlashOptions = {},
+  ) {
     this.dir = join(stateDir, 'flash');
     mkdirSync(this.dir, { recursive: true });
+    this.slotSize = options.slotSize ?? 1024 * 1024;
+    this.faults = options.faults;
+    this.armed = options.faults?.powerCutAt !== undefined;
+  }
+
+  /** Sets the faults of the next update written in this boot (e.g. a power cut at a byte offset). */
+  setFaults(faults: SimFlashFaults | undefined): void {
+    this.faults = faults;
+    this.armed = faults?.powerCutAt !== undefined;
   }
 
   slotPath(slot: SlotIndex): string {
     return join(this.dir, `slot${slot}.img`);
   }
 
-  hasSlotFile(slot: SlotIndex): boolean {
-    return existsSync(this.slotPath(slot));
+  stampPath(slot: SlotIndex): string {
+    return join(this.dir, `slot${slot}.ok`);
+  }
+
+  recordPath(copy: RecordCopy): string {
+    return join(this.dir, `boot${copy}.bin`);
   }
 
   readSlot(slot: SlotIndex): Uint8Array | undefined {
+    return readOrUndefined(this.slotPath(slot));
+  }
+
+  /** The newest valid boot record, or undefined when neither copy holds one. */
+  readState(): BootState | undefined {
+    return new BootRecords(this).read().state;
+  }
+
+  // ---- BootFlash ----------------------------------------------------------------------------
+
+  readRecord(copy: RecordCopy): Uint8Array | undefined {
+    return readOrUndefined(this.recordPath(copy));
+  }
+
+  writeRecord(copy: RecordCopy, bytes: Uint8Array): void {
+    if (this.powerGone()) return;
+    writeFileSync(this.recordPath(copy), bytes);
+  }
+
+  readStamp(slot: SlotIndex): Uint8Array | undefined {
+    return readOrUndefined(this.stampPath(slot));
+  }
+
+  writeStamp(slot: SlotIndex, bytes: Uint8Array): void {
+    if (this.powerGone()) return;
+    writeFileSync(this.stampPath(slot), bytes);
+  }
+
+  inspect(slot: SlotIndex): SlotImage {
+    const bytes = this.readSlot(slot);
+    if (!bytes || !bytes.length) return { problem: 'empty slot' };
+    return this.options.check ? this.options.check(bytes) : { problem: 'no image check configured' };
+  }
+
+  erase(slot: SlotIndex): void {
+    if (this.powerGone()) return;
+    writeFileSync(this.slotPath(slot), new Uint8Array(0));
+    rmSync(this.stampPath(slot), { force: true });
+    if (this.armed) {
+      this.armed = false;
+      this.programmed = 0;
+    }
+  }
+
+  write(slot: SlotIndex, offset: number, bytes: Uint8Array): void {
+    if (this.powerGone()) return;
+    let length = bytes.length;
+    const cutAt = this.programmed >= 0 ? this.faults?.powerCutAt ?? -1 : -1;
+    const cut = cutAt >= 0 && this.programmed + length > cutAt;
+    if (cut) length = cutAt - this.programmed;
+    program(this.slotPath(slot), offset, bytes.subarray(0, length));
+    if (this.programmed >= 0) this.programmed += length;
+    if (cut) this.cutPower();
+  }
+
+  invalidate(slot: SlotIndex): void {
+    if (this.powerGone()) return;
+    this.programmed = -1; // the update ended before the armed cut: it is spent
+    rmSync(this.stampPath(slot), { force: true });
+    if (!existsSync(this.slotPath(slot))) return;
+    const fd = openSync(this.slotPath(slot), 'r+');
     try {
-      return new Uint8Array(readFileSync(this.slotPath(slot)));
-    } catch {
-      return undefined;
+      const size = fstatSync(fd).size;
+      writeSync(fd, new Uint8Array(Math.min(size, SECTOR)).fill(0xff), 0, Math.min(size, SECTOR), 0);
+    } finally {
+      closeSync(fd);
     }
   }
 
-  /** The bootloader state; missing or unreadable state means "slot 0 committed, nothing on trial". */
-  readState(): BootState {
-    try {
-      const s = JSON.parse(readFileSync(join(this.dir, 'boot.json'), 'utf8')) as BootState;
-      if (s.committed !== 0 && s.committed !== 1) throw new Error('bad committed slot');
-      if (s.trial && (s.trial.slot !== 0 && s.trial.slot !== 1)) delete s.trial;
-      return s;
-    } catch {
-      return { committed: 0 };
+  /** True when nothing may reach the flash any more; cuts the power when the armed cut is due. */
+  private powerGone(): boolean {
+    if (this.dead) return true;
+    const cutAt = this.faults?.powerCutAt;
+    if (this.programmed >= 0 && cutAt !== undefined && this.programmed >= cutAt) {
+      this.cutPower();
+      return true;
     }
+    return false;
   }
 
-  /** Written to a temp file and renamed: a power cut leaves the old or the new state, never a torn one. */
-  writeState(state: BootState): void {
-    const path = join(this.dir, 'boot.json');
-    const temp = `${path}.tmp`;
-    writeFileSync(temp, JSON.stringify(state) + '\n');
-    renameSync(temp, path);
+  private cutPower(): void {
+    this.dead = true;
+    this.programmed = -1;
+    this.faults?.onPowerCut?.();
   }
 }
 
-export interface SimFlashFaults {
-  /** Byte offset of the first update written in this boot at which power is lost (0..size; size = after the last byte, before it is marked to boot). */
-  powerCutAt?: number;
-  /** Called at the power cut: the host must stop the device at once (no more network, no timers). */
-  onPowerCut?(): void;
+/** Programs bytes at an offset of a slot file; a gap before it reads as erased flash (0xFF). */
+function program(path: string, offset: number, bytes: Uint8Array): void {
+  if (!bytes.length) return;
+  const fd = openSync(path, existsSync(path) ? 'r+' : 'w+');
+  try {
+    const size = fstatSync(fd).size;
+    if (offset > size) writeSync(fd, new Uint8Array(offset - size).fill(0xff), 0, offset - size, size);
+    writeSync(fd, bytes, 0, bytes.length, offset);
+  } finally {
+    closeSync(fd);
+  }
 }
 
-export interface SimFlashUpdateOptions {
-  /** Capacity of each slot, bytes. Default 1 MB. */
-  slotSize?: number;
-  /** Checks an image at complete(), as ESP-IDF's esp_ota_end does; returns the problem or undefined. */
-  verify?(image: Uint8Array): string | undefined;
-  faults?: SimFlashFaults;
-}
-
-/**
- * The FlashUpdate port of one boot. Unlike hardware, rollback() returns after recording the rollback;
- * the caller restarts the device (src/ota does, through the device's clean restart).
- */
-export class SimFlashUpdate implements FlashUpdate {
-  private image: RunningImage;
-  private writing = false;
-  private cutArmed: boolean;
-  private faults: SimFlashFaults | undefined;
-
-  constructor(
-    private readonly flash: SimFlash,
-    running: RunningImage,
-    private readonly options: SimFlashUpdateOptions = {},
-  ) {
-    this.image = { ...running };
-    this.faults = options.faults;
-    this.cutArmed = options.faults?.powerCutAt !== undefined;
-  }
-
-  /** Sets the faults of the next update written in this boot (e.g. a power cut at a byte offset). */
-  setFaults(faults: SimFlashFaults | undefined): void {
-    this.faults = faults;
-    this.cutArmed = faults?.powerCutAt !== undefined;
-  }
-
-  running(): RunningImage {
-    return { ...this.image };
-  }
-
-  open(size: number, version: string): UpdateWriter {
-    if (this.image.state === 'pending-verify') {
-      throw new SimFlashError('EBUSY', 'the running image is on trial; update after it is committed (markValid)');
-    }
-    if (this.writing) throw new SimFlashError('EBUSY', 'an update is already being written; cancel it first');
-    const room = this.options.slotSize ?? 1024 * 1024;
-    if (!Number.isInteger(size) || size <= 0 || size > room) {
-      throw new SimFlashError('ESIZE', `an image of ${size} bytes does not fit the update slot of ${room} bytes`);
-    }
-    if (typeof version !== 'string' || !version) throw new SimFlashError('EINVAL', 'open() needs the version of the new image');
-    const slot: SlotIndex = this.image.slot === 0 ? 1 : 0;
-    const path = this.flash.slotPath(slot);
-    const fd = openSync(path, 'w'); // "erase" the slot
-    this.writing = true;
-    const faults = this.faults;
-    const cutAt = this.cutArmed ? faults!.powerCutAt! : -1;
-    this.cutArmed = false;
-    let written = 0;
-    let state: 'open' | 'done' | 'dead' = 'open';
-    const close = () => {
-      this.writing = false;
-      try {
-        closeSync(fd);
-      } catch {
-        // already closed
-      }
-    };
-    const powerCut = () => {
-      state = 'dead';
-      close();
-      faults?.onPowerCut?.();
-    };
-    return {
-      write: (bytes) => {
-        if (state === 'dead') return; // no power: nothing happens any more
-        if (state !== 'open') throw new SimFlashError('EINVAL', 'write() after complete() or cancel()');
-        if (written + bytes.length > size) {
-          throw new SimFlashError('ESIZE', `update is longer than the ${size} bytes announced to open()`);
-        }
-        if (cutAt >= 0 && written + bytes.length > cutAt) {
-          writeSync(fd, bytes, 0, cutAt - written);
-          written = cutAt;
-          return powerCut();
-        }
-        writeSync(fd, bytes);
-        written += bytes.length;
-      },
-      complete: () => {
-        if (state === 'dead') return;
-        if (state !== 'open') throw new SimFlashError('EINVAL', 'complete() after complete() or cancel()');
-        if (cutAt >= 0 && written >= cutAt) return powerCut();
-        state = 'done';
-        close();
-        if (written !== size) throw new SimFlashError('ESIZE', `update ended after ${written} of ${size} bytes`);
-        const problem = this.options.verify?.(this.flash.readSlot(slot) ?? new Uint8Array(0));
-        if (problem) throw new SimFlashError('EREJECTED', `the new image was rejected: ${problem}`);
-        const boot = this.flash.readState();
-        boot.trial = { slot, version, boots: 0 };
-        delete boot.rolledBack;
-        this.flash.writeState(boot);
-      },
-      cancel: () => {
-        if (state !== 'open') return;
-        state = 'done';
-        close();
-      },
-    };
-  }
-
-  markValid(): void {
-    if (this.image.state !== 'pending-verify') return;
-    const boot = this.flash.readState();
-    boot.committed = this.image.slot as SlotIndex;
-    delete boot.trial;
-    this.flash.writeState(boot);
-    this.image.state = 'valid';
-  }
-
-  rollback(reason: string): void {
-    if (this.image.state !== 'pending-verify') {
-      throw new SimFlashError('ENOROLLBACK', 'the running image is committed; there is no pending update to roll back');
-    }
-    const boot = this.flash.readState();
-    delete boot.trial;
-    boot.rolledBack = { fromVersion: this.image.version, reason };
-    this.flash.writeState(boot);
-    this.image.state = 'unknown'; // until the restart: neither committed nor on trial any more
+function readOrUndefined(path: string): Uint8Array | undefined {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch {
+    return undefined;
   }
 }

@@ -116,8 +116,17 @@ class OtaAgent {
 
   // ---- boot and connection ----------------------------------------------------------------
 
-  /** What to report after this boot, from the update port's view and what the last boot left. */
+  /** What to report after this boot; says so when the bootloader had to rebuild its boot state. */
   private bootReport(): OtaReport {
+    const report = this.jobReport();
+    const recovered = this.update?.running().recovered;
+    if (!recovered) return report;
+    this.log('error', `ota: the bootloader could not trust its boot state: ${recovered}`);
+    return { ...report, recovered };
+  }
+
+  /** The job's state after this boot, from the update port's view and what the last boot left. */
+  private jobReport(): OtaReport {
     const version = this.device.version;
     const running = this.update?.running();
     const job = this.memory.job;

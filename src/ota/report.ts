@@ -30,6 +30,8 @@ export interface OtaReport {
   reason?: string;
   groups?: string[];
   boot?: number;
+  /** At boot, until the next job: the bootloader could not trust its boot state, and what it booted instead. */
+  recovered?: string;
 }
 
 /** The job the device works on or last handled. */
@@ -70,7 +72,7 @@ export class OtaMemory {
   }
 
   set last(report: OtaReport | undefined) {
-    this.put(LAST_KEY, report && { ...report, version: undefined, groups: undefined, boot: undefined, percent: undefined });
+    this.put(LAST_KEY, report && { ...report, version: undefined, groups: undefined, boot: undefined, percent: undefined, recovered: undefined });
   }
 
   /** Identifies the rollback that was last reported, so each is reported once. */

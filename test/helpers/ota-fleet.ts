@@ -39,6 +39,8 @@ export interface BootInfo {
   behaviour: string;
   pending: boolean;
   slot: number;
+  /** The factory image runs (no slot holds a committed image). */
+  factory: boolean;
   reset: ResetReason;
   notes: string[];
 }
@@ -74,7 +76,7 @@ export class SimFleetDevice {
 
   /** Makes the next update written in this boot lose power at this byte offset. */
   armPowerCut(offset: number): void {
-    this.boot?.update.setFaults({ powerCutAt: offset, onPowerCut: () => this.powerCut() });
+    this.boot?.flash.setFaults({ powerCutAt: offset, onPowerCut: () => this.powerCut() });
   }
 
   start(reset: ResetReason = 'power-on'): void {
@@ -82,7 +84,7 @@ export class SimFleetDevice {
     const o = this.o;
     const boot = (this.boot = bootSim(o.dir, o.factory ?? { version: '1.0.0', behaviour: 'ok' }, { maxBoots: o.maxBoots }));
     const behaviour = boot.image.behaviour;
-    this.boots.push({ version: boot.image.version, behaviour, pending: boot.pending, slot: boot.slot, reset, notes: boot.notes });
+    this.boots.push({ version: boot.image.version, behaviour, pending: boot.pending, slot: boot.slot, factory: boot.factory, reset, notes: boot.notes });
     const domain = (this.domain = new PowerDomain({ refuse: behaviour === 'no-connect' }));
     const n = this.boots.length;
     for (const note of boot.notes) this.logs.push(`#${n} bootloader: ${note}`);

@@ -1,7 +1,7 @@
 // One simulated device at a time against mosquitto: every job outcome the device can report, with
 // real downloads into slot files and real reboots through the sim bootloader.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient as PeerClient } from 'mqtt';
@@ -165,7 +165,38 @@ describe('OTA on one device', () => {
     await until(() => last(d).state === 'failed', 'failed', 15_000);
     expect(last(d)).toMatchObject({ error: 'hash-mismatch', version: '1.0.0', job: j.id });
     expect(d.boots).toHaveLength(1);
-    expect(new SimFlash(d.o.dir).readState().trial).toBeUndefined();
+    expect(new SimFlash(d.o.dir).readState()?.trial).toBeUndefined();
+  });
+
+  it('an image rejected for its hash never boots, even once the boot state is unreadable; the recovery is reported', async () => {
+    const d = device();
+    await online(d);
+    // a first update, so that the spare slot is slot 0
+    const first = job('2.1.0');
+    await send(d, first);
+    await until(() => last(d).state === 'success' && last(d).version === '2.1.0', 'first update', 15_000).catch((e) => Promise.reject(new Error(e.message + explain(d))));
+    // a job with a valid signature whose URL serves a different, crash-looping image of the same size
+    const wanted = image('2.2.0');
+    http.setFile('/wrong-2.2.0.bin', buildSimImage({ version: '2.2.0', behaviour: 'crash-loop' }, wanted.bytes.length));
+    const j = signJob({ id: `job${++counter}`, version: '2.2.0', url: http.url('/wrong-2.2.0.bin'), ...describeImage(wanted.bytes) }, privateKey);
+    await send(d, j);
+    await until(() => last(d).state === 'failed' && last(d).job === j.id, 'failed', 15_000);
+    expect(last(d)).toMatchObject({ error: 'hash-mismatch', version: '2.1.0' });
+    // the boot state is made unreadable, then the power goes
+    const flashDir = join(d.o.dir, 'flash');
+    const stateFiles = readdirSync(flashDir).filter((f) => f.startsWith('boot'));
+    expect(stateFiles.length).toBeGreaterThan(0);
+    for (const f of stateFiles) writeFileSync(join(flashDir, f), 'not a boot state');
+    const before = d.boots.length;
+    d.powerCut();
+    await until(() => d.boots.length > before && !!d.device?.presence.birthAcknowledged, 'back online', 15_000);
+    await new Promise((r) => setTimeout(r, 1000)); // a crash-looping image would have panicked by now
+    expect(d.boots.slice(before).map((b) => b.version)).not.toContain('2.2.0');
+    expect(d.boots.at(-1)).toMatchObject({ version: '2.1.0', behaviour: 'ok', pending: false });
+    await until(() => last(d).recovered !== undefined, 'recovery reported');
+    expect(last(d)).toMatchObject({ version: '2.1.0', job: j.id, state: 'failed' });
+    expect(String(last(d).recovered)).toMatch(/boot record unreadable .*booted 2\.1\.0 from slot 1, the last committed image/);
+    expect(d.logs.some((l) => /error ota: the bootloader could not trust its boot state/.test(l))).toBe(true);
   });
 
   it('resumes a truncated download with Range requests', async () => {

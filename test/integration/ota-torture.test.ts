@@ -1,16 +1,20 @@
 // Torture: randomized OTA trials on a pool of simulated devices against mosquitto and a misbehaving
 // image server: power cuts at random byte offsets of the slot write and during the new image's
-// trial boot, truncated and stalled downloads, corrupted bytes, and bad images (crash-loop,
-// no-connect, fail-health, broken image checksum). After every trial the device is power-cycled and
-// must come back on a committed, working image with the version the outcome implies: no trial may
-// leave a device unbootable. Seed and count: OTA_TORTURE_SEED, OTA_TORTURE_TRIALS (default 200).
+// trial boot, truncated and stalled downloads, corrupted bytes, bad images (crash-loop, no-connect,
+// fail-health, broken image checksum), and a boot record made unreadable during the trial. After a
+// trial, the flash may be damaged on top (one or both boot record copies, garbage in the spare or in
+// the running slot), with the rejected images of failed trials still around. Then the device is
+// power-cycled and must come back on a committed, working image with the version the outcome and
+// the damage imply, and no rejected image may ever boot again: no trial may leave a device
+// unbootable. Seed and count: OTA_TORTURE_SEED, OTA_TORTURE_TRIALS (default 200).
 import { generateKeyPairSync, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient as PeerClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildSimImage, type SimImageBehaviour } from '../../hosts/sim/bootloader';
+import { buildSimImage, checkSimImage, type SimImageBehaviour } from '../../hosts/sim/bootloader';
+import { SimFlash, type SlotIndex } from '../../hosts/sim/flash';
 import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../../hosts/sim/http-server';
 import { mulberry32 } from '../../hosts/sim/system';
 import { publicKeyHex } from '../../scripts/fleet/keys';
@@ -24,8 +28,8 @@ const TRIALS = Number(process.env.OTA_TORTURE_TRIALS ?? 200);
 const SEED = Number(process.env.OTA_TORTURE_SEED ?? randomInt(2 ** 31));
 const POOL = 20;
 
-type Kind = 'clean' | 'power-cut' | 'power-cut-trial' | 'truncated' | 'stalled' | 'corrupted' | 'crash-loop' | 'no-connect' | 'fail-health' | 'broken-image';
-const KINDS: Kind[] = ['clean', 'power-cut', 'power-cut', 'power-cut-trial', 'truncated', 'stalled', 'corrupted', 'crash-loop', 'no-connect', 'fail-health', 'broken-image'];
+type Kind = 'clean' | 'power-cut' | 'power-cut-trial' | 'truncated' | 'stalled' | 'corrupted' | 'crash-loop' | 'no-connect' | 'fail-health' | 'broken-image' | 'state-in-trial';
+const KINDS: Kind[] = ['clean', 'power-cut', 'power-cut', 'power-cut-trial', 'truncated', 'stalled', 'corrupted', 'crash-loop', 'no-connect', 'fail-health', 'broken-image', 'state-in-trial'];
 const EXPECTED: Record<Kind, string> = {
   clean: 'success',
   'power-cut': 'success',
@@ -37,7 +41,12 @@ const EXPECTED: Record<Kind, string> = {
   'no-connect': 'rolled-back',
   'fail-health': 'rolled-back',
   'broken-image': 'failed',
+  'state-in-trial': 'failed',
 };
+/** Damage to the flash after the trial, before the power cycle. */
+type Damage = 'none' | 'record-one' | 'record-both' | 'garbage-spare' | 'garbage-running';
+const DAMAGE: Damage[] = ['none', 'none', 'none', 'none', 'record-one', 'record-both', 'record-both', 'garbage-spare', 'garbage-running', 'garbage-running'];
+const FACTORY_VERSION = '1.0.0';
 
 const { privateKey } = generateKeyPairSync('ed25519');
 const prefix = 'torture';
@@ -64,14 +73,32 @@ interface Result {
   device: string;
   trial: number;
   kind: Kind;
+  damage: Damage;
   outcome: string;
   error?: string;
   bootable: boolean;
   version: string;
   expectedVersion: string;
+  /** Versions this device had rejected that booted during this trial. */
+  rejectedBooted: string[];
+  /** The image of a failed trial was still whole (bootable) in a slot once the outcome was known. */
+  leftBootable: boolean;
+  /** The damage needs the bootloader to recover, and say so. */
+  needsReport: boolean;
+  /** The device reported the recovery over MQTT after the power cycle. */
+  recoveryReported: boolean;
   detail: string;
   /** The device's log lines of this trial. */
   log: string[];
+}
+
+/** What a device's flash holds, as the test follows it: the committed version and the committed image in the spare slot. */
+interface Holding {
+  committed: string;
+  /** The image the bootloader falls back to when the running slot is lost (the factory image when none). */
+  spare: string | undefined;
+  /** Rejected version -> boots of the device when it was rejected. */
+  rejected: Map<string, number>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -85,10 +112,50 @@ async function online(d: SimFleetDevice, boots: number, timeoutMs: number): Prom
   }
 }
 
-async function trial(d: SimFleetDevice, k: number, version: string, from: string, random: () => number): Promise<Result> {
+/** Garbage of one of several sorts, for a slot that held `old` (maybe nothing). */
+function garbage(old: Uint8Array | undefined, int: (lo: number, hi: number) => number): { bytes: Uint8Array; what: string } {
+  const sort = int(0, 4);
+  const size = int(1, 96 * 1024);
+  if (sort === 0) return { bytes: Uint8Array.from({ length: size }, () => int(0, 255)), what: `${size} random bytes` };
+  if (sort === 1) return { bytes: new Uint8Array(size), what: `${size} zero bytes` };
+  if (sort === 2) return { bytes: new Uint8Array(size).fill(0xff), what: `${size} erased bytes` };
+  if (old && old.length > 64 && sort === 3) return { bytes: old.subarray(0, int(1, old.length - 1)), what: 'its image truncated' };
+  if (old && old.length > 64) {
+    const bytes = old.slice();
+    bytes[int(0, bytes.length - 1)] ^= 1 << int(0, 7);
+    return { bytes, what: 'its image with a bit flipped' };
+  }
+  return { bytes: Uint8Array.from({ length: size }, () => int(0, 255)), what: `${size} random bytes` };
+}
+
+/** Makes record copies unreadable: garbage, a torn write, a flipped bit, or erased. */
+function breakRecords(flash: SimFlash, copies: (0 | 1)[], int: (lo: number, hi: number) => number): { what: string; erased: boolean } {
+  const ways: string[] = [];
+  let erased = true;
+  for (const copy of copies) {
+    const path = flash.recordPath(copy);
+    const old = existsSync(path) ? new Uint8Array(readFileSync(path)) : undefined;
+    const way = old && old.length > 12 ? int(0, 3) : int(0, 1);
+    if (way !== 0) erased = false;
+    if (way === 0) rmSync(path, { force: true });
+    else if (way === 1) writeFileSync(path, Uint8Array.from({ length: int(1, 600) }, () => int(0, 255)));
+    else if (way === 2) writeFileSync(path, old!.subarray(0, int(1, old!.length - 1)));
+    else {
+      const bytes = old!.slice();
+      bytes[int(0, bytes.length - 1)] ^= 1 << int(0, 7);
+      writeFileSync(path, bytes);
+    }
+    ways.push(`copy ${copy} ${['erased', 'garbage', 'torn', 'bit flipped'][way]}`);
+  }
+  return { what: ways.join(', '), erased };
+}
+
+async function trial(d: SimFleetDevice, k: number, version: string, holding: Holding, random: () => number): Promise<Result> {
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const logFrom = d.logs.length;
+  const bootsFrom = d.boots.length;
   const kind = KINDS[int(0, KINDS.length - 1)];
+  const damage = DAMAGE[int(0, DAMAGE.length - 1)];
   const behaviour: SimImageBehaviour = kind === 'crash-loop' || kind === 'no-connect' || kind === 'fail-health' ? kind : 'ok';
   const size = int(64, 160) * 1024 + int(0, 1023);
   const bytes = buildSimImage({ version, behaviour }, size);
@@ -108,14 +175,15 @@ async function trial(d: SimFleetDevice, k: number, version: string, from: string
   const job = signJob({ id, version, url: http.url(path), ...describeImage(bytes) }, privateKey);
   const topic = `${prefix}/${d.id}/ota/job`;
   await peer.publishAsync(topic, JSON.stringify(job), { qos: 1, retain: true });
-  const detail = kind === 'power-cut' ? `cut at byte ${cutAt} of ${size}` : kind === 'truncated' ? `${truncations} truncation(s) from byte ${truncateAfter}` : kind === 'corrupted' ? `byte ${corruptAt} flipped` : kind === 'stalled' ? `stall at byte ${stallAfter}` : `${size} bytes`;
+  let detail = kind === 'power-cut' ? `cut at byte ${cutAt} of ${size}` : kind === 'truncated' ? `${truncations} truncation(s) from byte ${truncateAfter}` : kind === 'corrupted' ? `byte ${corruptAt} flipped` : kind === 'stalled' ? `stall at byte ${stallAfter}` : `${size} bytes`;
 
   const report = () => seen.filter((m) => m.topic === `${prefix}/${d.id}/ota` && m.json.job === id).at(-1)?.json;
   const final = new Set(['success', 'failed', 'rolled-back', 'rejected', 'unsupported']);
-  if (kind === 'power-cut-trial') {
+  if (kind === 'power-cut-trial' || kind === 'state-in-trial') {
     // lose power while the new image is on trial, before its health check can commit it
     await until(() => d.boots.at(-1)?.version === version && d.boots.at(-1)!.pending, 'trial boot', 20_000).catch(() => undefined);
-    await sleep(int(0, 600));
+    await sleep(kind === 'state-in-trial' ? int(0, 150) : int(0, 600));
+    if (kind === 'state-in-trial') detail += `; during the trial: ${breakRecords(new SimFlash(d.o.dir), [0, 1], int).what}`;
     d.powerCut();
   }
   // a health failure is reported as "failed" by the new image, then "rolled-back" by the old one
@@ -128,21 +196,78 @@ async function trial(d: SimFleetDevice, k: number, version: string, from: string
   faults.delete(path);
   await peer.publishAsync(topic, '', { qos: 1, retain: true });
 
-  // power-cycle: the device must come back on a committed image that works
+  // what the flash holds now, as the outcome implies
+  const succeeded = r.state === 'success' && r.version === version;
+  if (succeeded) {
+    holding.spare = holding.committed;
+    holding.committed = version;
+  } else {
+    holding.spare = undefined; // the update was written over the spare slot, then invalidated
+    if (r.state === 'failed' || r.state === 'rolled-back') holding.rejected.set(version, d.boots.length);
+  }
+  // a rejected image must not be left where a bootloader could start it
+  const leftBootable = !succeeded && ([0, 1] as SlotIndex[]).some((slot) => checkSimImage(new SimFlash(d.o.dir).readSlot(slot) ?? new Uint8Array(0)).version === version);
+
+  // damage on top, then a power cycle: the device must come back on a committed image that works
+  const flash = new SimFlash(d.o.dir);
+  const now = d.boots.at(-1);
+  const running = (now?.slot ?? 0) as SlotIndex;
+  const spareSlot: SlotIndex = running === 0 ? 1 : 0;
+  // The bootloader has something to recover from, and must say so, unless the factory image runs
+  // (no slot holds a committed image, so no commit stamp) and nothing is lost: an erased record then
+  // is a first boot, and garbage in "its" slot changes nothing.
+  let needsReport = false;
+  if (damage === 'record-one') detail += `; then ${breakRecords(flash, [int(0, 1) as 0 | 1], int).what}`;
+  if (damage === 'record-both') {
+    const broken = breakRecords(flash, [0, 1], int);
+    detail += `; then ${broken.what}`;
+    needsReport = !(broken.erased && now?.factory);
+  }
+  if (damage === 'garbage-spare' || damage === 'garbage-running') {
+    const slot = damage === 'garbage-spare' ? spareSlot : running;
+    const g = garbage(flash.readSlot(slot), int);
+    writeFileSync(flash.slotPath(slot), g.bytes);
+    detail += `; then slot ${slot} (${damage === 'garbage-spare' ? 'spare' : 'running'}): ${g.what}`;
+    if (damage === 'garbage-running') {
+      holding.committed = holding.spare ?? FACTORY_VERSION;
+      holding.spare = undefined;
+      needsReport = !now?.factory;
+    } else {
+      holding.spare = undefined;
+    }
+  }
+  const expectedVersion = holding.committed;
   const boots = d.boots.length;
+  const reportsBefore = seen.length;
   d.powerCut();
   const bootable = await online(d, boots + 1, 15_000);
   const last = d.boots.at(-1);
-  const expectedVersion = EXPECTED[kind] === 'success' ? version : from;
+  let recoveryReported = false;
+  if (needsReport) {
+    recoveryReported = await until(() => seen.slice(reportsBefore).some((m) => m.topic === `${prefix}/${d.id}/ota` && m.json.recovered !== undefined), 'recovery report', 3_000)
+      .then(() => true)
+      .catch(() => false);
+  }
+  const rejectedBooted = d.boots
+    .slice(bootsFrom)
+    .map((b, i) => ({ version: b.version, at: bootsFrom + i }))
+    .filter((b) => holding.rejected.has(b.version) && b.at >= holding.rejected.get(b.version)!)
+    .map((b) => b.version);
+  if (bootable && last) holding.committed = last.version; // a wrong version is counted as unexpected; go on from what runs
   return {
     device: d.id,
     trial: k,
     kind,
+    damage,
     outcome: String(r.state ?? 'none'),
     error: r.error as string | undefined,
     bootable: bootable && last?.behaviour === 'ok' && !last.pending,
     version: last?.version ?? '?',
     expectedVersion,
+    rejectedBooted,
+    leftBootable,
+    needsReport,
+    recoveryReported,
     detail,
     log: d.logs.slice(logFrom),
   };
@@ -170,12 +295,9 @@ it(`${TRIALS} randomized OTA trials leave no device unbootable`, async () => {
         const random = mulberry32(SEED + i);
         d.start();
         if (!(await online(d, 1, 20_000))) throw new Error(`${d.id} never came online`);
-        let current = '1.0.0';
+        const holding: Holding = { committed: FACTORY_VERSION, spare: undefined, rejected: new Map() };
         for (let k = i; k < TRIALS; k += devices.length) {
-          const version = `1.${k + 1}.0`;
-          const r = await trial(d, k, version, current, random);
-          results.push(r);
-          if (r.bootable) current = r.version;
+          results.push(await trial(d, k, `1.${k + 1}.0`, holding, random));
         }
       }),
     );
@@ -184,21 +306,36 @@ it(`${TRIALS} randomized OTA trials leave no device unbootable`, async () => {
   }
   const seconds = (Date.now() - t0) / 1000;
 
-  const tally = new Map<string, number>();
-  for (const r of results) tally.set(`${r.kind.padEnd(16)} -> ${r.outcome}${r.error ? ` (${r.error})` : ''}`, (tally.get(`${r.kind.padEnd(16)} -> ${r.outcome}${r.error ? ` (${r.error})` : ''}`) ?? 0) + 1);
+  const count = (keys: string[]) => {
+    const tally = new Map<string, number>();
+    for (const key of keys) tally.set(key, (tally.get(key) ?? 0) + 1);
+    return [...tally.entries()].sort().map(([key, n]) => `  ${String(n).padStart(4)}  ${key}`);
+  };
   const unbootable = results.filter((r) => !r.bootable);
   const unexpected = results.filter((r) => r.outcome !== EXPECTED[r.kind] || r.version !== r.expectedVersion);
+  const rejectedBooted = results.filter((r) => r.rejectedBooted.length);
+  const leftBootable = results.filter((r) => r.leftBootable);
+  const recoveries = results.filter((r) => r.needsReport);
+  const unreported = recoveries.filter((r) => !r.recoveryReported);
   console.log(
     [
       `OTA torture: ${results.length} trials in ${seconds.toFixed(1)} s (seed ${SEED})`,
-      ...[...tally.entries()].sort().map(([k, n]) => `  ${String(n).padStart(4)}  ${k}`),
+      ...count(results.map((r) => `${r.kind.padEnd(16)} -> ${r.outcome}${r.error ? ` (${r.error})` : ''}`)),
+      '  then, before the power cycle:',
+      ...count(results.map((r) => r.damage)),
       `  devices left unbootable: ${unbootable.length}`,
+      `  rejected images left bootable in a slot: ${leftBootable.length}`,
+      `  rejected images booted: ${rejectedBooted.length}`,
       `  outcomes other than expected: ${unexpected.length}`,
+      `  recoveries reported over MQTT: ${recoveries.length - unreported.length} of ${recoveries.length}`,
     ].join('\n'),
   );
-  for (const r of [...unbootable, ...unexpected].slice(0, 10)) console.log(`${JSON.stringify({ ...r, log: undefined })}\n${r.log.join('\n')}`);
-  const brief = (list: Result[]) => list.map((r) => `${r.device} trial ${r.trial} ${r.kind} (${r.detail}): ${r.outcome}, runs ${r.version}`);
+  for (const r of [...unbootable, ...rejectedBooted, ...leftBootable, ...unexpected, ...unreported].slice(0, 10)) console.log(`${JSON.stringify({ ...r, log: undefined })}\n${r.log.join('\n')}`);
+  const brief = (list: Result[]) => list.map((r) => `${r.device} trial ${r.trial} ${r.kind} (${r.detail}): ${r.outcome}, runs ${r.version}${r.rejectedBooted.length ? `, booted rejected ${r.rejectedBooted.join(' ')}` : ''}`);
   expect(results).toHaveLength(TRIALS);
   expect(brief(unbootable)).toEqual([]);
+  expect(brief(rejectedBooted)).toEqual([]);
+  expect(brief(leftBootable)).toEqual([]);
   expect(brief(unexpected)).toEqual([]);
+  expect(brief(unreported)).toEqual([]);
 }, 170_000);

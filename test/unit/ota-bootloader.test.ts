@@ -1,12 +1,14 @@
 // The simulator's bootloader and flash slots: image format checks, which slot boots, trial boots
-// counted and rolled back, corrupt slots skipped, and the FlashUpdate port's rules.
+// counted and rolled back, corrupt slots skipped, rejected images invalidated, a boot record that
+// cannot be read, and the FlashUpdate port's rules.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bootSim, buildSimImage, readSimImage, SimImageError, type SimImage } from '../../hosts/sim/bootloader';
-import { SimFlash, SimFlashError } from '../../hosts/sim/flash';
+import { bootSim, buildSimImage, checkSimImage, readSimImage, SimImageError, type SimImage } from '../../hosts/sim/bootloader';
+import { SimFlash, type SlotIndex } from '../../hosts/sim/flash';
+import { SlotUpdateError } from '../../src/ota/slot-update';
 
 const FACTORY: SimImage = { version: '1.0.0', behaviour: 'ok' };
 const dirs: string[] = [];
@@ -23,6 +25,28 @@ function install(d: string, image: SimImage, bytes = buildSimImage(image, 8192))
   const w = bootSim(d, FACTORY).update.open(bytes.length, image.version);
   for (let i = 0; i < bytes.length; i += 1000) w.write(bytes.subarray(i, i + 1000));
   w.complete();
+}
+
+/** Installs `image` and commits it (boots it on trial, markValid). */
+function commit(d: string, image: SimImage): void {
+  install(d, image);
+  const trial = bootSim(d, FACTORY);
+  expect(trial).toMatchObject({ image, pending: true });
+  trial.update.markValid();
+}
+
+/** What a slot holds as the bootloader sees it. */
+const slotImage = (d: string, slot: SlotIndex) => checkSimImage(new SimFlash(d).readSlot(slot) ?? new Uint8Array(0));
+
+/** Both copies of the boot record: overwritten with garbage, truncated, or deleted. */
+function breakRecord(d: string, how: 'garbage' | 'truncate' | 'delete' = 'garbage', copies: (0 | 1)[] = [0, 1]): void {
+  const flash = new SimFlash(d);
+  for (const copy of copies) {
+    const path = flash.recordPath(copy);
+    if (how === 'delete') rmSync(path, { force: true });
+    else if (how === 'truncate') writeFileSync(path, readFileSync(path).subarray(0, 20));
+    else writeFileSync(path, '{"committed": 0}');
+  }
 }
 
 describe('sim image format', () => {
@@ -74,7 +98,7 @@ describe('bootSim', () => {
     expect(next).toMatchObject({ image: { version: '2.0.0' }, slot: 1, pending: false });
     // the next update goes to slot 0
     install(d, { version: '3.0.0', behaviour: 'ok' });
-    expect(new SimFlash(d).readState().trial).toEqual({ slot: 0, version: '3.0.0', boots: 0 });
+    expect(new SimFlash(d).readState()?.trial).toEqual({ slot: 0, version: '3.0.0', boots: 0 });
   });
 
   it('rolls back after maxBoots boots of an image that never commits (crash loop), and records why', () => {
@@ -86,8 +110,10 @@ describe('bootSim', () => {
     expect(back.update.running().rolledBack).toEqual({ fromVersion: '2.0.0', reason: 'crash loop: the image restarted 3 times without passing its health check' });
     // the record stays until the next update is written
     expect(bootSim(d, FACTORY).update.running().rolledBack?.fromVersion).toBe('2.0.0');
+    // the rejected image was invalidated: nothing can boot it later
+    expect(slotImage(d, 1).problem).toMatch(/no image magic/);
     install(d, { version: '2.0.1', behaviour: 'ok' });
-    expect(new SimFlash(d).readState().rolledBack).toBeUndefined();
+    expect(new SimFlash(d).readState()?.rolledBack).toBeUndefined();
   });
 
   it('rollback(reason) from the image on trial: the previous image boots next and reports the reason', () => {
@@ -99,7 +125,9 @@ describe('bootSim', () => {
     const back = bootSim(d, FACTORY);
     expect(back.image.version).toBe('1.0.0');
     expect(back.update.running().rolledBack).toEqual({ fromVersion: '2.0.0', reason: 'free memory too low' });
-    expect(() => back.update.rollback('again')).toThrow(SimFlashError);
+    expect(back.notes.join()).toMatch(/slot 1 invalidated: its image was rolled back/);
+    expect(slotImage(d, 1).problem).toMatch(/no image magic/);
+    expect(() => back.update.rollback('again')).toThrow(SlotUpdateError);
   });
 
   it('skips a trial slot that no longer holds a valid image', () => {
@@ -114,22 +142,132 @@ describe('bootSim', () => {
     expect(boot.update.running().rolledBack?.reason).toMatch(/slot 1 is not bootable: checksum mismatch/);
   });
 
-  it('falls back to the other slot, then to the factory image, when the committed slot is corrupt', () => {
+  it('falls back to the factory image when the committed slot is corrupt, and says so', () => {
     const d = dir();
-    install(d, { version: '2.0.0', behaviour: 'ok' });
-    bootSim(d, FACTORY).update.markValid(); // slot 1 committed, slot 0 is the factory image (no file)
+    commit(d, { version: '2.0.0', behaviour: 'ok' }); // slot 1 committed; slot 0 never written
     writeFileSync(new SimFlash(d).slotPath(1), 'garbage');
     const boot = bootSim(d, FACTORY);
-    expect(boot).toMatchObject({ image: FACTORY, slot: 0 });
-    expect(boot.notes.join()).toMatch(/committed slot 1 is not bootable/);
+    expect(boot).toMatchObject({ image: FACTORY, slot: 0, factory: true, pending: false });
+    expect(boot.recovered).toMatch(/committed slot 1 is not bootable .*booted the built-in image 1\.0\.0/);
+    expect(boot.update.running().recovered).toBe(boot.recovered);
     writeFileSync(new SimFlash(d).slotPath(0), 'garbage too');
-    expect(bootSim(d, FACTORY)).toMatchObject({ image: FACTORY });
+    expect(bootSim(d, FACTORY)).toMatchObject({ image: FACTORY, factory: true });
   });
 
-  it('survives a corrupt or missing boot state file (starts from slot 0)', () => {
+  it('garbage in the committed slot: the previous committed image in the other slot boots', () => {
     const d = dir();
-    install(d, { version: '2.0.0', behaviour: 'ok' });
-    writeFileSync(join(new SimFlash(d).dir, 'boot.json'), '{"committed": 7');
+    commit(d, { version: '2.0.0', behaviour: 'ok' }); // slot 1
+    commit(d, { version: '3.0.0', behaviour: 'ok' }); // slot 0; slot 1 keeps 2.0.0, committed before
+    writeFileSync(new SimFlash(d).slotPath(0), new Uint8Array(8192).fill(0x5a));
+    const boot = bootSim(d, FACTORY);
+    expect(boot).toMatchObject({ image: { version: '2.0.0' }, slot: 1, pending: false });
+    expect(boot.recovered).toMatch(/committed slot 0 is not bootable.*booted 2\.0\.0 from slot 1, the last committed image/);
+    // from now on 2.0.0 is the committed image, and the next update goes to slot 0
+    expect(bootSim(d, FACTORY)).toMatchObject({ image: { version: '2.0.0' }, slot: 1, pending: false });
+    install(d, { version: '4.0.0', behaviour: 'ok' });
+    expect(new SimFlash(d).readState()?.trial?.slot).toBe(0);
+  });
+});
+
+describe('an unreadable boot record', () => {
+  it.each(['garbage', 'truncate', 'delete'] as const)('(%s) never boots the spare slot: the last committed image boots, by its commit stamp', (how) => {
+    const d = dir();
+    commit(d, { version: '2.0.0', behaviour: 'ok' }); // slot 1
+    // a full, internally valid image that the job rejected (hash mismatch) and cancelled, in slot 0
+    const rejected = buildSimImage({ version: '2.1.0', behaviour: 'crash-loop' }, 8192);
+    const w = bootSim(d, FACTORY).update.open(rejected.length, '2.1.0');
+    w.write(rejected);
+    w.cancel();
+    expect(slotImage(d, 0).problem).toMatch(/no image magic/);
+    breakRecord(d, how);
+    const boot = bootSim(d, FACTORY);
+    expect(boot).toMatchObject({ image: { version: '2.0.0', behaviour: 'ok' }, slot: 1, pending: false });
+    const why = how === 'delete' ? 'erased' : how === 'truncate' ? 'copy 0: truncated; copy 1: truncated' : 'copy 0: no record magic; copy 1: no record magic';
+    expect(boot.recovered).toMatch(/^boot record unreadable \((.*)\): booted 2\.0\.0 from slot 1, the last committed image \(stamp \d+\)$/);
+    expect(/\((.*)\): booted/.exec(boot.recovered!)![1]).toBe(why);
+    expect(boot.update.running()).toMatchObject({ slot: 1, version: '2.0.0', state: 'valid', recovered: boot.recovered });
+    // the record is whole again, and keeps saying what happened until the next update
+    expect(new SimFlash(d).readState()).toMatchObject({ committed: 1, recovered: boot.recovered });
+    const again = bootSim(d, FACTORY);
+    expect(again.notes.join()).not.toMatch(/unreadable/);
+    expect(again.recovered).toBe(boot.recovered);
+    install(d, { version: '3.0.0', behaviour: 'ok' });
+    expect(new SimFlash(d).readState()?.recovered).toBeUndefined();
+  });
+
+  it('one torn copy: the other copy is used and both are whole again', () => {
+    const d = dir();
+    commit(d, { version: '2.0.0', behaviour: 'ok' });
+    install(d, { version: '3.0.0', behaviour: 'ok' }); // the newest record: 3.0.0 on trial in slot 0
+    const flash = new SimFlash(d);
+    const older = ([0, 1] as const).find((c) => !Buffer.from(flash.readRecord(c)!).includes('"trial"'))!;
+    breakRecord(d, 'truncate', [older]); // the trial goes on from the newest copy
+    const trial = bootSim(d, FACTORY);
+    expect(trial).toMatchObject({ image: { version: '3.0.0' }, pending: true, recovered: undefined });
+    expect(trial.notes.join()).toMatch(/boot record: copy \d: truncated; using record/);
+    for (const copy of [0, 1] as const) expect(Buffer.from(new SimFlash(d).readRecord(copy)!).subarray(0, 4).toString()).toBe('NMBR');
+  });
+
+  it('the newest copy torn: the previous record holds, and the image only the torn copy knew is invalidated', () => {
+    const d = dir();
+    commit(d, { version: '2.0.0', behaviour: 'ok' });
+    install(d, { version: '3.0.0', behaviour: 'ok' });
+    const flash = new SimFlash(d);
+    const newest = ([0, 1] as const).find((c) => Buffer.from(flash.readRecord(c)!).includes('"trial"'))!;
+    breakRecord(d, 'garbage', [newest]);
+    const boot = bootSim(d, FACTORY);
+    expect(boot).toMatchObject({ image: { version: '2.0.0' }, slot: 1, pending: false });
+    expect(boot.notes.join()).toMatch(/slot 0 invalidated: its image was written but never marked to boot/);
+  });
+
+  it('during a trial: the committed image boots and the unverified trial image is invalidated', () => {
+    const d = dir();
+    commit(d, { version: '2.0.0', behaviour: 'ok' }); // slot 1
+    install(d, { version: '3.0.0', behaviour: 'crash-loop' }); // slot 0, on trial
+    expect(bootSim(d, FACTORY)).toMatchObject({ image: { version: '3.0.0' }, pending: true });
+    breakRecord(d);
+    const boot = bootSim(d, FACTORY);
+    expect(boot).toMatchObject({ image: { version: '2.0.0' }, slot: 1, pending: false });
+    expect(boot.notes.join()).toMatch(/slot 0 invalidated: its image was never committed/);
+    expect(slotImage(d, 0).problem).toMatch(/no image magic/);
+  });
+
+  it('a lost commit record (only the older copy survives): the commit stamp wins over the older record', () => {
+    const d = dir();
+    commit(d, { version: '2.0.0', behaviour: 'ok' });
+    install(d, { version: '3.0.0', behaviour: 'ok' });
+    const trial = bootSim(d, FACTORY); // writes the record with boots 1
+    const flash = new SimFlash(d);
+    const before = [flash.readRecord(0)!, flash.readRecord(1)!];
+    trial.update.markValid(); // stamp slot 0, then the record into the other copy
+    const after = [flash.readRecord(0)!, flash.readRecord(1)!];
+    const written = Buffer.compare(before[0], after[0]) !== 0 ? 0 : 1;
+    writeFileSync(flash.recordPath(written), before[written]); // that write never happened
+    const boot = bootSim(d, FACTORY);
+    expect(boot).toMatchObject({ image: { version: '3.0.0' }, slot: 0, pending: false });
+    expect(boot.notes.join()).toMatch(/slot 0 \(3\.0\.0\) was committed after record \d+ \(stamp \d+\)/);
+  });
+
+  it('with no record and no commit stamp at all (first boot), the factory image boots without a recovery', () => {
+    const d = dir();
+    const boot = bootSim(d, FACTORY);
+    expect(boot).toMatchObject({ image: FACTORY, factory: true, recovered: undefined });
+    expect(boot.notes).toContain('no boot record yet (new flash)');
+  });
+
+  it('an image written to its last byte but never marked to boot is invalidated at the next boot', () => {
+    const d = dir();
+    const bytes = buildSimImage({ version: '2.0.0', behaviour: 'ok' }, 8192);
+    const boot = bootSim(d, FACTORY, { faults: { powerCutAt: bytes.length } });
+    const w = boot.update.open(bytes.length, '2.0.0');
+    w.write(bytes);
+    w.complete(); // the power goes after the last byte, before the record
+    expect(slotImage(d, 1)).toEqual({ version: '2.0.0' });
+    expect(new SimFlash(d).readState()?.trial).toBeUndefined();
+    const next = bootSim(d, FACTORY);
+    expect(next).toMatchObject({ image: FACTORY, pending: false });
+    expect(next.notes.join()).toMatch(/slot 1 invalidated: its image was written but never marked to boot/);
+    breakRecord(d);
     expect(bootSim(d, FACTORY).image).toEqual(FACTORY);
   });
 });
@@ -158,23 +296,44 @@ describe('FlashUpdate of the simulator', () => {
     bytes[3000] ^= 1;
     bad.write(bytes);
     expect(() => bad.complete()).toThrow(/rejected: checksum mismatch/);
+    expect(slotImage(d, 1).problem).toMatch(/no image magic/);
+    const other = update.open(8192, '2.0.1'); // a valid image, but not the version announced
+    other.write(buildSimImage({ version: '2.0.0', behaviour: 'ok' }, 8192));
+    expect(() => other.complete()).toThrow(/says version 2\.0\.0, the update announced 2\.0\.1/);
     const long = update.open(10, '2.0.0');
     expect(() => long.write(new Uint8Array(11))).toThrow(/longer than the 10 bytes/);
-    expect(new SimFlash(d).readState().trial).toBeUndefined();
+    expect(new SimFlash(d).readState()?.trial).toBeUndefined();
+    expect(bootSim(d, FACTORY)).toMatchObject({ image: FACTORY, pending: false });
   });
 
-  it('a power cut at byte N leaves exactly N bytes in the slot and the old image booting; later calls do nothing', () => {
+  it('a cancelled update leaves nothing that can boot, even when every byte was written', () => {
+    const d = dir();
+    const update = bootSim(d, FACTORY).update;
+    const bytes = buildSimImage({ version: '2.0.0', behaviour: 'crash-loop' }, 8192);
+    const w = update.open(bytes.length, '2.0.0');
+    w.write(bytes);
+    expect(readFileSync(new SimFlash(d).slotPath(1)).subarray(8)).toEqual(Buffer.from(bytes.subarray(8)));
+    w.cancel();
+    expect(slotImage(d, 1).problem).toMatch(/no image magic/);
+    expect(() => w.complete()).toThrow(/after complete\(\) or cancel\(\)/);
+    update.open(bytes.length, '2.0.0').cancel(); // the slot is free again
+  });
+
+  it('a power cut at byte N: N bytes reach the slot, the magic is not among them, the old image boots', () => {
     const d = dir();
     let cuts = 0;
-    const update = bootSim(d, FACTORY).update;
-    update.setFaults({ powerCutAt: 5000, onPowerCut: () => cuts++ });
+    const boot = bootSim(d, FACTORY);
+    boot.flash.setFaults({ powerCutAt: 5000, onPowerCut: () => cuts++ });
     const bytes = buildSimImage({ version: '2.0.0', behaviour: 'ok' }, 8192);
-    const w = update.open(bytes.length, '2.0.0');
+    const w = boot.update.open(bytes.length, '2.0.0');
     w.write(bytes.subarray(0, 4096));
     w.write(bytes.subarray(4096));
-    w.complete();
+    expect(() => w.complete()).toThrow(SlotUpdateError); // the stack unwinds; nothing more reaches the flash
     expect(cuts).toBe(1);
-    expect(readFileSync(new SimFlash(d).slotPath(1)).length).toBe(5000);
-    expect(bootSim(d, FACTORY).image.version).toBe('1.0.0');
+    const slot = readFileSync(new SimFlash(d).slotPath(1));
+    expect(slot.length).toBe(8 + 5000);
+    expect(slot.subarray(0, 8)).toEqual(Buffer.alloc(8, 0xff));
+    expect(slot.subarray(8)).toEqual(Buffer.from(bytes.subarray(8, 5008)));
+    expect(bootSim(d, FACTORY)).toMatchObject({ image: FACTORY, pending: false });
   });
 });

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bootSim, buildSimImage } from '../../hosts/sim/bootloader';
+import { bootSim, buildSimImage, checkSimImage } from '../../hosts/sim/bootloader';
 import { RealClock } from '../../hosts/sim/clock';
 import { SimFlash } from '../../hosts/sim/flash';
 import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../../hosts/sim/http-server';
@@ -16,6 +16,8 @@ import type { OtaError } from '../../src/ota/errors';
 import { generateTestCertificates } from '../helpers/certs';
 
 const image = buildSimImage({ version: '2.0.0', behaviour: 'ok' }, 200 * 1024 + 17);
+/** Bytes of the sim image magic, which the update port programs last. */
+const MAGIC = 8;
 const sha = new Uint8Array(createHash('sha256').update(image).digest());
 const dirs: string[] = [];
 const servers: SimHttpServer[] = [];
@@ -91,7 +93,7 @@ describe('download into the update slot', () => {
     expect(r.maxPiece).toBeLessThanOrEqual(1024);
     expect(r.progress.at(-1)).toBe(image.length);
     expect(Buffer.compare(slotBytes(r.dir), image)).toBe(0);
-    expect(new SimFlash(r.dir).readState().trial).toEqual({ slot: 1, version: '2.0.0', boots: 0 });
+    expect(new SimFlash(r.dir).readState()?.trial).toEqual({ slot: 1, version: '2.0.0', boots: 0 });
     expect(s.requests).toEqual([{ path: '/fw.bin', from: undefined, status: 200, n: 1 }]);
   });
 
@@ -143,7 +145,10 @@ describe('download into the update slot', () => {
     const r = await download(s.url('/fw.bin'));
     expect(r.error?.code).toBe('hash-mismatch');
     expect(r.error?.message).toContain(createHash('sha256').update(image).digest('hex'));
-    expect(new SimFlash(r.dir).readState().trial).toBeUndefined();
+    expect(new SimFlash(r.dir).readState()?.trial).toBeUndefined();
+    // every byte reached the slot, but the image was cancelled: it can never boot
+    expect(slotBytes(r.dir).length).toBe(image.length);
+    expect(checkSimImage(slotBytes(r.dir)).problem).toMatch(/no image magic/);
     expect(bootSim(r.dir, { version: '1.0.0', behaviour: 'ok' }).image.version).toBe('1.0.0');
   });
 
@@ -153,6 +158,7 @@ describe('download into the update slot', () => {
     expect(r.error?.code).toBe('size-mismatch');
     expect(r.error?.message).toMatch(/has 204817 bytes, the job says 204816/);
     expect(s.requests).toHaveLength(1);
+    expect(checkSimImage(slotBytes(r.dir)).problem).toMatch(/no image magic|too short/);
   });
 
   it('gives up at once on 404, and after maxAttempts on a server that keeps failing with 503', async () => {
@@ -234,16 +240,29 @@ describe('power cut while writing', () => {
           writer,
           onProgress: () => cutDone && (d.abort(), resolve()),
           onDone: (error) => {
-            if (!error) writer.complete();
+            try {
+              if (!error) writer.complete();
+            } catch {
+              // the power went while the magic was programmed: the image does not check out
+            }
             resolve();
           },
         });
       });
       expect(cutDone, `cut at ${cut}`).toBe(true);
-      expect(readFileSync(new SimFlash(dir).slotPath(1)).length, `slot bytes at cut ${cut}`).toBe(cut);
+      // the body is programmed first and the magic last: exactly `cut` bytes reach the slot
+      const body = Math.min(cut, image.length - MAGIC);
+      const magic = Math.max(0, cut - (image.length - MAGIC));
+      const expected = new Uint8Array(cut === 0 ? 0 : MAGIC + body).fill(0xff);
+      if (cut > 0) expected.set(image.subarray(MAGIC, MAGIC + body), MAGIC);
+      expected.set(image.subarray(0, magic), 0);
+      expect(Buffer.compare(readFileSync(new SimFlash(dir).slotPath(1)), expected), `slot bytes at cut ${cut}`).toBe(0);
+      expect(new SimFlash(dir).readState()?.trial, `nothing marked to boot at cut ${cut}`).toBeUndefined();
       const next = bootSim(dir, { version: '1.0.0', behaviour: 'ok' });
       expect(next.image.version, `cut at ${cut}`).toBe('1.0.0');
       expect(next.pending).toBe(false);
+      // whatever reached the slot can never boot, even the whole image of the cut at the last byte
+      expect(checkSimImage(readFileSync(new SimFlash(dir).slotPath(1))).problem, `cut at ${cut}`).toMatch(/no image magic|too short/);
     }
   });
 });

@@ -7,10 +7,17 @@
  * invalid and reboot; that needs an otadata record for the previous slot, which an image flashed
  * over USB does not have, so it falls back to making the previous slot the boot partition
  * (esp_ota_set_boot_partition verifies the image before it writes otadata).
+ *
+ * Invalidating the spare slot: esp_ota_abort (the ota module's cancel) and esp_ota_end leave every
+ * byte written in the partition, and otadata untouched. A whole image there still verifies, and the
+ * bootloader selects it when the active otadata copy is damaged (the older copy points at the spare
+ * slot) or, with no valid copy, when it tries ota_0, ota_1 in turn. Erasing the sector that holds
+ * the image header (magic 0xE9) makes esp_image_verify refuse it.
  */
 
 #include "xsmc.h"
 #include "esp_system.h"
+#include "esp_partition.h"
 #include "app_update/include/esp_ota_ops.h"	// as Moddable's ota.c: $(IDF_PATH)/components is on the include path
 #include "sdkconfig.h"
 
@@ -80,6 +87,21 @@ void xs_otaboot_rollback(xsMachine *the)
 	if (ESP_OK != esp_ota_set_boot_partition(previous))
 		xsUnknownError("previous slot holds no valid image");
 	esp_restart();
+}
+
+#define kHeaderSector (4096)		// flash sector size: the erase unit that holds the image header
+
+void xs_otaboot_invalidate_next(xsMachine *the)
+{
+	const esp_partition_t *next = esp_ota_get_next_update_partition(NULL);
+	const esp_partition_t *running = esp_ota_get_running_partition();
+
+	if (!next)
+		return;		// no other app slot: nothing there can boot
+	if (running && (next->address == running->address))
+		xsUnknownError("refusing to erase the running slot");
+	if (ESP_OK != esp_partition_erase_range(next, 0, kHeaderSector))
+		xsUnknownError("cannot erase the update slot's image header");
 }
 
 void xs_otaboot_bootloader_rollback(xsMachine *the)

@@ -14,3 +14,5 @@ export function markValid(): void;
 export function rollback(): void;
 /** True when this firmware was built with CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE. */
 export function bootloaderRollback(): boolean;
+/** Erases the first sector of the update slot (never the running one), so no bootloader can select its image; throws when the erase fails. */
+export function invalidateNext(): void;

@@ -11,12 +11,13 @@ export function createEsp32Slots(): SlotOps {
     lastInvalidSlot: () => otaboot.lastInvalidSlot(),
     markValid: () => otaboot.markValid(),
     rollback: () => otaboot.rollback(),
+    invalidateNext: () => otaboot.invalidateNext(),
     begin() {
       const ota = new OTA();
       return {
         write: (bytes) => ota.write(bytes),
         complete: () => ota.complete(),
-        cancel: () => ota.cancel(),
+        cancel: () => ota.cancel(), // keeps what was written: the gate erases it (invalidateNext)
       };
     },
   };
