@@ -4,7 +4,7 @@
 // Type "restart", "kill" (SIGKILL, then start again) or "quit" and Enter while it runs; Ctrl-C stops it.
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { startMosquitto } from '../test/helpers/mosquitto';
+import { startMosquitto } from './broker/mosquitto';
 
 const usage = 'usage: tsx scripts/broker.ts [--tls] [--persistence] [--websockets] [--port N] [--user name:password]... [--max-packet-size N] [--quiet]';
 

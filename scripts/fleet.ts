@@ -1,7 +1,7 @@
 // fleet: the operator's OTA tool.
 //   tsx scripts/fleet.ts <command> [options]      (see `help` below, or docs/ota.md)
 import { parseArgs } from 'node:util';
-import { DEFAULT_EXPIRES_S } from '../hosts/sim/dashboard/liveness';
+import { DEFAULT_EXPIRES_S } from './sim/dashboard/liveness';
 import { CampaignStore } from './fleet/campaign';
 import { abortCommand, devicesCommand, imageCommand, keygen, readImage, sendCommand, signCommand, statusCommand } from './fleet/commands';
 import { FleetError } from './fleet/errors';

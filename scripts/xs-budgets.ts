@@ -2,11 +2,11 @@
 //   tsx scripts/xs-budgets.ts                   print the figures
 //   tsx scripts/xs-budgets.ts --check           fail when a figure grew >10% over the baseline
 //   tsx scripts/xs-budgets.ts --write-baseline  record the figures as the new baseline
-// Options: --baseline <file> (default hosts/xs/budgets.baseline.json), --tolerance <fraction>
+// Options: --baseline <file> (default scripts/budgets/baseline.json), --tolerance <fraction>
 // (default 0.1), --twice (measure twice and fail unless both runs agree exactly).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BASELINE_FILE, compare, formatComparison, measureAll, type Figure } from '../hosts/xs/budgets';
+import { BASELINE_FILE, compare, formatComparison, measureAll, type Figure } from './budgets/budgets';
 
 const { values } = parseArgs({
   options: {

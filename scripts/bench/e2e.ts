@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
 import { RealClock } from '../../hosts/sim/clock';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { MqttClient } from '../../src/mqtt/client';
-import { startMosquitto } from '../../test/helpers/mosquitto';
+import { startMosquitto } from '../broker/mosquitto';
 import type { BenchResult } from './result';
 
 const N = 10000;

@@ -8,8 +8,8 @@
 //   {type:'stop'}                                            -> {type:'stopped'}
 // and sends {type:'schedule', entries:[[id, t0, every]]} as heartbeat schedules become known.
 import mqtt from 'mqtt';
-import { SimDeviceRunner } from '../../hosts/sim/device-runner';
-import { Environment } from '../../hosts/sim/environment';
+import { SimDeviceRunner } from '../sim/device-runner';
+import { Environment } from '../sim/environment';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { TimerWheel } from '../../hosts/sim/shared-clock';
 

@@ -11,7 +11,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { startMosquitto, type MosquittoBroker } from '../../test/helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../broker/mosquitto';
 import type { BenchResult } from './result';
 
 const STEPS = [250, 500, 1000, 2000, 5000, 10_000];

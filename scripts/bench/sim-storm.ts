@@ -7,11 +7,11 @@
 //   tsx scripts/bench/sim-storm.ts [devices]
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import { SimDeviceRunner } from '../../hosts/sim/device-runner';
-import { Environment } from '../../hosts/sim/environment';
+import { SimDeviceRunner } from '../sim/device-runner';
+import { Environment } from '../sim/environment';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { TimerWheel } from '../../hosts/sim/shared-clock';
-import { startMosquitto, type MosquittoBroker } from '../../test/helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../broker/mosquitto';
 import type { BenchResult } from './result';
 
 const ONLINE_TIMEOUT_MS = 60_000;

@@ -17,8 +17,8 @@ export async function sizeBench(): Promise<BenchResult[]> {
     { name: 'MQTT client minified (src/mqtt)', value: client.bytes, unit: 'bytes', peer: 'Moddable mqtt.js (QoS 0 only)', peerValue: 9216, ratio: +(9216 / client.bytes).toFixed(2), lowerIsBetter: true, target: '<= 8192' },
     { name: 'MQTT client minified + gzip', value: client.gzip, unit: 'bytes' },
   ];
-  const v5 = await minifiedSize('hosts/xs/budgets/mqtt5-client.entry.ts');
-  const ws = await minifiedSize('hosts/xs/budgets/mqtt-client-ws.entry.ts');
+  const v5 = await minifiedSize('scripts/budgets/mqtt5-client.entry.ts');
+  const ws = await minifiedSize('scripts/budgets/mqtt-client-ws.entry.ts');
   results.push(
     { name: 'MQTT client with MQTT 5 (protocol: mqtt5()) minified', value: v5.bytes, unit: 'bytes' },
     { name: 'MQTT 3.1.1 client with the WebSocket transport minified', value: ws.bytes, unit: 'bytes' },

@@ -1,6 +1,6 @@
 // Deterministic budgets on the real XS engine (computrons, heap slots, bundle sizes), from
-// hosts/xs/budgets.ts, with the goals of the project next to them.
-import { measureAll } from '../../hosts/xs/budgets';
+// scripts/budgets/budgets.ts, with the goals of the project next to them.
+import { measureAll } from '../budgets/budgets';
 import type { BenchResult } from './result';
 
 const GOALS: Record<string, string> = {

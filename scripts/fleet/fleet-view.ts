@@ -2,7 +2,7 @@
 // heartbeats (last seen, and whether a status that says online is believed: see liveness.ts) and
 // retained OTA reports (version, groups, last job), per device id. What devices publish is not
 // trusted: ids that are not printable topic levels are ignored, and text is cleaned before display.
-import { heartbeatExpires, livenessOf } from '../../hosts/sim/dashboard/liveness';
+import { heartbeatExpires, livenessOf } from '../sim/dashboard/liveness';
 import { isDeviceId, printable } from './validate';
 
 export interface OtaReportView {

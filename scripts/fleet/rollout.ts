@@ -4,7 +4,7 @@
 // when it is not, and write a report. Every change is saved, so a restarted tool resumes.
 import type { KeyObject } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import { DEFAULT_EXPIRES_S } from '../../hosts/sim/dashboard/liveness';
+import { DEFAULT_EXPIRES_S } from '../sim/dashboard/liveness';
 import { CampaignStore, type Campaign, type DeviceRun } from './campaign';
 import { connectBroker } from './broker';
 import { FleetError } from './errors';
@@ -31,7 +31,7 @@ export interface NewCampaign {
   discover: number;
   /**
    * Ms a device whose retained status says online may stay silent before its first heartbeat is heard;
-   * then it is stale and skipped. Default DEFAULT_EXPIRES_S (see hosts/sim/dashboard/liveness.ts).
+   * then it is stale and skipped. Default DEFAULT_EXPIRES_S (see scripts/sim/dashboard/liveness.ts).
    */
   heartbeatWait?: number;
   includeOffline?: boolean;

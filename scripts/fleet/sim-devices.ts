@@ -1,12 +1,12 @@
 // Simulated devices with OTA, for trying the fleet tool without hardware: the simulator's fleet
-// (hosts/sim/fleet.ts) with the sim bootloader (two flash slots per device) and the OTA extension.
+// (scripts/sim/population.ts) with the sim bootloader (two flash slots per device) and the OTA extension.
 //   tsx scripts/fleet/sim-devices.ts --broker mqtt://127.0.0.1:1883 --public-key <hex> [--devices 20]
 //        [--prefix nodemcu] [--state-dir .state/ota-sim] [--groups a,b] [--health-window 20s] [--health-settle 5s] [--verbose]
 // Prints the OTA lines of every device's log (bootloader decisions, downloads, health verdicts).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bootSim } from '../../hosts/sim/bootloader';
-import { Fleet } from '../../hosts/sim/fleet';
+import { Fleet } from '../sim/population';
 import { otaExtension } from '../../src/ota/extension';
 import { FleetError } from './errors';
 import { parseDuration } from './plan';

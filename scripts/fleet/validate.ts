@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { isTopicLevel } from '../../src/device/topics';
 import { MAX_IMAGE_BYTES } from '../../src/ota/job';
 import { parseVersion } from '../../src/ota/semver';
-import { parseImageUrl } from '../../src/ota/url';
+import { parseImageUrl } from '../../src/http/url';
 import { FleetError } from './errors';
 
 /** Longest version string: the job must fit the device's 2 KB job limit with room to spare. */

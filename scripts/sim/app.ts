@@ -2,15 +2,15 @@
 // a monitor that listens like a back end, the web dashboard, and the terminal view or log lines.
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { FleetModel, type SimView } from '../../hosts/sim/dashboard/model';
-import { Monitor } from '../../hosts/sim/dashboard/monitor';
-import { Dashboard } from '../../hosts/sim/dashboard/server';
-import type { SimDeviceRunner } from '../../hosts/sim/device-runner';
-import { EmbeddedBroker } from '../../hosts/sim/embedded-broker';
-import { Fleet } from '../../hosts/sim/fleet';
+import { FleetModel, type SimView } from './dashboard/model';
+import { Monitor } from './dashboard/monitor';
+import { Dashboard } from './dashboard/server';
+import type { SimDeviceRunner } from './device-runner';
+import { EmbeddedBroker } from './embedded-broker';
+import { Fleet } from './population';
 import { otaExtension } from '../../src/ota/extension';
 import { createNodeNetwork } from '../../hosts/sim/net';
-import { TtyView } from '../../hosts/sim/tty/screen';
+import { TtyView } from './tty/screen';
 import type { LogLevel } from '../../src/ports';
 import type { SimOptions } from './cli';
 import { runCommand } from './commands';

@@ -2,8 +2,8 @@
 // a message that says what to type instead.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BOARD_PROFILES, type BoardProfile } from '../../hosts/sim/device-board';
-import { MAX_DEVICES } from '../../hosts/sim/fleet';
+import { BOARD_PROFILES, type BoardProfile } from './device-board';
+import { MAX_DEVICES } from './population';
 import { parseLogLevel } from '../../hosts/sim/logger';
 import type { LogLevel } from '../../src/ports';
 

@@ -1,8 +1,8 @@
 // Fault and control commands of the simulator, typed at the ":" prompt of the terminal view or, without
 // a terminal, one per line on stdin (e.g. `echo "cut 2" > fifo`). The view's keys run these too.
-import type { EmbeddedBroker } from '../../hosts/sim/embedded-broker';
-import type { Fleet } from '../../hosts/sim/fleet';
-import type { FleetModel } from '../../hosts/sim/dashboard/model';
+import type { EmbeddedBroker } from './embedded-broker';
+import type { Fleet } from './population';
+import type { FleetModel } from './dashboard/model';
 
 export class CommandError extends Error {
   override name = 'CommandError';

@@ -3,7 +3,7 @@
 //   SharedAccessSignature sr={URL-encoded resourceURI}&sig={signature}&se={expiry}[&skn={policyName}]
 // where signature = base64(HMAC-SHA256(base64decode(key), URL-encoded resourceURI + "\n" + expiry)),
 // URL-encoded again in the token.
-import { base64Encode } from '../crypto/base64';
+import { base64Encode } from '../text/base64';
 import { hmacSha256 } from '../crypto/sha256';
 import { AuthError } from './errors';
 import { decodeKey } from './key';

@@ -1,5 +1,5 @@
 // Shared-key decoding for the token providers: keys arrive base64-encoded from the cloud console.
-import { base64Decode } from '../crypto/base64';
+import { base64Decode } from '../text/base64';
 import { CryptoError } from '../crypto/errors';
 import { AuthError } from './errors';
 

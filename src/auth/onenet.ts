@@ -2,7 +2,7 @@
 //   version=2018-10-31&res={res}&et={expiry}&method={md5|sha1|sha256}&sign={sign}
 // with sign = base64(HMAC-<method>(base64decode(accessKey), et + "\n" + method + "\n" + res + "\n" + version)),
 // every value URL-encoded in the token (res in plain form when signed).
-import { base64Encode } from '../crypto/base64';
+import { base64Encode } from '../text/base64';
 import { hmacMd5 } from '../crypto/md5';
 import { hmacSha1 } from '../crypto/sha1';
 import { hmacSha256 } from '../crypto/sha256';

@@ -2,7 +2,7 @@
 // must be one safe topic level. An id that is not (U+FFFD from undecodable bytes, '/', a wildcard, a
 // control character, empty, too long) is replaced by an id derived from it: the System port has no
 // second id to fall back to, and a derived one stays the same across boots.
-import { hexEncode } from '../crypto/hex';
+import { hexEncode } from '../text/hex';
 import { sha256 } from '../crypto/sha256';
 
 export const MAX_DEVICE_ID_LENGTH = 32;

@@ -2,10 +2,10 @@
 // and resumption with "Range: bytes=N-" after a broken connection or a stall. Nothing of the image is
 // kept in RAM beyond the piece being written.
 import type { Hash } from '../crypto/hash';
-import { hexEncode } from '../crypto/hex';
+import { hexEncode } from '../text/hex';
 import type { Clock, Logger, Network, TimerId, TlsOptions, UpdateWriter } from '../ports';
 import { OtaError, describeError } from './errors';
-import { HttpGet, type HttpResponseHead } from './http-client';
+import { HttpGet, type HttpResponseHead } from '../http/client';
 
 export interface DownloadOptions {
   network: Network;

@@ -5,9 +5,9 @@
 // <prefix>/<id>/ota (see report.ts for the states).
 import type { Device } from '../device/device';
 import { isTopicLevel } from '../device/topics';
-import { base64Decode } from '../crypto/base64';
+import { base64Decode } from '../text/base64';
 import type { HashFactory } from '../crypto/hash';
-import { hexDecode } from '../crypto/hex';
+import { hexDecode } from '../text/hex';
 import { Sha256 } from '../crypto/sha256';
 import type { FlashUpdate, TimerId, UpdateWriter } from '../ports';
 import { Download, type DownloadOptions } from './download';

@@ -6,14 +6,14 @@
 //
 // The signature is Ed25519 over manifestBytes(job) (see canonical.ts). It is checked first: no other
 // field is trusted, or even validated, before it verifies. Unknown members are signed and ignored.
-import { base64Decode } from '../crypto/base64';
+import { base64Decode } from '../text/base64';
 import { ed25519Verify } from '../crypto/ed25519';
-import { hexDecode } from '../crypto/hex';
+import { hexDecode } from '../text/hex';
 import { utf8Decode } from '../crypto/utf8';
 import { manifestBytes } from './canonical';
 import { OtaError, describeError } from './errors';
 import { parseVersion } from './semver';
-import { parseImageUrl } from './url';
+import { parseImageUrl } from '../http/url';
 
 export interface OtaJob {
   id: string;

@@ -1,6 +1,6 @@
 // The RFC 6455 opening handshake (section 4): the client's HTTP Upgrade request and the checks of the
 // server's response, Sec-WebSocket-Accept included.
-import { base64Encode } from '../crypto/base64';
+import { base64Encode } from '../text/base64';
 import { sha1 } from '../crypto/sha1';
 import { WebSocketError } from './websocket-errors';
 

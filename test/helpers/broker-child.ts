@@ -1,6 +1,6 @@
 // Child process for harness cleanup tests: starts a broker, prints its pid, then either idles until
 // killed ("idle") or exits without stopping the broker ("exit").
-import { startMosquitto } from './mosquitto';
+import { startMosquitto } from '../../scripts/broker/mosquitto';
 
 const broker = await startMosquitto({ persistence: true });
 process.stdout.write(`${broker.pid} ${broker.dir}\n`);

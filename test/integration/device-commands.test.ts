@@ -1,7 +1,7 @@
 // Command round trips and Home Assistant discovery, against mosquitto, requests from MQTT.js.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient as PeerClient } from 'mqtt';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { observer, simDevice, VirtualClock, type Observed, type SimDevice } from '../helpers/device';
 import { sleep, until } from '../helpers/mqtt';
 

@@ -3,7 +3,7 @@
 // with an error and stays online; the broker does not send it again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient as PeerClient } from 'mqtt';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { observer, simDevice, type Observed, type SimDevice } from '../helpers/device';
 import { sleep, until } from '../helpers/mqtt';
 

@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../../hosts/sim/proxy';
 import { MemoryKeyValueStore } from '../../hosts/sim/kv';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { observer, simDevice, VirtualClock, type SimDevice } from '../helpers/device';
 import { sleep, until } from '../helpers/mqtt';
 

@@ -14,7 +14,7 @@ import { SimRadio } from '../../hosts/sim/radio';
 import type { Device } from '../../src/device/device';
 import { main } from '../../src/main';
 import type { Platform } from '../../src/ports';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { observer } from '../helpers/device';
 import { until } from '../helpers/mqtt';
 

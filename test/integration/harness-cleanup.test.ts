@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createNodeNetwork } from '../../hosts/sim/net';
-import { ensureMosquitto, MosquittoMissingError, startMosquitto } from '../helpers/mosquitto';
+import { ensureMosquitto, MosquittoMissingError, startMosquitto } from '../../scripts/broker/mosquitto';
 import { connectBytes } from '../helpers/mqtt-bytes';
 import { openProbe } from '../helpers/tcp-probe';
 

@@ -2,7 +2,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeNetwork, NetworkError } from '../../hosts/sim/net';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { connectBytes, disconnectBytes, publishBytes, subscribeBytes } from '../helpers/mqtt-bytes';
 import { openProbe } from '../helpers/tcp-probe';
 

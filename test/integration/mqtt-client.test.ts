@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../../hosts/sim/proxy';
 import { MqttClientError, MqttConnectError } from '../../src/mqtt/errors';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { connected, published, sleep, subscribed, testClient, until, type TestClient } from '../helpers/mqtt';
 
 let broker: MosquittoBroker;

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { FaultProxy } from '../../hosts/sim/proxy';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { connected, published, sleep, subscribed, testClient, until, type TestClient } from '../helpers/mqtt';
 import { tapNetwork, type Tap } from '../helpers/mqtt-tap';
 import { auditQos2Duplicates, auditQos2Losses, type Duplicate, type Loss } from '../helpers/qos2-audit';

@@ -9,13 +9,13 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { base64Decode, base64Encode } from '../../src/crypto/base64';
+import { base64Decode, base64Encode } from '../../src/text/base64';
 import { hmacSha256, sha256 } from '../../src/crypto/sha256';
 import { MqttClientError, MqttConnectError } from '../../src/mqtt/errors';
 import type { EnhancedAuth } from '../../src/mqtt/v5/auth';
 import { mqtt5, type Mqtt5Protocol } from '../../src/mqtt/v5/protocol';
-import { findTool } from '../helpers/mosquitto-install';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { findTool } from '../../scripts/broker/mosquitto-install';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { connected, published, subscribed, testClient, until, type TestClient } from '../helpers/mqtt';
 
 const PLUGIN_C = String.raw`

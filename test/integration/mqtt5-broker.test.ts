@@ -10,7 +10,7 @@ import { createNodeNetwork } from '../../hosts/sim/net';
 import { MqttClientError } from '../../src/mqtt/errors';
 import { mqtt5, type Mqtt5Options } from '../../src/mqtt/v5/protocol';
 import type { Network } from '../../src/ports';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { connected, published, sleep, subscribed, testClient, until, type TestClient } from '../helpers/mqtt';
 
 let broker: MosquittoBroker;

@@ -4,7 +4,7 @@
 import mqtt, { type MqttClient as PeerClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { simDevice, type SimDevice } from '../helpers/device';
 import { until } from '../helpers/mqtt';
 

@@ -8,7 +8,7 @@ import type { MqttClient as PeerClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildSimImage, type SimImageBehaviour } from '../../hosts/sim/bootloader';
 import { SimFlash } from '../../hosts/sim/flash';
-import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../../hosts/sim/http-server';
+import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../helpers/image-server';
 import { otaExtension } from '../../src/ota/extension';
 import { publicKeyHex } from '../../scripts/fleet/keys';
 import { describeImage, signJob, type JobFields } from '../../scripts/fleet/sign';
@@ -17,7 +17,7 @@ import { MemoryKeyValueStore } from '../../hosts/sim/kv';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { main } from '../../src/main';
 import { observer, type Observed } from '../helpers/device';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { until } from '../helpers/mqtt';
 import { SimFleetDevice } from '../helpers/ota-fleet';
 

@@ -11,7 +11,7 @@ import { loadPrivateKey } from '../../scripts/fleet/keys';
 import { parseTarget, rolloutOrder } from '../../scripts/fleet/plan';
 import { Rollout } from '../../scripts/fleet/rollout';
 import { observer, type Observed } from '../helpers/device';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { until } from '../helpers/mqtt';
 import { startFleet, type Fleet } from '../helpers/ota-fleet';
 import { writeImage, writeOperatorKey, type OperatorKey } from '../helpers/ota-operator';

@@ -15,12 +15,12 @@ import type { MqttClient as PeerClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildSimImage, checkSimImage, type SimImageBehaviour } from '../../hosts/sim/bootloader';
 import { SimFlash, type SlotIndex } from '../../hosts/sim/flash';
-import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../../hosts/sim/http-server';
+import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../helpers/image-server';
 import { mulberry32 } from '../../hosts/sim/system';
 import { publicKeyHex } from '../../scripts/fleet/keys';
 import { describeImage, signJob } from '../../scripts/fleet/sign';
 import { observer, type Observed } from '../helpers/device';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { until } from '../helpers/mqtt';
 import { SimFleetDevice, TEST_OTA } from '../helpers/ota-fleet';
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeNetwork, NetworkError } from '../../hosts/sim/net';
 import type { Listener, TcpSocket, UdpPacket, UdpSocket } from '../../src/ports';
-import { freePorts } from '../helpers/ports';
+import { freePorts } from '../../scripts/broker/free-ports';
 import { openProbe } from '../helpers/tcp-probe';
 
 const network = createNodeNetwork();

@@ -12,7 +12,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startSim } from '../../scripts/sim/app';
 import { parseSimArgs } from '../../scripts/sim/cli';
 import { runCommand } from '../../scripts/sim/commands';
-import { startMosquitto } from '../helpers/mosquitto';
+import { startMosquitto } from '../../scripts/broker/mosquitto';
 import { until } from '../helpers/mqtt';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -6,14 +6,14 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SimDeviceRunner, type SimDeviceOptions } from '../../hosts/sim/device-runner';
-import { Environment } from '../../hosts/sim/environment';
+import { SimDeviceRunner, type SimDeviceOptions } from '../../scripts/sim/device-runner';
+import { Environment } from '../../scripts/sim/environment';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { TimerWheel } from '../../hosts/sim/shared-clock';
 import { observer, type Observed } from '../helpers/device';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { until } from '../helpers/mqtt';
-import { freePorts } from '../helpers/ports';
+import { freePorts } from '../../scripts/broker/free-ports';
 
 let broker: MosquittoBroker;
 let wheel: TimerWheel;

@@ -13,7 +13,7 @@ import { OneNetTokenProvider } from '../../src/auth/onenet';
 import { renewalDelay, tokenPassword, wallSeconds } from '../../src/auth/token';
 import { MqttClient } from '../../src/mqtt/client';
 import type { Clock, TimerId } from '../../src/ports';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { until } from '../helpers/mqtt';
 
 // Microsoft's Node.js sample ("Control access to IoT Hub with shared access signatures").

@@ -10,7 +10,7 @@ import { createNodeNetwork } from '../../hosts/sim/net';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
 import { WebSocketError } from '../../src/transport/websocket-errors';
 import { webSocketNetwork, type WebSocketOptions } from '../../src/transport/websocket';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { connected, published, subscribed, testClient, until, type TestClient } from '../helpers/mqtt';
 
 let broker: MosquittoBroker;

@@ -5,8 +5,8 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { BridgeHost } from '../../hosts/xs/bridge/host';
 import { bundleForXs } from '../../hosts/xs/bundle';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
-import { freePorts } from '../helpers/ports';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
+import { freePorts } from '../../scripts/broker/free-ports';
 
 const entry = fileURLToPath(new URL('../xs/fixtures/bridge-app.ts', import.meta.url));
 let code: string;

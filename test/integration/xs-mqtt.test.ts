@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient as PeerClient } from 'mqtt';
 import { BridgeHost, type BridgeEvent } from '../../hosts/xs/bridge/host';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto';
+import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 
 const entry = fileURLToPath(new URL('../xs/fixtures/mqtt-app.ts', import.meta.url));
 const bytes = (text: string) => new TextEncoder().encode(text);

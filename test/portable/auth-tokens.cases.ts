@@ -11,7 +11,7 @@
 //      sign = b64encode(hmac.new(b64decode(key), s.encode(), method).digest())
 //      f"version=2018-10-31&res={quote(res, safe='')}&et={et}&method={method}&sign={quote(sign, safe='')}"
 // Neither page publishes a worked example with its key, so no vendor-computed token exists to copy.
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { AuthError } from '../../src/auth/errors';
 import { AzureSasTokenProvider, azureMqttUsername, azureSasToken } from '../../src/auth/azure-sas';
 import { OneNetTokenProvider, oneNetToken } from '../../src/auth/onenet';

@@ -1,6 +1,6 @@
 // Ed25519 against RFC 8032 section 7.1 (TEST 1, 2, 3, 1024 and SHA(abc)), and the strictness
 // rules of section 5.1.7: any flipped bit, S >= L, and keys that are not curve points are refused.
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 import { ed25519AssertValid, ed25519Verify } from '../../src/crypto/ed25519';
 import { ed25519PublicKey, ed25519Sign } from '../../src/crypto/ed25519-sign';
 import { CryptoError } from '../../src/crypto/errors';

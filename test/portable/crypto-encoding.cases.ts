@@ -1,9 +1,9 @@
 // Base64/base64url (RFC 4648 section 10 vectors), hex, and UTF-8 (RFC 3629 section 7 examples),
 // with the rejections a strict decoder owes its callers.
-import { equal, hex, suite, throws } from './harness';
-import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '../../src/crypto/base64';
+import { equal, hex, suite, throws } from '../../hosts/xs/harness';
+import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '../../src/text/base64';
 import { CryptoError } from '../../src/crypto/errors';
-import { hexDecode, hexEncode } from '../../src/crypto/hex';
+import { hexDecode, hexEncode } from '../../src/text/hex';
 import { utf8Decode, utf8Encode, utf8Length } from '../../src/crypto/utf8';
 
 function ascii(text: string): Uint8Array {

@@ -1,6 +1,6 @@
 // HMAC against RFC 4231 section 4 (HMAC-SHA-256, test cases 1-7, case 5 truncated to 128 bits) and
 // RFC 2202 sections 2 and 3 (HMAC-MD5 and HMAC-SHA-1, test cases 1-7).
-import { equal, hex, suite } from './harness';
+import { equal, hex, suite } from '../../hosts/xs/harness';
 import { timingSafeEqual } from '../../src/crypto/compare';
 import { Hmac, hmac } from '../../src/crypto/hmac';
 import { hmacMd5 } from '../../src/crypto/md5';

@@ -1,7 +1,7 @@
 // Hash functions against published vectors: FIPS 180-4 examples (NIST "Example Algorithms",
 // https://csrc.nist.gov/projects/cryptographic-standards-and-guidelines/example-values) for SHA-1,
 // SHA-256 and SHA-512, and the RFC 1321 appendix A.5 test suite for MD5.
-import { equal, hex, ok, suite } from './harness';
+import { equal, hex, ok, suite } from '../../hosts/xs/harness';
 import type { Hash } from '../../src/crypto/hash';
 import { Md5, md5 } from '../../src/crypto/md5';
 import { Sha1, sha1 } from '../../src/crypto/sha1';

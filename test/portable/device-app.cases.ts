@@ -4,7 +4,7 @@ import { Device } from '../../src/device/device';
 import type { Platform } from '../../src/ports';
 import { FakeBroker } from './fake-broker';
 import { MapStore, ScriptedNetwork, VirtualClock } from './fakes';
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 
 function boot(deviceId: string, config: Record<string, unknown> = {}) {
   const clock = new VirtualClock();

@@ -8,7 +8,7 @@ import { COMMIT_KEY, STAGE_PREFIX } from '../../src/device/config-journal';
 import { applyExtraSettings } from '../../src/device/wifi-setup';
 import { boot, DEVICE_ID, FaultyStore, type Rig } from './device-rig';
 import { MapStore } from './fakes';
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 const base = `nodemcu/${DEVICE_ID}`;
 const built = { brokerHost: '10.0.0.2', brokerPort: 1883 };

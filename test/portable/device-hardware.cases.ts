@@ -5,7 +5,7 @@ import { SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireB
 import { buildSensors, HardwareConfigError } from '../../src/device/hardware';
 import { Telemetry } from '../../src/device/telemetry';
 import type { Platform } from '../../src/ports';
-import { equal, near, ok, suite, throws } from './harness';
+import { equal, near, ok, suite, throws } from '../../hosts/xs/harness';
 
 function board() {
   const clock = new ManualClock(1000);

@@ -8,7 +8,7 @@ import { ReadingFilter } from '../../src/device/filters';
 import { Topics } from '../../src/device/topics';
 import { decodeUtf8, encodeUtf8 } from '../../src/mqtt/utf8';
 import { MapStore } from './fakes';
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 function dispatcher() {
   const replies: Reply[] = [];

@@ -10,7 +10,7 @@ import type { Publish5 } from '../../src/mqtt/v5/packets';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
 import type { Platform } from '../../src/ports';
 import { MapStore, ScriptedNetwork, VirtualClock } from './fakes';
-import { equal, hex, ok, suite } from './harness';
+import { equal, hex, ok, suite } from '../../hosts/xs/harness';
 
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
 

@@ -1,7 +1,7 @@
 // The presence state machine and the messages it makes: the will, the birth and the clean-stop
 // status share topic, QoS and retain by construction.
 import { Presence, presenceMessage } from '../../src/device/presence';
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 
 const id = { topic: 'p/dev1/status', boot: 7, version: '1.2.3' };
 

@@ -5,7 +5,7 @@
 import { MAX_REPORTED_KEYS } from '../../src/device/checked-store';
 import { otaExtension } from '../../src/ota/index';
 import { boot, DEVICE_ID, FaultyStore, HOME } from './device-rig';
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 
 /** A device that ran before: settings, boot counter, a persisted outbox, OTA state and two networks. */
 function usedStore(): FaultyStore {

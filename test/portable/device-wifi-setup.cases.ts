@@ -1,6 +1,6 @@
 // The broker URL entered in the set-up page becomes connection settings.
 import { brokerSettings } from '../../src/device/wifi-setup';
-import { equal, suite, throws } from './harness';
+import { equal, suite, throws } from '../../hosts/xs/harness';
 
 export default suite('device wifi set-up', (test) => {
   test('mqtt:// and mqtts:// URLs with and without a port', () => {

@@ -1,5 +1,5 @@
 // Captive DNS messages against hand-assembled RFC 1035 packets.
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 import { buildDnsAnswer, DnsAddressError, ipv4Bytes, parseDnsQuery } from '../../src/dns/message';
 
 // id 0x1234, flags 0x0100 (RD), QDCOUNT 1; question example.com A IN

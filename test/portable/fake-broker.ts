@@ -3,7 +3,7 @@
 // 2 fixed header, 3.3 PUBLISH, 3.8 SUBSCRIBE), answers CONNACK, SUBACK, PUBACK and PINGRESP, and
 // publishes to the client. ASCII topics and payloads only. Pure TypeScript: runs on XS too.
 import type { ScriptedSocket, VirtualClock } from './fakes';
-import { hex } from './harness';
+import { hex } from '../../hosts/xs/harness';
 
 export interface SeenPublish {
   topic: string;

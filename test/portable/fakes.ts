@@ -2,7 +2,7 @@
 // the code under test writes and feed it bytes, and a key-value store in a Map. Pure TypeScript, so
 // the cases that use them run on XS too.
 import type { Clock, KeyValueStore, Network, TcpOptions, TcpSocket } from '../../src/ports';
-import { hex } from './harness';
+import { hex } from '../../hosts/xs/harness';
 
 interface Timer {
   at: number;

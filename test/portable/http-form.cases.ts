@@ -1,5 +1,5 @@
 // application/x-www-form-urlencoded decoding (WHATWG URL "urlencoded parser", strict escapes) and responses.
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { HttpError } from '../../src/http/errors';
 import { parseForm, parseQuery } from '../../src/http/form';
 import { percentEncode } from '../../src/http/percent';

@@ -1,5 +1,5 @@
 // HTTP/1.1 request parsing (RFC 9112) and its limits, on hand-written requests.
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { HttpError } from '../../src/http/errors';
 import { defaultHttpLimits, type HttpLimits } from '../../src/http/limits';
 import { RequestParser, type HttpRequest } from '../../src/http/request-parser';

@@ -1,7 +1,7 @@
 // The HTTP server's connection handling against a scripted Network port: flow control by the
 // socket's writable count, timeouts, the connection bounds (eviction of idle connections, 503 when
 // busy), handler failures.
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import type { Clock, IncomingConnection, ListenerOptions, Network, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
 import { HttpServer, HttpServerError } from '../../src/http/server';
 

@@ -1,6 +1,6 @@
 // Improv serial packets against vectors written from https://www.improv-wifi.com/serial/
 // (checksums summed by hand: "IMPROV" = 0x1dd).
-import { equal, hex, suite, throws } from './harness';
+import { equal, hex, suite, throws } from '../../hosts/xs/harness';
 import { checksum, decodeRpc, decodeStrings, encodePacket, encodeRpcResult, ImprovPacketError } from '../../src/improv/packet';
 import { ImprovReader, type ImprovFrame } from '../../src/improv/reader';
 

@@ -1,5 +1,5 @@
 // The Improv service's replies, against a scripted provisioning target.
-import { equal, hex, suite } from './harness';
+import { equal, hex, suite } from '../../hosts/xs/harness';
 import type { Clock, WiFiNetwork } from '../../src/ports';
 import { ImprovSerialService, improvStateOf, type ImprovTarget } from '../../src/improv/service';
 import type { AttemptResult, ProvisioningState } from '../../src/provisioning/provisioning';

@@ -4,7 +4,7 @@
 import { MqttClient, type ClientOptions, type MessageInfo } from '../../src/mqtt/client';
 import { MqttClientError, MqttConnectError, MqttProtocolError } from '../../src/mqtt/errors';
 import { MapStore, ScriptedNetwork, ScriptedSocket, VirtualClock } from './fakes';
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 interface Message {
   topic: string;

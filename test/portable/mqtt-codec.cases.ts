@@ -5,7 +5,7 @@ import { MqttProtocolError } from '../../src/mqtt/errors';
 import type { Packet } from '../../src/mqtt/packets';
 import { PacketParser } from '../../src/mqtt/parser';
 import { encodeUtf8 } from '../../src/mqtt/utf8';
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 const ascii = (s: string) => encodeUtf8(s);
 

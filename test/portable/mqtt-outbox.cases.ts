@@ -2,7 +2,7 @@
 import { Outbox, type OutboxMessage } from '../../src/mqtt/outbox';
 import type { QoS } from '../../src/mqtt/packets';
 import { MapStore } from './fakes';
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 
 function message(topic: string, qos: QoS, bytes: number): OutboxMessage {
   return { topic, payload: new Uint8Array(bytes).fill(0x41), qos, retain: false, state: 0, size: topic.length + bytes };

@@ -10,7 +10,7 @@ import { PacketFramer } from '../../src/mqtt/parser';
 import { OversizedPublish5 } from '../../src/mqtt/v5/oversized';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
 import { MapStore, ScriptedNetwork, ScriptedSocket, VirtualClock, toHex } from './fakes';
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 /** A Variable Byte Integer: 7 bits a byte, least significant first (3.1.1 section 2.2.3). */
 function vbi(n: number): number[] {

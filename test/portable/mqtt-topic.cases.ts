@@ -1,6 +1,6 @@
 // Topic matching examples from the MQTT 3.1.1 spec, section 4.7.
 import { topicFilterProblem, topicMatches, topicNameProblem } from '../../src/mqtt/topic';
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 
 const matches: [string, string, boolean][] = [
   ['sport/tennis/player1/#', 'sport/tennis/player1', true],

@@ -8,7 +8,7 @@ import { MqttClient, type ClientOptions, type MessageInfo } from '../../src/mqtt
 import { MqttClientError, MqttConnectError, MqttProtocolError } from '../../src/mqtt/errors';
 import { mqtt5, type Mqtt5Options } from '../../src/mqtt/v5/protocol';
 import { MapStore, ScriptedNetwork, ScriptedSocket, VirtualClock, toHex } from './fakes';
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 interface Message {
   topic: string;

@@ -9,7 +9,7 @@ import { decodeFromServer5 } from '../../src/mqtt/v5/decode';
 import type { Packet5 } from '../../src/mqtt/v5/packets';
 import { encodeProperties, WILL } from '../../src/mqtt/v5/properties';
 import { describeReason, reasonName } from '../../src/mqtt/v5/reason-codes';
-import { equal, hex, suite, throws } from './harness';
+import { equal, hex, suite, throws } from '../../hosts/xs/harness';
 
 const ascii = (s: string) => encodeUtf8(s);
 

@@ -3,7 +3,7 @@
 import { Commands, type Reply } from '../../src/device/commands';
 import { DEFAULT_REPLY_TOPICS, replyTopicProblem } from '../../src/device/reply-space';
 import { Topics } from '../../src/device/topics';
-import { equal, suite } from './harness';
+import { equal, suite } from '../../hosts/xs/harness';
 
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const decode = (b: Uint8Array) => String.fromCharCode(...b);

@@ -7,7 +7,7 @@ import { MqttClientError } from '../../src/mqtt/errors';
 import { topicMatches } from '../../src/mqtt/topic';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
 import { ScriptedNetwork, ScriptedSocket, VirtualClock } from './fakes';
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 const CONNACK = '20 03 00 00 00';
 const text = (s: string) => Array.from(s, (c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(' ');

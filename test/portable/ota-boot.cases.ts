@@ -1,7 +1,7 @@
 // The two-slot bootloader and update port of src/ota on an in-memory flash without a built-in image
 // (as an ESP8266 would have): boot records in two checksummed copies, commit stamps, rejected and
 // abandoned images invalidated, and what boots when the boot record cannot be read.
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 import { crc32 } from '../../src/crypto/crc32';
 import type { BootFlash, RecordCopy, SlotImage, SlotIndex } from '../../src/ota/boot-flash';
 import { BootRecords, decodeRecord, decodeStamp, encodeRecord, encodeStamp, recordText } from '../../src/ota/boot-record';

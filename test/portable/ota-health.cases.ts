@@ -1,6 +1,6 @@
 // The health gate of a new image: which checks fail, and pass/fail timing within the window.
 import { VirtualClock as ManualClock } from './fakes';
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 import { failingChecks, HealthGate, type HealthReading } from '../../src/ota/health';
 
 const healthy: HealthReading = { wifi: true, mqtt: true, birthAcknowledged: true, sensorsSampled: true, freeMemory: 40000 };

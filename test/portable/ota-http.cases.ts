@@ -1,11 +1,11 @@
 // The OTA HTTP client pieces without sockets: URL parsing, the chunked decoder (RFC 9112 7.1) and
 // HttpGet over a scripted TCP port and a manual clock, with responses split at every byte.
 import { VirtualClock as ManualClock } from './fakes';
-import { equal, ok, suite, throws } from './harness';
-import { ChunkedDecoder } from '../../src/ota/chunked';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
+import { ChunkedDecoder } from '../../src/http/chunked';
 import { OtaError } from '../../src/ota/errors';
-import { HttpGet, type HttpResponseHead } from '../../src/ota/http-client';
-import { parseImageUrl, resolveLocation } from '../../src/ota/url';
+import { HttpGet, type HttpResponseHead } from '../../src/http/client';
+import { parseImageUrl, resolveLocation } from '../../src/http/url';
 import type { Network, TcpOptions, TcpSocket } from '../../src/ports';
 
 function bytes(text: string): Uint8Array {

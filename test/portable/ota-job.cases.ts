@@ -1,7 +1,7 @@
 // OTA jobs: canonical manifest, Ed25519 signature check, field validation. The key is RFC 8032's
 // TEST 1 key; the signatures were made by OpenSSL (node:crypto) over the canonical texts written
 // out by hand below.
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 import { canonicalJson, manifestBytes } from '../../src/ota/canonical';
 import { OtaError } from '../../src/ota/errors';
 import { decodeJob, jobId, validateJob, verifyJob } from '../../src/ota/job';

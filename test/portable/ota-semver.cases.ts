@@ -1,5 +1,5 @@
 // Version order of the downgrade check: the precedence examples of semver.org 2.0.0 section 11.
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 import { compareVersions, parseVersion } from '../../src/ota/semver';
 
 function cmp(a: string, b: string): number {

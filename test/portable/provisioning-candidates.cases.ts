@@ -1,5 +1,5 @@
 // Which stored network to try first, and the retry backoff.
-import { equal, suite } from './harness';
+import { equal, suite } from '../../hosts/xs/harness';
 import type { WiFiNetwork } from '../../src/ports';
 import { Backoff } from '../../src/provisioning/backoff';
 import { pickCandidates, strongestPerSsid } from '../../src/provisioning/candidates';

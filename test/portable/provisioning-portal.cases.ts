@@ -1,5 +1,5 @@
 // The portal's HTTP handler and page, with a scripted context in place of the state machine.
-import { equal, ok, suite } from './harness';
+import { equal, ok, suite } from '../../hosts/xs/harness';
 import { defaultHttpLimits } from '../../src/http/limits';
 import { RequestParser, type HttpRequest } from '../../src/http/request-parser';
 import type { HttpResponse } from '../../src/http/response';

@@ -1,6 +1,6 @@
 // Stored networks: short keys and values that fit ESP8266 Preference, most recent first, and
 // consistent after a write interrupted at any point.
-import { equal, ok, suite, throws } from './harness';
+import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import type { KeyValueStore } from '../../src/ports';
 import { NetworkStore } from '../../src/provisioning/network-store';
 

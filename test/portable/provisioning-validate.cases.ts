@@ -1,6 +1,6 @@
 // Input rules from the issue: SSID 1-32 bytes, passphrase 8-63 characters or empty, no control
 // characters, bounded optional fields.
-import { equal, suite, throws } from './harness';
+import { equal, suite, throws } from '../../hosts/xs/harness';
 import {
   ProvisioningInputError,
   validateBrokerUrl,

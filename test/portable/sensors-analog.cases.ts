@@ -1,5 +1,5 @@
 // Two-point calibrated analog sensor against hand-computed lines and simulated ADC pins.
-import { equal, near, suite, throws } from './harness';
+import { equal, near, suite, throws } from '../../hosts/xs/harness';
 import { AnalogSensor } from '../../src/sensors/analog';
 import { SensorError } from '../../src/sensors/errors';
 import { SimAnalogPins } from '../../hosts/sim/chips/analog';

@@ -1,5 +1,5 @@
 // BH1750 driver against the datasheet's count-to-lux examples and an opcode-level simulated chip.
-import { equal, hex, near, suite, throws } from './harness';
+import { equal, hex, near, suite, throws } from '../../hosts/xs/harness';
 import { BH1750 } from '../../src/sensors/bh1750';
 import { SensorError } from '../../src/sensors/errors';
 import { SimBH1750 } from '../../hosts/sim/chips/bh1750';

@@ -1,6 +1,6 @@
 // BME280/BMP280 driver: the datasheet's worked example, its floating-point formulas as independent
 // expectations, round trips through the register-level simulated chip, faults, and the bus transcript.
-import { equal, hex, near, ok, suite, throws } from './harness';
+import { equal, hex, near, ok, suite, throws } from '../../hosts/xs/harness';
 import { BME280 } from '../../src/sensors/bme280';
 import { compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from '../../src/sensors/bme280-compensation';
 import { SensorError } from '../../src/sensors/errors';

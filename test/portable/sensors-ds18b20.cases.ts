@@ -1,6 +1,6 @@
 // DS18B20 driver and the 1-Wire ROM search, against the datasheet's temperature table and a
 // time-slot-level simulated bus with several sensors.
-import { equal, hex, near, ok, suite, throws } from './harness';
+import { equal, hex, near, ok, suite, throws } from '../../hosts/xs/harness';
 import { DS18B20 } from '../../src/sensors/ds18b20';
 import { SensorError } from '../../src/sensors/errors';
 import { romFromHex, romToHex, searchRoms } from '../../src/sensors/onewire';

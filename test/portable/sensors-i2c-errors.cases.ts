@@ -1,6 +1,6 @@
 // How I2C failures become SensorErrors when the host cannot tell a NACK from a stuck bus: Moddable's
 // ECMA-419 I2C throws plain "read failed"/"write failed" errors. The driver then judges by context.
-import { equal, suite, throws } from './harness';
+import { equal, suite, throws } from '../../hosts/xs/harness';
 import { BME280 } from '../../src/sensors/bme280';
 import { SensorError } from '../../src/sensors/errors';
 import { SHT3x } from '../../src/sensors/sht3x';

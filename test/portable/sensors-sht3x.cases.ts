@@ -1,5 +1,5 @@
 // SHT3x driver against the datasheet's conversion formulas and a command-level simulated chip.
-import { equal, hex, near, ok, suite, throws } from './harness';
+import { equal, hex, near, ok, suite, throws } from '../../hosts/xs/harness';
 import { SHT3x } from '../../src/sensors/sht3x';
 import { SensorError } from '../../src/sensors/errors';
 import { ManualClock } from '../../hosts/sim/chips/clock';

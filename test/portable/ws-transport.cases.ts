@@ -7,7 +7,7 @@ import { WebSocketError } from '../../src/transport/websocket-errors';
 import { FrameParser, maskedFrame, PING, PONG, TEXT } from '../../src/transport/websocket-frame';
 import { acceptFor, checkResponse } from '../../src/transport/websocket-handshake';
 import { parseWebSocketUrl, webSocketNetwork, type WebSocketOptions } from '../../src/transport/websocket';
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));

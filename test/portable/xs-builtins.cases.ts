@@ -1,6 +1,6 @@
 // The ES2022 behaviour the firmware relies on, checked on Node and on XS. Expected values come from
 // the ECMAScript spec and IEEE 754, worked out by hand.
-import { equal, hex, ok, suite, throws } from './harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 class TypedFailure extends Error {
   override name = 'TypedFailure';

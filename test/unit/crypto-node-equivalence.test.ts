@@ -2,9 +2,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '../../src/crypto/base64';
+import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '../../src/text/base64';
 import type { Hash } from '../../src/crypto/hash';
-import { hexDecode, hexEncode } from '../../src/crypto/hex';
+import { hexDecode, hexEncode } from '../../src/text/hex';
 import { Hmac } from '../../src/crypto/hmac';
 import { Md5, hmacMd5 } from '../../src/crypto/md5';
 import { Sha1, hmacSha1, sha1 } from '../../src/crypto/sha1';

@@ -8,12 +8,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bootSim, buildSimImage, checkSimImage } from '../../hosts/sim/bootloader';
 import { RealClock } from '../../hosts/sim/clock';
 import { SimFlash } from '../../hosts/sim/flash';
-import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../../hosts/sim/http-server';
+import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../helpers/image-server';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { Sha256 } from '../../src/crypto/sha256';
 import { Download, type DownloadOptions } from '../../src/ota/download';
 import type { OtaError } from '../../src/ota/errors';
-import { generateTestCertificates } from '../helpers/certs';
+import { generateTestCertificates } from '../../scripts/broker/certs';
 
 const image = buildSimImage({ version: '2.0.0', behaviour: 'ok' }, 200 * 1024 + 17);
 /** Bytes of the sim image magic, which the update port programs last. */

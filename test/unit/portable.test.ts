@@ -1,6 +1,6 @@
 // Runs every portable suite (test/portable/*.cases.ts) under vitest. hosts/xs runs the same files on XS.
 import { describe, it } from 'vitest';
-import type { Suite } from '../portable/harness';
+import type { Suite } from '../../hosts/xs/harness';
 
 const modules = import.meta.glob<{ default: Suite }>('../portable/*.cases.ts', { eager: true });
 

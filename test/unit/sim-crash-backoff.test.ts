@@ -2,8 +2,8 @@
 // bootMs after the first panic, doubling with each panic in a row, capped; a boot that runs long
 // enough without a panic starts the count over. Timers are faked, so the times are exact.
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { CRASH_BACKOFF_MAX_MS, CRASH_LOOP_RESET_MS, crashRestartDelay, SimDeviceRunner } from '../../hosts/sim/device-runner';
-import { Environment } from '../../hosts/sim/environment';
+import { CRASH_BACKOFF_MAX_MS, CRASH_LOOP_RESET_MS, crashRestartDelay, SimDeviceRunner } from '../../scripts/sim/device-runner';
+import { Environment } from '../../scripts/sim/environment';
 import { TimerWheel } from '../../hosts/sim/shared-clock';
 import type { Device } from '../../src/device/device';
 import type { Network } from '../../src/ports';

@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FleetModel } from '../../hosts/sim/dashboard/model';
-import { Fleet } from '../../hosts/sim/fleet';
-import { keyAction } from '../../hosts/sim/tty/keys';
+import { FleetModel } from '../../scripts/sim/dashboard/model';
+import { Fleet } from '../../scripts/sim/population';
+import { keyAction } from '../../scripts/sim/tty/keys';
 import { CliError, parseBrokerUrl, parseSimArgs } from '../../scripts/sim/cli';
 import { CommandError, runCommand } from '../../scripts/sim/commands';
 

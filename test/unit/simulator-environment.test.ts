@@ -1,7 +1,7 @@
 // The simulator's environment model: reproducible from the seed, a daily temperature cycle with its
 // documented shape, slow change, occasional spikes, plausible ranges.
 import { describe, expect, it } from 'vitest';
-import { Environment, hash32, type Site } from '../../hosts/sim/environment';
+import { Environment, hash32, type Site } from '../../scripts/sim/environment';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

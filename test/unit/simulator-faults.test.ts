@@ -2,7 +2,7 @@
 // refusal, power loss, and a crash in a firmware callback.
 import net from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FaultNetwork, LinkState } from '../../hosts/sim/faults';
+import { FaultNetwork, LinkState } from '../../scripts/sim/faults';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import type { TcpSocket } from '../../src/ports';
 

@@ -2,8 +2,8 @@
 // (payloads written out here by hand from the topic layout in src/device/topics.ts and the OTA
 // report states in src/ota/report.ts).
 import { describe, expect, it } from 'vitest';
-import { FleetModel, HISTORY } from '../../hosts/sim/dashboard/model';
-import { campaignLine, renderTable, stateOf } from '../../hosts/sim/tty/table';
+import { FleetModel, HISTORY } from '../../scripts/sim/dashboard/model';
+import { campaignLine, renderTable, stateOf } from '../../scripts/sim/tty/table';
 
 const T = 1_700_000_000_000;
 

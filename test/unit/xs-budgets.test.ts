@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compare, formatComparison, type Figure } from '../../hosts/xs/budgets';
+import { compare, formatComparison, type Figure } from '../../scripts/budgets/budgets';
 
 const fig = (name: string, value: number, unit: Figure['unit'] = 'computrons'): Figure => ({ name, value, unit });
 

@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 describe('bundleForXs', () => {
   it('makes one ES2022 IIFE script with the imports inlined', async () => {
     const { code, bytes } = await bundleForXs({
-      contents: "import { hex } from './test/portable/harness'; (globalThis as any).out = hex('0102');",
+      contents: "import { hex } from './hosts/xs/harness'; (globalThis as any).out = hex('0102');",
       resolveDir: root,
     });
     expect(code.trimStart().startsWith('(() => {')).toBe(true);
@@ -17,7 +17,7 @@ describe('bundleForXs', () => {
   });
 
   it('minifies on request', async () => {
-    const entry = { contents: "import { hex } from './test/portable/harness'; (globalThis as any).out = hex('0102');", resolveDir: root };
+    const entry = { contents: "import { hex } from './hosts/xs/harness'; (globalThis as any).out = hex('0102');", resolveDir: root };
     expect((await bundleForXs(entry, { minify: true })).bytes).toBeLessThan((await bundleForXs(entry)).bytes);
   });
 

@@ -1,11 +1,11 @@
-// How the firmware budgets read memory (hosts/xs/budgets/firmware.ts): chunk bytes from an xsnap
+// How the firmware budgets read memory (scripts/budgets/firmware.ts): chunk bytes from an xsnap
 // snapshot's BLOC section, and the 32-bit estimate. The parser is checked on a snapshot built by hand
 // to the layout of xsSnapshot.c, and on the real engine against an allocation of known size.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytes32, chunkMemory, snapshotChunks } from '../../hosts/xs/budgets/firmware';
+import { bytes32, chunkMemory, snapshotChunks } from '../../scripts/budgets/firmware';
 import { XsBenchError } from '../../hosts/xs/meter';
 import { XsWorker } from '../../hosts/xs/worker';
 

@@ -1,9 +1,9 @@
-// The bench platform of the firmware budgets (hosts/xs/budgets/firmware-platform.ts): the scripted
+// The bench platform of the firmware budgets (scripts/budgets/firmware-platform.ts): the scripted
 // broker must answer as MQTT 3.1.1 says, the clock must fire timers in order, and the BME280 image
 // must hold a real conversion. Packets below are written by hand from the MQTT 3.1.1 specification.
 import { describe, expect, it } from 'vitest';
 import { temperatureDouble, DATASHEET_CALIBRATION } from '../../hosts/sim/chips/bosch-float';
-import { BenchClock, LATENCY_MS, RegisterImageBME280, ScriptedBroker, benchI2C } from '../../hosts/xs/budgets/firmware-platform';
+import { BenchClock, LATENCY_MS, RegisterImageBME280, ScriptedBroker, benchI2C } from '../../scripts/budgets/firmware-platform';
 import type { TcpSocket } from '../../src/ports';
 
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));

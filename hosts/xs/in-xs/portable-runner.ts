@@ -3,7 +3,7 @@
 // and reports {index, ok, error?} through issueCommand once it settles. Async cases settle within the
 // same delivery, because xsnap drains the promise jobs before it answers; a case that waits for time
 // never settles (XS has no setTimeout), and the Node side reports that.
-import type { Suite } from '../../../test/portable/harness';
+import type { Suite } from '../harness';
 import { toArrayBuffer, xsnap } from './globals';
 
 export interface CaseReport {

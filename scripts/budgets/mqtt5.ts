@@ -1,13 +1,13 @@
-// MQTT 5 and WebSocket budgets on XS (hosts/xs/budgets/mqtt5.bench.ts), beside the MQTT 3.1.1 ones of
-// hosts/xs/budgets.ts: bundle sizes of a firmware that uses them, computrons and slots per operation.
+// MQTT 5 and WebSocket budgets on XS (scripts/budgets/mqtt5.bench.ts), beside the MQTT 3.1.1 ones of
+// scripts/budgets/budgets.ts: bundle sizes of a firmware that uses them, computrons and slots per operation.
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleForXs } from '../bundle';
-import { XsBench } from '../meter';
-import type { Figure } from '../budgets';
+import { bundleForXs } from '../../hosts/xs/bundle';
+import { XsBench } from '../../hosts/xs/meter';
+import type { Figure } from './budgets';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
+const root = resolve(here, '../..');
 
 const BUNDLES: { name: string; entry: string }[] = [
   { name: 'bundle.mqtt5-client.min', entry: join(here, 'mqtt5-client.entry.ts') },

@@ -1,6 +1,6 @@
 // Hex encode/decode (Uint8Array.toHex/fromHex are missing on XS).
 import { codesToString } from './ascii';
-import { CryptoError } from './errors';
+import { CryptoError } from '../crypto/errors';
 
 /** Lower-case hex, two digits per byte. */
 export function hexEncode(bytes: Uint8Array): string {

@@ -1,7 +1,7 @@
 // Runs inside XS: a clock that never fires on its own and one TCP socket that keeps the last write,
 // so a benchmark measures the firmware and not the host. The Moddable comparison figures were taken
 // the same way (fake socket, DNS and timers).
-import type { Clock, Network, TcpOptions, TcpSocket } from '../../../src/ports';
+import type { Clock, Network, TcpOptions, TcpSocket } from '../../src/ports';
 
 export class FakeClock implements Clock {
   time = 1000;

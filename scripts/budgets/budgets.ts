@@ -1,11 +1,11 @@
 // The firmware's cost budgets on XS: bundle size, computrons per operation, heap slots. Figures are
 // deterministic, so a baseline can be compared exactly; check() fails on growth over a tolerance.
-import { measureFirmware } from './budgets/firmware';
-import { measureMqtt5 } from './budgets/mqtt5';
+import { measureFirmware } from './firmware';
+import { measureMqtt5 } from './mqtt5';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleForXs } from './bundle';
-import { XsBench } from './meter';
+import { bundleForXs } from '../../hosts/xs/bundle';
+import { XsBench } from '../../hosts/xs/meter';
 
 export interface Figure {
   name: string;
@@ -14,14 +14,14 @@ export interface Figure {
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const budgets = join(root, 'hosts/xs/budgets');
-export const BASELINE_FILE = join(root, 'hosts/xs/budgets.baseline.json');
+const budgets = join(root, 'scripts/budgets');
+export const BASELINE_FILE = join(root, 'scripts/budgets/baseline.json');
 
 /** Sizes of minified bundles: what the firmware pieces cost in flash (before XS compiles them). */
 const BUNDLES: { name: string; entry: string }[] = [
   { name: 'bundle.mqtt-client.min', entry: 'src/mqtt/client.ts' },
   // the whole firmware: main() with the OTA extension, as hosts/moddable/firmware.ts boots it
-  { name: 'bundle.firmware.min', entry: 'hosts/xs/budgets/firmware.entry.ts' },
+  { name: 'bundle.firmware.min', entry: 'scripts/budgets/firmware.entry.ts' },
 ];
 
 export async function measureBundles(): Promise<Figure[]> {
@@ -33,7 +33,7 @@ export async function measureBundles(): Promise<Figure[]> {
   return out;
 }
 
-/** MQTT client figures (hosts/xs/budgets/mqtt.bench.ts); compare with the goals in docs/xs.md. */
+/** MQTT client figures (scripts/budgets/mqtt.bench.ts); compare with the goals in docs/xs.md. */
 export async function measureMqtt(): Promise<Figure[]> {
   const bench = await XsBench.load(join(budgets, 'mqtt.bench.ts'));
   try {
@@ -72,7 +72,7 @@ export async function measureCrypto(): Promise<Figure[]> {
   }
 }
 
-/** The whole firmware booted on a scripted platform: heap after boot and at steady state, cost per cycle (hosts/xs/budgets/firmware.ts). */
+/** The whole firmware booted on a scripted platform: heap after boot and at steady state, cost per cycle (scripts/budgets/firmware.ts). */
 export { measureFirmware };
 
 export async function measureAll(): Promise<Figure[]> {

@@ -1,4 +1,4 @@
-// Whole-firmware budgets on XS (hosts/xs/budgets/firmware.bench.ts): live heap after boot and at
+// Whole-firmware budgets on XS (scripts/budgets/firmware.bench.ts): live heap after boot and at
 // steady state, and the cost of a telemetry cycle and of a command, with the real firmware booted on a
 // scripted platform. Slots come from xsnap's meter after gc(); chunk bytes (strings, byte buffers,
 // array storage, Map tables) from the BLOC section of an xsnap snapshot, which holds exactly the live
@@ -8,9 +8,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Figure } from '../budgets';
-import { XsBench, XsBenchError } from '../meter';
-import type { Delivery, XsWorker } from '../worker';
+import type { Figure } from './budgets';
+import { XsBench, XsBenchError } from '../../hosts/xs/meter';
+import type { Delivery, XsWorker } from '../../hosts/xs/worker';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

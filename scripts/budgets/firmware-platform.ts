@@ -4,9 +4,9 @@
 // same clock; the I2C bus holds a BME280 made from the simulated one (hosts/sim/chips). Everything is
 // deterministic, and the state these fakes keep does not grow with the run, so the heap figures are
 // the firmware's.
-import type { Clock, I2C, I2CConstructor, I2COptions, KeyValueStore, Logger, LogLevel, Network, Platform, System, TcpOptions, TcpSocket, TimerId } from '../../../src/ports';
-import { SimBME280 } from '../../sim/chips/bme280';
-import { nack, type SimI2CDevice } from '../../sim/chips/i2c-bus';
+import type { Clock, I2C, I2CConstructor, I2COptions, KeyValueStore, Logger, LogLevel, Network, Platform, System, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
+import { SimBME280 } from '../../hosts/sim/chips/bme280';
+import { nack, type SimI2CDevice } from '../../hosts/sim/chips/i2c-bus';
 
 /** Milliseconds between the device writing a packet and the broker's answer arriving. */
 export const LATENCY_MS = 5;

@@ -6,7 +6,7 @@
 // caller must check the length it got). Redirects (301, 302, 303, 307, 308) are followed a few times.
 import type { Clock, Network, TcpSocket, TimerId, TlsOptions } from '../ports';
 import { ChunkedDecoder } from './chunked';
-import { OtaError, describeError } from './errors';
+import { OtaError, describeError } from '../ota/errors';
 import { parseImageUrl, resolveLocation, type ImageUrl } from './url';
 
 export interface HttpResponseHead {

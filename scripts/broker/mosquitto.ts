@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { generateTestCertificates, type TestCertificates } from './certs';
 import { type BrokerFiles, type BrokerPorts, mosquittoConfig } from './mosquitto-config';
 import { ensureMosquitto, ensureMosquittoPasswd, findTool } from './mosquitto-install';
-import { freePorts, waitForTcp } from './ports';
+import { freePorts, waitForTcp } from './free-ports';
 
 export { ensureMosquitto, MosquittoMissingError } from './mosquitto-install';
 

@@ -1,11 +1,11 @@
 // The hardware of one simulated NodeMCU: register-level chips on a simulated I2C bus and an ADC pin,
 // their drivers from src/sensors as the firmware's telemetry sensors, and the chips' physical
 // values bound to the device's Site in the environment (read when the chip converts, so no timer).
-import { SimAnalogPins, type SimAnalogPin } from './chips/analog';
-import { SimBH1750 } from './chips/bh1750';
-import { SimBME280 } from './chips/bme280';
-import { SimI2CBus } from './chips/i2c-bus';
-import { SimSHT3x } from './chips/sht3x';
+import { SimAnalogPins, type SimAnalogPin } from '../../hosts/sim/chips/analog';
+import { SimBH1750 } from '../../hosts/sim/chips/bh1750';
+import { SimBME280 } from '../../hosts/sim/chips/bme280';
+import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';
+import { SimSHT3x } from '../../hosts/sim/chips/sht3x';
 import type { TelemetrySensor, ReadingSpec } from '../../src/device/telemetry';
 import type { Clock } from '../../src/ports';
 import { AnalogSensor } from '../../src/sensors/analog';

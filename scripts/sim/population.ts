@@ -8,8 +8,8 @@ import type { Network } from '../../src/ports';
 import type { BoardProfile } from './device-board';
 import { SimDeviceRunner, type BootLoader, type DeviceLogSink } from './device-runner';
 import { Environment } from './environment';
-import { createNodeNetwork } from './net';
-import { TimerWheel } from './shared-clock';
+import { createNodeNetwork } from '../../hosts/sim/net';
+import { TimerWheel } from '../../hosts/sim/shared-clock';
 
 export interface FleetBroker {
   host: string;

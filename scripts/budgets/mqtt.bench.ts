@@ -1,10 +1,10 @@
 // Runs inside XS: the MQTT budgets (docs/xs.md). Sizes follow the Moddable comparison: a 64-byte
 // payload to a 16-byte topic.
-import { encodePublish } from '../../../src/mqtt/codec';
-import { MqttClient } from '../../../src/mqtt/client';
-import { PacketParser } from '../../../src/mqtt/parser';
-import { PUBLISH } from '../../../src/mqtt/packets';
-import { serveBenchmarks } from '../in-xs/bench';
+import { encodePublish } from '../../src/mqtt/codec';
+import { MqttClient } from '../../src/mqtt/client';
+import { PacketParser } from '../../src/mqtt/parser';
+import { PUBLISH } from '../../src/mqtt/packets';
+import { serveBenchmarks } from '../../hosts/xs/in-xs/bench';
 import { FakeClock, FakeNetwork } from './fake-platform';
 
 const TOPIC = 'sensors/kitchen1'; // 16 bytes

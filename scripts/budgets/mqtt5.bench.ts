@@ -1,13 +1,13 @@
 // Runs inside XS: MQTT 5 and WebSocket budgets, on the same fake socket and clock as mqtt.bench.ts and
 // the same message (a 64-byte payload to a 16-byte topic), so the figures compare with MQTT 3.1.1's.
-import { MqttClient } from '../../../src/mqtt/client';
-import { PacketParser } from '../../../src/mqtt/parser';
-import { decodeAnyPacket5, encode5 } from '../../../src/mqtt/v5/all-packets';
-import { mqtt5 } from '../../../src/mqtt/v5/protocol';
-import type { TcpSocket } from '../../../src/ports';
-import { acceptFor, webSocketKey } from '../../../src/transport/websocket-handshake';
-import { webSocketNetwork } from '../../../src/transport/websocket';
-import { serveBenchmarks } from '../in-xs/bench';
+import { MqttClient } from '../../src/mqtt/client';
+import { PacketParser } from '../../src/mqtt/parser';
+import { decodeAnyPacket5, encode5 } from '../../src/mqtt/v5/all-packets';
+import { mqtt5 } from '../../src/mqtt/v5/protocol';
+import type { TcpSocket } from '../../src/ports';
+import { acceptFor, webSocketKey } from '../../src/transport/websocket-handshake';
+import { webSocketNetwork } from '../../src/transport/websocket';
+import { serveBenchmarks } from '../../hosts/xs/in-xs/bench';
 import { FakeClock, FakeNetwork } from './fake-platform';
 
 const TOPIC = 'sensors/kitchen1'; // 16 bytes

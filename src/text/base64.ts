@@ -1,6 +1,6 @@
 // Base64 and base64url (RFC 4648 sections 4 and 5); Uint8Array.fromBase64/toBase64 are missing on XS.
 import { codesToString } from './ascii';
-import { CryptoError } from './errors';
+import { CryptoError } from '../crypto/errors';
 
 const STANDARD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -14,20 +14,20 @@ import type { FlashUpdate, KeyValueStore, Logger, LogLevel, Network, Platform, R
 import type { Provisioning } from '../../src/provisioning/provisioning';
 import type { ProvisioningState } from '../../src/provisioning/types';
 import { FIRMWARE_VERSION } from '../../src/version';
-import { bootSim, type SimImage } from './bootloader';
+import { bootSim, type SimImage } from '../../hosts/sim/bootloader';
 import { buildBoard, setChipBroken, SiteReader, type BoardParts, type BoardProfile } from './device-board';
 import type { Environment, Site } from './environment';
 import { hash32 } from './environment';
 import { FaultNetwork, LinkState } from './faults';
-import { MemoryKeyValueStore } from './kv';
-import { createSimPlatform } from './platform';
-import { SimRadio, type SimRadioOptions } from './radio';
-import type { SharedClock, TimerWheel } from './shared-clock';
-import { SimSystem } from './system';
+import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { createSimPlatform } from '../../hosts/sim/platform';
+import { SimRadio, type SimRadioOptions } from '../../hosts/sim/radio';
+import type { SharedClock, TimerWheel } from '../../hosts/sim/shared-clock';
+import { SimSystem } from '../../hosts/sim/system';
 
 // ---- images and the bootloader ---------------------------------------------------------------------
 
-export type { SimImage, SimImageBehaviour } from './bootloader';
+export type { SimImage, SimImageBehaviour } from '../../hosts/sim/bootloader';
 
 /** What a bootloader hands to one boot: the image to run and, with flash slots, the update port. */
 export interface SimBootChoice {

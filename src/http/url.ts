@@ -1,6 +1,6 @@
 // Image URLs the device can fetch: http://host[:port]/path and https://..., host a name, an IPv4
 // address or a bracketed IPv6 address. No user info (credentials do not belong in a signed job).
-import { OtaError } from './errors';
+import { OtaError } from '../ota/errors';
 
 export interface ImageUrl {
   secure: boolean;

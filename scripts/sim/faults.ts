@@ -7,7 +7,7 @@
 // Callbacks into the firmware are guarded: an exception escaping one is a firmware crash, handed
 // to onPanic, and never reaches Node's event loop (where it would take every device down).
 import type { Network, TcpOptions, TcpSocket } from '../../src/ports';
-import { NetworkError } from './net';
+import { NetworkError } from '../../hosts/sim/net';
 
 export type LinkFault = 'wifi-down' | 'refuse' | 'stall';
 

@@ -1,5 +1,5 @@
 // Runs inside XS: the whole firmware (firmware.entry.ts) booted on the bench platform
-// (firmware-platform.ts), for the firmware budgets of hosts/xs/budgets/firmware.ts. The phases are
+// (firmware-platform.ts), for the firmware budgets of scripts/budgets/firmware.ts. The phases are
 // benchmarks whose setup does the work, so Node can take the heap between them:
 //   platform  the fakes only (the baseline)
 //   boot      main(), then 1 s: connected, subscribed, birth acknowledged, first sample published
@@ -7,8 +7,8 @@
 //             ping command every 10th interval, answered
 // and two measured operations on the running device: one telemetry cycle (the sampling timer fires,
 // conversion, publish, PUBACK) and one ping command (request in, reply out, both acknowledged).
-import type { Device } from '../../../src/device/device';
-import { serveBenchmarks } from '../in-xs/bench';
+import type { Device } from '../../src/device/device';
+import { serveBenchmarks } from '../../hosts/xs/in-xs/bench';
 import { startFirmware } from './firmware.entry';
 import { DEVICE_ID, benchPlatform, type BenchPlatform } from './firmware-platform';
 

@@ -1,6 +1,6 @@
 // Streaming decoder for HTTP/1.1 chunked transfer coding (RFC 9112 section 7.1). Holds at most one
 // chunk-size line; data passes through as subarrays of the input, never copied or collected.
-import { OtaError } from './errors';
+import { OtaError } from '../ota/errors';
 
 const SIZE = 0;
 const DATA = 1;
