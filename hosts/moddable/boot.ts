@@ -7,7 +7,7 @@ import Timer from 'timer';
 import { createClock } from './clock';
 import { configNumber, configString, normalizeConfig } from './config';
 import { describe } from './errors';
-import type { KvLimits } from './kv-chunks';
+import type { KvLimits, PreferenceLike } from './kv-chunks';
 import { createLogger, isLogLevel } from './logger';
 import { createNetwork, type TlsFactory } from './network';
 import { Resources } from './resources';
@@ -26,6 +26,11 @@ export interface UpdateContext extends Omit<GateOptions, 'slots'> {
 export interface Target {
   name: 'esp32' | 'esp8266' | 'lin';
   kvLimits: KvLimits;
+  /**
+   * Moddable's `preference` module, imported by the target's main (which is never preloaded), so the
+   * desktop build reads its preferences file when the firmware runs, not when it is built.
+   */
+  preference: PreferenceLike;
   tls?: TlsFactory;
   io?(config: Record<string, unknown>, clock: Clock): { i2c?: I2CConstructor; digital?: DigitalConstructor; analog?: AnalogConstructor };
   /** Builds the update port and runs its boot-time checks (which may restart). */
@@ -46,8 +51,8 @@ export function boot(target: Target, firmware: Firmware): void {
     const clock = createClock(resources);
     const level = isLogLevel(config.logLevel) ? config.logLevel : 'info';
     const log = createLogger(level, () => clock.now());
-    const storage = createStorage(configString(config, 'kvDomain') ?? 'fw', target.kvLimits);
-    const hostStore = createStorage('host', target.kvLimits);
+    const storage = createStorage(target.preference, configString(config, 'kvDomain') ?? 'fw', target.kvLimits);
+    const hostStore = createStorage(target.preference, 'host', target.kvLimits);
     if (target.name === 'esp8266') {
       storage.sweep();
       hostStore.sweep();

@@ -1,5 +1,6 @@
 // Entry of the ESP8266 build (mcconfig -p esp/nodemcu). No OTA: Moddable has no OTA module for
 // the ESP8266. No TLS: the SDK's TLS stack does not fit beside the firmware in its 32 KB XS heap.
+import Preference from 'preference';
 import { boot } from '../../boot';
 import { startFirmware } from '../../firmware';
 import { createAnalog, createDigital, createI2C } from '../../io';
@@ -10,6 +11,7 @@ boot(
   {
     name: 'esp8266',
     kvLimits: ESP8266_LIMITS,
+    preference: Preference,
     hardwareRestart: true,
     io: () => ({
       // the nodemcu target's pins (build/devices/esp/targets/nodemcu/host/provider.js); config i2c {data, clock} overrides

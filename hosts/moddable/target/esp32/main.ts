@@ -1,4 +1,5 @@
 // Entry of the ESP32 build (mcconfig -p esp32/nodemcu): OTA with a health-gated commit, TLS, pins.
+import Preference from 'preference';
 import { boot } from '../../boot';
 import { startFirmware } from '../../firmware';
 import { createAnalog, createDigital, createI2C } from '../../io';
@@ -12,6 +13,7 @@ boot(
   {
     name: 'esp32',
     kvLimits: ESP32_LIMITS,
+    preference: Preference,
     tls: tlsFactory,
     hardwareRestart: true,
     io: () => ({

@@ -3,6 +3,7 @@
 // simulated chips of hosts/sim/chips on a simulated I2C bus (config simChips, e.g. "bme280@0x76").
 import { SimBME280 } from '../../../sim/chips/bme280';
 import { SimI2CBus } from '../../../sim/chips/i2c-bus';
+import Preference from 'preference';
 import { boot } from '../../boot';
 import { configString } from '../../config';
 import { startFirmware } from '../../firmware';
@@ -16,6 +17,7 @@ boot(
     name: 'lin',
     // kvProfile=esp8266 makes the desktop build store like an ESP8266 (63-byte chunks).
     kvLimits: mcConfig.kvProfile === 'esp8266' ? ESP8266_LIMITS : ESP32_LIMITS,
+    preference: Preference,
     tls: tlsFactory,
     hardwareRestart: false,
     io: (config, clock) => {
