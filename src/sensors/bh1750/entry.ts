@@ -1,0 +1,15 @@
+// Board entry "bh1750": ROHM BH1750FVI ambient light on I2C.
+import { i2cOptions, lazySensor, type BoardEntry } from '../board';
+import { BH1750, BH1750_ADDRESS, type BH1750Configuration } from './bh1750';
+
+const QUANTITIES = { illuminance: { unit: 'lx', deviceClass: 'illuminance', filter: { decimals: 1 } } };
+
+export const bh1750: BoardEntry = {
+  type: 'bh1750',
+  address: BH1750_ADDRESS,
+  quantities: () => QUANTITIES,
+  build(description, ports, i2c) {
+    const sensor = i2cOptions(description, ports, i2c, BH1750_ADDRESS);
+    return lazySensor(description, () => new BH1750({ sensor, configuration: description.configuration as BH1750Configuration }));
+  },
+};
