@@ -10,6 +10,7 @@ import { SimSHT3x } from '../../hosts/sim/chips/sht3x';
 import { buildSensors, type SensorConfig } from '../../src/device/hardware';
 import type { TelemetrySensor } from '../../src/device/telemetry';
 import type { Clock } from '../../src/ports';
+import { entryFor } from '../../src/sensors/registry';
 import type { Reading, Sensor } from '../../src/sensors/sensor';
 import type { Site, SiteValues } from './environment';
 
@@ -77,12 +78,13 @@ interface Buses {
 }
 
 /**
- * The simulated chip for each sensor type the profiles use: how it joins the board, and how it
- * senses the site's values. One function per kind of chip, shared by every device: no per-device closures.
+ * The simulated chip for each sensor type the profiles use: how it joins the board (at the address
+ * the firmware looks at), and how it senses the site's values. One function per kind of chip, shared
+ * by every device: no per-device closures.
  */
 const CHIP_MODELS: Record<string, { attach(buses: Buses, config: SensorConfig, now: () => number): Chip; sense(chip: Chip, v: SiteValues): void }> = {
   bme280: {
-    attach: (buses, config, now) => buses.i2c.attach(new SimBME280({ now, address: config.address })),
+    attach: (buses, config, now) => buses.i2c.attach(new SimBME280({ now, address: addressOf(config) })),
     sense(chip, v) {
       const c = chip as SimBME280;
       c.temperature = v.temperature;
@@ -91,7 +93,7 @@ const CHIP_MODELS: Record<string, { attach(buses: Buses, config: SensorConfig, n
     },
   },
   sht3x: {
-    attach: (buses, config, now) => buses.i2c.attach(new SimSHT3x({ now, address: config.address })),
+    attach: (buses, config, now) => buses.i2c.attach(new SimSHT3x({ now, address: addressOf(config) })),
     sense(chip, v) {
       const c = chip as SimSHT3x;
       c.temperature = v.temperature;
@@ -99,7 +101,7 @@ const CHIP_MODELS: Record<string, { attach(buses: Buses, config: SensorConfig, n
     },
   },
   bh1750: {
-    attach: (buses, config, now) => buses.i2c.attach(new SimBH1750({ now, address: config.address })),
+    attach: (buses, config, now) => buses.i2c.attach(new SimBH1750({ now, address: addressOf(config) })),
     sense(chip, v) {
       (chip as SimBH1750).illuminance = v.illuminance;
     },
@@ -114,8 +116,13 @@ const CHIP_MODELS: Record<string, { attach(buses: Buses, config: SensorConfig, n
   },
 };
 
+/** The I2C address the firmware uses for this description: its own, or the chip's default. */
+function addressOf(config: SensorConfig): number | undefined {
+  return config.address ?? entryFor(config.type)?.address;
+}
+
 /** A sensor whose chip senses the site's current values before each measurement. */
-export class SiteSensor implements Sensor {
+class SiteSensor implements Sensor {
   constructor(
     private readonly driver: Sensor,
     private readonly chip: Chip,

@@ -7,17 +7,18 @@
 //     { "type": "bme280", "name": "climate", "address": 118, "interval": 60 },
 //     { "type": "sht3x", "name": "air", "address": 68 },
 //     { "type": "bh1750", "name": "light", "address": 35 },
-//     { "type": "ds18b20", "name": "probe", "pin": 4, "resolution": 12 },
-//     { "type": "analog", "name": "soil", "pin": 33, "unit": "%", "calibration": [{"raw": 3100, "value": 0}, {"raw": 1350, "value": 100}] }
+//     { "type": "ds18b20", "name": "probe", "pin": 4, "configuration": { "resolution": 12 } },
+//     { "type": "analog", "name": "soil", "pin": 33, "unit": "%",
+//       "configuration": { "calibration": [{"raw": 3100, "value": 0}, {"raw": 1350, "value": 100}] } }
 //   ]
 //
-// A chip that is absent at boot does not stop the others: its entry reports the error in telemetry
+// A chip that is absent at boot does not stop the others: its sensor reports the error in telemetry
 // and the heartbeat, and is tried again at every interval.
 //
 // What each `type` means (its driver, default address, quantities, how it is built) is the chip's
 // board entry in src/sensors/<chip>/entry.ts; src/sensors/registry.ts lists them.
 import { HardwareConfigError, type BoardEntry, type BoardPorts, type I2CBusSettings, type Quantity, type SensorDescription } from '../sensors/board';
-import { SENSOR_ENTRIES } from '../sensors/registry';
+import { SENSOR_ENTRIES, entryFor } from '../sensors/registry';
 import type { FilterOptions } from './filters';
 import type { ReadingSpec, TelemetrySensor } from './telemetry';
 import { isTopicLevel } from './topics';
@@ -40,11 +41,6 @@ function readings(quantities: Readonly<Record<string, Quantity>>, filter: Filter
   const out: Record<string, ReadingSpec> = {};
   for (const [k, q] of Object.entries(quantities)) out[k] = { ...q, filter: { ...q.filter, ...filter } };
   return out;
-}
-
-function entryFor(type: string, entries: readonly BoardEntry[]): BoardEntry | undefined {
-  for (const entry of entries) if (entry.type === type) return entry;
-  return undefined;
 }
 
 /**
