@@ -70,12 +70,6 @@ export function requirePort<T>(port: T | undefined, what: string, description: S
   return port;
 }
 
-/** The I2C options of a chip: the board's bus settings, the I2C port, and its address (or `address`). */
-export function i2cOptions(description: SensorDescription, ports: BoardPorts, i2c: I2CBusSettings, address: number): I2CSensorOptions {
-  const io = requirePort(ports.i2c, 'I2C', description);
-  return { ...i2c, io, address: description.address ?? address };
-}
-
 /** One sensor named as described, whose driver `make` opens at the first measurement and again after a failure. */
 export function lazySensor(description: SensorDescription, make: () => Sensor): BuiltSensor[] {
   return [{ name: description.name, sensor: new RetryingSensor(make) }];

@@ -1,5 +1,5 @@
 // Board entry "bh1750": ROHM BH1750FVI ambient light on I2C.
-import { i2cOptions, lazySensor, type BoardEntry } from '../board';
+import { lazySensor, requirePort, type BoardEntry } from '../board';
 import { BH1750, BH1750_ADDRESS, type BH1750Configuration } from './bh1750';
 
 const QUANTITIES = { illuminance: { unit: 'lx', deviceClass: 'illuminance', filter: { decimals: 1 } } };
@@ -9,7 +9,10 @@ export const bh1750: BoardEntry = {
   address: BH1750_ADDRESS,
   quantities: () => QUANTITIES,
   build(description, ports, i2c) {
-    const sensor = i2cOptions(description, ports, i2c, BH1750_ADDRESS);
-    return lazySensor(description, () => new BH1750({ sensor, configuration: description.configuration as BH1750Configuration }));
+    const io = requirePort(ports.i2c, 'I2C', description);
+    return lazySensor(description, () => {
+      const sensor = { ...i2c, io, address: description.address ?? BH1750_ADDRESS };
+      return new BH1750({ sensor, configuration: description.configuration as BH1750Configuration });
+    });
   },
 };

@@ -1,6 +1,6 @@
 // Board entries "bme280" and "bmp280": one driver (it tells the chips apart by their id), two sets of
 // quantities (a BMP280 has no humidity).
-import { i2cOptions, lazySensor, type BoardEntry } from '../board';
+import { lazySensor, requirePort, type BoardEntry } from '../board';
 import { HUMIDITY, PRESSURE, TEMPERATURE } from '../quantities';
 import { BME280, BME280_ADDRESS, type BME280Configuration } from './bme280';
 
@@ -12,8 +12,11 @@ export const bme280: BoardEntry = {
   address: BME280_ADDRESS,
   quantities: () => BME280_QUANTITIES,
   build(description, ports, i2c) {
-    const sensor = i2cOptions(description, ports, i2c, BME280_ADDRESS);
-    return lazySensor(description, () => new BME280({ sensor, configuration: description.configuration as BME280Configuration }));
+    const io = requirePort(ports.i2c, 'I2C', description);
+    return lazySensor(description, () => {
+      const sensor = { ...i2c, io, address: description.address ?? BME280_ADDRESS };
+      return new BME280({ sensor, configuration: description.configuration as BME280Configuration });
+    });
   },
 };
 

@@ -1,5 +1,5 @@
 // Board entry "sht3x": Sensirion SHT30/31/35 on I2C.
-import { i2cOptions, lazySensor, type BoardEntry } from '../board';
+import { lazySensor, requirePort, type BoardEntry } from '../board';
 import { HUMIDITY, TEMPERATURE } from '../quantities';
 import { SHT3X_ADDRESS, SHT3x, type SHT3xConfiguration } from './sht3x';
 
@@ -10,7 +10,10 @@ export const sht3x: BoardEntry = {
   address: SHT3X_ADDRESS,
   quantities: () => QUANTITIES,
   build(description, ports, i2c) {
-    const sensor = i2cOptions(description, ports, i2c, SHT3X_ADDRESS);
-    return lazySensor(description, () => new SHT3x({ sensor, configuration: description.configuration as SHT3xConfiguration }));
+    const io = requirePort(ports.i2c, 'I2C', description);
+    return lazySensor(description, () => {
+      const sensor = { ...i2c, io, address: description.address ?? SHT3X_ADDRESS };
+      return new SHT3x({ sensor, configuration: description.configuration as SHT3xConfiguration });
+    });
   },
 };
