@@ -2,11 +2,16 @@
 // Fast checks that src/ stays firmware: it imports only src/, uses no Node or DOM API, no built-in
 // that the XS engine lacks, and keeps no module-level mutable state (many simulated devices share
 // one process). The XS test run catches the rest; this tells developers first.
+// Portable cases kept next to their code (src/**/*.cases.ts) are not firmware: they may also import
+// the portable harness and the simulated chips of hosts/, and no firmware module may import them.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const srcDir = join(root, 'src');
+// What a portable case in src/ may import besides src/: the portable harness and the simulated chips.
+const caseImports = [join(root, 'hosts/xs/harness.ts'), join(root, 'hosts/sim/chips') + '/'];
+const isCases = (path) => /\.cases(\.ts)?$/.test(path);
 
 const forbidden = [
   [/\bstructuredClone\s*\(/, 'structuredClone is missing on XS'],
@@ -54,10 +59,15 @@ for (const file of walk(srcDir)) {
     const where = `${rel}:${i + 1}`;
     for (const m of line.matchAll(/(?:^|\s)(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
       const spec = m[1] ?? m[2] ?? m[3];
+      const target = resolve(dirname(file), spec);
       if (!spec.startsWith('.')) {
         problems.push(`${where}: imports "${spec}": src/ may import only src/ (no node: or npm modules)`);
-      } else if (!resolve(dirname(file), spec).startsWith(srcDir)) {
-        problems.push(`${where}: imports "${spec}", outside src/`);
+      } else if (isCases(file) && caseImports.some((allowed) => (target + '.ts').startsWith(allowed))) {
+        // a portable case: the harness and the simulated chips run on XS too
+      } else if (!target.startsWith(srcDir + '/')) {
+        problems.push(`${where}: imports "${spec}", outside src/${isCases(file) ? ' (a case may also import hosts/xs/harness and hosts/sim/chips/)' : ''}`);
+      } else if (isCases(spec) && !isCases(file)) {
+        problems.push(`${where}: imports the portable cases "${spec}": firmware must not carry its tests`);
       }
     }
     for (const [re, why] of forbidden) if (re.test(line)) problems.push(`${where}: ${why}`);

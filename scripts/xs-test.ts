@@ -1,4 +1,5 @@
-// Runs the portable suites (test/portable/*.cases.ts, or the files given) inside the XS engine.
+// Runs the portable suites (test/portable/*.cases.ts and src/**/*.cases.ts, or the files given)
+// inside the XS engine.
 //   tsx scripts/xs-test.ts [file.cases.ts ...] [--meter-limit N] [--verbose]
 // Prints one line per case with its computrons; exits 1 when a case fails.
 import { resolve } from 'node:path';

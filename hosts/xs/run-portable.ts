@@ -1,4 +1,5 @@
-// Runs the portable suites (test/portable/*.cases.ts, the files vitest runs on Node) inside XS.
+// Runs the portable suites (test/portable/*.cases.ts and src/**/*.cases.ts, the files vitest runs on
+// Node) inside XS.
 // Each file gets its own bundle and worker, so one broken suite cannot hide the others; each case is
 // its own delivery, so its computrons are known and an endless loop fails only that case.
 import { readdirSync } from 'node:fs';
@@ -11,6 +12,8 @@ import type { CaseReport } from './in-xs/portable-runner';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const PORTABLE_DIR = join(root, 'test/portable');
+/** Cases kept next to the code they test, anywhere below it (e.g. src/sensors/bme280/bme280.cases.ts). */
+export const SRC_DIR = join(root, 'src');
 const RUNNER = join(root, 'hosts/xs/in-xs/portable-runner.ts');
 
 export interface CaseResult {
@@ -36,9 +39,18 @@ export interface SuiteOptions {
   timeoutMs?: number;
 }
 
-/** The case files present now, sorted (new files are picked up on every call). */
-export function findPortableCaseFiles(dir = PORTABLE_DIR): string[] {
-  return readdirSync(dir)
+/**
+ * The case files present now, sorted (new files are picked up on every call): those in `dir`, or by
+ * default those in test/portable and anywhere under src/.
+ */
+export function findPortableCaseFiles(dir?: string): string[] {
+  if (dir !== undefined) return casesIn(dir, false);
+  return [...casesIn(PORTABLE_DIR, false), ...casesIn(SRC_DIR, true)];
+}
+
+function casesIn(dir: string, recursive: boolean): string[] {
+  return readdirSync(dir, { recursive })
+    .map(String)
     .filter((name) => name.endsWith('.cases.ts'))
     .sort()
     .map((name) => join(dir, name));

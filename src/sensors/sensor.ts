@@ -45,7 +45,6 @@ export function checkRange(reading: Reading, name: string, value: number, min: n
   else reading.outOfRange = [name];
 }
 
-/** Whole milliseconds, rounded up: waiting a fraction too little reads a stale result. */
 /** The reading itself, or SensorError 'range' when it has values outside the chip's range: for callers that drop such readings. */
 export function requireInRange<R extends Reading>(reading: R, sensorName = 'sensor'): R {
   if (reading.outOfRange?.length) {
@@ -54,6 +53,7 @@ export function requireInRange<R extends Reading>(reading: R, sensorName = 'sens
   return reading;
 }
 
+/** Whole milliseconds, rounded up: waiting a fraction too little reads a stale result. */
 export function ceilMs(ms: number): number {
   return Math.ceil(ms - 1e-9);
 }

@@ -10,7 +10,7 @@ import type { Device, DeviceOptions } from '../../src/device/device';
 import type { TelemetrySensor } from '../../src/device/telemetry';
 import { main } from '../../src/main';
 import type { Clock, KeyValueStore, Platform } from '../../src/ports';
-import { BME280 } from '../../src/sensors/bme280';
+import { BME280 } from '../../src/sensors/bme280/bme280';
 
 export interface SimDeviceOptions {
   id?: string;

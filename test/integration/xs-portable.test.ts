@@ -1,5 +1,6 @@
-// Every portable suite (test/portable/*.cases.ts) again, inside the real XS engine. Each case is a
-// vitest test, so a failure on XS names the case; the suites are found when this file loads.
+// Every portable suite (test/portable/*.cases.ts and src/**/*.cases.ts) again, inside the real XS
+// engine. Each case is a vitest test, so a failure on XS names the case; the suites are found when
+// this file loads.
 import { afterAll, describe, expect, it } from 'vitest';
 import { basename } from 'node:path';
 import { XsPortableSuite, findPortableCaseFiles } from '../../hosts/xs/run-portable';
@@ -8,6 +9,8 @@ const files = findPortableCaseFiles();
 
 it('finds the portable suites', () => {
   expect(files.map((f) => basename(f))).toContain('xs-builtins.cases.ts');
+  // cases kept next to their code in src/
+  expect(files.map((f) => basename(f))).toContain('bme280.cases.ts');
 });
 
 for (const file of files) {

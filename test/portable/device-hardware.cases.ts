@@ -3,6 +3,7 @@
 import { ManualClock } from '../../hosts/sim/chips/clock';
 import { SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireBus, SimSHT3x } from '../../hosts/sim/chips/index';
 import { buildSensors, HardwareConfigError } from '../../src/device/hardware';
+import { bh1750 } from '../../src/sensors/bh1750/entry';
 import { Telemetry } from '../../src/device/telemetry';
 import type { Platform } from '../../src/ports';
 import { equal, near, ok, suite, throws } from '../../hosts/xs/harness';
@@ -116,6 +117,30 @@ export default suite('device hardware', (test) => {
     throws(() => buildSensors(b.platform, [{ type: 'sht3x', name: 'a/b' }]), HardwareConfigError, 'without + # or /');
     throws(() => buildSensors({ clock: b.clock } as unknown as Platform, [{ type: 'sht3x' }]), HardwareConfigError, 'needs the I2C port');
     equal(buildSensors(b.platform, undefined), []);
+  });
+
+  test('a BMP280 publishes temperature and pressure, and no humidity', () => {
+    const b = board();
+    const chip = b.i2c.attach(new SimBME280({ now: b.clock.now, variant: 'bmp280', address: 0x77 }));
+    chip.temperature = 18.5;
+    chip.pressure = 95_000;
+    const { sensors, published } = run(b.platform, b.clock, [{ type: 'bmp280', name: 'baro', address: 0x77 }], 1000);
+    // the readings are what discovery announces: no humidity entity for a BMP280
+    equal(Object.keys(sensors[0].readings), ['temperature', 'pressure']);
+    const body = last(published, 'baro')!;
+    ok(!('humidity' in body), JSON.stringify(body));
+    near(body.temperature as number, 18.5, 0.02, 'BMP280 temperature');
+    near(body.pressure as number, 95_000, 3, 'BMP280 pressure');
+  });
+
+  test('a build knows the types of its entries, and lists them when a type is unknown', () => {
+    const b = board();
+    throws(() => buildSensors(b.platform, [{ type: 'dht22' }]), HardwareConfigError, 'known: bme280, bmp280, sht3x, bh1750, ds18b20, analog');
+    throws(() => buildSensors(b.platform, [{ type: 'bme280' }], {}, [bh1750]), HardwareConfigError, 'unknown sensor type "bme280"; known: bh1750');
+    const chip = b.i2c.attach(new SimBH1750({ now: b.clock.now }));
+    chip.illuminance = 50;
+    const sensors = buildSensors(b.platform, [{ type: 'bh1750' }], {}, [bh1750]);
+    equal(sensors.map((s) => s.name), ['bh1750']);
   });
 
   test('per-sensor interval and filters apply', () => {

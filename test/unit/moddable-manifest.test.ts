@@ -128,6 +128,16 @@ describe('manifest.json', () => {
     expect(missing).toEqual([]);
   });
 
+  it('keeps the portable cases kept in src/ (*.cases.ts) out of the device build', () => {
+    const cases: string[] = [];
+    for (const map of [manifest.modules, ...PLATFORMS.map((p) => manifest.platforms[p].modules)] as ModuleMap[]) {
+      for (const source of Object.values(map).flat()) {
+        if (ours(source)) cases.push(...filesOf(source).filter((f) => f.endsWith('.cases.ts')).map((f) => relative(root, f)));
+      }
+    }
+    expect(cases).toEqual([]);
+  });
+
   it('names each of our modules by its path, so relative imports resolve the same in XS and tsc', () => {
     for (const map of [manifest.modules, ...PLATFORMS.map((p) => manifest.platforms[p].modules)] as ModuleMap[]) {
       for (const [target, source] of Object.entries(map)) {

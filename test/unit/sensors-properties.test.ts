@@ -2,14 +2,14 @@
 // simulated chips' CRCs, the datasheets' floating-point formulas) and random round trips.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AnalogSensor } from '../../src/sensors/analog';
-import { BH1750 } from '../../src/sensors/bh1750';
-import { BME280 } from '../../src/sensors/bme280';
-import { compensateHumidity, compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from '../../src/sensors/bme280-compensation';
+import { AnalogSensor } from '../../src/sensors/analog/analog';
+import { BH1750 } from '../../src/sensors/bh1750/bh1750';
+import { BME280 } from '../../src/sensors/bme280/bme280';
+import { compensateHumidity, compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from '../../src/sensors/bme280/compensation';
 import { crc8Maxim, crc8Sensirion } from '../../src/sensors/crc';
-import { DS18B20 } from '../../src/sensors/ds18b20';
+import { DS18B20 } from '../../src/sensors/ds18b20/ds18b20';
 import { romToHex, searchRoms } from '../../src/sensors/onewire';
-import { SHT3x } from '../../src/sensors/sht3x';
+import { SHT3x } from '../../src/sensors/sht3x/sht3x';
 import {
   DATASHEET_CALIBRATION,
   ManualClock,

@@ -1,8 +1,8 @@
 // Two-point calibrated analog sensor against hand-computed lines and simulated ADC pins.
-import { equal, near, suite, throws } from '../../hosts/xs/harness';
-import { AnalogSensor } from '../../src/sensors/analog';
-import { SensorError } from '../../src/sensors/errors';
-import { SimAnalogPins } from '../../hosts/sim/chips/analog';
+import { equal, near, suite, throws } from '../../../hosts/xs/harness';
+import { AnalogSensor } from './analog';
+import { SensorError } from '../errors';
+import { SimAnalogPins } from '../../../hosts/sim/chips/analog';
 
 /** A capacitive soil probe: 3100 counts in dry air, 1350 in water (12-bit ESP32 ADC). */
 const SOIL: [{ raw: number; value: number }, { raw: number; value: number }] = [

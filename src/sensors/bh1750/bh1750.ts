@@ -2,11 +2,14 @@
 // and the measurement-time register (MTreg) for sensitivity. Opcodes, timing and the count-to-lux
 // conversion (lx = count / 1.2, scaled by 69 / MTreg, halved in H-resolution mode 2) from the
 // BH1750FVI datasheet (pages 5, 7 and 11).
-import { SensorError } from './errors';
-import { I2CDevice } from './i2c-device';
-import type { I2CSensorOptions } from './i2c-device';
-import { ceilMs } from './sensor';
-import type { Reading, Sensor } from './sensor';
+import { SensorError } from '../errors';
+import { I2CDevice } from '../i2c-device';
+import type { I2CSensorOptions } from '../i2c-device';
+import { ceilMs } from '../sensor';
+import type { Reading, Sensor } from '../sensor';
+
+/** ADDR to GND; 0x5C with ADDR high. */
+export const BH1750_ADDRESS = 0x23;
 
 export type BH1750Mode = 'high' | 'high2' | 'low';
 
@@ -44,7 +47,7 @@ export class BH1750 implements Sensor<BH1750Reading> {
   #firstResultPending = true;
 
   constructor(options: BH1750Options) {
-    const device = (this.#device = new I2CDevice('BH1750', options?.sensor, { address: 0x23, hz: 400_000 }));
+    const device = (this.#device = new I2CDevice('BH1750', options?.sensor, { address: BH1750_ADDRESS, hz: 400_000 }));
     try {
       this.#send(POWER_ON);
       this.configure(options.configuration ?? {});

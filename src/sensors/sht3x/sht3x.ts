@@ -1,12 +1,15 @@
 // Sensirion SHT30/31/35 (SHT3x-DIS) temperature and humidity over I2C: single-shot measurements
 // without clock stretching, every word CRC-checked, heater control. Commands, timing and
 // conversion formulas from the SHT3x-DIS datasheet (sections 2.2, 4.3, 4.11-4.13).
-import { crc8Sensirion } from './crc';
-import { SensorError, hex2, i2cFailure } from './errors';
-import { I2CDevice } from './i2c-device';
-import type { I2CSensorOptions } from './i2c-device';
-import { checkRange } from './sensor';
-import type { Reading, Sensor } from './sensor';
+import { crc8Sensirion } from '../crc';
+import { SensorError, hex2, i2cFailure } from '../errors';
+import { I2CDevice } from '../i2c-device';
+import type { I2CSensorOptions } from '../i2c-device';
+import { checkRange } from '../sensor';
+import type { Reading, Sensor } from '../sensor';
+
+/** ADDR to GND; 0x45 with ADDR to 3.3 V. */
+export const SHT3X_ADDRESS = 0x44;
 
 export type Repeatability = 'high' | 'medium' | 'low';
 
@@ -55,7 +58,7 @@ export class SHT3x implements Sensor<SHT3xReading> {
   #started = false;
 
   constructor(options: SHT3xOptions) {
-    const device = (this.#device = new I2CDevice('SHT3x', options?.sensor, { address: 0x44, hz: 400_000 }));
+    const device = (this.#device = new I2CDevice('SHT3x', options?.sensor, { address: SHT3X_ADDRESS, hz: 400_000 }));
     try {
       // The status register is the only thing to read back: a valid CRC says an SHT3x answers. The
       // heater may still be on from before a restart of ours (the chip keeps it until reset).

@@ -2,14 +2,15 @@
 // code), several sharing one bus, scratchpad CRC checked, 9-12 bit resolution with the matching
 // conversion time. Commands and timing from the DS18B20 datasheet (19-7487; Tables 1-3, Figure 9).
 // Wire the sensor's VDD: parasite power needs a strong pull-up the OneWire port cannot drive.
-import type { OneWire, OneWireConstructor } from '../ports';
-import { crc8Maxim } from './crc';
-import { SensorError, hex2 } from './errors';
-import { checkRom, romFromHex, romToHex } from './onewire';
-import { ceilMs, checkRange } from './sensor';
-import type { Reading, Sensor } from './sensor';
+import type { OneWire, OneWireConstructor } from '../../ports';
+import { crc8Maxim } from '../crc';
+import { SensorError, hex2 } from '../errors';
+import { checkRom, romFromHex, romToHex } from '../onewire';
+import { ceilMs, checkRange } from '../sensor';
+import type { Reading, Sensor } from '../sensor';
 
-const FAMILY_DS18B20 = 0x28;
+/** The first byte of a DS18B20's ROM code. */
+export const FAMILY_DS18B20 = 0x28;
 const OTHER_FAMILIES: Record<number, string> = { 0x10: 'a DS18S20/DS1820', 0x22: 'a DS1822', 0x3b: 'a MAX31850', 0x42: 'a DS28EA00' };
 
 const READ_ROM = 0x33;

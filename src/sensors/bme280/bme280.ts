@@ -1,12 +1,12 @@
 // Bosch BME280 (temperature, humidity, pressure) and BMP280 (temperature, pressure) over I2C.
 // Registers and timing from BST-BME280-DS002 sections 3.3-3.5, 5.3-5.4 and appendix B (9.1).
-import { compensateHumidity, compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from './bme280-compensation';
-import type { BoschCalibration } from './bme280-compensation';
-import { SensorError, hex2 } from './errors';
-import { I2CDevice } from './i2c-device';
-import type { I2CSensorOptions } from './i2c-device';
-import { ceilMs, checkRange } from './sensor';
-import type { Reading, Sensor } from './sensor';
+import { compensateHumidity, compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from './compensation';
+import type { BoschCalibration } from './compensation';
+import { SensorError, hex2 } from '../errors';
+import { I2CDevice } from '../i2c-device';
+import type { I2CSensorOptions } from '../i2c-device';
+import { ceilMs, checkRange } from '../sensor';
+import type { Reading, Sensor } from '../sensor';
 
 const REG_CALIB_TP = 0x88; // calib00..calib25
 const REG_ID = 0xd0;
@@ -16,6 +16,9 @@ const REG_STATUS = 0xf3;
 const REG_CTRL_MEAS = 0xf4;
 const REG_CONFIG = 0xf5;
 const REG_DATA = 0xf7;
+
+/** SDO to GND; 0x77 with SDO to 3.3 V. */
+export const BME280_ADDRESS = 0x76;
 
 const ID_BME280 = 0x60;
 /** 0x58 is the BMP280; 0x56 and 0x57 are its engineering samples (Bosch's own API accepts them). */
@@ -81,7 +84,7 @@ export class BME280 implements Sensor<BME280Reading> {
   #firstResultPending = true;
 
   constructor(options: BME280Options) {
-    const device = (this.#device = new I2CDevice('BME280', options?.sensor, { address: 0x76, hz: 400_000 }));
+    const device = (this.#device = new I2CDevice('BME280', options?.sensor, { address: BME280_ADDRESS, hz: 400_000 }));
     try {
       const id = device.readRegisters(REG_ID, 1)[0];
       if (id === ID_BME280) this.model = 'BME280';

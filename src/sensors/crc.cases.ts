@@ -1,7 +1,7 @@
 // CRC-8 variants of the sensors, against the vectors their makers publish.
 import { equal, suite } from '../../hosts/xs/harness';
 import { hex } from '../../hosts/xs/harness';
-import { crc8Maxim, crc8Sensirion } from '../../src/sensors/crc';
+import { crc8Maxim, crc8Sensirion } from './crc';
 import { maximCrc, sensirionCrc } from '../../hosts/sim/chips/crc';
 
 export default suite('sensor CRCs', (test) => {

@@ -1,10 +1,10 @@
 // BH1750 driver against the datasheet's count-to-lux examples and an opcode-level simulated chip.
-import { equal, hex, near, suite, throws } from '../../hosts/xs/harness';
-import { BH1750 } from '../../src/sensors/bh1750';
-import { SensorError } from '../../src/sensors/errors';
-import { SimBH1750 } from '../../hosts/sim/chips/bh1750';
-import { ManualClock } from '../../hosts/sim/chips/clock';
-import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';
+import { equal, hex, near, suite, throws } from '../../../hosts/xs/harness';
+import { BH1750 } from './bh1750';
+import { SensorError } from '../errors';
+import { SimBH1750 } from '../../../hosts/sim/chips/bh1750';
+import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { SimI2CBus } from '../../../hosts/sim/chips/i2c-bus';
 
 function rig() {
   const clock = new ManualClock();

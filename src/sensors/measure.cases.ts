@@ -1,8 +1,8 @@
 // The shared contract: measure() waits each sensor's conversion time on the Clock port, so a
 // telemetry loop drives every sensor alike and never busy-waits.
 import { equal, near, ok, suite, throws } from '../../hosts/xs/harness';
-import { AnalogSensor, BH1750, BME280, DS18B20, SHT3x, SensorError, measure, readingValues, requireInRange, searchRoms } from '../../src/sensors/index';
-import type { Reading, Sensor } from '../../src/sensors/index';
+import { AnalogSensor, BH1750, BME280, DS18B20, SHT3x, SensorError, measure, readingValues, requireInRange, searchRoms } from './index';
+import type { Reading, Sensor } from './index';
 import { ManualClock, SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireBus, SimSHT3x } from '../../hosts/sim/chips/index';
 
 function board() {

@@ -1,12 +1,12 @@
 // DS18B20 driver and the 1-Wire ROM search, against the datasheet's temperature table and a
 // time-slot-level simulated bus with several sensors.
-import { equal, hex, near, ok, suite, throws } from '../../hosts/xs/harness';
-import { DS18B20 } from '../../src/sensors/ds18b20';
-import { SensorError } from '../../src/sensors/errors';
-import { romFromHex, romToHex, searchRoms } from '../../src/sensors/onewire';
-import { ManualClock } from '../../hosts/sim/chips/clock';
-import { SimDS18B20, makeRom } from '../../hosts/sim/chips/ds18b20';
-import { SimOneWireBus } from '../../hosts/sim/chips/onewire-bus';
+import { equal, hex, near, ok, suite, throws } from '../../../hosts/xs/harness';
+import { DS18B20 } from './ds18b20';
+import { SensorError } from '../errors';
+import { romFromHex, romToHex, searchRoms } from '../onewire';
+import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { SimDS18B20, makeRom } from '../../../hosts/sim/chips/ds18b20';
+import { SimOneWireBus } from '../../../hosts/sim/chips/onewire-bus';
 
 function rig(serials: number[] = [0x00a1b2c3d4e5]) {
   const clock = new ManualClock();

@@ -1,9 +1,9 @@
 // An analog sensor on an ADC pin (soil moisture probe, photoresistor divider, ...) mapped to a
 // value by two-point calibration: two raw readings taken at known conditions (e.g. probe in dry
 // air and in water) define a straight line. Reads are instant, so start() returns 0.
-import type { Analog, AnalogConstructor } from '../ports';
-import { SensorError } from './errors';
-import type { Reading, Sensor } from './sensor';
+import type { Analog, AnalogConstructor } from '../../ports';
+import { SensorError } from '../errors';
+import type { Reading, Sensor } from '../sensor';
 
 export interface CalibrationPoint {
   /** ADC reading at this condition. */

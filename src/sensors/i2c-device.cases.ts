@@ -1,10 +1,10 @@
 // How I2C failures become SensorErrors when the host cannot tell a NACK from a stuck bus: Moddable's
 // ECMA-419 I2C throws plain "read failed"/"write failed" errors. The driver then judges by context.
 import { equal, suite, throws } from '../../hosts/xs/harness';
-import { BME280 } from '../../src/sensors/bme280';
-import { SensorError } from '../../src/sensors/errors';
-import { SHT3x } from '../../src/sensors/sht3x';
-import type { I2C, I2CConstructor, I2COptions } from '../../src/ports';
+import { BME280 } from './bme280/bme280';
+import { SensorError } from './errors';
+import { SHT3x } from './sht3x/sht3x';
+import type { I2C, I2CConstructor, I2COptions } from '../ports';
 import { SimBME280 } from '../../hosts/sim/chips/bme280';
 import { ManualClock } from '../../hosts/sim/chips/clock';
 import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';

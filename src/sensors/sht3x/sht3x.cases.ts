@@ -1,12 +1,12 @@
 // SHT3x driver against the datasheet's conversion formulas and a command-level simulated chip.
-import { equal, hex, near, ok, suite, throws } from '../../hosts/xs/harness';
-import { SHT3x } from '../../src/sensors/sht3x';
-import { SensorError } from '../../src/sensors/errors';
-import { ManualClock } from '../../hosts/sim/chips/clock';
-import { sensirionCrc } from '../../hosts/sim/chips/crc';
-import { SimI2CBus, SimI2CError } from '../../hosts/sim/chips/i2c-bus';
-import type { SimI2CDevice } from '../../hosts/sim/chips/i2c-bus';
-import { SimSHT3x } from '../../hosts/sim/chips/sht3x';
+import { equal, hex, near, ok, suite, throws } from '../../../hosts/xs/harness';
+import { SHT3x } from './sht3x';
+import { SensorError } from '../errors';
+import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { sensirionCrc } from '../../../hosts/sim/chips/crc';
+import { SimI2CBus, SimI2CError } from '../../../hosts/sim/chips/i2c-bus';
+import type { SimI2CDevice } from '../../../hosts/sim/chips/i2c-bus';
+import { SimSHT3x } from '../../../hosts/sim/chips/sht3x';
 
 function rig() {
   const clock = new ManualClock();

@@ -1,13 +1,13 @@
 // BME280/BMP280 driver: the datasheet's worked example, its floating-point formulas as independent
 // expectations, round trips through the register-level simulated chip, faults, and the bus transcript.
-import { equal, hex, near, ok, suite, throws } from '../../hosts/xs/harness';
-import { BME280 } from '../../src/sensors/bme280';
-import { compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from '../../src/sensors/bme280-compensation';
-import { SensorError } from '../../src/sensors/errors';
-import { DATASHEET_CALIBRATION, humidityDouble, pressureDouble, temperatureDouble } from '../../hosts/sim/chips/bosch-float';
-import { SimBME280 } from '../../hosts/sim/chips/bme280';
-import { ManualClock } from '../../hosts/sim/chips/clock';
-import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';
+import { equal, hex, near, ok, suite, throws } from '../../../hosts/xs/harness';
+import { BME280 } from './bme280';
+import { compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from './compensation';
+import { SensorError } from '../errors';
+import { DATASHEET_CALIBRATION, humidityDouble, pressureDouble, temperatureDouble } from '../../../hosts/sim/chips/bosch-float';
+import { SimBME280 } from '../../../hosts/sim/chips/bme280';
+import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { SimI2CBus } from '../../../hosts/sim/chips/i2c-bus';
 
 /** calib00..calib25 holding the datasheet example words, little-endian, written out by hand. */
 const DATASHEET_TP = hex('70 6b 43 67 18 fc 7d 8e 43 d6 d0 0b 27 0b 8c 00 f9 ff 8c 3c f8 c6 70 17 00 4b');

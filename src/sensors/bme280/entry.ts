@@ -1,0 +1,28 @@
+// Board entries "bme280" and "bmp280": one driver (it tells the chips apart by their id), two sets of
+// quantities (a BMP280 has no humidity).
+import { lazySensor, requirePort, type BoardEntry } from '../board';
+import { HUMIDITY, PRESSURE, TEMPERATURE } from '../quantities';
+import { BME280, BME280_ADDRESS, type BME280Configuration } from './bme280';
+
+const BME280_QUANTITIES = { temperature: TEMPERATURE, humidity: HUMIDITY, pressure: PRESSURE };
+const BMP280_QUANTITIES = { temperature: TEMPERATURE, pressure: PRESSURE };
+
+export const bme280: BoardEntry = {
+  type: 'bme280',
+  address: BME280_ADDRESS,
+  quantities: () => BME280_QUANTITIES,
+  build(description, ports, i2c) {
+    const io = requirePort(ports.i2c, 'I2C', description);
+    return lazySensor(description, () => {
+      const sensor = { ...i2c, io, address: description.address ?? BME280_ADDRESS };
+      return new BME280({ sensor, configuration: description.configuration as BME280Configuration });
+    });
+  },
+};
+
+export const bmp280: BoardEntry = {
+  type: 'bmp280',
+  address: BME280_ADDRESS,
+  quantities: () => BMP280_QUANTITIES,
+  build: bme280.build,
+};
