@@ -3,17 +3,19 @@
 import { Device } from '../../src/device/device';
 import type { Platform } from '../../src/ports';
 import { FakeBroker } from './fake-broker';
-import { MapStore, ScriptedNetwork, VirtualClock } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork } from '../../hosts/sim/fakes/network';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, ok, suite } from '../../hosts/xs/harness';
 
 function boot(deviceId: string, config: Record<string, unknown> = {}) {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const network = new ScriptedNetwork();
   const logs: string[] = [];
   const platform: Platform = {
     clock,
     network,
-    storage: new MapStore(),
+    storage: new MemoryStore(),
     log: { log: (level, message) => logs.push(`${level} ${message}`) },
     system: { deviceId: () => deviceId, restart: () => undefined, freeMemory: () => 40_000, resetReason: () => 'power-on', random: () => 0 },
   };

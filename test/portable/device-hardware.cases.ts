@@ -1,6 +1,6 @@
 // The board description becomes telemetry sensors through the bus ports; the telemetry loop samples
 // simulated chips, publishes filtered readings, and carries on past a failing or absent sensor.
-import { ManualClock } from '../../hosts/sim/chips/clock';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireBus, SimSHT3x } from '../../hosts/sim/chips/index';
 import { buildSensors, HardwareConfigError } from '../../src/device/hardware';
 import { Telemetry } from '../../src/device/telemetry';
@@ -8,7 +8,7 @@ import type { Platform } from '../../src/ports';
 import { equal, near, ok, suite, throws } from '../../hosts/xs/harness';
 
 function board() {
-  const clock = new ManualClock(1000);
+  const clock = new ManualClock({ start: 1000 });
   const i2c = new SimI2CBus();
   const oneWire = new SimOneWireBus();
   const pins = new SimAnalogPins();
@@ -30,7 +30,7 @@ const last = (published: { sensor: string; body: Record<string, unknown> }[], na
 export default suite('device hardware', (test) => {
   test('a full board: every chip becomes a sensor and its readings are published', () => {
     const b = board();
-    const now = b.clock.now;
+    const now = () => b.clock.now();
     const bme = b.i2c.attach(new SimBME280({ now }));
     const sht = b.i2c.attach(new SimSHT3x({ now }));
     const light = b.i2c.attach(new SimBH1750({ now }));
@@ -72,7 +72,7 @@ export default suite('device hardware', (test) => {
 
   test('a failing sensor is reported; the others carry on', () => {
     const b = board();
-    const now = b.clock.now;
+    const now = () => b.clock.now();
     b.i2c.attach(new SimBME280({ now }));
     const sht = b.i2c.attach(new SimSHT3x({ now }));
     sht.fault = 'crc';
@@ -93,7 +93,7 @@ export default suite('device hardware', (test) => {
     const b = board();
     const { published, telemetry } = run(b.platform, b.clock, [{ type: 'bh1750', name: 'lux' }], 1000);
     equal(last(published, 'lux')!.error, 'absent');
-    const chip = b.i2c.attach(new SimBH1750({ now: b.clock.now }));
+    const chip = b.i2c.attach(new SimBH1750({ now: () => b.clock.now() }));
     chip.illuminance = 1234;
     b.clock.advance(10_000);
     near(last(published, 'lux')!.illuminance as number, 1234, 2);
@@ -120,7 +120,7 @@ export default suite('device hardware', (test) => {
 
   test('per-sensor interval and filters apply', () => {
     const b = board();
-    const chip = b.i2c.attach(new SimBH1750({ now: b.clock.now }));
+    const chip = b.i2c.attach(new SimBH1750({ now: () => b.clock.now() }));
     chip.illuminance = 100;
     const { published } = run(b.platform, b.clock, [{ type: 'bh1750', interval: 2, filter: { delta: 50 } }], 1000);
     equal(published.length, 1);

@@ -1,6 +1,6 @@
 // The OTA HTTP client pieces without sockets: URL parsing, the chunked decoder (RFC 9112 7.1) and
 // HttpGet over a scripted TCP port and a manual clock, with responses split at every byte.
-import { VirtualClock as ManualClock } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { ChunkedDecoder } from '../../src/http/chunked';
 import { OtaError } from '../../src/ota/errors';
