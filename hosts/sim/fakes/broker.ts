@@ -45,11 +45,15 @@ const latin1 = (bytes: Uint8Array, from: number, to: number): string => {
   return s;
 };
 
-const bytesOf = (text: string): Uint8Array => {
+function bytesOf(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) throw new RangeError(`publish() takes one byte per character; "${text}" has U+${c.toString(16)}: use send() with UTF-8 bytes`);
+    out[i] = c;
+  }
   return out;
-};
+}
 
 export class ScriptedBroker implements Network {
   readonly counts: BrokerCounts = { connects: 0, publishes: 0, qos: [0, 0, 0], subscribes: 0, pings: 0, deviceAcks: 0, bytesIn: 0 };
