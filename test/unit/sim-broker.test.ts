@@ -84,5 +84,34 @@ describe('ScriptedBroker', () => {
     socket.close();
     expect(() => socket.write(Uint8Array.of(0xc0, 0))).toThrow(/after close/);
   });
-});
 
+  it('with record, keeps the client id and every PUBLISH, and publishes text to the device at QoS 0', () => {
+    const clock = new ManualClock();
+    const broker = new ScriptedBroker(clock, { latencyMs: 0, record: true });
+    const reads: number[][] = [];
+    const socket: TcpSocket = broker.connect({ host: 'b', port: 1, onReadable: () => reads.push(Array.from(socket.read() ?? [])), onError() {} });
+    // CONNECT with client id "dev" (3.1.3.1)
+    socket.write(Uint8Array.from([0x10, 15, 0, 4, ...ascii('MQTT'), 4, 0x02, 0, 60, 0, 3, ...ascii('dev')]));
+    socket.write(Uint8Array.from([0x31, 5, 0, 1, ...ascii('t'), ...ascii('on')]));
+    socket.write(Uint8Array.from([0x32, 7, 0, 1, ...ascii('u'), 0, 9, ...ascii('up')]));
+    broker.publish('cmd', 'go');
+    clock.advance(0);
+    expect(broker.clientId).toBe('dev');
+    expect(broker.published).toEqual([
+      { topic: 't', payload: 'on', qos: 0, retain: true },
+      { topic: 'u', payload: 'up', qos: 1, retain: false },
+    ]);
+    expect(broker.to('u')).toEqual([broker.published[1]]);
+    // CONNACK, the PUBACK of id 9, then the QoS 0 PUBLISH, in one read
+    expect(reads).toEqual([[0x20, 2, 0, 0, 0x40, 2, 0, 9, 0x30, 7, 0, 3, ...ascii('cmd'), ...ascii('go')]]);
+    expect(() => broker.publish('t', 'é€')).toThrow(/one byte per character/);
+  });
+
+  it('without record, keeps counts only', () => {
+    const clock = new ManualClock();
+    const broker = new ScriptedBroker(clock);
+    const socket = broker.connect({ host: 'b', port: 1, onReadable() {}, onError() {} });
+    socket.write(Uint8Array.from([0x30, 4, 0, 1, ...ascii('t'), 0x78]));
+    expect([broker.published, broker.counts.publishes]).toEqual([[], 1]);
+  });
+});
