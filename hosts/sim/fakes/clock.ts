@@ -29,8 +29,9 @@ export interface ManualClockOptions {
 }
 
 /**
- * One-shot and repeating timers are kept apart, so following one event (settle) looks at few timers:
- * the XS budgets measure the firmware with this clock, and its cost is part of every figure.
+ * One-shot and repeating timers are kept apart, so following one event (settle) looks at few timers.
+ * The XS budgets run the firmware on this clock, so what its methods cost is part of the firmware
+ * figures: keep them as cheap as they are (scripts/budgets/baseline.json).
  */
 export class ManualClock implements Clock {
   private time: number;

@@ -50,7 +50,7 @@ export class ScriptedSocket implements TcpSocket {
   write(bytes: Uint8Array): void {
     if (this.closed) throw new Error('write after close');
     this.writes++;
-    this.written.push(bytes.slice());
+    this.written.push(new Uint8Array(bytes));
   }
 
   close(): void {
@@ -70,7 +70,11 @@ export class ScriptedSocket implements TcpSocket {
   /** Text from the peer, one byte per character (ASCII and Latin-1). */
   receiveText(text: string): void {
     const bytes = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 0xff) throw new RangeError(`receiveText() takes one byte per character; "${text}" has U+${c.toString(16)}: use receiveBytes() with UTF-8 bytes`);
+      bytes[i] = c;
+    }
     this.receiveBytes(bytes);
   }
 
