@@ -1,7 +1,8 @@
 // Runs inside XS: a Platform for booting the whole firmware in the budgets, with no host behind it.
-// Time moves only when the bench says so; the TCP peer is a scripted broker that answers every packet
-// the device sends (CONNACK, SUBACK, PUBACK, PUBREC/PUBCOMP, PINGRESP) after a fixed latency on the
-// same clock; the I2C bus holds a BME280 made from the simulated one (hosts/sim/chips). Everything is
+// The test kit's fakes (hosts/sim/fakes): time moves only when the bench says so (ManualClock); the
+// TCP peer is the ScriptedBroker, which answers every packet the device sends (CONNACK, SUBACK,
+// PUBACK, PUBREC/PUBCOMP, PINGRESP) after a fixed latency on the same clock; storage is a MemoryStore.
+// The I2C bus holds a BME280 made from the simulated one (hosts/sim/chips). Everything is
 // deterministic, and the state these fakes keep does not grow with the run, so the heap figures are
 // the firmware's.
 import type { I2C, I2CConstructor, I2COptions, Logger, LogLevel, Platform, System } from '../../src/ports';
