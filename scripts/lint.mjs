@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const srcDir = join(root, 'src');
 // What a portable case in src/ may import besides src/: the portable harness and the simulated chips.
-const caseImports = [join(root, 'hosts/xs/harness.ts'), join(root, 'hosts/sim/chips') + '/'];
+const caseImports = [join(root, 'hosts/xs/harness.ts'), join(root, 'hosts/sim/chips') + '/', join(root, 'hosts/sim/fakes') + '/'];
 const isCases = (path) => /\.cases(\.ts)?$/.test(path);
 
 const forbidden = [
@@ -65,7 +65,7 @@ for (const file of walk(srcDir)) {
       } else if (isCases(file) && caseImports.some((allowed) => (target + '.ts').startsWith(allowed))) {
         // a portable case: the harness and the simulated chips run on XS too
       } else if (!target.startsWith(srcDir + '/')) {
-        problems.push(`${where}: imports "${spec}", outside src/${isCases(file) ? ' (a case may also import hosts/xs/harness and hosts/sim/chips/)' : ''}`);
+        problems.push(`${where}: imports "${spec}", outside src/${isCases(file) ? ' (a case may also import hosts/xs/harness, hosts/sim/chips/ and hosts/sim/fakes/)' : ''}`);
       } else if (isCases(spec) && !isCases(file)) {
         problems.push(`${where}: imports the portable cases "${spec}": firmware must not carry its tests`);
       }

@@ -1,78 +1,12 @@
-// KeyValueStore for the simulator: in memory, or one JSON file per key in a device's state dir,
-// written atomically (temp file + rename) so a crash leaves either the old or the new value.
-// Keys follow ESP32 NVS: 1 to 15 bytes.
+// KeyValueStore for the simulator on disk: one JSON file per key in a device's state dir, written
+// atomically (temp file + rename) so a crash leaves either the old or the new value. Keys follow
+// ESP32 NVS: 1 to 15 bytes, checked as in memory (hosts/sim/kv-rules.ts).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyValueStore } from '../../src/ports';
+import { checkKey, checkValue, KeyValueError, type KeyValueOptions } from './kv-rules';
 
-export class KeyValueError extends Error {
-  override name = 'KeyValueError';
-  constructor(
-    /** EKEY (bad key), EVALUE (bad value type or size), ECORRUPT (unreadable stored value), EIO. */
-    readonly code: 'EKEY' | 'EVALUE' | 'ECORRUPT' | 'EIO',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export const MAX_KEY_BYTES = 15;
 const utf8 = new TextEncoder();
-
-export function checkKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new KeyValueError('EKEY', `key must be a non-empty string, got ${JSON.stringify(key)}`);
-  }
-  const size = utf8.encode(key).length;
-  if (size > MAX_KEY_BYTES) {
-    throw new KeyValueError('EKEY', `key "${key}" is ${size} bytes; NVS keys are at most ${MAX_KEY_BYTES}: use a shorter key`);
-  }
-}
-
-function checkValue(key: string, value: unknown, maxValueBytes: number | undefined): void {
-  if (typeof value !== 'string' && !(value instanceof Uint8Array)) {
-    throw new KeyValueError('EVALUE', `value for "${key}" must be a string or Uint8Array, got ${value === null ? 'null' : typeof value}`);
-  }
-  const size = typeof value === 'string' ? utf8.encode(value).length : value.length;
-  if (maxValueBytes !== undefined && size > maxValueBytes) {
-    throw new KeyValueError('EVALUE', `value for "${key}" is ${size} bytes; this store holds at most ${maxValueBytes} per value`);
-  }
-}
-
-/** A private copy as a plain Uint8Array (never a Buffer or a view the caller can still change). */
-const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
-
-export interface KeyValueOptions {
-  /** Rejects longer values with EVALUE, to match a device's limit. Default: no limit. */
-  maxValueBytes?: number;
-}
-
-export class MemoryKeyValueStore implements KeyValueStore {
-  private readonly values = new Map<string, string | Uint8Array>();
-  constructor(private readonly options: KeyValueOptions = {}) {}
-
-  get(key: string): string | Uint8Array | undefined {
-    checkKey(key);
-    const value = this.values.get(key);
-    return value instanceof Uint8Array ? copy(value) : value;
-  }
-
-  set(key: string, value: string | Uint8Array): void {
-    checkKey(key);
-    checkValue(key, value, this.options.maxValueBytes);
-    this.values.set(key, value instanceof Uint8Array ? copy(value) : value);
-  }
-
-  delete(key: string): void {
-    checkKey(key);
-    this.values.delete(key);
-  }
-
-  keys(): string[] {
-    return [...this.values.keys()].sort();
-  }
-}
 
 // File names: [a-z0-9_-] kept, every other UTF-8 byte as %XX (upper case too, for case-insensitive
 // file systems); ".json" appended.

@@ -1,7 +1,7 @@
 // Simulated Wi-Fi radio implementing the WiFi port: networks with SSID, password and RSSI that can
 // vanish and come back, a wrong password that fails with 'auth-failed' like ESP-IDF's
 // WIFI_REASON_AUTH_FAIL, DHCP after association, and an access point beside the station.
-// All timing goes through the Clock port, so tests can run it on a VirtualClock.
+// All timing goes through the Clock port, so tests can run it on the test kit's ManualClock.
 import type {
   AccessPointOptions,
   Clock,

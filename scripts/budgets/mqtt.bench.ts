@@ -5,23 +5,27 @@ import { MqttClient } from '../../src/mqtt/client';
 import { PacketParser } from '../../src/mqtt/parser';
 import { PUBLISH } from '../../src/mqtt/packets';
 import { serveBenchmarks } from '../../hosts/xs/in-xs/bench';
-import { FakeClock, FakeNetwork } from './fake-platform';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, type ScriptedSocket } from '../../hosts/sim/fakes/network';
 
 const TOPIC = 'sensors/kitchen1'; // 16 bytes
 const payload = new Uint8Array(64).map((_v, i) => i);
 const qos0Publish = Uint8Array.from([0x30, 2 + 16 + 64, 0, 16, ...Array.from(TOPIC, (c) => c.charCodeAt(0)), ...payload]);
 const CONNACK = Uint8Array.from([0x20, 0x02, 0x00, 0x00]);
 
-let network: FakeNetwork;
+let socket: ScriptedSocket;
 let client: MqttClient | undefined;
 const parser = new PacketParser({ maxPacketSize: 1024 });
 const puback = Uint8Array.from([0x40, 0x02, 0, 0]);
 
+// Made before the heap is first measured: the fakes are not the client's memory.
+const network = new ScriptedNetwork({ keep: 'last' });
+const clock = new ManualClock({ start: 1000 });
+
 function connectedClient(): MqttClient {
   if (client) return client;
-  network = new FakeNetwork();
   client = new MqttClient({
-    clock: new FakeClock(),
+    clock,
     network,
     system: { random: () => 0.5 },
     host: '127.0.0.1',
@@ -30,8 +34,9 @@ function connectedClient(): MqttClient {
     onMessage() {},
   });
   client.connect();
-  network.handlers!.onWritable!(1024);
-  network.deliver(CONNACK);
+  socket = network.last;
+  socket.open(1024);
+  socket.receiveBytes(CONNACK);
   if (!client.connected) throw new Error('the benchmark client did not connect');
   return client;
 }
@@ -61,7 +66,7 @@ serveBenchmarks({
   'client.inbound-qos0': {
     setup: () => void connectedClient(),
     run() {
-      network.deliver(qos0Publish);
+      socket.receiveBytes(qos0Publish);
     },
   },
   'client.qos1-round': {
@@ -69,10 +74,10 @@ serveBenchmarks({
     run() {
       client!.publish(TOPIC, payload, { qos: 1 });
       // The packet id follows the 2-byte fixed header, the topic length and the topic.
-      const sent = network.lastWrite!;
+      const sent = socket.lastWrite!;
       puback[2] = sent[20]!;
       puback[3] = sent[21]!;
-      network.deliver(puback);
+      socket.receiveBytes(puback);
     },
   },
 });

@@ -8,7 +8,8 @@ import type { TcpSocket } from '../../src/ports';
 import { acceptFor, webSocketKey } from '../../src/transport/websocket-handshake';
 import { webSocketNetwork } from '../../src/transport/websocket';
 import { serveBenchmarks } from '../../hosts/xs/in-xs/bench';
-import { FakeClock, FakeNetwork } from './fake-platform';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, type ScriptedSocket } from '../../hosts/sim/fakes/network';
 
 const TOPIC = 'sensors/kitchen1'; // 16 bytes
 const topicBytes = Array.from(TOPIC, (c) => c.charCodeAt(0));
@@ -24,16 +25,21 @@ const properties = { responseTopic: 'replies/kitchen', correlationData: Uint8Arr
 const withProperties = encode5({ type: 3, topic: TOPIC, payload, qos: 0, retain: false, dup: false, properties });
 const parser = new PacketParser({ maxPacketSize: 1024, decode: decodeAnyPacket5 as never, auth: true });
 
-let network: FakeNetwork;
+// The fakes are made before the heap is first measured: they are not the client's memory.
+const network = new ScriptedNetwork({ keep: 'last' });
+const wsNetwork = new ScriptedNetwork({ keep: 'last' });
+const clock = new ManualClock({ start: 1000 });
+
+let socket: ScriptedSocket;
 let client: MqttClient | undefined;
 
 function connected5(): MqttClient {
   if (client) return client;
-  network = new FakeNetwork();
-  client = new MqttClient({ clock: new FakeClock(), network, system: { random: () => 0.5 }, host: '127.0.0.1', clientId: 'bench', keepAlive: 60, protocol: mqtt5(), onMessage() {} });
+  client = new MqttClient({ clock, network, system: { random: () => 0.5 }, host: '127.0.0.1', clientId: 'bench', keepAlive: 60, protocol: mqtt5(), onMessage() {} });
   client.connect();
-  network.handlers!.onWritable!(1024);
-  network.deliver(CONNACK5);
+  socket = network.last;
+  socket.open(1024);
+  socket.receiveBytes(CONNACK5);
   if (!client.connected) throw new Error('the MQTT 5 benchmark client did not connect');
   // the topic gets its alias once
   client.publish(TOPIC, payload, { qos: 0 });
@@ -42,14 +48,14 @@ function connected5(): MqttClient {
 
 /** The packet id of the last PUBLISH written (1-byte remaining length). */
 function lastId(): number {
-  const sent = network.lastWrite!;
+  const sent = socket.lastWrite!;
   const at = 4 + ((sent[2] << 8) | sent[3]);
   return (sent[at] << 8) | sent[at + 1];
 }
 
 // ---- the 3.1.1 client over WebSocket ------------------------------------------------------------
 
-let wsNetwork: FakeNetwork;
+let wsRaw: ScriptedSocket;
 let wsClient: MqttClient | undefined;
 let wsSocket: TcpSocket | undefined;
 // server frame: binary, FIN, the 82-byte PUBLISH
@@ -57,7 +63,6 @@ const wsInbound = Uint8Array.from([0x82, qos0Publish.length, ...qos0Publish]);
 
 function connectedWs(): MqttClient {
   if (wsClient) return wsClient;
-  wsNetwork = new FakeNetwork();
   const random = () => 0.5;
   const ws = webSocketNetwork(wsNetwork, { random });
   const wrapped = {
@@ -65,12 +70,13 @@ function connectedWs(): MqttClient {
       return (wsSocket = ws.connect(options));
     },
   };
-  wsClient = new MqttClient({ clock: new FakeClock(), network: wrapped, system: { random }, host: '127.0.0.1', port: 8080, clientId: 'bench', keepAlive: 60, onMessage() {} });
+  wsClient = new MqttClient({ clock, network: wrapped, system: { random }, host: '127.0.0.1', port: 8080, clientId: 'bench', keepAlive: 60, onMessage() {} });
   wsClient.connect();
-  wsNetwork.handlers!.onWritable!(1024);
+  wsRaw = wsNetwork.last;
+  wsRaw.open(1024);
   const accept = acceptFor(webSocketKey(random));
   const head = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`;
-  wsNetwork.deliver(Uint8Array.from([...Array.from(head, (c) => c.charCodeAt(0)), 0x82, CONNACK.length, ...CONNACK]));
+  wsRaw.receiveBytes(Uint8Array.from([...Array.from(head, (c) => c.charCodeAt(0)), 0x82, CONNACK.length, ...CONNACK]));
   if (!wsClient.connected || !wsSocket) throw new Error('the WebSocket benchmark client did not connect');
   return wsClient;
 }
@@ -100,7 +106,7 @@ serveBenchmarks({
   'client5.inbound-qos0': {
     setup: () => void connected5(),
     run() {
-      network.deliver(qos0Publish5);
+      socket.receiveBytes(qos0Publish5);
     },
   },
   'client5.qos1-round': {
@@ -110,7 +116,7 @@ serveBenchmarks({
       const id = lastId();
       puback[2] = id >> 8;
       puback[3] = id & 255;
-      network.deliver(puback);
+      socket.receiveBytes(puback);
     },
   },
   'ws.client.publish-qos0': {
@@ -122,7 +128,7 @@ serveBenchmarks({
   'ws.client.inbound-qos0': {
     setup: () => void connectedWs(),
     run() {
-      wsNetwork.deliver(wsInbound);
+      wsRaw.receiveBytes(wsInbound);
     },
   },
 });

@@ -19,7 +19,7 @@ import { buildBoard, setChipBroken, SiteReader, type BoardParts, type BoardProfi
 import type { Environment, Site } from './environment';
 import { hash32 } from './environment';
 import { FaultNetwork, LinkState } from './faults';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { createSimPlatform } from '../../hosts/sim/platform';
 import { SimRadio, type SimRadioOptions } from '../../hosts/sim/radio';
 import type { SharedClock, TimerWheel } from '../../hosts/sim/shared-clock';
@@ -453,7 +453,7 @@ export class SimDeviceRunner {
     if (dir) {
       platform = createSimPlatform({ stateDir: dir, deviceId: this.deviceId, clock, network, log, resetReason, freeMemory, onRestart, config, seed });
     } else {
-      this.memoryStore ??= new MemoryKeyValueStore();
+      this.memoryStore ??= new MemoryStore();
       const system = new SimSystem({ deviceId: this.deviceId, seed, resetReason, freeMemory, onRestart });
       platform = { clock, system, log, storage: this.memoryStore, network, config };
     }

@@ -6,7 +6,7 @@ import { SensorError } from './errors';
 import { SHT3x } from './sht3x/sht3x';
 import type { I2C, I2CConstructor, I2COptions } from '../ports';
 import { SimBME280 } from '../../hosts/sim/chips/bme280';
-import { ManualClock } from '../../hosts/sim/chips/clock';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';
 import { SimSHT3x } from '../../hosts/sim/chips/sht3x';
 
@@ -47,7 +47,7 @@ export default suite('I2C failures without a NACK/timeout code', (test) => {
     const bus = new SimI2CBus();
     const io = plainErrors(bus);
     throws(() => new BME280({ sensor: { io } }), SensorError, 'did not answer');
-    const chip = bus.attach(new SimBME280({ now: clock.now }));
+    const chip = bus.attach(new SimBME280({ now: () => clock.now() }));
     const sensor = new BME280({ sensor: { io } });
     chip.fault = 'absent';
     const error = throws(() => sensor.start(), SensorError, 'write failed') as SensorError;
@@ -57,7 +57,7 @@ export default suite('I2C failures without a NACK/timeout code', (test) => {
   test('SHT3x: a failed read right after a measurement command is the chip still measuring', () => {
     const clock = new ManualClock();
     const bus = new SimI2CBus();
-    bus.attach(new SimSHT3x({ now: clock.now }));
+    bus.attach(new SimSHT3x({ now: () => clock.now() }));
     const sensor = new SHT3x({ sensor: { io: plainErrors(bus) } });
     sensor.start();
     clock.advance(10);
@@ -67,7 +67,7 @@ export default suite('I2C failures without a NACK/timeout code', (test) => {
   test('with the simulator’s codes, a stuck bus during the read stays a bus error', () => {
     const clock = new ManualClock();
     const bus = new SimI2CBus();
-    bus.attach(new SimSHT3x({ now: clock.now }));
+    bus.attach(new SimSHT3x({ now: () => clock.now() }));
     const sensor = new SHT3x({ sensor: { io: bus.io } });
     sensor.start();
     clock.advance(15);

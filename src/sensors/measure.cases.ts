@@ -3,7 +3,8 @@
 import { equal, near, ok, suite, throws } from '../../hosts/xs/harness';
 import { AnalogSensor, BH1750, BME280, DS18B20, SHT3x, SensorError, measure, readingValues, requireInRange, searchRoms } from './index';
 import type { Reading, Sensor } from './index';
-import { ManualClock, SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireBus, SimSHT3x } from '../../hosts/sim/chips/index';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireBus, SimSHT3x } from '../../hosts/sim/chips/index';
 
 function board() {
   const clock = new ManualClock();
@@ -11,10 +12,10 @@ function board() {
   const oneWire = new SimOneWireBus();
   const pins = new SimAnalogPins();
   const chips = {
-    bme: i2c.attach(new SimBME280({ now: clock.now })),
-    sht: i2c.attach(new SimSHT3x({ now: clock.now })),
-    light: i2c.attach(new SimBH1750({ now: clock.now })),
-    probes: [1, 2].map((serial) => oneWire.attach(new SimDS18B20({ now: clock.now, serial }))),
+    bme: i2c.attach(new SimBME280({ now: () => clock.now() })),
+    sht: i2c.attach(new SimSHT3x({ now: () => clock.now() })),
+    light: i2c.attach(new SimBH1750({ now: () => clock.now() })),
+    probes: [1, 2].map((serial) => oneWire.attach(new SimDS18B20({ now: () => clock.now(), serial }))),
     soil: pins.add({ pin: 33 }),
   };
   return { clock, i2c, oneWire, pins, chips };

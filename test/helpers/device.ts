@@ -1,8 +1,8 @@
 // Builds a simulated device (our firmware on the sim host) and an independent observer (MQTT.js,
 // as a user's back end would be) for device-level tests against a real broker.
 import mqtt, { type MqttClient as PeerClient } from 'mqtt';
-import { RealClock, VirtualClock } from '../../hosts/sim/clock';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { RealClock } from '../../hosts/sim/clock';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { SimBME280 } from '../../hosts/sim/chips/bme280';
 import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';
@@ -61,7 +61,7 @@ export function simDevice(options: SimDeviceOptions = {}): SimDevice {
   const platform: Platform = {
     clock,
     network: createNodeNetwork(),
-    storage: options.storage ?? new MemoryKeyValueStore(),
+    storage: options.storage ?? new MemoryStore(),
     log: { log: (level, message) => logs.push(`${level} ${message}`) },
     system: {
       deviceId: () => id,
@@ -113,4 +113,4 @@ export async function observer(url: string, filters: string[], options: mqtt.ICl
   return { peer, seen };
 }
 
-export { RealClock, VirtualClock };
+export { RealClock };

@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient as PeerClient } from 'mqtt';
 import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
-import { observer, simDevice, VirtualClock, type Observed, type SimDevice } from '../helpers/device';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { observer, simDevice, type Observed, type SimDevice } from '../helpers/device';
 import { sleep, until } from '../helpers/mqtt';
 
 let broker: MosquittoBroker;
@@ -212,7 +213,7 @@ describe('confined replies', () => {
 
 describe('discovery re-sends under forged births', () => {
   it('50 "online" births in a burst: one coalesced re-send per 30 s of the device clock', async () => {
-    const clock = new VirtualClock();
+    const clock = new ManualClock({ wallTime: Date.UTC(2024, 0, 1) });
     const dev = simDevice({ id: `flood${process.pid}`, clock, config: { brokerHost: broker.host, brokerPort: broker.port, prefix: 'lab' } });
     const mine = () => seen.filter((m) => m.topic.startsWith('homeassistant/') && m.topic.includes(`/flood${process.pid}/`)).length;
     try {

@@ -1,9 +1,10 @@
 // The device application against a real mosquitto, observed by MQTT.js as a back end would.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FaultProxy } from '../../hosts/sim/proxy';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
-import { observer, simDevice, VirtualClock, type SimDevice } from '../helpers/device';
+import { observer, simDevice, type SimDevice } from '../helpers/device';
 import { sleep, until } from '../helpers/mqtt';
 
 let broker: MosquittoBroker;
@@ -33,7 +34,7 @@ async function watch(filters: string[], options = {}) {
 
 describe('presence', () => {
   it('publishes a retained birth; a late subscriber sees "online" with the current boot counter', async () => {
-    const store = new MemoryKeyValueStore();
+    const store = new MemoryStore();
     store.set('boot', '41');
     const d = device({ storage: store });
     await until(() => d.device.presence.birthAcknowledged, 'birth acknowledged');
@@ -95,7 +96,7 @@ describe('presence', () => {
   });
 
   it('a reboot increments the boot counter, so a stale "online" can be told apart', async () => {
-    const store = new MemoryKeyValueStore();
+    const store = new MemoryStore();
     const first = device({ storage: store, id: `reboot${process.pid}` });
     await until(() => first.device.presence.birthAcknowledged, 'first birth');
     first.device.client.destroy(); // power loss: no offline, the old "online" may linger
@@ -111,7 +112,7 @@ describe('presence', () => {
 
 describe('heartbeat', () => {
   it('comes every interval of virtual time with the documented fields', async () => {
-    const clock = new VirtualClock({ wallTime: Date.UTC(2026, 0, 1) });
+    const clock = new ManualClock({ wallTime: Date.UTC(2026, 0, 1) });
     const d = device({ clock, config: { heartbeatInterval: 10 } });
     const w = await watch([d.device.topics.heartbeat]);
     while (!d.device.client.connected) await clock.advanceAsync(10, 10);
@@ -138,7 +139,7 @@ describe('telemetry', () => {
   it('survives a broker outage within the outbox budget, and reports what it dropped beyond it', async () => {
     const outage = await startMosquitto({ persistence: true, extraConfig: 'max_queued_messages 0\n' });
     cleanup.push(() => outage.stop());
-    const clock = new VirtualClock();
+    const clock = new ManualClock({ wallTime: Date.UTC(2024, 0, 1) });
     const d = simDevice({
       clock,
       config: { brokerHost: outage.host, brokerPort: outage.port, prefix: 'out', discovery: false, telemetryInterval: 1, outboxMessages: 20, heartbeatInterval: 3600 },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RealClock } from '../../hosts/sim/clock';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { SimRadio } from '../../hosts/sim/radio';
 import type { Device } from '../../src/device/device';
@@ -19,7 +19,7 @@ import { observer } from '../helpers/device';
 import { until } from '../helpers/mqtt';
 
 const home = { ssid: 'Home', password: 'correct horse', rssi: -50, ip: '192.168.1.60' };
-const storage = new MemoryKeyValueStore({ maxValueBytes: 63 }); // the ESP8266 Preference limit
+const storage = new MemoryStore({ maxValueBytes: 63 }); // the ESP8266 Preference limit
 const boots: { device: Device; radio: SimRadio; logs: string[] }[] = [];
 let broker: MosquittoBroker;
 let context: BrowserContext;

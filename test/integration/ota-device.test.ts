@@ -13,7 +13,7 @@ import { otaExtension } from '../../src/ota/extension';
 import { publicKeyHex } from '../../scripts/fleet/keys';
 import { describeImage, signJob, type JobFields } from '../../scripts/fleet/sign';
 import { RealClock } from '../../hosts/sim/clock';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { main } from '../../src/main';
 import { observer, type Observed } from '../helpers/device';
@@ -295,7 +295,7 @@ describe('OTA on one device', () => {
       {
         clock: new RealClock(),
         network: createNodeNetwork(),
-        storage: new MemoryKeyValueStore(),
+        storage: new MemoryStore(),
         log: { log: () => undefined },
         system: { deviceId: () => id, restart: () => undefined, freeMemory: () => 30000, resetReason: () => 'power-on', random: Math.random },
       },

@@ -2,7 +2,7 @@
 // with the ESP8266 value limit, and the portal's HTTP and DNS servers on real loopback ports.
 import net from 'node:net';
 import { RealClock } from '../../hosts/sim/clock';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { SimRadio, type SimNetwork } from '../../hosts/sim/radio';
 import type { Clock, Platform } from '../../src/ports';
@@ -12,7 +12,7 @@ import { Provisioning, type ProvisioningOptions, type ProvisioningState } from '
 export interface PortalDevice {
   prov: Provisioning;
   radio: SimRadio;
-  kv: MemoryKeyValueStore;
+  kv: MemoryStore;
   clock: Clock;
   platform: Platform;
   states: ProvisioningState[];
@@ -34,7 +34,7 @@ export const otherNetworks: SimNetwork[] = [
 export async function startPortalDevice(options: Partial<ProvisioningOptions> = {}, networks = [homeNetwork, ...otherNetworks]): Promise<PortalDevice> {
   const clock = new RealClock();
   const radio = new SimRadio({ clock, networks, scanMs: 50, associateMs: 100, authFailMs: 200, dhcpMs: 50 });
-  const kv = new MemoryKeyValueStore({ maxValueBytes: 63 });
+  const kv = new MemoryStore({ maxValueBytes: 63 });
   const logs: string[] = [];
   const platform: Platform = {
     clock,

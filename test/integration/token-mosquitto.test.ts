@@ -12,7 +12,7 @@ import { AzureSasTokenProvider, azureMqttUsername } from '../../src/auth/azure-s
 import { OneNetTokenProvider } from '../../src/auth/onenet';
 import { renewalDelay, tokenPassword, wallSeconds } from '../../src/auth/token';
 import { MqttClient } from '../../src/mqtt/client';
-import type { Clock, TimerId } from '../../src/ports';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { startMosquitto, type MosquittoBroker } from '../../scripts/broker/mosquitto';
 import { until } from '../helpers/mqtt';
 
@@ -29,32 +29,11 @@ function oneNetReference(res: string, key: string, et: number): string {
   return `version=2018-10-31&res=${encodeURIComponent(res)}&et=${et}&method=sha256&sign=${encodeURIComponent(sign)}`;
 }
 
-/**
- * Real timers SCALE times faster than the device thinks (a 48 s renewal runs in 48 / SCALE s), and a
- * wall clock the test sets, so the tokens it expects can be computed in advance.
- */
-const SCALE = 20;
-class TestClock implements Clock {
-  wall = 1_800_000_000_000;
-  private readonly t0 = Date.now();
-  now(): number {
-    return (Date.now() - this.t0) * SCALE;
-  }
-  wallTime(): number {
-    return this.wall;
-  }
-  set(callback: () => void, ms: number, repeat?: number): TimerId {
-    const handle = { t: undefined as NodeJS.Timeout | undefined };
-    handle.t = setTimeout(function tick() {
-      if (repeat) handle.t = setTimeout(tick, repeat / SCALE);
-      callback();
-    }, ms / SCALE);
-    return handle;
-  }
-  clear(id: TimerId): void {
-    clearTimeout((id as { t?: NodeJS.Timeout }).t);
-  }
-}
+/** Wall time of the device at the start: the tokens the test expects are computed from it in advance. */
+const START_WALL_MS = 1_800_000_000_000;
+
+/** The device's time moves only when the test says so (a 48 s renewal takes no 48 s); the broker is real. */
+const deviceClock = () => new ManualClock({ wallTime: START_WALL_MS });
 
 const brokers: MosquittoBroker[] = [];
 const clients: MqttClient[] = [];
@@ -88,7 +67,7 @@ async function switchingProxy(target: MosquittoBroker) {
   return proxy;
 }
 
-function deviceClient(clock: TestClock, broker: { host: string; port: number }, options: Partial<ConstructorParameters<typeof MqttClient>[0]>) {
+function deviceClient(clock: ManualClock, broker: { host: string; port: number }, options: Partial<ConstructorParameters<typeof MqttClient>[0]>) {
   const connects: number[] = [];
   const errors: Error[] = [];
   const client = new MqttClient({
@@ -99,9 +78,7 @@ function deviceClient(clock: TestClock, broker: { host: string; port: number }, 
     port: broker.port,
     clientId: 'device1',
     keepAlive: 60,
-    connectTimeout: 15_000 * SCALE,
-    reconnect: { minDelay: 50 * SCALE, maxDelay: 500 * SCALE },
-    onConnect: () => connects.push(clock.wall),
+    onConnect: () => connects.push(clock.wallTime()!),
     onError: (e) => errors.push(e),
     ...options,
   });
@@ -113,10 +90,10 @@ describe('token passwords against mosquitto', () => {
   const key = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 255)).toString('base64');
 
   it('an Azure SAS token the broker holds in its password file is accepted; tokenRefresh renews it before expiry', async () => {
-    const clock = new TestClock();
+    const clock = deviceClock();
     const host = 'hub-1.azure-devices.net';
     const username = azureMqttUsername(host, 'device1');
-    const start = clock.wall / 1000;
+    const start = START_WALL_MS / 1000;
     const first = azureReference(`${host}/devices/device1`, key, start + 60);
     // the token the device will make 48 s on
     const second = azureReference(`${host}/devices/device1`, key, start + 48 + 60);
@@ -137,7 +114,6 @@ describe('token passwords against mosquitto', () => {
       // a 60 s token is renewed a fifth of its life before expiry: after 48 s
       expect(renewalDelay(sas, start)).toBe(48_000);
 
-      clock.wall += 48_000;
       proxy.target = later;
       // the old token does not get into the second broker
       const stale = await new Promise<number>((resolve) => {
@@ -147,7 +123,9 @@ describe('token passwords against mosquitto', () => {
       });
       expect(stale).toBe(5);
 
-      await until(() => d.connects.length === 2, 'the renewal reconnect', 48_000 / SCALE + 5000);
+      // 48 s of device time: the renewal timer fires and the client reconnects with the next token
+      clock.advance(48_000);
+      await until(() => d.connects.length === 2, 'the renewal reconnect', 5000);
       expect(sas.issuedAt).toBe(start + 48);
       // planned, not a failure: no error, and a DISCONNECT to the first broker (no will)
       expect(d.errors).toEqual([]);
@@ -160,9 +138,9 @@ describe('token passwords against mosquitto', () => {
   });
 
   it('a OneNET token in the password file is accepted', async () => {
-    const clock = new TestClock();
+    const clock = deviceClock();
     const onenet = new OneNetTokenProvider({ productId: 'ft6uTZ', deviceName: 'dev-001', key, lifetime: 3600 });
-    const expected = oneNetReference('products/ft6uTZ/devices/dev-001', key, clock.wall / 1000 + 3600);
+    const expected = oneNetReference('products/ft6uTZ/devices/dev-001', key, START_WALL_MS / 1000 + 3600);
     const broker = await startMosquitto({ auth: { users: { [onenet.username]: expected } } });
     brokers.push(broker);
     const d = deviceClient(clock, broker, { clientId: onenet.clientId, username: onenet.username, password: tokenPassword(onenet, clock) });

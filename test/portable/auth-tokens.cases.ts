@@ -11,6 +11,7 @@
 //      sign = b64encode(hmac.new(b64decode(key), s.encode(), method).digest())
 //      f"version=2018-10-31&res={quote(res, safe='')}&et={et}&method={method}&sign={quote(sign, safe='')}"
 // Neither page publishes a worked example with its key, so no vendor-computed token exists to copy.
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { AuthError } from '../../src/auth/errors';
 import { AzureSasTokenProvider, azureMqttUsername, azureSasToken } from '../../src/auth/azure-sas';
@@ -112,21 +113,21 @@ export default suite('auth: Azure IoT Hub SAS and OneNET tokens', (test) => {
   });
 
   test('tokenPassword signs with the Clock port wall time, in whole seconds', () => {
-    let ms: number | undefined = (1456971697 - 3600) * 1000 + 999;
+    const clock = new ManualClock({ wallTime: (1456971697 - 3600) * 1000 + 999 });
     const provider = new AzureSasTokenProvider({ host: HOST, deviceId: 'device1', key: KEY });
-    const password = tokenPassword(provider, { wallTime: () => ms });
+    const password = tokenPassword(provider, clock);
     equal(password(), DEVICE_TOKEN);
-    ms = undefined;
+    clock.setWallTime(undefined);
     equal(authCode(password, 'SNTP'), 'no-wall-time');
-    ms = 5_000; // an unset clock counting from 1970
+    clock.setWallTime(5_000); // an unset clock counting from 1970
     equal(authCode(password, '1970-01-01T00:00:05.000Z'), 'no-wall-time');
-    ms = 946_684_800_000; // an RTC chip's power-on default, 2000-01-01
+    clock.setWallTime(946_684_800_000); // an RTC chip's power-on default, 2000-01-01
     equal(authCode(password, '2000-01-01'), 'no-wall-time');
     equal(provider.expiresAt, 1456971697, 'a failed call leaves the last token state alone');
   });
 
   test('wallSeconds floors milliseconds', () => {
-    equal(wallSeconds({ wallTime: () => 1_700_000_000_999 }), 1_700_000_000);
+    equal(wallSeconds(new ManualClock({ wallTime: 1_700_000_000_999 })), 1_700_000_000);
   });
 
   test('renewalDelay: 5 minutes before expiry, at most a fifth of the lifetime, never negative', () => {

@@ -1,27 +1,33 @@
-// The whole device application on a scripted broker connection and a virtual clock: what it
+// The whole device application on the test kit's scripted broker and manual clock: what it
 // publishes, and where, when requesters and births are hostile. See also device-logic.cases.ts.
 import { Device } from '../../src/device/device';
 import type { Platform } from '../../src/ports';
-import { FakeBroker } from './fake-broker';
-import { MapStore, ScriptedNetwork, VirtualClock } from './fakes';
+import { ScriptedBroker } from '../../hosts/sim/fakes/broker';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, ok, suite } from '../../hosts/xs/harness';
 
 function boot(deviceId: string, config: Record<string, unknown> = {}) {
-  const clock = new VirtualClock();
-  const network = new ScriptedNetwork();
+  const clock = new ManualClock();
+  // answers at once (latency 0): each advance of the clock, even by 0, delivers them
+  const broker = new ScriptedBroker(clock, { latencyMs: 0, record: true });
   const logs: string[] = [];
   const platform: Platform = {
     clock,
-    network,
-    storage: new MapStore(),
+    network: broker,
+    storage: new MemoryStore(),
     log: { log: (level, message) => logs.push(`${level} ${message}`) },
     system: { deviceId: () => deviceId, restart: () => undefined, freeMemory: () => 40_000, resetReason: () => 'power-on', random: () => 0 },
   };
   const device = new Device({ platform, version: '1.0.0', sensors: [], config: { prefix: 'lab', ...config } });
   device.start();
-  const broker = new FakeBroker(network.last);
-  broker.accept();
-  return { device, broker, clock, logs };
+  clock.advance(0);
+  /** A QoS 0 message from the broker, delivered with what the device answers. */
+  const publish = (topic: string, payload: string) => {
+    broker.publish(topic, payload);
+    clock.advance(0);
+  };
+  return { device, broker, clock, logs, publish };
 }
 
 const DISCOVERY = 'homeassistant/binary_sensor/';
@@ -55,35 +61,34 @@ export default suite('device application', (test) => {
   });
 
   test('discovery: 50 "online" births make one re-send at once and one 30 s later, not 50', () => {
-    const { broker, clock } = boot('dev2');
+    const { broker, clock, publish } = boot('dev2');
     equal(broker.to(DISCOVERY).length, 1, 'discovery at connect');
-    for (let i = 0; i < 50; i++) broker.publish('homeassistant/status', 'online');
+    for (let i = 0; i < 50; i++) publish('homeassistant/status', 'online');
     equal(broker.to(DISCOVERY).length, 2, 'the first birth is answered at once');
-    broker.run(clock, 29_000);
+    clock.advance(29_000);
     equal(broker.to(DISCOVERY).length, 2, 'the other 49 wait for the interval');
-    broker.run(clock, 1_000);
+    clock.advance(1_000);
     equal(broker.to(DISCOVERY).length, 3, 'and coalesce into one re-send');
-    broker.run(clock, 120_000);
+    clock.advance(120_000);
     equal(broker.to(DISCOVERY).length, 3, 'nothing more without births');
-    broker.publish('homeassistant/status', 'offline');
-    broker.publish('homeassistant/status', 'online');
+    publish('homeassistant/status', 'offline');
+    publish('homeassistant/status', 'online');
     equal(broker.to(DISCOVERY).length, 4, 'a birth after a quiet interval is answered at once');
   });
 
   test('discovery: a coalesced re-send is dropped when the device stops', () => {
-    const { device, broker, clock } = boot('dev2');
-    broker.publish('homeassistant/status', 'online');
-    broker.publish('homeassistant/status', 'online');
+    const { device, broker, clock, publish } = boot('dev2');
+    publish('homeassistant/status', 'online');
+    publish('homeassistant/status', 'online');
     equal(broker.to(DISCOVERY).length, 2);
     device.stop('test');
-    broker.pump();
-    broker.run(clock, 60_000);
+    clock.advance(60_000);
     equal(broker.to(DISCOVERY).length, 2);
   });
 
   test('replies: a request to reply on another device\'s command topic is answered with an error on the result topic', () => {
-    const { broker } = boot('dev2');
-    broker.publish('lab/dev2/cmd/identify', JSON.stringify({ id: 'x1', responseTopic: 'lab/dev1/cmd/identify', args: { seconds: 5 } }));
+    const { broker, publish } = boot('dev2');
+    publish('lab/dev2/cmd/identify', JSON.stringify({ id: 'x1', responseTopic: 'lab/dev1/cmd/identify', args: { seconds: 5 } }));
     equal(broker.to('lab/dev1/').length, 0, 'nothing published for device 1');
     const replies = broker.to('lab/dev2/cmd/identify/result');
     equal(replies.length, 1);
@@ -93,11 +98,11 @@ export default suite('device application', (test) => {
   });
 
   test('replies: Home Assistant\'s prefix, own request, status and OTA topics, and topics outside the reply space are refused', () => {
-    const { broker } = boot('dev2', { discoveryPrefix: 'ha' });
+    const { broker, publish } = boot('dev2', { discoveryPrefix: 'ha' });
     const refused = ['homeassistant/sensor/dev2/x/config', 'ha/status', 'lab/dev2/cmd/ping', 'lab/dev2/status', 'lab/reply/status', 'lab/dev2/ota/job', 'lab/group/g1/ota/job', 'lab/dev2/telemetry/env', 'replies/app1', 'lab/dev1/answers'];
     for (const topic of refused) {
       const before = broker.published.length;
-      broker.publish('lab/dev2/cmd/ping', JSON.stringify({ id: topic, responseTopic: topic }));
+      publish('lab/dev2/cmd/ping', JSON.stringify({ id: topic, responseTopic: topic }));
       equal(broker.published.slice(before).filter((p) => p.topic === topic).length, 0, topic);
       const reply = broker.to('lab/dev2/cmd/ping/result').pop();
       ok(reply, `error reply for ${topic}`);
@@ -107,9 +112,9 @@ export default suite('device application', (test) => {
   });
 
   test('replies: the default reply space is the device\'s own topics and <prefix>/reply/', () => {
-    const { broker } = boot('dev2');
+    const { broker, publish } = boot('dev2');
     for (const topic of ['lab/reply/app1', 'lab/reply/app1/7', 'lab/dev2/answers', 'lab/dev2/cmd/ping/result']) {
-      broker.publish('lab/dev2/cmd/ping', JSON.stringify({ id: topic, responseTopic: topic }));
+      publish('lab/dev2/cmd/ping', JSON.stringify({ id: topic, responseTopic: topic }));
       const replies = broker.published.filter((p) => p.topic === topic);
       equal(replies.length, 1, topic);
       equal((JSON.parse(replies[0].payload) as Record<string, unknown>).status, 'ok');
@@ -117,13 +122,13 @@ export default suite('device application', (test) => {
   });
 
   test('replies: set-config replyTopics changes the reply space at once; command topics stay refused', () => {
-    const { broker, device } = boot('dev2');
-    broker.publish('lab/dev2/cmd/set-config', JSON.stringify({ id: 's', args: { replyTopics: 'app/replies/#' } }));
+    const { broker, device, publish } = boot('dev2');
+    publish('lab/dev2/cmd/set-config', JSON.stringify({ id: 's', args: { replyTopics: 'app/replies/#' } }));
     equal(device.values.replyTopics, 'app/replies/#');
-    broker.publish('lab/dev2/cmd/ping', JSON.stringify({ id: 'a', responseTopic: 'app/replies/1' }));
+    publish('lab/dev2/cmd/ping', JSON.stringify({ id: 'a', responseTopic: 'app/replies/1' }));
     equal(broker.to('app/replies/1').length, 1);
-    broker.publish('lab/dev2/cmd/ping', JSON.stringify({ id: 'b', responseTopic: 'lab/reply/1' }));
-    broker.publish('lab/dev2/cmd/ping', JSON.stringify({ id: 'c', responseTopic: 'app/replies/cmd/reboot' }));
+    publish('lab/dev2/cmd/ping', JSON.stringify({ id: 'b', responseTopic: 'lab/reply/1' }));
+    publish('lab/dev2/cmd/ping', JSON.stringify({ id: 'c', responseTopic: 'app/replies/cmd/reboot' }));
     equal(broker.to('lab/reply/').length + broker.to('app/replies/cmd/').length, 0);
     const errors = broker.to('lab/dev2/cmd/ping/result').map((p) => JSON.parse(p.payload) as Record<string, unknown>);
     equal(errors.map((b) => [b.id, b.status]), [['b', 'error'], ['c', 'error']]);
@@ -131,8 +136,8 @@ export default suite('device application', (test) => {
   });
 
   test('an empty command payload is answered with an error', () => {
-    const { broker } = boot('dev2');
-    broker.publish('lab/dev2/cmd/ping', '');
+    const { broker, publish } = boot('dev2');
+    publish('lab/dev2/cmd/ping', '');
     const replies = broker.to('lab/dev2/cmd/ping/result');
     equal(replies.length, 1);
     const body = JSON.parse(replies[0].payload) as Record<string, unknown>;

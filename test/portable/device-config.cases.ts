@@ -6,8 +6,8 @@ import { GOOD_KEY, ROLLBACK_KEY, TRIAL_MAX_ATTEMPTS, TRIAL_MAX_MS } from '../../
 import { Config, ConfigError } from '../../src/device/config';
 import { COMMIT_KEY, STAGE_PREFIX } from '../../src/device/config-journal';
 import { applyExtraSettings } from '../../src/device/wifi-setup';
-import { boot, DEVICE_ID, FaultyStore, type Rig } from './device-rig';
-import { MapStore } from './fakes';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
+import { boot, DEVICE_ID, type Rig } from './device-rig';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 const base = `nodemcu/${DEVICE_ID}`;
@@ -20,7 +20,7 @@ function resultsOf(r: Rig, command: string): Record<string, unknown>[] {
 }
 
 /** Boots, connects to the scripted broker, and returns the rig. */
-function online(store: FaultyStore, config: Record<string, unknown> = built): Rig {
+function online(store: MemoryStore, config: Record<string, unknown> = built): Rig {
   const r = boot(store, { config });
   r.accept();
   ok(r.device.client.connected, 'connected');
@@ -50,7 +50,7 @@ export default suite('device configuration', (test) => {
   // ---- the schema --------------------------------------------------------------------------------
 
   test('the issue\'s request (an inherited name among valid ones) changes nothing and names the key', () => {
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     const r = online(store);
     const before = store.keys().slice().sort();
     r.deliver(`${base}/cmd/set-config`, '{"id":"q1","args":{"heartbeatInterval":33,"brokerPort":1,"toString":"x"}}');
@@ -65,14 +65,14 @@ export default suite('device configuration', (test) => {
 
   test('every name an object inherits is refused with an error that names it; nothing is written', () => {
     for (const name of ['toString', '__proto__', 'constructor', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
-      const store = new MapStore();
+      const store = new MemoryStore();
       const c = new Config(store);
       const changes = JSON.parse(`{"heartbeatInterval":33,"${name}":"x","brokerPort":1}`) as Record<string, unknown>;
       throws(() => c.set(changes), ConfigError, `"${name}" is not a setting`);
       equal(store.keys(), [], name);
       equal([c.values.heartbeatInterval, c.values.brokerPort], [60, 1883], name);
     }
-    throws(() => new Config(new MapStore()).set({ colour: 'red' }), ConfigError, 'unknown setting "colour"');
+    throws(() => new Config(new MemoryStore()).set({ colour: 'red' }), ConfigError, 'unknown setting "colour"');
   });
 
   // ---- all or nothing, across power cuts -----------------------------------------------------------
@@ -84,7 +84,7 @@ export default suite('device configuration', (test) => {
     const after: Record<string, unknown> = { brokerHost: 'h'.repeat(63), brokerPort: 8883, brokerTls: true, heartbeatInterval: 15, name: 'cellar' };
     const seen = { old: 0, new: 0, cuts: 0 };
     for (let n = 1; n < 100; n++) {
-      const store = new FaultyStore();
+      const store = new MemoryStore();
       new Config(store).set(before);
       store.powerOn().cutAt = n;
       try {
@@ -117,12 +117,12 @@ export default suite('device configuration', (test) => {
   });
 
   test('a change cut short before its commit mark is discarded at boot; after it, completed (and logged)', () => {
-    const staged = new FaultyStore();
+    const staged = new MemoryStore();
     staged.set(`${STAGE_PREFIX}c.hb`, '15');
     let r = boot(staged, { config: built });
     equal([r.device.values.heartbeatInterval, staged.get(`${STAGE_PREFIX}c.hb`)], [60, undefined]);
     ok(r.logs.some((l) => l.indexOf('cut short by a restart was discarded') >= 0));
-    const committed = new FaultyStore();
+    const committed = new MemoryStore();
     committed.set(`${STAGE_PREFIX}c.hb`, '15');
     committed.set(`${STAGE_PREFIX}c.ka`, '45');
     committed.set(COMMIT_KEY, '1');
@@ -135,13 +135,13 @@ export default suite('device configuration', (test) => {
   // ---- broker settings on trial ------------------------------------------------------------------------
 
   test('the broker that accepts the device is kept as the last known good', () => {
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     online(store);
     equal(JSON.parse(store.get(GOOD_KEY) as string), ['10.0.0.2', 1883, false, '', '']);
   });
 
   test('a new broker that refuses every attempt is rolled back after the attempt bound and reported once the device is back', () => {
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     let r = online(store);
     r.deliver(`${base}/cmd/set-config`, '{"id":"s1","args":{"brokerPort":1,"heartbeatInterval":30}}');
     equal(resultsOf(r, 'set-config').pop(), { id: 's1', status: 'ok', result: { changed: ['brokerPort', 'heartbeatInterval'], restartRequired: ['brokerPort'] } });
@@ -175,7 +175,7 @@ export default suite('device configuration', (test) => {
   });
 
   test('a new broker that never answers is rolled back after the time bound', () => {
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     online(store);
     new Config(store).set({ brokerHost: '10.9.9.9' });
     const r = boot(store.powerOn(), { config: built, client: { connectTimeout: 10 * TRIAL_MAX_MS } });
@@ -188,7 +188,7 @@ export default suite('device configuration', (test) => {
   });
 
   test('a new broker that accepts within the trial becomes the last known good; no rollback later', () => {
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     online(store);
     new Config(store).set({ brokerPort: 8883, brokerUser: 'dev1', brokerPassword: 'pw' });
     const r = boot(store.powerOn(), { config: built });
@@ -202,7 +202,7 @@ export default suite('device configuration', (test) => {
   });
 
   test('an unusable last known good is reset and reported, never used for a rollback', () => {
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     online(store);
     new Config(store).set({ brokerPort: 1 });
     store.set(GOOD_KEY, '["10.0.0.2",99999,false,"",""]');
@@ -218,12 +218,12 @@ export default suite('device configuration', (test) => {
   });
 
   test('without a last known good (never connected) and for build-time settings there is no trial', () => {
-    const fresh = new FaultyStore();
+    const fresh = new MemoryStore();
     new Config(fresh).set({ brokerPort: 1 });
     let r = boot(fresh, { config: built });
     equal(refuseAll(r, 6), 6);
     equal(r.restarts, [], 'nothing to go back to: it keeps trying');
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     online(store);
     r = boot(store.powerOn(), { config: { ...built, brokerPort: 1884 } });
     equal(refuseAll(r, 6), 6);
@@ -231,7 +231,7 @@ export default suite('device configuration', (test) => {
   });
 
   test('a broker entered on the set-up page is on trial the same way', () => {
-    const store = new FaultyStore();
+    const store = new MemoryStore();
     let r = online(store);
     ok(applyExtraSettings(r.device, { brokerUrl: 'mqtts://broker.invalid:8884', brokerUser: 'me', brokerPassword: 'pw' }), 'a restart is needed');
     r = boot(store.powerOn(), { config: built });
@@ -244,7 +244,7 @@ export default suite('device configuration', (test) => {
   });
 });
 
-function isOldAfter(store: FaultyStore, keys: string[], before: Record<string, unknown>): boolean {
+function isOldAfter(store: MemoryStore, keys: string[], before: Record<string, unknown>): boolean {
   const values = new Config(store.copy().powerOn()).values as unknown as Record<string, unknown>;
   return JSON.stringify(pick(values, keys)) === JSON.stringify(pick(before, keys));
 }

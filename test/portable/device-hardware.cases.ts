@@ -1,6 +1,6 @@
 // The board description becomes telemetry sensors through the bus ports; the telemetry loop samples
 // simulated chips, publishes filtered readings, and carries on past a failing or absent sensor.
-import { ManualClock } from '../../hosts/sim/chips/clock';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { SimAnalogPins, SimBH1750, SimBME280, SimDS18B20, SimI2CBus, SimOneWireBus, SimSHT3x } from '../../hosts/sim/chips/index';
 import { buildSensors, HardwareConfigError } from '../../src/device/hardware';
 import { bh1750 } from '../../src/sensors/bh1750/entry';
@@ -9,7 +9,7 @@ import type { Platform } from '../../src/ports';
 import { equal, near, ok, suite, throws } from '../../hosts/xs/harness';
 
 function board() {
-  const clock = new ManualClock(1000);
+  const clock = new ManualClock({ start: 1000 });
   const i2c = new SimI2CBus();
   const oneWire = new SimOneWireBus();
   const pins = new SimAnalogPins();
@@ -31,7 +31,7 @@ const last = (published: { sensor: string; body: Record<string, unknown> }[], na
 export default suite('device hardware', (test) => {
   test('a full board: every chip becomes a sensor and its readings are published', () => {
     const b = board();
-    const now = b.clock.now;
+    const now = () => b.clock.now();
     const bme = b.i2c.attach(new SimBME280({ now }));
     const sht = b.i2c.attach(new SimSHT3x({ now }));
     const light = b.i2c.attach(new SimBH1750({ now }));
@@ -73,7 +73,7 @@ export default suite('device hardware', (test) => {
 
   test('a failing sensor is reported; the others carry on', () => {
     const b = board();
-    const now = b.clock.now;
+    const now = () => b.clock.now();
     b.i2c.attach(new SimBME280({ now }));
     const sht = b.i2c.attach(new SimSHT3x({ now }));
     sht.fault = 'crc';
@@ -94,7 +94,7 @@ export default suite('device hardware', (test) => {
     const b = board();
     const { published, telemetry } = run(b.platform, b.clock, [{ type: 'bh1750', name: 'lux' }], 1000);
     equal(last(published, 'lux')!.error, 'absent');
-    const chip = b.i2c.attach(new SimBH1750({ now: b.clock.now }));
+    const chip = b.i2c.attach(new SimBH1750({ now: () => b.clock.now() }));
     chip.illuminance = 1234;
     b.clock.advance(10_000);
     near(last(published, 'lux')!.illuminance as number, 1234, 2);
@@ -121,7 +121,7 @@ export default suite('device hardware', (test) => {
 
   test('a BMP280 publishes temperature and pressure, and no humidity', () => {
     const b = board();
-    const chip = b.i2c.attach(new SimBME280({ now: b.clock.now, variant: 'bmp280', address: 0x77 }));
+    const chip = b.i2c.attach(new SimBME280({ now: () => b.clock.now(), variant: 'bmp280', address: 0x77 }));
     chip.temperature = 18.5;
     chip.pressure = 95_000;
     const { sensors, published } = run(b.platform, b.clock, [{ type: 'bmp280', name: 'baro', address: 0x77 }], 1000);
@@ -137,7 +137,7 @@ export default suite('device hardware', (test) => {
     const b = board();
     throws(() => buildSensors(b.platform, [{ type: 'dht22' }]), HardwareConfigError, 'known: bme280, bmp280, sht3x, bh1750, ds18b20, analog');
     throws(() => buildSensors(b.platform, [{ type: 'bme280' }], {}, [bh1750]), HardwareConfigError, 'unknown sensor type "bme280"; known: bh1750');
-    const chip = b.i2c.attach(new SimBH1750({ now: b.clock.now }));
+    const chip = b.i2c.attach(new SimBH1750({ now: () => b.clock.now() }));
     chip.illuminance = 50;
     const sensors = buildSensors(b.platform, [{ type: 'bh1750' }], {}, [bh1750]);
     equal(sensors.map((s) => s.name), ['bh1750']);
@@ -145,7 +145,7 @@ export default suite('device hardware', (test) => {
 
   test('per-sensor interval and filters apply', () => {
     const b = board();
-    const chip = b.i2c.attach(new SimBH1750({ now: b.clock.now }));
+    const chip = b.i2c.attach(new SimBH1750({ now: () => b.clock.now() }));
     chip.illuminance = 100;
     const { published } = run(b.platform, b.clock, [{ type: 'bh1750', interval: 2, filter: { delta: 50 } }], 1000);
     equal(published.length, 1);

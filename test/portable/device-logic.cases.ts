@@ -7,7 +7,7 @@ import { DEFAULT_REPLY_TOPICS, replyFilters, replyTopicProblem } from '../../src
 import { ReadingFilter } from '../../src/device/filters';
 import { Topics } from '../../src/device/topics';
 import { decodeUtf8, encodeUtf8 } from '../../src/mqtt/utf8';
-import { MapStore } from './fakes';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 function dispatcher() {
@@ -74,7 +74,7 @@ export default suite('device logic', (test) => {
   });
 
   test('config layers: defaults < host base < stored overrides; invalid layers are reported and ignored', () => {
-    const store = new MapStore();
+    const store = new MemoryStore();
     store.set('c.hb', '15');
     store.set('c.ka', 'garbage');
     const bad: string[] = [];
@@ -86,7 +86,7 @@ export default suite('device logic', (test) => {
   });
 
   test('set() is all-or-nothing, persists, and names settings that need a restart', () => {
-    const store = new MapStore();
+    const store = new MemoryStore();
     const c = new Config(store);
     throws(() => c.set({ heartbeatInterval: 10, keepAlive: 0 }), ConfigError);
     equal(c.values.heartbeatInterval, 60);
@@ -97,7 +97,7 @@ export default suite('device logic', (test) => {
   });
 
   test('stored keys fit ESP32 NVS (15 characters)', () => {
-    const store = new MapStore();
+    const store = new MemoryStore();
     const c = new Config(store);
     const all: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(c.values)) all[k] = v;
@@ -107,11 +107,11 @@ export default suite('device logic', (test) => {
   });
 
   test('secrets are masked in the redacted view', () => {
-    const c = new Config(new MapStore(), { brokerUser: 'u', brokerPassword: 'hunter22' });
+    const c = new Config(new MemoryStore(), { brokerUser: 'u', brokerPassword: 'hunter22' });
     const r = c.redacted();
     equal([r.brokerPassword, r.brokerUser], ['***', 'u']);
     ok(!JSON.stringify(r).includes('hunter22'));
-    equal(new Config(new MapStore()).redacted().brokerPassword, '', 'an empty secret shows as empty');
+    equal(new Config(new MemoryStore()).redacted().brokerPassword, '', 'an empty secret shows as empty');
   });
 
   test('commands: result on <name>/result with the same id', () => {
@@ -198,7 +198,7 @@ export default suite('device logic', (test) => {
     throws(() => validate('replyTopics', 'a,,b'), ConfigError, 'topic filters');
     throws(() => validate('replyTopics', '{device}/x'), ConfigError, 'placeholders are {prefix} and {id}');
     throws(() => validate('replyTopics', '$SYS/#'), ConfigError, 'belong to the broker');
-    equal(new Config(new MapStore()).values.replyTopics, DEFAULT_REPLY_TOPICS);
+    equal(new Config(new MemoryStore()).values.replyTopics, DEFAULT_REPLY_TOPICS);
   });
 
   test('device ids: a safe charset and a bounded length', () => {

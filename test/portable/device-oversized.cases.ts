@@ -9,7 +9,9 @@ import { decodeAnyPacket5 } from '../../src/mqtt/v5/all-packets';
 import type { Publish5 } from '../../src/mqtt/v5/packets';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
 import type { Platform } from '../../src/ports';
-import { MapStore, ScriptedNetwork, VirtualClock } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork } from '../../hosts/sim/fakes/network';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, hex, ok, suite } from '../../hosts/xs/harness';
 
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
@@ -32,13 +34,13 @@ function publish(topic: string, id: number, payload: number[], properties?: numb
 }
 
 function device(v5: boolean) {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const network = new ScriptedNetwork();
   const logs: string[] = [];
   const platform: Platform = {
     clock,
     network,
-    storage: new MapStore(),
+    storage: new MemoryStore(),
     log: { log: (level, message) => logs.push(`${level} ${message}`) },
     system: { deviceId: () => 'd1', restart() {}, freeMemory: () => 40000, resetReason: () => 'power-on', random: () => 0 },
   };

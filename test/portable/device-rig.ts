@@ -1,67 +1,14 @@
-// A whole firmware (main() from src/) on fakes, for portable cases: a clock moved by hand, a scripted
-// network that plays the broker byte by byte, a key-value store that can throw, return garbage or lose
-// power at a chosen write, and a Wi-Fi radio with one network. Pure TypeScript: runs on XS too.
+// A whole firmware (main() from src/) on the test kit's fakes (hosts/sim/fakes), for portable cases: a
+// clock moved by hand, a scripted network that plays the broker byte by byte, a key-value store the
+// caller gives (faults planted there), and a Wi-Fi radio with one network. Pure TypeScript: runs on XS too.
 import type { Device } from '../../src/device/device';
 import { main, type MainOptions } from '../../src/main';
 import { encodePublish } from '../../src/mqtt/codec';
 import { PUBLISH } from '../../src/mqtt/packets';
 import { decodeUtf8, encodeUtf8 } from '../../src/mqtt/utf8';
 import type { KeyValueStore, Platform, WiFi, WiFiEvent, WiFiNetwork } from '../../src/ports';
-import { MapStore, ScriptedNetwork, toHex, VirtualClock } from './fakes';
-
-/** Thrown by FaultyStore at the write where the power goes. */
-export class PowerCut extends Error {
-  override name = 'PowerCut';
-}
-
-/** A store with faults: keys that throw when read, and a power cut at the n-th write (set or delete). */
-export class FaultyStore extends MapStore {
-  /** Keys whose read throws, as a corrupt flash entry or an unreadable file does. */
-  readonly unreadable: string[] = [];
-  /** The write (1-based, counting sets and deletes) that does not happen: the power is gone. 0: never. */
-  cutAt = 0;
-  writes = 0;
-  keysThrow = false;
-
-  override get(key: string) {
-    if (this.unreadable.indexOf(key) >= 0) throw new Error(`stored value of "${key}" is corrupt: fix or delete it`);
-    return super.get(key);
-  }
-  override set(key: string, value: string | Uint8Array) {
-    this.write();
-    super.set(key, value);
-  }
-  override delete(key: string) {
-    this.write();
-    const i = this.unreadable.indexOf(key);
-    if (i >= 0) this.unreadable.splice(i, 1);
-    super.delete(key);
-  }
-  override keys() {
-    if (this.keysThrow) throw new Error('the storage index is unreadable');
-    return super.keys();
-  }
-  private write(): void {
-    if (this.cutAt && ++this.writes >= this.cutAt) throw new PowerCut(`power cut at write ${this.writes}`);
-  }
-  /** Whether the power went (a write was attempted at or after cutAt). */
-  get cut(): boolean {
-    return this.cutAt > 0 && this.writes >= this.cutAt;
-  }
-  /** Another store with the same contents and unreadable keys, no fault pending. */
-  copy(): FaultyStore {
-    const other = new FaultyStore();
-    this.map.forEach((value, key) => other.map.set(key, value));
-    for (const key of this.unreadable) other.unreadable.push(key);
-    return other;
-  }
-  /** The power is back: the same contents, no fault pending. */
-  powerOn(): this {
-    this.cutAt = 0;
-    this.writes = 0;
-    return this;
-  }
-}
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, toHex } from '../../hosts/sim/fakes/network';
 
 export const HOME = { ssid: 'home', password: 'secret-home' };
 
@@ -69,7 +16,7 @@ export const HOME = { ssid: 'home', password: 'secret-home' };
 export class OneNetworkWiFi implements WiFi {
   private handler: (event: WiFiEvent) => void = () => {};
   private up = false;
-  constructor(private readonly clock: VirtualClock) {}
+  constructor(private readonly clock: ManualClock) {}
   scan(callback: (networks: WiFiNetwork[] | undefined) => void): void {
     this.clock.set(() => callback([{ ssid: HOME.ssid, rssi: -50, channel: 6, auth: 'wpa2' }]), 10);
   }
@@ -142,7 +89,7 @@ export function publishesIn(written: string[], onOther?: (type: number) => void)
 
 export interface Rig {
   device: Device;
-  clock: VirtualClock;
+  clock: ManualClock;
   network: ScriptedNetwork;
   store: KeyValueStore;
   logs: string[];
@@ -167,7 +114,7 @@ export const DEVICE_ID = 'a4cf12000001';
 
 /** Boots the firmware on `store` (a new boot on the same store is a restart of the same device). */
 export function boot(store: KeyValueStore, options: MainOptions & { wifi?: boolean } = {}): Rig {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const network = new ScriptedNetwork();
   const logs: string[] = [];
   const restarts: string[] = [];

@@ -4,12 +4,13 @@
 // its default, logged, and listed in the heartbeat ("storage": {"reset": [...]}).
 import { MAX_REPORTED_KEYS } from '../../src/device/checked-store';
 import { otaExtension } from '../../src/ota/index';
-import { boot, DEVICE_ID, FaultyStore, HOME } from './device-rig';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
+import { boot, DEVICE_ID, HOME } from './device-rig';
 import { equal, ok, suite } from '../../hosts/xs/harness';
 
 /** A device that ran before: settings, boot counter, a persisted outbox, OTA state and two networks. */
-function usedStore(): FaultyStore {
-  const store = new FaultyStore();
+function usedStore(): MemoryStore {
+  const store = new MemoryStore();
   store.set('boot', '41');
   store.set('c.hb', '20');
   store.set('c.ka', '45');
@@ -26,7 +27,7 @@ function usedStore(): FaultyStore {
 }
 
 /** Boots, joins HOME (unless `wifi` is false), connects, and runs until the first heartbeat (60 s by default). */
-function bootToHeartbeat(store: FaultyStore, wifi = true) {
+function bootToHeartbeat(store: MemoryStore, wifi = true) {
   const r = boot(store, { wifi, config: { persistOutbox: true }, extensions: [otaExtension()] });
   r.clock.advance(100); // scan, join
   ok(r.device.wifiUp, 'Wi-Fi joined');

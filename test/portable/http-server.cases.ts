@@ -1,85 +1,15 @@
-// The HTTP server's connection handling against a scripted Network port: flow control by the
-// socket's writable count, timeouts, the connection bounds (eviction of idle connections, 503 when
-// busy), handler failures.
+// The HTTP server's connection handling on the test kit's scripted network and manual clock: flow
+// control by the socket's writable count, timeouts, the connection bounds (eviction of idle
+// connections, 503 when busy), handler failures.
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, type ScriptedSocket } from '../../hosts/sim/fakes/network';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
-import type { Clock, IncomingConnection, ListenerOptions, Network, TcpOptions, TcpSocket, TimerId } from '../../src/ports';
 import { HttpServer, HttpServerError } from '../../src/http/server';
-
-class ManualClock implements Clock {
-  time = 0;
-  timers = new Map<number, { due: number; fn: () => void }>();
-  next = 1;
-  now() {
-    return this.time;
-  }
-  wallTime() {
-    return undefined;
-  }
-  set(fn: () => void, ms: number): TimerId {
-    const id = this.next++;
-    this.timers.set(id, { due: this.time + ms, fn });
-    return id;
-  }
-  clear(id: TimerId) {
-    this.timers.delete(id as number);
-  }
-  advance(ms: number) {
-    const end = this.time + ms;
-    for (;;) {
-      let first: [number, { due: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].due <= end && (!first || e[1].due < first[1].due)) first = e;
-      if (!first) break;
-      this.timers.delete(first[0]);
-      this.time = first[1].due;
-      first[1].fn();
-    }
-    this.time = end;
-  }
-}
-
-class Socket implements TcpSocket {
-  written: Uint8Array[] = [];
-  closed = false;
-  inbox: Uint8Array | undefined;
-  constructor(readonly handlers: Omit<TcpOptions, 'host' | 'port' | 'tls'>) {}
-  read() {
-    const b = this.inbox;
-    this.inbox = undefined;
-    return b;
-  }
-  write(bytes: Uint8Array) {
-    if (this.closed) throw new Error('write after close');
-    this.written.push(bytes.slice());
-  }
-  close() {
-    this.closed = true;
-  }
-  send(text: string) {
-    const b = new Uint8Array(text.length);
-    for (let i = 0; i < text.length; i++) b[i] = text.charCodeAt(i);
-    this.inbox = b;
-    this.handlers.onReadable(b.length);
-  }
-  text(): string {
-    let s = '';
-    for (const chunk of this.written) for (const c of chunk) s += String.fromCharCode(c);
-    return s;
-  }
-}
 
 function setup(body = 'x'.repeat(1000), limits = {}) {
   const clock = new ManualClock();
-  let onConnection: ListenerOptions['onConnection'] = () => {};
+  const network = new ScriptedNetwork();
   const errors: string[] = [];
-  const network: Network = {
-    connect() {
-      throw new Error('not used');
-    },
-    listen(options) {
-      onConnection = options.onConnection;
-      return { port: options.port, close() {} };
-    },
-  };
   let handler = () => ({ status: 200, body });
   const server = new HttpServer({
     network,
@@ -89,16 +19,8 @@ function setup(body = 'x'.repeat(1000), limits = {}) {
     handler: () => handler(),
     onError: (e) => errors.push(e.message),
   });
-  const connect = (remoteAddress = '192.168.4.2'): Socket => {
-    let socket: Socket | undefined;
-    const incoming: IncomingConnection = {
-      remoteAddress,
-      accept(h) {
-        socket = new Socket(h);
-        return socket;
-      },
-    };
-    onConnection(incoming);
+  const connect = (remoteAddress = '192.168.4.2'): ScriptedSocket => {
+    const socket = network.incoming(remoteAddress);
     ok(socket);
     return socket;
   };
@@ -111,14 +33,14 @@ export default suite('http server', (test) => {
   test('never writes more than the socket takes, closes after the last byte', () => {
     const { connect } = setup();
     const s = connect();
-    s.handlers.onWritable?.(300);
-    s.send(GET);
+    s.open(300);
+    s.receiveText(GET);
     equal(s.written.length, 1);
     equal(s.written[0].length, 300);
     equal(s.closed, false);
-    s.handlers.onWritable?.(500);
+    s.open(500);
     equal(s.written[1].length, 500);
-    s.handlers.onWritable?.(4096);
+    s.open(4096);
     equal(s.closed, true);
     const text = s.text();
     ok(text.startsWith('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n'));
@@ -129,9 +51,9 @@ export default suite('http server', (test) => {
   test('a request before the socket is writable waits for onWritable', () => {
     const { connect } = setup('ok');
     const s = connect();
-    s.send(GET);
+    s.receiveText(GET);
     equal(s.written.length, 0);
-    s.handlers.onWritable?.(1460);
+    s.open(1460);
     equal(s.closed, true);
     ok(s.text().endsWith('\r\n\r\nok'));
   });
@@ -139,15 +61,15 @@ export default suite('http server', (test) => {
   test('an idle connection is closed silently; a partial request gets 408', () => {
     const { clock, connect, server } = setup();
     const idle = connect();
-    idle.handlers.onWritable?.(1460);
+    idle.open(1460);
     clock.advance(999);
     equal(idle.closed, false);
     clock.advance(1);
     equal(idle.closed, true);
     equal(idle.written.length, 0);
     const slow = connect();
-    slow.handlers.onWritable?.(1460);
-    slow.send('GET / HTTP/1.1\r\n');
+    slow.open(1460);
+    slow.receiveText('GET / HTTP/1.1\r\n');
     clock.advance(2999);
     equal(slow.closed, false);
     clock.advance(1);
@@ -159,8 +81,8 @@ export default suite('http server', (test) => {
   test('a client that does not read its answer is closed at the answer timeout', () => {
     const { clock, connect, server } = setup();
     const s = connect();
-    s.handlers.onWritable?.(100);
-    s.send(GET);
+    s.open(100);
+    s.receiveText(GET);
     clock.advance(1999);
     equal(s.closed, false);
     clock.advance(1);
@@ -172,7 +94,7 @@ export default suite('http server', (test) => {
   test('a 408 the client never reads is still closed: the connection does not stay forever', () => {
     const { clock, connect, server } = setup();
     const s = connect(); // never writable: the 408 cannot leave
-    s.send('GET / HTTP/1.1\r\n');
+    s.receiveText('GET / HTTP/1.1\r\n');
     clock.advance(3000);
     equal(s.closed, false);
     clock.advance(2000);
@@ -184,7 +106,7 @@ export default suite('http server', (test) => {
     const { connect, server } = setup('ok', { maxConnections: 4, maxIdlePerClient: 2 });
     const a = connect();
     const b = connect();
-    b.send('GET / HT'); // a partial request is idle too
+    b.receiveText('GET / HT'); // a partial request is idle too
     const c = connect();
     equal([a.closed, b.closed, c.closed], [true, false, false]);
     equal(a.written.length, 0, 'an evicted idle connection gets no answer');
@@ -192,8 +114,8 @@ export default suite('http server', (test) => {
     equal([b.closed, c.closed, d.closed], [true, false, false]);
     equal(server.stats.evicted, 2);
     equal(server.connections, 2);
-    d.handlers.onWritable?.(1460);
-    d.send(GET);
+    d.open(1460);
+    d.receiveText(GET);
     ok(d.text().startsWith('HTTP/1.1 200 OK\r\n'));
     equal(server.stats.refused, 0);
   });
@@ -210,14 +132,14 @@ export default suite('http server', (test) => {
     for (let i = 0; i < 10; i++) connect('192.168.4.9');
     equal([phone.closed, other.closed], [false, false]);
     equal(server.connections, 4);
-    phone.handlers.onWritable?.(1460);
-    phone.send(GET);
+    phone.open(1460);
+    phone.receiveText(GET);
     ok(phone.text().startsWith('HTTP/1.1 200 OK\r\n'));
   });
 
   test('a client that re-opens every closed socket cannot keep another client out', () => {
     const { connect, server } = setup('page', { maxConnections: 4, maxIdlePerClient: 2 });
-    const attacker = new Set<Socket>();
+    const attacker = new Set<ScriptedSocket>();
     for (let i = 0; i < 8; i++) attacker.add(connect('192.168.4.66'));
     const reopen = () => {
       // The attacker notices its closed sockets and connects again (bounded rounds).
@@ -235,8 +157,8 @@ export default suite('http server', (test) => {
       const real = connect('192.168.4.2');
       reopen();
       equal(real.closed, false, `request ${i} kept its connection`);
-      real.handlers.onWritable?.(1460);
-      real.send(GET);
+      real.open(1460);
+      real.receiveText(GET);
       if (real.text().startsWith('HTTP/1.1 200 OK\r\n') && real.text().endsWith('page')) answered++;
     }
     equal(answered, 5);
@@ -247,12 +169,12 @@ export default suite('http server', (test) => {
   test('when every connection is being answered, a new one gets 503 with Retry-After; too many of those are closed', () => {
     const { clock, connect, server } = setup('ok', { maxConnections: 2, maxIdlePerClient: 2 });
     const slow = [connect('192.168.4.2'), connect('192.168.4.3')];
-    for (const s of slow) s.send(GET); // answered, but the sockets take nothing yet
+    for (const s of slow) s.receiveText(GET); // answered, but the sockets take nothing yet
     equal(server.connections, 2);
     const busy = connect('192.168.4.4');
     equal(busy.closed, false);
-    busy.send(GET); // its request is read and dropped
-    busy.handlers.onWritable?.(1460);
+    busy.receiveText(GET); // its request is read and dropped
+    busy.open(1460);
     equal(busy.closed, true);
     const text = busy.text();
     ok(text.startsWith('HTTP/1.1 503 Service Unavailable\r\n'), text);
@@ -269,8 +191,8 @@ export default suite('http server', (test) => {
     clock.advance(2000);
     ok(stuck.every((s) => s.closed) && slow.every((s) => s.closed), 'unread answers time out');
     const next = connect('192.168.4.8');
-    next.handlers.onWritable?.(1460);
-    next.send(GET);
+    next.open(1460);
+    next.receiveText(GET);
     ok(next.text().startsWith('HTTP/1.1 200 OK\r\n'));
   });
 
@@ -287,8 +209,8 @@ export default suite('http server', (test) => {
       throw new Error('boom');
     });
     const s = connect();
-    s.handlers.onWritable?.(1460);
-    s.send(GET);
+    s.open(1460);
+    s.receiveText(GET);
     ok(s.text().startsWith('HTTP/1.1 500 Internal Server Error\r\n'));
     equal(errors, ['boom']);
   });
@@ -296,12 +218,12 @@ export default suite('http server', (test) => {
   test('HEAD gets the headers only; bad requests get the parser status', () => {
     const { connect } = setup('hello');
     const h = connect();
-    h.handlers.onWritable?.(1460);
-    h.send('HEAD / HTTP/1.1\r\nHost: x\r\n\r\n');
+    h.open(1460);
+    h.receiveText('HEAD / HTTP/1.1\r\nHost: x\r\n\r\n');
     equal(h.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n');
     const b = connect();
-    b.handlers.onWritable?.(1460);
-    b.send('GET / HTTP/1.1\nHost: x\n\n');
+    b.open(1460);
+    b.receiveText('GET / HTTP/1.1\nHost: x\n\n');
     ok(b.text().startsWith('HTTP/1.1 400 Bad Request\r\n'));
   });
 });

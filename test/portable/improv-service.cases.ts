@@ -1,12 +1,13 @@
 // The Improv service's replies, against a scripted provisioning target.
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { equal, hex, suite } from '../../hosts/xs/harness';
-import type { Clock, WiFiNetwork } from '../../src/ports';
+import type { WiFiNetwork } from '../../src/ports';
 import { ImprovSerialService, improvStateOf, type ImprovTarget } from '../../src/improv/service';
 import type { AttemptResult, ProvisioningState } from '../../src/provisioning/provisioning';
 import { ProvisioningBusyError } from '../../src/provisioning/portal';
 import type { WiFiCredentials } from '../../src/provisioning/validate';
 
-const clock: Clock = { now: () => 0, wallTime: () => undefined, set: () => 0, clear() {} };
+const clock = new ManualClock();
 
 class Target implements ImprovTarget {
   state: ProvisioningState = 'ap';

@@ -3,7 +3,9 @@
 // outbox, inflight window, resend after reconnect, QoS 2 exactly-once, keep-alive and persistence.
 import { MqttClient, type ClientOptions, type MessageInfo } from '../../src/mqtt/client';
 import { MqttClientError, MqttConnectError, MqttProtocolError } from '../../src/mqtt/errors';
-import { MapStore, ScriptedNetwork, ScriptedSocket, VirtualClock } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, ScriptedSocket } from '../../hosts/sim/fakes/network';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 interface Message {
@@ -13,7 +15,7 @@ interface Message {
 }
 
 function setup(options: Partial<ClientOptions> = {}) {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const net = new ScriptedNetwork();
   const messages: Message[] = [];
   const errors: Error[] = [];
@@ -49,7 +51,7 @@ function setup(options: Partial<ClientOptions> = {}) {
 }
 
 /** Stored outbox records (the inbound QoS 2 guard is a string). */
-const records = (store: MapStore) => store.keys().filter((k) => store.get(k) instanceof Uint8Array).length;
+const records = (store: MemoryStore) => store.keys().filter((k) => store.get(k) instanceof Uint8Array).length;
 
 const bytes = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 
@@ -512,7 +514,7 @@ export default suite('mqtt client', (test) => {
   });
 
   test('persisted QoS 1 messages survive a reboot: queued ones go as new, sent ones again with DUP', () => {
-    const storage = new MapStore();
+    const storage = new MemoryStore();
     const options: Partial<ClientOptions> = { storage, outbox: { persist: true }, cleanSession: false };
     const first = setup(options);
     first.connect();
@@ -530,7 +532,7 @@ export default suite('mqtt client', (test) => {
   });
 
   test('the QoS 2 exactly-once guard survives a reboot when persisted', () => {
-    const storage = new MapStore();
+    const storage = new MemoryStore();
     const options: Partial<ClientOptions> = { storage, outbox: { persist: true }, cleanSession: false };
     const first = setup(options);
     first.connect().receive('34 08 00 03 61 2f 62 00 08 31');
@@ -575,9 +577,9 @@ export default suite('mqtt client', (test) => {
     for (let i = 0; i < 6; i++) {
       const before = t.net.sockets.length;
       t.net.last.options.onError(new Error('refused'));
-      const start = t.clock.time;
-      while (t.net.sockets.length === before && t.clock.time - start < 5000) t.clock.advance(1);
-      delays.push(t.clock.time - start);
+      const start = t.clock.now();
+      while (t.net.sockets.length === before && t.clock.now() - start < 5000) t.clock.advance(1);
+      delays.push(t.clock.now() - start);
     }
     equal(delays, [99, 199, 399, 799, 999, 999]);
   });

@@ -1,7 +1,7 @@
 // The outbox's limits, drop policy and persistence.
 import { Outbox, type OutboxMessage } from '../../src/mqtt/outbox';
 import type { QoS } from '../../src/mqtt/packets';
-import { MapStore } from './fakes';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, ok, suite } from '../../hosts/xs/harness';
 
 function message(topic: string, qos: QoS, bytes: number): OutboxMessage {
@@ -81,7 +81,7 @@ export default suite('mqtt outbox', (test) => {
   });
 
   test('persisted QoS 1/2 messages come back in order with their id and state; QoS 0 is not persisted', () => {
-    const store = new MapStore();
+    const store = new MemoryStore();
     const box = new Outbox({ persist: true }, store);
     const a = message('dev/é', 1, 3);
     const b = message('b', 2, 0);
@@ -106,7 +106,7 @@ export default suite('mqtt outbox', (test) => {
   });
 
   test('a corrupt stored record is deleted and reported, the others restored', () => {
-    const store = new MapStore();
+    const store = new MemoryStore();
     const box = new Outbox({ persist: true }, store);
     box.add(message('ok', 1, 2));
     store.set('mq9', new Uint8Array([1, 0, 0, 0, 200, 1, 65])); // topic length past the end

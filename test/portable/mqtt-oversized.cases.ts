@@ -9,7 +9,9 @@ import { OversizedPublish } from '../../src/mqtt/oversized';
 import { PacketFramer } from '../../src/mqtt/parser';
 import { OversizedPublish5 } from '../../src/mqtt/v5/oversized';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
-import { MapStore, ScriptedNetwork, ScriptedSocket, VirtualClock, toHex } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, ScriptedSocket, toHex } from '../../hosts/sim/fakes/network';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 /** A Variable Byte Integer: 7 bits a byte, least significant first (3.1.1 section 2.2.3). */
@@ -72,7 +74,7 @@ interface Message {
 }
 
 function setup(options: Partial<ClientOptions> = {}) {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const net = new ScriptedNetwork();
   const messages: Message[] = [];
   const errors: Error[] = [];
@@ -251,7 +253,7 @@ export default suite('mqtt oversized messages', (test) => {
   });
 
   test('the QoS 2 guard of a message read through survives a reboot: its redelivery is answered, not reported', () => {
-    const storage = new MapStore();
+    const storage = new MemoryStore();
     const options: Partial<ClientOptions> = { storage, outbox: { persist: true }, cleanSession: false, maxPacketSize: 50 };
     const first = setup(options);
     first.connect(CONNACK).receiveBytes(publish(0x34, 'q/2', 4, 100));

@@ -7,7 +7,9 @@
 import { MqttClient, type ClientOptions, type MessageInfo } from '../../src/mqtt/client';
 import { MqttClientError, MqttConnectError, MqttProtocolError } from '../../src/mqtt/errors';
 import { mqtt5, type Mqtt5Options } from '../../src/mqtt/v5/protocol';
-import { MapStore, ScriptedNetwork, ScriptedSocket, VirtualClock, toHex } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, ScriptedSocket, toHex } from '../../hosts/sim/fakes/network';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 interface Message {
@@ -21,8 +23,8 @@ interface Message {
 const CONNECT = '10 17 00 04 4d 51 54 54 05 02 00 3c 08 27 00 01 00 00 22 00 10 00 02 63 31';
 const CONNACK = '20 03 00 00 00';
 
-function setup(options: Partial<ClientOptions> = {}, v5: Mqtt5Options = {}, store?: MapStore) {
-  const clock = new VirtualClock();
+function setup(options: Partial<ClientOptions> = {}, v5: Mqtt5Options = {}, store?: MemoryStore) {
+  const clock = new ManualClock();
   const net = new ScriptedNetwork();
   const messages: Message[] = [];
   const errors: Error[] = [];
@@ -284,7 +286,7 @@ export default suite('mqtt5 client', (test) => {
   });
 
   test('persisted messages keep their properties across a restart', () => {
-    const store = new MapStore();
+    const store = new MemoryStore();
     const first = setup({ cleanSession: false, outbox: { persist: true } }, {}, store);
     first.client.publish('a', 'x', { qos: 1, properties: { correlationData: Uint8Array.of(9) } });
     const second = setup({ cleanSession: false, outbox: { persist: true } }, {}, store);
@@ -514,7 +516,7 @@ export default suite('mqtt5 client', (test) => {
 
   test('one mqtt5() per client', () => {
     const protocol = mqtt5();
-    const options = { clock: new VirtualClock(), network: new ScriptedNetwork(), host: 'h', clientId: 'a', protocol };
+    const options = { clock: new ManualClock(), network: new ScriptedNetwork(), host: 'h', clientId: 'a', protocol };
     new MqttClient(options);
     throws(() => new MqttClient(options), MqttClientError, 'already belongs to another client');
   });
@@ -528,7 +530,7 @@ export default suite('mqtt5 client', (test) => {
   // ---- MQTT 3.1.1 refuses MQTT 5 options; reconnect() and tokenRefresh -------------------------
 
   test('a 3.1.1 client refuses MQTT 5 options with a message that says how to get MQTT 5', () => {
-    const options = { clock: new VirtualClock(), network: new ScriptedNetwork(), host: 'h', clientId: 'a' };
+    const options = { clock: new ManualClock(), network: new ScriptedNetwork(), host: 'h', clientId: 'a' };
     const c = new MqttClient(options);
     throws(() => c.publish('t', 'x', { properties: { contentType: 'a' } }), MqttClientError, 'properties needs MQTT 5 (protocol: mqtt5())');
     throws(() => c.subscribe('t', { noLocal: true }), MqttClientError, 'noLocal needs MQTT 5');
@@ -541,7 +543,7 @@ export default suite('mqtt5 client', (test) => {
 
   for (const version of [4, 5] as const) {
     test(`MQTT ${version === 4 ? '3.1.1' : '5'}: tokenRefresh reconnects cleanly with a fresh password, and again after that`, () => {
-      const clock = new VirtualClock();
+      const clock = new ManualClock();
       const net = new ScriptedNetwork();
       let n = 0;
       const client = new MqttClient({

@@ -6,14 +6,15 @@ import { MqttClient, type ClientOptions } from '../../src/mqtt/client';
 import { MqttClientError } from '../../src/mqtt/errors';
 import { topicMatches } from '../../src/mqtt/topic';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
-import { ScriptedNetwork, ScriptedSocket, VirtualClock } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, ScriptedSocket } from '../../hosts/sim/fakes/network';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 const CONNACK = '20 03 00 00 00';
 const text = (s: string) => Array.from(s, (c) => c.charCodeAt(0).toString(16).padStart(2, '0')).join(' ');
 
 function setup(options: Partial<ClientOptions> = {}, version: 4 | 5 = 5) {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const net = new ScriptedNetwork();
   const messages: string[] = [];
   const errors: Error[] = [];

@@ -1,5 +1,5 @@
 // The health gate of a new image: which checks fail, and pass/fail timing within the window.
-import { VirtualClock as ManualClock } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { equal, ok, suite } from '../../hosts/xs/harness';
 import { failingChecks, HealthGate, type HealthReading } from '../../src/ota/health';
 

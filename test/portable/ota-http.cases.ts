@@ -1,12 +1,12 @@
 // The OTA HTTP client pieces without sockets: URL parsing, the chunked decoder (RFC 9112 7.1) and
 // HttpGet over a scripted TCP port and a manual clock, with responses split at every byte.
-import { VirtualClock as ManualClock } from './fakes';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, type ScriptedSocket } from '../../hosts/sim/fakes/network';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { ChunkedDecoder } from '../../src/http/chunked';
 import { OtaError } from '../../src/ota/errors';
 import { HttpGet, type HttpResponseHead } from '../../src/http/client';
 import { parseImageUrl, resolveLocation } from '../../src/http/url';
-import type { Network, TcpOptions, TcpSocket } from '../../src/ports';
 
 function bytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
@@ -18,44 +18,6 @@ function text(b: Uint8Array): string {
   let s = '';
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
   return s;
-}
-
-interface Connection {
-  options: TcpOptions;
-  sent: string;
-  closed: boolean;
-  pending: Uint8Array[];
-  open(): void;
-  push(b: Uint8Array): void;
-  fail(message: string): void;
-}
-
-class ScriptedNetwork implements Network {
-  connections: Connection[] = [];
-  connect(options: TcpOptions): TcpSocket {
-    const c: Connection = {
-      options,
-      sent: '',
-      closed: false,
-      pending: [],
-      open: () => options.onWritable?.(1024),
-      push: (b) => {
-        c.pending.push(b);
-        options.onReadable(b.length);
-      },
-      fail: (message) => options.onError(new Error(message)),
-    };
-    this.connections.push(c);
-    return {
-      read: () => c.pending.shift(),
-      write: (b) => {
-        c.sent += text(b);
-      },
-      close: () => {
-        c.closed = true;
-      },
-    };
-  }
 }
 
 interface Outcome {
@@ -84,9 +46,9 @@ function get(url: string, clock = new ManualClock(), net = new ScriptedNetwork()
 }
 
 /** Delivers `response` split into pieces of `step` bytes (the last may be shorter). */
-function deliver(c: Connection, response: string, step: number): void {
+function deliver(c: ScriptedSocket, response: string, step: number): void {
   const b = bytes(response);
-  for (let i = 0; i < b.length; i += step) c.push(b.subarray(i, Math.min(b.length, i + step)));
+  for (let i = 0; i < b.length; i += step) c.receiveBytes(b.subarray(i, Math.min(b.length, i + step)));
 }
 
 export default suite('ota http client', (test) => {
@@ -130,10 +92,10 @@ export default suite('ota http client', (test) => {
     const response = 'HTTP/1.1 200 OK\r\nContent-Length: 11\r\nX-A: 1\r\nx-a: 2\r\n\r\nhello world';
     for (const step of [1, 2, 3, 7, 16, response.length]) {
       const { out, net } = get('http://10.0.0.2:8070/fw.bin', undefined, undefined, { headers: { Range: 'bytes=5-' } });
-      const c = net.connections[0];
+      const c = net.sockets[0];
       equal([c.options.host, c.options.port, c.options.tls], ['10.0.0.2', 8070, undefined]);
       c.open();
-      equal(c.sent, 'GET /fw.bin HTTP/1.1\r\nHost: 10.0.0.2:8070\r\nUser-Agent: nodemcu-ota/1\r\nAccept-Encoding: identity\r\nConnection: close\r\nRange: bytes=5-\r\n\r\n');
+      equal(c.text(), 'GET /fw.bin HTTP/1.1\r\nHost: 10.0.0.2:8070\r\nUser-Agent: nodemcu-ota/1\r\nAccept-Encoding: identity\r\nConnection: close\r\nRange: bytes=5-\r\n\r\n');
       deliver(c, response, step);
       equal(out.head, { status: 200, headers: { 'content-length': '11', 'x-a': '1, 2' } });
       equal(out.body, 'hello world', `step ${step}`);
@@ -143,82 +105,82 @@ export default suite('ota http client', (test) => {
 
   test('GET: bytes after Content-Length are ignored; chunked bodies are decoded', () => {
     const a = get('http://h/x');
-    a.net.connections[0].open();
-    deliver(a.net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef', 100);
+    a.net.sockets[0].open();
+    deliver(a.net.sockets[0], 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcdef', 100);
     equal(a.out.body, 'abc');
     const b = get('http://h/x');
-    b.net.connections[0].open();
-    deliver(b.net.connections[0], 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n', 4);
+    b.net.sockets[0].open();
+    deliver(b.net.sockets[0], 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n', 4);
     equal(b.out.body, 'abcde');
     ok(b.out.ended && !b.out.error, 'chunked end');
   });
 
   test('GET: a close-delimited body ends at the close; a break during a sized body is a network error', () => {
     const a = get('http://h/x');
-    a.net.connections[0].open();
-    deliver(a.net.connections[0], 'HTTP/1.0 200 OK\r\n\r\nabc', 100);
-    a.net.connections[0].fail('closed by peer');
+    a.net.sockets[0].open();
+    deliver(a.net.sockets[0], 'HTTP/1.0 200 OK\r\n\r\nabc', 100);
+    a.net.sockets[0].fail('closed by peer');
     ok(a.out.ended && !a.out.error, 'close ends the body');
     equal(a.out.body, 'abc');
     const b = get('http://h/x');
-    b.net.connections[0].open();
-    deliver(b.net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', 100);
-    b.net.connections[0].fail('reset');
+    b.net.sockets[0].open();
+    deliver(b.net.sockets[0], 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', 100);
+    b.net.sockets[0].fail('reset');
     equal(b.out.error?.code, 'network');
     ok(b.out.error!.retryable, 'retryable');
   });
 
   test('GET: follows redirects (relative Location) up to the limit', () => {
     const { out, net } = get('http://h/a/latest');
-    net.connections[0].open();
-    deliver(net.connections[0], 'HTTP/1.1 302 Found\r\nLocation: fw-2.bin\r\nContent-Length: 0\r\n\r\n', 100);
-    ok(net.connections[0].closed, 'first connection closed');
-    const second = net.connections[1];
+    net.sockets[0].open();
+    deliver(net.sockets[0], 'HTTP/1.1 302 Found\r\nLocation: fw-2.bin\r\nContent-Length: 0\r\n\r\n', 100);
+    ok(net.sockets[0].closed, 'first connection closed');
+    const second = net.sockets[1];
     second.open();
-    ok(second.sent.startsWith('GET /a/fw-2.bin HTTP/1.1\r\nHost: h\r\n'), second.sent);
+    ok(second.text().startsWith('GET /a/fw-2.bin HTTP/1.1\r\nHost: h\r\n'), second.text());
     deliver(second, 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok', 100);
     equal(out.body, 'ok');
     const loop = get('http://h/x');
     for (let i = 0; i < 4; i++) {
-      const c = loop.net.connections[i];
+      const c = loop.net.sockets[i];
       c.open();
       deliver(c, 'HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n', 100);
     }
     equal(loop.out.error?.code, 'http');
-    equal(loop.net.connections.length, 4);
+    equal(loop.net.sockets.length, 4);
   });
 
   test('GET: malformed heads are bad-response errors; an oversize head is refused within the limit', () => {
     for (const head of ['HTTP/2 200 OK\r\n\r\n', 'ICY 200 OK\r\n\r\n', 'HTTP/1.1 200 OK\r\nno colon\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n']) {
       const { out, net } = get('http://h/x');
-      net.connections[0].open();
-      deliver(net.connections[0], head, 3);
+      net.sockets[0].open();
+      deliver(net.sockets[0], head, 3);
       equal(out.error?.code, 'bad-response', head);
-      ok(net.connections[0].closed, 'closed');
+      ok(net.sockets[0].closed, 'closed');
     }
     const big = get('http://h/x', undefined, undefined, { headerLimit: 64 });
-    big.net.connections[0].open();
-    deliver(big.net.connections[0], 'HTTP/1.1 200 OK\r\nX: ' + 'a'.repeat(100) + '\r\n\r\n', 10);
+    big.net.sockets[0].open();
+    deliver(big.net.sockets[0], 'HTTP/1.1 200 OK\r\nX: ' + 'a'.repeat(100) + '\r\n\r\n', 10);
     ok(big.out.error?.message.includes('longer than 64 bytes'), big.out.error?.message);
   });
 
   test('GET: silence longer than the stall timeout fails the request, retryable, and closes it', () => {
     const clock = new ManualClock();
     const { out, net } = get('http://h/x', clock, undefined, { stallTimeout: 5000 });
-    net.connections[0].open();
+    net.sockets[0].open();
     clock.advance(4000);
-    deliver(net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab', 100);
+    deliver(net.sockets[0], 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nab', 100);
     clock.advance(4999);
     ok(!out.ended, 'data re-armed the timer');
     clock.advance(1);
     equal(out.error?.code, 'timeout');
-    ok(out.error!.retryable && net.connections[0].closed, 'retryable and closed');
+    ok(out.error!.retryable && net.sockets[0].closed, 'retryable and closed');
   });
 
   test('GET: an https URL asks the TCP port for TLS; a bad URL fails on the next tick, not in the constructor', () => {
     const a = get('https://h/x');
-    equal(a.net.connections[0].options.tls, {});
-    equal(a.net.connections[0].options.port, 443);
+    equal(a.net.sockets[0].options.tls, {});
+    equal(a.net.sockets[0].options.port, 443);
     const clock = new ManualClock();
     const b = get('gopher://h/x', clock);
     ok(!b.out.ended, 'not from the constructor');
@@ -228,9 +190,9 @@ export default suite('ota http client', (test) => {
 
   test('GET: abort() stops without a callback', () => {
     const { out, net, request } = get('http://h/x');
-    net.connections[0].open();
+    net.sockets[0].open();
     request.abort();
-    deliver(net.connections[0], 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na', 100);
-    ok(!out.ended && out.body === '' && net.connections[0].closed, 'silent');
+    deliver(net.sockets[0], 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na', 100);
+    ok(!out.ended && out.body === '' && net.sockets[0].closed, 'silent');
   });
 });

@@ -1,55 +1,18 @@
 // Stored networks: short keys and values that fit ESP8266 Preference, most recent first, and
 // consistent after a write interrupted at any point.
+import { MemoryStore, PowerCut } from '../../hosts/sim/fakes/store';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
-import type { KeyValueStore } from '../../src/ports';
 import { NetworkStore } from '../../src/provisioning/network-store';
 
-class PowerCut extends Error {}
-
-/** A store that enforces the ESP8266 limits and can fail after a number of writes. */
-class LimitedStore implements KeyValueStore {
-  readonly data = new Map<string, string | Uint8Array>();
-  writes = 0;
-  cutAfter = Infinity;
-
-  get(key: string) {
-    return this.data.get(key);
-  }
-  set(key: string, value: string | Uint8Array) {
-    if (key.length > 15) throw new Error(`key "${key}" is longer than 15 characters`);
-    const size = typeof value === 'string' ? new TextEncoderLike().length(value) : value.length;
-    if (size > 63) throw new Error(`value of "${key}" is ${size} bytes; ESP8266 keeps at most 63`);
-    if (this.writes >= this.cutAfter) throw new PowerCut('power cut');
-    this.writes++;
-    this.data.set(key, value);
-  }
-  delete(key: string) {
-    if (this.writes >= this.cutAfter) throw new PowerCut('power cut');
-    this.writes++;
-    this.data.delete(key);
-  }
-  keys() {
-    return [...this.data.keys()];
-  }
-}
-
-/** UTF-8 length by hand (portable: no TextEncoder needed). */
-class TextEncoderLike {
-  length(s: string): number {
-    let n = 0;
-    for (const ch of s) {
-      const c = ch.codePointAt(0) as number;
-      n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    }
-    return n;
-  }
-}
+/** The ESP8266 Preference limit per value. */
+const ESP8266_VALUE_BYTES = 63;
+const esp8266Store = () => new MemoryStore({ maxValueBytes: ESP8266_VALUE_BYTES });
 
 const ssids = (store: NetworkStore) => store.list().map((n) => n.ssid);
 
 export default suite('provisioning network store', (test) => {
   test('networks are kept as short per-field keys, not one blob', () => {
-    const kv = new LimitedStore();
+    const kv = esp8266Store();
     const store = new NetworkStore(kv);
     store.save({ ssid: 'Home', password: 'secret123' });
     equal(kv.get('w0s'), 'Home');
@@ -59,13 +22,13 @@ export default suite('provisioning network store', (test) => {
   });
 
   test('longest SSID and passphrase fit the 63-byte value limit', () => {
-    const store = new NetworkStore(new LimitedStore());
+    const store = new NetworkStore(esp8266Store());
     store.save({ ssid: 'ü'.repeat(16), password: 'p'.repeat(63) });
     equal(store.list(), [{ ssid: 'ü'.repeat(16), password: 'p'.repeat(63) }]);
   });
 
   test('most recently saved or promoted first', () => {
-    const store = new NetworkStore(new LimitedStore());
+    const store = new NetworkStore(esp8266Store());
     store.save({ ssid: 'A', password: '' });
     store.save({ ssid: 'B', password: 'bbbbbbbb' });
     store.save({ ssid: 'C', password: 'cccccccc' });
@@ -78,7 +41,7 @@ export default suite('provisioning network store', (test) => {
   });
 
   test('promoting the first network or an unknown one writes nothing', () => {
-    const kv = new LimitedStore();
+    const kv = esp8266Store();
     const store = new NetworkStore(kv);
     store.save({ ssid: 'A', password: '' });
     const before = kv.writes;
@@ -88,7 +51,7 @@ export default suite('provisioning network store', (test) => {
   });
 
   test('a sixth network replaces the least recently successful one', () => {
-    const store = new NetworkStore(new LimitedStore());
+    const store = new NetworkStore(esp8266Store());
     for (const s of ['1', '2', '3', '4', '5']) store.save({ ssid: s, password: '' });
     store.promote('1');
     store.save({ ssid: '6', password: '' });
@@ -96,7 +59,7 @@ export default suite('provisioning network store', (test) => {
   });
 
   test('forget removes one network and its keys', () => {
-    const kv = new LimitedStore();
+    const kv = esp8266Store();
     const store = new NetworkStore(kv);
     store.save({ ssid: 'A', password: 'aaaaaaaa' });
     store.save({ ssid: 'B', password: 'bbbbbbbb' });
@@ -108,10 +71,10 @@ export default suite('provisioning network store', (test) => {
 
   test('a power cut during any write of a save keeps every network that was stored', () => {
     for (let cut = 0; cut < 7; cut++) {
-      const kv = new LimitedStore();
+      const kv = esp8266Store();
       const store = new NetworkStore(kv, 3);
       for (const s of ['A', 'B', 'C']) store.save({ ssid: s, password: `${s}-passwd` });
-      kv.cutAfter = kv.writes + cut;
+      kv.cutAt = kv.writes + cut + 1;
       let finished = true;
       try {
         store.save({ ssid: 'D', password: 'D-passwd' });
@@ -131,17 +94,17 @@ export default suite('provisioning network store', (test) => {
   });
 
   test('a damaged order entry is repaired from the slots', () => {
-    const kv = new LimitedStore();
-    kv.data.set('w2s', 'X');
-    kv.data.set('w2p', 'xxxxxxxx');
-    kv.data.set('w0s', 'Y');
-    kv.data.set('w0p', '');
-    kv.data.set('wo', '9z22');
+    const kv = esp8266Store();
+    kv.map.set('w2s', 'X');
+    kv.map.set('w2p', 'xxxxxxxx');
+    kv.map.set('w0s', 'Y');
+    kv.map.set('w0p', '');
+    kv.map.set('wo', '9z22');
     equal(ssids(new NetworkStore(kv)), ['X', 'Y']);
   });
 
   test('capacity must be 1..10', () => {
-    throws(() => new NetworkStore(new LimitedStore(), 0), RangeError);
-    throws(() => new NetworkStore(new LimitedStore(), 11), RangeError);
+    throws(() => new NetworkStore(esp8266Store(), 0), RangeError);
+    throws(() => new NetworkStore(esp8266Store(), 11), RangeError);
   });
 });

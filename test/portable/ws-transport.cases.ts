@@ -1,15 +1,15 @@
-// The WebSocket transport on a scripted TCP socket. Expected bytes come from RFC 6455: the handshake
-// example of section 1.3 and the frame examples of section 5.7 (masked "Hello" with key 37 fa 21 3d,
-// fragments, ping/pong, 16- and 64-bit lengths), plus layouts written by hand from section 5.2.
+// The WebSocket transport on the test kit's scripted TCP socket. Expected bytes come from RFC 6455:
+// the handshake example of section 1.3 and the frame examples of section 5.7 (masked "Hello" with key
+// 37 fa 21 3d, fragments, ping/pong, 16- and 64-bit lengths), plus layouts written by hand from section 5.2.
 import { MqttClient } from '../../src/mqtt/client';
-import type { Network, TcpOptions, TcpSocket } from '../../src/ports';
 import { WebSocketError } from '../../src/transport/websocket-errors';
 import { FrameParser, maskedFrame, PING, PONG, TEXT } from '../../src/transport/websocket-frame';
 import { acceptFor, checkResponse } from '../../src/transport/websocket-handshake';
 import { parseWebSocketUrl, webSocketNetwork, type WebSocketOptions } from '../../src/transport/websocket';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, toHex } from '../../hosts/sim/fakes/network';
 import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 const ascii = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: Uint8Array) => String.fromCharCode(...b);
 
@@ -17,44 +17,6 @@ const text = (b: Uint8Array) => String.fromCharCode(...b);
 function rfcRandom(): () => number {
   let calls = 0;
   return () => (calls++ < 16 ? 0 : 0x37fa213d / 4294967296);
-}
-
-class ScriptedTcp implements TcpSocket {
-  readonly writes: Uint8Array[] = [];
-  private inbound: Uint8Array | undefined;
-  closed = false;
-  constructor(readonly options: TcpOptions) {}
-  read(): Uint8Array | undefined {
-    const b = this.inbound;
-    this.inbound = undefined;
-    return b;
-  }
-  write(bytes: Uint8Array): void {
-    if (this.closed) throw new Error('write after close');
-    this.writes.push(bytes.slice());
-  }
-  close(): void {
-    this.closed = true;
-  }
-  receive(bytes: Uint8Array): void {
-    this.inbound = bytes;
-    this.options.onReadable(bytes.length);
-  }
-  sent(): string[] {
-    return this.writes.splice(0).map(toHex);
-  }
-}
-
-class ScriptedNetwork implements Network {
-  readonly sockets: ScriptedTcp[] = [];
-  connect(options: TcpOptions): TcpSocket {
-    const s = new ScriptedTcp(options);
-    this.sockets.push(s);
-    return s;
-  }
-  get last(): ScriptedTcp {
-    return this.sockets[this.sockets.length - 1];
-  }
 }
 
 // With 16 zero nonce bytes the key is base64 of 16 zeros.
@@ -86,7 +48,7 @@ function setup(options: Partial<WebSocketOptions> = {}, tls = false) {
     const all = new Uint8Array(head.length + after.length);
     all.set(head);
     all.set(after, head.length);
-    raw.receive(all);
+    raw.receiveBytes(all);
   };
   return { tcp, socket, raw, events, errors, open };
 }
@@ -194,9 +156,9 @@ export default suite('websocket transport', (test) => {
     throws(() => t.socket.write(ascii('x')), WebSocketError, 'before the WebSocket handshake completed');
     // the response in two reads
     const head = response();
-    t.raw.receive(head.subarray(0, 20));
+    t.raw.receiveBytes(head.subarray(0, 20));
     equal(t.events, []);
-    t.raw.receive(head.subarray(20));
+    t.raw.receiveBytes(head.subarray(20));
     equal(t.events, ['writable 4096']);
     equal(t.errors, []);
   });
@@ -212,7 +174,7 @@ export default suite('websocket transport', (test) => {
     ] as const) {
       ws.connect({ host, port, tls: tls ? {} : undefined, onReadable: () => undefined, onError: () => undefined });
       tcp.last.options.onWritable?.(1);
-      ok(text(tcp.last.writes[0]).includes(`\r\nHost: ${expected}\r\n`), expected);
+      ok(text(tcp.last.written[0]).includes(`\r\nHost: ${expected}\r\n`), expected);
     }
   });
 
@@ -230,7 +192,7 @@ export default suite('websocket transport', (test) => {
     t.open(hex('02 02 01 02'));
     equal(t.events, ['writable 4096', 'readable 2']);
     equal(toHex(t.socket.read()!), '01 02');
-    t.raw.receive(hex('00 01 03 80 02 04 05 82 01 06'));
+    t.raw.receiveBytes(hex('00 01 03 80 02 04 05 82 01 06'));
     equal(toHex(t.socket.read()!), '03 04 05 06');
     equal(t.socket.read(), undefined);
   });
@@ -238,7 +200,7 @@ export default suite('websocket transport', (test) => {
   test('a ping is answered with a pong carrying its payload', () => {
     const t = setup();
     t.open();
-    t.raw.receive(hex('89 05 48 65 6c 6c 6f'));
+    t.raw.receiveBytes(hex('89 05 48 65 6c 6c 6f'));
     equal(t.raw.sent(), ['8a 85 37 fa 21 3d 7f 9f 4d 51 58']);
     equal(t.events, ['writable 4096']);
   });
@@ -246,7 +208,7 @@ export default suite('websocket transport', (test) => {
   test('a close frame from the server: echoed, the TCP connection closed, an error with the code and reason', () => {
     const t = setup();
     t.open();
-    t.raw.receive(hex('88 06 03 e9 62 79 65 21')); // 1001 "bye!"
+    t.raw.receiveBytes(hex('88 06 03 e9 62 79 65 21')); // 1001 "bye!"
     // close 1001 echoed, masked: 03 e9 ^ 37 fa
     equal(t.raw.sent(), ['88 82 37 fa 21 3d 34 13']);
     ok(t.raw.closed);
@@ -258,7 +220,7 @@ export default suite('websocket transport', (test) => {
   test('a close code that may not be sent (1005) is a protocol error answered with 1002', () => {
     const t = setup();
     t.open();
-    t.raw.receive(hex('88 02 03 ed'));
+    t.raw.receiveBytes(hex('88 02 03 ed'));
     equal((t.errors[0] as WebSocketError).closeCode, 1002);
     // 03 ea (1002) masked with 37 fa
     equal(t.raw.sent(), ['88 82 37 fa 21 3d 34 10']);
@@ -267,7 +229,7 @@ export default suite('websocket transport', (test) => {
   test('a protocol error in a frame: close 1002 sent, then the error', () => {
     const t = setup();
     t.open();
-    t.raw.receive(hex('82 81 00 00 00 00 41'));
+    t.raw.receiveBytes(hex('82 81 00 00 00 00 41'));
     equal(t.raw.sent(), ['88 82 37 fa 21 3d 34 10']);
     equal((t.errors[0] as WebSocketError).code, 'protocol');
     ok(t.raw.closed);
@@ -303,7 +265,7 @@ export default suite('websocket transport', (test) => {
   test('a failed handshake on the socket reports a handshake error and closes', () => {
     const t = setup();
     t.raw.options.onWritable?.(1000);
-    t.raw.receive(ascii('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    t.raw.receiveBytes(ascii('HTTP/1.1 400 Bad Request\r\n\r\n'));
     equal((t.errors[0] as WebSocketError).code, 'handshake');
     ok(t.raw.closed);
     equal(t.events, []);
@@ -312,7 +274,7 @@ export default suite('websocket transport', (test) => {
   test('a response head that never ends is cut off at 8 KB', () => {
     const t = setup();
     t.raw.options.onWritable?.(1000);
-    for (let i = 0; i < 10 && !t.errors.length; i++) t.raw.receive(ascii('X-Filler: '.padEnd(1000, 'y') + '\r\n'));
+    for (let i = 0; i < 10 && !t.errors.length; i++) t.raw.receiveBytes(ascii('X-Filler: '.padEnd(1000, 'y') + '\r\n'));
     ok((t.errors[0] as WebSocketError).message.includes('without ending its HTTP response head'));
   });
 
@@ -320,7 +282,7 @@ export default suite('websocket transport', (test) => {
     const tcp = new ScriptedNetwork();
     const received: string[] = [];
     const client = new MqttClient({
-      clock: { now: () => 0, wallTime: () => undefined, set: () => 1, clear: () => undefined },
+      clock: new ManualClock(),
       network: webSocketNetwork(tcp, { random: rfcRandom() }),
       host: 'broker',
       port: 8080,
@@ -337,12 +299,12 @@ export default suite('websocket transport', (test) => {
     const all = new Uint8Array(head.length + first.length);
     all.set(head);
     all.set(first, head.length);
-    raw.receive(all);
+    raw.receiveBytes(all);
     // the CONNECT went masked in one frame once the socket opened
     equal(raw.sent().length, 1);
     ok(client.connected);
     // two PUBLISH packets (30 04 00 01 61 31, 30 04 00 01 62 32) cut across three frames
-    raw.receive(hex('82 03 30 04 00 82 07 01 61 31 30 04 00 01 82 02 62 32'));
+    raw.receiveBytes(hex('82 03 30 04 00 82 07 01 61 31 30 04 00 01 82 02 62 32'));
     equal(received, ['a:1', 'b:2']);
     client.destroy();
   });

@@ -4,16 +4,18 @@
 import { expect, it } from 'vitest';
 import { startFirmware } from '../../hosts/moddable/firmware';
 import type { Platform } from '../../src/ports';
-import { FaultyStore, HOME, OneNetworkWiFi } from '../portable/device-rig';
-import { ScriptedNetwork, VirtualClock } from '../portable/fakes';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
+import { HOME, OneNetworkWiFi } from '../portable/device-rig';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork } from '../../hosts/sim/fakes/network';
 
 it('an unreadable stored network list: the build-time network is not seeded, the firmware still boots and joins', () => {
-  const store = new FaultyStore();
+  const store = new MemoryStore();
   store.set('w0s', HOME.ssid);
   store.set('w0p', HOME.password);
   store.set('wo', '0');
   store.unreadable.push('wo');
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const logs: string[] = [];
   const network = new ScriptedNetwork();
   const platform: Platform = {

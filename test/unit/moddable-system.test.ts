@@ -1,7 +1,7 @@
 // The Moddable System port's device id: config.deviceId when it is a usable id, else the hardware
 // id (the station MAC), with a log line. The SDK's net module and the native helpers are replaced.
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import type { KeyValueStore, Logger, System } from '../../src/ports';
 
 const sdk = vi.hoisted(() => ({ mac: '24:0A:C4:12:34:56' as string | undefined }));
@@ -15,7 +15,7 @@ const { createSystem } = (await import(/* @vite-ignore */ SYSTEM_MODULE)) as { c
 
 function system(configuredId: string | undefined) {
   const logs: string[] = [];
-  const s = createSystem({ configuredId, storage: new MemoryKeyValueStore(), log: { log: (level, m) => logs.push(`${level} ${m}`) }, restart: () => undefined });
+  const s = createSystem({ configuredId, storage: new MemoryStore(), log: { log: (level, m) => logs.push(`${level} ${m}`) }, restart: () => undefined });
   return { id: s.deviceId(), logs };
 }
 

@@ -15,8 +15,8 @@
 import { describe, expect, it } from 'vitest';
 import { ModdableHostError } from '../../hosts/moddable/errors';
 import { UpdateGate, type SlotOps, type SlotState } from '../../hosts/moddable/update-gate';
-import { VirtualClock } from '../../hosts/sim/clock';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 
 type OtaState = 'new' | 'pending-verify' | 'valid' | 'invalid' | 'aborted' | 'undefined';
 interface OtaCopy {
@@ -173,9 +173,9 @@ class Esp32Flash {
 
 /** A device: flash, persistent preferences, and a fresh gate per boot, as the firmware would. */
 class Device {
-  readonly store = new MemoryKeyValueStore();
+  readonly store = new MemoryStore();
   readonly logs: string[] = [];
-  clock = new VirtualClock();
+  clock = new ManualClock();
   gate!: UpdateGate;
 
   constructor(readonly flash: Esp32Flash) {}
@@ -183,7 +183,7 @@ class Device {
   /** Power-on or reset: the bootloader picks a slot, the boot code runs the gate. */
   powerOn(): void {
     for (;;) {
-      this.clock = new VirtualClock();
+      this.clock = new ManualClock();
       this.gate = new UpdateGate({
         slots: this.flash.ops(),
         store: this.store,

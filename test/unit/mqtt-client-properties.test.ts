@@ -5,31 +5,10 @@ import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { MqttClient, type MessageInfo } from '../../src/mqtt/client';
-import type { Clock, Network, TcpOptions, TcpSocket } from '../../src/ports';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork } from '../../hosts/sim/fakes/network';
 
-const clock: Clock = { now: () => 0, wallTime: () => undefined, set: () => 0, clear: () => {} };
-
-class Wire implements Network {
-  options!: TcpOptions;
-  written: Buffer[] = [];
-  private inbound: Uint8Array | undefined;
-  connect(options: TcpOptions): TcpSocket {
-    this.options = options;
-    return {
-      read: () => {
-        const b = this.inbound;
-        this.inbound = undefined;
-        return b;
-      },
-      write: (b) => void this.written.push(Buffer.from(b)),
-      close: () => {},
-    };
-  }
-  deliver(bytes: Uint8Array): void {
-    this.inbound = bytes;
-    this.options.onReadable(bytes.length);
-  }
-}
+const clock = new ManualClock();
 
 interface Seen {
   topic: string;
@@ -38,12 +17,12 @@ interface Seen {
 }
 
 function connectedClient(options: { inflightWindow?: number } = {}) {
-  const wire = new Wire();
+  const net = new ScriptedNetwork();
   const seen: Seen[] = [];
   const errors: Error[] = [];
   const client = new MqttClient({
     clock,
-    network: wire,
+    network: net,
     host: 'h',
     clientId: 'p',
     outbox: { maxMessages: 1000, maxBytes: 1 << 20 },
@@ -52,21 +31,22 @@ function connectedClient(options: { inflightWindow?: number } = {}) {
     ...options,
   });
   client.connect();
-  wire.options.onWritable!(1);
-  wire.deliver(Uint8Array.from([0x20, 2, 0, 0]));
+  const wire = net.last;
+  wire.open(1);
+  wire.receiveBytes(Uint8Array.from([0x20, 2, 0, 0]));
   wire.written.length = 0;
   return { client, wire, seen, errors };
 }
 
 /** Decodes everything written with mqtt-packet, an implementation independent of ours. */
-function decodeWritten(written: Buffer[]): mqttPacket.Packet[] {
+function decodeWritten(written: Uint8Array[]): mqttPacket.Packet[] {
   const parser = mqttPacket.parser({ protocolVersion: 4 });
   const out: mqttPacket.Packet[] = [];
   parser.on('packet', (p) => out.push(p));
   parser.on('error', (e) => {
     throw e;
   });
-  for (const w of written) parser.parse(w);
+  for (const w of written) parser.parse(Buffer.from(w));
   return out;
 }
 
@@ -119,7 +99,7 @@ describe('mqtt client properties', () => {
         const points = [...new Set(cuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b);
         let from = 0;
         for (const to of [...points, all.length]) {
-          if (to > from) wire.deliver(new Uint8Array(all.subarray(from, to)));
+          if (to > from) wire.receiveBytes(new Uint8Array(all.subarray(from, to)));
           from = to;
         }
         expect(errors).toEqual([]);
@@ -137,7 +117,7 @@ describe('mqtt client properties', () => {
         const { client, wire, errors } = connectedClient();
         for (const r of reads) {
           if (!client.connected) break;
-          wire.deliver(r);
+          wire.receiveBytes(r);
         }
         for (const e of errors) expect(e.name).toBe('MqttProtocolError');
       }),

@@ -8,44 +8,23 @@ import mqttPacket from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { MqttClient } from '../../src/mqtt/client';
 import { mqtt5 } from '../../src/mqtt/v5/protocol';
-import type { Clock, Network, TcpOptions, TcpSocket } from '../../src/ports';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork } from '../../hosts/sim/fakes/network';
 
-const clock: Clock = { now: () => 0, wallTime: () => undefined, set: () => 0, clear: () => {} };
-
-class Wire implements Network {
-  options!: TcpOptions;
-  written: Buffer[] = [];
-  private inbound: Uint8Array | undefined;
-  connect(options: TcpOptions): TcpSocket {
-    this.options = options;
-    return {
-      read: () => {
-        const b = this.inbound;
-        this.inbound = undefined;
-        return b;
-      },
-      write: (b) => void this.written.push(Buffer.from(b)),
-      close: () => {},
-    };
-  }
-  deliver(bytes: Uint8Array): void {
-    this.inbound = bytes;
-    this.options.onReadable(bytes.length);
-  }
-}
+const clock = new ManualClock();
 
 function connack(properties: mqttPacket.IConnackPacket['properties']): Uint8Array {
   return mqttPacket.generate({ cmd: 'connack', sessionPresent: false, reasonCode: 0, properties }, { protocolVersion: 5 });
 }
 
-function decodeAll(buffers: Buffer[]): mqttPacket.Packet[] {
+function decodeAll(buffers: Uint8Array[]): mqttPacket.Packet[] {
   const parser = mqttPacket.parser({ protocolVersion: 5 });
   const out: mqttPacket.Packet[] = [];
   parser.on('packet', (p: mqttPacket.Packet) => out.push(p));
   parser.on('error', (e: Error) => {
     throw e;
   });
-  for (const b of buffers) parser.parse(b);
+  for (const b of buffers) parser.parse(Buffer.from(b));
   return out;
 }
 
@@ -59,11 +38,12 @@ describe('mqtt5 client properties', () => {
         fc.integer({ min: 0, max: 5 }),
         fc.array(fc.record({ topic: fc.constantFrom(...topics), qos: fc.constantFrom(0 as const, 1 as const) }), { minLength: 1, maxLength: 60 }),
         (serverMax, ownMax, publishes) => {
-          const wire = new Wire();
-          const client = new MqttClient({ clock, network: wire, host: 'h', clientId: 'p', inflightWindow: 1000, outbox: { maxMessages: 1000, maxBytes: 1 << 20 }, protocol: mqtt5({ topicAliases: ownMax }) });
+          const net = new ScriptedNetwork();
+          const client = new MqttClient({ clock, network: net, host: 'h', clientId: 'p', inflightWindow: 1000, outbox: { maxMessages: 1000, maxBytes: 1 << 20 }, protocol: mqtt5({ topicAliases: ownMax }) });
           client.connect();
-          wire.options.onWritable!(1);
-          wire.deliver(connack({ topicAliasMaximum: serverMax, receiveMaximum: 1000 }));
+          const wire = net.last;
+          wire.open(1);
+          wire.receiveBytes(connack({ topicAliasMaximum: serverMax, receiveMaximum: 1000 }));
           wire.written.length = 0;
           publishes.forEach((p, i) => client.publish(p.topic, `m${i}`, { qos: p.qos }));
           const sent = decodeAll(wire.written) as mqttPacket.IPublishPacket[];
@@ -93,12 +73,13 @@ describe('mqtt5 client properties', () => {
         fc.integer({ min: 1, max: 5 }),
         fc.array(fc.oneof(fc.constantFrom(1 as const, 2 as const).map((qos) => ({ publish: qos })), fc.nat(20).map((k) => ({ ack: k }))), { minLength: 1, maxLength: 80 }),
         (receiveMaximum, steps) => {
-          const wire = new Wire();
+          const net = new ScriptedNetwork();
           const done: number[] = [];
-          const client = new MqttClient({ clock, network: wire, host: 'h', clientId: 'p', inflightWindow: 16, outbox: { maxMessages: 1000, maxBytes: 1 << 20 }, protocol: mqtt5() });
+          const client = new MqttClient({ clock, network: net, host: 'h', clientId: 'p', inflightWindow: 16, outbox: { maxMessages: 1000, maxBytes: 1 << 20 }, protocol: mqtt5() });
           client.connect();
-          wire.options.onWritable!(1);
-          wire.deliver(connack({ receiveMaximum }));
+          const wire = net.last;
+          wire.open(1);
+          wire.receiveBytes(connack({ receiveMaximum }));
           wire.written.length = 0;
           const open = new Map<number, number>(); // packet id -> QoS, as the server sees them
           let published = 0;
@@ -116,10 +97,10 @@ describe('mqtt5 client properties', () => {
               // the server completes one message: PUBACK, or PUBREC ... PUBCOMP
               const [id, qos] = [...open][step.ack % open.size];
               open.delete(id);
-              if (qos === 1) wire.deliver(mqttPacket.generate({ cmd: 'puback', messageId: id }, { protocolVersion: 5 }));
+              if (qos === 1) wire.receiveBytes(mqttPacket.generate({ cmd: 'puback', messageId: id }, { protocolVersion: 5 }));
               else {
-                wire.deliver(mqttPacket.generate({ cmd: 'pubrec', messageId: id }, { protocolVersion: 5 }));
-                wire.deliver(mqttPacket.generate({ cmd: 'pubcomp', messageId: id }, { protocolVersion: 5 }));
+                wire.receiveBytes(mqttPacket.generate({ cmd: 'pubrec', messageId: id }, { protocolVersion: 5 }));
+                wire.receiveBytes(mqttPacket.generate({ cmd: 'pubcomp', messageId: id }, { protocolVersion: 5 }));
               }
             }
             drain();
@@ -135,12 +116,12 @@ describe('mqtt5 client properties', () => {
   it('inbound messages that mqtt-packet writes with topic aliases arrive with the right topics and properties', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ topic: fc.constantFrom(...topics), alias: fc.integer({ min: 1, max: 3 }), useAlias: fc.boolean() }), { minLength: 1, maxLength: 40 }), (inbound) => {
-        const wire = new Wire();
+        const net = new ScriptedNetwork();
         const seen: { topic: string; correlation?: number[] }[] = [];
         const errors: Error[] = [];
         const client = new MqttClient({
           clock,
-          network: wire,
+          network: net,
           host: 'h',
           clientId: 'p',
           protocol: mqtt5({ topicAliasMaximum: 3 }),
@@ -148,8 +129,9 @@ describe('mqtt5 client properties', () => {
           onError: (e) => errors.push(e),
         });
         client.connect();
-        wire.options.onWritable!(1);
-        wire.deliver(connack({}));
+        const wire = net.last;
+        wire.open(1);
+        wire.receiveBytes(connack({}));
         // the server's side of the aliases
         const table = new Map<number, string>();
         const expected: { topic: string; correlation: number[] }[] = [];
@@ -161,7 +143,7 @@ describe('mqtt5 client properties', () => {
             { cmd: 'publish', topic: sendEmpty ? '' : m.topic, payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: m.alias, correlationData: Buffer.from([i & 255]) } },
             { protocolVersion: 5 },
           );
-          wire.deliver(packet);
+          wire.receiveBytes(packet);
           expected.push({ topic: m.topic, correlation: [i & 255] });
         });
         expect(errors).toEqual([]);

@@ -1,11 +1,11 @@
 // The simulated radio behaves like ESP-IDF's station: events, failure reasons, scans.
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../hosts/sim/clock';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { SimRadio, SimRadioError } from '../../hosts/sim/radio';
 import type { WiFiEvent, WiFiNetwork } from '../../src/ports';
 
 function setup() {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const radio = new SimRadio({
     clock,
     networks: [

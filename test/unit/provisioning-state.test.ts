@@ -2,8 +2,8 @@
 // background reconnects, strongest network first, and no stored network lost to one failure.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../hosts/sim/clock';
-import { MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { SimRadio, type SimNetwork } from '../../hosts/sim/radio';
 import type { Platform } from '../../src/ports';
@@ -13,9 +13,9 @@ import { Provisioning, type ProvisioningOptions, type ProvisioningState } from '
 import { ProvisioningInputError } from '../../src/provisioning/validate';
 
 interface Rig {
-  clock: VirtualClock;
+  clock: ManualClock;
   radio: SimRadio;
-  kv: MemoryKeyValueStore;
+  kv: MemoryStore;
   states: ProvisioningState[];
   connected: Array<[string, string]>;
   extras: unknown[];
@@ -24,9 +24,9 @@ interface Rig {
 }
 
 function rig(networks: SimNetwork[], stored: Array<[string, string]>, options: Partial<ProvisioningOptions> = {}, realNetwork = false): Rig {
-  const clock = new VirtualClock();
+  const clock = new ManualClock();
   const radio = new SimRadio({ clock, networks });
-  const kv = new MemoryKeyValueStore({ maxValueBytes: 63 });
+  const kv = new MemoryStore({ maxValueBytes: 63 });
   const store = new NetworkStore(kv);
   for (const [ssid, password] of [...stored].reverse()) store.save({ ssid, password });
   const logs: string[] = [];

@@ -10,9 +10,9 @@ import { crc8Maxim, crc8Sensirion } from '../../src/sensors/crc';
 import { DS18B20 } from '../../src/sensors/ds18b20/ds18b20';
 import { romToHex, searchRoms } from '../../src/sensors/onewire';
 import { SHT3x } from '../../src/sensors/sht3x/sht3x';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import {
   DATASHEET_CALIBRATION,
-  ManualClock,
   SimAnalogPins,
   SimBH1750,
   SimBME280,
@@ -163,7 +163,7 @@ describe('BME280 compensation', () => {
         (calibration, variant, osT, osP, temperature, pressure, humidity) => {
           const clock = new ManualClock();
           const bus = new SimI2CBus();
-          const chip = bus.attach(new SimBME280({ now: clock.now, variant, calibration }));
+          const chip = bus.attach(new SimBME280({ now: () => clock.now(), variant, calibration }));
           Object.assign(chip, { temperature, pressure, humidity });
           const sensor = new BME280({ sensor: { io: bus.io }, configuration: { temperatureOversampling: osT, pressureOversampling: osP } });
           clock.advance(sensor.start());
@@ -187,7 +187,7 @@ describe('1-Wire and DS18B20', () => {
       fc.property(fc.uniqueArray(serial, { minLength: 0, maxLength: 16 }), (serials) => {
         const clock = new ManualClock();
         const bus = new SimOneWireBus();
-        const chips = serials.map((s) => bus.attach(new SimDS18B20({ now: clock.now, serial: s })));
+        const chips = serials.map((s) => bus.attach(new SimDS18B20({ now: () => clock.now(), serial: s })));
         expect(searchRoms(bus).map(romToHex).sort()).toEqual(chips.map((c) => romToHex(c.rom)).sort());
       }),
       { numRuns: 200 },
@@ -199,7 +199,7 @@ describe('1-Wire and DS18B20', () => {
       fc.property(fc.constantFrom(9, 10, 11, 12) as fc.Arbitrary<9 | 10 | 11 | 12>, fc.double({ min: -55, max: 125, noNaN: true }), (resolution, t) => {
         const clock = new ManualClock();
         const bus = new SimOneWireBus();
-        const chip = bus.attach(new SimDS18B20({ now: clock.now, serial: 42 }));
+        const chip = bus.attach(new SimDS18B20({ now: () => clock.now(), serial: 42 }));
         chip.temperature = t;
         const sensor = new DS18B20({ sensor: { io: bus, rom: chip.rom }, configuration: { resolution } });
         clock.advance(sensor.start());
@@ -219,7 +219,7 @@ describe('SHT3x, BH1750, analog', () => {
       fc.property(fc.double({ min: -40, max: 125, noNaN: true }), fc.double({ min: 0, max: 100, noNaN: true }), (t, rh) => {
         const clock = new ManualClock();
         const bus = new SimI2CBus();
-        const chip = bus.attach(new SimSHT3x({ now: clock.now }));
+        const chip = bus.attach(new SimSHT3x({ now: () => clock.now() }));
         Object.assign(chip, { temperature: t, humidity: rh });
         const sensor = new SHT3x({ sensor: { io: bus.io } });
         clock.advance(sensor.start());
@@ -242,7 +242,7 @@ describe('SHT3x, BH1750, analog', () => {
           const lux = (fraction * 65534) / countsPerLux; // below saturation
           const clock = new ManualClock();
           const bus = new SimI2CBus();
-          const chip = bus.attach(new SimBH1750({ now: clock.now }));
+          const chip = bus.attach(new SimBH1750({ now: () => clock.now() }));
           chip.illuminance = lux;
           const sensor = new BH1750({ sensor: { io: bus.io }, configuration: { mode, measurementTime } });
           clock.advance(sensor.start());

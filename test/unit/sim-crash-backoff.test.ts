@@ -6,7 +6,7 @@ import { CRASH_BACKOFF_MAX_MS, CRASH_LOOP_RESET_MS, crashRestartDelay, SimDevice
 import { Environment } from '../../scripts/sim/environment';
 import { TimerWheel } from '../../hosts/sim/shared-clock';
 import type { Device } from '../../src/device/device';
-import type { Network } from '../../src/ports';
+import { ScriptedNetwork } from '../../hosts/sim/fakes/network';
 
 let wheel: TimerWheel;
 
@@ -20,10 +20,8 @@ afterEach(() => {
 });
 
 const BOOT_MS = 100;
-/** Connections that never answer: a firmware that starts stays up, offline. */
-const silentNetwork: Network = {
-  connect: () => ({ read: () => undefined, write: () => {}, close: () => {} }),
-};
+/** Connections that never open (nobody plays the peer): a firmware that starts stays up, offline. */
+const silentNetwork = new ScriptedNetwork();
 
 /** A runner whose firmware throws at start-up while `failing()` says so; boot times in wheel ms. */
 function runner(failing: () => boolean) {

@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it, vi } from 'vitest';
-import { FileKeyValueStore, KeyValueError } from '../../hosts/sim/kv';
+import { FileKeyValueStore } from '../../hosts/sim/kv';
+import { KeyValueError } from '../../hosts/sim/kv-rules';
 
 const disk = vi.hoisted(() => ({ full: false }));
 

@@ -1,10 +1,13 @@
-// Key-value stores of the simulator: type round trips, NVS key limits, copies, persistence, atomicity.
+// Key-value stores of the simulator and the test kit: type round trips, NVS key limits, copies,
+// persistence, atomicity, and the faults the in-memory store plants.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileKeyValueStore, KeyValueError, MemoryKeyValueStore } from '../../hosts/sim/kv';
+import { MemoryStore, PowerCut } from '../../hosts/sim/fakes/store';
+import { FileKeyValueStore } from '../../hosts/sim/kv';
+import { KeyValueError } from '../../hosts/sim/kv-rules';
 import type { KeyValueStore } from '../../src/ports';
 
 const dirs: string[] = [];
@@ -20,7 +23,7 @@ afterAll(() => {
 const writer = join(__dirname, '../helpers/kv-writer.ts');
 
 const kinds: [string, () => KeyValueStore][] = [
-  ['MemoryKeyValueStore', () => new MemoryKeyValueStore()],
+  ['MemoryStore', () => new MemoryStore()],
   ['FileKeyValueStore', () => new FileKeyValueStore(tempDir())],
 ];
 
@@ -107,10 +110,40 @@ for (const [name, make] of kinds) {
 
 describe('value size limit', () => {
   it('enforces maxValueBytes on UTF-8 size when asked', () => {
-    const kv = new MemoryKeyValueStore({ maxValueBytes: 4 });
+    const kv = new MemoryStore({ maxValueBytes: 4 });
     kv.set('ok', 'éé');
     expect(() => kv.set('big', 'ééé')).toThrow(/6 bytes.*at most 4/);
     expect(() => new FileKeyValueStore(tempDir(), { maxValueBytes: 2 }).set('b', Uint8Array.of(1, 2, 3))).toThrow(KeyValueError);
+  });
+});
+
+describe('MemoryStore faults', () => {
+  it('a power cut at the n-th write: that write and every later one throw PowerCut and change nothing', () => {
+    const kv = new MemoryStore();
+    kv.set('a', '1');
+    kv.cutAt = kv.writes + 2;
+    kv.set('b', '2');
+    expect(kv.cut).toBe(false);
+    expect(() => kv.delete('a')).toThrow(PowerCut);
+    expect(() => kv.set('c', '3')).toThrow(PowerCut);
+    expect(kv.cut).toBe(true);
+    expect([kv.get('a'), kv.get('b'), kv.get('c')]).toEqual(['1', '2', undefined]);
+    kv.powerOn().set('c', '3');
+    expect(kv.keys()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('unreadable keys throw ECORRUPT until deleted; an unreadable index throws from keys(); copy() keeps both contents and faults', () => {
+    const kv = new MemoryStore();
+    kv.set('a', '1');
+    kv.unreadable.push('a');
+    expect(() => kv.get('a')).toThrow(expect.objectContaining({ code: 'ECORRUPT' }));
+    const other = kv.copy();
+    expect(() => other.get('a')).toThrow(KeyValueError);
+    kv.delete('a');
+    expect(kv.get('a')).toBeUndefined();
+    expect(other.unreadable).toEqual(['a']);
+    kv.keysThrow = true;
+    expect(() => kv.keys()).toThrow(/index is unreadable/);
   });
 });
 

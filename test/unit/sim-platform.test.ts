@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../hosts/sim/clock';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { LogLevelError, parseLogLevel, SimLogger } from '../../hosts/sim/logger';
 import { createSimPlatform } from '../../hosts/sim/platform';
 import { SimRestartError } from '../../hosts/sim/system';
@@ -61,7 +61,7 @@ describe('createSimPlatform', () => {
 
   it('uses a given device id, clock, seed and network, and persists storage in the state dir', () => {
     const dir = tempDir();
-    const clock = new VirtualClock();
+    const clock = new ManualClock();
     const network = { connect: () => { throw new Error('offline'); } };
     const p = createSimPlatform({ stateDir: dir, deviceId: 'given', clock, seed: 99, network, log: { write: () => {} } });
     expect(p.system.deviceId()).toBe('given');
@@ -74,7 +74,7 @@ describe('createSimPlatform', () => {
 
   it('prefixes log lines with the device id and stamps them with the clock wall time', () => {
     const lines: string[] = [];
-    const clock = new VirtualClock({ wallTime: Date.UTC(2024, 0, 1) });
+    const clock = new ManualClock({ wallTime: Date.UTC(2024, 0, 1) });
     const p = createSimPlatform({ stateDir: tempDir(), deviceId: 'd7', clock, log: { write: (l) => lines.push(l) } });
     clock.advance(1000);
     p.log.log('info', 'up');

@@ -1,6 +1,5 @@
 // Register-level simulated sensor chips and the buses they sit on. Pure TypeScript: no Node
 // modules, so the same driver-against-chip tests run under Node and on XS.
-export { ManualClock } from './clock';
 export { SimI2CBus, SimI2CError, type SimI2CDevice, type TranscriptEntry } from './i2c-bus';
 export { SimOneWireBus, type SimOneWireDevice, type OneWireTranscriptEntry } from './onewire-bus';
 export { SimAnalogPin, SimAnalogPins, type SimAnalogFault } from './analog';

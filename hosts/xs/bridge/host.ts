@@ -5,7 +5,7 @@ import type { IncomingConnection, KeyValueStore, Listener, LogLevel, Network, Tc
 import { createNodeNetwork } from '../../sim/net';
 import { bundleForXs, type BundleSource } from '../bundle';
 import { XsWorker, type Delivery, type XsWorkerOptions } from '../worker';
-import { MemoryKeyValueStore } from '../../sim/kv';
+import { MemoryStore } from '../../sim/fakes/store';
 import { decodeFrame, encodeFrame, type Header } from './wire';
 
 export interface BridgeEvent {
@@ -18,7 +18,7 @@ export interface BridgeHostOptions extends Omit<XsWorkerOptions, 'onCommand'> {
   /** The firmware entry to bundle (a file, or source) or an already bundled script. */
   entry: string | BundleSource | { code: string };
   network?: Network;
-  /** Default: the simulator's MemoryKeyValueStore (hosts/sim/kv.ts); pass a FileKeyValueStore to keep values. */
+  /** Default: a MemoryStore (hosts/sim/fakes/store.ts); pass a FileKeyValueStore to keep values. */
   storage?: KeyValueStore;
   /** Receives platform.log lines. Default: kept in `logs` only. */
   onLog?: (level: LogLevel, message: string) => void;
@@ -58,7 +58,7 @@ export class BridgeHost {
   private constructor(options: BridgeHostOptions) {
     this.options = options;
     this.network = options.network ?? createNodeNetwork();
-    this.storage = options.storage ?? new MemoryKeyValueStore();
+    this.storage = options.storage ?? new MemoryStore();
     this.worker = new XsWorker({ ...options, onCommand: (request) => this.answer(request) });
   }
 

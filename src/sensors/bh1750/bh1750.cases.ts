@@ -3,13 +3,13 @@ import { equal, hex, near, suite, throws } from '../../../hosts/xs/harness';
 import { BH1750 } from './bh1750';
 import { SensorError } from '../errors';
 import { SimBH1750 } from '../../../hosts/sim/chips/bh1750';
-import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { ManualClock } from '../../../hosts/sim/fakes/clock';
 import { SimI2CBus } from '../../../hosts/sim/chips/i2c-bus';
 
 function rig() {
   const clock = new ManualClock();
   const bus = new SimI2CBus();
-  const chip = bus.attach(new SimBH1750({ now: clock.now }));
+  const chip = bus.attach(new SimBH1750({ now: () => clock.now() }));
   return { clock, bus, chip };
 }
 

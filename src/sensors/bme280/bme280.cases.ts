@@ -6,7 +6,7 @@ import { compensatePressure, compensateTemperature, fineTemperature, parseCalibr
 import { SensorError } from '../errors';
 import { DATASHEET_CALIBRATION, humidityDouble, pressureDouble, temperatureDouble } from '../../../hosts/sim/chips/bosch-float';
 import { SimBME280 } from '../../../hosts/sim/chips/bme280';
-import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { ManualClock } from '../../../hosts/sim/fakes/clock';
 import { SimI2CBus } from '../../../hosts/sim/chips/i2c-bus';
 
 /** calib00..calib25 holding the datasheet example words, little-endian, written out by hand. */
@@ -21,7 +21,7 @@ const P_RESOLUTION: Record<number, number> = { 1: 2.62, 2: 1.31, 4: 0.66, 8: 0.3
 function rig(variant: 'bme280' | 'bmp280' = 'bme280') {
   const clock = new ManualClock();
   const bus = new SimI2CBus();
-  const chip = bus.attach(new SimBME280({ now: clock.now, variant }));
+  const chip = bus.attach(new SimBME280({ now: () => clock.now(), variant }));
   return { clock, bus, chip };
 }
 

@@ -4,14 +4,14 @@ import { equal, hex, near, ok, suite, throws } from '../../../hosts/xs/harness';
 import { DS18B20 } from './ds18b20';
 import { SensorError } from '../errors';
 import { romFromHex, romToHex, searchRoms } from '../onewire';
-import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { ManualClock } from '../../../hosts/sim/fakes/clock';
 import { SimDS18B20, makeRom } from '../../../hosts/sim/chips/ds18b20';
 import { SimOneWireBus } from '../../../hosts/sim/chips/onewire-bus';
 
 function rig(serials: number[] = [0x00a1b2c3d4e5]) {
   const clock = new ManualClock();
   const bus = new SimOneWireBus();
-  const chips = serials.map((serial) => bus.attach(new SimDS18B20({ now: clock.now, serial })));
+  const chips = serials.map((serial) => bus.attach(new SimDS18B20({ now: () => clock.now(), serial })));
   return { clock, bus, chips };
 }
 
@@ -193,7 +193,7 @@ export default suite('DS18B20 and 1-Wire search', (test) => {
     equal(code(() => sensor.start()), 'absent', 'no presence pulse at all');
     chips[0].fault = chips[1].fault = undefined;
 
-    const other = bus.attach(new SimDS18B20({ now: clock.now, serial: 9, family: 0x10 }));
+    const other = bus.attach(new SimDS18B20({ now: () => clock.now(), serial: 9, family: 0x10 }));
     throws(() => new DS18B20({ sensor: { io: bus, rom: other.rom } }), SensorError, 'DS18S20');
     equal(code(() => new DS18B20({ sensor: { io: bus, rom: other.rom } })), 'wrong-chip');
 

@@ -2,7 +2,7 @@
 import { equal, hex, near, ok, suite, throws } from '../../../hosts/xs/harness';
 import { SHT3x } from './sht3x';
 import { SensorError } from '../errors';
-import { ManualClock } from '../../../hosts/sim/chips/clock';
+import { ManualClock } from '../../../hosts/sim/fakes/clock';
 import { sensirionCrc } from '../../../hosts/sim/chips/crc';
 import { SimI2CBus, SimI2CError } from '../../../hosts/sim/chips/i2c-bus';
 import type { SimI2CDevice } from '../../../hosts/sim/chips/i2c-bus';
@@ -11,7 +11,7 @@ import { SimSHT3x } from '../../../hosts/sim/chips/sht3x';
 function rig() {
   const clock = new ManualClock();
   const bus = new SimI2CBus();
-  const chip = bus.attach(new SimSHT3x({ now: clock.now }));
+  const chip = bus.attach(new SimSHT3x({ now: () => clock.now() }));
   return { clock, bus, chip };
 }
 

@@ -1,0 +1,295 @@
+// The scripted broker of the test kit: the broker end of a device's one MQTT 3.1.1 connection, as a
+// Network port. It frames what the device writes (fixed header and remaining length, OASIS MQTT 3.1.1
+// section 2.2) and answers each packet as a broker must: CONNACK, SUBACK, UNSUBACK, PUBACK,
+// PUBREC/PUBCOMP, PINGRESP. Answers arrive `latencyMs` later on the clock, all in one read, as from a
+// real socket; send() and publish() publish to the device. It keeps counts only, so it does not grow
+// (the XS budgets run the firmware against it); `record` also keeps every PUBLISH for assertions.
+// Pure TypeScript: portable cases and the XS budgets run it inside XS.
+import type { Clock, Network, TcpOptions, TcpSocket } from '../../../src/ports';
+
+/** Default milliseconds between the device writing a packet and the broker's answer arriving. */
+export const LATENCY_MS = 5;
+
+/** What the broker saw; numbers only, so it does not grow. */
+export interface BrokerCounts {
+  connects: number;
+  publishes: number;
+  /** PUBLISH packets by QoS. */
+  qos: [number, number, number];
+  subscribes: number;
+  pings: number;
+  /** PUBACKs the device sent for the broker's QoS 1 messages. */
+  deviceAcks: number;
+  /** Bytes the device wrote. */
+  bytesIn: number;
+}
+
+/** A PUBLISH the device sent; topic and payload one character per byte (ASCII reads as itself). */
+export interface SeenPublish {
+  topic: string;
+  payload: string;
+  qos: number;
+  retain: boolean;
+}
+
+export interface ScriptedBrokerOptions {
+  /** Ms before each answer (and the connection's first onWritable) arrives. Default LATENCY_MS. */
+  latencyMs?: number;
+  /** Keep every PUBLISH (published, to()) and the client id. Default false: counts only. */
+  record?: boolean;
+}
+
+const latin1 = (bytes: Uint8Array, from: number, to: number): string => {
+  let s = '';
+  for (let i = from; i < to; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+};
+
+function bytesOf(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0xff) throw new RangeError(`publish() takes one byte per character; "${text}" has U+${c.toString(16)}: use send() with UTF-8 bytes`);
+    out[i] = c;
+  }
+  return out;
+}
+
+export class ScriptedBroker implements Network {
+  readonly counts: BrokerCounts = { connects: 0, publishes: 0, qos: [0, 0, 0], subscribes: 0, pings: 0, deviceAcks: 0, bytesIn: 0 };
+  /** Every PUBLISH the device sent, oldest first (with `record`). */
+  readonly published: SeenPublish[] = [];
+  /** The client id of the last CONNECT (with `record`). */
+  clientId = '';
+  private readonly latency: number;
+  private handlers: TcpOptions | undefined;
+  private socket: TcpSocket | undefined;
+  /** Bytes of an incomplete packet from the device. */
+  private partial: Uint8Array | undefined;
+  /** Answers waiting for the latency timer, and the bytes the device has not read yet. */
+  private answers: Uint8Array[] = [];
+  private unread: Uint8Array | undefined;
+  private deliveryPending = false;
+  private nextId = 1;
+
+  constructor(
+    private readonly clock: Clock,
+    options: ScriptedBrokerOptions = {},
+  ) {
+    this.latency = options.latencyMs ?? LATENCY_MS;
+    if (options.record) {
+      // Only a recording broker pays for recording: the XS budgets count every step of a plain one.
+      const answer = this.packet;
+      this.packet = (b, first, s, e) => {
+        this.keep(b, first, s, e);
+        answer.call(this, b, first, s, e);
+      };
+    }
+  }
+
+  get connected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  connect(options: TcpOptions): TcpSocket {
+    if (this.socket) throw new Error('the device opened a second connection while the first is open');
+    this.counts.connects++;
+    this.handlers = options;
+    this.partial = this.unread = undefined;
+    this.answers = [];
+    const broker = this;
+    let closed = false;
+    const socket: TcpSocket = {
+      read() {
+        const bytes = broker.unread;
+        broker.unread = undefined;
+        return bytes;
+      },
+      write(bytes) {
+        if (closed) throw new Error('write after close');
+        broker.receive(bytes);
+      },
+      close() {
+        closed = true;
+        if (broker.socket === socket) broker.socket = undefined;
+      },
+    };
+    this.socket = socket;
+    this.clock.set(() => {
+      if (this.socket === socket) options.onWritable?.(4096);
+    }, this.latency);
+    return socket;
+  }
+
+  /** Publishes to the device (QoS 1 by default), as a message from another client. */
+  send(topic: Uint8Array, payload: Uint8Array, qos: 0 | 1 = 1): void {
+    const id = qos ? this.nextId : 0;
+    if (qos) this.nextId = this.nextId === 65535 ? 1 : this.nextId + 1;
+    const body = 2 + topic.length + (qos ? 2 : 0) + payload.length;
+    const header = remainingLength(body);
+    const packet = new Uint8Array(1 + header.length + body);
+    packet[0] = 0x30 | (qos << 1);
+    packet.set(header, 1);
+    let at = 1 + header.length;
+    packet[at++] = topic.length >> 8;
+    packet[at++] = topic.length & 0xff;
+    packet.set(topic, at);
+    at += topic.length;
+    if (qos) {
+      packet[at++] = id >> 8;
+      packet[at++] = id & 0xff;
+    }
+    packet.set(payload, at);
+    this.answer(packet);
+  }
+
+  /** send() with text, one byte per character (ASCII and Latin-1); QoS 0 by default. */
+  publish(topic: string, payload: string, qos: 0 | 1 = 0): void {
+    this.send(bytesOf(topic), bytesOf(payload), qos);
+  }
+
+  /** The recorded PUBLISHes to topics that start with `head`. */
+  to(head: string): SeenPublish[] {
+    return this.published.filter((p) => p.topic.startsWith(head));
+  }
+
+  private receive(bytes: Uint8Array): void {
+    this.counts.bytesIn += bytes.length;
+    let data = bytes;
+    if (this.partial) {
+      data = new Uint8Array(this.partial.length + bytes.length);
+      data.set(this.partial, 0);
+      data.set(bytes, this.partial.length);
+      this.partial = undefined;
+    }
+    let at = 0;
+    while (at < data.length) {
+      // fixed header: type and flags, then the remaining length in 1-4 bytes of 7 bits
+      let length = 0;
+      let shift = 0;
+      let p = at + 1;
+      let complete = false;
+      for (; p < data.length && p < at + 5; p++) {
+        length |= (data[p]! & 0x7f) << shift;
+        shift += 7;
+        if (!(data[p]! & 0x80)) {
+          complete = true;
+          break;
+        }
+      }
+      if (!complete && p >= at + 5) throw new Error('the device sent a malformed remaining length');
+      if (!complete || p + 1 + length > data.length) {
+        this.partial = data.slice(at);
+        return;
+      }
+      this.packet(data, at, p + 1, p + 1 + length);
+      at = p + 1 + length;
+    }
+  }
+
+  /** One packet from the device: first byte at `first`, body [s, e). */
+  private packet(b: Uint8Array, first: number, s: number, e: number): void {
+    const type = b[first]! >> 4;
+    const c = this.counts;
+    switch (type) {
+      case 1: // CONNECT: accepted, no session present
+        this.answer(Uint8Array.of(0x20, 2, 0, 0));
+        return;
+      case 3: {
+        // PUBLISH: topic, then a packet id at QoS 1 and 2
+        const qos = (b[first]! >> 1) & 3;
+        c.publishes++;
+        c.qos[qos]++;
+        if (!qos) return;
+        const at = s + 2 + ((b[s]! << 8) | b[s + 1]!);
+        this.answer(Uint8Array.of(qos === 1 ? 0x40 : 0x50, 2, b[at]!, b[at + 1]!)); // PUBACK or PUBREC
+        return;
+      }
+      case 4: // PUBACK of a message the broker sent
+        c.deviceAcks++;
+        return;
+      case 6: // PUBREL -> PUBCOMP
+        this.answer(Uint8Array.of(0x70, 2, b[s]!, b[s + 1]!));
+        return;
+      case 8: {
+        // SUBSCRIBE: packet id, then (length, filter, requested QoS)...; every QoS granted
+        c.subscribes++;
+        const granted: number[] = [];
+        for (let at = s + 2; at < e; ) {
+          at += 2 + ((b[at]! << 8) | b[at + 1]!);
+          granted.push(b[at++]! & 3);
+        }
+        const suback = new Uint8Array(4 + granted.length);
+        suback.set([0x90, 2 + granted.length, b[s]!, b[s + 1]!]);
+        suback.set(granted, 4);
+        this.answer(suback);
+        return;
+      }
+      case 10: // UNSUBSCRIBE -> UNSUBACK
+        this.answer(Uint8Array.of(0xb0, 2, b[s]!, b[s + 1]!));
+        return;
+      case 12: // PINGREQ -> PINGRESP
+        c.pings++;
+        this.answer(Uint8Array.of(0xd0, 0));
+        return;
+      case 14: // DISCONNECT
+        this.socket?.close();
+        return;
+      case 5: // PUBREC of a QoS 2 message the broker sent: never sent here
+      case 7: // PUBCOMP
+        return;
+      default:
+        throw new Error(`the device sent packet type ${type}, which a client never sends`);
+    }
+  }
+
+  /** With `record`: the client id of a CONNECT, a PUBLISH whole. */
+  private keep(b: Uint8Array, first: number, s: number, e: number): void {
+    const type = b[first]! >> 4;
+    if (type === 1) {
+      // protocol name (6), level, flags, keep-alive, then the client id
+      const id = s + 10;
+      this.clientId = latin1(b, id + 2, id + 2 + ((b[id]! << 8) | b[id + 1]!));
+    } else if (type === 3) {
+      const qos = (b[first]! >> 1) & 3;
+      const topicEnd = s + 2 + ((b[s]! << 8) | b[s + 1]!);
+      this.published.push({ topic: latin1(b, s + 2, topicEnd), payload: latin1(b, qos ? topicEnd + 2 : topicEnd, e), qos, retain: (b[first]! & 1) === 1 });
+    }
+  }
+
+  private answer(packet: Uint8Array): void {
+    this.answers.push(packet);
+    if (this.deliveryPending) return;
+    this.deliveryPending = true;
+    const socket = this.socket;
+    this.clock.set(() => {
+      this.deliveryPending = false;
+      if (this.socket !== socket || !this.handlers) return;
+      const parts = this.answers;
+      this.answers = [];
+      let bytes: Uint8Array;
+      if (parts.length === 1 && !this.unread) bytes = parts[0]!;
+      else {
+        // everything the device has not read yet arrives as one read, as from a socket
+        if (this.unread) parts.unshift(this.unread);
+        let size = 0;
+        for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
+        bytes = new Uint8Array(size);
+        for (let i = 0, at = 0; i < parts.length; at += parts[i]!.length, i++) bytes.set(parts[i]!, at);
+      }
+      this.unread = bytes;
+      this.handlers.onReadable(bytes.length);
+    }, this.latency);
+  }
+}
+
+function remainingLength(n: number): Uint8Array {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n) byte |= 0x80;
+    out.push(byte);
+  } while (n);
+  return Uint8Array.from(out);
+}
