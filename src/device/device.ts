@@ -2,7 +2,6 @@
 // wired to one MQTT client. Built by main.ts from the platform ports.
 import { MqttClient, type ClientOptions, type MessageInfo } from '../mqtt/client';
 import { MqttMessageTooLargeError } from '../mqtt/errors';
-import { decodeUtf8 } from '../mqtt/utf8';
 import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
 import { CheckedStore } from './checked-store';
@@ -15,6 +14,7 @@ import { replyTopicProblem } from './reply-space';
 import { Telemetry, type TelemetrySensor } from './telemetry';
 import { Throttle } from './throttle';
 import { Topics } from './topics';
+import { utf8Decode } from '../text/utf8';
 
 export interface DeviceOptions {
   platform: Platform;
@@ -250,7 +250,7 @@ export class Device {
         this.client.subscribe(this.topics.discoveryStatus, {
           qos: 1,
           onMessage: (_t, payload) => {
-            if (decodeUtf8(payload, 0, payload.length) === 'online') this.discoveryResend.request();
+            if (isAscii(payload, 'online')) this.discoveryResend.request();
           },
         });
       }
@@ -273,7 +273,7 @@ export class Device {
   /** `mqtt5`: the request's MQTT 5 properties (response topic, correlation data), when the client speaks MQTT 5. */
   private onCommand(topic: string, payload: Uint8Array, mqtt5?: MessageInfo['properties']): void {
     const name = this.topics.commandName(topic);
-    if (name) this.commands.handle(name, payload, (b) => decodeUtf8(b, 0, b.length, 'command'), mqtt5);
+    if (name) this.commands.handle(name, payload, (b) => utf8Decode(b), mqtt5);
   }
 
   /** A message over the client's maxPacketSize was skipped unread; a command's sender gets an error reply. */
@@ -376,4 +376,11 @@ function bumpBootCounter(store: CheckedStore, log: Platform['log']): number {
     log.log('warn', `boot counter not saved: ${(error as Error).message}`);
   }
   return boot;
+}
+
+/** Whether `payload` is exactly the ASCII `word`: compared as bytes, so a payload that is not UTF-8 is simply another word. */
+function isAscii(payload: Uint8Array, word: string): boolean {
+  if (payload.length !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if (payload[i] !== word.charCodeAt(i)) return false;
+  return true;
 }

@@ -1,3 +1,5 @@
+import { TextError } from '../text/errors';
+
 export type HttpErrorCode =
   | 'bad-request-line'
   | 'request-line-too-long'
@@ -31,4 +33,9 @@ export class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Malformed text in a request (src/text's TextError) as the 400 the server answers with; other errors unchanged. */
+export function asHttpError(error: unknown): unknown {
+  return error instanceof TextError ? new HttpError('bad-percent-encoding', 400, error.message) : error;
 }

@@ -9,7 +9,7 @@
 import { base64Decode } from '../text/base64';
 import { ed25519Verify } from '../crypto/ed25519';
 import { hexDecode } from '../text/hex';
-import { utf8Decode } from '../crypto/utf8';
+import { utf8Decode } from '../text/utf8';
 import { manifestBytes } from './canonical';
 import { OtaError, describeError } from './errors';
 import { parseVersion } from './semver';

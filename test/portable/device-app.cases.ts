@@ -70,6 +70,29 @@ export default suite('device application', (test) => {
     equal(broker.to(DISCOVERY).length, 4, 'a birth after a quiet interval is answered at once');
   });
 
+  test('discovery: a status message that is not UTF-8 is no birth and keeps the connection', () => {
+    const { device, broker, clock } = boot('dev2');
+    broker.publish('homeassistant/status', '\u00ffonline'); // FF is never UTF-8
+    broker.publish('homeassistant/status', '\u00c3\u0028'); // C3 without its continuation byte
+    ok(device.client.connected, 'still connected');
+    equal([device.client.stats.protocolErrors, device.client.stats.reconnects], [0, 0]);
+    equal(broker.to(DISCOVERY).length, 1, 'no re-send');
+    broker.run(clock, 1_000);
+    broker.publish('homeassistant/status', 'online');
+    equal(broker.to(DISCOVERY).length, 2, 'a real birth is still answered');
+  });
+
+  test('commands: a request that is not UTF-8 is answered with an error, the connection stays', () => {
+    const { device, broker } = boot('dev2');
+    broker.publish('lab/dev2/cmd/ping', '{"id":"\u00ff"}');
+    ok(device.client.connected, 'still connected');
+    const replies = broker.to('lab/dev2/cmd/ping/result');
+    equal(replies.length, 1);
+    const body = JSON.parse(replies[0].payload) as Record<string, unknown>;
+    equal(body.status, 'error');
+    ok(String(body.error).includes('invalid UTF-8 byte 0xff at byte 7'), String(body.error));
+  });
+
   test('discovery: a coalesced re-send is dropped when the device stops', () => {
     const { device, broker, clock } = boot('dev2');
     broker.publish('homeassistant/status', 'online');
