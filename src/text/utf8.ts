@@ -117,7 +117,7 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, ref
       // k continuation bytes (C0 and C1 can only start overlong forms, F5 and up only too large values)
       const k = c >= 0xf5 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
       if (!k) throw bad(`invalid UTF-8 byte 0x${c.toString(16)}`, at - start);
-      if (i + k > end) throw bad(`truncated UTF-8 sequence (0x${c.toString(16)} needs ${k} more byte(s))`, at - start);
+      if (i + k > end) throw bad('truncated UTF-8 sequence', at - start);
       c &= 0x3f >> k;
       for (let j = 0; j < k; j++, i++) {
         const b = bytes[i];
@@ -133,7 +133,7 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, ref
         units.push(0xd800 + (c >> 10));
         c = 0xdc00 + (c & 0x3ff);
       }
-    } else if (!c && refuseNul) throw bad('U+0000, which is not allowed here,', at - start);
+    } else if (!c && refuseNul) throw bad('U+0000', at - start);
     units.push(c);
     if (units.length >= CHUNK) text += flush(units);
   }
