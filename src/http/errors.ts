@@ -39,3 +39,23 @@ export class HttpError extends Error {
 export function asHttpError(error: unknown): unknown {
   return error instanceof TextError ? new HttpError('bad-percent-encoding', 400, error.message) : error;
 }
+
+export type HttpClientErrorCode =
+  | 'bad-url' // the URL cannot be fetched by this client
+  | 'too-many-redirects'
+  | 'bad-response' // the server's answer is not HTTP/1.x the client understands
+  | 'network' // the connection failed or broke
+  | 'timeout'; // the server stalled
+
+/** Why an HTTP GET (src/http/client.ts) failed. */
+export class HttpClientError extends Error {
+  override name = 'HttpClientError';
+  constructor(
+    readonly code: HttpClientErrorCode,
+    message: string,
+    /** True when trying again (a later attempt, or resuming) may succeed. */
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
+}
