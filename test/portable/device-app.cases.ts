@@ -1,12 +1,13 @@
 // The whole device application on a scripted broker connection and a virtual clock: what it
 // publishes, and where, when requesters and births are hostile. See also device-logic.cases.ts.
-import { Device } from '../../src/device/device';
+import { Device, type DeviceOptions } from '../../src/device/device';
+import type { ClientOptions } from '../../src/mqtt/client';
 import type { Platform } from '../../src/ports';
 import { FakeBroker } from './fake-broker';
 import { MapStore, ScriptedNetwork, VirtualClock } from './fakes';
 import { equal, ok, suite } from '../../hosts/xs/harness';
 
-function boot(deviceId: string, config: Record<string, unknown> = {}) {
+function boot(deviceId: string, config: Record<string, unknown> = {}, client?: DeviceOptions['client']) {
   const clock = new VirtualClock();
   const network = new ScriptedNetwork();
   const logs: string[] = [];
@@ -17,11 +18,39 @@ function boot(deviceId: string, config: Record<string, unknown> = {}) {
     log: { log: (level, message) => logs.push(`${level} ${message}`) },
     system: { deviceId: () => deviceId, restart: () => undefined, freeMemory: () => 40_000, resetReason: () => 'power-on', random: () => 0 },
   };
-  const device = new Device({ platform, version: '1.0.0', sensors: [], config: { prefix: 'lab', ...config } });
+  const device = new Device({ platform, version: '1.0.0', sensors: [], config: { prefix: 'lab', ...config }, client });
   device.start();
-  const broker = new FakeBroker(network.last);
+  const socket = network.last;
+  const written: number[] = [];
+  const write = socket.write.bind(socket);
+  socket.write = (bytes) => {
+    written.push(...Array.from(bytes));
+    write(bytes);
+  };
+  const broker = new FakeBroker(socket);
   broker.accept();
-  return { device, broker, clock, logs };
+  // the first packet written is the CONNECT
+  return { device, broker, clock, logs, network, connect: Uint8Array.from(written) };
+}
+
+/** The strings of a 3.1.1 CONNECT after its 10-byte variable header: client id, then will topic, will message, user name when flagged. */
+function connectFields(packets: Uint8Array): { keepAlive: number; flags: number; strings: string[] } {
+  let at = 1;
+  let length = 0;
+  for (let shift = 1; ; shift *= 128) {
+    length += (packets[at] & 0x7f) * shift;
+    if (!(packets[at++] & 0x80)) break;
+  }
+  const connect = packets.subarray(0, at + length);
+  const flags = connect[at + 7];
+  const keepAlive = (connect[at + 8] << 8) | connect[at + 9];
+  const strings: string[] = [];
+  for (at += 10; at + 2 <= connect.length; ) {
+    const n = (connect[at] << 8) | connect[at + 1];
+    strings.push(String.fromCharCode(...Array.from(connect.subarray(at + 2, at + 2 + n))));
+    at += 2 + n;
+  }
+  return { keepAlive, flags, strings };
 }
 
 const DISCOVERY = 'homeassistant/binary_sensor/';
@@ -38,6 +67,42 @@ export default suite('device application', (test) => {
       equal(broker.to(DISCOVERY).map((p) => p.topic), [`${DISCOVERY}${device.id}/status/config`]);
       ok(logs.some((l) => l.startsWith('warn device id ') && l.includes(`using "${device.id}"`)), logs.join('\n'));
     }
+  });
+
+  test('identity: a host cannot replace the broker, client id, user name, will or session through client options', () => {
+    // what a JavaScript host could pass past the type (see the compile-time checks below)
+    const hostile = { host: 'evil.example', port: 1, clientId: 'intruder', username: 'root', will: { topic: 'evil/will', payload: 'x' }, cleanSession: false, keepAlive: 7 };
+    const { device, network, connect, logs } = boot('dev2', { brokerHost: '10.0.0.2', brokerPort: 1884 }, hostile as never);
+    equal([network.last.options.host, network.last.options.port, network.last.options.tls], ['10.0.0.2', 1884, undefined]);
+    const fields = connectFields(connect);
+    equal(fields.strings, ['lab-dev2', 'lab/dev2/status', '{"status":"offline","state":"lost","boot":1,"version":"1.0.0"}'], 'client id and will: the device\'s; no user name');
+    equal([fields.flags & 0x80, fields.flags & 0x02], [0, 0x02], 'no user name flag; clean session');
+    equal(fields.keepAlive, 7, 'tuning a host may set still applies');
+    ok(device.client.connected, 'connected');
+    for (const key of ['host', 'port', 'clientId', 'username', 'will', 'cleanSession']) {
+      ok(logs.some((l) => l.startsWith(`warn client option "${key}" ignored`)), `${key}: ${logs.join('\n')}`);
+    }
+    ok(!logs.some((l) => l.includes('"keepAlive" ignored')), 'keepAlive is a host option');
+  });
+
+  test('identity: the client options a host may set are typed; the identity fields are not', () => {
+    const allowed: DeviceOptions['client'] = { keepAlive: 7, connectTimeout: 1000, tls: { ca: 'PEM' }, password: () => 'token', tokenRefresh: () => 0 };
+    // @ts-expect-error the client id comes from the configuration
+    const clientId: DeviceOptions['client'] = { clientId: 'intruder' };
+    // @ts-expect-error and so does the will
+    const will: DeviceOptions['client'] = { will: { topic: 'evil/will', payload: 'x' } };
+    const wide: Partial<ClientOptions> = { host: 'evil.example' };
+    // @ts-expect-error even through a wider type
+    const host: DeviceOptions['client'] = wide;
+    equal(Object.keys({ ...allowed, ...clientId, ...will, ...host }).sort(), ['clientId', 'connectTimeout', 'host', 'keepAlive', 'password', 'tls', 'tokenRefresh', 'will']);
+  });
+
+  test('identity: the host\'s TLS settings apply when brokerTls is on, and are ignored with a warning when it is off', () => {
+    const on = boot('dev2', { brokerTls: true }, { tls: { ca: 'PEM' } });
+    equal(on.network.last.options.tls, { ca: 'PEM' });
+    const off = boot('dev2', {}, { tls: { ca: 'PEM' } });
+    equal(off.network.last.options.tls, undefined);
+    ok(off.logs.some((l) => l === 'warn client option "tls" ignored: brokerTls is off'), off.logs.join('\n'));
   });
 
   test('device id: the derived id is the first 6 bytes of SHA-256 over the UTF-16 code units, the same at every boot', () => {
