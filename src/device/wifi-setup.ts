@@ -39,7 +39,7 @@ export function applyExtraSettings(device: Device, extras: ExtraSettings): boole
 }
 
 /** Stores the build settings' network in `store` unless it is there already (its password may have changed since). */
-export function seedNetwork(device: Device, store: NetworkStore): void {
+function seedNetwork(device: Device, store: NetworkStore): void {
   const { wifiSsid: ssid, wifiPassword: password } = device.config.build;
   if (!ssid) return;
   const log = device.platform.log;
