@@ -20,19 +20,19 @@ export type MainOptions = Omit<DeviceOptions, 'platform' | 'version'> & {
  */
 export function main(platform: Platform, options: MainOptions = {}): Device {
   const { wifi, ...rest } = options;
-  const device = new Device({ ...rest, platform, version: options.version ?? FIRMWARE_VERSION, sensors: options.sensors ?? sensorsFromConfig(platform) });
+  const device = new Device({ ...rest, platform, version: options.version ?? FIRMWARE_VERSION, sensors: options.sensors ?? sensorsFromBoard });
   if (platform.wifi && wifi !== false) device.provisioning = startWifi(device, wifi || {});
   else device.start();
   return device;
 }
 
-/** The sensors the board description lists (platform.config.sensors); none when it is invalid. */
-function sensorsFromConfig(platform: Platform): TelemetrySensor[] {
-  const config = platform.config ?? {};
+/** The sensors the board description lists (the build settings `sensors` and `i2c`); none when it is invalid. */
+function sensorsFromBoard(device: Device): TelemetrySensor[] {
+  const { sensors, i2c } = device.config.build;
   try {
-    return buildSensors(platform, config.sensors, config.i2c as Record<string, unknown> | undefined);
+    return buildSensors(device.platform, sensors, i2c);
   } catch (error) {
-    platform.log.log('error', `sensors: ${(error as Error).message}; running without sensors`);
+    device.platform.log.log('error', `sensors: ${(error as Error).message}; running without sensors`);
     return [];
   }
 }

@@ -294,6 +294,6 @@ export interface Platform {
   oneWire?: OneWireConstructor;
   serial?(options: SerialOptions): Serial;
   update?: FlashUpdate;
-  /** Build-time defaults (Moddable manifest `config`, simulator flags). */
+  /** Build-time defaults (Moddable manifest `config`, simulator flags). Read by src/device/config.ts only. */
   config?: Record<string, unknown>;
 }

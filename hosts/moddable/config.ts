@@ -3,6 +3,7 @@
 // booleans (its config schema, src/device/config.ts) and the host's own numeric keys are converted
 // back here. The firmware validates ranges of its keys itself; host keys are checked here, and a
 // bad value is reported and replaced by its default rather than stopping the device.
+import { BUILD_JSON_KEYS } from '../../src/device/build-settings';
 import { SCHEMA } from '../../src/device/config';
 
 /** Host-only numeric keys, with the inclusive range a sane build uses. */
@@ -10,9 +11,6 @@ const HOST_NUMBERS: Record<string, [number, number]> = {
   otaHealthMs: [10_000, 3_600_000],
   otaMaxBoots: [1, 20],
 };
-
-/** Keys the firmware reads as JSON structures (board description); an override arrives as text. */
-const JSON_KEYS = ['sensors', 'i2c'];
 
 export interface NormalizedConfig {
   config: Record<string, unknown>;
@@ -40,7 +38,8 @@ export function normalizeConfig(raw: Record<string, unknown>): NormalizedConfig 
       if (b !== undefined) config[key] = b;
     }
   }
-  for (const key of JSON_KEYS) {
+  for (const key of BUILD_JSON_KEYS) {
+    // a JSON structure (the board description); an override arrives as text
     const value = config[key];
     if (typeof value !== 'string') continue;
     try {

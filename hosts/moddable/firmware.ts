@@ -1,30 +1,12 @@
-// Starts the firmware (src/main.ts) on a Moddable platform. A network named at build time
-// (mcconfig wifiSsid=... wifiPassword=...) is added to the stored networks first, so a freshly
-// flashed board joins it without the set-up portal; the firmware's provisioning does the rest.
+// Starts the firmware (src/main.ts) on a Moddable platform. The build-time configuration reaches the
+// firmware as platform.config; src/device/config.ts reads it (a network named by wifiSsid= and
+// wifiPassword= is stored at boot by the firmware's Wi-Fi set-up).
 import { main } from '../../src/main';
 import { otaExtension } from '../../src/ota/index';
 import type { Platform } from '../../src/ports';
-import { NetworkStore } from '../../src/provisioning/network-store';
-import { configString } from './config';
 
 export function startFirmware(platform: Platform): void {
-  seedNetwork(platform);
-  // OTA jobs are checked against config.otaPublicKey (build time only); without an update port
-  // (ESP8266) every job is answered "unsupported".
+  // OTA jobs are checked against the build setting otaPublicKey; without an update port (ESP8266)
+  // every job is answered "unsupported".
   main(platform, { extensions: [otaExtension()] });
-}
-
-function seedNetwork(platform: Platform): void {
-  const config = platform.config ?? {};
-  const ssid = configString(config, 'wifiSsid');
-  if (!ssid || !platform.wifi) return;
-  const store = new NetworkStore(platform.storage);
-  try {
-    // an unreadable entry throws here; the firmware's checked storage resets and reports it
-    if (store.list().some((network) => network.ssid === ssid)) return;
-    store.save({ ssid, password: configString(config, 'wifiPassword') ?? '' });
-    platform.log.log('info', `stored Wi-Fi network "${ssid}" from the build configuration`);
-  } catch (error) {
-    platform.log.log('warn', `Wi-Fi network "${ssid}" from the build configuration not stored: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }

@@ -102,7 +102,7 @@ const MISSING_ON_XS: Record<string, string> = {
   console: 'log through the Logger port',
   Intl: 'format by hand',
   Buffer: 'use Uint8Array',
-  process: 'read settings from platform.config',
+  process: 'read settings through the device configuration (src/device/config.ts)',
 };
 
 /** Advice to append to an XS error text when it names something XS lacks, or ''. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Device } from '../../src/device/device';
 import type { PresenceState } from '../../src/device/presence';
 import { main } from '../../src/main';
-import type { ClientOptions } from '../../src/mqtt/client';
+import type { HostClientOptions } from '../../src/device/client-options';
 import type { FlashUpdate, KeyValueStore, Logger, LogLevel, Network, Platform, ResetReason, UpdateWriter, WiFiEvent } from '../../src/ports';
 import type { Provisioning } from '../../src/provisioning/provisioning';
 import type { ProvisioningState } from '../../src/provisioning/types';
@@ -70,7 +70,7 @@ export interface SimDeviceOptions {
   /** Build-time configuration defaults: brokerHost, brokerPort, brokerTls, prefix, intervals, ... */
   config: Record<string, unknown>;
   /** Extra MQTT client options (a TLS CA for mqtts://). */
-  client?: Partial<ClientOptions>;
+  client?: HostClientOptions;
   board?: BoardProfile;
   /** Simulate Wi-Fi (radio and the firmware's provisioning). Default true. */
   wifi?: boolean;

@@ -3,7 +3,7 @@
 // firmware objects, state dir, chips, radio and faults).
 import { join } from 'node:path';
 import type { Device } from '../../src/device/device';
-import type { ClientOptions } from '../../src/mqtt/client';
+import type { HostClientOptions } from '../../src/device/client-options';
 import type { Network } from '../../src/ports';
 import type { BoardProfile } from './device-board';
 import { SimDeviceRunner, type BootLoader, type DeviceLogSink } from './device-runner';
@@ -45,7 +45,7 @@ export interface FleetOptions {
   utcOffsetMinutes?: number;
   /** Further build-time config for every device. */
   config?: Record<string, unknown>;
-  client?: Partial<ClientOptions>;
+  client?: HostClientOptions;
   bootLoader?: BootLoader;
   extensions?: (runner: SimDeviceRunner) => ((device: Device) => void)[];
   log?: DeviceLogSink;
@@ -94,7 +94,7 @@ export class Fleet {
       ...(b.username ? { brokerUser: b.username, brokerPassword: b.password ?? '' } : {}),
       ...options.config,
     };
-    const client: Partial<ClientOptions> | undefined = b.tls && b.ca ? { ...options.client, tls: { ca: b.ca } } : options.client;
+    const client: HostClientOptions | undefined = b.tls && b.ca ? { ...options.client, tls: { ca: b.ca } } : options.client;
     const network = options.network ?? createNodeNetwork();
     for (let index = 0; index < n; index++) {
       this.devices.push(

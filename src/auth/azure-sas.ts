@@ -7,7 +7,7 @@ import { base64Encode } from '../text/base64';
 import { hmacSha256 } from '../crypto/sha256';
 import { AuthError } from './errors';
 import { decodeKey } from './key';
-import { percentEncode } from './percent-encode';
+import { percentEncode } from '../text/percent';
 import { checkLifetime, type TokenProvider } from './token';
 
 export interface AzureSasParameters {

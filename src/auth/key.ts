@@ -1,6 +1,6 @@
 // Shared-key decoding for the token providers: keys arrive base64-encoded from the cloud console.
 import { base64Decode } from '../text/base64';
-import { CryptoError } from '../crypto/errors';
+import { TextError } from '../text/errors';
 import { AuthError } from './errors';
 
 export function decodeKey(key: string | Uint8Array, what: string): Uint8Array {
@@ -14,7 +14,7 @@ export function decodeKey(key: string | Uint8Array, what: string): Uint8Array {
   try {
     return base64Decode(key.trim());
   } catch (error) {
-    if (error instanceof CryptoError) {
+    if (error instanceof TextError) {
       throw new AuthError('bad-key', `${what} is not valid base64 (${error.message}); copy it again from the cloud console`);
     }
     throw error;

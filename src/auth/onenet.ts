@@ -8,7 +8,7 @@ import { hmacSha1 } from '../crypto/sha1';
 import { hmacSha256 } from '../crypto/sha256';
 import { AuthError } from './errors';
 import { decodeKey } from './key';
-import { percentEncode } from './percent-encode';
+import { percentEncode } from '../text/percent';
 import { checkLifetime, type TokenProvider } from './token';
 
 export type OneNetMethod = 'md5' | 'sha1' | 'sha256';

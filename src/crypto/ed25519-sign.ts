@@ -3,7 +3,7 @@
 import { CryptoError } from './errors';
 import { BASE, L, bigIntToLittleEndian, encodePoint, littleEndianToBigInt, mod, multiply } from './ed25519-point';
 import { Sha512 } from './sha512';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../text/utf8';
 
 /** The 32-byte public key of a 32-byte private key (seed). */
 export function ed25519PublicKey(privateKey: Uint8Array): Uint8Array {

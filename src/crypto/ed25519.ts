@@ -4,7 +4,7 @@
 import { CryptoError, type CryptoErrorCode } from './errors';
 import { BASE, L, decodePoint, encodePoint, hasSmallOrder, littleEndianToBigInt, mod, multiplyTwo, negate } from './ed25519-point';
 import { Sha512 } from './sha512';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../text/utf8';
 
 export const ED25519_PUBLIC_KEY_LENGTH = 32;
 export const ED25519_SIGNATURE_LENGTH = 64;

@@ -2,7 +2,7 @@
 // Each hash module exports its own shortcut (hmacSha256 in sha256.ts, ...), so that importing one
 // does not pull the other hash functions into a firmware image.
 import type { Hash, HashFactory } from './hash';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../text/utf8';
 
 export class Hmac implements Hash {
   readonly blockSize: number;

@@ -1,7 +1,7 @@
 // MD5 (RFC 1321). Broken as a hash; here only because OneNET tokens may be signed with HMAC-MD5.
 import { BlockHash } from './block-hash';
 import { hmac } from './hmac';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../text/utf8';
 import { writeLittleEndian } from './words';
 
 // floor(abs(sin(i + 1)) * 2^32), RFC 1321 section 3.4

@@ -1,7 +1,7 @@
 // SHA-1 (FIPS 180-4). Broken for collision resistance; here only for HMAC-SHA1, which some clouds require.
 import { BlockHash } from './block-hash';
 import { hmac } from './hmac';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../text/utf8';
 import { writeBigEndian } from './words';
 
 export class Sha1 extends BlockHash {

@@ -1,7 +1,7 @@
 // SHA-256 (FIPS 180-4), incremental. Int32 arithmetic and preallocated buffers: no allocation per block.
 import { BlockHash } from './block-hash';
 import { hmac } from './hmac';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../text/utf8';
 import { writeBigEndian } from './words';
 
 const K = /* @__PURE__ */ new Int32Array([

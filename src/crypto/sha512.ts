@@ -2,7 +2,7 @@
 // through a double (sums stay far below 2^53).
 import { BlockHash } from './block-hash';
 import { hmac } from './hmac';
-import { utf8Encode } from './utf8';
+import { utf8Encode } from '../text/utf8';
 import { writeBigEndian } from './words';
 
 // High word, then low word, of each round constant.

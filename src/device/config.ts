@@ -1,8 +1,11 @@
 // Device configuration: typed defaults, overridden by the platform's build-time values, overridden by
 // values persisted in the key-value store (set-config). Every value is validated against SCHEMA (its
 // own keys only: inherited names such as "toString" are refused); a change is written all or nothing
-// through the journal (config-journal.ts); secrets never leave through get-config or logs.
-import type { KeyValueStore } from '../ports';
+// through the journal (config-journal.ts); secrets never leave through get-config or logs. Settings
+// only the build may set (the OTA key, the board description, ...) are the typed `build` section.
+// Config is the only reader of Platform.config: everything else reads the typed values here.
+import type { KeyValueStore, Platform } from '../ports';
+import { readBuildSettings, type BuildSettings } from './build-settings';
 import { DEFAULT_REPLY_TOPICS, replyTopicsProblem } from './reply-space';
 import { commitJournal, recoverJournal, type JournalOutcome } from './config-journal';
 import { isTopicLevel } from './topics';
@@ -127,6 +130,8 @@ export function decodeValue(key: ConfigKey, raw: string | Uint8Array | undefined
 
 export class Config {
   readonly values: ConfigValues;
+  /** The settings only the build sets; never stored, never changed at run time. */
+  readonly build: BuildSettings;
   /** What the journal did at boot with a change a power cut had interrupted. */
   readonly recovered: JournalOutcome;
   /** Bit i: the i-th setting of SCHEMA has its value from the store (set-config, the set-up page). SCHEMA has under 32 settings. */
@@ -169,6 +174,24 @@ export class Config {
       }
     }
     this.values = values as ConfigValues;
+    this.build = readBuildSettings(base, (key, message) => onInvalid?.(new ConfigError(key, message)));
+  }
+
+  /**
+   * The configuration of a device on `platform`: its build-time values (Platform.config, read here and
+   * nowhere else), then the host's `overrides` (DeviceOptions.config), then what is stored.
+   */
+  static forPlatform(store: KeyValueStore, platform: Pick<Platform, 'config'>, overrides?: Record<string, unknown>, onInvalid?: (error: ConfigError, storedKey?: string) => void): Config {
+    return new Config(store, { ...platform.config, ...overrides }, onInvalid);
+  }
+
+  /** The OTA groups this device follows: the otaGroups setting split at its commas (checked when it was set). */
+  get otaGroups(): string[] {
+    const text = this.values.otaGroups;
+    if (!text) return [];
+    const groups = text.split(',');
+    for (let i = 0; i < groups.length; i++) groups[i] = groups[i].trim();
+    return groups;
   }
 
   /** Whether the value of `key` was set at run time (set-config, set-up page) rather than built in. */

@@ -1,11 +1,11 @@
 // The device application: presence, heartbeat, telemetry, commands, configuration and discovery,
 // wired to one MQTT client. Built by main.ts from the platform ports.
-import { MqttClient, type ClientOptions, type MessageInfo } from '../mqtt/client';
+import { MqttClient, type MessageInfo } from '../mqtt/client';
 import { MqttMessageTooLargeError } from '../mqtt/errors';
-import { decodeUtf8 } from '../mqtt/utf8';
 import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
 import { CheckedStore } from './checked-store';
+import { HOST_CLIENT_KEYS, hostClientOptions, type HostClientOptions } from './client-options';
 import { Commands, CommandError, type Reply } from './commands';
 import { Config, ConfigError, type ConfigValues } from './config';
 import { resolveDeviceId } from './device-id';
@@ -15,17 +15,22 @@ import { replyTopicProblem } from './reply-space';
 import { Telemetry, type TelemetrySensor } from './telemetry';
 import { Throttle } from './throttle';
 import { Topics } from './topics';
+import { utf8Decode } from '../text/utf8';
 
 export interface DeviceOptions {
   platform: Platform;
   /** Firmware version, e.g. "1.4.2". */
   version: string;
   model?: string;
-  sensors?: TelemetrySensor[];
-  /** Host or build-time configuration defaults (below the persisted overrides). */
+  /** The sensors, or a function that builds them from the configuration (main: the board description). */
+  sensors?: TelemetrySensor[] | ((device: Device) => TelemetrySensor[]);
+  /** Host configuration defaults: above the platform's build-time values, below the persisted overrides. */
   config?: Record<string, unknown>;
-  /** Extra MQTT client options from the host (e.g. a TLS CA, a token password provider). */
-  client?: Partial<ClientOptions>;
+  /**
+   * MQTT client options from the host (a TLS CA, a token password provider, MQTT 5, timing). The
+   * device's identity (broker, client id, user name, will, session) is not among them.
+   */
+  client?: HostClientOptions;
   /** Bound on waiting for the "offline" PUBACK at a clean stop, ms. Default 3000. */
   stopTimeout?: number;
   /** Features that attach to the device (OTA, provisioning): called once, before start(). */
@@ -74,7 +79,7 @@ export class Device {
     p.storage = storage;
     this.wifiUp = !p.wifi;
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
-    this.config = new Config(storage, { ...p.config, ...options.config }, (e, storedKey) => (storedKey ? storage.discard(storedKey, e.message) : log('warn', `config: ${e.message} (ignored)`)));
+    this.config = Config.forPlatform(storage, options.platform, options.config, (e, storedKey) => (storedKey ? storage.discard(storedKey, e.message) : log('warn', `config: ${e.message} (ignored)`)));
     if (this.config.recovered) log('info', `config: a settings change cut short by a restart was ${this.config.recovered === 'rolled-forward' ? 'completed' : 'discarded'}`);
     this.brokerTrial = new BrokerTrial(this);
     const c = this.config.values;
@@ -85,7 +90,14 @@ export class Device {
     this.boot = bumpBootCounter(storage, p.log);
     this.presence = new Presence({ topic: this.topics.status, boot: this.boot, version: options.version });
     const will = this.presence.will();
+    const host = hostClientOptions(options.client, (key) =>
+      log('warn', `client option "${key}" ignored: a host may set only ${HOST_CLIENT_KEYS.join(', ')}; the broker, client id, user name, will and session come from the configuration`),
+    );
+    if (host.tls && !c.brokerTls) log('warn', 'client option "tls" ignored: brokerTls is off');
+    // the host's tuning first; the identity after it, so nothing a host passes can replace it
     this.client = new MqttClient({
+      keepAlive: c.keepAlive,
+      ...host,
       clock: p.clock,
       network: p.network,
       system: p.system,
@@ -93,15 +105,13 @@ export class Device {
       storage: p.storage,
       host: c.brokerHost,
       port: c.brokerPort,
-      tls: c.brokerTls ? {} : undefined,
+      tls: c.brokerTls ? host.tls ?? {} : undefined,
       clientId: `${c.prefix.replace(/\//g, '-')}-${id}`,
       username: c.brokerUser || undefined,
-      password: (c.brokerUser && c.brokerPassword) || undefined,
-      keepAlive: c.keepAlive,
+      password: host.password ?? ((c.brokerUser && c.brokerPassword) || undefined),
       cleanSession: !c.persistOutbox,
       will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
       outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox },
-      ...options.client,
       onConnect: (info) => this.onConnect(info.sessionPresent),
       onDisconnect: () => {
         this.presence.disconnected();
@@ -110,12 +120,13 @@ export class Device {
       onError: (e) => {
         if (e instanceof MqttMessageTooLargeError) this.onTooLarge(e);
         else this.brokerTrial.failed(e);
-        options.client?.onError?.(e);
+        host.onError?.(e);
       },
       onCorruptRecord: (key) => storage.discard(key, 'not a stored MQTT message'),
-      onDrop: (d) => options.client?.onDrop?.(d),
+      onDrop: (d) => host.onDrop?.(d),
     });
-    this.telemetry = new Telemetry(p.clock, options.sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
+    const sensors = typeof options.sensors === 'function' ? options.sensors(this) : options.sensors;
+    this.telemetry = new Telemetry(p.clock, sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
       publish: (sensor, payload) => this.client.publish(this.topics.telemetry(sensor), payload, { qos: this.config.values.telemetryQos as 0 | 1 | 2 }),
     });
     this.commands = new Commands(
@@ -250,7 +261,7 @@ export class Device {
         this.client.subscribe(this.topics.discoveryStatus, {
           qos: 1,
           onMessage: (_t, payload) => {
-            if (decodeUtf8(payload, 0, payload.length) === 'online') this.discoveryResend.request();
+            if (isAscii(payload, 'online')) this.discoveryResend.request();
           },
         });
       }
@@ -273,7 +284,7 @@ export class Device {
   /** `mqtt5`: the request's MQTT 5 properties (response topic, correlation data), when the client speaks MQTT 5. */
   private onCommand(topic: string, payload: Uint8Array, mqtt5?: MessageInfo['properties']): void {
     const name = this.topics.commandName(topic);
-    if (name) this.commands.handle(name, payload, (b) => decodeUtf8(b, 0, b.length, 'command'), mqtt5);
+    if (name) this.commands.handle(name, payload, (b) => utf8Decode(b), mqtt5);
   }
 
   /** A message over the client's maxPacketSize was skipped unread; a command's sender gets an error reply. */
@@ -376,4 +387,11 @@ function bumpBootCounter(store: CheckedStore, log: Platform['log']): number {
     log.log('warn', `boot counter not saved: ${(error as Error).message}`);
   }
   return boot;
+}
+
+/** Whether `payload` is exactly the ASCII `word`: compared as bytes, so a payload that is not UTF-8 is simply another word. */
+function isAscii(payload: Uint8Array, word: string): boolean {
+  if (payload.length !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if (payload[i] !== word.charCodeAt(i)) return false;
+  return true;
 }

@@ -1,7 +1,10 @@
 // Joins the firmware to WiFi provisioning: the device application starts once the station has an
 // address; device name and broker settings entered in the set-up page (or over Improv) go into the
-// configuration, and a change of broker settings restarts the device so it connects with them.
+// configuration, and a change of broker settings restarts the device so it connects with them. A
+// network named in the build settings (wifiSsid, wifiPassword) is stored first when missing, so a
+// freshly flashed board joins it without the set-up portal.
 import type { ExtraSettings } from '../provisioning/validate';
+import type { NetworkStore } from '../provisioning/network-store';
 import { Provisioning } from '../provisioning/provisioning';
 import type { ProvisioningOptions } from '../provisioning/types';
 import { attachImprovSerial } from '../improv/service';
@@ -33,6 +36,20 @@ export function applyExtraSettings(device: Device, extras: ExtraSettings): boole
   if (extras.brokerPassword !== undefined) changes.brokerPassword = extras.brokerPassword;
   if (!Object.keys(changes).length) return false;
   return device.config.set(changes).restartRequired.length > 0;
+}
+
+/** Stores the build settings' network in `store` unless it is there already (its password may have changed since). */
+function seedNetwork(device: Device, store: NetworkStore): void {
+  const { wifiSsid: ssid, wifiPassword: password } = device.config.build;
+  if (!ssid) return;
+  const log = device.platform.log;
+  try {
+    if (store.list().some((network) => network.ssid === ssid)) return;
+    store.save({ ssid, password });
+    log.log('info', `stored Wi-Fi network "${ssid}" from the build configuration`);
+  } catch (error) {
+    log.log('warn', `Wi-Fi network "${ssid}" from the build configuration not stored: ${(error as Error).message}`);
+  }
 }
 
 export function startWifi(device: Device, options: WifiSetupOptions = {}): Provisioning {
@@ -72,12 +89,13 @@ export function startWifi(device: Device, options: WifiSetupOptions = {}): Provi
     try {
       attachImprovSerial(platform, {
         target: provisioning,
-        info: { firmwareName: 'nodemcu-mqtt-firmware', firmwareVersion: device.version, hardware: String(platform.config?.board ?? 'nodemcu'), deviceName: device.values.name || device.id },
+        info: { firmwareName: 'nodemcu-mqtt-firmware', firmwareVersion: device.version, hardware: device.config.build.board, deviceName: device.values.name || device.id },
       });
     } catch (error) {
       log.log('warn', `improv: ${(error as Error).message}`);
     }
   }
+  seedNetwork(device, provisioning.store);
   provisioning.start();
   return provisioning;
 }

@@ -1,6 +1,6 @@
 // Streaming decoder for HTTP/1.1 chunked transfer coding (RFC 9112 section 7.1). Holds at most one
 // chunk-size line; data passes through as subarrays of the input, never copied or collected.
-import { OtaError } from '../ota/errors';
+import { HttpClientError } from './errors';
 
 const SIZE = 0;
 const DATA = 1;
@@ -37,7 +37,7 @@ export class ChunkedDecoder {
       }
       const c = bytes[i++];
       if (this.state === DATA_END) {
-        if (c !== (this.endSeen === 0 ? 13 : 10)) throw new OtaError('bad-response', 'chunked body: chunk data is not followed by CRLF');
+        if (c !== (this.endSeen === 0 ? 13 : 10)) throw new HttpClientError('bad-response', 'chunked body: chunk data is not followed by CRLF');
         if (++this.endSeen === 2) {
           this.endSeen = 0;
           this.state = SIZE;
@@ -45,14 +45,14 @@ export class ChunkedDecoder {
         continue;
       }
       if (this.state === TRAILER && ++this.trailerBytes > MAX_TRAILER) {
-        throw new OtaError('bad-response', `chunked body: trailer fields longer than ${MAX_TRAILER} bytes`);
+        throw new HttpClientError('bad-response', `chunked body: trailer fields longer than ${MAX_TRAILER} bytes`);
       }
       if (c !== 10) {
-        if (this.line.length >= MAX_LINE) throw new OtaError('bad-response', `chunked body: a line longer than ${MAX_LINE} bytes`);
+        if (this.line.length >= MAX_LINE) throw new HttpClientError('bad-response', `chunked body: a line longer than ${MAX_LINE} bytes`);
         this.line += String.fromCharCode(c);
         continue;
       }
-      if (!this.line.endsWith('\r')) throw new OtaError('bad-response', 'chunked body: a line does not end with CRLF');
+      if (!this.line.endsWith('\r')) throw new HttpClientError('bad-response', 'chunked body: a line does not end with CRLF');
       const line = this.line.slice(0, -1);
       this.line = '';
       if (this.state === TRAILER) {
@@ -68,7 +68,7 @@ export class ChunkedDecoder {
     const cut = line.indexOf(';'); // chunk extensions are allowed and ignored
     const digits = (cut < 0 ? line : line.slice(0, cut)).trim();
     if (!/^[0-9A-Fa-f]{1,7}$/.test(digits)) {
-      throw new OtaError('bad-response', `chunked body: bad chunk size "${digits.slice(0, 16)}" (hex, below 256 MB)`);
+      throw new HttpClientError('bad-response', `chunked body: bad chunk size "${digits.slice(0, 16)}" (hex, below 256 MB)`);
     }
     this.remaining = parseInt(digits, 16);
     this.state = this.remaining === 0 ? TRAILER : DATA;

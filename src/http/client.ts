@@ -6,7 +6,7 @@
 // caller must check the length it got). Redirects (301, 302, 303, 307, 308) are followed a few times.
 import type { Clock, Network, TcpSocket, TimerId, TlsOptions } from '../ports';
 import { ChunkedDecoder } from './chunked';
-import { OtaError, describeError } from '../ota/errors';
+import { HttpClientError } from './errors';
 import { parseImageUrl, resolveLocation, type ImageUrl } from './url';
 
 export interface HttpResponseHead {
@@ -34,7 +34,7 @@ export interface HttpGetOptions {
   /** Body bytes in order. They are views of a buffer the client reuses: consume them at once. */
   onBody(bytes: Uint8Array): void;
   /** Called exactly once unless abort() was called: without an error when the body is complete. */
-  onEnd(error?: OtaError): void;
+  onEnd(error?: HttpClientError): void;
 }
 
 const CR = 13;
@@ -68,7 +68,7 @@ export class HttpGet {
     try {
       this.url = parseImageUrl(text);
     } catch (error) {
-      this.o.clock.set(() => this.finish(error as OtaError), 0); // never call back from the constructor
+      this.o.clock.set(() => this.finish(error as HttpClientError), 0); // never call back from the constructor
       return;
     }
     const u = this.url;
@@ -99,7 +99,7 @@ export class HttpGet {
         if (this.status && this.bodyLeft < 0 && !this.chunked) return this.finish(); // close-delimited body
         const where = `${u.host}:${u.port}`;
         const message = this.status ? `connection to ${where} broke during the body: ${describeError(error)}` : `cannot fetch from ${where}: ${describeError(error)}`;
-        this.finish(new OtaError('network', message, true));
+        this.finish(new HttpClientError('network', message, true));
       },
     }));
   }
@@ -123,7 +123,7 @@ export class HttpGet {
     const head = this.head;
     for (let i = 0; i < bytes.length; i++) {
       if (this.headLength >= head.length) {
-        throw new OtaError('bad-response', `the server's response head is longer than ${head.length} bytes`);
+        throw new HttpClientError('bad-response', `the server's response head is longer than ${head.length} bytes`);
       }
       head[this.headLength++] = bytes[i];
       const n = this.headLength;
@@ -138,18 +138,18 @@ export class HttpGet {
     for (let i = 0; i < this.headLength - 4; i++) text += String.fromCharCode(this.head[i]);
     const lines = text.split('\r\n');
     const m = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0]);
-    if (!m) throw new OtaError('bad-response', `not an HTTP/1.x response: "${lines[0].slice(0, 40)}"`);
+    if (!m) throw new HttpClientError('bad-response', `not an HTTP/1.x response: "${lines[0].slice(0, 40)}"`);
     const headers: Record<string, string> = {};
     for (let i = 1; i < lines.length; i++) {
       const colon = lines[i].indexOf(':');
-      if (colon <= 0) throw new OtaError('bad-response', `malformed header field "${lines[i].slice(0, 40)}"`);
+      if (colon <= 0) throw new HttpClientError('bad-response', `malformed header field "${lines[i].slice(0, 40)}"`);
       const name = lines[i].slice(0, colon).trim().toLowerCase();
       const value = lines[i].slice(colon + 1).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     }
     const status = Number(m[1]);
     if (REDIRECTS.indexOf(status) >= 0 && headers.location) {
-      if (++this.redirects > (this.o.maxRedirects ?? 3)) throw new OtaError('http', `more than ${this.o.maxRedirects ?? 3} redirects`);
+      if (++this.redirects > (this.o.maxRedirects ?? 3)) throw new HttpClientError('too-many-redirects', `more than ${this.o.maxRedirects ?? 3} redirects`);
       const next = resolveLocation(this.url, headers.location);
       this.close();
       this.request(next);
@@ -158,10 +158,10 @@ export class HttpGet {
     this.status = status;
     const te = headers['transfer-encoding'];
     if (te !== undefined) {
-      if (te.toLowerCase() !== 'chunked') throw new OtaError('bad-response', `unsupported transfer coding "${te}": the client handles only chunked`);
+      if (te.toLowerCase() !== 'chunked') throw new HttpClientError('bad-response', `unsupported transfer coding "${te}": the client handles only chunked`);
       this.chunked = new ChunkedDecoder();
     } else if (headers['content-length'] !== undefined) {
-      if (!/^\d{1,10}$/.test(headers['content-length'])) throw new OtaError('bad-response', `bad Content-Length "${headers['content-length']}"`);
+      if (!/^\d{1,10}$/.test(headers['content-length'])) throw new HttpClientError('bad-response', `bad Content-Length "${headers['content-length']}"`);
       this.bodyLeft = Number(headers['content-length']);
     }
     this.o.onHead({ status, headers });
@@ -191,7 +191,7 @@ export class HttpGet {
     try {
       work();
     } catch (error) {
-      this.finish(error instanceof OtaError ? error : new OtaError('bad-response', describeError(error)));
+      this.finish(error instanceof HttpClientError ? error : new HttpClientError('bad-response', describeError(error)));
     }
   }
 
@@ -202,11 +202,11 @@ export class HttpGet {
     this.timer = clock.set(() => {
       this.timer = undefined;
       const what = this.status ? 'sent no data' : 'did not answer';
-      this.finish(new OtaError('timeout', `${this.url.host}:${this.url.port} ${what} for ${ms / 1000} s`, true));
+      this.finish(new HttpClientError('timeout', `${this.url.host}:${this.url.port} ${what} for ${ms / 1000} s`, true));
     }, ms);
   }
 
-  private finish(error?: OtaError): void {
+  private finish(error?: HttpClientError): void {
     if (this.finished) return;
     this.finished = true;
     this.close();
@@ -226,6 +226,10 @@ export class HttpGet {
       }
     }
   }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function latin1(text: string): Uint8Array {

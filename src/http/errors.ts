@@ -1,3 +1,5 @@
+import { TextError } from '../text/errors';
+
 export type HttpErrorCode =
   | 'bad-request-line'
   | 'request-line-too-long'
@@ -28,6 +30,31 @@ export class HttpError extends Error {
     message: string,
     /** The form field at fault, for errors about one field. */
     readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Malformed text in a request (src/text's TextError) as the 400 the server answers with; other errors unchanged. */
+export function asHttpError(error: unknown): unknown {
+  return error instanceof TextError ? new HttpError('bad-percent-encoding', 400, error.message) : error;
+}
+
+export type HttpClientErrorCode =
+  | 'bad-url' // the URL cannot be fetched by this client
+  | 'too-many-redirects'
+  | 'bad-response' // the server's answer is not HTTP/1.x the client understands
+  | 'network' // the connection failed or broke
+  | 'timeout'; // the server stalled
+
+/** Why an HTTP GET (src/http/client.ts) failed. */
+export class HttpClientError extends Error {
+  override name = 'HttpClientError';
+  constructor(
+    readonly code: HttpClientErrorCode,
+    message: string,
+    /** True when trying again (a later attempt, or resuming) may succeed. */
+    readonly retryable = false,
   ) {
     super(message);
   }

@@ -1,6 +1,6 @@
 // application/x-www-form-urlencoded bodies (and query strings) to a name -> value map.
-import { HttpError } from './errors';
-import { percentDecode } from './percent';
+import { HttpError, asHttpError } from './errors';
+import { percentDecode } from '../text/percent';
 
 /** Longest field name quoted in an error message. */
 const MAX_NAME_IN_MESSAGE = 32;
@@ -20,8 +20,14 @@ export function parseForm(bytes: Uint8Array, maxFields = 16): Map<string, string
       if (++count > maxFields) throw new HttpError('too-many-fields', 400, `the form has more than ${maxFields} fields`);
       let eq = bytes.indexOf(0x3d, start); // '='
       if (eq < 0 || eq > end) eq = end;
-      const name = percentDecode(bytes, start, eq, true, 'a form field name');
-      const value = eq < end ? percentDecode(bytes, eq + 1, end, true, `form field "${name}"`) : '';
+      let name: string;
+      let value: string;
+      try {
+        name = percentDecode(bytes, start, eq, true, 'a form field name');
+        value = eq < end ? percentDecode(bytes, eq + 1, end, true, `form field "${name}"`) : '';
+      } catch (error) {
+        throw asHttpError(error);
+      }
       if (fields.has(name)) {
         const shown = name.length > MAX_NAME_IN_MESSAGE ? name.slice(0, MAX_NAME_IN_MESSAGE) + '…' : name;
         throw new HttpError('duplicate-field', 400, `the form field "${shown}" is given more than once`, name);

@@ -1,8 +1,8 @@
 // Incremental HTTP/1.1 request parser (RFC 9112) with hard limits. One request per connection:
 // the server always answers "Connection: close", so bytes after the first request are ignored.
-import { HttpError } from './errors';
+import { HttpError, asHttpError } from './errors';
 import type { HttpLimits } from './limits';
-import { percentDecodeText } from './percent';
+import { percentDecodeText } from '../text/percent';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 
@@ -182,7 +182,11 @@ export class RequestParser {
     const hash = pathAndQuery.indexOf('#');
     if (hash >= 0) pathAndQuery = pathAndQuery.slice(0, hash);
     const q = pathAndQuery.indexOf('?');
-    this.path = percentDecodeText(q < 0 ? pathAndQuery : pathAndQuery.slice(0, q), false, 'the request path');
+    try {
+      this.path = percentDecodeText(q < 0 ? pathAndQuery : pathAndQuery.slice(0, q), false, 'the request path');
+    } catch (error) {
+      throw asHttpError(error);
+    }
     this.query = q < 0 ? '' : pathAndQuery.slice(q + 1);
     this.phase = 'headers';
   }

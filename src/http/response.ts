@@ -1,4 +1,4 @@
-import { utf8Encode } from '../crypto/utf8';
+import { utf8Encode } from '../text/utf8';
 
 export interface HttpResponse {
   status: number;

@@ -1,6 +1,6 @@
 // Image URLs the device can fetch: http://host[:port]/path and https://..., host a name, an IPv4
 // address or a bracketed IPv6 address. No user info (credentials do not belong in a signed job).
-import { OtaError } from '../ota/errors';
+import { HttpClientError } from './errors';
 
 export interface ImageUrl {
   secure: boolean;
@@ -17,11 +17,11 @@ const PATTERN = /^(https?):\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))
 export function parseImageUrl(text: string): ImageUrl {
   const m = /^[\x21-\x7e]*$/.test(text) ? PATTERN.exec(text) : null;
   if (!m) {
-    throw new OtaError('bad-url', `cannot fetch "${text.slice(0, 80)}": the image URL must be http:// or https://, a host, an optional port and a path, in printable ASCII without spaces or credentials`);
+    throw new HttpClientError('bad-url', `cannot fetch "${text.slice(0, 80)}": the image URL must be http:// or https://, a host, an optional port and a path, in printable ASCII without spaces or credentials`);
   }
   const secure = m[1] === 'https';
   const port = m[3] === undefined ? (secure ? 443 : 80) : Number(m[3]);
-  if (port < 1 || port > 65535) throw new OtaError('bad-url', `port ${m[3]} of the image URL is not in 1..65535`);
+  if (port < 1 || port > 65535) throw new HttpClientError('bad-url', `port ${m[3]} of the image URL is not in 1..65535`);
   const bracketed = m[2].startsWith('[');
   const host = bracketed ? m[2].slice(1, -1) : m[2];
   const defaultPort = port === (secure ? 443 : 80);

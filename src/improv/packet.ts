@@ -1,6 +1,6 @@
 // Improv Wi-Fi serial packets (https://www.improv-wifi.com/serial/):
 //   "IMPROV" | version 1 | type | length | data[length] | checksum (sum of all previous bytes, low 8 bits)
-import { utf8Decode, utf8Encode } from '../crypto/utf8';
+import { utf8Decode, utf8Encode } from '../text/utf8';
 
 export const IMPROV_VERSION = 1;
 export const IMPROV_HEADER = [0x49, 0x4d, 0x50, 0x52, 0x4f, 0x56]; // "IMPROV"

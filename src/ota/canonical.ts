@@ -8,7 +8,7 @@
 // the JSON Canonicalization Scheme of RFC 8785, so operator tools in any language can produce it.
 // Non-integer numbers are refused: their text form is where implementations disagree.
 import { OtaError } from './errors';
-import { utf8Encode } from '../crypto/utf8';
+import { utf8Encode } from '../text/utf8';
 
 const MAX_DEPTH = 8;
 

@@ -4,7 +4,7 @@
 import type { Hash } from '../crypto/hash';
 import { hexEncode } from '../text/hex';
 import type { Clock, Logger, Network, TimerId, TlsOptions, UpdateWriter } from '../ports';
-import { OtaError, describeError } from './errors';
+import { OtaError, describeError, otaErrorOf } from './errors';
 import { HttpGet, type HttpResponseHead } from '../http/client';
 
 export interface DownloadOptions {
@@ -98,7 +98,7 @@ export class Download {
         o.onProgress?.(this.received, o.size);
       },
       onEnd: (error) => {
-        if (!failed) this.end(start, error);
+        if (!failed) this.end(start, error && otaErrorOf(error));
       },
     });
   }

@@ -1,4 +1,5 @@
 // One error type for everything OTA; `code` is what the device reports in its progress message.
+import type { HttpClientError } from '../http/errors';
 
 export type OtaErrorCode =
   | 'bad-job' // the job message is not a valid job (JSON, fields)
@@ -35,4 +36,9 @@ export class OtaError extends Error {
 /** Message of any thrown value, for reports. */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** An HTTP client failure as the OTA reports it: the same code, except that too many redirects is 'http'. */
+export function otaErrorOf(error: HttpClientError): OtaError {
+  return new OtaError(error.code === 'too-many-redirects' ? 'http' : error.code, error.message, error.retryable);
 }

@@ -18,9 +18,9 @@ import { FINAL_STATES, OtaMemory, type OtaReport } from './report';
 import { compareVersions, parseVersion } from './semver';
 
 export interface OtaOptions {
-  /** Ed25519 public key of the fleet (32 bytes, or 64 hex digits, or base64). Default: platform config `otaPublicKey`. */
+  /** Ed25519 public key of the fleet (32 bytes, or 64 hex digits, or base64). Default: the build setting `otaPublicKey`. */
   publicKey?: Uint8Array | string;
-  /** Groups whose job topics this device follows. Default: config `otaGroups` (comma-separated), runtime or build-time. */
+  /** Groups whose job topics this device follows. Default: the `otaGroups` setting (comma-separated). */
   groups?: string[];
   /** Ms after booting a new image within which every health check must pass. Default 60000. */
   healthWindow?: number;
@@ -74,14 +74,13 @@ class OtaAgent {
     const p = device.platform;
     this.update = p.update;
     this.memory = new OtaMemory(p.storage, device.storage);
-    const key = readKey(o.publicKey ?? p.config?.otaPublicKey);
+    // The key comes from the options or the build settings only: whoever could change it over MQTT
+    // (set-config) could sign their own jobs. The groups are a runtime setting.
+    const key = readKey(o.publicKey ?? device.config.build.otaPublicKey);
     this.key = key.key;
     this.keyProblem = key.problem;
     if (key.problem) this.log('error', `${key.problem}; every job will be rejected`);
-    // Groups may become a runtime setting (set-config); the key must not: whoever could change it over
-    // MQTT could sign their own jobs. It comes from the options or the build-time configuration only.
-    const runtime = device.values as unknown as Record<string, unknown>;
-    this.groups = readGroups(o.groups ?? runtime.otaGroups ?? p.config?.otaGroups, (m) => this.log('warn', m));
+    this.groups = o.groups ? checkGroups(o.groups, (m) => this.log('warn', m)) : device.config.otaGroups;
     const t = device.topics;
     this.jobTopics = [`${t.base}/ota/job`, ...this.groups.map((g) => `${t.prefix}/group/${g}/ota/job`)];
 
@@ -397,8 +396,8 @@ function readKey(value: unknown): { key?: Uint8Array; problem?: string } {
   return { problem: 'the OTA public key must be 32 bytes as 64 hex digits or base64' };
 }
 
-function readGroups(value: unknown, warn: (message: string) => void): string[] {
-  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [];
+/** The groups of `list` (from the options) that can be topic levels; the others are named to `warn`. */
+function checkGroups(list: string[], warn: (message: string) => void): string[] {
   const groups: string[] = [];
   for (const item of list) {
     const g = typeof item === 'string' ? item.trim() : '';

@@ -9,10 +9,11 @@
 import { base64Decode } from '../text/base64';
 import { ed25519Verify } from '../crypto/ed25519';
 import { hexDecode } from '../text/hex';
-import { utf8Decode } from '../crypto/utf8';
+import { utf8Decode } from '../text/utf8';
 import { manifestBytes } from './canonical';
-import { OtaError, describeError } from './errors';
+import { OtaError, describeError, otaErrorOf } from './errors';
 import { parseVersion } from './semver';
+import { HttpClientError } from '../http/errors';
 import { parseImageUrl } from '../http/url';
 
 export interface OtaJob {
@@ -79,7 +80,11 @@ export function validateJob(raw: Record<string, unknown>): OtaJob {
   if (typeof version !== 'string' || !parseVersion(version)) throw new OtaError('bad-job', `job "version" must be a semantic version like 1.4.0, not ${JSON.stringify(version)}`);
   const url = raw.url;
   if (typeof url !== 'string' || url.length > 512) throw new OtaError('bad-job', 'job "url" must be a string of at most 512 characters');
-  parseImageUrl(url);
+  try {
+    parseImageUrl(url);
+  } catch (error) {
+    throw error instanceof HttpClientError ? otaErrorOf(error) : error;
+  }
   const size = raw.size;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > MAX_IMAGE_BYTES) {
     throw new OtaError('bad-job', `job "size" must be a whole number of bytes from 1 to ${MAX_IMAGE_BYTES}`);

@@ -1,5 +1,5 @@
 // The portal's only page: one small form, inline CSS, no scripts or external resources.
-import { percentEncode } from '../http/percent';
+import { percentEncode } from '../text/percent';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));

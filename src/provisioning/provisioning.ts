@@ -1,7 +1,7 @@
 // Wi-Fi provisioning state machine: join a stored network (strongest first, retried with backoff),
 // fall back to an access point with a captive portal when none works, keep retrying in the
 // background, and accept new credentials from the portal or Improv only once they are proven.
-import { utf8Length } from '../crypto/utf8';
+import { utf8Length } from '../text/utf8';
 import type { Clock, Logger, TimerId, WiFi, WiFiDisconnectReason, WiFiEvent, WiFiNetwork } from '../ports';
 import { Backoff } from './backoff';
 import { pickCandidates, strongestPerSsid, type Candidate } from './candidates';

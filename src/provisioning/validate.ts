@@ -1,6 +1,6 @@
 // Checks of everything a user types into the portal or sends over Improv, with messages meant
 // to be shown on the page as they are.
-import { utf8Length } from '../crypto/utf8';
+import { utf8Length } from '../text/utf8';
 
 export type ProvisioningField = 'ssid' | 'password' | 'deviceName' | 'brokerUrl' | 'brokerUser' | 'brokerPassword';
 

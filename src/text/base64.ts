@@ -1,6 +1,6 @@
 // Base64 and base64url (RFC 4648 sections 4 and 5); Uint8Array.fromBase64/toBase64 are missing on XS.
 import { codesToString } from './ascii';
-import { CryptoError } from '../crypto/errors';
+import { TextError } from './errors';
 
 const STANDARD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -17,7 +17,7 @@ export function base64UrlEncode(bytes: Uint8Array, pad = false): string {
 
 /**
  * Decodes standard base64. Padding is required, and whitespace, characters outside the alphabet and
- * non-zero unused bits are rejected with CryptoError 'bad-base64' naming the position.
+ * non-zero unused bits are rejected with TextError 'bad-base64' naming the position.
  */
 export function base64Decode(text: string): Uint8Array {
   return decode(text, false);
@@ -58,12 +58,12 @@ function decode(text: string, url: boolean): Uint8Array {
   const tail = end % 4;
   if (tail === 1) {
     checkAlphabet(text, end, url);
-    throw new CryptoError('bad-base64', `${name} text has a length that cannot be valid (${end} data characters); is it truncated?`);
+    throw new TextError('bad-base64', `${name} text has a length that cannot be valid (${end} data characters); is it truncated?`);
   }
   if (padding > 0 || !url) {
     if (padding > 2 || (end + padding) % 4 !== 0 || (tail === 0 && padding > 0)) {
       checkAlphabet(text, end, url);
-      throw new CryptoError(
+      throw new TextError(
         'bad-base64',
         `${name} text is not padded correctly: ${end} data characters followed by ${padding} '='` +
           (url ? '' : ' (standard base64 needs a length that is a multiple of 4)'),
@@ -84,7 +84,7 @@ function decode(text: string, url: boolean): Uint8Array {
     const b = value(text, i + 1, url);
     const c = tail === 3 ? value(text, i + 2, url) : 0;
     if ((tail === 2 && (b & 15) !== 0) || (tail === 3 && (c & 3) !== 0)) {
-      throw new CryptoError('bad-base64', `${name} text has non-zero unused bits in its last character (index ${i + tail - 1}); it was not made by a conforming encoder`);
+      throw new TextError('bad-base64', `${name} text has non-zero unused bits in its last character (index ${i + tail - 1}); it was not made by a conforming encoder`);
     }
     const n = (a << 18) | (b << 12) | (c << 6);
     out[o++] = n >> 16;
@@ -107,5 +107,5 @@ function value(text: string, at: number, url: boolean): number {
   if (c === (url ? 95 : 47)) return 63;
   const shown = c === 61 ? "'=' (padding is only allowed at the end)" : JSON.stringify(text.charAt(at));
   const hint = url ? (c === 43 || c === 47 ? ' (that is standard base64: use base64Decode)' : '') : c === 45 || c === 95 ? ' (that is base64url: use base64UrlDecode)' : '';
-  throw new CryptoError('bad-base64', `invalid ${url ? 'base64url' : 'base64'} character ${shown} at index ${at}${hint}`);
+  throw new TextError('bad-base64', `invalid ${url ? 'base64url' : 'base64'} character ${shown} at index ${at}${hint}`);
 }

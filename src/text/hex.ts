@@ -1,6 +1,6 @@
 // Hex encode/decode (Uint8Array.toHex/fromHex are missing on XS).
 import { codesToString } from './ascii';
-import { CryptoError } from '../crypto/errors';
+import { TextError } from './errors';
 
 /** Lower-case hex, two digits per byte. */
 export function hexEncode(bytes: Uint8Array): string {
@@ -14,10 +14,10 @@ export function hexEncode(bytes: Uint8Array): string {
   return codesToString(codes);
 }
 
-/** Decodes hex digits (either case, no separators). Throws CryptoError 'bad-hex' saying where. */
+/** Decodes hex digits (either case, no separators). Throws TextError 'bad-hex' saying where. */
 export function hexDecode(text: string): Uint8Array {
   if (text.length % 2 !== 0) {
-    throw new CryptoError('bad-hex', `hex text has an odd length (${text.length}); every byte needs two digits`);
+    throw new TextError('bad-hex', `hex text has an odd length (${text.length}); every byte needs two digits`);
   }
   const out = new Uint8Array(text.length / 2);
   for (let i = 0; i < out.length; i++) {
@@ -31,5 +31,5 @@ function digit(text: string, at: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;
   if (c >= 65 && c <= 70) return c - 55;
-  throw new CryptoError('bad-hex', `not a hex digit: ${JSON.stringify(text.charAt(at))} at index ${at}`);
+  throw new TextError('bad-hex', `not a hex digit: ${JSON.stringify(text.charAt(at))} at index ${at}`);
 }

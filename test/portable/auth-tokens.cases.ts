@@ -16,7 +16,7 @@ import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { AuthError } from '../../src/auth/errors';
 import { AzureSasTokenProvider, azureMqttUsername, azureSasToken } from '../../src/auth/azure-sas';
 import { OneNetTokenProvider, oneNetToken } from '../../src/auth/onenet';
-import { percentEncode } from '../../src/auth/percent-encode';
+import { percentEncode } from '../../src/text/percent';
 import { renewalDelay, tokenPassword, wallSeconds, type TokenProvider } from '../../src/auth/token';
 
 const KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8='; // bytes 0..31

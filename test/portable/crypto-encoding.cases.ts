@@ -2,16 +2,16 @@
 // with the rejections a strict decoder owes its callers.
 import { equal, hex, suite, throws } from '../../hosts/xs/harness';
 import { base64Decode, base64Encode, base64UrlDecode, base64UrlEncode } from '../../src/text/base64';
-import { CryptoError } from '../../src/crypto/errors';
+import { TextError } from '../../src/text/errors';
 import { hexDecode, hexEncode } from '../../src/text/hex';
-import { utf8Decode, utf8Encode, utf8Length } from '../../src/crypto/utf8';
+import { utf8Decode, utf8Encode, utf8EncodeLossy, utf8Length } from '../../src/text/utf8';
 
 function ascii(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
 function code(fn: () => unknown, part?: string): string {
-  return (throws(fn, CryptoError, part) as CryptoError).code;
+  return (throws(fn, TextError, part) as TextError).code;
 }
 
 const rfc4648: [string, string][] = [
@@ -56,8 +56,8 @@ export default suite('crypto: base64, hex, UTF-8', (test) => {
     equal(code(() => base64Decode('Zm9v!mFy'), 'index 4'), 'bad-base64');
     equal(code(() => base64Decode('Zm9v YmFy'), 'index 4'), 'bad-base64');
     equal(code(() => base64Decode('Zm9v\nYmFy')), 'bad-base64');
-    throws(() => base64Decode('-_-_'), CryptoError, 'use base64UrlDecode');
-    throws(() => base64UrlDecode('+/+/'), CryptoError, 'use base64Decode');
+    throws(() => base64Decode('-_-_'), TextError, 'use base64UrlDecode');
+    throws(() => base64UrlDecode('+/+/'), TextError, 'use base64Decode');
   });
 
   test('base64 rejects missing, extra or misplaced padding', () => {
@@ -138,5 +138,23 @@ export default suite('crypto: base64, hex, UTF-8', (test) => {
     equal(code(() => utf8Encode('a\ud800b'), 'index 1'), 'bad-utf8');
     equal(code(() => utf8Encode('\udc00')), 'bad-utf8');
     equal(code(() => utf8Encode('x\ud83d')), 'bad-utf8');
+  });
+
+  test('UTF-8 lossy encoding writes a lone surrogate as U+FFFD (EF BF BD), pairs as usual', () => {
+    equal(utf8EncodeLossy('a\ud800b'), hex('61 efbfbd 62'));
+    equal(utf8EncodeLossy('\udc00\ud83d'), hex('efbfbd efbfbd'));
+    equal(utf8EncodeLossy('\ud83d\ude00 caf\u00e9'), utf8Encode('\ud83d\ude00 caf\u00e9'));
+    equal(utf8EncodeLossy('plain'), utf8Encode('plain'));
+  });
+
+  test('UTF-8 decoding keeps U+0000 unless asked to refuse it (MQTT strings)', () => {
+    equal(utf8Decode(hex('61 00 62')), 'a\u0000b');
+    equal(code(() => utf8Decode(hex('61 00 62'), 0, 3, true), 'byte 1'), 'bad-utf8');
+    equal(code(() => utf8Decode(hex('c3 a9 00'), 0, 3, true), 'byte 2'), 'bad-utf8');
+    equal(utf8Decode(hex('61 c3 a9'), 0, 3, true), 'a\u00e9');
+  });
+
+  test('UTF-8 decoding errors give the offset from the start of the range', () => {
+    equal(code(() => utf8Decode(hex('ff ff 41 80'), 2, 4), 'byte 1'), 'bad-utf8');
   });
 });

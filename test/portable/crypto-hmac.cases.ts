@@ -7,7 +7,7 @@ import { hmacMd5 } from '../../src/crypto/md5';
 import { hmacSha1 } from '../../src/crypto/sha1';
 import { Sha256, hmacSha256 } from '../../src/crypto/sha256';
 import { Sha512, hmacSha512 } from '../../src/crypto/sha512';
-import { utf8Encode } from '../../src/crypto/utf8';
+import { utf8Encode } from '../../src/text/utf8';
 
 function filled(length: number, value: number): Uint8Array {
   return new Uint8Array(length).fill(value);

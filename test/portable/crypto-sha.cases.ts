@@ -7,7 +7,7 @@ import { Md5, md5 } from '../../src/crypto/md5';
 import { Sha1, sha1 } from '../../src/crypto/sha1';
 import { Sha256, sha256 } from '../../src/crypto/sha256';
 import { Sha512, sha512 } from '../../src/crypto/sha512';
-import { utf8Encode } from '../../src/crypto/utf8';
+import { utf8Encode } from '../../src/text/utf8';
 
 const ABC = 'abc';
 const M448 = 'abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq';

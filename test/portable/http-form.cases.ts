@@ -2,7 +2,7 @@
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { HttpError } from '../../src/http/errors';
 import { parseForm, parseQuery } from '../../src/http/form';
-import { percentEncode } from '../../src/http/percent';
+import { percentEncode } from '../../src/text/percent';
 import { serializeResponse } from '../../src/http/response';
 
 function bytes(text: string): Uint8Array {

@@ -4,7 +4,10 @@ import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { ScriptedNetwork, type ScriptedSocket } from '../../hosts/sim/fakes/network';
 import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 import { ChunkedDecoder } from '../../src/http/chunked';
-import { OtaError } from '../../src/ota/errors';
+import { HttpClientError } from '../../src/http/errors';
+import { Download } from '../../src/ota/download';
+import type { OtaError } from '../../src/ota/errors';
+import { Sha256 } from '../../src/crypto/sha256';
 import { HttpGet, type HttpResponseHead } from '../../src/http/client';
 import { parseImageUrl, resolveLocation } from '../../src/http/url';
 
@@ -24,7 +27,7 @@ interface Outcome {
   head?: HttpResponseHead;
   body: string;
   ended: boolean;
-  error?: OtaError;
+  error?: HttpClientError;
 }
 
 function get(url: string, clock = new ManualClock(), net = new ScriptedNetwork(), extra: { headerLimit?: number; stallTimeout?: number; headers?: Record<string, string> } = {}) {
@@ -57,7 +60,7 @@ export default suite('ota http client', (test) => {
     equal(parseImageUrl('https://updates.example.com/a/b'), { secure: true, host: 'updates.example.com', port: 443, path: '/a/b', authority: 'updates.example.com' });
     equal(parseImageUrl('http://[::1]:81'), { secure: false, host: '::1', port: 81, path: '/', authority: '[::1]:81' });
     equal(parseImageUrl('http://h:80/x#frag').authority, 'h');
-    for (const bad of ['ftp://h/x', 'http://', 'http://u:p@h/x', 'http://h:99999/', 'http://h/a b', 'http://h/\u00e9']) throws(() => parseImageUrl(bad), OtaError);
+    for (const bad of ['ftp://h/x', 'http://', 'http://u:p@h/x', 'http://h:99999/', 'http://h/a b', 'http://h/\u00e9']) throws(() => parseImageUrl(bad), HttpClientError);
   });
 
   test('resolveLocation: absolute, scheme-relative, path-absolute and relative', () => {
@@ -84,7 +87,7 @@ export default suite('ota http client', (test) => {
   test('chunked: bad size, missing CRLF after data, bare LF and oversize lines are errors', () => {
     for (const coded of ['zz\r\n', '4\r\nWikiXX', '4\nWiki\r\n', 'f'.repeat(300) + '\r\n', '12345678\r\n']) {
       const d = new ChunkedDecoder();
-      throws(() => d.push(bytes(coded), () => undefined), OtaError);
+      throws(() => d.push(bytes(coded), () => undefined), HttpClientError);
     }
   });
 
@@ -146,7 +149,7 @@ export default suite('ota http client', (test) => {
       c.open();
       deliver(c, 'HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n', 100);
     }
-    equal(loop.out.error?.code, 'http');
+    equal(loop.out.error?.code, 'too-many-redirects');
     equal(loop.net.sockets.length, 4);
   });
 
@@ -194,5 +197,39 @@ export default suite('ota http client', (test) => {
     request.abort();
     deliver(net.sockets[0], 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na', 100);
     ok(!out.ended && out.body === '' && net.sockets[0].closed, 'silent');
+  });
+
+  test('Download reports the client\'s failures with the OTA codes: too many redirects is "http", the rest keep their names', () => {
+    const outcomes: Record<string, OtaError | undefined> = {};
+    const start = (name: string, url: string, answer?: (net: ScriptedNetwork, clock: ManualClock) => void) => {
+      const clock = new ManualClock();
+      const net = new ScriptedNetwork();
+      const writer = { write: () => undefined, complete: () => undefined, cancel: () => undefined };
+      new Download({ network: net, clock, url, size: 10, sha256: new Uint8Array(32), writer, hash: new Sha256(), maxAttempts: 1, onDone: (e) => (outcomes[name] = e) });
+      answer?.(net, clock);
+      clock.advance(0);
+    };
+    start('redirects', 'http://h/x', (net) => {
+      for (let i = 0; i < 4; i++) {
+        net.sockets[i].open();
+        deliver(net.sockets[i], 'HTTP/1.1 301 Moved\r\nLocation: /x\r\n\r\n', 100);
+      }
+    });
+    start('url', 'gopher://h/x');
+    start('head', 'http://h/x', (net) => {
+      net.sockets[0].open();
+      deliver(net.sockets[0], 'ICY 200 OK\r\n\r\n', 100);
+    });
+    start('stall', 'http://h/x', (net, clock) => {
+      net.sockets[0].open();
+      clock.advance(15_000);
+    });
+    start('broken', 'http://h/x', (net) => net.sockets[0].fail('reset'));
+    equal(
+      Object.keys(outcomes).sort().map((k) => [k, outcomes[k]?.code]),
+      [['broken', 'network'], ['head', 'bad-response'], ['redirects', 'http'], ['stall', 'timeout'], ['url', 'bad-url']],
+    );
+    ok(outcomes.redirects!.message.includes('more than 3 redirects'), outcomes.redirects!.message);
+    ok(outcomes.url!.message.includes('the image URL must be http:// or https://'), outcomes.url!.message);
   });
 });

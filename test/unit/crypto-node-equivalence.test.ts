@@ -10,7 +10,7 @@ import { Md5, hmacMd5 } from '../../src/crypto/md5';
 import { Sha1, hmacSha1, sha1 } from '../../src/crypto/sha1';
 import { Sha256, hmacSha256, sha256 } from '../../src/crypto/sha256';
 import { Sha512, hmacSha512, sha512 } from '../../src/crypto/sha512';
-import { utf8Decode, utf8Encode } from '../../src/crypto/utf8';
+import { utf8Decode, utf8Encode } from '../../src/text/utf8';
 
 const hashes: [string, () => Hash][] = [
   ['sha256', () => new Sha256()],

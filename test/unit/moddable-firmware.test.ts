@@ -1,15 +1,17 @@
-// hosts/moddable/firmware.ts seeds the build-time Wi-Fi network before the firmware starts. It reads the
-// stored networks through the raw store: an unreadable entry there must not stop the boot (the
-// firmware's checked storage then resets and reports it).
+// hosts/moddable/firmware.ts starts the firmware, whose Wi-Fi set-up stores the build-time network
+// (wifiSsid, wifiPassword) before provisioning starts. It reads the stored networks through the
+// firmware's checked storage: an unreadable entry there is reset and reported, never stops the boot,
+// and loses no other network.
 import { expect, it } from 'vitest';
 import { startFirmware } from '../../hosts/moddable/firmware';
 import type { Platform } from '../../src/ports';
 import { MemoryStore } from '../../hosts/sim/fakes/store';
+import { NetworkStore } from '../../src/provisioning/network-store';
 import { HOME, OneNetworkWiFi } from '../portable/device-rig';
 import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { ScriptedNetwork } from '../../hosts/sim/fakes/network';
 
-it('an unreadable stored network list: the build-time network is not seeded, the firmware still boots and joins', () => {
+it('an unreadable stored network list: it is reset and reported, the build-time network is stored beside the others, the firmware boots and joins', () => {
   const store = new MemoryStore();
   store.set('w0s', HOME.ssid);
   store.set('w0p', HOME.password);
@@ -29,7 +31,8 @@ it('an unreadable stored network list: the build-time network is not seeded, the
   };
   expect(() => startFirmware(platform)).not.toThrow();
   clock.advance(100);
-  expect(logs).toContainEqual(expect.stringMatching(/^warn Wi-Fi network "office" from the build configuration not stored: .*"wo" is corrupt/));
-  expect(logs).toContainEqual(expect.stringMatching(/^warn storage: "wo" is unreadable/));
+  expect(logs).toContainEqual(expect.stringMatching(/^warn storage: "wo" is unreadable \(.*"wo" is corrupt/));
+  expect(logs).toContain('info stored Wi-Fi network "office" from the build configuration');
+  expect(new NetworkStore(store).list()).toEqual([HOME, { ssid: 'office', password: 'secret-office' }]); // home joined, so promoted
   expect(network.sockets.length).toBe(1); // joined "home" and went on to the broker
 });

@@ -6,6 +6,8 @@
 // surrogate as 3 bytes).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type * as Utf8 from '../../src/mqtt/utf8';
+import type * as Text from '../../src/text/utf8';
+import type * as TextErrors from '../../src/text/errors';
 import type * as Parser from '../../src/mqtt/parser';
 import type * as Errors from '../../src/mqtt/errors';
 
@@ -50,6 +52,8 @@ const S = String as unknown as Record<string, unknown>;
 const AB = ArrayBuffer as unknown as Record<string, unknown>;
 const saved = { TextEncoder: g.TextEncoder, TextDecoder: g.TextDecoder };
 let utf8: typeof Utf8;
+let text: typeof Text;
+let textErrors: typeof TextErrors;
 let parser: typeof Parser;
 let errors: typeof Errors;
 let calls = 0;
@@ -61,6 +65,8 @@ beforeAll(async () => {
   AB.fromString = (text: string) => (calls++, xsFromString(text));
   vi.resetModules();
   utf8 = await import('../../src/mqtt/utf8');
+  text = await import('../../src/text/utf8');
+  textErrors = await import('../../src/text/errors');
   parser = await import('../../src/mqtt/parser');
   errors = await import('../../src/mqtt/errors');
 });
@@ -122,5 +128,34 @@ describe('MQTT UTF-8 on the device natives', () => {
   it('encodes a lone surrogate as U+FFFD, not as XS stores it', () => {
     expect(Array.from(utf8.encodeUtf8('a\ud800'))).toEqual([0x61, 0xef, 0xbf, 0xbd]);
     expect(Array.from(utf8.encodeUtf8('\u{1f600}'))).toEqual([0xf0, 0x9f, 0x98, 0x80]);
+  });
+});
+
+describe('the shared UTF-8 codec on the device natives', () => {
+  it('uses the natives for ASCII, U+0000 included when not refused', () => {
+    const before = calls;
+    expect(text.utf8Decode(bytes(0x61, 0x2f, 0x62))).toBe('a/b');
+    expect(Array.from(text.utf8Encode('a/b'))).toEqual([0x61, 0x2f, 0x62]);
+    expect(calls - before).toBe(2);
+    expect(text.utf8Decode(bytes(0x61, 0x00))).toBe('a\u0000');
+    expect(Array.from(text.utf8Encode('a\u0000'))).toEqual([0x61, 0x00]); // not XS's C0 80
+  });
+
+  it('refuses what XS lets through, naming the byte', () => {
+    for (const [bad, where] of [
+      [[0xc0, 0x80], 'byte 0'],
+      [[0x61, 0xe0, 0x80, 0xaf], 'byte 1'],
+      [[0xed, 0xa0, 0x80], 'byte 0'],
+      [[0xf4, 0x90, 0x80, 0x80], 'byte 0'],
+    ] as [number[], string][]) {
+      expect(() => text.utf8Decode(Uint8Array.from(bad)), bad.join(' ')).toThrow(textErrors.TextError);
+      expect(() => text.utf8Decode(Uint8Array.from(bad)), bad.join(' ')).toThrow(where);
+    }
+  });
+
+  it('a lone surrogate: utf8Encode throws, utf8EncodeLossy writes U+FFFD', () => {
+    expect(() => text.utf8Encode('a\ud800')).toThrow(textErrors.TextError);
+    expect(Array.from(text.utf8EncodeLossy('a\ud800'))).toEqual([0x61, 0xef, 0xbf, 0xbd]);
+    expect(text.utf8Length('\u00e9\u{1f600}')).toBe(6);
   });
 });

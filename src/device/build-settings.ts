@@ -1,0 +1,52 @@
+// Settings only the build sets (Moddable manifest `config`, the simulator's options): the typed,
+// read-only section of the configuration. Config reads them from Platform.config together with the
+// runtime settings; they are never stored, and set-config cannot change them (whoever could change the
+// OTA key over MQTT could sign their own jobs). An invalid value is reported and its default used.
+
+export interface BuildSettings {
+  /** Ed25519 public key of the fleet's OTA jobs, 64 hex digits or base64; '' for none (every job is refused). */
+  readonly otaPublicKey: string;
+  /** The board's name, as Improv reports it. */
+  readonly board: string;
+  /** The board description: one entry per sensor, checked by src/device/hardware.ts. */
+  readonly sensors: readonly unknown[];
+  /** I2C bus options for the sensors (pins, speed). */
+  readonly i2c: Readonly<Record<string, unknown>>;
+  /** A Wi-Fi network stored at boot when missing, so a fresh board joins it without the set-up portal; '' for none. */
+  readonly wifiSsid: string;
+  readonly wifiPassword: string;
+}
+
+/** Keys whose value is a JSON structure (a host that gets them as text parses them first). */
+export const BUILD_JSON_KEYS = ['sensors', 'i2c'];
+
+const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
+
+/**
+ * The build-time settings in `source` (its own keys only; others are ignored). A value of the wrong
+ * type or length is reported through `onInvalid` and replaced by its default.
+ */
+export function readBuildSettings(source: Record<string, unknown>, onInvalid: (key: string, message: string) => void): BuildSettings {
+  const given = (key: keyof BuildSettings) => (hasOwn(source, key) ? source[key] : undefined);
+  const text = (key: keyof BuildSettings, def: string, maxLength: number): string => {
+    const value = given(key);
+    if (value === undefined) return def;
+    if (typeof value === 'string' && value.length <= maxLength && !/[\u0000-\u001f\u007f]/.test(value)) return value;
+    onInvalid(key, `${key} must be text of at most ${maxLength} characters without control characters`);
+    return def;
+  };
+  const sensors = given('sensors');
+  const i2c = given('i2c');
+  const isList = Array.isArray(sensors);
+  const isObject = typeof i2c === 'object' && i2c !== null && !Array.isArray(i2c);
+  if (sensors !== undefined && !isList) onInvalid('sensors', 'sensors (the board description) must be a list of sensor entries, e.g. [{"type":"bme280","address":118}]');
+  if (i2c !== undefined && !isObject) onInvalid('i2c', 'i2c must be an object of bus options, e.g. {"data":21,"clock":22}');
+  return {
+    otaPublicKey: text('otaPublicKey', '', 88),
+    board: text('board', 'nodemcu', 32),
+    sensors: isList ? (sensors as unknown[]) : [],
+    i2c: isObject ? (i2c as Record<string, unknown>) : {},
+    wifiSsid: text('wifiSsid', '', 32),
+    wifiPassword: text('wifiPassword', '', 63),
+  };
+}

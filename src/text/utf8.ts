@@ -1,0 +1,152 @@
+// UTF-8 (RFC 3629), one codec for every module. The engine's own codec does the common case, ASCII,
+// in one native call: XS on a device has ArrayBuffer.fromString and String.fromArrayBuffer; xsnap,
+// Node and browsers have TextEncoder and TextDecoder. Other text, and engines with neither, take the
+// JavaScript code here, which is also what refuses what XS's own decoder lets through (it checks only
+// the byte structure: overlong forms, encoded surrogates and code points above U+10FFFF pass it).
+//
+// Two rules are the caller's choice:
+// - a lone UTF-16 surrogate cannot be encoded: utf8Encode throws (hashes, signatures, pages, Improv:
+//   the bytes must be the text), utf8EncodeLossy writes U+FFFD as TextEncoder does (MQTT: the message
+//   goes out, marked where the text was broken);
+// - U+0000 is valid UTF-8, but MQTT strings must not hold it: utf8Decode refuses it when asked.
+import { TextError } from './errors';
+
+interface Natives {
+  fromString?(text: string): ArrayBuffer;
+  fromArrayBuffer?(buffer: ArrayBufferLike, offset: number, length: number): string;
+  TextEncoder?: new () => { encode(text: string): Uint8Array };
+  TextDecoder?: new () => { decode(bytes: Uint8Array): string };
+}
+
+const XsArrayBuffer = ArrayBuffer as Natives;
+const XsString = String as Natives;
+const G = globalThis as Natives;
+// Neither keeps state between calls (the decoder is never used in streaming mode).
+const encoder = G.TextEncoder && new G.TextEncoder();
+const decoder = G.TextDecoder && new G.TextDecoder();
+
+/** Most UTF-16 units handed to String.fromCharCode at once: XS limits argument counts. */
+const CHUNK = 1024;
+const REPLACEMENT_CHARACTER = 0xfffd;
+
+/** The UTF-8 of `text`. A lone surrogate (it has no UTF-8 form) throws TextError 'bad-utf8' naming its index. */
+export function utf8Encode(text: string): Uint8Array {
+  const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
+  // One byte per UTF-16 unit only for ASCII; anything else (lone surrogates included) is redone below.
+  return native && native.length === text.length ? native : encode(text, false);
+}
+
+/** The UTF-8 of `text`, with each lone surrogate written as U+FFFD (as TextEncoder does). */
+export function utf8EncodeLossy(text: string): Uint8Array {
+  const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
+  return native && native.length === text.length ? native : encode(text, true);
+}
+
+/** Number of bytes utf8Encode(text) produces. Throws TextError 'bad-utf8' on a lone surrogate. */
+export function utf8Length(text: string): number {
+  return walk(text, false, undefined);
+}
+
+/** Two passes (count, then write), so nothing is over-allocated. */
+function encode(text: string, lossy: boolean): Uint8Array {
+  const out = new Uint8Array(walk(text, lossy, undefined));
+  walk(text, lossy, out);
+  return out;
+}
+
+/** Counts the UTF-8 bytes of `text` and, given `out`, writes them there. */
+function walk(text: string, lossy: boolean, out: Uint8Array | undefined): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xd800 && c < 0xe000) {
+      const d = text.charCodeAt(i + 1);
+      if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + d - 0xdc00;
+        i++;
+      } else if (lossy) c = REPLACEMENT_CHARACTER;
+      else throw new TextError('bad-utf8', `string has a lone UTF-16 surrogate 0x${c.toString(16)} at index ${i}; it cannot be encoded as UTF-8`);
+    }
+    // k continuation bytes after a lead byte of k + 1 high bits
+    const k = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    if (out) {
+      out[n] = k ? ((0xff << (7 - k)) & 0xff) | (c >> (6 * k)) : c;
+      for (let j = 1; j <= k; j++) out[n + j] = 0x80 | ((c >> (6 * (k - j))) & 63);
+    }
+    n += k + 1;
+  }
+  return n;
+}
+
+/**
+ * bytes[start, end) decoded by the engine in one call, when the result has one UTF-16 unit per byte;
+ * undefined otherwise. The text is ASCII only when it also holds no U+FFFD (the decoder's mark for
+ * bytes that are not UTF-8): any other byte of 0x80 or more gives fewer units than bytes. Callers test
+ * that with one regular expression, with whatever else they refuse.
+ */
+export function nativeText(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const n = end - start;
+  let text: string | undefined;
+  if (XsString.fromArrayBuffer) {
+    try {
+      text = XsString.fromArrayBuffer(bytes.buffer, bytes.byteOffset + start, n);
+    } catch {
+      return undefined; // not UTF-8: utf8Decode says where
+    }
+  } else if (decoder) text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
+  return text !== undefined && text.length === n ? text : undefined;
+}
+
+const NOT_ASCII = /\ufffd/;
+const NOT_ASCII_OR_NUL = /[\u0000\ufffd]/;
+
+/**
+ * Decodes bytes[start, end) strictly. Overlong forms, encoded surrogates, code points above U+10FFFF,
+ * stray continuation bytes and truncated sequences throw TextError 'bad-utf8' with the offset from
+ * `start`; so does U+0000 when `refuseNul` (MQTT strings).
+ */
+export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, refuseNul = false): string {
+  const ascii = nativeText(bytes, start, end);
+  if (ascii !== undefined && !(refuseNul ? NOT_ASCII_OR_NUL : NOT_ASCII).test(ascii)) return ascii;
+  let text = '';
+  const units: number[] = [];
+  for (let i = start; i < end; ) {
+    const at = i;
+    let c = bytes[i++];
+    if (c > 0x7f) {
+      // k continuation bytes (C0 and C1 can only start overlong forms, F5 and up only too large values)
+      const k = c >= 0xf5 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
+      if (!k) throw bad(`invalid UTF-8 byte 0x${c.toString(16)}`, at - start);
+      if (i + k > end) throw bad('truncated UTF-8 sequence', at - start);
+      c &= 0x3f >> k;
+      for (let j = 0; j < k; j++, i++) {
+        const b = bytes[i];
+        if ((b & 0xc0) !== 0x80) throw bad(`invalid UTF-8 byte 0x${b.toString(16)}`, i - start);
+        c = (c << 6) | (b & 0x3f);
+      }
+      // the lowest code point each length may carry
+      if (c < (k === 1 ? 0x80 : k === 2 ? 0x800 : 0x10000)) throw bad('overlong UTF-8 encoding', at - start);
+      if (c >= 0xd800 && c < 0xe000) throw bad(`UTF-8 encodes a surrogate (U+${c.toString(16)})`, at - start);
+      if (c > 0x10ffff) throw bad('UTF-8 code point above U+10FFFF', at - start);
+      if (c > 0xffff) {
+        c -= 0x10000;
+        units.push(0xd800 + (c >> 10));
+        c = 0xdc00 + (c & 0x3ff);
+      }
+    } else if (!c && refuseNul) throw bad('U+0000', at - start);
+    units.push(c);
+    if (units.length >= CHUNK) text += flush(units);
+  }
+  return text + flush(units);
+}
+
+function bad(what: string, at: number): TextError {
+  return new TextError('bad-utf8', `${what} at byte ${at}`);
+}
+
+function flush(units: number[]): string {
+  if (units.length === 0) return '';
+  const s = String.fromCharCode.apply(null, units);
+  units.length = 0;
+  return s;
+}
