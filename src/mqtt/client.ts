@@ -216,9 +216,11 @@ export class MqttClient {
     let retain = 0;
     let props: Uint8Array | undefined;
     if (options) {
-      qos = options.qos || 0;
-      retain = options.retain ? 1 : 0;
-      if (qos && qos !== 1 && qos !== 2) checkQos(qos);
+      if (options.qos) {
+        qos = options.qos;
+        if (qos !== 1 && qos !== 2) checkQos(qos);
+      }
+      if (options.retain) retain = 1;
       if (options.properties) props = this.#dialect.publishProperties(options.properties);
     }
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
@@ -229,7 +231,7 @@ export class MqttClient {
     // no server limits; `room` is -1 otherwise): this one goes now.
     if (this.connected && size <= box.room) {
       if (!qos) {
-        this.#socket!.write(this.#dialect.publish(retain, t, bytes, 0));
+        this.#socket!.write(this.#dialect.publish(retain, t, bytes));
         this.#sent = true;
         if (done) done();
         return true;

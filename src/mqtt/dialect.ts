@@ -100,9 +100,9 @@ export interface Dialect {
   publishProperties(p: PublishProperties): Uint8Array;
   /**
    * PUBLISH from its flags (DUP 8, QoS << 1, RETAIN 1), the topic as lengthPrefixed() encodes it, the
-   * payload and the packet id (0 at QoS 0), without properties: the fast path of publish().
+   * payload and the packet id (at QoS 1 and 2), without properties: the fast path of publish().
    */
-  publish(flags: number, topic: Uint8Array, payload: Uint8Array, id: number): Uint8Array;
+  publish(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number): Uint8Array;
   /** PUBLISH of message `m` from the outbox, within the server's limits; or the error that keeps it from going. */
   message(m: OutboxMessage, flags: number, topic: Uint8Array): Uint8Array | Error;
   /** PUBACK, PUBREC, PUBREL or PUBCOMP (success). */
