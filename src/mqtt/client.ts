@@ -177,7 +177,7 @@ export class MqttClient {
     this.#keepAliveMs = (options.keepAlive ?? 60) * 1000;
     this.#window = options.inflightWindow ?? 16;
     const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
-    dialect.attach(this.#events(), options);
+    dialect.attach(new MqttClient.#Events(this), options);
     const limits = options.outbox;
     if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
     const box = (this.#outbox = new Outbox(limits, options.storage, dialect.fastPublish));
@@ -532,89 +532,105 @@ export class MqttClient {
 
   // ---- receiving: the dialect decodes each packet the framer frames and calls these -------------
 
-  /** The session as its dialect sees it. Made once; its methods run per packet. */
-  #events(): SessionEvents {
-    const self = this;
-    return {
-      connack(sessionPresent, refusal) {
-        self.#connack(sessionPresent, refusal);
-      },
-      publish(topic, payload, first, id, properties) {
-        const qos = ((first >> 1) & 3) as QoS;
-        if (qos) {
-          const inbound = self.#inbound;
-          self.#checkReceiveMaximum(id);
-          if (qos === 2) {
-            if (inbound.has(id)) {
-              self.stats.inboundDuplicates++;
-              return self.#send(self.#dialect.ack(PUBREC, id));
-            }
-            inbound.add(id);
-            self.#outbox.saveInbound(inbound);
+  /**
+   * The session as its dialect sees it (SessionEvents), one per client: a class inside MqttClient's
+   * body, so that its methods, shared by every client, reach the client's private state.
+   */
+  static readonly #Events = class implements SessionEvents {
+    readonly #c: MqttClient;
+
+    constructor(client: MqttClient) {
+      this.#c = client;
+    }
+
+    connack(sessionPresent: boolean, refusal: Error | undefined): void {
+      this.#c.#connack(sessionPresent, refusal);
+    }
+
+    publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void {
+      const c = this.#c;
+      const qos = ((first >> 1) & 3) as QoS;
+      if (qos) {
+        const inbound = c.#inbound;
+        c.#checkReceiveMaximum(id!);
+        if (qos === 2) {
+          if (inbound.has(id!)) {
+            c.stats.inboundDuplicates++;
+            return c.#send(c.#dialect.ack(PUBREC, id!));
+          }
+          inbound.add(id!);
+          c.#outbox.saveInbound(inbound);
+        }
+      }
+      // delivery: to the handlers of matching subscriptions, else to onMessage
+      const retain = (first & 1) === 1;
+      const dup = (first & 8) === 8;
+      const info: MessageInfo = properties ? { qos, retain, dup, properties } : { qos, retain, dup };
+      let handled = false;
+      const subscriptions = c.#subscriptions;
+      if (subscriptions.size) {
+        for (const [filter, s] of subscriptions) {
+          if (s.handler && topicMatches(filter, topic)) {
+            handled = true;
+            s.handler(topic, payload, info);
           }
         }
-        // delivery: to the handlers of matching subscriptions, else to onMessage
-        const retain = (first & 1) === 1;
-        const dup = (first & 8) === 8;
-        const info: MessageInfo = properties ? { qos, retain, dup, properties } : { qos, retain, dup };
-        let handled = false;
-        if (self.#subscriptions.size) {
-          for (const [filter, s] of self.#subscriptions) {
-            if (s.handler && topicMatches(filter, topic)) {
-              handled = true;
-              s.handler(topic, payload, info);
-            }
-          }
+      }
+      const fallback = c.#o.onMessage;
+      if (!handled && fallback) fallback(topic, payload, info);
+      if (qos) c.#send(c.#dialect.ack(qos === 2 ? PUBREC : PUBACK, id!));
+    }
+
+    oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
+      this.#c.#oversized(topic, id, first, properties);
+    }
+
+    ack(type: number, id: number, reason?: number, properties?: Properties): void {
+      const c = this.#c;
+      if (type === PUBREL) {
+        if (c.#inbound.delete(id)) c.#outbox.saveInbound(c.#inbound);
+        return c.#send(c.#dialect.ack(PUBCOMP, id));
+      }
+      const m = c.#inflight.get(id);
+      if (type === PUBREC && !(reason! >= 0x80)) {
+        if (m && m.qos === 2 && m.state === AWAITING_ACK) {
+          m.state = AWAITING_PUBCOMP;
+          c.#outbox.save(m);
         }
-        const fallback = self.#o.onMessage;
-        if (!handled && fallback) fallback(topic, payload, info);
-        if (qos) self.#send(self.#dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
-      },
-      oversized(topic, id, first, properties) {
-        self.#oversized(topic, id, first, properties);
-      },
-      ack(type, id, reason, properties) {
-        if (type === PUBREL) {
-          if (self.#inbound.delete(id)) self.#outbox.saveInbound(self.#inbound);
-          return self.#send(self.#dialect.ack(PUBCOMP, id));
-        }
-        const m = self.#inflight.get(id);
-        if (type === PUBREC && reason < 0x80) {
-          if (m && m.qos === 2 && m.state === AWAITING_ACK) {
-            m.state = AWAITING_PUBCOMP;
-            self.#outbox.save(m);
-          }
-          return self.#send(self.#dialect.ack(PUBREL, id));
-        }
-        // PUBACK completes QoS 1, PUBCOMP QoS 2; a PUBREC refusing the message ends QoS 2 (MQTT 5)
-        if (!m || m.qos !== (type === PUBACK ? 1 : 2)) return;
-        const box = self.#outbox;
-        if (!reason) {
-          // #settle() inlined: the acknowledgement of every QoS 1 publish
-          self.#inflight.delete(id);
-          box.release(m);
-          if (m.done) m.done();
-        } else {
-          const dialect = self.#dialect;
-          const error = reason >= 0x80 ? dialect.ackError(type, reason, m, properties) : undefined;
-          self.#settle(m, error, error ? undefined : dialect.ackInfo(type, reason, properties));
-        }
-        if (box.queue.length) self.#pump();
-      },
-      subAck(type, id, codes, properties) {
-        self.#subAck(type, id, codes, properties);
-      },
-      pingResp() {
-        self.#pingSent = 0;
-      },
-      close(error) {
-        self.#drop(error);
-      },
-      send(bytes) {
-        self.#send(bytes);
-      },
-    };
-  }
+        return c.#send(c.#dialect.ack(PUBREL, id));
+      }
+      // PUBACK completes QoS 1, PUBCOMP QoS 2; a PUBREC refusing the message ends QoS 2 (MQTT 5)
+      if (!m || m.qos !== (type === PUBACK ? 1 : 2)) return;
+      const box = c.#outbox;
+      if (!reason) {
+        // #settle() inlined: the acknowledgement of every QoS 1 publish
+        c.#inflight.delete(id);
+        box.release(m);
+        if (m.done) m.done();
+      } else {
+        const dialect = c.#dialect;
+        const error = reason >= 0x80 ? dialect.ackError(type, reason, m, properties) : undefined;
+        c.#settle(m, error, error ? undefined : dialect.ackInfo(type, reason, properties));
+      }
+      if (box.queue.length) c.#pump();
+    }
+
+    subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void {
+      this.#c.#subAck(type, id, codes, properties);
+    }
+
+    pingResp(): void {
+      this.#c.#pingSent = 0;
+    }
+
+    close(error: Error): void {
+      this.#c.#drop(error);
+    }
+
+    send(bytes: Uint8Array): void {
+      this.#c.#send(bytes);
+    }
+  };
 
   /** Our receive maximum (MQTT 5): QoS 1/2 messages beyond the unreleased ones it allows are a protocol error. */
   #checkReceiveMaximum(id: number): void {

@@ -47,13 +47,13 @@ export interface SessionEvents {
   connack(sessionPresent: boolean, refusal: Error | undefined): void;
   /**
    * An application message: `first` is its PUBLISH header byte (QoS, RETAIN, DUP), `id` its packet
-   * id (0 at QoS 0), `properties` its MQTT 5 properties.
+   * id (at QoS 1 and 2), `properties` its MQTT 5 properties. (Arguments left out cost nothing.)
    */
-  publish(topic: string, payload: Uint8Array, first: number, id: number, properties: Properties | undefined): void;
+  publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void;
   /** A PUBLISH over maxPacketSize, read through: its topic (when it was kept) and packet id. */
   oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void;
-  /** PUBACK, PUBREC, PUBREL or PUBCOMP for packet `id`; `reason` 0 is success (MQTT 3.1.1 has no other). */
-  ack(type: number, id: number, reason: number, properties: Properties | undefined): void;
+  /** PUBACK, PUBREC, PUBREL or PUBCOMP for packet `id`; no `reason` (or 0) is success, the only one MQTT 3.1.1 has. */
+  ack(type: number, id: number, reason?: number, properties?: Properties): void;
   /** SUBACK or UNSUBACK: per filter a granted QoS or a reason code (MQTT 3.1.1's UNSUBACK has none). */
   subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void;
   pingResp(): void;

@@ -52,16 +52,17 @@ export class Mqtt311Dialect implements Dialect {
     if (type === PUBLISH) {
       const topic = r.topic();
       if (!topic) fail('bad-topic', 'PUBLISH: empty topic name');
-      const id = first & 6 ? r.id() : 0;
       const b = r.b;
-      return session.publish(topic, new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at), first, id, undefined);
+      if (!(first & 6)) return session.publish(topic, new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at), first);
+      const id = r.id();
+      return session.publish(topic, new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at), first, id);
     }
     if (type >= PUBACK && type <= PUBCOMP) {
       const b = r.b;
       const at = r.at;
       if (r.end - at !== 2) r.size(2);
       const id = (b[at] << 8) | b[at + 1];
-      return session.ack(type, id || r.id(), 0, undefined);
+      return session.ack(type, id || r.id());
     }
     if (type === SUBACK || type === UNSUBACK) {
       if (type === UNSUBACK) r.size(2);
