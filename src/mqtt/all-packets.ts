@@ -3,7 +3,7 @@
 import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, packet } from './codec';
 import { fail } from './errors';
 import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type Packet, type QoS, type Subscription } from './packets';
-import type { Reader } from './reader';
+import { readBinary, readString, readU16, readU8, type Reader } from './reader';
 import { decodeFromBroker } from './v311/decode';
 
 export function encode(p: Packet): Uint8Array {
@@ -51,9 +51,9 @@ export function decodeAnyPacket(r: Reader): Packet {
       const packetId = r.id();
       const subscriptions: Subscription[] = [];
       while (r.left) {
-        const filter = r.string('topic filter');
+        const filter = readString(r, 'topic filter');
         if (!r.left) fail('malformed', 'SUBSCRIBE filter without a QoS byte');
-        const q = r.u8('requested QoS');
+        const q = readU8(r, 'requested QoS');
         if (q > 2) fail('malformed', `SUBSCRIBE requested QoS byte 0x${q.toString(16)}`);
         subscriptions.push({ filter, qos: q as QoS });
       }
@@ -63,26 +63,26 @@ export function decodeAnyPacket(r: Reader): Packet {
     case UNSUBSCRIBE: {
       const packetId = r.id();
       const filters: string[] = [];
-      while (r.left) filters.push(r.string('topic filter'));
+      while (r.left) filters.push(readString(r, 'topic filter'));
       if (!filters.length) fail('malformed', 'UNSUBSCRIBE without topic filters');
       return { type, packetId, filters };
     }
     case CONNECT: {
-      const name = r.string('protocol name');
+      const name = readString(r, 'protocol name');
       if (name !== 'MQTT') fail('malformed', `protocol name "${name}" is not MQTT`);
-      const level = r.u8('protocol level');
+      const level = readU8(r, 'protocol level');
       if (level !== 4) fail('malformed', `protocol level ${level} is not 4 (MQTT 3.1.1)`);
-      const flags = r.u8('connect flags');
+      const flags = readU8(r, 'connect flags');
       if (flags & 1) fail('reserved-flags', 'CONNECT reserved flag is set');
       const willFlag = (flags & 4) !== 0;
       const willQos = (flags >> 3) & 3;
       if (willQos === 3 || (!willFlag && (willQos || flags & 32))) fail('malformed', 'CONNECT will flags are inconsistent');
       if (flags & 64 && !(flags & 128)) fail('malformed', 'CONNECT has a password without a user name');
-      const keepAlive = r.u16('keep alive');
-      const p: ConnectPacket = { type, clientId: r.string('client id'), cleanSession: (flags & 2) !== 0, keepAlive };
-      if (willFlag) p.will = { topic: r.string('will topic'), payload: r.binary('will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0 };
-      if (flags & 128) p.username = r.string('user name');
-      if (flags & 64) p.password = r.binary('password');
+      const keepAlive = readU16(r, 'keep alive');
+      const p: ConnectPacket = { type, clientId: readString(r, 'client id'), cleanSession: (flags & 2) !== 0, keepAlive };
+      if (willFlag) p.will = { topic: readString(r, 'will topic'), payload: readBinary(r, 'will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0 };
+      if (flags & 128) p.username = readString(r, 'user name');
+      if (flags & 64) p.password = readBinary(r, 'password');
       r.done();
       return p;
     }

@@ -4,7 +4,8 @@
 // Both dialects decode with it: MQTT 5 packets are variable (properties, optional reason codes, a
 // topic that an alias may replace), which a cursor reads field after field with one bounds check
 // each, and MQTT 3.1.1 reads its fixed layouts the same way. The framer is a Reader too: it leaves
-// itself on each packet it frames, so decoding needs no object and no copy.
+// itself on each packet it frames, so decoding needs no object and no copy. The fields only MQTT 5
+// and the packet-object decoders read are functions below, so a 3.1.1 client does not carry them.
 import { fail } from './errors';
 import { PACKET_NAMES } from './packets';
 import { topicNameProblem } from './topic';
@@ -36,54 +37,6 @@ export class Reader {
 
   get left(): number {
     return this.end - this.at;
-  }
-
-  #need(n: number, field: string): number {
-    const at = this.at;
-    if (at + n > this.end) fail('malformed', `${this.what}: ${field} is truncated`);
-    this.at = at + n;
-    return at;
-  }
-
-  u8(field: string): number {
-    return this.b[this.#need(1, field)];
-  }
-
-  u16(field: string): number {
-    const at = this.#need(2, field);
-    return (this.b[at] << 8) | this.b[at + 1];
-  }
-
-  u32(field: string): number {
-    const at = this.#need(4, field);
-    const b = this.b;
-    return ((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]);
-  }
-
-  /** Variable Byte Integer: 1 to 4 bytes, 7 bits each, least significant first. */
-  vbi(field: string): number {
-    let n = 0;
-    for (let k = 0; k < 4; k++) {
-      const byte = this.u8(field);
-      n += (byte & 127) * 2 ** (7 * k);
-      if (byte < 128) return n;
-    }
-    return fail('malformed', `${this.what}: ${field} is a variable byte integer over 4 bytes`);
-  }
-
-  #field(field: string): number {
-    const n = this.u16(field);
-    return this.#need(n, field);
-  }
-
-  string(field: string): string {
-    const start = this.#field(field);
-    return decodeUtf8(this.b, start, this.at, `${this.what} ${field}`);
-  }
-
-  binary(field: string): Uint8Array {
-    const start = this.#field(field);
-    return this.b.slice(start, this.at);
   }
 
   /** A packet identifier; 0 is not one. */
@@ -127,4 +80,51 @@ export class Reader {
   done(): void {
     if (this.at !== this.end) fail('malformed', `${this.what} has ${this.end - this.at} bytes after its last field`);
   }
+}
+
+// Fields, each read at the cursor, which moves past it.
+
+function need(r: Reader, n: number, field: string): number {
+  const at = r.at;
+  if (at + n > r.end) fail('malformed', `${r.what}: ${field} is truncated`);
+  r.at = at + n;
+  return at;
+}
+
+export function readU8(r: Reader, field: string): number {
+  return r.b[need(r, 1, field)];
+}
+
+export function readU16(r: Reader, field: string): number {
+  const at = need(r, 2, field);
+  return (r.b[at] << 8) | r.b[at + 1];
+}
+
+export function readU32(r: Reader, field: string): number {
+  const at = need(r, 4, field);
+  const b = r.b;
+  return ((b[at] << 24) >>> 0) + ((b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]);
+}
+
+/** Variable Byte Integer: 1 to 4 bytes, 7 bits each, least significant first. */
+export function readVbi(r: Reader, field: string): number {
+  let n = 0;
+  for (let k = 0; k < 4; k++) {
+    const byte = readU8(r, field);
+    n += (byte & 127) * 2 ** (7 * k);
+    if (byte < 128) return n;
+  }
+  return fail('malformed', `${r.what}: ${field} is a variable byte integer over 4 bytes`);
+}
+
+/** A UTF-8 string field (2-byte length, then the bytes). */
+export function readString(r: Reader, field: string): string {
+  const start = need(r, readU16(r, field), field);
+  return decodeUtf8(r.b, start, r.at, `${r.what} ${field}`);
+}
+
+/** A binary field (2-byte length, then the bytes), copied. */
+export function readBinary(r: Reader, field: string): Uint8Array {
+  const start = need(r, readU16(r, field), field);
+  return r.b.slice(start, r.at);
 }

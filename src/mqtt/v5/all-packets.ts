@@ -2,7 +2,7 @@
 // and tests. A client needs only codec.ts, decode.ts and properties.ts.
 import { fail, invalid } from '../errors';
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, type QoS } from '../packets';
-import type { Reader } from '../reader';
+import { readBinary, readString, readU16, readU8, type Reader } from '../reader';
 import { sharedFilterProblem, topicFilterProblem, topicNameProblem } from '../topic';
 import { appendProperties, encodeAck5, encodeConnect5, encodeDisconnect5, encodePublish5, encodeSubscribe5, encodeUnsubscribe5 } from './codec';
 import { decodeFromServer5 } from './decode';
@@ -48,34 +48,34 @@ export function encode5(p: Packet5): Uint8Array {
 }
 
 function readConnect5(r: Reader): Connect5 {
-  const name = r.string('protocol name');
+  const name = readString(r, 'protocol name');
   if (name !== 'MQTT') fail('malformed', `protocol name "${name}" is not MQTT`);
-  const version = r.u8('protocol version');
+  const version = readU8(r, 'protocol version');
   if (version !== 5) fail('malformed', `protocol version ${version} is not 5 (MQTT 5.0)`);
-  const flags = r.u8('connect flags');
+  const flags = readU8(r, 'connect flags');
   if (flags & 1) fail('malformed', 'CONNECT reserved flag is set');
   const willFlag = (flags & 4) !== 0;
   const willQos = (flags >> 3) & 3;
   if (willQos === 3 || (!willFlag && (willQos || flags & 32))) fail('malformed', 'CONNECT will flags are inconsistent');
-  const keepAlive = r.u16('keep alive');
+  const keepAlive = readU16(r, 'keep alive');
   const properties = readProperties(r, CONNECT);
-  const clientId = r.string('client id');
+  const clientId = readString(r, 'client id');
   const p: Connect5 = { type: CONNECT, clientId, cleanStart: (flags & 2) !== 0, keepAlive, properties };
   if (willFlag) {
     const willProperties = readProperties(r, WILL);
-    const topic = r.string('will topic');
+    const topic = readString(r, 'will topic');
     const problem = topicNameProblem(topic);
     if (problem) fail('bad-topic', `will: ${problem}`);
-    p.will = { topic, payload: r.binary('will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0, properties: willProperties };
+    p.will = { topic, payload: readBinary(r, 'will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0, properties: willProperties };
   }
-  if (flags & 128) p.username = r.string('user name');
-  if (flags & 64) p.password = r.binary('password');
+  if (flags & 128) p.username = readString(r, 'user name');
+  if (flags & 64) p.password = readBinary(r, 'password');
   r.done();
   return p;
 }
 
 function readFilter(r: Reader): string {
-  const filter = r.string('topic filter');
+  const filter = readString(r, 'topic filter');
   const problem = topicFilterProblem(filter) || sharedFilterProblem(filter);
   if (problem) fail('malformed', `${r.what}: ${problem}`);
   return filter;
@@ -93,7 +93,7 @@ export function decodeAnyPacket5(r: Reader): Packet5 {
       const subscriptions: Subscription5[] = [];
       while (r.left) {
         const filter = readFilter(r);
-        const o = r.u8('subscription options');
+        const o = readU8(r, 'subscription options');
         if (o & 0xc0) fail('malformed', 'SUBSCRIBE options have reserved bits set');
         if ((o & 3) === 3) fail('malformed', 'SUBSCRIBE asks for QoS 3');
         if ((o & 0x30) === 0x30) fail('protocol', 'SUBSCRIBE has retain handling 3');

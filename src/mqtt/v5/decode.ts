@@ -4,15 +4,15 @@
 import { fail } from '../errors';
 import { AUTH, CONNACK, DISCONNECT, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, type QoS } from '../packets';
 import type { Properties } from '../properties';
-import type { Reader } from '../reader';
+import { readU8, type Reader } from '../reader';
 import type { Ack5, Connack5, Disconnect5, Packet5, Publish5 } from './packets';
 import { readProperties } from './properties';
 import { checkReason } from './reason-codes';
 
 export function readConnack5(r: Reader): Connack5 {
-  const flags = r.u8('acknowledge flags');
+  const flags = readU8(r, 'acknowledge flags');
   if (flags & 0xfe) fail('malformed', 'CONNACK reserved flags set');
-  const reasonCode = checkReason(r.u8('reason code'), CONNACK);
+  const reasonCode = checkReason(readU8(r, 'reason code'), CONNACK);
   const properties = readProperties(r, CONNACK);
   r.done();
   return { type: CONNACK, sessionPresent: flags === 1, reasonCode, properties };
@@ -31,7 +31,7 @@ export function readPublish5(r: Reader): Publish5 {
 
 /** Reason code and properties after a packet id (acks) or alone (DISCONNECT, AUTH); both optional. */
 export function readReason(r: Reader, type: number): { reasonCode: number; properties?: Properties } {
-  const reasonCode = r.left ? checkReason(r.u8('reason code'), type) : 0;
+  const reasonCode = r.left ? checkReason(readU8(r, 'reason code'), type) : 0;
   const properties = r.left ? readProperties(r, type) : undefined;
   r.done();
   return { reasonCode, properties };
@@ -56,7 +56,7 @@ export function readSubackCodes(type: typeof SUBACK | typeof UNSUBACK, r: Reader
   const properties = readProperties(r, type);
   if (!r.left) fail('malformed', `${r.what} without reason codes`);
   const reasonCodes: number[] = [];
-  while (r.left) reasonCodes.push(checkReason(r.u8('reason code'), type));
+  while (r.left) reasonCodes.push(checkReason(readU8(r, 'reason code'), type));
   return { packetId, reasonCodes, properties };
 }
 

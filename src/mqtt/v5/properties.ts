@@ -4,7 +4,7 @@
 import { fail, invalid } from '../errors';
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PACKET_NAMES, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import type { Properties, UserProperties } from '../properties';
-import type { Reader } from '../reader';
+import { readBinary, readString, readU16, readU32, readU8, readVbi, type Reader } from '../reader';
 import { Writer } from './writer';
 
 export type { Properties, PublishProperties, UserProperties, WillProperties } from '../properties';
@@ -147,7 +147,7 @@ const BY_NAME = TABLE.reduce((by: Record<string, number>, e, i) => ((by[e[1]] = 
  * not carry, or a length past the packet; 'protocol' for a duplicate or a value out of range.
  */
 export function readProperties(r: Reader, type: number): Properties | undefined {
-  const length = r.vbi('property length');
+  const length = readVbi(r, 'property length');
   if (!length) return undefined;
   const end = r.at + length;
   if (end > r.end) fail('malformed', `${packetName(type)} property length ${length} runs past the end of the packet`);
@@ -156,7 +156,7 @@ export function readProperties(r: Reader, type: number): Properties | undefined 
   const p: Properties = {};
   let seen = 0;
   while (r.at < end) {
-    const id = r.vbi('property identifier');
+    const id = readVbi(r, 'property identifier');
     const index = BY_ID[id];
     const entry = TABLE[index];
     if (!entry || !(entry[3] & (1 << type))) fail('malformed', `${packetName(type)} carries property 0x${id.toString(16)}, which it may not`);
@@ -165,21 +165,21 @@ export function readProperties(r: Reader, type: number): Properties | undefined 
     if (seen & (1 << index) && !repeatable) fail('protocol', `${packetName(type)} carries ${name} twice`);
     seen |= 1 << index;
     if (kind === PAIR) {
-      const pair: [string, string] = [r.string('user property name'), r.string('user property value')];
+      const pair: [string, string] = [readString(r, 'user property name'), readString(r, 'user property value')];
       (p.userProperties || (p.userProperties = [])).push(pair);
       continue;
     }
     if (kind === VBI) {
-      const n = r.vbi(name);
+      const n = readVbi(r, name);
       if (n < min) fail('protocol', `${name} 0 is not allowed`);
       (p.subscriptionIdentifiers || (p.subscriptionIdentifiers = [])).push(n);
       continue;
     }
     let value: unknown;
-    if (kind === STRING) value = r.string(name);
-    else if (kind === BINARY) value = r.binary(name);
+    if (kind === STRING) value = readString(r, name);
+    else if (kind === BINARY) value = readBinary(r, name);
     else {
-      const n = kind <= BYTE ? r.u8(name) : kind === U16 ? r.u16(name) : r.u32(name);
+      const n = kind <= BYTE ? readU8(r, name) : kind === U16 ? readU16(r, name) : readU32(r, name);
       if (n < min || (kind <= BYTE && n > 1)) fail('protocol', `${packetName(type)} has ${name} ${n}`);
       value = kind === FLAG ? n === 1 : n;
     }

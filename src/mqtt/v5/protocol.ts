@@ -13,7 +13,7 @@ import { SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
 import type { AckInfo, DisconnectOptions, Properties, PublishProperties, Subscription5, UserProperties } from '../properties';
-import type { Reader } from '../reader';
+import { readU8, type Reader } from '../reader';
 import { topicNameProblem } from '../topic';
 import type { EnhancedAuth } from './auth';
 import { encodeConnect5, encodeDisconnect5, encodeSubscribe5, encodeUnsubscribe5, propertyContents, publishPacket5, vbiSize } from './codec';
@@ -241,7 +241,7 @@ export class Mqtt5Protocol implements Dialect {
     if (type >= PUBACK && type <= PUBCOMP) {
       const id = r.id();
       if (!r.left) return session.ack(type, id, 0, undefined);
-      const reason = checkReason(r.u8('reason code'), type);
+      const reason = checkReason(readU8(r, 'reason code'), type);
       const properties = r.left ? readProperties(r, type) : undefined;
       r.done();
       return session.ack(type, id, reason, properties);
