@@ -3,7 +3,7 @@
 import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, packet } from './codec';
 import { fail } from './errors';
 import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type Packet, type QoS, type Subscription } from './packets';
-import { readBinary, readString, readU16, readU8, type Reader } from './reader';
+import { readBinary, readEnd, readString, readU16, readU8, type Reader } from './reader';
 import { decodeFromBroker } from './v311/decode';
 
 export function encode(p: Packet): Uint8Array {
@@ -83,7 +83,7 @@ export function decodeAnyPacket(r: Reader): Packet {
       if (willFlag) p.will = { topic: readString(r, 'will topic'), payload: readBinary(r, 'will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0 };
       if (flags & 128) p.username = readString(r, 'user name');
       if (flags & 64) p.password = readBinary(r, 'password');
-      r.done();
+      readEnd(r);
       return p;
     }
   }

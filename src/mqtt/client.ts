@@ -350,8 +350,7 @@ export class MqttClient {
           if (!(error instanceof MqttProtocolError)) throw error;
           self.stats.protocolErrors++;
           // MQTT 5 tells the server which rule it broke
-          const disconnect = dialect.protocolError(error);
-          if (disconnect) self.#send(disconnect);
+          if (dialect.protocolError) self.#send(dialect.protocolError(error));
           self.#drop(error);
         }
       },
@@ -552,7 +551,6 @@ export class MqttClient {
       const qos = ((first >> 1) & 3) as QoS;
       if (qos) {
         const inbound = c.#inbound;
-        c.#checkReceiveMaximum(id!);
         if (qos === 2) {
           if (inbound.has(id!)) {
             c.stats.inboundDuplicates++;
@@ -608,9 +606,9 @@ export class MqttClient {
         box.release(m);
         if (m.done) m.done();
       } else {
-        const dialect = c.#dialect;
-        const error = reason >= 0x80 ? dialect.ackError(type, reason, m, properties) : undefined;
-        c.#settle(m, error, error ? undefined : dialect.ackInfo(type, reason, properties));
+        const outcome = c.#dialect.ackOutcome!(type, reason, m, properties);
+        if (outcome instanceof Error) c.#settle(m, outcome);
+        else c.#settle(m, undefined, outcome);
       }
       if (box.queue.length) c.#pump();
     }
@@ -630,15 +628,12 @@ export class MqttClient {
     send(bytes: Uint8Array): void {
       this.#c.#send(bytes);
     }
-  };
 
-  /** Our receive maximum (MQTT 5): QoS 1/2 messages beyond the unreleased ones it allows are a protocol error. */
-  #checkReceiveMaximum(id: number): void {
-    const max = this.#dialect.acceptMaximum;
-    if (this.#inbound.size >= max && !this.#inbound.has(id)) {
-      fail('receive-maximum', `the server sent more than ${max} unacknowledged QoS 1/2 messages (the receive maximum)`);
+    unreleased(id: number): number {
+      const inbound = this.#c.#inbound;
+      return inbound.has(id) ? 0 : inbound.size;
     }
-  }
+  };
 
   #subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void {
     const op = this.#operations.get(id);
@@ -663,7 +658,6 @@ export class MqttClient {
   #oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
     const qos = ((first >> 1) & 3) as QoS;
     const dialect = this.#dialect;
-    if (qos) this.#checkReceiveMaximum(id);
     if (qos === 2) {
       const inbound = this.#inbound;
       if (inbound.has(id)) {

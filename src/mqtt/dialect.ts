@@ -61,6 +61,11 @@ export interface SessionEvents {
   close(error: Error): void;
   /** Bytes the dialect sends by itself (MQTT 5 AUTH); dropped when there is no connection. */
   send(bytes: Uint8Array): void;
+  /**
+   * QoS 2 messages received and not yet released that a message with packet `id` would come in
+   * addition to: 0 when `id` is one of them (MQTT 5 limits them with its Receive Maximum).
+   */
+  unreleased(id: number): number;
 }
 
 export interface Dialect {
@@ -71,8 +76,6 @@ export interface Dialect {
    * server limits (MQTT 3.1.1). Otherwise every message goes through the outbox and message().
    */
   readonly fastPublish: boolean;
-  /** The most unreleased QoS 2 messages the server may send before that is a protocol error (MQTT 5: our Receive Maximum). */
-  readonly acceptMaximum: number;
 
   // From the last CONNACK.
   /** The server's Receive Maximum: QoS 1/2 messages it takes unacknowledged (65535 when it sets none). */
@@ -91,8 +94,8 @@ export interface Dialect {
   framer(maxPacketSize: number): PacketFramer;
   /** Decodes the packet `r` is on and tells the session. Throws MqttProtocolError. */
   receive(r: Reader): void;
-  /** What to tell the server before closing for a protocol error (MQTT 5 DISCONNECT), if anything. */
-  protocolError(error: MqttProtocolError): Uint8Array | undefined;
+  /** What to tell the server before closing for a protocol error (MQTT 5: DISCONNECT with the reason). */
+  protocolError?(error: MqttProtocolError): Uint8Array;
 
   // Encoding.
   connect(fields: ConnectFields): Uint8Array;
@@ -107,10 +110,11 @@ export interface Dialect {
   message(m: OutboxMessage, flags: number, topic: Uint8Array): Uint8Array | Error;
   /** PUBACK, PUBREC, PUBREL or PUBCOMP (success). */
   ack(type: number, id: number): Uint8Array;
-  /** The error of an acknowledgement with a reason code from 0x80 for message `m`; undefined when, by the rules, it is none. */
-  ackError(type: number, reason: number, m: OutboxMessage, properties: Properties | undefined): Error | undefined;
-  /** A success that carried a reason code, for the publisher. */
-  ackInfo(type: number, reason: number, properties: Properties | undefined): AckInfo;
+  /**
+   * What an acknowledgement with a reason code means for message `m`: the error that refused it, or
+   * the details of a success (MQTT 5; MQTT 3.1.1 acknowledgements carry no reason code).
+   */
+  ackOutcome?(type: number, reason: number, m: OutboxMessage, properties: Properties | undefined): Error | AckInfo;
   subscribe(id: number, list: Subscription5[], options: SubscribeFields): Uint8Array;
   unsubscribe(id: number, filters: string[]): Uint8Array;
   /** The error for the filters a SUBACK or UNSUBACK refused (codes from 0x80). */

@@ -17,22 +17,13 @@ const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
 export class Reader {
   /** The fixed-header byte: packet type << 4 | flags. */
   first = 0;
-  b: Uint8Array = new Uint8Array(0);
+  b!: Uint8Array;
   at = 0;
   end = 0;
 
   /** The packet's name, for messages. */
   get what(): string {
     return PACKET_NAMES[(this.first >> 4) & 15];
-  }
-
-  /** Starts reading b[at, end), the body of a packet with header byte `first`. */
-  reset(first: number, b: Uint8Array, at: number, end: number): this {
-    this.first = first;
-    this.b = b;
-    this.at = at;
-    this.end = end;
-    return this;
   }
 
   get left(): number {
@@ -57,7 +48,7 @@ export class Reader {
   topic(): string {
     const b = this.b;
     const start = this.at + 2;
-    if (start > this.end) fail('malformed', `${this.what}: topic is truncated`);
+    // (past the end, the length reads as 0 and the test still fails)
     const end = start + ((b[start - 2] << 8) | b[start - 1]);
     if (end > this.end) fail('malformed', `${this.what}: topic is truncated`);
     this.at = end;
@@ -75,14 +66,14 @@ export class Reader {
     const length = this.end - this.at;
     if (length !== n) fail('malformed', `${this.what} of ${length} bytes, not ${n}`);
   }
-
-  /** The packet must end here. */
-  done(): void {
-    if (this.at !== this.end) fail('malformed', `${this.what} has ${this.end - this.at} bytes after its last field`);
-  }
 }
 
 // Fields, each read at the cursor, which moves past it.
+
+/** The packet must end here. */
+export function readEnd(r: Reader): void {
+  if (r.at !== r.end) fail('malformed', `${r.what} has ${r.end - r.at} bytes after its last field`);
+}
 
 function need(r: Reader, n: number, field: string): number {
   const at = r.at;

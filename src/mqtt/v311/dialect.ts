@@ -8,7 +8,7 @@ import type { OutboxMessage } from '../outbox';
 import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
-import type { AckInfo, DisconnectOptions, Subscription5 } from '../properties';
+import type { DisconnectOptions, Subscription5 } from '../properties';
 import type { Reader } from '../reader';
 import { readConnack, readGranted } from './decode';
 
@@ -21,7 +21,6 @@ function only311(o: object, keys: string): void {
 
 export class Mqtt311Dialect implements Dialect {
   readonly fastPublish = true;
-  readonly acceptMaximum = 65535;
   readonly receiveMaximum = 65535;
   readonly serverKeepAlive = undefined;
   readonly connack = undefined;
@@ -86,11 +85,6 @@ export class Mqtt311Dialect implements Dialect {
     fail('bad-packet-type', `${r.what} from a broker`);
   }
 
-  /** MQTT 3.1.1 has no way to tell the server. */
-  protocolError(): undefined {
-    return undefined;
-  }
-
   connect(f: ConnectFields): Uint8Array {
     return encodeConnect({ ...f, type: CONNECT });
   }
@@ -106,15 +100,6 @@ export class Mqtt311Dialect implements Dialect {
   }
 
   readonly ack = encodeAck;
-
-  /** MQTT 3.1.1 acknowledgements carry no reason code: the session never asks. */
-  ackError(): undefined {
-    return undefined;
-  }
-
-  ackInfo(_type: number, reason: number): AckInfo {
-    return { reasonCode: reason, reasonName: '' };
-  }
 
   subscribe(id: number, list: Subscription5[], options: SubscribeFields): Uint8Array {
     for (const s of list) only311(s, 'filter qos');

@@ -2,7 +2,7 @@
 // and tests. A client needs only codec.ts, decode.ts and properties.ts.
 import { fail, invalid } from '../errors';
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, type QoS } from '../packets';
-import { readBinary, readString, readU16, readU8, type Reader } from '../reader';
+import { readBinary, readEnd, readString, readU16, readU8, type Reader } from '../reader';
 import { sharedFilterProblem, topicFilterProblem, topicNameProblem } from '../topic';
 import { appendProperties, encodeAck5, encodeConnect5, encodeDisconnect5, encodePublish5, encodeSubscribe5, encodeUnsubscribe5 } from './codec';
 import { decodeFromServer5 } from './decode';
@@ -70,7 +70,7 @@ function readConnect5(r: Reader): Connect5 {
   }
   if (flags & 128) p.username = readString(r, 'user name');
   if (flags & 64) p.password = readBinary(r, 'password');
-  r.done();
+  readEnd(r);
   return p;
 }
 
@@ -118,7 +118,7 @@ export function decodeAnyPacket5(r: Reader): Packet5 {
       return { type, packetId, filters, properties };
     }
     case PINGREQ:
-      r.done();
+      readEnd(r);
       return { type };
   }
   return decodeFromServer5(r);

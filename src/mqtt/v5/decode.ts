@@ -4,7 +4,7 @@
 import { fail } from '../errors';
 import { AUTH, CONNACK, DISCONNECT, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, type QoS } from '../packets';
 import type { Properties } from '../properties';
-import { readU8, type Reader } from '../reader';
+import { readEnd, readU8, type Reader } from '../reader';
 import type { Ack5, Connack5, Disconnect5, Packet5, Publish5 } from './packets';
 import { readProperties } from './properties';
 import { checkReason } from './reason-codes';
@@ -14,7 +14,7 @@ export function readConnack5(r: Reader): Connack5 {
   if (flags & 0xfe) fail('malformed', 'CONNACK reserved flags set');
   const reasonCode = checkReason(readU8(r, 'reason code'), CONNACK);
   const properties = readProperties(r, CONNACK);
-  r.done();
+  readEnd(r);
   return { type: CONNACK, sessionPresent: flags === 1, reasonCode, properties };
 }
 
@@ -33,7 +33,7 @@ export function readPublish5(r: Reader): Publish5 {
 export function readReason(r: Reader, type: number): { reasonCode: number; properties?: Properties } {
   const reasonCode = r.left ? checkReason(readU8(r, 'reason code'), type) : 0;
   const properties = r.left ? readProperties(r, type) : undefined;
-  r.done();
+  readEnd(r);
   return { reasonCode, properties };
 }
 
@@ -77,7 +77,7 @@ export function decodeFromServer5(r: Reader): Packet5 {
     case UNSUBACK:
       return { type, ...readSubackCodes(type, r) };
     case PINGRESP:
-      r.done();
+      readEnd(r);
       return { type };
     case DISCONNECT:
     case AUTH:

@@ -13,7 +13,7 @@ import { SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
 import type { AckInfo, DisconnectOptions, Properties, PublishProperties, Subscription5, UserProperties } from '../properties';
-import { readU8, type Reader } from '../reader';
+import { readEnd, readU8, type Reader } from '../reader';
 import { topicNameProblem } from '../topic';
 import type { EnhancedAuth } from './auth';
 import { encodeConnect5, encodeDisconnect5, encodeSubscribe5, encodeUnsubscribe5, propertyContents, publishPacket5, vbiSize } from './codec';
@@ -65,14 +65,14 @@ export class Mqtt5Protocol implements Dialect {
   readonly version = 5;
   /** Every publish goes through the outbox: message() checks it against the server's limits. */
   readonly fastPublish = false;
-  /** Our Receive Maximum: unreleased QoS 2 messages the server may send us. */
-  readonly acceptMaximum: number;
   readonly #o: Mqtt5Options;
   #session: SessionEvents | undefined;
   #log: Logger | undefined;
   readonly #out = new OutgoingAliases();
   readonly #in = new IncomingAliases();
   readonly #aliases: number;
+  /** Our Receive Maximum: unreleased QoS 2 messages the server may send us. */
+  readonly #receiveMaximum: number;
   #sessionExpiry = 0;
   #assignedId: string | undefined;
   #connected = false;
@@ -91,7 +91,7 @@ export class Mqtt5Protocol implements Dialect {
 
   constructor(options: Mqtt5Options = {}) {
     this.#o = options;
-    this.acceptMaximum = limit(options.receiveMaximum, 'receiveMaximum', 1, 65535, 65535);
+    this.#receiveMaximum = limit(options.receiveMaximum, 'receiveMaximum', 1, 65535, 65535);
     this.#in.max = limit(options.topicAliasMaximum, 'topicAliasMaximum', 0, 65535, 16);
     this.#aliases = limit(options.topicAliases, 'topicAliases', 0, 65535, 16);
     limit(options.sessionExpiryInterval, 'sessionExpiryInterval', 0, NEVER, 0);
@@ -132,7 +132,7 @@ export class Mqtt5Protocol implements Dialect {
     const expiry = (this.#sessionExpiry = o.sessionExpiryInterval ?? (f.cleanSession ? 0 : NEVER));
     const properties: Properties = {};
     if (expiry) properties.sessionExpiryInterval = expiry;
-    if (this.acceptMaximum !== 65535) properties.receiveMaximum = this.acceptMaximum;
+    if (this.#receiveMaximum !== 65535) properties.receiveMaximum = this.#receiveMaximum;
     // the largest packet the client accepts
     properties.maximumPacketSize = f.maxPacketSize;
     if (this.#in.max) properties.topicAliasMaximum = this.#in.max;
@@ -243,7 +243,7 @@ export class Mqtt5Protocol implements Dialect {
       if (!r.left) return session.ack(type, id, 0, undefined);
       const reason = checkReason(readU8(r, 'reason code'), type);
       const properties = r.left ? readProperties(r, type) : undefined;
-      r.done();
+      readEnd(r);
       return session.ack(type, id, reason, properties);
     }
     if (type === SUBACK || type === UNSUBACK) {
@@ -260,11 +260,11 @@ export class Mqtt5Protocol implements Dialect {
     fail('bad-packet-type', `${r.what} from a broker`);
   }
 
-  /** Inbound PUBLISH: with properties and topic aliases. */
+  /** Inbound PUBLISH: with properties, topic aliases and our receive maximum. */
   #publish(r: Reader): void {
     const first = r.first;
     const name = r.topic();
-    const id = first & 6 ? r.id() : 0;
+    const id = first & 6 ? this.#id(r) : 0;
     const p = readProperties(r, PUBLISH);
     const topic = this.#in.resolve(name, p && p.topicAlias ? p.topicAlias : 0);
     const b = r.b;
@@ -282,7 +282,7 @@ export class Mqtt5Protocol implements Dialect {
   #oversized(r: Reader): void {
     const first = r.first;
     const name = r.topic();
-    const id = first & 6 ? r.id() : 0;
+    const id = first & 6 ? this.#id(r) : 0;
     const p = readProperties(r, PUBLISH);
     let topic: string | undefined;
     if (first & TOPIC_DROPPED) topic = undefined;
@@ -291,27 +291,33 @@ export class Mqtt5Protocol implements Dialect {
     this.#session!.oversized(topic, id, first, p);
   }
 
+  /** The packet id of a QoS 1 or 2 PUBLISH, within our receive maximum. */
+  #id(r: Reader): number {
+    const id = r.id();
+    const max = this.#receiveMaximum;
+    if (this.#session!.unreleased(id) >= max) fail('receive-maximum', `the server sent more than ${max} unacknowledged QoS 1/2 messages (the receive maximum)`);
+    return id;
+  }
+
   // ---- acknowledgements ---------------------------------------------------------------------
 
   readonly ack = encodeAck;
 
   /**
-   * The error for a message the server refused (PUBACK or PUBREC reason code 0x80 or more). Except
-   * PUBCOMP 0x92 Packet Identifier not found for a message the server took at PUBREC: the answer to a
-   * PUBREL resent after a reconnect when the server had completed the exchange already. Section
-   * 3.7.2.1 says this is not an error during recovery, so the publish is done (with a note in the log).
+   * A success with a reason code (e.g. 0x10 No matching subscribers), or the error for a message the
+   * server refused (PUBACK or PUBREC reason code 0x80 or more). Except PUBCOMP 0x92 Packet Identifier
+   * not found for a message the server took at PUBREC: the answer to a PUBREL resent after a
+   * reconnect when the server had completed the exchange already. Section 3.7.2.1 says this is not an
+   * error during recovery, so the publish is done (with a note in the log).
    */
-  ackError(type: number, reason: number, m: OutboxMessage, properties: Properties | undefined): Error | undefined {
+  ackOutcome(type: number, reason: number, m: OutboxMessage, properties: Properties | undefined): Error | AckInfo {
+    if (reason < 0x80) return { reasonCode: reason, reasonName: reasonName(reason, type), properties };
     if (type === PUBCOMP && reason === PACKET_ID_NOT_FOUND && m.state === AWAITING_PUBCOMP) {
       const log = this.#log;
       if (log) log.log('info', `mqtt: PUBCOMP for the QoS 2 message to ${m.topic} says Packet Identifier not found (0x92): the server had completed the exchange before (a PUBREL sent again after a reconnect); it took the message at PUBREC, so it is delivered`);
-      return undefined;
+      return { reasonCode: reason, reasonName: reasonName(reason, type), properties };
     }
     return reasonError('publish-failed', `the server refused the message to ${m.topic}`, reason, type, properties && properties.reasonString);
-  }
-
-  ackInfo(type: number, reason: number, properties: Properties | undefined): AckInfo {
-    return { reasonCode: reason, reasonName: reasonName(reason, type), properties };
   }
 
   // ---- subscriptions ------------------------------------------------------------------------
