@@ -396,73 +396,6 @@ export class MqttClient {
     this.#send(packet);
   }
 
-  #connack(sessionPresent: boolean, refusal: Error | undefined): void {
-    if (this.connected) fail('malformed', 'a second CONNACK');
-    this.#clearTimer(CONNECT_TIMEOUT);
-    if (refusal) return this.#drop(refusal);
-    const stats = this.stats;
-    const o = this.#o;
-    const dialect = this.#dialect;
-    const inflight = this.#inflight;
-    this.connected = true;
-    if (stats.connects++) stats.reconnects++;
-    // the server's limits for this connection (MQTT 5)
-    this.#window = Math.min(o.inflightWindow ?? 16, dialect.receiveMaximum);
-    const keepAlive = (this.#keepAliveMs = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000);
-    this.#setTimer(BACKOFF_RESET, () => (this.#attempt = 0), (o.reconnect || {}).stableAfter ?? 20000);
-    // the CONNACK just received counts as the last traffic both ways
-    this.#idleOut = this.#idleIn = 0;
-    this.#sent = this.#received = false;
-    if (keepAlive) this.#setTimer(KEEP_ALIVE, () => this.#keepAlive(), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
-
-    if (!sessionPresent) {
-      // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
-      // with PUBREC are delivered; everything else is sent again as new.
-      this.#inbound.clear();
-      this.#outbox.saveInbound(this.#inbound);
-      for (const m of inflight.values()) {
-        if (m.state === AWAITING_PUBCOMP) this.#settle(m, undefined);
-        else m.sent = false;
-      }
-      const pending = new Set<string>();
-      for (const op of this.#operations.values()) if (op.bytes[0] >> 4 === SUBSCRIBE) op.filters.forEach((f) => pending.add(f));
-      // one SUBSCRIBE per subscription identifier (MQTT 5 carries one per packet; 3.1.1 has none)
-      const groups = new Map<number | undefined, Subscription5[]>();
-      for (const [filter, s] of this.#subscriptions) if (!pending.has(filter)) (groups.get(s.sid) || groups.set(s.sid, []).get(s.sid)!).push(s.options);
-      for (const [sid, again] of groups) {
-        const id = this.#allocateId();
-        this.#operations.set(id, { filters: again.map((x) => x.filter), bytes: dialect.subscribe(id, again, { subscriptionIdentifier: sid }) });
-      }
-    }
-    // Resend in the original order: unacknowledged PUBLISH (with DUP when sent before) and PUBREL.
-    // What may not go again under its id (MQTT 5: over the server's receive maximum) is queued again
-    // first, except QoS 2 messages the server may already hold under their id.
-    let resend = dialect.resendLimit(this.#window);
-    if (inflight.size > resend) {
-      const back: OutboxMessage[] = [];
-      for (const m of inflight.values()) {
-        if (m.state === AWAITING_ACK && resend-- <= 0 && (m.qos === 1 || !m.sent)) {
-          inflight.delete(m.id!);
-          back.push(m);
-        }
-      }
-      if (back.length) this.#outbox.requeue(back);
-    }
-    for (const m of inflight.values()) this.#transmit(m);
-    for (const op of this.#operations.values()) this.#send(op.bytes);
-    const refresh = o.tokenRefresh;
-    if (refresh) {
-      try {
-        const ms = refresh();
-        if (ms > 0) this.#setTimer(TOKEN_REFRESH, () => this.reconnect(), ms);
-      } catch (error) {
-        this.#error(error as Error);
-      }
-    }
-    if (o.onConnect) o.onConnect({ sessionPresent, properties: dialect.connack });
-    this.#pump();
-  }
-
   /**
    * Every keepAlive / 4: a PINGREQ once either direction has been idle for 3/4 of keepAlive (counted in
    * whole ticks, so a packet never reads the clock); the link is dead when no PINGRESP follows within
@@ -543,7 +476,68 @@ export class MqttClient {
     }
 
     connack(sessionPresent: boolean, refusal: Error | undefined): void {
-      this.#c.#connack(sessionPresent, refusal);
+      const c = this.#c;
+      if (c.connected) fail('malformed', 'a second CONNACK');
+      c.#clearTimer(CONNECT_TIMEOUT);
+      if (refusal) return c.#drop(refusal);
+      const stats = c.stats;
+      const o = c.#o;
+      const dialect = c.#dialect;
+      const inflight = c.#inflight;
+      c.connected = true;
+      if (stats.connects++) stats.reconnects++;
+      // the server's limits for this connection (MQTT 5)
+      c.#window = Math.min(o.inflightWindow ?? 16, dialect.receiveMaximum);
+      const keepAlive = (c.#keepAliveMs = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000);
+      c.#setTimer(BACKOFF_RESET, () => (c.#attempt = 0), (o.reconnect || {}).stableAfter ?? 20000);
+      // the CONNACK just received counts as the last traffic both ways
+      c.#idleOut = c.#idleIn = 0;
+      c.#sent = c.#received = false;
+      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
+
+      if (!sessionPresent) {
+        // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
+        // with PUBREC are delivered; everything else is sent again as new.
+        c.#inbound.clear();
+        c.#outbox.saveInbound(c.#inbound);
+        for (const m of inflight.values()) {
+          if (m.state === AWAITING_PUBCOMP) c.#settle(m, undefined);
+          else m.sent = false;
+        }
+        const pending = new Set<string>();
+        for (const op of c.#operations.values()) if (op.bytes[0] >> 4 === SUBSCRIBE) op.filters.forEach((f) => pending.add(f));
+        // one SUBSCRIBE per subscription identifier (MQTT 5 carries one per packet; 3.1.1 has none)
+        const groups = new Map<number | undefined, Subscription5[]>();
+        for (const [filter, s] of c.#subscriptions) if (!pending.has(filter)) (groups.get(s.sid) || groups.set(s.sid, []).get(s.sid)!).push(s.options);
+        for (const [sid, again] of groups) {
+          const id = c.#allocateId();
+          c.#operations.set(id, { filters: again.map((x) => x.filter), bytes: dialect.subscribe(id, again, { subscriptionIdentifier: sid }) });
+        }
+      }
+      // Resend in the original order: unacknowledged PUBLISH (with DUP when sent before) and PUBREL.
+      // What may not go again under its id (MQTT 5: over the server's receive maximum) is queued again,
+      // except QoS 2 messages the server may already hold under their id.
+      let resend = dialect.resendLimit(c.#window);
+      const back: OutboxMessage[] = [];
+      for (const m of inflight.values()) {
+        if (m.state === AWAITING_ACK && resend-- <= 0 && (m.qos === 1 || !m.sent)) {
+          inflight.delete(m.id!);
+          back.push(m);
+        } else c.#transmit(m);
+      }
+      if (back.length) c.#outbox.requeue(back);
+      for (const op of c.#operations.values()) c.#send(op.bytes);
+      const refresh = o.tokenRefresh;
+      if (refresh) {
+        try {
+          const ms = refresh();
+          if (ms > 0) c.#setTimer(TOKEN_REFRESH, () => c.reconnect(), ms);
+        } catch (error) {
+          c.#error(error as Error);
+        }
+      }
+      if (o.onConnect) o.onConnect({ sessionPresent, properties: dialect.connack });
+      c.#pump();
     }
 
     publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void {
@@ -579,8 +573,28 @@ export class MqttClient {
       if (qos) c.#send(c.#dialect.ack(qos === 2 ? PUBREC : PUBACK, id!));
     }
 
+    /**
+     * A PUBLISH over maxPacketSize, read through without its payload: acknowledged as its QoS asks, so
+     * the broker stops sending it, counted and reported with an MqttMessageTooLargeError; never
+     * delivered. QoS 2 keeps the exactly-once guard, so a redelivery before PUBREL is neither reported
+     * nor answered with more than PUBREC.
+     */
     oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
-      this.#c.#oversized(topic, id, first, properties);
+      const c = this.#c;
+      const qos = ((first >> 1) & 3) as QoS;
+      const dialect = c.#dialect;
+      if (qos === 2) {
+        const inbound = c.#inbound;
+        if (inbound.has(id)) {
+          c.stats.inboundDuplicates++;
+          return c.#send(dialect.ack(PUBREC, id));
+        }
+        inbound.add(id);
+        c.#outbox.saveInbound(inbound);
+      }
+      c.stats.inboundTooLarge++;
+      if (qos) c.#send(dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
+      c.#error(new MqttMessageTooLargeError(topic, c.#framer!.skipped, c.#framer!.maxPacketSize, qos, properties));
     }
 
     ack(type: number, id: number, reason?: number, properties?: Properties): void {
@@ -614,7 +628,18 @@ export class MqttClient {
     }
 
     subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void {
-      this.#c.#subAck(type, id, codes, properties);
+      const c = this.#c;
+      const op = c.#operations.get(id);
+      if (!op) return;
+      c.#operations.delete(id);
+      let error: Error | undefined;
+      const refused = op.filters.filter((_f, i) => codes[i] >= 0x80);
+      if (refused.length) {
+        error = c.#dialect.refusal(type, op.filters, codes, properties);
+        if (type === SUBACK) for (const f of refused) c.#subscriptions.delete(f);
+        if (!op.done) c.#error(error);
+      }
+      if (op.done) op.done(error, codes);
     }
 
     pingResp(): void {
@@ -634,43 +659,6 @@ export class MqttClient {
       return inbound.has(id) ? 0 : inbound.size;
     }
   };
-
-  #subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void {
-    const op = this.#operations.get(id);
-    if (!op) return;
-    this.#operations.delete(id);
-    let error: Error | undefined;
-    const refused = op.filters.filter((_f, i) => codes[i] >= 0x80);
-    if (refused.length) {
-      error = this.#dialect.refusal(type, op.filters, codes, properties);
-      if (type === SUBACK) for (const f of refused) this.#subscriptions.delete(f);
-      if (!op.done) this.#error(error);
-    }
-    if (op.done) op.done(error, codes);
-  }
-
-  /**
-   * A PUBLISH over maxPacketSize, read through without its payload: acknowledged as its QoS asks, so
-   * the broker stops sending it, counted and reported with an MqttMessageTooLargeError; never
-   * delivered. QoS 2 keeps the exactly-once guard, so a redelivery before PUBREL is neither reported
-   * nor answered with more than PUBREC.
-   */
-  #oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
-    const qos = ((first >> 1) & 3) as QoS;
-    const dialect = this.#dialect;
-    if (qos === 2) {
-      const inbound = this.#inbound;
-      if (inbound.has(id)) {
-        this.stats.inboundDuplicates++;
-        return this.#send(dialect.ack(PUBREC, id));
-      }
-      inbound.add(id);
-      this.#outbox.saveInbound(inbound);
-    }
-    this.stats.inboundTooLarge++;
-    if (qos) this.#send(dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
-    this.#error(new MqttMessageTooLargeError(topic, this.#framer!.skipped, this.#framer!.maxPacketSize, qos, properties));
-  }
 
   // ---- sending --------------------------------------------------------------------------------
 

@@ -85,20 +85,17 @@ export class PacketFramer extends Reader {
   nextBody(bytes?: Uint8Array): Uint8Array | undefined {
     if (this.#failed) throw this.#failed;
     let chunk = this.#chunk;
-    if (bytes && bytes.length) {
-      if (chunk) this.#rest.push(bytes);
-      else if (!this.#state && bytes[1] + 2 === bytes.length && bytes[1] < 128 && HEADER_OK[bytes[0]] && bytes.length <= this.maxPacketSize) {
+    if (bytes) {
+      if (!chunk && !this.#state && bytes[1] + 2 === bytes.length && bytes[1] < 128 && HEADER_OK[bytes[0]] && bytes.length <= this.maxPacketSize) {
         // the most common read: exactly one small packet, nothing buffered
         this.first = bytes[0];
         this.b = bytes;
         this.at = 2;
         this.end = bytes.length;
         return bytes;
-      } else {
-        this.#chunk = chunk = bytes;
-        this.#pos = 0;
-        this.more = true;
       }
+      this.push(bytes);
+      chunk = this.#chunk;
     }
     for (; chunk; chunk = this.#chunk) {
       const n = chunk.length;
@@ -241,13 +238,15 @@ export class PacketParser extends PacketFramer {
   }
 }
 
-/** A fixed-header byte with a packet type and the flags MQTT 3.1.1 requires for it (AUTH: see #badHeader). */
-function headerOk(b: number): boolean {
-  const type = b >> 4;
-  return type === PUBLISH
-    ? (b & 6) !== 6 && (b & 14) !== 8
-    : (b & 15) === (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0) && type > 0 && type < AUTH;
-}
-
-/** headerOk() of every byte: one lookup per packet instead of a call. */
-const HEADER_OK: readonly boolean[] = Object.freeze(Array.from({ length: 256 }, (_v, b) => headerOk(b)));
+/**
+ * By fixed-header byte: true when it has a packet type and the flags MQTT 3.1.1 requires for it (AUTH:
+ * see #badHeader). A lookup per packet instead of a call.
+ */
+const HEADER_OK: readonly boolean[] = Object.freeze(
+  Array.from({ length: 256 }, (_v, b) => {
+    const type = b >> 4;
+    return type === PUBLISH
+      ? (b & 6) !== 6 && (b & 14) !== 8
+      : (b & 15) === (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0) && type > 0 && type < AUTH;
+  }),
+);

@@ -51,10 +51,11 @@ export class Mqtt311Dialect implements Dialect {
     if (type === PUBLISH) {
       const topic = r.topic();
       if (!topic) fail('bad-topic', 'PUBLISH: empty topic name');
+      const id = first & 6 ? r.id() : 0;
       const b = r.b;
-      if (!(first & 6)) return session.publish(topic, new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at), first);
-      const id = r.id();
-      return session.publish(topic, new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at), first, id);
+      const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
+      // (an argument left out costs nothing)
+      return id ? session.publish(topic, payload, first, id) : session.publish(topic, payload, first);
     }
     if (type >= PUBACK && type <= PUBCOMP) {
       const b = r.b;
