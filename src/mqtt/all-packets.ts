@@ -3,7 +3,7 @@
 import { encodeAck, encodeConnect, encodeEmpty, encodePublish, encodeSubscribe, encodeUnsubscribe, packet } from './codec';
 import { fail } from './errors';
 import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type Packet, type QoS, type Subscription } from './packets';
-import { readBinary, readEnd, readString, readU16, readU8, type Reader } from './reader';
+import { expectEnd, expectLength, readBinary, readId, readString, readU16, readU8, type Reader } from './reader';
 import { decodeFromBroker } from './v311/decode';
 
 export function encode(p: Packet): Uint8Array {
@@ -45,14 +45,14 @@ export function decodeAnyPacket(r: Reader): Packet {
   switch (type) {
     case PINGREQ:
     case DISCONNECT:
-      r.size(0);
+      expectLength(r, 0);
       return { type };
     case SUBSCRIBE: {
-      const packetId = r.id();
+      const packetId = readId(r);
       const subscriptions: Subscription[] = [];
-      while (r.left) {
+      while (r.at < r.end) {
         const filter = readString(r, 'topic filter');
-        if (!r.left) fail('malformed', 'SUBSCRIBE filter without a QoS byte');
+        if (r.at === r.end) fail('malformed', 'SUBSCRIBE filter without a QoS byte');
         const q = readU8(r, 'requested QoS');
         if (q > 2) fail('malformed', `SUBSCRIBE requested QoS byte 0x${q.toString(16)}`);
         subscriptions.push({ filter, qos: q as QoS });
@@ -61,9 +61,9 @@ export function decodeAnyPacket(r: Reader): Packet {
       return { type, packetId, subscriptions };
     }
     case UNSUBSCRIBE: {
-      const packetId = r.id();
+      const packetId = readId(r);
       const filters: string[] = [];
-      while (r.left) filters.push(readString(r, 'topic filter'));
+      while (r.at < r.end) filters.push(readString(r, 'topic filter'));
       if (!filters.length) fail('malformed', 'UNSUBSCRIBE without topic filters');
       return { type, packetId, filters };
     }
@@ -83,7 +83,7 @@ export function decodeAnyPacket(r: Reader): Packet {
       if (willFlag) p.will = { topic: readString(r, 'will topic'), payload: readBinary(r, 'will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0 };
       if (flags & 128) p.username = readString(r, 'user name');
       if (flags & 64) p.password = readBinary(r, 'password');
-      readEnd(r);
+      expectEnd(r);
       return p;
     }
   }

@@ -20,64 +20,60 @@ export class Reader {
   b!: Uint8Array;
   at = 0;
   end = 0;
+}
 
-  /** The packet's name, for messages. */
-  get what(): string {
-    return PACKET_NAMES[(this.first >> 4) & 15];
-  }
-
-  get left(): number {
-    return this.end - this.at;
-  }
-
-  /** A packet identifier; 0 is not one. */
-  id(): number {
-    const at = this.at;
-    const b = this.b;
-    if (at + 2 > this.end) fail('malformed', `${this.what}: packet id is truncated`);
-    const id = (b[at] << 8) | b[at + 1];
-    if (!id) fail('malformed', `${this.what} has packet id 0`);
-    this.at = at + 2;
-    return id;
-  }
-
-  /**
-   * A PUBLISH topic name: valid UTF-8 without wildcards or U+0000; '' when empty (MQTT 5 lets a topic
-   * alias stand for it; MQTT 3.1.1 refuses it). ASCII takes one native call and one regular expression.
-   */
-  topic(): string {
-    const b = this.b;
-    const start = this.at + 2;
-    // (past the end, the length reads as 0 and the test still fails)
-    const end = start + ((b[start - 2] << 8) | b[start - 1]);
-    if (end > this.end) fail('malformed', `${this.what}: topic is truncated`);
-    this.at = end;
-    if (end === start) return '';
-    const ascii = nativeText(b, start, end);
-    if (ascii && !TOPIC_UNSAFE.test(ascii)) return ascii;
-    const topic = decodeUtf8(b, start, end, `${this.what} topic`);
-    const problem = topicNameProblem(topic);
-    if (problem) fail('bad-topic', `${this.what}: ${problem}`);
-    return topic;
-  }
-
-  /** The body must be `n` bytes long (a fixed layout). */
-  size(n: number): void {
-    const length = this.end - this.at;
-    if (length !== n) fail('malformed', `${this.what} of ${length} bytes, not ${n}`);
-  }
+/** The name of the packet `r` is on, for messages. */
+export function packetOf(r: Reader): string {
+  return PACKET_NAMES[(r.first >> 4) & 15];
 }
 
 // Fields, each read at the cursor, which moves past it.
 
+/** A packet identifier; 0 is not one. */
+export function readId(r: Reader): number {
+  const at = r.at;
+  const b = r.b;
+  if (at + 2 > r.end) fail('malformed', `${packetOf(r)}: packet id is truncated`);
+  const id = (b[at] << 8) | b[at + 1];
+  if (!id) fail('malformed', `${packetOf(r)} has packet id 0`);
+  r.at = at + 2;
+  return id;
+}
+
+/**
+ * A PUBLISH topic name: valid UTF-8 without wildcards or U+0000; '' when empty (MQTT 5 lets a topic
+ * alias stand for it; MQTT 3.1.1 refuses it). ASCII takes one native call and one regular expression.
+ */
+export function readTopic(r: Reader): string {
+  const b = r.b;
+  const start = r.at + 2;
+  // (past the end, the length reads as 0 and the test still fails)
+  const end = start + ((b[start - 2] << 8) | b[start - 1]);
+  if (end > r.end) fail('malformed', `${packetOf(r)}: topic is truncated`);
+  r.at = end;
+  if (end === start) return '';
+  const ascii = nativeText(b, start, end);
+  if (ascii && !TOPIC_UNSAFE.test(ascii)) return ascii;
+  const topic = decodeUtf8(b, start, end, `${packetOf(r)} topic`);
+  const problem = topicNameProblem(topic);
+  if (problem) fail('bad-topic', `${packetOf(r)}: ${problem}`);
+  return topic;
+}
+
+/** The body must be `n` bytes long (a fixed layout). */
+export function expectLength(r: Reader, n: number): void {
+  const length = r.end - r.at;
+  if (length !== n) fail('malformed', `${packetOf(r)} of ${length} bytes, not ${n}`);
+}
+
 /** The packet must end here. */
-export function readEnd(r: Reader): void {
-  if (r.at !== r.end) fail('malformed', `${r.what} has ${r.end - r.at} bytes after its last field`);
+export function expectEnd(r: Reader): void {
+  if (r.at !== r.end) fail('malformed', `${packetOf(r)} has ${r.end - r.at} bytes after its last field`);
 }
 
 function need(r: Reader, n: number, field: string): number {
   const at = r.at;
-  if (at + n > r.end) fail('malformed', `${r.what}: ${field} is truncated`);
+  if (at + n > r.end) fail('malformed', `${packetOf(r)}: ${field} is truncated`);
   r.at = at + n;
   return at;
 }
@@ -105,13 +101,13 @@ export function readVbi(r: Reader, field: string): number {
     n += (byte & 127) * 2 ** (7 * k);
     if (byte < 128) return n;
   }
-  return fail('malformed', `${r.what}: ${field} is a variable byte integer over 4 bytes`);
+  return fail('malformed', `${packetOf(r)}: ${field} is a variable byte integer over 4 bytes`);
 }
 
 /** A UTF-8 string field (2-byte length, then the bytes). */
 export function readString(r: Reader, field: string): string {
   const start = need(r, readU16(r, field), field);
-  return decodeUtf8(r.b, start, r.at, `${r.what} ${field}`);
+  return decodeUtf8(r.b, start, r.at, `${packetOf(r)} ${field}`);
 }
 
 /** A binary field (2-byte length, then the bytes), copied. */

@@ -3,11 +3,11 @@
 // PacketParser. The packets only a client sends are in ../all-packets.ts.
 import { fail } from '../errors';
 import { CONNACK, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, type Packet, type QoS } from '../packets';
-import type { Reader } from '../reader';
+import { expectLength, packetOf, readId, readTopic, type Reader } from '../reader';
 
 /** CONNACK: session present << 8 | return code. */
 export function readConnack(r: Reader): number {
-  r.size(2);
+  expectLength(r, 2);
   const b = r.b;
   const at = r.at;
   if (b[at] & 0xfe) fail('reserved-flags', 'CONNACK reserved flags set');
@@ -17,7 +17,7 @@ export function readConnack(r: Reader): number {
 
 /** SUBACK after the packet id: per filter, a granted QoS or 0x80 (refused). */
 export function readGranted(r: Reader): number[] {
-  if (!r.left) fail('malformed', 'SUBACK without return codes');
+  if (r.at === r.end) fail('malformed', 'SUBACK without return codes');
   const granted: number[] = [];
   const b = r.b;
   for (; r.at < r.end; r.at++) {
@@ -34,10 +34,10 @@ export function decodeFromBroker(r: Reader): Packet {
   const type = first >> 4;
   switch (type) {
     case PUBLISH: {
-      const topic = r.topic();
+      const topic = readTopic(r);
       if (!topic) fail('bad-topic', 'PUBLISH: empty topic name');
       const qos = ((first >> 1) & 3) as QoS;
-      const packetId = qos ? r.id() : undefined;
+      const packetId = qos ? readId(r) : undefined;
       return { type, topic, payload: r.b.subarray(r.at, r.end), qos, retain: (first & 1) === 1, dup: (first & 8) === 8, packetId };
     }
     case CONNACK: {
@@ -49,13 +49,13 @@ export function decodeFromBroker(r: Reader): Packet {
     case PUBREL:
     case PUBCOMP:
     case UNSUBACK:
-      r.size(2);
-      return { type, packetId: r.id() };
+      expectLength(r, 2);
+      return { type, packetId: readId(r) };
     case SUBACK:
-      return { type, packetId: r.id(), granted: readGranted(r) };
+      return { type, packetId: readId(r), granted: readGranted(r) };
     case PINGRESP:
-      r.size(0);
+      expectLength(r, 0);
       return { type };
   }
-  return fail('bad-packet-type', `${r.what} from a broker`);
+  return fail('bad-packet-type', `${packetOf(r)} from a broker`);
 }

@@ -9,7 +9,7 @@ import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
 import type { DisconnectOptions, Subscription5 } from '../properties';
-import type { Reader } from '../reader';
+import { expectLength, packetOf, readId, readTopic, type Reader } from '../reader';
 import { readConnack, readGranted } from './decode';
 
 /** Refuses the MQTT 5 options: any key of `o` with a value that is not in `keys` (space-separated). */
@@ -49,9 +49,9 @@ export class Mqtt311Dialect implements Dialect {
     const type = first >> 4;
     const session = this.#session!;
     if (type === PUBLISH) {
-      const topic = r.topic();
+      const topic = readTopic(r);
       if (!topic) fail('bad-topic', 'PUBLISH: empty topic name');
-      const id = first & 6 ? r.id() : 0;
+      const id = first & 6 ? readId(r) : 0;
       const b = r.b;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
       // (an argument left out costs nothing)
@@ -60,17 +60,17 @@ export class Mqtt311Dialect implements Dialect {
     if (type >= PUBACK && type <= PUBCOMP) {
       const b = r.b;
       const at = r.at;
-      if (r.end - at !== 2) r.size(2);
+      if (r.end - at !== 2) expectLength(r, 2);
       const id = (b[at] << 8) | b[at + 1];
-      return session.ack(type, id || r.id());
+      return session.ack(type, id || readId(r));
     }
     if (type === SUBACK || type === UNSUBACK) {
-      if (type === UNSUBACK) r.size(2);
-      const id = r.id();
+      if (type === UNSUBACK) expectLength(r, 2);
+      const id = readId(r);
       return session.subAck(type, id, type === SUBACK ? readGranted(r) : [], undefined);
     }
     if (type === PINGRESP) {
-      r.size(0);
+      expectLength(r, 0);
       return session.pingResp();
     }
     if (type === CONNACK) {
@@ -79,11 +79,11 @@ export class Mqtt311Dialect implements Dialect {
     }
     if (first & SKIPPED) {
       // the header of a PUBLISH over maxPacketSize (oversized.ts): its topic length is 0 when the topic was not kept
-      const topic = r.topic();
+      const topic = readTopic(r);
       if (!topic && !(first & TOPIC_DROPPED)) fail('bad-topic', 'PUBLISH: empty topic name');
-      return session.oversized(topic || undefined, first & 6 ? r.id() : 0, first, undefined);
+      return session.oversized(topic || undefined, first & 6 ? readId(r) : 0, first, undefined);
     }
-    fail('bad-packet-type', `${r.what} from a broker`);
+    fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }
 
   connect(f: ConnectFields): Uint8Array {

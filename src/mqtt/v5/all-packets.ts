@@ -2,7 +2,7 @@
 // and tests. A client needs only codec.ts, decode.ts and properties.ts.
 import { fail, invalid } from '../errors';
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, type QoS } from '../packets';
-import { readBinary, readEnd, readString, readU16, readU8, type Reader } from '../reader';
+import { expectEnd, packetOf, readBinary, readId, readString, readU16, readU8, type Reader } from '../reader';
 import { sharedFilterProblem, topicFilterProblem, topicNameProblem } from '../topic';
 import { appendProperties, encodeAck5, encodeConnect5, encodeDisconnect5, encodePublish5, encodeSubscribe5, encodeUnsubscribe5 } from './codec';
 import { decodeFromServer5 } from './decode';
@@ -70,14 +70,14 @@ function readConnect5(r: Reader): Connect5 {
   }
   if (flags & 128) p.username = readString(r, 'user name');
   if (flags & 64) p.password = readBinary(r, 'password');
-  readEnd(r);
+  expectEnd(r);
   return p;
 }
 
 function readFilter(r: Reader): string {
   const filter = readString(r, 'topic filter');
   const problem = topicFilterProblem(filter) || sharedFilterProblem(filter);
-  if (problem) fail('malformed', `${r.what}: ${problem}`);
+  if (problem) fail('malformed', `${packetOf(r)}: ${problem}`);
   return filter;
 }
 
@@ -88,10 +88,10 @@ export function decodeAnyPacket5(r: Reader): Packet5 {
     case CONNECT:
       return readConnect5(r);
     case SUBSCRIBE: {
-      const packetId = r.id();
+      const packetId = readId(r);
       const properties = readProperties(r, SUBSCRIBE);
       const subscriptions: Subscription5[] = [];
-      while (r.left) {
+      while (r.at < r.end) {
         const filter = readFilter(r);
         const o = readU8(r, 'subscription options');
         if (o & 0xc0) fail('malformed', 'SUBSCRIBE options have reserved bits set');
@@ -110,15 +110,15 @@ export function decodeAnyPacket5(r: Reader): Packet5 {
       return { type, packetId, subscriptions, properties };
     }
     case UNSUBSCRIBE: {
-      const packetId = r.id();
+      const packetId = readId(r);
       const properties = readProperties(r, UNSUBSCRIBE);
       const filters: string[] = [];
-      while (r.left) filters.push(readFilter(r));
+      while (r.at < r.end) filters.push(readFilter(r));
       if (!filters.length) fail('protocol', 'UNSUBSCRIBE without topic filters');
       return { type, packetId, filters, properties };
     }
     case PINGREQ:
-      readEnd(r);
+      expectEnd(r);
       return { type };
   }
   return decodeFromServer5(r);

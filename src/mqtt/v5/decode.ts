@@ -4,7 +4,7 @@
 import { fail } from '../errors';
 import { AUTH, CONNACK, DISCONNECT, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, type QoS } from '../packets';
 import type { Properties } from '../properties';
-import { readEnd, readU8, type Reader } from '../reader';
+import { expectEnd, packetOf, readId, readTopic, readU8, type Reader } from '../reader';
 import type { Ack5, Connack5, Disconnect5, Packet5, Publish5 } from './packets';
 import { readProperties } from './properties';
 import { checkReason } from './reason-codes';
@@ -14,15 +14,15 @@ export function readConnack5(r: Reader): Connack5 {
   if (flags & 0xfe) fail('malformed', 'CONNACK reserved flags set');
   const reasonCode = checkReason(readU8(r, 'reason code'), CONNACK);
   const properties = readProperties(r, CONNACK);
-  readEnd(r);
+  expectEnd(r);
   return { type: CONNACK, sessionPresent: flags === 1, reasonCode, properties };
 }
 
 export function readPublish5(r: Reader): Publish5 {
   const first = r.first;
   const qos = ((first >> 1) & 3) as QoS;
-  const topic = r.topic();
-  const packetId = qos ? r.id() : undefined;
+  const topic = readTopic(r);
+  const packetId = qos ? readId(r) : undefined;
   const properties = readProperties(r, PUBLISH);
   if (!topic && !(properties && properties.topicAlias)) fail('protocol', 'PUBLISH with an empty topic and no topic alias');
   const payload = r.b.slice(r.at, r.end);
@@ -31,14 +31,14 @@ export function readPublish5(r: Reader): Publish5 {
 
 /** Reason code and properties after a packet id (acks) or alone (DISCONNECT, AUTH); both optional. */
 export function readReason(r: Reader, type: number): { reasonCode: number; properties?: Properties } {
-  const reasonCode = r.left ? checkReason(readU8(r, 'reason code'), type) : 0;
-  const properties = r.left ? readProperties(r, type) : undefined;
-  readEnd(r);
+  const reasonCode = r.at < r.end ? checkReason(readU8(r, 'reason code'), type) : 0;
+  const properties = r.at < r.end ? readProperties(r, type) : undefined;
+  expectEnd(r);
   return { reasonCode, properties };
 }
 
 export function readAck5(type: Ack5['type'], r: Reader): Ack5 {
-  const packetId = r.id();
+  const packetId = readId(r);
   return { type, packetId, ...readReason(r, type) };
 }
 
@@ -52,11 +52,11 @@ export function readDisconnect5(type: Disconnect5['type'], r: Reader): Disconnec
 
 /** SUBACK or UNSUBACK: packet id, properties, one reason code per topic filter. */
 export function readSubackCodes(type: typeof SUBACK | typeof UNSUBACK, r: Reader): { packetId: number; reasonCodes: number[]; properties?: Properties } {
-  const packetId = r.id();
+  const packetId = readId(r);
   const properties = readProperties(r, type);
-  if (!r.left) fail('malformed', `${r.what} without reason codes`);
+  if (r.at === r.end) fail('malformed', `${packetOf(r)} without reason codes`);
   const reasonCodes: number[] = [];
-  while (r.left) reasonCodes.push(checkReason(readU8(r, 'reason code'), type));
+  while (r.at < r.end) reasonCodes.push(checkReason(readU8(r, 'reason code'), type));
   return { packetId, reasonCodes, properties };
 }
 
@@ -77,11 +77,11 @@ export function decodeFromServer5(r: Reader): Packet5 {
     case UNSUBACK:
       return { type, ...readSubackCodes(type, r) };
     case PINGRESP:
-      readEnd(r);
+      expectEnd(r);
       return { type };
     case DISCONNECT:
     case AUTH:
       return readDisconnect5(type, r);
   }
-  return fail('bad-packet-type', `${r.what} from a server`);
+  return fail('bad-packet-type', `${packetOf(r)} from a server`);
 }

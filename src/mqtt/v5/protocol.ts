@@ -13,7 +13,7 @@ import { SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
 import type { AckInfo, DisconnectOptions, Properties, PublishProperties, Subscription5, UserProperties } from '../properties';
-import { readEnd, readU8, type Reader } from '../reader';
+import { expectEnd, expectLength, packetOf, readId, readTopic, readU8, type Reader } from '../reader';
 import { topicNameProblem } from '../topic';
 import type { EnhancedAuth } from './auth';
 import { encodeConnect5, encodeDisconnect5, encodeSubscribe5, encodeUnsubscribe5, propertyContents, publishPacket5, vbiSize } from './codec';
@@ -239,11 +239,11 @@ export class Mqtt5Protocol implements Dialect {
     const session = this.#session!;
     if (type === PUBLISH) return this.#publish(r);
     if (type >= PUBACK && type <= PUBCOMP) {
-      const id = r.id();
-      if (!r.left) return session.ack(type, id, 0, undefined);
+      const id = readId(r);
+      if (r.at === r.end) return session.ack(type, id, 0, undefined);
       const reason = checkReason(readU8(r, 'reason code'), type);
-      const properties = r.left ? readProperties(r, type) : undefined;
-      readEnd(r);
+      const properties = r.at < r.end ? readProperties(r, type) : undefined;
+      expectEnd(r);
       return session.ack(type, id, reason, properties);
     }
     if (type === SUBACK || type === UNSUBACK) {
@@ -251,19 +251,19 @@ export class Mqtt5Protocol implements Dialect {
       return session.subAck(type, a.packetId, a.reasonCodes, a.properties);
     }
     if (type === PINGRESP) {
-      r.size(0);
+      expectLength(r, 0);
       return session.pingResp();
     }
     if (type === CONNACK) return this.#connack(r);
     if (type === DISCONNECT || type === AUTH) return this.#control(type, r);
     if (first & SKIPPED) return this.#oversized(r);
-    fail('bad-packet-type', `${r.what} from a broker`);
+    fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }
 
   /** Inbound PUBLISH: with properties, topic aliases and our receive maximum. */
   #publish(r: Reader): void {
     const first = r.first;
-    const name = r.topic();
+    const name = readTopic(r);
     const id = first & 6 ? this.#id(r) : 0;
     const p = readProperties(r, PUBLISH);
     const topic = this.#in.resolve(name, p && p.topicAlias ? p.topicAlias : 0);
@@ -281,7 +281,7 @@ export class Mqtt5Protocol implements Dialect {
    */
   #oversized(r: Reader): void {
     const first = r.first;
-    const name = r.topic();
+    const name = readTopic(r);
     const id = first & 6 ? this.#id(r) : 0;
     const p = readProperties(r, PUBLISH);
     let topic: string | undefined;
@@ -293,7 +293,7 @@ export class Mqtt5Protocol implements Dialect {
 
   /** The packet id of a QoS 1 or 2 PUBLISH, within our receive maximum. */
   #id(r: Reader): number {
-    const id = r.id();
+    const id = readId(r);
     const max = this.#receiveMaximum;
     if (this.#session!.unreleased(id) >= max) fail('receive-maximum', `the server sent more than ${max} unacknowledged QoS 1/2 messages (the receive maximum)`);
     return id;
