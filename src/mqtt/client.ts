@@ -487,7 +487,7 @@ export class MqttClient {
       c.connected = true;
       if (stats.connects++) stats.reconnects++;
       // the server's limits for this connection (MQTT 5)
-      c.#window = Math.min(o.inflightWindow ?? 16, dialect.receiveMaximum);
+      c.#window = Math.min(o.inflightWindow ?? 16, dialect.receiveMaximum ?? 65535);
       const keepAlive = (c.#keepAliveMs = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000);
       c.#setTimer(BACKOFF_RESET, () => (c.#attempt = 0), (o.reconnect || {}).stableAfter ?? 20000);
       // the CONNACK just received counts as the last traffic both ways
@@ -517,7 +517,7 @@ export class MqttClient {
       // Resend in the original order: unacknowledged PUBLISH (with DUP when sent before) and PUBREL.
       // What may not go again under its id (MQTT 5: over the server's receive maximum) is queued again,
       // except QoS 2 messages the server may already hold under their id.
-      let resend = dialect.resendLimit(c.#window);
+      let resend = dialect.resendLimit ? dialect.resendLimit(c.#window) : 65535;
       const back: OutboxMessage[] = [];
       for (const m of inflight.values()) {
         if (m.state === AWAITING_ACK && resend-- <= 0 && (m.qos === 1 || !m.sent)) {

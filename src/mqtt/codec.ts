@@ -44,7 +44,8 @@ function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
   return out;
 }
 
-export function encodeConnect(p: ConnectPacket): Uint8Array {
+/** CONNECT (its `type` is not read: the session's ConnectFields do as well). */
+export function encodeConnect(p: Omit<ConnectPacket, 'type'>): Uint8Array {
   const { will, username, password, keepAlive } = p;
   if (password !== undefined && username === undefined) invalid(PASSWORD_NEEDS_USER);
   const flags =

@@ -77,17 +77,18 @@ export interface Dialect {
    */
   readonly fastPublish: boolean;
 
-  // From the last CONNACK.
-  /** The server's Receive Maximum: QoS 1/2 messages it takes unacknowledged (65535 when it sets none). */
-  readonly receiveMaximum: number;
+  // From the last CONNACK (MQTT 5; MQTT 3.1.1 has none of them).
+  /** The server's Receive Maximum: QoS 1/2 messages it takes unacknowledged. */
+  readonly receiveMaximum?: number;
   /** Seconds, when the server overrode the client's keep-alive. */
-  readonly serverKeepAlive: number | undefined;
-  readonly connack: Properties | undefined;
+  readonly serverKeepAlive?: number;
+  readonly connack?: Properties;
   /**
    * After CONNACK: how many messages awaiting PUBACK or PUBREC may go again under their packet ids
-   * within an inflight `window`; the session queues the others again.
+   * within an inflight `window`; the session queues the others again (MQTT 5: the server's Receive
+   * Maximum bounds them). Without it, every one goes again (MQTT 3.1.1 section 4.4).
    */
-  resendLimit(window: number): number;
+  resendLimit?(window: number): number;
 
   // Decoding.
   /** The framer of a new connection. */

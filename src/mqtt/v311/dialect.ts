@@ -6,7 +6,7 @@ import type { ConnectFields, Dialect, DialectOptions, SessionEvents, SubscribeFi
 import { fail, invalid, MqttClientError, MqttConnectError } from '../errors';
 import type { OutboxMessage } from '../outbox';
 import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
-import { CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
 import type { DisconnectOptions, Subscription5 } from '../properties';
 import { expectLength, packetOf, readId, readTopic, type Reader } from '../reader';
@@ -21,9 +21,6 @@ function only311(o: object, keys: string): void {
 
 export class Mqtt311Dialect implements Dialect {
   readonly fastPublish = true;
-  readonly receiveMaximum = 65535;
-  readonly serverKeepAlive = undefined;
-  readonly connack = undefined;
   #session: SessionEvents | undefined;
 
   attach(session: SessionEvents, options: DialectOptions): void {
@@ -32,11 +29,6 @@ export class Mqtt311Dialect implements Dialect {
     if (options.password !== undefined && options.username === undefined) invalid(PASSWORD_NEEDS_USER);
     if (options.will) only311(options.will, 'topic payload qos retain');
     this.#session = session;
-  }
-
-  /** Every one: a resumed session resends them all under their ids (section 4.4). */
-  resendLimit(): number {
-    return 65535;
   }
 
   framer(maxPacketSize: number): PacketFramer {
@@ -86,9 +78,7 @@ export class Mqtt311Dialect implements Dialect {
     fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }
 
-  connect(f: ConnectFields): Uint8Array {
-    return encodeConnect({ ...f, type: CONNECT });
-  }
+  readonly connect: (f: ConnectFields) => Uint8Array = encodeConnect;
 
   publishProperties(): never {
     return invalid('properties needs MQTT 5 (protocol: mqtt5())');
