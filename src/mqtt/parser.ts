@@ -23,6 +23,17 @@ export interface ParserOptions {
   mqtt5?: boolean;
 }
 
+// Where the framer is in the bytes.
+/** At a packet's fixed-header byte. */
+const FIRST_BYTE = 0;
+/** In its remaining length (1 to 4 bytes). */
+const REMAINING_LENGTH = 1;
+/** In a body split across chunks, being copied into one buffer. */
+const SPLIT_BODY = 2;
+/** In a PUBLISH over maxPacketSize, read through (see `skip`). */
+const READING_THROUGH = 3;
+type FramerState = typeof FIRST_BYTE | typeof REMAINING_LENGTH | typeof SPLIT_BODY | typeof READING_THROUGH;
+
 /**
  * After nextBody() returns a packet, the framer is a Reader on it: header byte in `first`, body
  * b[at, end) (b is the bytes nextBody() returned).
@@ -36,7 +47,7 @@ export class PacketFramer extends Reader {
   #chunk: Uint8Array | undefined;
   #pos = 0;
   #rest: Uint8Array[] = [];
-  #state = 0; // 0: first byte, 1: remaining length, 2: body split across chunks, 3: reading through a PUBLISH over maxPacketSize
+  #state: FramerState = FIRST_BYTE;
   #length = 0;
   #lengthBytes = 0;
   #body: Uint8Array | undefined;
@@ -86,7 +97,7 @@ export class PacketFramer extends Reader {
     if (this.#failed) throw this.#failed;
     let chunk = this.#chunk;
     if (bytes) {
-      if (!chunk && !this.#state && bytes[1] + 2 === bytes.length && bytes[1] < 128 && HEADER_OK[bytes[0]] && bytes.length <= this.maxPacketSize) {
+      if (!chunk && this.#state === FIRST_BYTE && bytes[1] + 2 === bytes.length && bytes[1] < 128 && HEADER_OK[bytes[0]] && bytes.length <= this.maxPacketSize) {
         // the most common read: exactly one small packet, nothing buffered
         this.first = bytes[0];
         this.b = bytes;
@@ -101,7 +112,7 @@ export class PacketFramer extends Reader {
       const n = chunk.length;
       let p = this.#pos;
       let state = this.#state;
-      if (!state) {
+      if (state === FIRST_BYTE) {
         const b = chunk[p++];
         if (!HEADER_OK[b]) this.#badHeader(b);
         this.first = b;
@@ -115,9 +126,9 @@ export class PacketFramer extends Reader {
           return chunk;
         }
         this.#length = this.#lengthBytes = 0;
-        state = 1;
+        state = REMAINING_LENGTH;
       }
-      if (state === 1) {
+      if (state === REMAINING_LENGTH) {
         // remaining length: 1 to 4 bytes of 7 bits, least significant first
         let length = this.#length;
         let k = this.#lengthBytes;
@@ -130,18 +141,18 @@ export class PacketFramer extends Reader {
         }
         this.#length = length;
         this.#lengthBytes = k;
-        this.#state = 1;
+        this.#state = REMAINING_LENGTH;
         if (!more && 1 + k + length > this.maxPacketSize) {
           if (!this.skip || this.first >> 4 !== PUBLISH) {
             this.#fail('too-large', `${PACKET_NAMES[this.first >> 4]} of ${1 + k + length} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
           }
           this.#oversized = new this.skip(this.first, 1 + k + length, length, this.maxPacketSize);
-          this.#state = 3;
+          this.#state = READING_THROUGH;
           this.#advance(chunk, p);
           continue;
         }
         if (!more && n - p >= length) {
-          this.#state = 0;
+          this.#state = FIRST_BYTE;
           this.b = chunk;
           this.at = p;
           this.end = p += length;
@@ -149,18 +160,18 @@ export class PacketFramer extends Reader {
           return chunk;
         }
         if (!more) {
-          this.#state = 2;
+          this.#state = SPLIT_BODY;
           this.#body = new Uint8Array(length);
         }
         this.#advance(chunk, p);
         continue;
       }
-      if (state === 3) {
+      if (state === READING_THROUGH) {
         // (an error here ends the connection: the client makes a new framer for the next one)
         const o = this.#oversized!;
         this.#advance(chunk, (p = o.take(chunk, p, n)));
         if (o.left) continue;
-        this.#state = 0;
+        this.#state = FIRST_BYTE;
         this.#oversized = undefined;
         this.first = o.first | SKIPPED;
         this.skipped = o.size;
@@ -176,7 +187,8 @@ export class PacketFramer extends Reader {
       this.#filled += take;
       this.#advance(chunk, p + take);
       if (this.#filled === this.#length) {
-        this.#state = this.#filled = this.at = 0;
+        this.#state = FIRST_BYTE;
+        this.#filled = this.at = 0;
         this.b = body;
         this.end = this.#length;
         this.#body = undefined;

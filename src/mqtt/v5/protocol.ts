@@ -240,7 +240,7 @@ export class Mqtt5Protocol implements Dialect {
     if (type === PUBLISH) return this.#publish(r);
     if (type >= PUBACK && type <= PUBCOMP) {
       const id = readId(r);
-      if (r.at === r.end) return session.ack(type, id, 0, undefined);
+      if (r.at === r.end) return session.ack(type, id);
       const reason = checkReason(readU8(r, 'reason code'), type);
       const properties = r.at < r.end ? readProperties(r, type) : undefined;
       expectEnd(r);
