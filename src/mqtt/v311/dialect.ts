@@ -46,7 +46,7 @@ export class Mqtt311Dialect implements Dialect {
       const id = first & 6 ? readId(r) : 0;
       const b = r.b;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
-      // (an argument left out costs nothing)
+      // XS charges every argument passed: at QoS 0 the id is left out
       return id ? session.publish(topic, payload, first, id) : session.publish(topic, payload, first);
     }
     if (type >= PUBACK && type <= PUBCOMP) {
