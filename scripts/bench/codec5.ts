@@ -15,7 +15,7 @@ const ourProperties: Properties = { responseTopic: 'replies/dev01', correlationD
 const peerProperties = { responseTopic: 'replies/dev01', correlationData: Buffer.from(ourProperties.correlationData!), userProperties: { unit: 'C' } };
 
 function ours(qos: QoS, withProperties: boolean, n: number): number {
-  const parser = new PacketParser({ decode: decodeFromServer5 as never, auth: true });
+  const parser = new PacketParser({ decode: decodeFromServer5 as never, mqtt5: true });
   const properties = withProperties ? ourProperties : undefined;
   let seen = 0;
   const t0 = performance.now();

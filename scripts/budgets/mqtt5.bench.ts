@@ -23,7 +23,7 @@ const CONNACK = Uint8Array.from([0x20, 0x02, 0x00, 0x00]);
 const puback = Uint8Array.from([0x40, 0x02, 0, 0]);
 const properties = { responseTopic: 'replies/kitchen', correlationData: Uint8Array.of(1, 2, 3, 4) };
 const withProperties = encode5({ type: 3, topic: TOPIC, payload, qos: 0, retain: false, dup: false, properties });
-const parser = new PacketParser({ maxPacketSize: 1024, decode: decodeAnyPacket5 as never, auth: true });
+const parser = new PacketParser({ maxPacketSize: 1024, decode: decodeAnyPacket5 as never, mqtt5: true });
 
 // The fakes are made before the heap is first measured: they are not the client's memory.
 const network = new ScriptedNetwork({ keep: 'last' });

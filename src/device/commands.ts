@@ -9,7 +9,7 @@
 // Bad requests (an empty payload, malformed JSON, unknown command, invalid arguments) get an error
 // reply, never a crash. A response topic the device must not publish on (see reply-space.ts) gets the
 // error on the usual result topic.
-import type { Properties, PublishProperties } from '../mqtt/v5/properties';
+import type { Properties, PublishProperties } from '../mqtt/properties';
 
 export type CommandResult = Record<string, unknown> | undefined;
 

@@ -1,39 +1,25 @@
-// MQTT 3.1.1 client over the TCP port: QoS 0/1/2 both ways, keep-alive with dead-link detection,
-// persistent sessions, reconnect with capped exponential backoff and full jitter, bounded outbox.
-// MQTT 5 when given `protocol: mqtt5()` (src/mqtt/v5/protocol.ts); without it, no MQTT 5 code is
-// bundled, and the 3.1.1 paths below pay one field test at most.
+// The MQTT session over the TCP port, in the dialect it is given (dialect.ts): MQTT 3.1.1 by default
+// (v311/dialect.ts), MQTT 5 with `protocol: mqtt5()` (v5/protocol.ts; a firmware that does not import
+// it carries no MQTT 5 code). The session does what both versions share: QoS 0/1/2 both ways with
+// packet ids and an inflight window, the QoS 2 exactly-once guard, keep-alive with dead-link
+// detection, persistent sessions, reconnect with capped exponential backoff and full jitter, a bounded
+// outbox, delivery to subscriptions.
 //
 // Costs: publishing to a topic seen before takes no validation or encoding of the topic (a small cache
 // per client); a publish that can go out at once allocates only its packet; inbound packets are
-// decoded in place, without packet objects.
+// decoded in place, without packet objects, one call from the framer to the dialect and one from the
+// dialect to the session.
 import type { Clock, KeyValueStore, Logger, Network, System, TcpSocket, TimerId, TlsOptions } from '../ports';
-import { encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, lengthPrefixed, PASSWORD_NEEDS_USER, publishPacket } from './codec';
-import { invalid, MqttClientError, MqttConnectError, MqttMessageTooLargeError, MqttProtocolError } from './errors';
-import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from './oversized';
-import { Outbox, type DoneCallback, type Dropped, type OutboxLimits, type OutboxMessage } from './outbox';
-import {
-  CONNACK,
-  CONNECT,
-  DISCONNECT,
-  PINGREQ,
-  PINGRESP,
-  PUBACK,
-  PUBCOMP,
-  PUBLISH,
-  PUBREC,
-  PUBREL,
-  SUBACK,
-  SUBSCRIBE,
-  UNSUBACK,
-  UNSUBSCRIBE,
-  type QoS,
-} from './packets';
-import { exact, fail, NAMES, PacketFramer, readConnack, readGranted, readId, readTopic } from './parser';
+import { lengthPrefixed } from './codec';
+import type { ConnectFields, Dialect, SessionEvents } from './dialect';
+import { fail, invalid, MqttClientError, MqttMessageTooLargeError, MqttProtocolError } from './errors';
+import { AWAITING_ACK, AWAITING_PUBCOMP, Outbox, QUEUED, type DoneCallback, type Dropped, type OutboxLimits, type OutboxMessage } from './outbox';
+import { PUBACK, PUBCOMP, PUBREC, PUBREL, SUBACK, SUBSCRIBE, type QoS } from './packets';
+import type { PacketFramer } from './parser';
+import type { AckInfo, DisconnectOptions, Properties, PublishProperties, SubscribeOptions5, Subscription5, UserProperties, WillProperties } from './properties';
 import { checkTopicFilter, checkTopicName, topicMatches } from './topic';
 import { encodeUtf8 } from './utf8';
-import type { Properties, PublishProperties, UserProperties, WillProperties } from './v5/properties';
-import type { DisconnectOptions, Mqtt5Protocol, SubscribeOptions5 } from './v5/protocol';
-import type { Subscription5 } from './v5/packets';
+import { Mqtt311Dialect } from './v311/dialect';
 
 export interface MessageInfo {
   qos: QoS;
@@ -103,8 +89,8 @@ export interface ClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Ms for the TCP/TLS connection and CONNACK. Default 15000. */
   connectTimeout?: number;
-  /** MQTT 5: `mqtt5({...})` from src/mqtt/v5/protocol.ts. Without it the client speaks MQTT 3.1.1. */
-  protocol?: Mqtt5Protocol;
+  /** The dialect: MQTT 5 with `mqtt5({...})` from src/mqtt/v5/protocol.ts. Without it the client speaks MQTT 3.1.1. */
+  protocol?: Dialect;
   /**
    * Called after every successful connect: ms until the client reconnects (with a fresh password
    * from the `password` function), e.g. `() => renewalDelay(provider, wallSeconds(clock))` for a
@@ -122,7 +108,7 @@ export interface ClientOptions {
   onCorruptRecord?(key: string): void;
 }
 
-export interface LocalSubscription {
+interface LocalSubscription {
   qos: QoS;
   handler?: MessageHandler;
   /** The filter, its QoS and (MQTT 5) options; the subscription identifier it was made with. */
@@ -141,12 +127,13 @@ interface PendingOperation {
 /** Distinct topics whose encoded form is kept per client. */
 const TOPIC_CACHE = 16;
 
-/** MQTT 3.1.1 refuses the MQTT 5 options: any key of `o` not in `keys` (space-separated). */
-function only4(o: object, keys: string) {
-  for (const k in o) {
-    if ((o as Record<string, unknown>)[k] !== undefined && keys.split(' ').indexOf(k) < 0) invalid(`${k} needs MQTT 5 (protocol: mqtt5())`);
-  }
-}
+// Timers, by slot.
+const CONNECT_TIMEOUT = 0;
+const KEEP_ALIVE = 1;
+const RECONNECT = 2;
+const BACKOFF_RESET = 3;
+const TOKEN_REFRESH = 4;
+type Timer = typeof CONNECT_TIMEOUT | typeof KEEP_ALIVE | typeof RECONNECT | typeof BACKOFF_RESET | typeof TOKEN_REFRESH;
 
 function checkQos(qos: unknown): void {
   if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
@@ -155,6 +142,7 @@ function checkQos(qos: unknown): void {
 export class MqttClient {
   readonly #o: ClientOptions;
   readonly #clock: Clock;
+  readonly #dialect: Dialect;
   #keepAliveMs: number;
   #window: number;
   readonly #outbox: Outbox;
@@ -166,9 +154,7 @@ export class MqttClient {
   /** topic -> its length-prefixed UTF-8 form, checked once */
   readonly #topics = new Map<string, Uint8Array>();
   #socket: TcpSocket | undefined;
-  /** MQTT 5, when the client was given `protocol: mqtt5()`. */
-  readonly #v5: Mqtt5Protocol | undefined;
-  #timers: (TimerId | undefined)[] = [];
+  readonly #timers: (TimerId | undefined)[] = [];
   #nextId = 1;
   #attempt = 0;
   // Keep-alive bookkeeping without reading the clock per packet: traffic marks, and the keep-alive
@@ -190,40 +176,22 @@ export class MqttClient {
     this.#clock = options.clock;
     this.#keepAliveMs = (options.keepAlive ?? 60) * 1000;
     this.#window = options.inflightWindow ?? 16;
-    const v5 = (this.#v5 = options.protocol);
-    if (v5) {
-      v5.attach({
-        send: (bytes) => this.#send(bytes),
-        drop: (error) => this.#drop(error),
-        handle: (first, b, s, e) => this.#handle(first, b, s, e),
-        pump: () => this.#pump(),
-        inflight: this.#inflight,
-        subscriptions: this.#subscriptions,
-        options,
-        stats: this.stats,
-      });
-    } else {
-      // MQTT 5 lets the server assign a client id, and sends a password without a user name
-      if (!options.clientId && options.cleanSession === false) invalid('cleanSession: false needs a client id');
-      if (options.password !== undefined && options.username === undefined) invalid(PASSWORD_NEEDS_USER);
-      if (options.will) only4(options.will, 'topic payload qos retain');
-    }
+    const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
+    dialect.attach(new MqttClient.#Events(this), options);
     const limits = options.outbox;
     if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
-    // MQTT 5 publishes take the queue's path (room stays -1): the fast path below is MQTT 3.1.1's
-    const box = (this.#outbox = new Outbox(limits, options.storage, !v5));
+    const box = (this.#outbox = new Outbox(limits, options.storage, dialect.fastPublish));
     const corrupt = (key: string) => {
       if (options.onCorruptRecord) options.onCorruptRecord(key);
       this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`));
     };
     for (const m of box.restore(corrupt)) {
-      if (m.state && m.id) {
+      if (m.state !== QUEUED && m.id) {
         this.#inflight.set(m.id, m);
         this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
       }
     }
     this.#inbound = new Set(box.restoreInbound(corrupt));
-    if (v5) v5.use(box, this.#inbound);
   }
 
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
@@ -234,7 +202,7 @@ export class MqttClient {
 
   connect(): void {
     this.#wanted = true;
-    if (!this.#socket && this.#timers[2] === undefined) this.#open();
+    if (!this.#socket && this.#timers[RECONNECT] === undefined) this.#open();
   }
 
   /**
@@ -248,32 +216,22 @@ export class MqttClient {
     let retain = 0;
     let props: Uint8Array | undefined;
     if (options) {
-      qos = options.qos || 0;
-      retain = options.retain ? 1 : 0;
-      if (qos && qos !== 1 && qos !== 2) checkQos(qos);
-      if (options.properties) {
-        if (!this.#v5) only4(options, 'qos retain');
-        props = this.#v5!.publishProperties(options.properties);
+      if (options.qos) {
+        qos = options.qos;
+        if (qos !== 1 && qos !== 2) checkQos(qos);
       }
+      if (options.retain) retain = 1;
+      if (options.properties) props = this.#dialect.publishProperties(options.properties);
     }
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
     // the topic's, the payload's (and MQTT 5 properties') bytes, as the outbox counts them
     let size = t.length - 2 + bytes.length;
     const box = this.#outbox;
-    // Connected, nothing waiting, room to spare: this one goes now.
+    // Connected, nothing waiting, room to spare, and a dialect that publishes straight (no properties,
+    // no server limits; `room` is -1 otherwise): this one goes now.
     if (this.connected && size <= box.room) {
       if (!qos) {
-        const n = size + 2;
-        let out: Uint8Array;
-        if (n < 128) {
-          // publishPacket() inlined for the most common packet
-          out = new Uint8Array(n + 2);
-          out[0] = 48 | retain;
-          out[1] = n;
-          out.set(t, 2);
-          out.set(bytes, t.length + 2);
-        } else out = publishPacket(retain, t, bytes, 0);
-        this.#socket!.write(out);
+        this.#socket!.write(this.#dialect.publish(retain, t, bytes));
         this.#sent = true;
         if (done) done();
         return true;
@@ -283,28 +241,17 @@ export class MqttClient {
         let id = this.#nextId;
         if (inflight.has(id) || this.#operations.has(id)) id = this.#allocateId();
         else this.#nextId = id < 65535 ? id + 1 : 1;
-        const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, id, state: 1, sent: true, size, done };
+        const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, id, state: AWAITING_ACK, sent: true, size, done };
         box.hold(m);
         inflight.set(id, m);
         if (box.persist) box.save(m);
-        const n = size + 4;
-        let out: Uint8Array;
-        if (n < 128) {
-          out = new Uint8Array(n + 2);
-          out[0] = 48 | (qos << 1) | retain;
-          out[1] = n;
-          out.set(t, 2);
-          out[n - bytes.length] = id >> 8;
-          out[n - bytes.length + 1] = id & 255;
-          out.set(bytes, n + 2 - bytes.length);
-        } else out = publishPacket((qos << 1) | retain, t, bytes, id);
-        this.#socket!.write(out);
+        this.#socket!.write(this.#dialect.publish((qos << 1) | retain, t, bytes, id));
         this.#sent = true;
         return true;
       }
     }
     if (props) size += props.length;
-    const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, state: 0, size, done };
+    const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, state: QUEUED, size, done };
     if (props) m.props = props;
     const dropped = box.add(m, options?.first);
     if (dropped.length) this.#reportDrops(dropped);
@@ -323,18 +270,15 @@ export class MqttClient {
   ): void {
     const o = options || {};
     const qos = o.qos || 0;
-    const v5 = this.#v5;
     const list = (Array.isArray(filters) ? filters : [filters]).map((f): Subscription5 => (typeof f === 'string' ? { filter: f, qos } : { ...f, qos: f.qos ?? qos }));
     if (!list.length) invalid('no topic filter given');
     for (const s of list) {
       checkTopicFilter(s.filter);
       checkQos(s.qos);
-      if (!v5) only4(s, 'filter qos');
     }
-    if (!v5) only4(o, 'qos onMessage');
-    const id = this.#allocateId();
-    // MQTT 5 fills in each filter's options from `o`
-    const bytes = v5 ? v5.subscribe(id, list, o) : encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: list });
+    const id = this.#freeId();
+    // the dialect refuses options its version lacks; MQTT 5 fills in each filter's options from `o`
+    const bytes = this.#dialect.subscribe(id, list, o);
     for (const s of list) this.#subscriptions.set(s.filter, { qos: s.qos, handler: o.onMessage, options: s, sid: o.subscriptionIdentifier });
     this.#operation(id, { filters: list.map((s) => s.filter), bytes, done });
   }
@@ -343,9 +287,8 @@ export class MqttClient {
     const list = Array.isArray(filters) ? filters : [filters];
     if (!list.length) invalid('no topic filter given');
     list.forEach(checkTopicFilter);
-    const id = this.#allocateId();
-    const v5 = this.#v5;
-    const bytes = v5 ? v5.unsubscribe(id, list) : encodeUnsubscribe({ type: UNSUBSCRIBE, packetId: id, filters: list });
+    const id = this.#freeId();
+    const bytes = this.#dialect.unsubscribe(id, list);
     for (const f of list) this.#subscriptions.delete(f);
     this.#operation(id, { filters: list, bytes, done: done && ((e) => done(e)) });
   }
@@ -356,9 +299,7 @@ export class MqttClient {
    * a reason code (0x04 asks the broker to publish the will), a new session expiry, a reason string.
    */
   end(options?: DisconnectOptions): void {
-    const v5 = this.#v5;
-    if (options && !v5) only4(options, '');
-    const bytes = v5 ? v5.disconnect(options) : encodeEmpty(DISCONNECT);
+    const bytes = this.#dialect.disconnect(options);
     if (this.connected) this.#send(bytes);
     this.destroy();
   }
@@ -375,7 +316,7 @@ export class MqttClient {
   /** Abrupt stop, as on power loss: no DISCONNECT, so the broker publishes the will. */
   destroy(): void {
     this.#wanted = false;
-    this.#clearTimer(2);
+    this.#clearTimer(RECONNECT);
     this.#drop(undefined);
   }
 
@@ -383,9 +324,8 @@ export class MqttClient {
 
   #open(): void {
     const o = this.#o;
-    const v5 = this.#v5;
-    // a PUBLISH over maxPacketSize is read through and reported (#oversized), not a reason to disconnect
-    const parser = (this.#framer = new PacketFramer(o.maxPacketSize ?? 65536, !!v5, v5 ? v5.readThrough : OversizedPublish));
+    const dialect = this.#dialect;
+    const framer = (this.#framer = dialect.framer(o.maxPacketSize ?? 65536));
     // Plain functions on `self`: the socket calls them per read, and XS charges arrow functions more.
     const self = this;
     let opened = false;
@@ -404,15 +344,13 @@ export class MqttClient {
         if (!bytes) return;
         self.#received = true;
         try {
-          for (let b = parser.nextBody(bytes); b; b = parser.more && socket === self.#socket ? parser.nextBody() : undefined) {
-            if (v5) v5.handle(parser.first, b, parser.start, parser.end);
-            else self.#handle(parser.first, b, parser.start, parser.end);
-          }
+          // the framer is left on each packet, for the dialect to decode in place
+          for (let b = framer.nextBody(bytes); b; b = framer.more && socket === self.#socket ? framer.nextBody() : undefined) dialect.receive(framer);
         } catch (error) {
           if (!(error instanceof MqttProtocolError)) throw error;
           self.stats.protocolErrors++;
           // MQTT 5 tells the server which rule it broke
-          if (v5) self.#send(v5.protocolError(error));
+          if (dialect.protocolError) self.#send(dialect.protocolError(error));
           self.#drop(error);
         }
       },
@@ -422,7 +360,7 @@ export class MqttClient {
     });
     this.#socket = socket;
     const timeout = o.connectTimeout ?? 15000;
-    this.#setTimer(0, () => this.#drop(new MqttClientError('timeout', `no CONNACK from ${o.host} within ${timeout / 1000} s`)), timeout);
+    this.#setTimer(CONNECT_TIMEOUT, () => this.#drop(new MqttClientError('timeout', `no CONNACK from ${o.host} within ${timeout / 1000} s`)), timeout);
   }
 
   #sendConnect(): void {
@@ -436,8 +374,7 @@ export class MqttClient {
       } catch (error) {
         invalid(`password provider failed: ${(error as Error).message}`);
       }
-      const fields = {
-        type: CONNECT,
+      const fields: ConnectFields = {
         clientId: o.clientId,
         cleanSession: o.cleanSession ?? true,
         keepAlive: o.keepAlive ?? 60,
@@ -448,72 +385,15 @@ export class MqttClient {
           payload: typeof will.payload === 'string' ? encodeUtf8(will.payload) : will.payload,
           qos: will.qos ?? 0,
           retain: !!will.retain,
+          properties: will.properties,
         },
-      } as const;
-      const v5 = this.#v5;
-      packet = v5 ? v5.connect(fields) : encodeConnect(fields);
+        maxPacketSize: o.maxPacketSize ?? 65536,
+      };
+      packet = this.#dialect.connect(fields);
     } catch (error) {
       return this.#drop(error as Error);
     }
     this.#send(packet);
-  }
-
-  #onConnack(sessionPresent: boolean, returnCode: number): void {
-    this.#clearTimer(0);
-    if (returnCode) return this.#drop(new MqttConnectError(returnCode));
-    const stats = this.stats;
-    const o = this.#o;
-    const v5 = this.#v5;
-    this.connected = true;
-    if (stats.connects++) stats.reconnects++;
-    if (v5) {
-      // the server's limits for this connection
-      this.#window = Math.min(o.inflightWindow ?? 16, v5.receiveMaximum);
-      this.#keepAliveMs = (v5.serverKeepAlive ?? o.keepAlive ?? 60) * 1000;
-    }
-    const keepAlive = this.#keepAliveMs;
-    this.#setTimer(3, () => (this.#attempt = 0), (this.#o.reconnect || {}).stableAfter ?? 20000);
-    // the CONNACK just received counts as the last traffic both ways
-    this.#idleOut = this.#idleIn = 0;
-    this.#sent = this.#received = false;
-    if (keepAlive) this.#setTimer(1, () => this.#keepAlive(), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
-
-    if (!sessionPresent) {
-      // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
-      // with PUBREC are delivered; everything else is sent again as new.
-      this.#inbound.clear();
-      this.#outbox.saveInbound(this.#inbound);
-      for (const m of this.#inflight.values()) {
-        if (m.state === 2) this.#complete(m);
-        else m.sent = false;
-      }
-      const pending = new Set<string>();
-      for (const op of this.#operations.values()) if (op.bytes[0] >> 4 === SUBSCRIBE) op.filters.forEach((f) => pending.add(f));
-      // one SUBSCRIBE per subscription identifier (MQTT 5 carries one per packet; 3.1.1 has none)
-      const groups = new Map<number | undefined, Subscription5[]>();
-      for (const [filter, s] of this.#subscriptions) if (!pending.has(filter)) (groups.get(s.sid) || groups.set(s.sid, []).get(s.sid)!).push(s.options);
-      for (const [sid, again] of groups) {
-        const id = this.#allocateId();
-        const bytes = v5 ? v5.subscribe(id, again, { subscriptionIdentifier: sid }) : encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: again });
-        this.#operations.set(id, { filters: again.map((x) => x.filter), bytes });
-      }
-    }
-    // Resend in the original order: unacknowledged PUBLISH (with DUP when sent before) and PUBREL.
-    // MQTT 5 first queues again what is over the server's receive maximum.
-    if (v5) v5.trim(this.#window);
-    for (const m of this.#inflight.values()) this.#transmit(m);
-    for (const op of this.#operations.values()) this.#send(op.bytes);
-    const refresh = o.tokenRefresh;
-    if (refresh) {
-      try {
-        const ms = refresh();
-        if (ms > 0) this.#setTimer(4, () => this.reconnect(), ms);
-      } catch (error) {
-        this.#error(error as Error);
-      }
-    }
-    if (o.onConnect) o.onConnect({ sessionPresent, properties: v5 && v5.connack });
-    this.#pump();
   }
 
   /**
@@ -533,7 +413,7 @@ export class MqttClient {
         this.#drop(new MqttClientError('timeout', `no answer to PINGREQ within ${timeout / 1000} s`));
       }
     } else if (Math.max(this.#idleOut, this.#idleIn) * Math.max(100, keepAlive / 4) >= (keepAlive * 3) / 4) {
-      this.#send(encodeEmpty(PINGREQ));
+      this.#send(this.#dialect.ping());
       this.#pingSent = now;
       this.#sent = false;
       this.#idleOut = 0;
@@ -548,10 +428,10 @@ export class MqttClient {
     this.#socket = undefined;
     this.connected = false;
     this.#pingSent = 0;
-    this.#clearTimer(0);
-    this.#clearTimer(1);
-    this.#clearTimer(3);
-    this.#clearTimer(4);
+    this.#clearTimer(CONNECT_TIMEOUT);
+    this.#clearTimer(KEEP_ALIVE);
+    this.#clearTimer(BACKOFF_RESET);
+    this.#clearTimer(TOKEN_REFRESH);
     if (socket) {
       try {
         socket.close();
@@ -562,13 +442,13 @@ export class MqttClient {
     if (error) this.#error(error);
     if (wasConnected && o.onDisconnect) o.onDisconnect(error);
     const r = o.reconnect;
-    if (this.#wanted && r !== false && this.#timers[2] === undefined) {
+    if (this.#wanted && r !== false && this.#timers[RECONNECT] === undefined) {
       const { minDelay = 1000, maxDelay = 60000 } = r || {};
       const ceiling = Math.min(maxDelay, minDelay * 2 ** Math.min(this.#attempt++, 30));
       this.#setTimer(
-        2,
+        RECONNECT,
         () => {
-          this.#timers[2] = undefined;
+          this.#timers[RECONNECT] = undefined;
           if (this.#wanted && !this.#socket) this.#open();
         },
         Math.floor((o.system ? o.system.random() : Math.random()) * ceiling),
@@ -582,141 +462,203 @@ export class MqttClient {
     if (o.onError) o.onError(error);
   }
 
-  // ---- receiving (the socket's onReadable frames packets) ----------------------------------------
-
-  /** One packet from the broker: header byte `first`, body b[s, e). */
-  #handle(first: number, b: Uint8Array, s: number, e: number): void {
-    const type = first >> 4;
-    if (type === PUBLISH) {
-      const topic = readTopic(b, s, e);
-      const qos = (first >> 1) & 3;
-      let at = s + 2 + ((b[s] << 8) | b[s + 1]);
-      const id = qos ? readId(b, at, e, type) : 0;
-      if (qos) at += 2;
-      const payload = new Uint8Array(b.buffer, b.byteOffset + at, e - at);
-      if (qos < 2) {
-        this.#deliver(topic, payload, first);
-        if (qos) this.#send(encodeAck(PUBACK, id));
-        return;
-      }
-      const inbound = this.#inbound;
-      if (inbound.has(id)) this.stats.inboundDuplicates++;
-      else {
-        inbound.add(id);
-        this.#outbox.saveInbound(inbound);
-        this.#deliver(topic, payload, first);
-      }
-      return this.#send(encodeAck(PUBREC, id));
-    }
-    if (type >= PUBACK && type <= PUBCOMP) {
-      if (e - s !== 2) exact(type, s, e, 2);
-      const id = (b[s] << 8) | b[s + 1];
-      if (!id) readId(b, s, e, type);
-      const m = this.#inflight.get(id);
-      if (type === PUBREL) {
-        if (this.#inbound.delete(id)) this.#outbox.saveInbound(this.#inbound);
-        return this.#send(encodeAck(PUBCOMP, id));
-      }
-      if (type === PUBREC) {
-        if (m && m.qos === 2 && m.state === 1) {
-          m.state = 2;
-          this.#outbox.save(m);
-        }
-        return this.#send(encodeAck(PUBREL, id));
-      }
-      // PUBACK completes QoS 1, PUBCOMP QoS 2
-      if (m && m.qos === (type === PUBACK ? 1 : 2)) {
-        // #complete() inlined: the acknowledgement of every QoS 1 publish
-        const box = this.#outbox;
-        this.#inflight.delete(id);
-        box.release(m);
-        if (m.done) m.done();
-        if (box.queue.length) this.#pump();
-      }
-      return;
-    }
-    const v5 = this.#v5;
-    if (type === SUBACK || type === UNSUBACK) {
-      const id = readId(b, s, e, type);
-      let granted: number[] = [];
-      if (v5) granted = v5.codes(type, b, s, e);
-      else if (type === SUBACK) granted = readGranted(b, s, e);
-      else exact(type, s, e, 2);
-      const op = this.#operations.get(id);
-      if (!op) return;
-      this.#operations.delete(id);
-      let error: Error | undefined;
-      const refused = op.filters.filter((_f, i) => granted[i] >= 0x80);
-      if (refused.length) {
-        error = v5 ? v5.refusal(type, op.filters, granted) : new MqttClientError('subscribe-failed', `the broker refused the subscription to ${refused.join(', ')} (0x80)`);
-        if (type === SUBACK) for (const f of refused) this.#subscriptions.delete(f);
-        if (!op.done) this.#error(error);
-      }
-      if (op.done) op.done(error, granted);
-      return;
-    }
-    if (type === PINGRESP) {
-      exact(type, s, e, 0);
-      this.#pingSent = 0;
-      return;
-    }
-    if (type === CONNACK) {
-      // MQTT 5 drops a refused connection itself (-1)
-      const v = v5 ? v5.onConnack(b, s, e) : readConnack(b, s, e);
-      if (!this.connected) return v < 0 ? undefined : this.#onConnack(v > 255, v & 255);
-      fail('malformed', 'a second CONNACK');
-    }
-    if (first & SKIPPED) return this.#oversized(first, b, s, e);
-    fail('bad-packet-type', `${NAMES[type]} from a broker`);
-  }
+  // ---- receiving: the dialect decodes each packet the framer frames and calls these -------------
 
   /**
-   * A PUBLISH over maxPacketSize, read through without its payload (b[s, e) holds its header as far as
-   * it was kept): acknowledged as its QoS asks, so the broker stops sending it, counted and reported
-   * with an MqttMessageTooLargeError; never delivered. QoS 2 keeps the exactly-once guard, so a
-   * redelivery before PUBREL is neither reported nor answered with more than PUBREC.
+   * The session as its dialect sees it (SessionEvents), one per client: a class inside MqttClient's
+   * body, so that its methods, shared by every client, reach the client's private state.
    */
-  #oversized(first: number, b: Uint8Array, s: number, e: number): void {
-    const qos = ((first >> 1) & 3) as QoS;
-    const v5 = this.#v5;
-    let topic: string | undefined;
-    let id = 0;
-    let properties: Properties | undefined;
-    if (v5) ({ topic, id, properties } = v5.oversized(first, b, s, e));
-    else {
-      if (!(first & TOPIC_DROPPED)) topic = readTopic(b, s, e);
-      if (qos) id = readId(b, s + 2 + ((b[s] << 8) | b[s + 1]), e, PUBLISH);
-    }
-    if (qos === 2) {
-      const inbound = this.#inbound;
-      if (inbound.has(id)) {
-        this.stats.inboundDuplicates++;
-        return this.#send(encodeAck(PUBREC, id));
-      }
-      inbound.add(id);
-      this.#outbox.saveInbound(inbound);
-    }
-    this.stats.inboundTooLarge++;
-    if (qos) this.#send(encodeAck(qos === 2 ? PUBREC : PUBACK, id));
-    this.#error(new MqttMessageTooLargeError(topic, this.#framer!.skipped, this.#framer!.maxPacketSize, qos, properties));
-  }
+  static readonly #Events = class implements SessionEvents {
+    readonly #c: MqttClient;
 
-  #deliver(topic: string, payload: Uint8Array, first: number): void {
-    const qos = ((first >> 1) & 3) as QoS;
-    const retain = (first & 1) === 1;
-    const dup = (first & 8) === 8;
-    let handled = false;
-    if (this.#subscriptions.size) {
-      for (const [filter, s] of this.#subscriptions) {
-        if (s.handler && topicMatches(filter, topic)) {
-          handled = true;
-          s.handler(topic, payload, { qos, retain, dup });
+    constructor(client: MqttClient) {
+      this.#c = client;
+    }
+
+    connack(sessionPresent: boolean, refusal: Error | undefined): void {
+      const c = this.#c;
+      if (c.connected) fail('malformed', 'a second CONNACK');
+      c.#clearTimer(CONNECT_TIMEOUT);
+      if (refusal) return c.#drop(refusal);
+      const stats = c.stats;
+      const o = c.#o;
+      const dialect = c.#dialect;
+      const inflight = c.#inflight;
+      c.connected = true;
+      if (stats.connects++) stats.reconnects++;
+      // the server's limits for this connection (MQTT 5)
+      c.#window = Math.min(o.inflightWindow ?? 16, dialect.receiveMaximum ?? 65535);
+      const keepAlive = (c.#keepAliveMs = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000);
+      c.#setTimer(BACKOFF_RESET, () => (c.#attempt = 0), (o.reconnect || {}).stableAfter ?? 20000);
+      // the CONNACK just received counts as the last traffic both ways
+      c.#idleOut = c.#idleIn = 0;
+      c.#sent = c.#received = false;
+      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
+
+      if (!sessionPresent) {
+        // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
+        // with PUBREC are delivered; everything else is sent again as new.
+        c.#inbound.clear();
+        c.#outbox.saveInbound(c.#inbound);
+        for (const m of inflight.values()) {
+          if (m.state === AWAITING_PUBCOMP) c.#settle(m, undefined);
+          else m.sent = false;
+        }
+        const pending = new Set<string>();
+        for (const op of c.#operations.values()) if (op.bytes[0] >> 4 === SUBSCRIBE) op.filters.forEach((f) => pending.add(f));
+        // one SUBSCRIBE per subscription identifier (MQTT 5 carries one per packet; 3.1.1 has none)
+        const groups = new Map<number | undefined, Subscription5[]>();
+        for (const [filter, s] of c.#subscriptions) if (!pending.has(filter)) (groups.get(s.sid) || groups.set(s.sid, []).get(s.sid)!).push(s.options);
+        for (const [sid, again] of groups) {
+          const id = c.#allocateId();
+          c.#operations.set(id, { filters: again.map((x) => x.filter), bytes: dialect.subscribe(id, again, { subscriptionIdentifier: sid }) });
         }
       }
+      // Resend in the original order: unacknowledged PUBLISH (with DUP when sent before) and PUBREL.
+      // What may not go again under its id (MQTT 5: over the server's receive maximum) is queued again,
+      // except QoS 2 messages the server may already hold under their id.
+      let resend = dialect.resendLimit ? dialect.resendLimit(c.#window) : 65535;
+      const back: OutboxMessage[] = [];
+      for (const m of inflight.values()) {
+        if (m.state === AWAITING_ACK && resend-- <= 0 && (m.qos === 1 || !m.sent)) {
+          inflight.delete(m.id!);
+          back.push(m);
+        } else c.#transmit(m);
+      }
+      if (back.length) c.#outbox.requeue(back);
+      for (const op of c.#operations.values()) c.#send(op.bytes);
+      const refresh = o.tokenRefresh;
+      if (refresh) {
+        try {
+          const ms = refresh();
+          if (ms > 0) c.#setTimer(TOKEN_REFRESH, () => c.reconnect(), ms);
+        } catch (error) {
+          c.#error(error as Error);
+        }
+      }
+      if (o.onConnect) o.onConnect({ sessionPresent, properties: dialect.connack });
+      c.#pump();
     }
-    const fallback = this.#o.onMessage;
-    if (!handled && fallback) fallback(topic, payload, { qos, retain, dup });
-  }
+
+    publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void {
+      const c = this.#c;
+      const qos = ((first >> 1) & 3) as QoS;
+      if (qos) {
+        const inbound = c.#inbound;
+        if (qos === 2) {
+          if (inbound.has(id!)) {
+            c.stats.inboundDuplicates++;
+            return c.#send(c.#dialect.ack(PUBREC, id!));
+          }
+          inbound.add(id!);
+          c.#outbox.saveInbound(inbound);
+        }
+      }
+      // delivery: to the handlers of matching subscriptions, else to onMessage
+      const retain = (first & 1) === 1;
+      const dup = (first & 8) === 8;
+      const info: MessageInfo = properties ? { qos, retain, dup, properties } : { qos, retain, dup };
+      let handled = false;
+      const subscriptions = c.#subscriptions;
+      if (subscriptions.size) {
+        for (const [filter, s] of subscriptions) {
+          if (s.handler && topicMatches(filter, topic)) {
+            handled = true;
+            s.handler(topic, payload, info);
+          }
+        }
+      }
+      const fallback = c.#o.onMessage;
+      if (!handled && fallback) fallback(topic, payload, info);
+      if (qos) c.#send(c.#dialect.ack(qos === 2 ? PUBREC : PUBACK, id!));
+    }
+
+    /**
+     * A PUBLISH over maxPacketSize, read through without its payload: acknowledged as its QoS asks, so
+     * the broker stops sending it, counted and reported with an MqttMessageTooLargeError; never
+     * delivered. QoS 2 keeps the exactly-once guard, so a redelivery before PUBREL is neither reported
+     * nor answered with more than PUBREC.
+     */
+    oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
+      const c = this.#c;
+      const qos = ((first >> 1) & 3) as QoS;
+      const dialect = c.#dialect;
+      if (qos === 2) {
+        const inbound = c.#inbound;
+        if (inbound.has(id)) {
+          c.stats.inboundDuplicates++;
+          return c.#send(dialect.ack(PUBREC, id));
+        }
+        inbound.add(id);
+        c.#outbox.saveInbound(inbound);
+      }
+      c.stats.inboundTooLarge++;
+      if (qos) c.#send(dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
+      c.#error(new MqttMessageTooLargeError(topic, c.#framer!.skipped, c.#framer!.maxPacketSize, qos, properties));
+    }
+
+    ack(type: number, id: number, reason?: number, properties?: Properties): void {
+      const c = this.#c;
+      if (type === PUBREL) {
+        if (c.#inbound.delete(id)) c.#outbox.saveInbound(c.#inbound);
+        return c.#send(c.#dialect.ack(PUBCOMP, id));
+      }
+      const m = c.#inflight.get(id);
+      if (type === PUBREC && !(reason! >= 0x80)) {
+        if (m && m.qos === 2 && m.state === AWAITING_ACK) {
+          m.state = AWAITING_PUBCOMP;
+          c.#outbox.save(m);
+        }
+        return c.#send(c.#dialect.ack(PUBREL, id));
+      }
+      // PUBACK completes QoS 1, PUBCOMP QoS 2; a PUBREC refusing the message ends QoS 2 (MQTT 5)
+      if (!m || m.qos !== (type === PUBACK ? 1 : 2)) return;
+      const box = c.#outbox;
+      if (!reason) {
+        // #settle() inlined: the acknowledgement of every QoS 1 publish
+        c.#inflight.delete(id);
+        box.release(m);
+        if (m.done) m.done();
+      } else {
+        const outcome = c.#dialect.ackOutcome!(type, reason, m, properties);
+        if (outcome instanceof Error) c.#settle(m, outcome);
+        else c.#settle(m, undefined, outcome);
+      }
+      if (box.queue.length) c.#pump();
+    }
+
+    subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void {
+      const c = this.#c;
+      const op = c.#operations.get(id);
+      if (!op) return;
+      c.#operations.delete(id);
+      let error: Error | undefined;
+      const refused = op.filters.filter((_f, i) => codes[i] >= 0x80);
+      if (refused.length) {
+        error = c.#dialect.refusal(type, op.filters, codes, properties);
+        if (type === SUBACK) for (const f of refused) c.#subscriptions.delete(f);
+        if (!op.done) c.#error(error);
+      }
+      if (op.done) op.done(error, codes);
+    }
+
+    pingResp(): void {
+      this.#c.#pingSent = 0;
+    }
+
+    close(error: Error): void {
+      this.#c.#drop(error);
+    }
+
+    send(bytes: Uint8Array): void {
+      this.#c.#send(bytes);
+    }
+
+    unreleased(id: number): number {
+      const inbound = this.#c.#inbound;
+      return inbound.has(id) ? 0 : inbound.size;
+    }
+  };
 
   // ---- sending --------------------------------------------------------------------------------
 
@@ -750,7 +692,7 @@ export class MqttClient {
       if (m.qos) {
         if (this.#inflight.size >= this.#window) return;
         m.id = this.#allocateId();
-        m.state = 1;
+        m.state = AWAITING_ACK;
         this.#inflight.set(m.id, m);
         box.save(m);
       }
@@ -762,30 +704,33 @@ export class MqttClient {
     }
   }
 
-  /** Sends a message; false when MQTT 5 limits kept it from going (it is then done, with an error). */
+  /** Sends a message; false when the server's limits (MQTT 5) keep it from going: it is then done, with the error. */
   #transmit(m: OutboxMessage): boolean {
-    if (m.state === 2) {
-      this.#send(encodeAck(PUBREL, m.id!));
+    const dialect = this.#dialect;
+    if (m.state === AWAITING_PUBCOMP) {
+      this.#send(dialect.ack(PUBREL, m.id!));
       return true;
     }
-    const flags = (m.sent ? 8 : 0) | (m.qos << 1) | (m.retain ? 1 : 0);
-    const v5 = this.#v5;
-    const t = this.#topic(m.topic);
-    const out = v5 ? v5.publish(m, flags, t) : publishPacket(flags, t, m.payload, m.id || 0);
-    if (!out) return false;
+    const out = dialect.message(m, (m.sent ? 8 : 0) | (m.qos << 1) | (m.retain ? 1 : 0), this.#topic(m.topic));
+    if (out instanceof Error) {
+      this.#settle(m, out);
+      return false;
+    }
     this.#send(out);
     m.sent = m.qos > 0;
     return true;
   }
 
-  /** A QoS 2 message the broker took over before the session was lost. */
-  #complete(m: OutboxMessage): void {
-    this.#inflight.delete(m.id!);
+  /** Message `m` leaves the session: acknowledged, refused (`error`), or taken over by the broker before the session was lost. */
+  #settle(m: OutboxMessage, error: Error | undefined, info?: AckInfo): void {
+    if (m.id) this.#inflight.delete(m.id);
     this.#outbox.release(m);
-    if (m.done) m.done();
+    if (m.done) m.done(error, info);
+    else if (error) this.#error(error);
   }
 
   #operation(id: number, op: PendingOperation): void {
+    this.#nextId = id === 65535 ? 1 : id + 1;
     this.#operations.set(id, op);
     if (this.connected) this.#send(op.bytes);
   }
@@ -798,27 +743,32 @@ export class MqttClient {
     this.#o.onDrop?.(dropped.map((m) => ({ topic: m.topic, qos: m.qos, bytes: m.size, reason: m.size > max ? 'too-large' : 'outbox-full' })));
   }
 
-  /** A packet id not used by any message or operation in flight. */
-  #allocateId(): number {
+  /** A packet id not used by any message or operation in flight, from #nextId on; taken by #allocateId() or #operation(). */
+  #freeId(): number {
+    let id = this.#nextId;
     for (let i = 0; i < 65535; i++) {
-      const id = this.#nextId;
-      this.#nextId = id === 65535 ? 1 : id + 1;
       if (!this.#inflight.has(id) && !this.#operations.has(id)) return id;
+      id = id === 65535 ? 1 : id + 1;
     }
     return invalid('all 65535 packet ids are in use');
   }
 
-  // timers: 0 connect timeout, 1 keep-alive, 2 reconnect, 3 backoff reset, 4 token refresh
-  #setTimer(slot: number, fn: () => void, ms: number, repeat?: number): void {
-    this.#clearTimer(slot);
-    this.#timers[slot] = this.#clock.set(fn, ms, repeat);
+  #allocateId(): number {
+    const id = this.#freeId();
+    this.#nextId = id === 65535 ? 1 : id + 1;
+    return id;
   }
 
-  #clearTimer(slot: number): void {
-    const t = this.#timers[slot];
+  #setTimer(timer: Timer, fn: () => void, ms: number, repeat?: number): void {
+    this.#clearTimer(timer);
+    this.#timers[timer] = this.#clock.set(fn, ms, repeat);
+  }
+
+  #clearTimer(timer: Timer): void {
+    const t = this.#timers[timer];
     if (t !== undefined) {
       this.#clock.clear(t);
-      this.#timers[slot] = undefined;
+      this.#timers[timer] = undefined;
     }
   }
 }

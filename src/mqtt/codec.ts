@@ -44,7 +44,8 @@ function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
   return out;
 }
 
-export function encodeConnect(p: ConnectPacket): Uint8Array {
+/** CONNECT (its `type` is not read: the session's ConnectFields do as well). */
+export function encodeConnect(p: Omit<ConnectPacket, 'type'>): Uint8Array {
   const { will, username, password, keepAlive } = p;
   if (password !== undefined && username === undefined) invalid(PASSWORD_NEEDS_USER);
   const flags =
@@ -61,22 +62,27 @@ export function encodeConnect(p: ConnectPacket): Uint8Array {
  * PUBLISH from its flags (DUP 8, QoS << 1, RETAIN 1), the topic as lengthPrefixed() encodes it, the
  * payload and, at QoS 1 and 2, the packet id. The client's hot path: no packet object.
  */
-export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id: number): Uint8Array {
-  const qos = flags & 6;
-  const n = topic.length + payload.length + (qos ? 2 : 0);
-  let out: Uint8Array;
-  let at = 2;
+export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id = 0): Uint8Array {
+  const t = topic.length;
+  const n = flags & 6 ? t + payload.length + 2 : t + payload.length;
   if (n < 128) {
-    out = new Uint8Array(n + 2);
-    out[0] = 48 | flags;
+    // one byte of remaining length: the most common packets, without packet()
+    const out = new Uint8Array(n + 2);
+    out[0] = 0x30 | flags;
     out[1] = n;
-  } else {
-    out = packet(48 | flags, n);
-    at = out.length - n;
+    out.set(topic, 2);
+    if (flags & 6) {
+      out[t + 2] = id >> 8;
+      out[t + 3] = id & 255;
+      out.set(payload, t + 4);
+    } else out.set(payload, t + 2);
+    return out;
   }
+  const out = packet(0x30 | flags, n);
+  let at = out.length - n;
   out.set(topic, at);
-  at += topic.length;
-  if (qos) {
+  at += t;
+  if (flags & 6) {
     out[at++] = id >> 8;
     out[at++] = id & 255;
   }

@@ -1,5 +1,5 @@
 // Typed errors of the MQTT layer. `code` is stable for programs; `message` is for people.
-import type { Properties } from './v5/properties';
+import type { Properties } from './properties';
 
 export type ProtocolErrorCode =
   | 'remaining-length'
@@ -102,6 +102,11 @@ export class MqttConnectError extends Error {
     super(message || `connection refused (return code ${returnCode}): ${CONNACK_REASONS[returnCode] || 'unknown reason'}`);
     this.returnCode = returnCode;
   }
+}
+
+/** A protocol error: the peer sent bytes that break the rules. */
+export function fail(code: ProtocolErrorCode, message: string): never {
+  throw new MqttProtocolError(code, message);
 }
 
 /** An `invalid-argument` error: the caller must change what it passes. */

@@ -10,8 +10,17 @@
 // client's QoS 2 exactly-once guard is kept under INBOUND_KEY.
 import type { KeyValueStore } from '../ports';
 import type { QoS } from './packets';
-import type { AckInfo } from './v5/protocol';
+import type { AckInfo } from './properties';
 import { decodeUtf8, encodeUtf8 } from './utf8';
+
+// Where a message stands (saved with it, so the numbers are part of the record format).
+/** Waiting in the queue; no packet id yet. */
+export const QUEUED = 0;
+/** Sent with a packet id: awaiting PUBACK (QoS 1) or PUBREC (QoS 2). */
+export const AWAITING_ACK = 1;
+/** QoS 2 after PUBREC: PUBREL sent, awaiting PUBCOMP. */
+export const AWAITING_PUBCOMP = 2;
+export type MessageState = typeof QUEUED | typeof AWAITING_ACK | typeof AWAITING_PUBCOMP;
 
 export interface OutboxLimits {
   /** Most messages held (queued + inflight). Default 64. */
@@ -32,8 +41,7 @@ export interface OutboxMessage {
   retain: boolean;
   /** Packet id once sent. */
   id?: number;
-  /** 0 queued, 1 sent and awaiting PUBACK/PUBREC, 2 awaiting PUBCOMP. */
-  state: 0 | 1 | 2;
+  state: MessageState;
   /** Publish was already sent once (resend with DUP). */
   sent?: boolean;
   /** MQTT 5: the encoded properties (without their length). */
@@ -59,7 +67,7 @@ const RECORD_KEY = /^mq[0-9a-z]+$/;
 const INBOUND_KEY = 'mqin';
 
 export class Outbox {
-  /** Waiting messages, oldest first. Change it only through add() and shift(). */
+  /** Waiting messages, oldest first. Change it only through add(), shift() and requeue(). */
   readonly queue: OutboxMessage[] = [];
   count = 0;
   bytes = 0;
@@ -110,13 +118,28 @@ export class Outbox {
     return m;
   }
 
+  /**
+   * Messages taken out of flight go back to the head of the queue, in order, as never sent: they get
+   * new packet ids when they go again. (They stay counted: they never left the outbox.)
+   */
+  requeue(messages: OutboxMessage[]): void {
+    for (const m of messages) {
+      m.state = QUEUED;
+      m.id = undefined;
+      m.sent = false;
+      this.save(m);
+    }
+    this.queue.unshift(...messages);
+    this.#update();
+  }
+
   /** Adds a message; returns what had to be dropped (the message itself when it was refused). */
   add(m: OutboxMessage, first?: boolean): OutboxMessage[] {
     const dropped: OutboxMessage[] = [];
     const queue = this.queue;
     while (m.size <= this.maxBytes && !this.fits(m.size)) {
       let victim = queue.findIndex((q) => q.qos === 0);
-      if (victim < 0 && m.qos) victim = queue.findIndex((q) => q.state === 0);
+      if (victim < 0 && m.qos) victim = queue.findIndex((q) => q.state === QUEUED);
       if (victim < 0) break;
       const v = queue.splice(victim, 1)[0];
       this.release(v);
@@ -194,7 +217,7 @@ export class Outbox {
       found.splice(i, 0, m);
       this.hold(m);
     }
-    for (const m of found) if (!(m.state && m.id)) this.queue.push(m);
+    for (const m of found) if (m.state === QUEUED || !m.id) this.queue.push(m);
     this.#update();
     return found;
   }
@@ -220,13 +243,13 @@ export class Outbox {
 
 function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
   const qos = (v[0] & 3) as QoS;
-  const state = ((v[0] >> 3) & 3) as 0 | 1 | 2;
+  const state = ((v[0] >> 3) & 3) as MessageState;
   const n = (v[3] << 8) | v[4];
   // version 2 adds the length of MQTT 5 properties (bytes 6, 7) and the properties after the topic
   const v2 = v[5] === 2;
   const h = v2 ? 8 : 6;
   const k = v2 ? (v[6] << 8) | v[7] : 0;
-  if (v.length < h || (v[5] !== 1 && !v2) || !qos || qos > 2 || state > 2 || h + n + k > v.length) return undefined;
+  if (v.length < h || (v[5] !== 1 && !v2) || !qos || qos > 2 || state > AWAITING_PUBCOMP || h + n + k > v.length) return undefined;
   let topic: string;
   try {
     topic = decodeUtf8(v, h, h + n, 'stored topic');
@@ -235,7 +258,7 @@ function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
   }
   const id = (v[1] << 8) | v[2];
   const payload = v.slice(h + n + k);
-  const m: OutboxMessage = { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state > 0, size: n + k + payload.length, key };
+  const m: OutboxMessage = { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state !== QUEUED, size: n + k + payload.length, key };
   if (k) m.props = v.slice(h + n, h + n + k);
   return m;
 }

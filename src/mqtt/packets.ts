@@ -1,4 +1,5 @@
-// MQTT 3.1.1 control packets as plain objects. `type` is the packet type number of the fixed header.
+// MQTT control packet types (the high 4 bits of the fixed header), and the MQTT 3.1.1 packets as plain
+// objects (the MQTT 5 ones are in v5/packets.ts).
 
 export type QoS = 0 | 1 | 2;
 
@@ -16,6 +17,11 @@ export const UNSUBACK = 11;
 export const PINGREQ = 12;
 export const PINGRESP = 13;
 export const DISCONNECT = 14;
+/** MQTT 5 only; reserved in MQTT 3.1.1. */
+export const AUTH = 15;
+
+/** Packet names by type, for messages. */
+export const PACKET_NAMES = ['', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH'];
 
 export interface Will {
   topic: string;

@@ -56,7 +56,7 @@ function device(v5: boolean) {
   s.open();
   s.sent();
   s.receive(v5 ? '20 03 00 00 00' : '20 02 00 00');
-  const parser = new PacketParser({ decode: (v5 ? decodeAnyPacket5 : decodeAnyPacket) as typeof decodeAnyPacket, auth: v5 });
+  const parser = new PacketParser({ decode: (v5 ? decodeAnyPacket5 : decodeAnyPacket) as typeof decodeAnyPacket, mqtt5: v5 });
   /** What the device wrote since the last call, decoded. */
   const sent = (): Packet[] => {
     const out: Packet[] = [];

@@ -60,7 +60,7 @@ function frame(framer: PacketFramer, data: Uint8Array, chunk: number, until = da
   let held = 0;
   for (let i = 0; i < data.length; i += chunk) {
     for (let b = framer.nextBody(data.subarray(i, i + chunk)); b; b = framer.more ? framer.nextBody() : undefined) {
-      const body = toHex(b.subarray(framer.start, framer.end));
+      const body = toHex(b.subarray(framer.at, framer.end));
       packets.push(framer.first & 0x100 ? `${framer.first.toString(16)} ${body} (${framer.skipped} bytes)` : `${framer.first.toString(16)} ${body}`);
     }
     if (i + chunk <= until) held = Math.max(held, framer.buffered);

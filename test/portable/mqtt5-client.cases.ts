@@ -533,6 +533,8 @@ export default suite('mqtt5 client', (test) => {
     const options = { clock: new ManualClock(), network: new ScriptedNetwork(), host: 'h', clientId: 'a' };
     const c = new MqttClient(options);
     throws(() => c.publish('t', 'x', { properties: { contentType: 'a' } }), MqttClientError, 'properties needs MQTT 5 (protocol: mqtt5())');
+    // `first` is a 3.1.1 option too: the error names what needs MQTT 5
+    throws(() => c.publish('t', 'x', { first: true, properties: { contentType: 'a' } }), MqttClientError, 'properties needs MQTT 5');
     throws(() => c.subscribe('t', { noLocal: true }), MqttClientError, 'noLocal needs MQTT 5');
     throws(() => c.subscribe([{ filter: 't', retainHandling: 2 }]), MqttClientError, 'retainHandling needs MQTT 5');
     throws(() => c.subscribe('t', { subscriptionIdentifier: 1 }), MqttClientError, 'subscriptionIdentifier needs MQTT 5');

@@ -14,7 +14,7 @@ import { equal, hex, suite, throws } from '../../hosts/xs/harness';
 const ascii = (s: string) => encodeUtf8(s);
 
 function parseAll(bytes: Uint8Array, step = bytes.length, decode = decodeAnyPacket5): Packet5[] {
-  const parser = new PacketParser({ decode: decode as never, auth: true });
+  const parser = new PacketParser({ decode: decode as never, mqtt5: true });
   const out: Packet5[] = [];
   for (let i = 0; i < bytes.length; i += step) {
     parser.push(bytes.subarray(i, Math.min(bytes.length, i + step)));

@@ -157,7 +157,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 function feed(data: Uint8Array, cuts: number[], maxPacketSize?: number): { packets: Packet5[]; error?: unknown } {
-  const parser = new PacketParser({ maxPacketSize, decode: decodeAnyPacket5 as never, auth: true });
+  const parser = new PacketParser({ maxPacketSize, decode: decodeAnyPacket5 as never, mqtt5: true });
   const packets: Packet5[] = [];
   const points = [...new Set(cuts.map((c) => c % (data.length + 1)))].sort((a, b) => a - b);
   let from = 0;

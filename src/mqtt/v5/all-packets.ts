@@ -1,46 +1,45 @@
 // Every MQTT 5 packet type in both directions: `encode5` and `decodeAnyPacket5`, for brokers, tools
 // and tests. A client needs only codec.ts, decode.ts and properties.ts.
-import { invalid } from '../errors';
-import type { QoS } from '../packets';
-import { fail } from '../parser';
+import { fail, invalid } from '../errors';
+import { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE, type QoS } from '../packets';
+import { expectEnd, packetOf, readBinary, readId, readString, readU16, readU8, type Reader } from '../reader';
 import { sharedFilterProblem, topicFilterProblem, topicNameProblem } from '../topic';
 import { appendProperties, encodeAck5, encodeConnect5, encodeDisconnect5, encodePublish5, encodeSubscribe5, encodeUnsubscribe5 } from './codec';
-import { decodeFromServer5, readId5 } from './decode';
-import { AUTH, type Connect5, type Packet5, type Subscription5 } from './packets';
+import { decodeFromServer5 } from './decode';
+import type { Connect5, Packet5, Subscription5 } from './packets';
 import { readProperties, WILL } from './properties';
-import { Reader } from './reader';
 import { Writer } from './writer';
 
 export function encode5(p: Packet5): Uint8Array {
   switch (p.type) {
-    case 1:
+    case CONNECT:
       return encodeConnect5(p);
-    case 2: {
+    case CONNACK: {
       const w = new Writer();
       w.byte(p.sessionPresent ? 1 : 0);
       w.byte(p.reasonCode);
-      appendProperties(w, p.properties, 2);
-      return w.packet(0x20);
+      appendProperties(w, p.properties, CONNACK);
+      return w.packet(CONNACK << 4);
     }
-    case 3:
+    case PUBLISH:
       return encodePublish5(p);
-    case 8:
+    case SUBSCRIBE:
       return encodeSubscribe5(p);
-    case 9:
-    case 11: {
-      if (!p.reasonCodes.length) invalid(`a ${p.type === 9 ? 'SUBACK' : 'UNSUBACK'} needs a reason code per topic filter`);
+    case SUBACK:
+    case UNSUBACK: {
+      if (!p.reasonCodes.length) invalid(`a ${p.type === SUBACK ? 'SUBACK' : 'UNSUBACK'} needs a reason code per topic filter`);
       const w = new Writer();
       w.u16(p.packetId);
       appendProperties(w, p.properties, p.type);
       for (const c of p.reasonCodes) w.byte(c);
       return w.packet(p.type << 4);
     }
-    case 10:
+    case UNSUBSCRIBE:
       return encodeUnsubscribe5(p);
-    case 12:
-    case 13:
+    case PINGREQ:
+    case PINGRESP:
       return Uint8Array.of(p.type << 4, 0);
-    case 14:
+    case DISCONNECT:
     case AUTH:
       return encodeDisconnect5(p);
     default:
@@ -49,53 +48,52 @@ export function encode5(p: Packet5): Uint8Array {
 }
 
 function readConnect5(r: Reader): Connect5 {
-  const name = r.string('protocol name');
+  const name = readString(r, 'protocol name');
   if (name !== 'MQTT') fail('malformed', `protocol name "${name}" is not MQTT`);
-  const version = r.u8('protocol version');
+  const version = readU8(r, 'protocol version');
   if (version !== 5) fail('malformed', `protocol version ${version} is not 5 (MQTT 5.0)`);
-  const flags = r.u8('connect flags');
+  const flags = readU8(r, 'connect flags');
   if (flags & 1) fail('malformed', 'CONNECT reserved flag is set');
   const willFlag = (flags & 4) !== 0;
   const willQos = (flags >> 3) & 3;
   if (willQos === 3 || (!willFlag && (willQos || flags & 32))) fail('malformed', 'CONNECT will flags are inconsistent');
-  const keepAlive = r.u16('keep alive');
-  const properties = readProperties(r, 1);
-  const clientId = r.string('client id');
-  const p: Connect5 = { type: 1, clientId, cleanStart: (flags & 2) !== 0, keepAlive, properties };
+  const keepAlive = readU16(r, 'keep alive');
+  const properties = readProperties(r, CONNECT);
+  const clientId = readString(r, 'client id');
+  const p: Connect5 = { type: CONNECT, clientId, cleanStart: (flags & 2) !== 0, keepAlive, properties };
   if (willFlag) {
     const willProperties = readProperties(r, WILL);
-    const topic = r.string('will topic');
+    const topic = readString(r, 'will topic');
     const problem = topicNameProblem(topic);
     if (problem) fail('bad-topic', `will: ${problem}`);
-    p.will = { topic, payload: r.binary('will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0, properties: willProperties };
+    p.will = { topic, payload: readBinary(r, 'will payload'), qos: willQos as QoS, retain: (flags & 32) !== 0, properties: willProperties };
   }
-  if (flags & 128) p.username = r.string('user name');
-  if (flags & 64) p.password = r.binary('password');
-  r.done();
+  if (flags & 128) p.username = readString(r, 'user name');
+  if (flags & 64) p.password = readBinary(r, 'password');
+  expectEnd(r);
   return p;
 }
 
 function readFilter(r: Reader): string {
-  const filter = r.string('topic filter');
+  const filter = readString(r, 'topic filter');
   const problem = topicFilterProblem(filter) || sharedFilterProblem(filter);
-  if (problem) fail('malformed', `${r.what}: ${problem}`);
+  if (problem) fail('malformed', `${packetOf(r)}: ${problem}`);
   return filter;
 }
 
 /** Decodes any MQTT 5 packet type, including those only a client sends. Use as PacketParser's `decode`. */
-export function decodeAnyPacket5(first: number, b: Uint8Array): Packet5 {
-  const type = first >> 4;
-  const r = new Reader().reset(b, 0, b.length, ['', 'CONNECT', '', '', '', '', '', '', 'SUBSCRIBE', '', 'UNSUBSCRIBE', '', 'PINGREQ'][type] || '');
+export function decodeAnyPacket5(r: Reader): Packet5 {
+  const type = r.first >> 4;
   switch (type) {
-    case 1:
+    case CONNECT:
       return readConnect5(r);
-    case 8: {
-      const packetId = readId5(r);
-      const properties = readProperties(r, 8);
+    case SUBSCRIBE: {
+      const packetId = readId(r);
+      const properties = readProperties(r, SUBSCRIBE);
       const subscriptions: Subscription5[] = [];
-      while (r.left) {
+      while (r.at < r.end) {
         const filter = readFilter(r);
-        const o = r.u8('subscription options');
+        const o = readU8(r, 'subscription options');
         if (o & 0xc0) fail('malformed', 'SUBSCRIBE options have reserved bits set');
         if ((o & 3) === 3) fail('malformed', 'SUBSCRIBE asks for QoS 3');
         if ((o & 0x30) === 0x30) fail('protocol', 'SUBSCRIBE has retain handling 3');
@@ -111,18 +109,18 @@ export function decodeAnyPacket5(first: number, b: Uint8Array): Packet5 {
       if (!subscriptions.length) fail('protocol', 'SUBSCRIBE without topic filters');
       return { type, packetId, subscriptions, properties };
     }
-    case 10: {
-      const packetId = readId5(r);
-      const properties = readProperties(r, 10);
+    case UNSUBSCRIBE: {
+      const packetId = readId(r);
+      const properties = readProperties(r, UNSUBSCRIBE);
       const filters: string[] = [];
-      while (r.left) filters.push(readFilter(r));
+      while (r.at < r.end) filters.push(readFilter(r));
       if (!filters.length) fail('protocol', 'UNSUBSCRIBE without topic filters');
       return { type, packetId, filters, properties };
     }
-    case 12:
-      r.done();
+    case PINGREQ:
+      expectEnd(r);
       return { type };
   }
-  return decodeFromServer5(first, b);
+  return decodeFromServer5(r);
 }
 

@@ -2,10 +2,15 @@
 // server sends are in all-packets.ts, beside the decoders of every packet.
 import { lengthPrefixed, packet } from '../codec';
 import { invalid } from '../errors';
+import { CONNECT, PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE } from '../packets';
+import type { Properties } from '../properties';
 import { sharedFilterProblem } from '../topic';
 import type { Ack5, Connect5, Disconnect5, Publish5, Subscribe5, Subscription5, Unsubscribe5 } from './packets';
-import { WILL, writeProperties, type Properties } from './properties';
+import { WILL, writeProperties } from './properties';
 import { Writer } from './writer';
+
+/** The Topic Alias property's identifier. */
+const TOPIC_ALIAS = 0x23;
 
 /** Bytes a Variable Byte Integer of `n` takes. */
 export function vbiSize(n: number): number {
@@ -34,7 +39,7 @@ export function encodeConnect5(p: Connect5): Uint8Array {
   for (const b of [0, 4, 77, 81, 84, 84, 5]) w.byte(b);
   w.byte((p.cleanStart ? 2 : 0) | (will ? 4 | (will.qos << 3) | (will.retain ? 32 : 0) : 0) | (password ? 64 : 0) | (username !== undefined ? 128 : 0));
   w.u16(p.keepAlive);
-  appendProperties(w, p.properties, 1);
+  appendProperties(w, p.properties, CONNECT);
   w.string(p.clientId, 'client id');
   if (will) {
     appendProperties(w, will.properties, WILL);
@@ -43,7 +48,7 @@ export function encodeConnect5(p: Connect5): Uint8Array {
   }
   if (username !== undefined) w.string(username, 'user name');
   if (password) w.binary(password, 'password');
-  return w.packet(0x10);
+  return w.packet(CONNECT << 4);
 }
 
 /**
@@ -55,7 +60,7 @@ export function publishPacket5(flags: number, topic: Uint8Array, id: number, ali
   const pl = (props ? props.length : 0) + (alias ? 3 : 0);
   const qos = flags & 6;
   const n = topic.length + (qos ? 2 : 0) + vbiSize(pl) + pl + payload.length;
-  const out = packet(48 | flags, n);
+  const out = packet((PUBLISH << 4) | flags, n);
   let at = out.length - n;
   out.set(topic, at);
   at += topic.length;
@@ -69,7 +74,7 @@ export function publishPacket5(flags: number, topic: Uint8Array, id: number, ali
     if (!v) break;
   }
   if (alias) {
-    out[at++] = 0x23;
+    out[at++] = TOPIC_ALIAS;
     out[at++] = alias >> 8;
     out[at++] = alias & 255;
   }
@@ -86,7 +91,7 @@ export function encodePublish5(p: Publish5): Uint8Array {
   if (!p.topic && !(props && props.topicAlias)) invalid('a PUBLISH with an empty topic needs a topic alias');
   if (p.qos && !p.packetId) invalid('a QoS 1 or 2 PUBLISH needs a packet id');
   const flags = (p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0);
-  return publishPacket5(flags, lengthPrefixed(p.topic, 'topic'), p.packetId || 0, 0, propertyContents(props, 3), p.payload);
+  return publishPacket5(flags, lengthPrefixed(p.topic, 'topic'), p.packetId || 0, 0, propertyContents(props, PUBLISH), p.payload);
 }
 
 /**
@@ -94,7 +99,7 @@ export function encodePublish5(p: Publish5): Uint8Array {
  * only); a reason code without properties leaves out the property length.
  */
 export function encodeAck5(p: Ack5): Uint8Array {
-  return reasonPacket((p.type << 4) | (p.type === 6 ? 2 : 0), p.packetId, p.reasonCode, p.properties, p.type);
+  return reasonPacket((p.type << 4) | (p.type === PUBREL ? 2 : 0), p.packetId, p.reasonCode, p.properties, p.type);
 }
 
 /** DISCONNECT or AUTH; success without properties is an empty body. */
@@ -126,7 +131,7 @@ export function subscriptionOptions(s: Subscription5): number {
 export function encodeSubscribe5(p: Subscribe5): Uint8Array {
   const w = new Writer();
   w.u16(p.packetId);
-  appendProperties(w, p.properties, 8);
+  appendProperties(w, p.properties, SUBSCRIBE);
   for (const s of p.subscriptions) {
     const problem = sharedFilterProblem(s.filter);
     if (problem) invalid(problem);
@@ -134,13 +139,13 @@ export function encodeSubscribe5(p: Subscribe5): Uint8Array {
     w.string(s.filter, 'a topic filter');
     w.byte(subscriptionOptions(s));
   }
-  return w.packet(0x82);
+  return w.packet((SUBSCRIBE << 4) | 2);
 }
 
 export function encodeUnsubscribe5(p: Unsubscribe5): Uint8Array {
   const w = new Writer();
   w.u16(p.packetId);
-  appendProperties(w, p.properties, 10);
+  appendProperties(w, p.properties, UNSUBSCRIBE);
   for (const f of p.filters) w.string(f, 'a topic filter');
-  return w.packet(0xa2);
+  return w.packet((UNSUBSCRIBE << 4) | 2);
 }

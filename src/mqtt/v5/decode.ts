@@ -1,65 +1,49 @@
-// Decoders for the MQTT 5 packets a server sends to a client, as objects (see packets.ts). Each
-// checks the fixed layout, the properties the packet may carry, and the reason codes it may use.
-import type { QoS } from '../packets';
-import { fail, NAMES } from '../parser';
-import { topicNameProblem } from '../topic';
-import { AUTH, type Ack5, type Connack5, type Disconnect5, type Packet5, type Publish5 } from './packets';
+// Decoders for the MQTT 5 packets a server sends to a client, from a Reader on the packet: the
+// fields the dialect reads in place, and the packets as objects (see packets.ts) for PacketParser.
+// Each checks the fixed layout, the properties the packet may carry, and the reason codes it may use.
+import { fail } from '../errors';
+import { AUTH, CONNACK, DISCONNECT, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UNSUBACK, type QoS } from '../packets';
+import type { Properties } from '../properties';
+import { expectEnd, packetOf, readId, readTopic, readU8, type Reader } from '../reader';
+import type { Ack5, Connack5, Disconnect5, Packet5, Publish5 } from './packets';
 import { readProperties } from './properties';
-import { Reader } from './reader';
 import { checkReason } from './reason-codes';
 
-const NAME = (type: number) => (type === AUTH ? 'AUTH' : NAMES[type]);
-
 export function readConnack5(r: Reader): Connack5 {
-  const flags = r.u8('acknowledge flags');
+  const flags = readU8(r, 'acknowledge flags');
   if (flags & 0xfe) fail('malformed', 'CONNACK reserved flags set');
-  const reasonCode = checkReason(r.u8('reason code'), 2);
-  const properties = readProperties(r, 2);
-  r.done();
-  return { type: 2, sessionPresent: flags === 1, reasonCode, properties };
+  const reasonCode = checkReason(readU8(r, 'reason code'), CONNACK);
+  const properties = readProperties(r, CONNACK);
+  expectEnd(r);
+  return { type: CONNACK, sessionPresent: flags === 1, reasonCode, properties };
 }
 
-/** A PUBLISH topic: may be empty (a Topic Alias stands for it), else a valid topic name. */
-export function readTopic5(r: Reader): string {
-  const topic = r.string('topic');
-  if (topic) {
-    const problem = topicNameProblem(topic);
-    if (problem) fail('bad-topic', `PUBLISH: ${problem}`);
-  }
-  return topic;
-}
-
-export function readPublish5(first: number, r: Reader): Publish5 {
+export function readPublish5(r: Reader): Publish5 {
+  const first = r.first;
   const qos = ((first >> 1) & 3) as QoS;
-  const topic = readTopic5(r);
-  const packetId = qos ? readId5(r) : undefined;
-  const properties = readProperties(r, 3);
+  const topic = readTopic(r);
+  const packetId = qos ? readId(r) : undefined;
+  const properties = readProperties(r, PUBLISH);
   if (!topic && !(properties && properties.topicAlias)) fail('protocol', 'PUBLISH with an empty topic and no topic alias');
   const payload = r.b.slice(r.at, r.end);
-  return { type: 3, topic, payload, qos, retain: (first & 1) === 1, dup: (first & 8) === 8, packetId, properties };
-}
-
-export function readId5(r: Reader): number {
-  const id = r.u16('packet id');
-  if (!id) fail('malformed', `${r.what} has packet id 0`);
-  return id;
+  return { type: PUBLISH, topic, payload, qos, retain: (first & 1) === 1, dup: (first & 8) === 8, packetId, properties };
 }
 
 /** Reason code and properties after a packet id (acks) or alone (DISCONNECT, AUTH); both optional. */
-function tail(r: Reader, type: number): { reasonCode: number; properties?: ReturnType<typeof readProperties> } {
-  const reasonCode = r.left ? checkReason(r.u8('reason code'), type) : 0;
-  const properties = r.left ? readProperties(r, type) : undefined;
-  r.done();
+export function readReason(r: Reader, type: number): { reasonCode: number; properties?: Properties } {
+  const reasonCode = r.at < r.end ? checkReason(readU8(r, 'reason code'), type) : 0;
+  const properties = r.at < r.end ? readProperties(r, type) : undefined;
+  expectEnd(r);
   return { reasonCode, properties };
 }
 
-export function readAck5(type: 4 | 5 | 6 | 7, r: Reader): Ack5 {
-  const packetId = readId5(r);
-  return { type, packetId, ...tail(r, type) };
+export function readAck5(type: Ack5['type'], r: Reader): Ack5 {
+  const packetId = readId(r);
+  return { type, packetId, ...readReason(r, type) };
 }
 
-export function readDisconnect5(type: 14 | 15, r: Reader): Disconnect5 {
-  const t = tail(r, type);
+export function readDisconnect5(type: Disconnect5['type'], r: Reader): Disconnect5 {
+  const t = readReason(r, type);
   if (type === AUTH && t.reasonCode && !(t.properties && t.properties.authenticationMethod)) {
     fail('protocol', `AUTH (${t.reasonCode === 0x18 ? 'Continue authentication' : 'Re-authenticate'}) without an Authentication Method`);
   }
@@ -67,38 +51,37 @@ export function readDisconnect5(type: 14 | 15, r: Reader): Disconnect5 {
 }
 
 /** SUBACK or UNSUBACK: packet id, properties, one reason code per topic filter. */
-export function readSubackCodes(type: 9 | 11, r: Reader): { packetId: number; reasonCodes: number[]; properties?: ReturnType<typeof readProperties> } {
-  const packetId = readId5(r);
+export function readSubackCodes(type: typeof SUBACK | typeof UNSUBACK, r: Reader): { packetId: number; reasonCodes: number[]; properties?: Properties } {
+  const packetId = readId(r);
   const properties = readProperties(r, type);
-  if (!r.left) fail('malformed', `${NAMES[type]} without reason codes`);
+  if (r.at === r.end) fail('malformed', `${packetOf(r)} without reason codes`);
   const reasonCodes: number[] = [];
-  while (r.left) reasonCodes.push(checkReason(r.u8('reason code'), type));
+  while (r.at < r.end) reasonCodes.push(checkReason(readU8(r, 'reason code'), type));
   return { packetId, reasonCodes, properties };
 }
 
-/** Decodes the packets a server sends to a client; use as PacketParser's `decode` (with AUTH allowed). */
-export function decodeFromServer5(first: number, b: Uint8Array): Packet5 {
-  const type = first >> 4;
-  const r = new Reader().reset(b, 0, b.length, NAME(type));
+/** Decodes the packets a server sends to a client; use as PacketParser's `decode` (with mqtt5: true). */
+export function decodeFromServer5(r: Reader): Packet5 {
+  const type = r.first >> 4;
   switch (type) {
-    case 2:
+    case CONNACK:
       return readConnack5(r);
-    case 3:
-      return readPublish5(first, r);
-    case 4:
-    case 5:
-    case 6:
-    case 7:
+    case PUBLISH:
+      return readPublish5(r);
+    case PUBACK:
+    case PUBREC:
+    case PUBREL:
+    case PUBCOMP:
       return readAck5(type, r);
-    case 9:
-    case 11:
+    case SUBACK:
+    case UNSUBACK:
       return { type, ...readSubackCodes(type, r) };
-    case 13:
-      r.done();
+    case PINGRESP:
+      expectEnd(r);
       return { type };
-    case 14:
-    case 15:
+    case DISCONNECT:
+    case AUTH:
       return readDisconnect5(type, r);
   }
-  return fail('bad-packet-type', `${NAME(type)} from a server`);
+  return fail('bad-packet-type', `${packetOf(r)} from a server`);
 }

@@ -1,9 +1,10 @@
 // MQTT 5.0 control packets as plain objects (OASIS mqtt-v5.0 section 3). `type` is the packet type
-// number of the fixed header; AUTH (15) is new in MQTT 5.
-import type { QoS } from '../packets';
-import type { Properties } from './properties';
+// number of the fixed header (../packets.ts); AUTH is new in MQTT 5.
+import type { AUTH, CONNACK, CONNECT, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, QoS, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
+import type { Properties, Subscription5 } from '../properties';
 
-export const AUTH = 15;
+export { AUTH } from '../packets';
+export type { Subscription5 } from '../properties';
 
 export interface Will5 {
   topic: string;
@@ -14,7 +15,7 @@ export interface Will5 {
 }
 
 export interface Connect5 {
-  type: 1;
+  type: typeof CONNECT;
   clientId: string;
   /** Clean Start: discard any session the server holds. */
   cleanStart: boolean;
@@ -27,14 +28,14 @@ export interface Connect5 {
 }
 
 export interface Connack5 {
-  type: 2;
+  type: typeof CONNACK;
   sessionPresent: boolean;
   reasonCode: number;
   properties?: Properties;
 }
 
 export interface Publish5 {
-  type: 3;
+  type: typeof PUBLISH;
   /** Empty when a Topic Alias stands for it. */
   topic: string;
   payload: Uint8Array;
@@ -47,58 +48,47 @@ export interface Publish5 {
 
 /** PUBACK, PUBREC, PUBREL or PUBCOMP. */
 export interface Ack5 {
-  type: 4 | 5 | 6 | 7;
+  type: typeof PUBACK | typeof PUBREC | typeof PUBREL | typeof PUBCOMP;
   packetId: number;
   reasonCode: number;
   properties?: Properties;
 }
 
-export interface Subscription5 {
-  filter: string;
-  qos: QoS;
-  /** Do not send this client its own messages. Not allowed on shared subscriptions. */
-  noLocal?: boolean;
-  /** Keep the RETAIN flag of forwarded messages as published. */
-  retainAsPublished?: boolean;
-  /** 0: send retained messages at subscribe; 1: only if the subscription is new; 2: never. */
-  retainHandling?: 0 | 1 | 2;
-}
-
 export interface Subscribe5 {
-  type: 8;
+  type: typeof SUBSCRIBE;
   packetId: number;
   subscriptions: Subscription5[];
   properties?: Properties;
 }
 
 export interface Suback5 {
-  type: 9;
+  type: typeof SUBACK;
   packetId: number;
   reasonCodes: number[];
   properties?: Properties;
 }
 
 export interface Unsubscribe5 {
-  type: 10;
+  type: typeof UNSUBSCRIBE;
   packetId: number;
   filters: string[];
   properties?: Properties;
 }
 
 export interface Unsuback5 {
-  type: 11;
+  type: typeof UNSUBACK;
   packetId: number;
   reasonCodes: number[];
   properties?: Properties;
 }
 
 export interface Ping5 {
-  type: 12 | 13;
+  type: typeof PINGREQ | typeof PINGRESP;
 }
 
 /** DISCONNECT or AUTH. */
 export interface Disconnect5 {
-  type: 14 | 15;
+  type: typeof DISCONNECT | typeof AUTH;
   reasonCode: number;
   properties?: Properties;
 }

@@ -1,53 +1,13 @@
 // MQTT 5 properties (OASIS mqtt-v5.0 section 2.2.2): one table gives each identifier its name, data
 // type and the packets that may carry it, so encoding and decoding check every packet the same way.
 // Duplicates are refused, except User Property and (in PUBLISH) Subscription Identifier.
-import { invalid } from '../errors';
-import { fail } from '../parser';
-import { Reader } from './reader';
+import { fail, invalid } from '../errors';
+import { AUTH, CONNACK, CONNECT, DISCONNECT, PACKET_NAMES, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
+import type { Properties, UserProperties } from '../properties';
+import { readBinary, readString, readU16, readU32, readU8, readVbi, type Reader } from '../reader';
 import { Writer } from './writer';
 
-export type UserProperties = [name: string, value: string][];
-
-export interface Properties {
-  payloadFormatIndicator?: boolean;
-  messageExpiryInterval?: number;
-  contentType?: string;
-  responseTopic?: string;
-  correlationData?: Uint8Array;
-  /** One in SUBSCRIBE; in PUBLISH from the server, one per matching subscription that has one. */
-  subscriptionIdentifiers?: number[];
-  sessionExpiryInterval?: number;
-  assignedClientIdentifier?: string;
-  serverKeepAlive?: number;
-  authenticationMethod?: string;
-  authenticationData?: Uint8Array;
-  requestProblemInformation?: boolean;
-  willDelayInterval?: number;
-  requestResponseInformation?: boolean;
-  responseInformation?: string;
-  serverReference?: string;
-  reasonString?: string;
-  receiveMaximum?: number;
-  topicAliasMaximum?: number;
-  topicAlias?: number;
-  maximumQoS?: number;
-  retainAvailable?: boolean;
-  /** In order; a name may repeat. */
-  userProperties?: UserProperties;
-  maximumPacketSize?: number;
-  wildcardSubscriptionAvailable?: boolean;
-  subscriptionIdentifiersAvailable?: boolean;
-  sharedSubscriptionAvailable?: boolean;
-}
-
-/** What an application may set on a PUBLISH (topic aliases are the client's business). */
-export type PublishProperties = Pick<
-  Properties,
-  'payloadFormatIndicator' | 'messageExpiryInterval' | 'contentType' | 'responseTopic' | 'correlationData' | 'userProperties'
->;
-
-/** Will Properties: the publish properties plus the will delay. */
-export type WillProperties = PublishProperties & Pick<Properties, 'willDelayInterval'>;
+export type { Properties, PublishProperties, UserProperties, WillProperties } from '../properties';
 
 /** Pseudo packet type for Will Properties (0 is no packet type). */
 export const WILL = 0;
@@ -63,17 +23,17 @@ const BINARY = 6;
 const PAIR = 7;
 
 // Packets that may carry a property: bit (1 << packet type); bit 0 for Will Properties.
-const W = 1;
-const CN = 1 << 1;
-const CA = 1 << 2;
-const PB = 1 << 3;
-const ACKS = (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7);
-const SB = 1 << 8;
-const SA = 1 << 9;
-const US = 1 << 10;
-const UA = 1 << 11;
-const DC = 1 << 14;
-const AU = 1 << 15;
+const W = 1 << WILL;
+const CN = 1 << CONNECT;
+const CA = 1 << CONNACK;
+const PB = 1 << PUBLISH;
+const ACKS = (1 << PUBACK) | (1 << PUBREC) | (1 << PUBREL) | (1 << PUBCOMP);
+const SB = 1 << SUBSCRIBE;
+const SA = 1 << SUBACK;
+const US = 1 << UNSUBSCRIBE;
+const UA = 1 << UNSUBACK;
+const DC = 1 << DISCONNECT;
+const AU = 1 << AUTH;
 
 /** [identifier, name, type, packets, smallest value] by table index (the index is its duplicate bit). */
 const TABLE: [number, keyof Properties, number, number, number][] = [
@@ -106,11 +66,9 @@ const TABLE: [number, keyof Properties, number, number, number][] = [
   [0x2a, 'sharedSubscriptionAvailable', FLAG, CA, 0],
 ];
 
-const PACKET_NAMES = ['Will Properties', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP', 'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH'];
-
 /** The name of a packet type (WILL for Will Properties), for messages. */
 export function packetName(type: number): string {
-  return PACKET_NAMES[type];
+  return type === WILL ? 'Will Properties' : PACKET_NAMES[type];
 }
 
 const UPPER = [0, 1, 65535, 4294967295, 268435455];
@@ -150,7 +108,7 @@ export function writeProperties(w: Writer, p: Properties | undefined, type: numb
       }
     } else if (kind === VBI) {
       const ids = value as number[];
-      if (!Array.isArray(ids) || !ids.length || (type !== 3 && ids.length > 1)) invalid(`${name} must be a list of ${type === 3 ? 'numbers' : 'one number'}`);
+      if (!Array.isArray(ids) || !ids.length || (type !== PUBLISH && ids.length > 1)) invalid(`${name} must be a list of ${type === PUBLISH ? 'numbers' : 'one number'}`);
       for (const n of ids) {
         checkNumber(n, name, min, UPPER[4]);
         w.byte(id);
@@ -189,7 +147,7 @@ const BY_NAME = TABLE.reduce((by: Record<string, number>, e, i) => ((by[e[1]] = 
  * not carry, or a length past the packet; 'protocol' for a duplicate or a value out of range.
  */
 export function readProperties(r: Reader, type: number): Properties | undefined {
-  const length = r.vbi('property length');
+  const length = readVbi(r, 'property length');
   if (!length) return undefined;
   const end = r.at + length;
   if (end > r.end) fail('malformed', `${packetName(type)} property length ${length} runs past the end of the packet`);
@@ -198,30 +156,30 @@ export function readProperties(r: Reader, type: number): Properties | undefined 
   const p: Properties = {};
   let seen = 0;
   while (r.at < end) {
-    const id = r.vbi('property identifier');
+    const id = readVbi(r, 'property identifier');
     const index = BY_ID[id];
     const entry = TABLE[index];
     if (!entry || !(entry[3] & (1 << type))) fail('malformed', `${packetName(type)} carries property 0x${id.toString(16)}, which it may not`);
     const [, name, kind, , min] = entry;
-    const repeatable = kind === PAIR || (kind === VBI && type === 3);
+    const repeatable = kind === PAIR || (kind === VBI && type === PUBLISH);
     if (seen & (1 << index) && !repeatable) fail('protocol', `${packetName(type)} carries ${name} twice`);
     seen |= 1 << index;
     if (kind === PAIR) {
-      const pair: [string, string] = [r.string('user property name'), r.string('user property value')];
+      const pair: [string, string] = [readString(r, 'user property name'), readString(r, 'user property value')];
       (p.userProperties || (p.userProperties = [])).push(pair);
       continue;
     }
     if (kind === VBI) {
-      const n = r.vbi(name);
+      const n = readVbi(r, name);
       if (n < min) fail('protocol', `${name} 0 is not allowed`);
       (p.subscriptionIdentifiers || (p.subscriptionIdentifiers = [])).push(n);
       continue;
     }
     let value: unknown;
-    if (kind === STRING) value = r.string(name);
-    else if (kind === BINARY) value = r.binary(name);
+    if (kind === STRING) value = readString(r, name);
+    else if (kind === BINARY) value = readBinary(r, name);
     else {
-      const n = kind <= BYTE ? r.u8(name) : kind === U16 ? r.u16(name) : r.u32(name);
+      const n = kind <= BYTE ? readU8(r, name) : kind === U16 ? readU16(r, name) : readU32(r, name);
       if (n < min || (kind <= BYTE && n > 1)) fail('protocol', `${packetName(type)} has ${name} ${n}`);
       value = kind === FLAG ? n === 1 : n;
     }

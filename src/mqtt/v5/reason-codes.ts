@@ -1,7 +1,7 @@
 // MQTT 5 reason codes (OASIS mqtt-v5.0 section 2.4, table 2-6): their names, which packets may carry
 // which codes, and errors that carry both.
-import { MqttClientError, type ClientErrorCode, type ProtocolErrorCode } from '../errors';
-import { fail } from '../parser';
+import { fail, MqttClientError, type ClientErrorCode, type ProtocolErrorCode } from '../errors';
+import { AUTH, CONNACK, DISCONNECT, PUBACK, PUBCOMP, PUBREC, PUBREL, SUBACK, UNSUBACK } from '../packets';
 import { packetName } from './properties';
 
 const NAMES: Record<number, string> = {
@@ -51,7 +51,7 @@ const NAMES: Record<number, string> = {
 
 /** The name of `code` as packet `type` uses it (0x00 is "Granted QoS 0" in SUBACK, ...). */
 export function reasonName(code: number, type = 0): string {
-  if (!code) return type === 9 ? 'Granted QoS 0' : type === 14 ? 'Normal disconnection' : 'Success';
+  if (!code) return type === SUBACK ? 'Granted QoS 0' : type === DISCONNECT ? 'Normal disconnection' : 'Success';
   return NAMES[code] || `unknown reason code 0x${code.toString(16)}`;
 }
 
@@ -66,15 +66,15 @@ const PUBREL_CODES = h('0 92');
 
 /** Reason codes each packet type may carry, by type (both directions for DISCONNECT). */
 const ALLOWED: Record<number, number[]> = {
-  2: h('0 80 81 82 83 84 85 86 87 88 89 8a 8c 90 95 97 99 9a 9b 9c 9d 9f'),
-  4: PUBACK_CODES,
-  5: PUBACK_CODES,
-  6: PUBREL_CODES,
-  7: PUBREL_CODES,
-  9: h('0 1 2 80 83 87 8f 91 97 9e a1 a2'),
-  11: h('0 11 80 83 87 8f 91'),
-  14: h('0 4 80 81 82 83 87 89 8b 8d 8e 8f 90 93 94 95 96 97 98 99 9a 9b 9c 9d 9e 9f a0 a1 a2'),
-  15: h('0 18 19'),
+  [CONNACK]: h('0 80 81 82 83 84 85 86 87 88 89 8a 8c 90 95 97 99 9a 9b 9c 9d 9f'),
+  [PUBACK]: PUBACK_CODES,
+  [PUBREC]: PUBACK_CODES,
+  [PUBREL]: PUBREL_CODES,
+  [PUBCOMP]: PUBREL_CODES,
+  [SUBACK]: h('0 1 2 80 83 87 8f 91 97 9e a1 a2'),
+  [UNSUBACK]: h('0 11 80 83 87 8f 91'),
+  [DISCONNECT]: h('0 4 80 81 82 83 87 89 8b 8d 8e 8f 90 93 94 95 96 97 98 99 9a 9b 9c 9d 9e 9f a0 a1 a2'),
+  [AUTH]: h('0 18 19'),
 };
 
 /** Checks that packet `type` may carry reason code `code`; throws a 'malformed' MqttProtocolError. */
@@ -85,7 +85,7 @@ export function checkReason(code: number, type: number): number {
 
 /** Can a client send `code` in a packet of `type`? (DISCONNECT from a client takes fewer codes.) */
 export function clientMaySend(code: number, type: number): boolean {
-  if (type === 14) return code < 0x84 ? code === 0 || code === 4 || code >= 0x80 : code >= 0x90 && code <= 0x9b;
+  if (type === DISCONNECT) return code < 0x84 ? code === 0 || code === 4 || code >= 0x80 : code >= 0x90 && code <= 0x9b;
   return ALLOWED[type].indexOf(code) >= 0;
 }
 

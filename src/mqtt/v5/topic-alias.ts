@@ -1,5 +1,5 @@
 // Topic aliases (MQTT 5 section 3.3.2.3.4). They live for one network connection.
-import { fail } from '../parser';
+import { fail } from '../errors';
 
 /**
  * Outgoing: the most recently used topics keep an alias (1..size). A topic without one takes a free
