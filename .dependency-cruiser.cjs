@@ -5,14 +5,26 @@
 // Type-only imports count (tsPreCompilationDeps): a cycle of types is still a tangle, and a type
 // import from outside src/ still couples the firmware to it. The exception is what a bundle
 // contains: type-only imports vanish there, so the 3.1.1-client rule is checked on a second cruise
-// without them (BUNDLE_RULES below; scripts/arch.ts runs both).
+// without them (BUNDLE_RULES below; scripts/arch/check.ts runs both cruises).
 
 /** Portable test cases live beside the firmware they test and run on Node and on XS. */
 const CASES = '\\.cases\\.ts$';
 /** What portable cases may import besides src/: simulated chips, fakes and the portable harness. */
 const CASE_KIT = '^(hosts/sim/chips/|hosts/sim/fakes/|hosts/xs/harness\\.ts$)';
-/** Code that runs inside the XS engine, where there are no Node built-ins. */
-const RUNS_IN_XS = '^(hosts/sim/chips/|hosts/sim/fakes/|hosts/xs/harness\\.ts$|hosts/xs/in-xs/)';
+/**
+ * Code that runs inside the XS engine, where there are no Node built-ins: the simulated chips, the
+ * fakes, the portable harness and runner, and portable cases (but the XS runner's own fixture that
+ * imports Node on purpose).
+ */
+const RUNS_IN_XS = {
+  path: `^(hosts/sim/chips/|hosts/sim/fakes/|hosts/xs/harness\\.ts$|hosts/xs/in-xs/)|${CASES}`,
+  pathNot: '^test/xs/fixtures/',
+};
+/** Node's built-in modules, as dependency-cruiser names them (without node:). */
+const NODE_BUILTINS = `^(${require('node:module')
+  .builtinModules.filter((name) => !name.startsWith('_'))
+  .map((name) => name.replace(/[/]/g, '\\/'))
+  .join('|')})$`;
 
 /** @type {import('dependency-cruiser').IForbiddenRuleType[]} */
 const forbidden = [
@@ -56,11 +68,13 @@ const forbidden = [
     to: { pathNot: `^src/|${CASE_KIT}` },
   },
   {
-    name: 'xs-code-imports-no-node-builtins',
-    comment: 'Simulated chips, fakes and the portable harness run inside XS, which has no Node built-ins.',
+    name: 'xs-code-reaches-no-node-builtins',
+    comment:
+      'Simulated chips, fakes, the portable harness and portable cases run inside XS, which has no Node ' +
+      'built-ins: nothing they import, directly or through other modules, may use one.',
     severity: 'error',
-    from: { path: RUNS_IN_XS },
-    to: { dependencyTypes: ['core'] },
+    from: RUNS_IN_XS,
+    to: { path: NODE_BUILTINS, reachable: true },
   },
   {
     name: 'only-test-imports-test',
@@ -102,4 +116,6 @@ const options = {
 };
 
 module.exports = { forbidden, options };
+// Not enumerable: dependency-cruiser's config schema allows no extra keys, so a plain
+// `npx depcruise src hosts scripts test` still reads this file (without the bundle rule).
 Object.defineProperty(module.exports, 'BUNDLE_RULES', { value: BUNDLE_RULES, enumerable: false });

@@ -29,6 +29,9 @@ const TREE: Record<string, string> = {
   ].join('\n'),
   'hosts/sim/chips/chip.ts': "import { randomBytes } from 'node:crypto';\nexport const chip = randomBytes;\n",
   'hosts/sim/fakes/clock.ts': "import type { Clock } from '../../../src/ports';\nexport const clock: Clock = { now: () => 0 };\n",
+  'hosts/sim/fakes/network.ts': "import { net } from '../net';\nexport const network = net;\n",
+  'test/portable/os.cases.ts': "import { platform } from 'node:os';\nexport const p = platform;\n",
+  'test/xs/fixtures/imports-node.cases.ts': "import { createHash } from 'node:crypto';\nexport const h = createHash;\n",
   'hosts/xs/harness.ts': 'export const harness = 1;\n',
   'hosts/sim/net.ts': "import { createServer } from 'node:net';\nexport const net = createServer;\n",
   'hosts/sim/app.ts': "import { tool } from '../../scripts/tool';\nexport const app = tool;\n",
@@ -84,8 +87,19 @@ describe('architecture rules on a planted tree', () => {
     expect(found('cases-import-src-and-kit-only')).toEqual(['src/sensors/chip/chip.cases.ts -> hosts/sim/net.ts']);
   });
 
-  it('keeps Node out of code that runs in XS, and scripts/ out of hosts/', () => {
-    expect(found('xs-code-imports-no-node-builtins')).toEqual(['hosts/sim/chips/chip.ts -> crypto']);
+  it('keeps Node out of code that runs in XS, directly or through other modules', () => {
+    expect(found('xs-code-reaches-no-node-builtins')).toEqual([
+      'hosts/sim/chips/chip.ts -> crypto',
+      'hosts/sim/fakes/network.ts -> net',
+      'src/sensors/chip/chip.cases.ts -> crypto',
+      'src/sensors/chip/chip.cases.ts -> net',
+      'test/portable/os.cases.ts -> os',
+    ]);
+    const through = report.violations.find((v) => v.from === 'hosts/sim/fakes/network.ts');
+    expect(through?.path).toEqual(['hosts/sim/net.ts', 'net']);
+  });
+
+  it('keeps scripts/ out of hosts/', () => {
     expect(found('hosts-import-no-scripts')).toEqual(['hosts/sim/app.ts -> scripts/tool.ts']);
   });
 
@@ -96,7 +110,7 @@ describe('architecture rules on a planted tree', () => {
   });
 
   it('reports nothing else', () => {
-    expect(report.violations).toHaveLength(10);
+    expect(report.violations).toHaveLength(14);
     expect(report.text).toContain('no-cycles-in-src: src/a.ts -> src/b.ts -> src/a.ts');
   });
 });
