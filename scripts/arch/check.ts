@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { cruise, type ICruiseOptions, type ICruiseResult, type IForbiddenRuleType, type IViolation } from 'dependency-cruiser';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CONFIG_FILE = join(ROOT, '.dependency-cruiser.cjs');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CONFIG_FILE = join(ROOT, '.dependency-cruiser.cjs');
 /** The layers the rules speak about; folders missing under baseDir are skipped. */
-export const LAYERS = ['src', 'hosts', 'scripts', 'test'];
+const LAYERS = ['src', 'hosts', 'scripts', 'test'];
 /** The entry of the 3.1.1 client bundle (as scripts/budgets measures it). */
-export const MQTT311_ENTRY = 'src/mqtt/client.ts';
+const MQTT311_ENTRY = 'src/mqtt/client.ts';
 
 interface ArchConfig {
   forbidden: IForbiddenRuleType[];
@@ -22,7 +22,7 @@ interface ArchConfig {
   BUNDLE_RULES: IForbiddenRuleType[];
 }
 
-export interface ArchViolation {
+interface ArchViolation {
   rule: string;
   from: string;
   to: string;
