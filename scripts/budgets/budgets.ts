@@ -6,12 +6,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForXs } from '../../hosts/xs/bundle';
 import { XsBench } from '../../hosts/xs/meter';
+import type { Figure } from './figure';
 
-export interface Figure {
-  name: string;
-  value: number;
-  unit: 'bytes' | 'computrons' | 'slots';
-}
+export type { Figure } from './figure';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const budgets = join(root, 'scripts/budgets');

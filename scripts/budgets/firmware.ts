@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Figure } from './budgets';
+import type { Figure } from './figure';
 import { XsBench, XsBenchError } from '../../hosts/xs/meter';
 import type { Delivery, XsWorker } from '../../hosts/xs/worker';
 

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForXs } from '../../hosts/xs/bundle';
 import { XsBench } from '../../hosts/xs/meter';
-import type { Figure } from './budgets';
+import type { Figure } from './figure';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
