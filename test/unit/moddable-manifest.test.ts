@@ -255,7 +255,7 @@ describe('manifest.json', () => {
     const sdk = tree('esp32').flatMap((m) => sections(m.json, 'esp32').flatMap(includesOf)).filter(isSdk);
     expect(sdk).toContain('$(MODDABLE)/modules/io/manifest.json');
     // SDK 8.2.3 defaults tsc to es2025, which TypeScript 5.9 does not know; strict as our own tsconfig
-    expect(top.typescript.tsconfig.compilerOptions).toEqual({ target: 'es2024', lib: ['es2024'], strict: true, skipLibCheck: true });
+    expect(top.typescript?.tsconfig.compilerOptions).toEqual({ target: 'es2024', lib: ['es2024'], strict: true, skipLibCheck: true });
   });
 
   it('includes only manifests that exist, and lists only module sources that exist', () => {
