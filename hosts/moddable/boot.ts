@@ -19,7 +19,7 @@ import { createWiFi } from './wifi';
 
 export type Firmware = (platform: Platform) => void;
 
-export interface UpdateContext extends Omit<GateOptions, 'slots'> {
+interface UpdateContext extends Omit<GateOptions, 'slots'> {
   config: Record<string, unknown>;
 }
 

@@ -36,7 +36,7 @@ export const ESP8266_LIMITS: KvLimits = { maxEntryBytes: 63, maxNameLength: 31, 
 export const ESP32_LIMITS: KvLimits = { maxEntryBytes: 4000, maxNameLength: 15, maxValueBytes: 3999 };
 
 /** The port promises keys of at most 15 characters on every host. */
-export const MAX_KEY_LENGTH = 15;
+const MAX_KEY_LENGTH = 15;
 
 export interface TextCodec {
   encode(text: string): Uint8Array;

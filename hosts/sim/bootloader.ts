@@ -58,7 +58,7 @@ export class SimImageError extends Error {
 const MAGIC = 'NMSIMG01';
 const BEHAVIOURS: SimImageBehaviour[] = ['ok', 'crash-loop', 'no-connect', 'fail-health'];
 /** Default image size: a realistic ESP32 app, so a download is hundreds of TCP segments. */
-export const SIM_IMAGE_SIZE = 256 * 1024;
+const SIM_IMAGE_SIZE = 256 * 1024;
 
 export function buildSimImage(image: SimImage, size = SIM_IMAGE_SIZE): Uint8Array {
   if (BEHAVIOURS.indexOf(image.behaviour) < 0) throw new SimImageError(`unknown behaviour "${image.behaviour}"; use one of ${BEHAVIOURS.join(', ')}`);

@@ -14,10 +14,10 @@ export class KeyValueError extends Error {
   }
 }
 
-export const MAX_KEY_BYTES = 15;
+const MAX_KEY_BYTES = 15;
 
 /** Bytes of `text` in UTF-8 (lone surrogates count 3, as TextEncoder writes U+FFFD). */
-export function utf8Length(text: string): number {
+function utf8Length(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

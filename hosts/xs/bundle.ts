@@ -40,7 +40,7 @@ export interface Bundle {
 const nodeBuiltins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
 /** Turns any import of a Node built-in (fs, node:net, ...) into a build error. */
-export const noNodeBuiltins: Plugin = {
+const noNodeBuiltins: Plugin = {
   name: 'no-node-builtins',
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {

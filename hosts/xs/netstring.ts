@@ -2,7 +2,7 @@
 import { XsProtocolError } from './errors';
 
 /** xsnap reads lengths with %9lu: at most 999,999,999 bytes. */
-export const MAX_NETSTRING = 999_999_999;
+const MAX_NETSTRING = 999_999_999;
 
 export function netstring(payload: Uint8Array): Uint8Array {
   if (payload.length > MAX_NETSTRING) throw new XsProtocolError(`message of ${payload.length} bytes exceeds ${MAX_NETSTRING}`);

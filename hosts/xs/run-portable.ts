@@ -11,9 +11,9 @@ import { XsWorker } from './worker';
 import type { CaseReport } from './in-xs/portable-runner';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const PORTABLE_DIR = join(root, 'test/portable');
+const PORTABLE_DIR = join(root, 'test/portable');
 /** Cases kept next to the code they test, anywhere below it (e.g. src/sensors/bme280/bme280.cases.ts). */
-export const SRC_DIR = join(root, 'src');
+const SRC_DIR = join(root, 'src');
 const RUNNER = join(root, 'hosts/xs/in-xs/portable-runner.ts');
 
 export interface CaseResult {

@@ -13,7 +13,7 @@ import { checkLifetime, type TokenProvider } from './token';
 
 export type OneNetMethod = 'md5' | 'sha1' | 'sha256';
 
-export const ONENET_TOKEN_VERSION = '2018-10-31';
+const ONENET_TOKEN_VERSION = '2018-10-31';
 
 export interface OneNetParameters {
   /** Resource: "products/{productId}/devices/{deviceName}" to connect a device, "products/{productId}" for the API. */

@@ -16,10 +16,10 @@ export interface TokenProvider {
  * Earliest wall time (s) we believe: an unset clock counts from 1970, or from 2000 on RTC chips
  * such as the DS3231.
  */
-export const MIN_PLAUSIBLE_WALL_TIME = 1_000_000_000; // 2001-09-09T01:46:40Z
+const MIN_PLAUSIBLE_WALL_TIME = 1_000_000_000; // 2001-09-09T01:46:40Z
 
 /** Default slack before expiry for renewalDelay: covers clock skew and a slow reconnect. */
-export const DEFAULT_RENEWAL_MARGIN = 300;
+const DEFAULT_RENEWAL_MARGIN = 300;
 
 /**
  * The MQTT client's `password` option: a fresh token from the Clock port's wall time at every

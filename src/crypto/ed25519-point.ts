@@ -2,7 +2,7 @@
 // (X:Y:Z:T) with x = X/Z, y = Y/Z, x*y = T/Z. Variable-time: fine for verifying, not for secrets
 // on a device an attacker can time.
 
-export const P = (1n << 255n) - 19n;
+const P = (1n << 255n) - 19n;
 /** Order of the base point. */
 export const L = (1n << 252n) + 27742317777372353535851937790883648493n;
 const D = 37095705934669439343138083508754565189542113879843219016388785533085940283555n;
@@ -16,7 +16,7 @@ export interface Point {
   readonly T: bigint;
 }
 
-export const IDENTITY: Point = Object.freeze({ X: 0n, Y: 1n, Z: 1n, T: 0n });
+const IDENTITY: Point = Object.freeze({ X: 0n, Y: 1n, Z: 1n, T: 0n });
 export const BASE: Point = Object.freeze({
   X: 15112221349535400772501151409588531511454012693041857206046113283949847762202n,
   Y: 46316835694926478169428394003475163141307993866256225615783033603165251855960n,
@@ -60,7 +60,7 @@ function invert(a: bigint): bigint {
 }
 
 // Coordinates stay in [0, p); differences get p added so every product is non-negative.
-export function add(p: Point, q: Point): Point {
+function add(p: Point, q: Point): Point {
   const a = reduce((p.Y - p.X + P) * (q.Y - q.X + P));
   const b = reduce((p.Y + p.X) * (q.Y + q.X));
   const c = reduce(reduce(p.T * q.T) * D2);
@@ -72,7 +72,7 @@ export function add(p: Point, q: Point): Point {
   return { X: reduce(e * f), Y: reduce(g * h), Z: reduce(f * g), T: reduce(e * h) };
 }
 
-export function double(p: Point): Point {
+function double(p: Point): Point {
   const a = reduce(p.X * p.X);
   const b = reduce(p.Y * p.Y);
   const c = reduce(2n * p.Z * p.Z);

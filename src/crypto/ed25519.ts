@@ -6,8 +6,8 @@ import { BASE, L, decodePoint, encodePoint, hasSmallOrder, littleEndianToBigInt,
 import { Sha512 } from './sha512';
 import { utf8Encode } from '../text/utf8';
 
-export const ED25519_PUBLIC_KEY_LENGTH = 32;
-export const ED25519_SIGNATURE_LENGTH = 64;
+const ED25519_PUBLIC_KEY_LENGTH = 32;
+const ED25519_SIGNATURE_LENGTH = 64;
 
 interface Problem {
   code: CryptoErrorCode;

@@ -18,7 +18,7 @@ export const TRIAL_MAX_MS = 120_000;
 /** Longest reason kept in a rollback report (an error message can be long). */
 const MAX_REASON = 120;
 
-export const BROKER_KEYS: readonly ConfigKey[] = ['brokerHost', 'brokerPort', 'brokerTls', 'brokerUser', 'brokerPassword'];
+const BROKER_KEYS: readonly ConfigKey[] = ['brokerHost', 'brokerPort', 'brokerTls', 'brokerUser', 'brokerPassword'];
 /** The last known good broker settings: one entry (a single write cannot be split), a JSON array in BROKER_KEYS order. */
 export const GOOD_KEY = 'c.lkg';
 /** The report of a rollback, kept until the device has told the broker about it. */

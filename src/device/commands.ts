@@ -11,13 +11,13 @@
 // error on the usual result topic.
 import type { Properties, PublishProperties } from '../mqtt/properties';
 
-export type CommandResult = Record<string, unknown> | undefined;
+type CommandResult = Record<string, unknown> | undefined;
 
 export class CommandError extends Error {
   override name = 'CommandError';
 }
 
-export interface CommandContext {
+interface CommandContext {
   args: Record<string, unknown>;
   /**
    * Replies later (return 'async' from the handler then). `after` runs once the broker acknowledged

@@ -100,11 +100,11 @@ export function validate(key: string, value: unknown): string | number | boolean
   return value;
 }
 
-export function isSecret(key: string): boolean {
+function isSecret(key: string): boolean {
   return !!fieldOf(key)?.secret;
 }
 
-export function isLive(key: string): boolean {
+function isLive(key: string): boolean {
   return !!fieldOf(key)?.live;
 }
 
@@ -119,7 +119,7 @@ export function encodeValue(value: string | number | boolean): string {
 }
 
 /** A stored text back to a candidate value (validated by the caller); undefined when absent. */
-export function decodeValue(key: ConfigKey, raw: string | Uint8Array | undefined): unknown {
+function decodeValue(key: ConfigKey, raw: string | Uint8Array | undefined): unknown {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') return raw; // bytes where text belongs: validation refuses it
   const kind = (SCHEMA as Record<string, Field>)[key].kind;

@@ -43,7 +43,7 @@ const BOOT_KEY = 'boot';
  * Discovery re-sends asked for by "online" on the discovery status topic: at most one per this many
  * ms (births meanwhile coalesce into one re-send), so forged births cannot flood the broker.
  */
-export const DISCOVERY_RESEND_INTERVAL_MS = 30_000;
+const DISCOVERY_RESEND_INTERVAL_MS = 30_000;
 
 export class Device {
   /** The host's platform, with `storage` checked: an unreadable entry is reset and reported, never thrown. */

@@ -8,8 +8,8 @@
 
 export type PresenceState = 'init' | 'ready' | 'disconnected' | 'lost';
 
-export const PRESENCE_QOS = 1;
-export const PRESENCE_RETAIN = true;
+const PRESENCE_QOS = 1;
+const PRESENCE_RETAIN = true;
 
 export interface PresenceMessage {
   topic: string;

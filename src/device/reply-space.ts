@@ -10,7 +10,6 @@ import type { Topics } from './topics';
 
 /** The `replyTopics` default: `{prefix}` and `{id}` stand for the topic prefix and the device id. */
 export const DEFAULT_REPLY_TOPICS = '{prefix}/{id}/#,{prefix}/reply/#';
-export const MAX_RESPONSE_TOPIC_LENGTH = 256;
 /** Levels after `<prefix>/<id>/` that carry the device's own messages (see topics.ts). */
 const DEVICE_LEVELS = ['status', 'heartbeat', 'ota', 'telemetry'];
 /** `<prefix>/group/<group>/ota/job`: OTA jobs for groups of devices. */

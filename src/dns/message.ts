@@ -1,10 +1,10 @@
 // Just enough DNS (RFC 1035) for a captive portal: read one question, answer it with one A record.
 
-export const DNS_TYPE_A = 1;
-export const DNS_TYPE_ANY = 255;
-export const DNS_CLASS_IN = 1;
+const DNS_TYPE_A = 1;
+const DNS_TYPE_ANY = 255;
+const DNS_CLASS_IN = 1;
 /** Classic UDP DNS payload limit; larger queries are not ours to answer. */
-export const DNS_MAX_UDP = 512;
+const DNS_MAX_UDP = 512;
 
 export interface DnsQuestion {
   id: number;

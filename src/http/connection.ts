@@ -149,7 +149,7 @@ export class HttpConnection {
   }
 }
 
-export function errorResponse(error: HttpError): HttpResponse {
+function errorResponse(error: HttpError): HttpResponse {
   const headers: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8']];
   if (error.status === 405) headers.push(['Allow', 'GET, HEAD, POST']);
   return { status: error.status, headers, body: `${error.status} ${error.message}\n` };

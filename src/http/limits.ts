@@ -31,8 +31,8 @@ export interface HttpLimits {
  * for the station side. A phone needs 2 at once (a browser pre-connect and the request; the OS
  * probe is answered at once), so one client may hold half of them idle.
  */
-export const DEFAULT_MAX_CONNECTIONS = 4;
-export const DEFAULT_MAX_IDLE_PER_CLIENT = 2;
+const DEFAULT_MAX_CONNECTIONS = 4;
+const DEFAULT_MAX_IDLE_PER_CLIENT = 2;
 
 export const defaultHttpLimits: Readonly<HttpLimits> = Object.freeze({
   maxRequestLine: 512,

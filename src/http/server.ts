@@ -7,7 +7,7 @@ import { defaultHttpLimits, type HttpLimits } from './limits';
 import type { HttpRequest } from './request-parser';
 import { serializeResponse, type HttpResponse } from './response';
 
-export type HttpHandler = (request: HttpRequest) => HttpResponse;
+type HttpHandler = (request: HttpRequest) => HttpResponse;
 
 export interface HttpServerOptions {
   network: Network;
@@ -46,9 +46,9 @@ export interface HttpServerStats {
 }
 
 /** Seconds a client turned away with 503 is told to wait: answers take well under that. */
-export const BUSY_RETRY_AFTER_SECONDS = 2;
+const BUSY_RETRY_AFTER_SECONDS = 2;
 /** 503 answers being sent at once; each holds a TCP control block, so more are closed unanswered. */
-export const MAX_BUSY_ANSWERS = 2;
+const MAX_BUSY_ANSWERS = 2;
 
 export class HttpServer implements ConnectionOwner {
   readonly limits: HttpLimits;

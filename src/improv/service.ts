@@ -15,7 +15,7 @@ export interface ImprovTarget {
   tryCredentials(credentials: WiFiCredentials): Promise<AttemptResult>;
 }
 
-export interface ImprovInfo {
+interface ImprovInfo {
   firmwareName: string;
   firmwareVersion: string;
   /** Hardware chip/variant, e.g. "esp8266" or "nodemcu/esp32". */

@@ -32,7 +32,7 @@ export interface BootState {
 }
 
 /** Bytes of one record copy at most (a host reserves this much, or a flash sector, per copy). */
-export const RECORD_MAX_BYTES = 512;
+const RECORD_MAX_BYTES = 512;
 const RECORD_MAGIC = [0x4e, 0x4d, 0x42, 0x52]; // "NMBR"
 const STAMP_MAGIC = [0x4e, 0x4d, 0x4f, 0x4b]; // "NMOK"
 const HEAD = 10;

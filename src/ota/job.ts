@@ -29,7 +29,7 @@ export interface OtaJob {
 }
 
 /** Largest job message accepted, bytes. */
-export const MAX_JOB_BYTES = 2048;
+const MAX_JOB_BYTES = 2048;
 /** Largest image a job may announce (the biggest ESP32 app slot is well below). */
 export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 

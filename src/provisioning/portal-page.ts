@@ -5,7 +5,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
 }
 
-export interface PageNetwork {
+interface PageNetwork {
   ssid: string;
   rssi: number;
   /** Security shown beside the name: "open", "WPA2", ... */

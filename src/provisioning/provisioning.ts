@@ -20,8 +20,7 @@ import {
 } from './types';
 import { validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
 
-export { accessPointName, ProvisioningConfigError } from './types';
-export type { AttemptFailure, AttemptResult, PortalOptions, ProvisioningOptions, ProvisioningState } from './types';
+export type { AttemptResult, ProvisioningOptions, ProvisioningState } from './types';
 
 interface Attempt {
   ssid: string;

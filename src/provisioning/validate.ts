@@ -16,8 +16,8 @@ export class ProvisioningInputError extends Error {
 }
 
 /** Longest value the key-value store keeps in one entry on every target (ESP8266 Preference). */
-export const MAX_STORED_VALUE_BYTES = 63;
-export const MAX_DEVICE_NAME_CHARS = 32;
+const MAX_STORED_VALUE_BYTES = 63;
+const MAX_DEVICE_NAME_CHARS = 32;
 
 export interface WiFiCredentials {
   ssid: string;

@@ -4,8 +4,8 @@ import type { OneWire } from '../ports';
 import { crc8Maxim } from './crc';
 import { SensorError, hex2 } from './errors';
 
-export const SEARCH_ROM = 0xf0;
-export const ALARM_SEARCH = 0xec;
+const SEARCH_ROM = 0xf0;
+const ALARM_SEARCH = 0xec;
 
 export interface SearchOptions {
   /** Most devices to return (default 64): bounds the search on a bus that misbehaves. */

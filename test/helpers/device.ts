@@ -112,5 +112,3 @@ export async function observer(url: string, filters: string[], options: mqtt.ICl
   await peer.subscribeAsync(filters, { qos: 1 });
   return { peer, seen };
 }
-
-export { RealClock };

@@ -20,7 +20,7 @@ export interface ImageFault {
   status?: number;
 }
 
-export interface ServedRequest {
+interface ServedRequest {
   path: string;
   /** First byte asked for with Range, if any. */
   from?: number;

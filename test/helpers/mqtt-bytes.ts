@@ -53,5 +53,3 @@ export function subscribeBytes(filter: string, qos: 0 | 1 | 2 = 0, packetId = 1)
 
 /** DISCONNECT, spec 3.14. */
 export const disconnectBytes = Uint8Array.of(0xe0, 0x00);
-/** PINGREQ, spec 3.12. */
-export const pingreqBytes = Uint8Array.of(0xc0, 0x00);

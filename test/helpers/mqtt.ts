@@ -3,7 +3,7 @@ import { MqttClient, type ClientOptions } from '../../src/mqtt/client';
 import { RealClock } from '../../hosts/sim/clock';
 import { createNodeNetwork } from '../../hosts/sim/net';
 
-export interface Received {
+interface Received {
   topic: string;
   text: string;
   qos: number;

@@ -9,7 +9,7 @@
 // the message to the subscriber as a new publication, which only the broker could have avoided.
 import { formatPacket, type TappedPacket } from './mqtt-tap';
 
-export type Side = 'publisher' | 'subscriber' | 'broker';
+type Side = 'publisher' | 'subscriber' | 'broker';
 
 export interface Duplicate {
   text: string;

@@ -19,7 +19,7 @@ export interface TcpProbe {
   waitForBytes(count: number, timeoutMs?: number): Promise<Uint8Array>;
 }
 
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
+function concatBytes(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let offset = 0;
   for (const p of parts) {

@@ -26,7 +26,7 @@ export interface PortalDevice {
 }
 
 export const homeNetwork: SimNetwork = { ssid: 'Home <Net> "5"', password: 'correct horse', rssi: -52, ip: '192.168.1.50' };
-export const otherNetworks: SimNetwork[] = [
+const otherNetworks: SimNetwork[] = [
   { ssid: 'Neighbour', password: 'neighbour-pass', rssi: -71 },
   { ssid: 'Café Libre', rssi: -83 },
 ];

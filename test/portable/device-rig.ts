@@ -44,7 +44,7 @@ export class OneNetworkWiFi implements WiFi {
   stopAccessPoint(): void {}
 }
 
-export interface Published {
+interface Published {
   topic: string;
   payload: string;
   qos: number;
@@ -52,7 +52,7 @@ export interface Published {
 }
 
 /** The PUBLISH packets in bytes a client wrote (other packets skipped); `onOther` sees the types of the rest. */
-export function publishesIn(written: string[], onOther?: (type: number) => void): Published[] {
+function publishesIn(written: string[], onOther?: (type: number) => void): Published[] {
   const out: Published[] = [];
   for (const text of written) {
     const b = text.split(' ').map((x) => parseInt(x, 16));

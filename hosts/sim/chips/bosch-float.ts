@@ -52,7 +52,7 @@ export function humidityDouble(adcH: number, tFine: number, c: SimBoschCalibrati
 }
 
 /** The real x in [lo, hi] where the monotonic f crosses target (bisection; f may rise or fall). */
-export function invert(f: (x: number) => number, target: number, lo: number, hi: number): number {
+function invert(f: (x: number) => number, target: number, lo: number, hi: number): number {
   const rising = f(hi) > f(lo);
   for (let i = 0; i < 64; i++) {
     const mid = (lo + hi) / 2;

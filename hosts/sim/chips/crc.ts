@@ -7,7 +7,7 @@ function reflect8(value: number): number {
   return out;
 }
 
-export function crc8(bytes: ArrayLike<number>, poly: number, init: number, reflected: boolean): number {
+function crc8(bytes: ArrayLike<number>, poly: number, init: number, reflected: boolean): number {
   let crc = init;
   for (let i = 0; i < bytes.length; i++) {
     crc ^= reflected ? reflect8(bytes[i]) : bytes[i];

@@ -40,7 +40,7 @@ export interface BridgeOptions {
 }
 
 /** Handles a call from the Node side (host.call(name, args)); the value returned goes back as JSON. */
-export type CallHandler = (args: unknown, body: Uint8Array) => unknown;
+type CallHandler = (args: unknown, body: Uint8Array) => unknown;
 
 export interface XsBridge {
   platform: Platform;

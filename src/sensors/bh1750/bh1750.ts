@@ -11,7 +11,7 @@ import type { Reading, Sensor } from '../sensor';
 /** ADDR to GND; 0x5C with ADDR high. */
 export const BH1750_ADDRESS = 0x23;
 
-export type BH1750Mode = 'high' | 'high2' | 'low';
+type BH1750Mode = 'high' | 'high2' | 'low';
 
 const POWER_ON = 0x01;
 const CONTINUOUS: Record<BH1750Mode, number> = { high: 0x10, high2: 0x11, low: 0x13 };

@@ -37,7 +37,7 @@ const FILTER = [0, 2, 4, 8, 16] as const;
 const STANDBY_BME280 = [0.5, 62.5, 125, 250, 500, 1000, 10, 20] as const;
 const STANDBY_BMP280 = [0.5, 62.5, 125, 250, 500, 1000, 2000, 4000] as const;
 
-export type Oversampling = (typeof OVERSAMPLING)[number];
+type Oversampling = (typeof OVERSAMPLING)[number];
 
 export interface BME280Configuration {
   /** 'forced' (default): one measurement per start(), then sleep. 'normal': the chip measures continuously. */

@@ -22,7 +22,7 @@ const READ_SCRATCHPAD = 0xbe;
 
 export type Resolution = 9 | 10 | 11 | 12;
 
-export interface DS18B20SensorOptions {
+interface DS18B20SensorOptions {
   /** A OneWire bus already open (shared by several sensors), or the OneWire constructor to open one. */
   io: OneWire | OneWireConstructor;
   /** Data pin, when `io` is a constructor. */
