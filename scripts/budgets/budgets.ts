@@ -11,6 +11,8 @@ export interface Figure {
   name: string;
   value: number;
   unit: 'bytes' | 'computrons' | 'slots';
+  /** A hard limit: above it the figure fails whatever the baseline says (e.g. the device's stack). */
+  limit?: number;
 }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

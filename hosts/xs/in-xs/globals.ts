@@ -14,10 +14,15 @@ export interface XsnapGlobals {
 
 /** Measurements of the 32-bit worker (scripts/xs32/xsnap-xs32.patch). */
 export interface Xs32Globals {
-  /** Starts measuring the stack at the caller's level; returns that level's depth in slots. */
-  stackMark(): number;
+  /**
+   * Starts measuring the stack at the caller's level; returns that level's depth in slots. With
+   * `trace`, stackTrace() tells which frames were on the stack at the deepest point (slower).
+   */
+  stackMark(trace?: boolean): number;
   /** The most slots used below the level of the last stackMark() (at least this call's own frame). */
   stackPeak(): number;
+  /** After stackMark(true): "name depth" lines of the frames at the deepest point, innermost first. */
+  stackTrace(): string;
   /** Collects garbage, then restarts the live-bytes peak (MeterRecord.xs32.livePeak) at what is live now. */
   resetPeak(): { slots: number; chunks: number; bytes: number };
   /**
