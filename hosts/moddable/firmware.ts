@@ -1,17 +1,19 @@
 // Starts the firmware (src/main.ts) on a Moddable platform. A network named at build time
 // (mcconfig wifiSsid=... wifiPassword=...) is added to the stored networks first, so a freshly
 // flashed board joins it without the set-up portal; the firmware's provisioning does the rest.
+import type { Device } from '../../src/device/device';
 import { main } from '../../src/main';
 import { otaExtension } from '../../src/ota/index';
 import type { Platform } from '../../src/ports';
 import { NetworkStore } from '../../src/provisioning/network-store';
 import { configString } from './config';
 
-export function startFirmware(platform: Platform): void {
+export function startFirmware(platform: Platform): Device {
   seedNetwork(platform);
   // OTA jobs are checked against config.otaPublicKey (build time only); without an update port
-  // (ESP8266) every job is answered "unsupported".
-  main(platform, { extensions: [otaExtension()] });
+  // (ESP8266) every job is answered "unsupported". Returned: a tail call, so this frame is not on the
+  // XS stack while the firmware boots (the ESP8266 has 256 slots).
+  return main(platform, { extensions: [otaExtension()] });
 }
 
 function seedNetwork(platform: Platform): void {

@@ -5,19 +5,18 @@
 // a host-to-firmware call used meanwhile. The operations run in the order Node sends them, each on the
 // device the previous ones left.
 //
-// The key-value store and the logger are the ESP8266 build's own adapters (hosts/moddable/kv-chunks.ts
-// with its ESP8266 limits, logger.ts) over shallow stand-ins for the native Preference module and
-// trace(), so their depth below a port call is counted as on the device.
+// The key-value store is the ESP8266 build's own adapter (hosts/moddable/kv-chunks.ts with its ESP8266
+// limits) over a shallow stand-in for the native Preference module, and the logger has the shape of
+// hosts/moddable/logger.ts, so their depth below a port call is counted as on the device.
 import type { Device } from '../../src/device/device';
-import type { Network } from '../../src/ports';
-import { toArrayBuffer, xsnap, type Xs32Globals } from '../../hosts/xs/in-xs/globals';
+import type { I2C, Logger, LogLevel, Network } from '../../src/ports';
+import { toArrayBuffer, xsnap } from '../../hosts/xs/in-xs/globals';
 import { ChunkedPreferenceStore, ESP8266_LIMITS, type PreferenceLike, type PreferenceValue } from '../../hosts/moddable/kv-chunks';
-import { createLogger } from '../../hosts/moddable/logger';
 import { Resources } from '../../hosts/moddable/resources';
 import { QueuedTcpSocket } from '../../hosts/moddable/tcp';
 import { startFirmware } from './firmware.entry';
 import { DEVICE_ID, benchPlatform, type BenchPlatform } from './firmware-platform';
-import { StackProbe, probeNetwork, probePlatform, type ProbedNetwork } from './stack-probe';
+import { StackProbe, probeI2C, probeNetwork, probePlatform, type ProbedNetwork } from './stack-probe';
 
 /** A signed OTA job for the bench's key, made in Node (stack.ts) and set at bundle time. */
 declare const OTA_JOB: string;
@@ -54,16 +53,28 @@ function memoryPreference(): PreferenceLike {
   };
 }
 
-/** Slots the device's socket adapter (QueuedTcpSocket) uses below a write or read beyond the probe's own frames. */
-function socketExtra(xs: Xs32Globals): number {
-  const raw = { read: () => new ArrayBuffer(4), write: (bytes: Uint8Array) => bytes.length, close() {} };
-  const device = new QueuedTcpSocket({ onReadable() {}, onWritable() {}, onError() {} }, new Resources(), 'calibration');
-  device.attach(raw);
-  device.callbacks().onReadable(4);
-  device.callbacks().onWritable(1 << 20);
-  const probe = new StackProbe(xs);
-  const fake: Network = { connect: () => ({ read: () => undefined, write() {}, close() {} }) };
-  const probed = probeNetwork(fake, probe).connect({ host: 'calibration', port: 1, onReadable() {}, onError() {} });
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/**
+ * A logger of hosts/moddable/logger.ts's shape (a level check, the clock, one native trace() call per
+ * line; that module itself needs Moddable's global trace()), counting into the bench's logger.
+ */
+function deviceLogger(clock: () => number, counting: Logger): Logger {
+  const trace = (level: LogLevel, line: string) => counting.log(level, line);
+  return {
+    log(level, message) {
+      if (RANK[level] < RANK.info) return;
+      trace(level, `${clock()} ${level} ${message}\n`);
+    },
+  };
+}
+
+/**
+ * The slots the device's code uses below a socket or I2C call, less what the probe's frames count: the
+ * device's socket adapter (QueuedTcpSocket, hosts/moddable/tcp.ts) over a stand-in for the native
+ * socket, and for I2C a native call (a stand-in of one shallow function).
+ */
+function calibrate(probe: StackProbe): void {
   const bytes = new Uint8Array(40);
   const depth = (call: () => void) => {
     probe.reset();
@@ -72,9 +83,28 @@ function socketExtra(xs: Xs32Globals): number {
     });
     return probe.peak;
   };
-  const write = depth(() => device.write(bytes)) - depth(() => probed.write(bytes));
-  const read = depth(() => device.read()) - depth(() => probed.read());
-  return Math.max(0, write, read);
+  // the socket
+  const raw = { read: () => new ArrayBuffer(4), write: (b: Uint8Array) => b.length, close() {} };
+  const device = new QueuedTcpSocket({ onReadable() {}, onWritable() {}, onError() {} }, new Resources(), 'calibration');
+  device.attach(raw);
+  device.callbacks().onReadable(4);
+  device.callbacks().onWritable(1 << 20);
+  const fake: Network = { connect: () => ({ read: () => undefined, write() {}, close() {} }) };
+  const probed = probeNetwork(fake, probe).connect({ host: 'calibration', port: 1, onReadable() {}, onError() {} });
+  probe.extra.socket = Math.max(depth(() => device.write(bytes)) - depth(() => probed.write(bytes)), depth(() => device.read()) - depth(() => probed.read()));
+  // I2C: the native call
+  const native = { write: (b: Uint8Array, stop?: boolean) => void (stop && b), read: (count: number, stop?: boolean) => (stop ? bytes : bytes.subarray(0, count)) };
+  const Bus = probeI2C(
+    class {
+      write = native.write;
+      read = native.read as I2C['read'];
+      close() {}
+    },
+    probe,
+  );
+  const bus = new Bus({ address: 0x76 });
+  probe.extra.i2c = depth(() => native.write(bytes, true)) - depth(() => bus.write(bytes, true));
+  probe.reset();
 }
 
 function setup(): Scenario {
@@ -82,18 +112,12 @@ function setup(): Scenario {
   if (!xs) throw new Error('firmware stack bench: the global xs32 is missing; run this bench in the 32-bit worker (scripts/xs32)');
   const f = benchPlatform();
   const probe = new StackProbe(xs);
-  probe.socketExtra = socketExtra(xs);
-  const counting = f.log;
-  // hosts/moddable/logger.ts writes with trace(); the bench counts its levels
-  (globalThis as { trace?: (line: string) => void }).trace = (line) => {
-    const level = /^\d+ (debug|info|warn|error) /.exec(line)?.[1] as 'debug' | 'info' | 'warn' | 'error' | undefined;
-    counting.log(level ?? 'error', line.slice(0, -1));
-  };
+  calibrate(probe);
   const probed = probePlatform(f.platform, probe);
   f.platform = {
     ...probed,
     storage: new ChunkedPreferenceStore(memoryPreference(), 'fw', ESP8266_LIMITS, { encode: (t) => encoder.encode(t), decode: (b) => decoder.decode(b) }),
-    log: createLogger('info', () => probed.clock.now()),
+    log: deviceLogger(() => probed.clock.now(), f.log),
   };
   return { f, network: probed.network, probe };
 }
@@ -131,7 +155,14 @@ const operations: Record<string, () => void> = {
   /** main(), then 1 s: connected, subscribed, birth acknowledged, discovery and the first sample published. */
   boot() {
     const s = scenario!;
-    s.device = s.probe.enter(() => startFirmware(s.f.platform));
+    // as hosts/moddable/boot.ts starts the firmware: from a timer, inside a try
+    s.f.platform.clock.set(() => {
+      try {
+        s.device = startFirmware(s.f.platform);
+      } catch (error) {
+        s.f.log.log('error', `the firmware failed to start: ${String(error)}`);
+      }
+    }, 0);
     s.f.clock.advance(BOOT_MS);
     check(device().presence.birthAcknowledged, 'the birth was not acknowledged');
   },
@@ -183,5 +214,5 @@ xsnap().handleCommand = (request) => {
   probe.tracing = !!trace;
   run();
   settled(problems, EXPECTED_WARNINGS[op] ?? 0);
-  return toArrayBuffer(encoder.encode(JSON.stringify({ peak: probe.peak, entries: probe.entries, socketExtra: probe.socketExtra, trace: probe.trace })));
+  return toArrayBuffer(encoder.encode(JSON.stringify({ peak: probe.peak, entries: probe.entries, extra: probe.extra, trace: probe.trace })));
 };

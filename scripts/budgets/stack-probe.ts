@@ -5,14 +5,16 @@
 //   - each call from the host into the firmware (an "entry": timer callbacks, socket handlers) is
 //     measured from the level it starts at, with xs32.stackMark() / xs32.stackPeak(), through a
 //     closure that stands for the Moddable adapter's own callback (hosts/moddable/clock.ts, tcp.ts);
-//   - each call from the firmware into the socket (a "leaf") counts up to the probe's frame plus
-//     `socketExtra`, the depth the device's socket adapter (QueuedTcpSocket.write and its flush into
-//     the native socket) has beyond it; not what the bench's fake does below: the scripted broker
+//   - each call from the firmware into the socket or the I2C bus (a "leaf") counts as deep as the
+//     device's own code below it would go (`extra`, calibrated by the stack bench: QueuedTcpSocket and
+//     the native socket; a native I2C call), not as deep as the bench's fake goes: the scripted broker
 //     answers inside write(), which a device's socket does not.
 // The other ports are measured as they are: the stack bench gives the firmware the device's own
 // storage and logger adapters (firmware-stack.bench.ts).
 import type { Xs32Globals } from '../../hosts/xs/in-xs/globals';
-import type { Clock, Network, Platform, TcpOptions, TcpSocket } from '../../src/ports';
+import type { Clock, I2C, I2CConstructor, I2COptions, Network, Platform, TcpOptions, TcpSocket } from '../../src/ports';
+
+export type LeafKind = 'socket' | 'i2c';
 
 export class StackProbe {
   /** Most slots an entry used below its starting level since reset(). */
@@ -23,8 +25,11 @@ export class StackProbe {
   trace = '';
   /** Whether to keep the frames at the deepest point (slower; for finding what to make shallower). */
   tracing = false;
-  /** Slots the device's socket adapter uses below a socket call beyond the probe's own frames (calibrate()). */
-  socketExtra = 0;
+  /**
+   * Per kind of leaf: the slots the device uses below the firmware's call, less what the probe's own
+   * frames already count (negative when the probe's frames are deeper than the device's code).
+   */
+  readonly extra: Record<LeafKind, number> = { socket: 0, i2c: 0 };
   /** Absolute depth (slots below the top of the stack) where the current entry started; -1 outside one. */
   private base = -1;
   /** Absolute depth of the deepest point of the current entry measured so far. */
@@ -53,11 +58,11 @@ export class StackProbe {
     }
   }
 
-  /** Runs `fn` as a socket call: counted as the device's adapter would be, not as the fake goes. */
-  leaf<T>(fn: () => T): T {
+  /** Runs `fn` as a call into a port: counted as the device's code would go, not as the fake goes. */
+  leaf<T>(kind: LeafKind, fn: () => T): T {
     if (this.base < 0) return fn();
     const xs = this.xs;
-    this.deeper(xs.stackPeak() + this.socketExtra);
+    this.deeper(xs.stackPeak() + this.extra[kind]);
     try {
       return fn();
     } finally {
@@ -75,9 +80,38 @@ export class StackProbe {
   }
 }
 
-/** The platform with its entries and socket calls measured by `probe`. */
+/** The platform with its entries, socket and I2C calls measured by `probe`. */
 export function probePlatform(platform: Platform, probe: StackProbe): Platform & { network: ProbedNetwork } {
-  return { ...platform, clock: probeClock(platform.clock, probe), network: probeNetwork(platform.network, probe) };
+  return {
+    ...platform,
+    clock: probeClock(platform.clock, probe),
+    network: probeNetwork(platform.network, probe),
+    i2c: platform.i2c && probeI2C(platform.i2c, probe),
+  };
+}
+
+export function probeI2C(Bus: I2CConstructor, probe: StackProbe): I2CConstructor {
+  class ProbedI2C implements I2C {
+    private readonly bus: I2C;
+    constructor(options: I2COptions) {
+      this.bus = probe.leaf('i2c', () => new Bus(options));
+    }
+    read(count: number, stop?: boolean): Uint8Array;
+    read(buffer: Uint8Array, stop?: boolean): void;
+    read(countOrBuffer: number | Uint8Array, stop?: boolean): Uint8Array | void {
+      const bus = this.bus;
+      return probe.leaf('i2c', () => (typeof countOrBuffer === 'number' ? bus.read(countOrBuffer, stop) : bus.read(countOrBuffer, stop)));
+    }
+    write(bytes: Uint8Array, stop?: boolean): void {
+      const bus = this.bus;
+      probe.leaf('i2c', () => bus.write(bytes, stop));
+    }
+    close(): void {
+      const bus = this.bus;
+      probe.leaf('i2c', () => bus.close());
+    }
+  }
+  return ProbedI2C;
 }
 
 function probeClock(clock: Clock, probe: StackProbe): Clock {
@@ -127,14 +161,14 @@ export function probeNetwork(network: Network, probe: StackProbe): ProbedNetwork
             options.onError(error);
           }),
       };
-      const socket = probe.leaf(() => network.connect(wrapped));
+      const socket = probe.leaf('socket', () => network.connect(wrapped));
       open = { socket, options: wrapped };
       return {
-        read: () => probe.leaf(() => socket.read()),
-        write: (bytes) => probe.leaf(() => socket.write(bytes)),
+        read: () => probe.leaf('socket', () => socket.read()),
+        write: (bytes) => probe.leaf('socket', () => socket.write(bytes)),
         close: () => {
           if (open?.socket === socket) open = undefined;
-          probe.leaf(() => socket.close());
+          probe.leaf('socket', () => socket.close());
         },
       };
     },

@@ -1,7 +1,11 @@
 // Strict UTF-8 (RFC 3629) without TextEncoder/TextDecoder, which XS builds may lack.
 import { CryptoError } from './errors';
 
-const CHUNK = 1024;
+/**
+ * Code units per String.fromCharCode.apply: each is an argument, so a slot on the XS stack, and an
+ * ESP8266 has 256 slots for everything.
+ */
+const CHUNK = 16;
 
 /** Encodes a string as UTF-8. Throws CryptoError 'bad-utf8' on a lone surrogate (not encodable). */
 export function utf8Encode(text: string): Uint8Array {

@@ -178,7 +178,9 @@ export class Config {
 
   /** Writes settings keys ("c.*") and their values as one step (the journal). */
   commit(entries: [key: string, value: string][]): void {
-    commitJournal(this.store, entries);
+    // returned, here and below the journal: tail calls, so fewer frames stay on the XS stack under
+    // the store's writes (an ESP8266 has 256 slots)
+    return commitJournal(this.store, entries);
   }
 
   /**

@@ -243,7 +243,14 @@ export class MqttClient {
    * written (QoS 0), or with an error when it was dropped. Returns false when it was refused outright.
    */
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, done?: DoneCallback): boolean {
+    // The conversions to UTF-8 (engine calls, the deepest part) run in this small frame; #publish (a
+    // tail call: this frame is gone by then) builds and sends. An ESP8266 has 256 stack slots.
     const t = this.#topics.get(topic) || this.#topic(topic);
+    const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
+    return this.#publish(topic, t, bytes, options, done);
+  }
+
+  #publish(topic: string, t: Uint8Array, bytes: Uint8Array, options: PublishOptions | undefined, done: DoneCallback | undefined): boolean {
     let qos: QoS = 0;
     let retain = 0;
     let props: Uint8Array | undefined;
@@ -256,7 +263,6 @@ export class MqttClient {
         props = this.#v5!.publishProperties(options.properties);
       }
     }
-    const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
     // the topic's, the payload's (and MQTT 5 properties') bytes, as the outbox counts them
     let size = t.length - 2 + bytes.length;
     const box = this.#outbox;
@@ -461,6 +467,15 @@ export class MqttClient {
   #onConnack(sessionPresent: boolean, returnCode: number): void {
     this.#clearTimer(0);
     if (returnCode) return this.#drop(new MqttConnectError(returnCode));
+    // The session's state is restored in #resume, whose large frame is gone before onConnect runs.
+    this.#resume(sessionPresent);
+    const o = this.#o;
+    if (o.onConnect) o.onConnect({ sessionPresent, properties: this.#v5 && this.#v5.connack });
+    this.#pump();
+  }
+
+  /** The connection was accepted: timers, session state, and what must be sent again. */
+  #resume(sessionPresent: boolean): void {
     const stats = this.stats;
     const o = this.#o;
     const v5 = this.#v5;
@@ -512,8 +527,6 @@ export class MqttClient {
         this.#error(error as Error);
       }
     }
-    if (o.onConnect) o.onConnect({ sessionPresent, properties: v5 && v5.connack });
-    this.#pump();
   }
 
   /**
@@ -587,27 +600,8 @@ export class MqttClient {
   /** One packet from the broker: header byte `first`, body b[s, e). */
   #handle(first: number, b: Uint8Array, s: number, e: number): void {
     const type = first >> 4;
-    if (type === PUBLISH) {
-      const topic = readTopic(b, s, e);
-      const qos = (first >> 1) & 3;
-      let at = s + 2 + ((b[s] << 8) | b[s + 1]);
-      const id = qos ? readId(b, at, e, type) : 0;
-      if (qos) at += 2;
-      const payload = new Uint8Array(b.buffer, b.byteOffset + at, e - at);
-      if (qos < 2) {
-        this.#deliver(topic, payload, first);
-        if (qos) this.#send(encodeAck(PUBACK, id));
-        return;
-      }
-      const inbound = this.#inbound;
-      if (inbound.has(id)) this.stats.inboundDuplicates++;
-      else {
-        inbound.add(id);
-        this.#outbox.saveInbound(inbound);
-        this.#deliver(topic, payload, first);
-      }
-      return this.#send(encodeAck(PUBREC, id));
-    }
+    // a tail call: the application's handlers run below this (large) frame's caller, not below it
+    if (type === PUBLISH) return this.#publishIn(first, b, s, e);
     if (type >= PUBACK && type <= PUBCOMP) {
       if (e - s !== 2) exact(type, s, e, 2);
       const id = (b[s] << 8) | b[s + 1];
@@ -670,6 +664,29 @@ export class MqttClient {
     fail('bad-packet-type', `${NAMES[type]} from a broker`);
   }
 
+  /** A PUBLISH from the broker: delivered, then acknowledged as its QoS asks. */
+  #publishIn(first: number, b: Uint8Array, s: number, e: number): void {
+    const topic = readTopic(b, s, e);
+    const qos = (first >> 1) & 3;
+    let at = s + 2 + ((b[s] << 8) | b[s + 1]);
+    const id = qos ? readId(b, at, e, PUBLISH) : 0;
+    if (qos) at += 2;
+    const payload = new Uint8Array(b.buffer, b.byteOffset + at, e - at);
+    if (qos < 2) {
+      this.#deliver(topic, payload, first);
+      if (qos) this.#send(encodeAck(PUBACK, id));
+      return;
+    }
+    const inbound = this.#inbound;
+    if (inbound.has(id)) this.stats.inboundDuplicates++;
+    else {
+      inbound.add(id);
+      this.#outbox.saveInbound(inbound);
+      this.#deliver(topic, payload, first);
+    }
+    return this.#send(encodeAck(PUBREC, id));
+  }
+
   /**
    * A PUBLISH over maxPacketSize, read through without its payload (b[s, e) holds its header as far as
    * it was kept): acknowledged as its QoS asks, so the broker stops sending it, counted and reported
@@ -707,8 +724,11 @@ export class MqttClient {
     const dup = (first & 8) === 8;
     let handled = false;
     if (this.#subscriptions.size) {
-      for (const [filter, s] of this.#subscriptions) {
-        if (s.handler && topicMatches(filter, topic)) {
+      // not for-of: its iterator takes ~16 more XS stack slots under every handler
+      const entries = this.#subscriptions.entries();
+      for (let next = entries.next(); !next.done; next = entries.next()) {
+        const s = next.value[1];
+        if (s.handler && topicMatches(next.value[0], topic)) {
           handled = true;
           s.handler(topic, payload, { qos, retain, dup });
         }

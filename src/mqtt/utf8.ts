@@ -69,6 +69,8 @@ export function nativeText(bytes: Uint8Array, start: number, end: number): strin
 }
 
 const NOT_PLAIN = /[\u0000\ufffd]/;
+/** Code units per String.fromCharCode.apply below. */
+const APPLY_UNITS = 16;
 
 /** Decodes bytes[start, end) strictly; `what` names the field in the error. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number, what = 'string'): string {
@@ -97,7 +99,8 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number, what =
       }
     } else if (!c) bad(what);
     units.push(c);
-    if (units.length > 4095) {
+    // each unit is an argument of apply, so a slot on the XS stack (an ESP8266 has 256)
+    if (units.length >= APPLY_UNITS) {
       text += String.fromCharCode.apply(null, units);
       units.length = 0;
     }

@@ -117,8 +117,9 @@ export default suite('device application', (test) => {
   });
 
   test('replies: set-config replyTopics changes the reply space at once; command topics stay refused', () => {
-    const { broker, device } = boot('dev2');
+    const { broker, device, clock } = boot('dev2');
     broker.publish('lab/dev2/cmd/set-config', JSON.stringify({ id: 's', args: { replyTopics: 'app/replies/#' } }));
+    clock.advance(0); // set-config runs on a fresh stack, from a timer
     equal(device.values.replyTopics, 'app/replies/#');
     broker.publish('lab/dev2/cmd/ping', JSON.stringify({ id: 'a', responseTopic: 'app/replies/1' }));
     equal(broker.to('app/replies/1').length, 1);
