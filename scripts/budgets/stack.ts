@@ -1,10 +1,13 @@
 // Stack budgets: the most XS stack slots the firmware uses in one call from the host, per operation,
-// measured in the 32-bit worker (scripts/xs32) with scripts/budgets/firmware-stack.bench.ts. Unlike
-// the other budgets, these have a hard limit: the ESP8266's XS stack is 256 slots (Moddable's esp
-// manifest), and past it XS aborts the whole machine ("stack overflow"), so a figure over the limit
-// fails `npm run budgets:check` whatever the baseline says.
+// measured in the 32-bit worker (scripts/xs32) with scripts/budgets/firmware-stack.bench.ts, the
+// device's own adapters below the ports counted (stack-probe.ts). Unlike the other budgets these have
+// a hard limit: the ESP8266's XS stack is 256 slots (Moddable's esp manifest) and past it XS aborts
+// the whole machine ("stack overflow"), so a figure over the limit fails `npm run budgets:check`
+// whatever the baseline says.
+//   npx tsx scripts/budgets/stack.ts                    the figures
+//   npx tsx scripts/budgets/stack.ts --trace <op>...    and the frames at each one's deepest point
 import { createPrivateKey } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForXs } from '../../hosts/xs/bundle';
 import { XsWorker } from '../../hosts/xs/worker';
@@ -18,16 +21,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The ESP8266's XS stack, slots (creation.stack of Moddable's build/devices/esp/manifest.json). */
 export const ESP8266_STACK_SLOTS = 256;
 /**
- * Slots kept free for what the bench does not run: the device's own frames around the firmware's. At
- * the top, the runtime's call into JavaScript (xsBeginHost and the call: 12 slots) and the adapter's
- * callback (QueuedTcpSocket's onReadable arrow, the Timer callback of hosts/moddable/clock.ts); at the
- * bottom, the adapters below a port call: the Preference store (kv-chunks.ts) writing a chunked value,
- * QueuedTcpSocket.write and its flush into the native socket. Measured on this worker (stack.ts
- * hostFrames): see docs/xs.md. The rest of the margin is for code that changes between measurements.
+ * What the figures leave out: the runtime's own entry into JavaScript. A native callback (a timer, a
+ * socket event) begins with xsBeginHost, which pushes 7 slots, before it calls the adapter's callback
+ * (which the bench does count, as its own closure).
  */
-export const HOST_MARGIN_SLOTS = 64;
+export const HOST_ENTRY_SLOTS = 8;
+/**
+ * What the bench approximates: the native Preference, socket and I2C calls are stood in for by
+ * shallow JavaScript functions, and the arguments of the native callbacks by a closure's.
+ */
+export const SAFETY_SLOTS = 16;
 /** The most slots one operation may use: over it, budgets:check fails. */
-export const STACK_LIMIT_SLOTS = ESP8266_STACK_SLOTS - HOST_MARGIN_SLOTS;
+export const STACK_LIMIT_SLOTS = ESP8266_STACK_SLOTS - HOST_ENTRY_SLOTS - SAFETY_SLOTS;
 
 /** The operations, in the order they run on one booted device. */
 export const STACK_OPERATIONS = ['boot', 'telemetry-cycle', 'command-ping', 'get-config', 'set-config-heartbeat', 'set-config-broker', 'ota-job', 'reconnect'] as const;
@@ -48,21 +53,61 @@ export function benchOtaJob(): string {
   );
 }
 
-/** Stack peaks per operation, from one booted device in the 32-bit worker. */
-export async function measureStack(): Promise<Figure[]> {
+export interface StackPeak {
+  operation: (typeof STACK_OPERATIONS)[number];
+  /** The most slots one call from the host into the firmware used during the operation. */
+  peak: number;
+  /** With tracing: the frames at the deepest point, outermost first, each with the slots it holds. */
+  frames?: { name: string; slots: number; line: number }[];
+}
+
+/** Stack peaks per operation, from one booted device in the 32-bit worker; `trace`: the operations to trace. */
+export async function stackPeaks(trace: string[] = []): Promise<StackPeak[]> {
   const { binary } = await buildXs32({ log: (line) => console.error(line) });
   const { code } = await bundleForXs(join(here, 'firmware-stack.bench.ts'), { define: { OTA_JOB: JSON.stringify(benchOtaJob()) } });
   const worker = new XsWorker({ xs32: true, binary, meterLimit: 0, name: 'xs32-stack' });
   try {
     await worker.evaluate(code);
-    const out: Figure[] = [];
-    for (const op of STACK_OPERATIONS) {
-      const { reply } = await worker.command(JSON.stringify({ op }));
-      const { peak } = JSON.parse(new TextDecoder().decode(reply)) as { peak: number };
-      out.push({ name: `firmware.stack-peak.${op}`, value: peak, unit: 'slots', limit: STACK_LIMIT_SLOTS });
+    const out: StackPeak[] = [];
+    for (const operation of STACK_OPERATIONS) {
+      const tracing = trace.includes(operation);
+      const { reply } = await worker.command(JSON.stringify({ op: operation, trace: tracing }));
+      const result = JSON.parse(new TextDecoder().decode(reply)) as { peak: number; trace: string };
+      out.push(tracing ? { operation, peak: result.peak, frames: frames(result.trace) } : { operation, peak: result.peak });
     }
     return out;
   } finally {
     await worker.close();
+  }
+}
+
+/**
+ * xs32.stackTrace() text ("* deepest 0", then "name depth line", innermost first) as frames outermost
+ * first, each with the slots from its frame to the next (the innermost: to the deepest point). The
+ * bench's own frames come first (above the probe's `enter`) and last (the probe's `leaf`).
+ */
+function frames(trace: string): { name: string; slots: number; line: number }[] {
+  const lines = trace.trim().split('\n').map((l) => l.split(' '));
+  const deepest = Number(lines.shift()?.[1] ?? 0);
+  const list = lines.reverse().map(([name, depth, line]) => ({ name: name ?? '?', depth: Number(depth), line: Number(line) }));
+  return list.map((f, i) => ({ name: f.name, line: f.line, slots: (list[i + 1]?.depth ?? deepest) - f.depth }));
+}
+
+/** The stack figures of the budgets. */
+export async function measureStack(): Promise<Figure[]> {
+  return (await stackPeaks()).map((p) => ({ name: `firmware.stack-peak.${p.operation}`, value: p.peak, unit: 'slots', limit: STACK_LIMIT_SLOTS }));
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const at = process.argv.indexOf('--trace');
+  const trace = at < 0 ? [] : process.argv.slice(at + 1);
+  const unknown = trace.filter((op) => !(STACK_OPERATIONS as readonly string[]).includes(op));
+  if (unknown.length) {
+    console.error(`no operation ${unknown.join(', ')}; the operations: ${STACK_OPERATIONS.join(', ')}`);
+    process.exit(2);
+  }
+  for (const p of await stackPeaks(trace)) {
+    console.log(`${p.operation.padEnd(22)} ${String(p.peak).padStart(4)} slots of ${STACK_LIMIT_SLOTS}${p.peak > STACK_LIMIT_SLOTS ? '  OVER' : ''}`);
+    for (const f of p.frames ?? []) console.log(`    ${f.name.padEnd(30)} ${String(f.slots).padStart(4)}   (bundle line ${f.line})`);
   }
 }
