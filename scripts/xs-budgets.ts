@@ -6,7 +6,7 @@
 // (default 0.1), --twice (measure twice and fail unless both runs agree exactly).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { BASELINE_FILE, compare, formatComparison, measureAll, type Figure } from './budgets/budgets';
+import { BASELINE_FILE, compare, estimateReport, formatComparison, measureAll, type Figure } from './budgets/budgets';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +34,7 @@ if (values.twice) {
   }
 }
 console.log(JSON.stringify(figures, null, 2));
+for (const line of estimateReport(figures)) console.error(line);
 
 if (values['write-baseline']) {
   writeFileSync(values.baseline, JSON.stringify(figures, null, 2) + '\n');

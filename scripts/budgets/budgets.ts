@@ -1,6 +1,7 @@
 // The firmware's cost budgets on XS: bundle size, computrons per operation, heap slots. Figures are
 // deterministic, so a baseline can be compared exactly; check() fails on growth over a tolerance.
 import { measureFirmware } from './firmware';
+import { measureFirmware32 } from './firmware32';
 import { measureStack } from './stack';
 import { measureMqtt5 } from './mqtt5';
 import { dirname, join, resolve } from 'node:path';
@@ -85,8 +86,26 @@ export async function measureAll(): Promise<Figure[]> {
     ...(await measureMqtt5()),
     ...(await measureCrypto()),
     ...(await measureFirmware()),
+    ...(await measureFirmware32()),
     ...(await measureStack()),
   ];
+}
+
+/**
+ * The 64-bit estimates of 32-bit bytes (firmware.*.bytes32) next to the 32-bit worker's measurement
+ * (firmware.*.live32), one line each: how far off the estimate is.
+ */
+export function estimateReport(figures: Figure[]): string[] {
+  const byName = new Map(figures.map((f) => [f.name, f.value]));
+  const out: string[] = [];
+  for (const phase of ['boot', 'steady']) {
+    const estimate = byName.get(`firmware.heap-${phase}.bytes32`);
+    const measured = byName.get(`firmware.heap-${phase}.live32`);
+    if (estimate === undefined || measured === undefined || !measured) continue;
+    const off = ((estimate - measured) / measured) * 100;
+    out.push(`firmware.heap-${phase}: 64-bit estimate ${estimate} bytes, 32-bit measured ${measured} bytes (the estimate is ${Math.abs(off).toFixed(1)}% ${off >= 0 ? 'high' : 'low'})`);
+  }
+  return out;
 }
 
 export interface Comparison {
