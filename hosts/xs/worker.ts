@@ -34,6 +34,8 @@ export interface MeterRecord {
 
 /** What the 32-bit worker (scripts/xs32) adds to each meter record. */
 export interface Xs32Meter {
+  /** Slots the machine keeps at the top of its stack (xsnap's: the intrinsics; a device's clone: 13 roots). */
+  stackBase: number;
   /** Most stack slots this delivery used below the level where it began (xsnap's host frame included). */
   stackPeak: number;
   /** Bytes of a slot: 16 in the 32-bit build, as on an ESP8266 or ESP32. */
@@ -393,7 +395,7 @@ export class XsWorker {
   }
 }
 
-const XS32_FIELDS = ['stackPeak', 'slotSize', 'collections', 'compactions', 'liveSlots', 'liveChunks', 'livePeak'] as const;
+const XS32_FIELDS = ['stackBase', 'stackPeak', 'slotSize', 'collections', 'compactions', 'liveSlots', 'liveChunks', 'livePeak'] as const;
 
 function parseMeter(bytes: Uint8Array, xs32: boolean): MeterRecord {
   let record: Record<string, unknown>;
