@@ -14,14 +14,13 @@ import { XsBench, type Live32 } from '../../hosts/xs/meter';
 import type { XsCreation } from '../../hosts/xs/worker';
 import { buildXs32 } from '../xs32/build';
 import type { Figure } from './budgets';
+import { ESP8266_STACK_SLOTS } from './stack';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Moddable's build/devices/esp/manifest.json: creation.static, the one block the XS heap and stack share. */
 export const ESP8266_STATIC_BYTES = 32_768;
-/** creation.stack of the same manifest, slots of 16 bytes taken from the static block. */
-export const ESP8266_STACK_SLOTS = 256;
-/** What the static block leaves for slots and chunks once the stack is taken. */
+/** What the static block leaves for slots and chunks once the stack (16 bytes a slot) is taken. */
 export const ESP8266_HEAP_BYTES = ESP8266_STATIC_BYTES - ESP8266_STACK_SLOTS * 16;
 
 /**

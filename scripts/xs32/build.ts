@@ -40,7 +40,7 @@ function files(dir: string): string[] {
 }
 
 /** Hash of the sources, the patch and the recipe: the name of the cache folder. */
-export function xs32Hash(): string {
+function xs32Hash(): string {
   if (!existsSync(XSNAP)) throw new Xs32BuildError(`${XSNAP} is missing: run npm ci first (the XS sources come with @agoric/xsnap)`);
   const hash = createHash('sha256');
   hash.update(RECIPE);
@@ -55,7 +55,7 @@ export function xs32Hash(): string {
 }
 
 /** Where the binary of the current sources and patch lives once built. */
-export function xs32BinaryPath(hash = xs32Hash()): string {
+function xs32BinaryPath(hash: string): string {
   return join(CACHE, hash, 'xsnap-worker');
 }
 

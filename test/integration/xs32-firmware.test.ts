@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bundleForXs } from '../../hosts/xs/bundle';
 import { XsWorker } from '../../hosts/xs/worker';
-import { ESP8266_HEAP_BYTES, ESP8266_STACK_SLOTS, runFirmware32 } from '../../scripts/budgets/firmware32';
-import { DEVICE_STACK_ROOTS, STACK_LIMIT_SLOTS, STACK_OPERATIONS, stackPeaks } from '../../scripts/budgets/stack';
+import { ESP8266_HEAP_BYTES, runFirmware32 } from '../../scripts/budgets/firmware32';
+import { DEVICE_STACK_ROOTS, ESP8266_STACK_SLOTS, STACK_LIMIT_SLOTS, STACK_OPERATIONS, stackPeaks } from '../../scripts/budgets/stack';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workers: XsWorker[] = [];
