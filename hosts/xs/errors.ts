@@ -43,7 +43,7 @@ export class XsMeterLimitError extends XsError {
 
 /**
  * XS ran out of memory (exit status 11): its heap could not grow, or, in the 32-bit worker with a
- * fixed heap (XsWorkerOptions.heapCap), more bytes were live after a collection than the cap.
+ * fixed heap (xs32.setHeapCap(), XsBench.capHeap()), more bytes were live after a collection than the cap.
  */
 export class XsMemoryFullError extends XsError {
   static readonly exitCode = 11;
