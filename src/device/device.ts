@@ -6,7 +6,7 @@ import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
 import { CheckedStore } from './checked-store';
 import { HOST_CLIENT_KEYS, hostClientOptions, type HostClientOptions } from './client-options';
-import { Commands, CommandError, type CommandContext, type Reply } from './commands';
+import { Commands, CommandError, type CommandHandler, type Reply } from './commands';
 import { Config, ConfigError, type ConfigValues } from './config';
 import { resolveDeviceId } from './device-id';
 import { discoveryMessages } from './discovery';
@@ -358,7 +358,7 @@ export class Device {
     });
   }
 
-  private setConfig(ctx: CommandContext): void {
+  private setConfig(ctx: Parameters<CommandHandler>[0]): void {
     let result: { changed: string[]; restartRequired: string[] };
     try {
       result = this.config.set(ctx.args);
