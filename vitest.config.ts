@@ -6,7 +6,7 @@ const json = process.env.VITEST_JSON;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/setup/broker-global.ts', 'test/setup/browser-global.ts'],
+    globalSetup: ['test/setup/broker-global.ts', 'test/setup/browser-global.ts', 'test/setup/xs32-global.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

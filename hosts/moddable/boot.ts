@@ -95,7 +95,7 @@ export function boot(target: Target, firmware: Firmware): void {
     };
     log.log('info', `${target.name} host up: firmware ${version}, device ${system.deviceId()}, reset ${system.resetReason()}, ${system.freeMemory()} bytes free`);
     // A fresh turn, so the firmware starts with none of the host's frames on the XS stack
-    // (the ESP8266 build has 512 stack slots in all).
+    // (the ESP8266 build has 256 stack slots in all).
     clock.set(() => {
       try {
         firmware(platform);

@@ -201,7 +201,11 @@ export class ChunkedPreferenceStore {
 }
 
 function checkKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
+  let bad = typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH;
+  // printable ASCII without spaces (0x21-0x7e): a loop rather than a regular expression, whose test()
+  // and exec() calls would stack on every storage call (the ESP8266's XS stack has 256 slots)
+  for (let i = 0; !bad && i < key.length; i++) bad = key.charCodeAt(i) < 0x21 || key.charCodeAt(i) > 0x7e;
+  if (bad) {
     throw new ModdableHostError('KV_BAD_KEY', `storage key "${String(key)}" must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`);
   }
 }

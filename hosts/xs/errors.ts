@@ -41,7 +41,26 @@ export class XsMeterLimitError extends XsError {
   }
 }
 
-/** The worker process ended for another reason (out of memory, stack overflow, killed, I/O error). */
+/**
+ * XS ran out of memory (exit status 11): its heap could not grow, or, in the 32-bit worker with a
+ * fixed heap (xs32.setHeapCap(), XsBench.capHeap()), more bytes were live after a collection than the cap.
+ */
+export class XsMemoryFullError extends XsError {
+  static readonly exitCode = 11;
+  constructor(what: string, stderr: string) {
+    super('XS_MEMORY_FULL', `XS ran out of memory during ${what} and stopped the worker${stderr ? `; it said: ${stderr.trim()}` : ''}`);
+  }
+}
+
+/** A script went deeper than the XS stack allows (exit status 12): XS stops the whole worker. */
+export class XsStackOverflowError extends XsError {
+  static readonly exitCode = 12;
+  constructor(what: string, stderr: string) {
+    super('XS_STACK_OVERFLOW', `the XS stack overflowed during ${what}, so XS stopped the worker${stderr ? `; it said: ${stderr.trim()}` : ''}`);
+  }
+}
+
+/** The worker process ended for another reason (killed, I/O error, property names exhausted). */
 export class XsExitError extends XsError {
   constructor(
     readonly exitCode: number | null,

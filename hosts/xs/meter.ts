@@ -4,7 +4,7 @@
 // 256K-slot heap runs low, so short runs do not trigger one).
 import { bundleForXs, type BundleSource } from './bundle';
 import { XsError } from './errors';
-import { XsWorker, type XsWorkerOptions } from './worker';
+import { XsWorker, type MeterRecord, type XsWorkerOptions } from './worker';
 
 export interface SlotUse {
   /** Slots allocated per iteration (live plus garbage). */
@@ -13,6 +13,18 @@ export interface SlotUse {
   retained: number;
   /** allocated - retained: short-lived slots per iteration. */
   garbage: number;
+}
+
+/** Live memory of the 32-bit worker (XsWorkerOptions.xs32), in a device's own units. */
+export interface Live32 {
+  /** Live slots after the last collection (16 bytes each). */
+  slots: number;
+  /** Live chunk bytes, 32-bit headers included, after the last compacting collection. */
+  chunks: number;
+  /** slots x 16 + chunks. */
+  bytes: number;
+  /** The most live bytes after any collection since the last capHeap() (or the machine's start). */
+  peak: number;
 }
 
 export class XsBenchError extends XsError {
@@ -81,6 +93,21 @@ export class XsBench {
     return (await this.worker.command(JSON.stringify({ op: 'gc' }))).meter.currentHeapCount;
   }
 
+  /** 32-bit worker only: live memory now, after a full collection, in device bytes. */
+  async live(): Promise<Live32> {
+    return live32((await this.worker.command(JSON.stringify({ op: 'gc' }))).meter);
+  }
+
+  /**
+   * 32-bit worker only: from now on the machine has a fixed heap of `bytes` above what is live now
+   * (the mark, returned): XS stops the worker (XsMemoryFullError) when a collection finds more live.
+   * Restarts the peak of live().
+   */
+  async capHeap(bytes: number): Promise<Live32> {
+    if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`capHeap: bytes must be a whole number, got ${bytes}`);
+    return live32((await this.worker.evaluate(`xs32.setHeapCap(${bytes}); xs32.resetPeak();`)).meter);
+  }
+
   /** Runs `name` n times in one delivery (unmeasured setup included the first time). */
   async exercise(name: string, n: number): Promise<void> {
     await this.prepare(name);
@@ -100,4 +127,10 @@ export class XsBench {
   private async run(name: string, n: number) {
     return (await this.worker.command(JSON.stringify({ op: 'run', name, n }))).meter;
   }
+}
+
+function live32(meter: MeterRecord): Live32 {
+  const m = meter.xs32;
+  if (!m) throw new XsBenchError('live memory in device bytes needs the 32-bit worker: load the bench with xs32: true');
+  return { slots: m.liveSlots, chunks: m.liveChunks, bytes: m.liveSlots * m.slotSize + m.liveChunks, peak: m.livePeak };
 }

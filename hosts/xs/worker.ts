@@ -12,8 +12,10 @@ import {
   XsCommandHandlerError,
   XsExceptionError,
   XsExitError,
+  XsMemoryFullError,
   XsMeterLimitError,
   XsProtocolError,
+  XsStackOverflowError,
   XsTimeoutError,
 } from './errors';
 import { NetstringReader, netstring } from './netstring';
@@ -26,6 +28,40 @@ export interface MeterRecord {
   allocate: number;
   /** Slots in use now: live plus garbage not yet collected (call gc() first for live only). */
   currentHeapCount: number;
+  /** The 32-bit worker's measurements (XsWorkerOptions.xs32); undefined from the npm worker. */
+  xs32?: Xs32Meter;
+}
+
+/** What the 32-bit worker (scripts/xs32) adds to each meter record. */
+export interface Xs32Meter {
+  /** Slots the machine keeps at the top of its stack (xsnap's: the intrinsics; a device's clone: 13 roots). */
+  stackBase: number;
+  /** Most stack slots this delivery used below the level where it began (xsnap's host frame included). */
+  stackPeak: number;
+  /** Bytes of a slot: 16 in the 32-bit build, as on an ESP8266 or ESP32. */
+  slotSize: number;
+  /** Garbage collections since the machine started, and how many of them compacted the chunks. */
+  collections: number;
+  compactions: number;
+  /** Live slots after the last collection. */
+  liveSlots: number;
+  /** Live chunk bytes (headers included) after the last compacting collection. */
+  liveChunks: number;
+  /** The most live bytes (liveSlots x slotSize + liveChunks) after any collection since xs32.resetPeak(). */
+  livePeak: number;
+}
+
+/**
+ * XS creation values (xsCreation): chunk heap bytes and slot counts at start and per growth, and the
+ * stack in slots. Moddable's esp manifest: {chunk: 1536, chunkIncrement: 512, heap: 512,
+ * heapIncrement: 64, stack: 256}. An increment of 0 makes that heap fixed: XS aborts when it is full.
+ */
+export interface XsCreation {
+  chunk: number;
+  chunkIncrement: number;
+  heap: number;
+  heapIncrement: number;
+  stack: number;
 }
 
 export interface Delivery {
@@ -51,10 +87,31 @@ export interface XsWorkerOptions {
   binary?: string;
   /** Name shown in `ps` (argv[0] of the worker). */
   name?: string;
+  /**
+   * Runs the 32-bit measuring worker that scripts/xs32/build.ts builds (`binary`, or XS32_WORKER from
+   * the environment): 16-byte slots as on the device, stack depth and live memory in every meter
+   * record (MeterRecord.xs32), and the global `xs32` inside (hosts/xs/in-xs/globals.ts).
+   */
+  xs32?: boolean;
+  /** Creation values of the machine (xs32 only); default xsnap's: 32 MB chunks, 256K slots, 4096 stack slots. */
+  creation?: XsCreation;
 }
 
 export const DEFAULT_METER_LIMIT = 100_000_000;
 const MAX_METER_LIMIT = 2 ** 31 - 1; // xsnap parses -l with atoi
+
+/** The 32-bit worker: XS32_WORKER from the environment (scripts/xs32/build.ts and the test setup set it). */
+export function xs32WorkerPath(): string {
+  const path = process.env.XS32_WORKER;
+  if (path && existsSync(path)) return path;
+  throw new XsExitError(
+    null,
+    null,
+    'start',
+    `the 32-bit xsnap-worker is not built${path ? ` (XS32_WORKER names ${path}, which does not exist)` : ''}: ` +
+      'build it with `npx tsx scripts/xs32/build.ts` and pass its path as `binary` or XS32_WORKER (npm test does this)',
+  );
+}
 
 export function xsnapWorkerPath(): string {
   const fromEnv = process.env.XSNAP_WORKER;
@@ -94,6 +151,7 @@ export class XsWorker {
   private readonly onCommand?: CommandHandler;
   private readonly onPrint?: (line: string) => void;
   private readonly timeoutMs: number;
+  private readonly xs32: boolean;
   private queue: Promise<unknown> = Promise.resolve();
   private pending?: Pending;
   /** Where print() lines go: the current delivery's, kept until it settles. */
@@ -115,8 +173,14 @@ export class XsWorker {
     this.onCommand = options.onCommand;
     this.onPrint = options.onPrint;
     this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.xs32 = options.xs32 ?? false;
+    if (options.creation && !this.xs32) throw new RangeError('creation values need the 32-bit worker (xs32: true): the npm worker ignores them');
+    const env = { ...process.env };
+    delete env.XSNAP_CREATION;
+    if (options.creation) env.XSNAP_CREATION = creationSpec(options.creation);
     const args = [options.name ?? 'xs-firmware', ...(limit ? ['-l', String(limit)] : [])];
-    this.child = spawn(options.binary ?? xsnapWorkerPath(), args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+    const binary = options.binary ?? (this.xs32 ? xs32WorkerPath() : xsnapWorkerPath());
+    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], env });
     this.toXs = this.child.stdio[3] as Writable;
     const fromXs = this.child.stdio[4] as Readable;
     this.toXs.on('error', () => {}); // EPIPE after the worker died; the exit handler reports it
@@ -244,7 +308,7 @@ export class XsWorker {
       const split = message.indexOf(1, 1);
       let meter: MeterRecord;
       try {
-        meter = parseMeter(message.subarray(1, split < 0 ? message.length : split));
+        meter = parseMeter(message.subarray(1, split < 0 ? message.length : split), this.xs32);
       } catch (error) {
         this.fail(error as Error);
         this.kill();
@@ -325,17 +389,38 @@ export class XsWorker {
     if (!pending) return;
     const { code, signal } = this.exit ?? { code: null, signal: null };
     if (code === XsMeterLimitError.exitCode) this.fail(new XsMeterLimitError(this.meterLimit, pending.what));
+    else if (code === XsMemoryFullError.exitCode) this.fail(new XsMemoryFullError(pending.what, this.stderrText));
+    else if (code === XsStackOverflowError.exitCode) this.fail(new XsStackOverflowError(pending.what, this.stderrText));
     else this.fail(new XsExitError(code, signal, pending.what, this.stderrText));
   }
 }
 
-function parseMeter(bytes: Uint8Array): MeterRecord {
+const XS32_FIELDS = ['stackBase', 'stackPeak', 'slotSize', 'collections', 'compactions', 'liveSlots', 'liveChunks', 'livePeak'] as const;
+
+function parseMeter(bytes: Uint8Array, xs32: boolean): MeterRecord {
+  let record: Record<string, unknown>;
   try {
-    const record = JSON.parse(decoder.decode(bytes)) as MeterRecord;
-    return { compute: record.compute, allocate: record.allocate, currentHeapCount: record.currentHeapCount };
+    record = JSON.parse(decoder.decode(bytes)) as Record<string, unknown>;
   } catch {
     throw new XsProtocolError(`unreadable meter record ${JSON.stringify(decoder.decode(bytes))}`);
   }
+  const meter: MeterRecord = { compute: record.compute as number, allocate: record.allocate as number, currentHeapCount: record.currentHeapCount as number };
+  if (!xs32) return meter;
+  const fields: Partial<Xs32Meter> = {};
+  for (const name of XS32_FIELDS) {
+    if (typeof record[name] !== 'number') throw new XsProtocolError(`the meter record has no ${name}: the binary is not the 32-bit worker of scripts/xs32 (rebuild it)`);
+    fields[name] = record[name];
+  }
+  meter.xs32 = fields as Xs32Meter;
+  return meter;
+}
+
+function creationSpec(c: XsCreation): string {
+  const values = [c.chunk, c.chunkIncrement, c.heap, c.heapIncrement, c.stack];
+  if (!values.every((v) => Number.isInteger(v) && v >= 0) || c.chunk <= 0 || c.heap <= 0 || c.stack <= 0) {
+    throw new RangeError(`creation values must be whole numbers (sizes above 0, increments 0 or more), got ${JSON.stringify(c)}`);
+  }
+  return values.join(',');
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -1,6 +1,8 @@
 // The firmware's cost budgets on XS: bundle size, computrons per operation, heap slots. Figures are
 // deterministic, so a baseline can be compared exactly; check() fails on growth over a tolerance.
 import { measureFirmware } from './firmware';
+import { measureFirmware32 } from './firmware32';
+import { measureStack } from './stack';
 import { measureMqtt5 } from './mqtt5';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +75,32 @@ export async function measureCrypto(): Promise<Figure[]> {
 export { measureFirmware };
 
 export async function measureAll(): Promise<Figure[]> {
-  return [...(await measureBundles()), ...(await measureMqtt()), ...(await measureMqtt5()), ...(await measureCrypto()), ...(await measureFirmware())];
+  return [
+    ...(await measureBundles()),
+    ...(await measureMqtt()),
+    ...(await measureMqtt5()),
+    ...(await measureCrypto()),
+    ...(await measureFirmware()),
+    ...(await measureFirmware32()),
+    ...(await measureStack()),
+  ];
+}
+
+/**
+ * The 64-bit estimates of 32-bit bytes (firmware.*.bytes32) next to the 32-bit worker's measurement
+ * (firmware.*.live32), one line each: how far off the estimate is.
+ */
+export function estimateReport(figures: Figure[]): string[] {
+  const byName = new Map(figures.map((f) => [f.name, f.value]));
+  const out: string[] = [];
+  for (const phase of ['boot', 'steady']) {
+    const estimate = byName.get(`firmware.heap-${phase}.bytes32`);
+    const measured = byName.get(`firmware.heap-${phase}.live32`);
+    if (estimate === undefined || measured === undefined || !measured) continue;
+    const off = ((estimate - measured) / measured) * 100;
+    out.push(`firmware.heap-${phase}: 64-bit estimate ${estimate} bytes, 32-bit measured ${measured} bytes (the estimate is ${Math.abs(off).toFixed(1)}% ${off >= 0 ? 'high' : 'low'})`);
+  }
+  return out;
 }
 
 export interface Comparison {
@@ -83,13 +110,15 @@ export interface Comparison {
   value?: number;
   /** value / baseline - 1 */
   change?: number;
-  verdict: 'ok' | 'grew' | 'new' | 'missing';
+  verdict: 'ok' | 'grew' | 'new' | 'missing' | 'over';
+  /** The figure's hard limit, when it has one. */
+  limit?: number;
 }
 
 /**
  * Compares figures with a baseline. A figure fails when it grew more than `tolerance` (0.1 = 10%) over
- * its baseline, or when a baseline figure is no longer measured. New figures pass (add them with
- * --write-baseline).
+ * its baseline, when a baseline figure is no longer measured, or, baseline or not, when it is over its
+ * own hard limit ('over'). Other new figures pass (add them with --write-baseline).
  */
 export function compare(figures: Figure[], baseline: Figure[], tolerance = 0.1): Comparison[] {
   const out: Comparison[] = [];
@@ -103,18 +132,23 @@ export function compare(figures: Figure[], baseline: Figure[], tolerance = 0.1):
     const change = b.value === 0 ? (f.value === 0 ? 0 : Infinity) : f.value / b.value - 1;
     // Compared without division, so 110 against 100 is exactly 10%. A zero baseline allows no growth.
     const grew = f.value > b.value + Math.abs(b.value) * tolerance;
-    out.push({ name: b.name, unit: f.unit, baseline: b.value, value: f.value, change, verdict: grew ? 'grew' : 'ok' });
+    out.push({ name: b.name, unit: f.unit, baseline: b.value, value: f.value, change, limit: f.limit, verdict: over(f) ? 'over' : grew ? 'grew' : 'ok' });
     measured.delete(b.name);
   }
-  for (const f of measured.values()) out.push({ name: f.name, unit: f.unit, value: f.value, verdict: 'new' });
+  for (const f of measured.values()) out.push({ name: f.name, unit: f.unit, value: f.value, limit: f.limit, verdict: over(f) ? 'over' : 'new' });
   return out;
+}
+
+function over(f: Figure): boolean {
+  return f.limit !== undefined && f.value > f.limit;
 }
 
 export function formatComparison(rows: Comparison[]): string {
   const lines = rows.map((r) => {
     const change = r.change === undefined ? '' : r.change === Infinity ? ' (from 0)' : ` (${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%)`;
     const values = `${r.baseline ?? '-'} -> ${r.value ?? '-'} ${r.unit}`;
-    return `${r.verdict.padEnd(7)} ${r.name.padEnd(36)} ${values}${change}`;
+    const limit = r.limit === undefined ? '' : ` (limit ${r.limit})`;
+    return `${r.verdict.padEnd(7)} ${r.name.padEnd(36)} ${values}${change}${limit}`;
   });
   return lines.join('\n');
 }

@@ -25,12 +25,13 @@ export class CheckedStore implements KeyValueStore {
     }
   }
 
+  // returned: tail calls, so this frame is not on the XS stack while the host's store writes
   set(key: string, value: string | Uint8Array): void {
-    this.inner.set(key, value);
+    return this.inner.set(key, value);
   }
 
   delete(key: string): void {
-    this.inner.delete(key);
+    return this.inner.delete(key);
   }
 
   keys(): string[] {

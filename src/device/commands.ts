@@ -93,6 +93,7 @@ export class Commands {
         if (!badResponseTopic) topic = t;
       }
     }
+    // The reply's functions end in tail calls (`return`), so no frame of theirs stays under the publish.
     const answer = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
       const body: Record<string, unknown> = { id: request.id ?? null };
       if (request.correlationData !== undefined) body.correlationData = request.correlationData;
@@ -103,7 +104,18 @@ export class Commands {
         body.status = 'ok';
         if (result !== undefined) body.result = result;
       }
-      this.send(properties ? { topic, payload: JSON.stringify(body), properties, after } : { topic, payload: JSON.stringify(body), after });
+      let text: string;
+      try {
+        text = JSON.stringify(body);
+      } catch (problem) {
+        // a result JSON cannot carry (a BigInt, a cycle): the requester still gets an answer
+        const failed: Record<string, unknown> = { id: body.id };
+        if (body.correlationData !== undefined) failed.correlationData = body.correlationData;
+        failed.status = 'error';
+        failed.error = `the result cannot be sent as JSON: ${(problem as Error).message}`;
+        text = JSON.stringify(failed);
+      }
+      return this.send(properties ? { topic, payload: text, properties, after } : { topic, payload: text, after });
     };
     if (badResponseTopic) return answer(new CommandError(badResponseTopic));
     if (payload.length > MAX_REQUEST) return answer(new CommandError(`request of ${payload.length} bytes is over the ${MAX_REQUEST}-byte limit`));
@@ -135,14 +147,15 @@ export class Commands {
     const reply = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
       if (replied) return;
       replied = true;
-      answer(error, result, after);
+      return answer(error, result, after);
     };
+    let result: CommandResult | 'async';
     try {
-      const result = handler({ args: args as Record<string, unknown>, reply });
-      if (result !== 'async') reply(undefined, result);
+      result = handler({ args: args as Record<string, unknown>, reply });
     } catch (error) {
-      reply(error instanceof Error ? error : new CommandError(String(error)));
+      return reply(error instanceof Error ? error : new CommandError(String(error)));
     }
+    if (result !== 'async') return reply(undefined, result);
   }
 
   /** Why a reply must not go to topic `t`, named `what` in the message; '' when it may. */

@@ -50,7 +50,7 @@ export function commitJournal(store: KeyValueStore, entries: [key: string, value
     }
     throw error;
   }
-  apply(store, staged);
+  return apply(store, staged);
 }
 
 function isSettingKey(key: string): boolean {

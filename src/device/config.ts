@@ -178,11 +178,13 @@ export class Config {
   }
 
   /**
-   * The configuration of a device on `platform`: its build-time values (Platform.config, read here and
-   * nowhere else), then the host's `overrides` (DeviceOptions.config), then what is stored.
+   * The base values of a device on `platform` (pass them to the constructor): its build-time values
+   * (Platform.config, read here and nowhere else), then the host's `overrides` (DeviceOptions.config);
+   * what is stored wins over both. A function of its own rather than a factory, so its frame is gone
+   * before the constructor reads the store (boot's deepest path; an ESP8266 has 256 XS stack slots).
    */
-  static forPlatform(store: KeyValueStore, platform: Pick<Platform, 'config'>, overrides?: Record<string, unknown>, onInvalid?: (error: ConfigError, storedKey?: string) => void): Config {
-    return new Config(store, { ...platform.config, ...overrides }, onInvalid);
+  static base(platform: Pick<Platform, 'config'>, overrides?: Record<string, unknown>): Record<string, unknown> {
+    return { ...platform.config, ...overrides };
   }
 
   /** The OTA groups this device follows: the otaGroups setting split at its commas (checked when it was set). */
@@ -201,7 +203,9 @@ export class Config {
 
   /** Writes settings keys ("c.*") and their values as one step (the journal). */
   commit(entries: [key: string, value: string][]): void {
-    commitJournal(this.store, entries);
+    // returned, here and below the journal: tail calls, so fewer frames stay on the XS stack under
+    // the store's writes (an ESP8266 has 256 slots)
+    return commitJournal(this.store, entries);
   }
 
   /**

@@ -6,7 +6,7 @@ import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
 import { CheckedStore } from './checked-store';
 import { HOST_CLIENT_KEYS, hostClientOptions, type HostClientOptions } from './client-options';
-import { Commands, CommandError, type Reply } from './commands';
+import { Commands, CommandError, type CommandHandler, type Reply } from './commands';
 import { Config, ConfigError, type ConfigValues } from './config';
 import { resolveDeviceId } from './device-id';
 import { discoveryMessages } from './discovery';
@@ -79,7 +79,7 @@ export class Device {
     p.storage = storage;
     this.wifiUp = !p.wifi;
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);
-    this.config = Config.forPlatform(storage, options.platform, options.config, (e, storedKey) => (storedKey ? storage.discard(storedKey, e.message) : log('warn', `config: ${e.message} (ignored)`)));
+    this.config = new Config(storage, Config.base(options.platform, options.config), (e, storedKey) => (storedKey ? storage.discard(storedKey, e.message) : log('warn', `config: ${e.message} (ignored)`)));
     if (this.config.recovered) log('info', `config: a settings change cut short by a restart was ${this.config.recovered === 'rolled-forward' ? 'completed' : 'discarded'}`);
     this.brokerTrial = new BrokerTrial(this);
     const c = this.config.values;
@@ -112,7 +112,7 @@ export class Device {
       cleanSession: !c.persistOutbox,
       will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
       outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox },
-      onConnect: (info) => this.onConnect(info.sessionPresent),
+      onConnect: this.connectHandler(),
       onDisconnect: () => {
         this.presence.disconnected();
         this.state();
@@ -131,14 +131,16 @@ export class Device {
     });
     this.commands = new Commands(
       (name) => this.topics.commandResult(name),
-      (r) => this.reply(r),
+      this.replier(),
       (topic) => replyTopicProblem(topic, this.topics, this.config.values.replyTopics),
     );
     this.discoveryResend = new Throttle(p.clock, DISCOVERY_RESEND_INTERVAL_MS, () => {
       if (this.config.values.discovery && !this.stopping) this.sendDiscovery();
     });
     this.registerCommands();
-    for (const extend of options.extensions ?? []) extend(this);
+    // not for-of, whose iterator costs ~16 XS stack slots under each extension (an ESP8266 has 256)
+    const extensions = options.extensions ?? [];
+    for (let i = 0; i < extensions.length; i++) extensions[i](this);
   }
 
   /** Runs at every successful connect, after the birth was queued (extensions subscribe here). */
@@ -267,7 +269,9 @@ export class Device {
       }
     }
     if (c.discovery && !this.discoverySent) this.sendDiscovery();
-    for (const hook of this.connectHooks) hook(sessionPresent);
+    // not for-of: its iterator costs ~16 XS stack slots under every hook (an ESP8266 has 256)
+    const hooks = this.connectHooks;
+    for (let i = 0; i < hooks.length; i++) hooks[i](sessionPresent);
     this.state();
   }
 
@@ -284,7 +288,8 @@ export class Device {
   /** `mqtt5`: the request's MQTT 5 properties (response topic, correlation data), when the client speaks MQTT 5. */
   private onCommand(topic: string, payload: Uint8Array, mqtt5?: MessageInfo['properties']): void {
     const name = this.topics.commandName(topic);
-    if (name) this.commands.handle(name, payload, (b) => utf8Decode(b), mqtt5);
+    // returned: a tail call, so this frame is gone while the command runs (the ESP8266 has 256 stack slots)
+    if (name) return this.commands.handle(name, payload, (b) => utf8Decode(b), mqtt5);
   }
 
   /** A message over the client's maxPacketSize was skipped unread; a command's sender gets an error reply. */
@@ -293,9 +298,22 @@ export class Device {
     if (name) this.commands.refuseUnread(name, `request of ${e.size} bytes is over this device's limit of ${e.limit} bytes (maxPacketSize): not read`, e.properties);
   }
 
-  private reply(r: Reply): void {
+  /** The client's onConnect, made by a method for the reason given at replier(). */
+  private connectHandler(): (info: { sessionPresent: boolean }) => void {
+    return (info) => this.onConnect(info.sessionPresent);
+  }
+
+  /**
+   * How Commands sends a reply. Made here rather than in the constructor: XS makes no tail call from an
+   * arrow function made in a constructor, and the reply's frames sit under the publish.
+   */
+  private replier(): (r: Reply) => boolean {
+    return (r) => this.reply(r);
+  }
+
+  private reply(r: Reply): boolean {
     const options = r.properties ? { qos: 1 as const, properties: r.properties } : { qos: 1 as const };
-    this.client.publish(r.topic, r.payload, options, r.after && (() => r.after!()));
+    return this.client.publish(r.topic, r.payload, options, r.after && (() => r.after!()));
   }
 
   private scheduleHeartbeat(): void {
@@ -332,15 +350,23 @@ export class Device {
     });
     this.commands.register('get-config', () => this.config.redacted());
     this.commands.register('set-config', (ctx) => {
-      try {
-        const { changed, restartRequired } = this.config.set(ctx.args);
-        this.applyLive(changed);
-        return { changed, restartRequired };
-      } catch (error) {
-        if (error instanceof ConfigError) throw new CommandError(error.message);
-        throw error;
-      }
+      // The journal's writes go deep into the store (on an ESP8266 a long value is several entries),
+      // and under the MQTT delivery's frames that overflows its 256 XS stack slots. So the change runs
+      // on a fresh stack, from a timer, and replies from there.
+      p.clock.set(() => this.setConfig(ctx), 0);
+      return 'async';
     });
+  }
+
+  private setConfig(ctx: Parameters<CommandHandler>[0]): void {
+    let result: { changed: string[]; restartRequired: string[] };
+    try {
+      result = this.config.set(ctx.args);
+      this.applyLive(result.changed);
+    } catch (error) {
+      return ctx.reply(error instanceof ConfigError ? new CommandError(error.message) : error instanceof Error ? error : new CommandError(String(error)));
+    }
+    return ctx.reply(undefined, result);
   }
 
   private applyLive(changed: string[]): void {

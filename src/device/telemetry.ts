@@ -169,7 +169,8 @@ export class Telemetry {
       filter.published(now);
     }
     if (reading.outOfRange) body.outOfRange = reading.outOfRange;
-    this.out.publish(e.spec.name, JSON.stringify(body));
+    // a tail call: this (large) frame is not on the XS stack under the publish (an ESP8266 has 256 slots)
+    return this.out.publish(e.spec.name, JSON.stringify(body));
   }
 
   private stamp(): Record<string, unknown> {

@@ -480,6 +480,17 @@ export class MqttClient {
       if (c.connected) fail('malformed', 'a second CONNACK');
       c.#clearTimer(CONNECT_TIMEOUT);
       if (refusal) return c.#drop(refusal);
+      // the session's state is restored in #resume, whose large frame is gone before onConnect runs
+      // (an ESP8266 has 256 XS stack slots)
+      this.#resume(sessionPresent);
+      const o = c.#o;
+      if (o.onConnect) o.onConnect({ sessionPresent, properties: c.#dialect.connack });
+      c.#pump();
+    }
+
+    /** The connection was accepted: timers, session state, and what must be sent again. */
+    #resume(sessionPresent: boolean): void {
+      const c = this.#c;
       const stats = c.stats;
       const o = c.#o;
       const dialect = c.#dialect;
@@ -536,8 +547,6 @@ export class MqttClient {
           c.#error(error as Error);
         }
       }
-      if (o.onConnect) o.onConnect({ sessionPresent, properties: dialect.connack });
-      c.#pump();
     }
 
     publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void {
@@ -561,8 +570,11 @@ export class MqttClient {
       let handled = false;
       const subscriptions = c.#subscriptions;
       if (subscriptions.size) {
-        for (const [filter, s] of subscriptions) {
-          if (s.handler && topicMatches(filter, topic)) {
+        // not for-of: its iterator takes ~16 more XS stack slots under every handler (an ESP8266 has 256)
+        const entries = subscriptions.entries();
+        for (let next = entries.next(); !next.done; next = entries.next()) {
+          const s = next.value[1];
+          if (s.handler && topicMatches(next.value[0], topic)) {
             handled = true;
             s.handler(topic, payload, info);
           }

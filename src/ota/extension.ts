@@ -45,7 +45,9 @@ export interface OtaOptions {
 /** Attaches OTA to a device: pass the result in DeviceOptions.extensions. */
 export function otaExtension(options: OtaOptions = {}): (device: Device) => void {
   return (device) => {
-    new OtaAgent(device, options);
+    // the boot state is read once the constructor has returned, so its frame is off the XS stack
+    // while the store is read (an ESP8266 has 256 slots)
+    new OtaAgent(device, options).readBootState();
   };
 }
 
@@ -63,7 +65,8 @@ class OtaAgent {
   private readonly groups: string[];
   private readonly jobTopics: string[];
   private readonly gate: HealthGate | undefined;
-  private report: OtaReport;
+  /** Set by readBootState(), right after the constructor. */
+  private report!: OtaReport;
   private active: Active | undefined;
   private subscribed = false;
   private stopped = false;
@@ -108,18 +111,23 @@ class OtaAgent {
       });
       this.gate.start();
     }
-    this.report = this.bootReport();
     device.onConnected(() => this.connected());
     device.onStopping(() => this.stop());
   }
 
   // ---- boot and connection ----------------------------------------------------------------
 
+  /** Reads what the last boot left (the store, the update port): the report of this boot. */
+  readBootState(): void {
+    this.report = this.bootReport();
+  }
+
   /** What to report after this boot; says so when the bootloader had to rebuild its boot state. */
   private bootReport(): OtaReport {
-    const report = this.jobReport();
     const recovered = this.update?.running().recovered;
-    if (!recovered) return report;
+    // a tail call when there is nothing to add: one frame less on the XS stack at boot (an ESP8266 has 256 slots)
+    if (!recovered) return this.jobReport();
+    const report = this.jobReport();
     this.log('error', `ota: the bootloader could not trust its boot state: ${recovered}`);
     return { ...report, recovered };
   }
@@ -162,7 +170,16 @@ class OtaAgent {
   private connected(): void {
     if (!this.subscribed) {
       this.subscribed = true;
-      this.device.client.subscribe(this.jobTopics, { qos: 1, onMessage: (_topic, payload) => this.onJob(payload) });
+      // A job is checked (Ed25519 over SHA-512) on a fresh stack, from a timer: under the MQTT delivery's
+      // frames the check overflows the 256 XS stack slots of an ESP8266. The client reuses its buffer.
+      const clock = this.device.platform.clock;
+      this.device.client.subscribe(this.jobTopics, {
+        qos: 1,
+        onMessage: (_topic, payload) => {
+          const job = payload.slice();
+          clock.set(() => this.onJob(job), 0);
+        },
+      });
     }
     this.publish(this.report);
     this.gate?.check();
@@ -364,12 +381,13 @@ class OtaAgent {
   }
 
   /** Retained, QoS 1, and only while connected: the current report is sent again at every connect. */
-  private publish(report: OtaReport, retain = true): void {
+  private publish(report: OtaReport, retain = true): boolean {
     const client = this.device.client;
-    if (!client.connected || this.stopped) return;
+    if (!client.connected || this.stopped) return false;
     const body: OtaReport = { ...report, version: this.device.version, boot: this.device.boot };
     if (this.groups.length) body.groups = this.groups;
-    client.publish(this.device.topics.ota, JSON.stringify(body), { qos: 1, retain });
+    // a tail call: this frame is not on the XS stack under the publish (an ESP8266 has 256 slots)
+    return client.publish(this.device.topics.ota, JSON.stringify(body), { qos: 1, retain });
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {

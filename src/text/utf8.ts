@@ -25,8 +25,11 @@ const G = globalThis as Natives;
 const encoder = G.TextEncoder && new G.TextEncoder();
 const decoder = G.TextDecoder && new G.TextDecoder();
 
-/** Most UTF-16 units handed to String.fromCharCode at once: XS limits argument counts. */
-const CHUNK = 1024;
+/**
+ * Most UTF-16 units handed to String.fromCharCode.apply at once: each is an argument, so a slot on
+ * the XS stack, and an ESP8266 has 256 slots for everything (docs/xs.md).
+ */
+const CHUNK = 16;
 const REPLACEMENT_CHARACTER = 0xfffd;
 
 /** The UTF-8 of `text`. A lone surrogate (it has no UTF-8 form) throws TextError 'bad-utf8' naming its index. */

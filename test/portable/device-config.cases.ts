@@ -54,6 +54,7 @@ export default suite('device configuration', (test) => {
     const r = online(store);
     const before = store.keys().slice().sort();
     r.deliver(`${base}/cmd/set-config`, '{"id":"q1","args":{"heartbeatInterval":33,"brokerPort":1,"toString":"x"}}');
+    r.clock.advance(0); // set-config runs on a fresh stack, from a timer
     const reply = resultsOf(r, 'set-config').pop()!;
     equal([reply.id, reply.status], ['q1', 'error']);
     ok(String(reply.error).indexOf('"toString" is not a setting') === 0, String(reply.error));
@@ -144,6 +145,7 @@ export default suite('device configuration', (test) => {
     const store = new MemoryStore();
     let r = online(store);
     r.deliver(`${base}/cmd/set-config`, '{"id":"s1","args":{"brokerPort":1,"heartbeatInterval":30}}');
+    r.clock.advance(0);
     equal(resultsOf(r, 'set-config').pop(), { id: 's1', status: 'ok', result: { changed: ['brokerPort', 'heartbeatInterval'], restartRequired: ['brokerPort'] } });
     // the restart: the new broker is tried
     r = boot(store.powerOn(), { config: built });

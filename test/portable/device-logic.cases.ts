@@ -121,6 +121,16 @@ export default suite('device logic', (test) => {
     equal(d.call('ping', '{"id":12}').body.id, 12);
   });
 
+  test('commands: a result JSON cannot carry is answered with an error, not dropped', () => {
+    const d = dispatcher();
+    d.commands.register('big', () => ({ count: 10n }));
+    d.commands.handle('big', encodeUtf8('{"id":"b1","correlationData":"c-2"}'), (b) => decodeUtf8(b, 0, b.length));
+    equal(d.replies.length, 1, 'one reply');
+    const body = JSON.parse(d.replies[0].payload) as Record<string, unknown>;
+    equal([body.id, body.correlationData, body.status], ['b1', 'c-2', 'error']);
+    ok(String(body.error).startsWith('the result cannot be sent as JSON: '), String(body.error));
+  });
+
   test('commands: errors for malformed JSON, non-objects, bad ids, bad args, unknown names, throwing handlers', () => {
     const d = dispatcher();
     d.commands.register('boom', () => {

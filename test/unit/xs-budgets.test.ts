@@ -27,6 +27,17 @@ describe('budget comparison', () => {
     ]);
   });
 
+  it('fails a figure over its hard limit whatever the baseline, a new one included', () => {
+    const limited = (name: string, value: number, limit: number): Figure => ({ name, value, unit: 'slots', limit });
+    const rows = compare([limited('deep', 233, 232), limited('fits', 232, 232), limited('fresh', 300, 232)], [fig('deep', 233, 'slots'), fig('fits', 232, 'slots')]);
+    expect(rows.map((r) => [r.name, r.verdict])).toEqual([
+      ['deep', 'over'],
+      ['fits', 'ok'],
+      ['fresh', 'over'],
+    ]);
+    expect(formatComparison(rows.slice(0, 1))).toBe('over    deep                                 233 -> 233 slots (+0.0%) (limit 232)');
+  });
+
   it('honours another tolerance', () => {
     expect(compare([fig('a', 104)], [fig('a', 100)], 0.03)[0]!.verdict).toBe('grew');
   });

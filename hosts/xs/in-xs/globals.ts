@@ -8,6 +8,29 @@ export interface XsnapGlobals {
   /** Called by the parent for each command() delivery. */
   handleCommand?: (request: ArrayBuffer) => ArrayBuffer | undefined;
   gc(): void;
+  /** Only in the 32-bit worker of scripts/xs32 (XsWorkerOptions.xs32). */
+  xs32?: Xs32Globals;
+}
+
+/** Measurements of the 32-bit worker (scripts/xs32/xsnap-xs32.patch). */
+export interface Xs32Globals {
+  /**
+   * Starts measuring the stack at the caller's level; returns that level's depth in slots. With
+   * `trace`, stackTrace() tells which frames were on the stack at the deepest point (slower).
+   */
+  stackMark(trace?: boolean): number;
+  /** The most slots used below the level of the last stackMark() (at least this call's own frame). */
+  stackPeak(): number;
+  /** After stackMark(true): "name depth" lines of the frames at the deepest point, innermost first. */
+  stackTrace(): string;
+  /** Collects garbage, then restarts the live-bytes peak (MeterRecord.xs32.livePeak) at what is live now. */
+  resetPeak(): { slots: number; chunks: number; bytes: number };
+  /**
+   * Collects garbage and marks what is live now; from then on XS stops the worker (memory full, exit
+   * 11) when a collection finds more than `bytes` live above the mark. 0 removes the cap. Returns the
+   * mark in bytes.
+   */
+  setHeapCap(bytes: number): number;
 }
 
 export function xsnap(): XsnapGlobals {
