@@ -35,6 +35,8 @@ export interface ChildResult {
   /** Wall time over the measured messages, ms. */
   ms?: number;
   messages?: number;
+  /** Times the process slept and was woken (voluntary context switches) over the measured messages. */
+  wakeups?: number;
   error?: string;
 }
 
@@ -100,14 +102,17 @@ function meter(a: ChildArgs, finish: (r: ChildResult) => void): () => void {
   let seen = 0;
   let cpu: NodeJS.CpuUsage;
   let t0 = 0;
+  let switches = 0;
   return () => {
     seen++;
     if (seen === a.warm) {
       t0 = performance.now();
+      switches = process.resourceUsage().voluntaryContextSwitches;
       cpu = process.cpuUsage();
     } else if (seen === a.warm + a.count) {
       const used = process.cpuUsage(cpu);
-      finish({ user: used.user, system: used.system, ms: performance.now() - t0, messages: a.count });
+      const wakeups = process.resourceUsage().voluntaryContextSwitches - switches;
+      finish({ user: used.user, system: used.system, ms: performance.now() - t0, messages: a.count, wakeups });
     }
   };
 }

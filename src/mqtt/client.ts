@@ -21,12 +21,13 @@ import { checkTopicFilter, checkTopicName, topicMatches } from './topic';
 import { encodeUtf8 } from './utf8';
 import { Mqtt311Dialect } from './v311/dialect';
 
+/** Shared between messages (frozen) when it has no properties: read it, keep it, do not change it. */
 export interface MessageInfo {
-  qos: QoS;
-  retain: boolean;
-  dup: boolean;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly dup: boolean;
   /** MQTT 5: the message's properties (response topic, correlation data, user properties, ...). */
-  properties?: Properties;
+  readonly properties?: Properties;
 }
 
 export interface PublishOptions {
@@ -126,6 +127,9 @@ interface PendingOperation {
 
 /** Distinct topics whose encoded form is kept per client. */
 const TOPIC_CACHE = 16;
+const NO_BYTES = new Uint8Array(0);
+/** MessageInfo without properties by PUBLISH header flags (DUP 8, QoS << 1, RETAIN 1): a delivery allocates none. */
+const INFO: readonly MessageInfo[] = Array.from({ length: 16 }, (_v, f) => Object.freeze({ qos: ((f >> 1) & 3) as QoS, retain: (f & 1) === 1, dup: (f & 8) === 8 }));
 
 // Timers, by slot.
 const CONNECT_TIMEOUT = 0;
@@ -151,6 +155,8 @@ export class MqttClient {
   readonly #subscriptions = new Map<string, LocalSubscription>();
   /** QoS 2 packet ids received and acknowledged with PUBREC, awaiting PUBREL: the exactly-once guard. */
   readonly #inbound: Set<number>;
+  /** The object of the last message acknowledged, for the next one to go straight into flight. */
+  #spare: OutboxMessage | undefined;
   /** topic -> its length-prefixed UTF-8 form, checked once */
   readonly #topics = new Map<string, Uint8Array>();
   #socket: TcpSocket | undefined;
@@ -211,18 +217,19 @@ export class MqttClient {
    * written (QoS 0), or with an error when it was dropped. Returns false when it was refused outright.
    */
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, done?: DoneCallback): boolean {
-    const t = this.#topics.get(topic) || this.#topic(topic);
-    let qos: QoS = 0;
-    let retain = 0;
+    // DUP 8, QoS << 1, RETAIN 1: the PUBLISH header's flags
+    let flags = 0;
     let props: Uint8Array | undefined;
     if (options) {
-      if (options.qos) {
-        qos = options.qos;
+      const qos = options.qos;
+      if (qos) {
         if (qos !== 1 && qos !== 2) checkQos(qos);
+        flags = qos << 1;
       }
-      if (options.retain) retain = 1;
+      if (options.retain) flags |= 1;
       if (options.properties) props = this.#dialect.publishProperties(options.properties);
     }
+    const t = this.#topics.get(topic) || this.#topic(topic);
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
     // the topic's, the payload's (and MQTT 5 properties') bytes, as the outbox counts them
     let size = t.length - 2 + bytes.length;
@@ -230,8 +237,8 @@ export class MqttClient {
     // Connected, nothing waiting, room to spare, and a dialect that publishes straight (no properties,
     // no server limits; `room` is -1 otherwise): this one goes now.
     if (this.connected && size <= box.room) {
-      if (!qos) {
-        this.#socket!.write(this.#dialect.publish(retain, t, bytes));
+      if (flags < 2) {
+        this.#socket!.write(this.#dialect.publish(flags, t, bytes));
         this.#sent = true;
         if (done) done();
         return true;
@@ -239,20 +246,33 @@ export class MqttClient {
       const inflight = this.#inflight;
       if (inflight.size < this.#window) {
         let id = this.#nextId;
-        if (inflight.has(id) || this.#operations.has(id)) id = this.#allocateId();
+        // ids in use are looked up only when there are any
+        if ((inflight.size || this.#operations.size) && (inflight.has(id) || this.#operations.has(id))) id = this.#allocateId();
         else this.#nextId = id < 65535 ? id + 1 : 1;
-        const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, id, state: AWAITING_ACK, sent: true, size, done };
+        // the object of a message acknowledged before, when there is one: a QoS 1/2 round allocates none
+        let m = this.#spare;
+        if (m) {
+          this.#spare = undefined;
+          m.topic = topic;
+          m.payload = bytes;
+          m.qos = (flags >> 1) as QoS;
+          m.retain = (flags & 1) === 1;
+          m.id = id;
+          m.state = AWAITING_ACK;
+          m.sent = true;
+          m.size = size;
+          m.done = done;
+        } else m = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, id, state: AWAITING_ACK, sent: true, size, done, props: undefined, key: undefined };
         box.hold(m);
         inflight.set(id, m);
         if (box.persist) box.save(m);
-        this.#socket!.write(this.#dialect.publish((qos << 1) | retain, t, bytes, id));
+        this.#socket!.write(this.#dialect.publish(flags, t, bytes, id));
         this.#sent = true;
         return true;
       }
     }
     if (props) size += props.length;
-    const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, state: QUEUED, size, done };
-    if (props) m.props = props;
+    const m: OutboxMessage = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, id: undefined, state: QUEUED, sent: false, size, done, props, key: undefined };
     const dropped = box.add(m, options?.first);
     if (dropped.length) this.#reportDrops(dropped);
     this.#pump();
@@ -555,9 +575,7 @@ export class MqttClient {
         }
       }
       // delivery: to the handlers of matching subscriptions, else to onMessage
-      const retain = (first & 1) === 1;
-      const dup = (first & 8) === 8;
-      const info: MessageInfo = properties ? { qos, retain, dup, properties } : { qos, retain, dup };
+      const info = properties ? { ...INFO[first & 15], properties } : INFO[first & 15];
       let handled = false;
       const subscriptions = c.#subscriptions;
       if (subscriptions.size) {
@@ -618,7 +636,12 @@ export class MqttClient {
         // #settle() inlined: the acknowledgement of every QoS 1 publish
         c.#inflight.delete(id);
         box.release(m);
-        if (m.done) m.done();
+        const done = m.done;
+        // kept for the next publish (nothing else refers to it now), without what it held
+        m.payload = NO_BYTES;
+        m.done = m.props = m.key = undefined;
+        c.#spare = m;
+        if (done) done();
       } else {
         const outcome = c.#dialect.ackOutcome!(type, reason, m, properties);
         if (outcome instanceof Error) c.#settle(m, outcome);

@@ -24,6 +24,7 @@ const G = globalThis as Natives;
 // Neither keeps state between calls (the decoder is never used in streaming mode).
 const encoder = G.TextEncoder && new G.TextEncoder();
 const decoder = G.TextDecoder && new G.TextDecoder();
+const hasFromArrayBuffer = !!XsString.fromArrayBuffer;
 
 /** Most UTF-16 units handed to String.fromCharCode at once: XS limits argument counts. */
 const CHUNK = 1024;
@@ -87,14 +88,14 @@ function walk(text: string, lossy: boolean, out: Uint8Array | undefined): number
 export function nativeText(bytes: Uint8Array, start: number, end: number): string | undefined {
   const n = end - start;
   let text: string | undefined;
-  if (XsString.fromArrayBuffer) {
+  if (hasFromArrayBuffer) {
     try {
-      text = XsString.fromArrayBuffer(bytes.buffer, bytes.byteOffset + start, n);
+      text = XsString.fromArrayBuffer!(bytes.buffer, bytes.byteOffset + start, n);
     } catch {
       return undefined; // not UTF-8: utf8Decode says where
     }
   } else if (decoder) text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
-  return text !== undefined && text.length === n ? text : undefined;
+  return text && text.length === n ? text : undefined;
 }
 
 const NOT_ASCII = /\ufffd/;

@@ -9,7 +9,8 @@ import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
 import type { DisconnectOptions, Subscription5 } from '../properties';
-import { expectLength, packetOf, readId, readTopic, type Reader } from '../reader';
+import { expectLength, packetOf, readId, readTopic, TOPIC_UNSAFE, type Reader } from '../reader';
+import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
 
 /** Refuses the MQTT 5 options: any key of `o` with a value that is not in `keys` (space-separated). */
@@ -19,9 +20,20 @@ function only311(o: object, keys: string): void {
   }
 }
 
+/** Bytes of the PUBLISH buffer each client reuses: packets of up to 127 body bytes are built in it. */
+const SCRATCH = 129;
+
 export class Mqtt311Dialect implements Dialect {
   readonly fastPublish = true;
   #session: SessionEvents | undefined;
+  /**
+   * The fast path's packets are built here and written at once (the TCP port copies what it keeps),
+   * so a small publish allocates nothing: `#topic` is the topic field left at [2, ...) by the last
+   * publish, `#packet` the view of the last packet's length.
+   */
+  readonly #out = new Uint8Array(SCRATCH);
+  #topic: Uint8Array | undefined;
+  #packet = this.#out;
 
   attach(session: SessionEvents, options: DialectOptions): void {
     // MQTT 5 lets the server assign a client id, and sends a password without a user name
@@ -41,10 +53,14 @@ export class Mqtt311Dialect implements Dialect {
     const type = first >> 4;
     const session = this.#session!;
     if (type === PUBLISH) {
-      const topic = readTopic(r);
-      if (!topic) fail('bad-topic', 'PUBLISH: empty topic name');
-      const id = first & 6 ? readId(r) : 0;
       const b = r.b;
+      // readTopic() inlined for ASCII topics, the common case
+      const start = r.at + 2;
+      const end = start + ((b[start - 2] << 8) | b[start - 1]);
+      let topic = end <= r.end ? nativeText(b, start, end) : undefined;
+      if (topic && !TOPIC_UNSAFE.test(topic)) r.at = end;
+      else if (!(topic = readTopic(r))) fail('bad-topic', 'PUBLISH: empty topic name');
+      const id = first & 6 ? readId(r) : 0;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
       // XS charges every argument passed: at QoS 0 the id is left out
       return id ? session.publish(topic, payload, first, id) : session.publish(topic, payload, first);
@@ -84,7 +100,25 @@ export class Mqtt311Dialect implements Dialect {
     return invalid('properties needs MQTT 5 (protocol: mqtt5())');
   }
 
-  readonly publish = publishPacket;
+  publish(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number): Uint8Array {
+    let at = topic.length + 2;
+    const n = flags & 6 ? at + 2 + payload.length : at + payload.length;
+    if (n > SCRATCH) return publishPacket(flags, topic, payload, id);
+    const out = this.#out;
+    out[0] = 0x30 | flags;
+    out[1] = n - 2;
+    if (topic !== this.#topic) {
+      out.set(topic, 2);
+      this.#topic = topic;
+    }
+    if (flags & 6) {
+      out[at++] = id! >> 8;
+      out[at++] = id! & 255;
+    }
+    out.set(payload, at);
+    const packet = this.#packet;
+    return packet.length === n ? packet : (this.#packet = new Uint8Array(out.buffer, 0, n));
+  }
 
   message(m: OutboxMessage, flags: number, topic: Uint8Array): Uint8Array {
     return publishPacket(flags, topic, m.payload, m.id || 0);
