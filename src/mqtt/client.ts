@@ -250,19 +250,17 @@ export class MqttClient {
         if ((inflight.size || this.#operations.size) && (inflight.has(id) || this.#operations.has(id))) id = this.#allocateId();
         else this.#nextId = id < 65535 ? id + 1 : 1;
         // the object of a message acknowledged before, when there is one: a QoS 1/2 round allocates none
-        let m = this.#spare;
-        if (m) {
-          this.#spare = undefined;
-          m.topic = topic;
-          m.payload = bytes;
-          m.qos = (flags >> 1) as QoS;
-          m.retain = (flags & 1) === 1;
-          m.id = id;
-          m.state = AWAITING_ACK;
-          m.sent = true;
-          m.size = size;
-          m.done = done;
-        } else m = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, id, state: AWAITING_ACK, sent: true, size, done, props: undefined, key: undefined };
+        const m = this.#spare || ({} as OutboxMessage);
+        this.#spare = undefined;
+        m.topic = topic;
+        m.payload = bytes;
+        m.qos = (flags >> 1) as QoS;
+        m.retain = (flags & 1) === 1;
+        m.id = id;
+        m.state = AWAITING_ACK;
+        m.sent = true;
+        m.size = size;
+        m.done = done;
         box.hold(m);
         inflight.set(id, m);
         if (box.persist) box.save(m);

@@ -1,7 +1,7 @@
 // MQTT 3.1.1 (OASIS mqtt-v3.1.1), the client's default dialect: fixed packet layouts, read in place
 // from the framer. What MQTT 5 adds (properties, reason codes, the server's limits) is refused with a
 // message that says how to get it.
-import { encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, PASSWORD_NEEDS_USER, publishPacket } from '../codec';
+import { encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, packet, PASSWORD_NEEDS_USER } from '../codec';
 import type { ConnectFields, Dialect, DialectOptions, SessionEvents, SubscribeFields } from '../dialect';
 import { fail, invalid, MqttClientError, MqttConnectError } from '../errors';
 import type { OutboxMessage } from '../outbox';
@@ -20,7 +20,7 @@ function only311(o: object, keys: string): void {
   }
 }
 
-/** Bytes of the PUBLISH buffer each client reuses: packets of up to 127 body bytes are built in it. */
+/** Bytes of the PUBLISH buffer each client reuses: packets of up to 127 body bytes (one byte of remaining length) are built in it. */
 const SCRATCH = 129;
 
 export class Mqtt311Dialect implements Dialect {
@@ -33,7 +33,7 @@ export class Mqtt311Dialect implements Dialect {
    */
   readonly #out = new Uint8Array(SCRATCH);
   #topic: Uint8Array | undefined;
-  #packet = this.#out;
+  #packet: Uint8Array = this.#out;
 
   attach(session: SessionEvents, options: DialectOptions): void {
     // MQTT 5 lets the server assign a client id, and sends a password without a user name
@@ -101,27 +101,35 @@ export class Mqtt311Dialect implements Dialect {
   }
 
   publish(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number): Uint8Array {
+    const body = (flags & 6 ? topic.length + 2 : topic.length) + payload.length;
+    let out: Uint8Array = this.#out;
     let at = topic.length + 2;
-    const n = flags & 6 ? at + 2 + payload.length : at + payload.length;
-    if (n > SCRATCH) return publishPacket(flags, topic, payload, id);
-    const out = this.#out;
-    out[0] = 0x30 | flags;
-    out[1] = n - 2;
-    if (topic !== this.#topic) {
-      out.set(topic, 2);
-      this.#topic = topic;
+    if (body < 128) {
+      // one byte of remaining length: built in #out, the topic left in place from the last time
+      out[0] = 0x30 | flags;
+      out[1] = body;
+      if (topic !== this.#topic) {
+        out.set(topic, 2);
+        this.#topic = topic;
+      }
+    } else {
+      out = packet(0x30 | flags, body);
+      at = out.length - body;
+      out.set(topic, at);
+      at += topic.length;
     }
     if (flags & 6) {
       out[at++] = id! >> 8;
       out[at++] = id! & 255;
     }
     out.set(payload, at);
-    const packet = this.#packet;
-    return packet.length === n ? packet : (this.#packet = new Uint8Array(out.buffer, 0, n));
+    if (body >= 128) return out;
+    const view = this.#packet;
+    return view.length === body + 2 ? view : (this.#packet = new Uint8Array(out.buffer, 0, body + 2));
   }
 
   message(m: OutboxMessage, flags: number, topic: Uint8Array): Uint8Array {
-    return publishPacket(flags, topic, m.payload, m.id || 0);
+    return this.publish(flags, topic, m.payload, m.id);
   }
 
   readonly ack = encodeAck;
