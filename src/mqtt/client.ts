@@ -145,9 +145,7 @@ function checkQos(qos: unknown): void {
 
 export class MqttClient {
   readonly #o: ClientOptions;
-  readonly #clock: Clock;
   readonly #dialect: Dialect;
-  #keepAliveMs: number;
   #window: number;
   readonly #outbox: Outbox;
   readonly #inflight = new Map<number, OutboxMessage>();
@@ -179,8 +177,6 @@ export class MqttClient {
 
   constructor(options: ClientOptions) {
     this.#o = options;
-    this.#clock = options.clock;
-    this.#keepAliveMs = (options.keepAlive ?? 60) * 1000;
     this.#window = options.inflightWindow ?? 16;
     const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
     dialect.attach(new MqttClient.#Events(this), options);
@@ -270,7 +266,8 @@ export class MqttClient {
       }
     }
     if (props) size += props.length;
-    const m: OutboxMessage = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, id: undefined, state: QUEUED, sent: false, size, done, props, key: undefined };
+    const m: OutboxMessage = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, state: QUEUED, size, done };
+    if (props) m.props = props;
     const dropped = box.add(m, options?.first);
     if (dropped.length) this.#reportDrops(dropped);
     this.#pump();
@@ -419,9 +416,8 @@ export class MqttClient {
    * whole ticks, so a packet never reads the clock); the link is dead when no PINGRESP follows within
    * pingTimeout.
    */
-  #keepAlive(): void {
-    const now = this.#clock.now();
-    const keepAlive = this.#keepAliveMs;
+  #keepAlive(keepAlive: number): void {
+    const now = this.#o.clock.now();
     this.#idleOut = this.#sent ? 0 : this.#idleOut + 1;
     this.#idleIn = this.#received ? 0 : this.#idleIn + 1;
     this.#sent = this.#received = false;
@@ -506,12 +502,12 @@ export class MqttClient {
       if (stats.connects++) stats.reconnects++;
       // the server's limits for this connection (MQTT 5)
       c.#window = Math.min(o.inflightWindow ?? 16, dialect.receiveMaximum ?? 65535);
-      const keepAlive = (c.#keepAliveMs = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000);
+      const keepAlive = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000;
       c.#setTimer(BACKOFF_RESET, () => (c.#attempt = 0), (o.reconnect || {}).stableAfter ?? 20000);
       // the CONNACK just received counts as the last traffic both ways
       c.#idleOut = c.#idleIn = 0;
       c.#sent = c.#received = false;
-      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
+      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
 
       if (!sessionPresent) {
         // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
@@ -637,7 +633,8 @@ export class MqttClient {
         const done = m.done;
         // kept for the next publish (nothing else refers to it now), without what it held
         m.payload = NO_BYTES;
-        m.done = m.props = m.key = undefined;
+        m.done = undefined;
+        if (m.props || m.key) m.props = m.key = undefined;
         c.#spare = m;
         if (done) done();
       } else {
@@ -782,13 +779,13 @@ export class MqttClient {
 
   #setTimer(timer: Timer, fn: () => void, ms: number, repeat?: number): void {
     this.#clearTimer(timer);
-    this.#timers[timer] = this.#clock.set(fn, ms, repeat);
+    this.#timers[timer] = this.#o.clock.set(fn, ms, repeat);
   }
 
   #clearTimer(timer: Timer): void {
     const t = this.#timers[timer];
     if (t !== undefined) {
-      this.#clock.clear(t);
+      this.#o.clock.clear(t);
       this.#timers[timer] = undefined;
     }
   }

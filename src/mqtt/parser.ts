@@ -48,7 +48,8 @@ export class PacketFramer extends Reader {
   skipped = 0;
   #chunk: Uint8Array | undefined;
   #pos = 0;
-  #rest: Uint8Array[] = [];
+  /** Chunks pushed while one is being framed (made on first need: a client reads each chunk through). */
+  #rest: Uint8Array[] | undefined;
   #state: FramerState = FIRST_BYTE;
   #length = 0;
   #lengthBytes = 0;
@@ -75,7 +76,7 @@ export class PacketFramer extends Reader {
 
   push(bytes: Uint8Array): void {
     if (!bytes.length) return;
-    if (this.#chunk) this.#rest.push(bytes);
+    if (this.#chunk) (this.#rest || (this.#rest = [])).push(bytes);
     else {
       this.#chunk = bytes;
       this.#pos = 0;
@@ -86,7 +87,7 @@ export class PacketFramer extends Reader {
   /** Bytes received but not yet returned as packets. */
   get buffered(): number {
     let n = this.#chunk ? this.#chunk.length - this.#pos : 0;
-    for (const r of this.#rest) n += r.length;
+    if (this.#rest) for (const r of this.#rest) n += r.length;
     return n + this.#filled;
   }
 
@@ -207,7 +208,7 @@ export class PacketFramer extends Reader {
     else {
       const rest = this.#rest;
       this.#pos = 0;
-      if (rest.length) this.#chunk = rest.shift();
+      if (rest && rest.length) this.#chunk = rest.shift();
       else {
         this.#chunk = undefined;
         this.more = false;

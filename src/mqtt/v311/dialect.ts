@@ -24,7 +24,10 @@ function only311(o: object, keys: string): void {
 const SCRATCH = 129;
 
 export class Mqtt311Dialect implements Dialect {
-  readonly fastPublish = true;
+  get fastPublish(): boolean {
+    return true;
+  }
+
   #session: SessionEvents | undefined;
   /**
    * The fast path's packets are built here and written at once (the TCP port copies what it keeps),
@@ -33,7 +36,6 @@ export class Mqtt311Dialect implements Dialect {
    */
   readonly #out = new Uint8Array(SCRATCH);
   #topic: Uint8Array | undefined;
-  #packet: Uint8Array = this.#out;
 
   attach(session: SessionEvents, options: DialectOptions): void {
     // MQTT 5 lets the server assign a client id, and sends a password without a user name
@@ -123,9 +125,7 @@ export class Mqtt311Dialect implements Dialect {
       out[at++] = id! & 255;
     }
     out.set(payload, at);
-    if (body >= 128) return out;
-    const view = this.#packet;
-    return view.length === body + 2 ? view : (this.#packet = new Uint8Array(out.buffer, 0, body + 2));
+    return body < 128 ? new Uint8Array(out.buffer, 0, body + 2) : out;
   }
 
   message(m: OutboxMessage, flags: number, topic: Uint8Array): Uint8Array {
