@@ -124,6 +124,8 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
   let batch: Buffer | undefined;
   let used = 0;
   let size = MIN_BATCH;
+  /** The last batch, when the socket took all of it at once (nothing refers to it then): the next one. */
+  let spare: Buffer | undefined;
   const onWritten = (error?: Error | null) => {
     if (error) fail(describeFailure(error as NodeJS.ErrnoException, where, secure));
   };
@@ -131,7 +133,9 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
     const out = batch;
     if (!out) return;
     batch = undefined;
-    if (!failed) socket.write(out.subarray(0, used), onWritten);
+    if (failed) return;
+    socket.write(out.subarray(0, used), onWritten);
+    if (socket.writableLength === 0) spare = out;
   };
 
   const tcp: TcpSocket = {
@@ -164,7 +168,8 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
         size = Math.min(MAX_BATCH, size * 2);
       }
       if (!batch) {
-        batch = Buffer.allocUnsafe(Math.max(size, n));
+        batch = spare && spare.length >= n ? spare : Buffer.allocUnsafe(Math.max(size, n));
+        spare = undefined;
         used = 0;
         process.nextTick(flush);
       }

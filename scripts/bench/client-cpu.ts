@@ -99,7 +99,7 @@ const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 export async function clientCpuBench(options: ClientCpuOptions = {}): Promise<BenchResult[]> {
-  const o = { rate: 10_000, count: 30_000, warm: 5_000, rounds: 5, nodeArgs: [], ...options };
+  const o = { rate: 10_000, count: 30_000, warm: 10_000, rounds: 5, nodeArgs: [], ...options };
   const qosList = options.qos ?? [1, 0, 2];
   const broker = await startMosquitto({ extraConfig: 'max_queued_messages 0\nmax_inflight_messages 0\n' });
   const results: BenchResult[] = [];
