@@ -30,9 +30,9 @@ export class Mqtt311Dialect implements Dialect {
 
   #session: SessionEvents | undefined;
   /**
-   * The fast path's packets are built here and written at once (the TCP port copies what it keeps),
-   * so a small publish allocates nothing: `#topic` is the topic field left at [2, ...) by the last
-   * publish, `#packet` the view of the last packet's length.
+   * Small PUBLISH packets are built here and written at once (the TCP port copies what it keeps), so
+   * a publish allocates only a view; `#topic` is the topic field left at [2, ...) by the last one, not
+   * copied again for the next publish to the same topic.
    */
   readonly #out = new Uint8Array(SCRATCH);
   #topic: Uint8Array | undefined;
