@@ -9,6 +9,8 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ['codec5', async () => (await import('./bench/codec5')).codec5Bench()],
   ['size', async () => (await import('./bench/size')).sizeBench()],
   ['e2e', async () => (await import('./bench/e2e')).e2eBench()],
+  // the client's own CPU per message against MQTT.js (child processes at a fixed rate), beside e2e's row
+  ['client-cpu', async () => (await import('./bench/client-cpu')).clientCpuBench()],
   ['xs', async () => (await import('./bench/xs')).xsBench()],
   ['sim-storm', async () => (await import('./bench/sim-storm')).simStormBench()],
   ['sim-scale', async () => (await import('./bench/sim-scale')).simScaleBench()],

@@ -39,7 +39,7 @@ export interface TcpOptions {
 export interface TcpSocket {
   /** All bytes received so far and not yet read, or undefined when none. */
   read(): Uint8Array | undefined;
-  /** Queues bytes for sending. The host buffers; throws after close. */
+  /** Queues bytes for sending. The host buffers (copies): the caller may reuse `bytes` once write returns. Throws after close. */
   write(bytes: Uint8Array): void;
   close(): void;
 }

@@ -64,9 +64,26 @@ function describeFailure(error: NodeJS.ErrnoException, where: string, secure: bo
   return new NetworkError(code, `TCP ${where}: ${error.message}`, { cause: error });
 }
 
+/**
+ * Reads of plain outgoing TCP connections land here (Node's `onread`: no stream machinery, no buffer
+ * per read) and are copied out at once, so one buffer serves every socket of the process.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(65536);
+/** First size of a socket's write batch; it doubles up to MAX_BATCH while a turn writes more. */
+const MIN_BATCH = 1024;
+const MAX_BATCH = 65536;
+
+/** The port's side of a Node socket: hands received bytes to `received`, and is then the TcpSocket. */
+interface Wrapped {
+  tcp: TcpSocket;
+  received(chunk: Uint8Array): void;
+}
+
 /** Wraps a connected or connecting Node socket in the port's TcpSocket. */
-function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secure: boolean, connected: boolean): TcpSocket {
-  const chunks: Uint8Array[] = [];
+function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secure: boolean, connected: boolean): Wrapped {
+  // Bytes received and not yet read: the first chunk, and any after it (rare: the owner reads in onReadable).
+  let head: Uint8Array | undefined;
+  const more: Uint8Array[] = [];
   let buffered = 0;
   let closedByOwner = false;
   let failed = false;
@@ -81,14 +98,16 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
     if (closedByOwner || failed) return;
     handlers.onWritable?.(Math.max(1, socket.writableHighWaterMark - socket.writableLength));
   };
-
-  socket.setNoDelay(true);
-  socket.on('data', (chunk: Buffer) => {
+  const received = (chunk: Uint8Array) => {
     if (closedByOwner || failed) return;
-    chunks.push(chunk);
+    if (head) more.push(chunk);
+    else head = chunk;
     buffered += chunk.length;
     handlers.onReadable(buffered);
-  });
+  };
+
+  socket.setNoDelay(true);
+  socket.on('data', (chunk: Buffer) => received(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
   socket.on('drain', writable);
   socket.on('end', () => fail(new NetworkError('ECLOSED', `TCP ${where}: connection closed by peer`)));
   socket.on('error', (error: NodeJS.ErrnoException) => fail(describeFailure(error, where, secure)));
@@ -99,43 +118,68 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
     socket.once(secure ? 'secureConnect' : 'connect', writable);
   }
 
-  // Writes made in one turn of the event loop leave as one segment (TCP_NODELAY is on, so without
-  // corking every small packet would be its own syscall and segment).
-  let corked = false;
+  // Writes made in one turn of the event loop are copied into one buffer and leave in one socket
+  // write (TCP_NODELAY is on: otherwise every small packet would be its own syscall and segment, and
+  // Node's stream would do its work once per packet).
+  let batch: Buffer | undefined;
+  let used = 0;
+  let size = MIN_BATCH;
+  /** The last batch, when the socket took all of it at once (nothing refers to it then): the next one. */
+  let spare: Buffer | undefined;
   const onWritten = (error?: Error | null) => {
     if (error) fail(describeFailure(error as NodeJS.ErrnoException, where, secure));
   };
-  const uncork = () => {
-    corked = false;
-    socket.uncork();
+  const flush = () => {
+    const out = batch;
+    if (!out) return;
+    batch = undefined;
+    if (failed) return;
+    socket.write(out.subarray(0, used), onWritten);
+    if (socket.writableLength === 0) spare = out;
   };
 
-  return {
+  const tcp: TcpSocket = {
     read() {
-      if (buffered === 0) return undefined;
+      const first = head;
+      if (!first) return undefined;
+      head = undefined;
+      if (!more.length) {
+        buffered = 0;
+        return first;
+      }
       const out = new Uint8Array(buffered);
-      let offset = 0;
-      for (const chunk of chunks) {
+      out.set(first, 0);
+      let offset = first.length;
+      for (const chunk of more) {
         out.set(chunk, offset);
         offset += chunk.length;
       }
-      chunks.length = 0;
+      more.length = 0;
       buffered = 0;
       return out;
     },
     write(bytes: Uint8Array) {
       if (closedByOwner) throw new NetworkError('ECLOSED', `TCP ${where}: write after close()`);
       if (failed) throw new NetworkError('ECLOSED', `TCP ${where}: write on a failed connection (onError was called)`);
-      if (!corked) {
-        corked = true;
-        socket.cork();
-        process.nextTick(uncork);
+      const n = bytes.length;
+      if (batch && used + n > batch.length) {
+        // this turn writes more than the batch holds: out with it, and a larger one next
+        flush();
+        size = Math.min(MAX_BATCH, size * 2);
       }
-      // Copy: the caller may reuse its buffer as soon as write returns.
-      socket.write(Buffer.from(bytes), onWritten);
+      if (!batch) {
+        batch = spare && spare.length >= n ? spare : Buffer.allocUnsafe(Math.max(size, n));
+        spare = undefined;
+        used = 0;
+        process.nextTick(flush);
+      }
+      // Copied: the caller may reuse its buffer as soon as write returns.
+      batch.set(bytes, used);
+      used += n;
     },
     close() {
       if (closedByOwner) return;
+      flush();
       closedByOwner = true;
       if (failed) return;
       socket.end();
@@ -143,6 +187,7 @@ function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secur
       socket.setTimeout(2000, () => socket.destroy());
     },
   };
+  return { tcp, received };
 }
 
 function connect(options: TcpOptions): TcpSocket {
@@ -152,8 +197,23 @@ function connect(options: TcpOptions): TcpSocket {
   }
   const where = `${host}:${port}`;
   if (!options.tls) {
-    const socket = net.connect({ host, port, noDelay: true });
-    return wrapSocket(socket, options, where, false, false);
+    let wrapped: Wrapped | undefined;
+    const socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback(n: number, buffer: Uint8Array) {
+          // copied out of the shared buffer before the next read of any socket reuses it
+          const chunk = new Uint8Array(n);
+          chunk.set(n === buffer.length ? buffer : buffer.subarray(0, n));
+          wrapped!.received(chunk);
+          return true;
+        },
+      },
+    });
+    return (wrapped = wrapSocket(socket, options, where, false, false)).tcp;
   }
   const t = options.tls;
   const name = t.serverName ?? host;
@@ -168,7 +228,7 @@ function connect(options: TcpOptions): TcpSocket {
     servername: net.isIP(name) ? undefined : name,
     checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
   });
-  return wrapSocket(socket, options, where, true, false);
+  return wrapSocket(socket, options, where, true, false).tcp;
 }
 
 function listen(options: ListenerOptions, bindAddress: string): Listener {
@@ -193,7 +253,7 @@ function listen(options: ListenerOptions, bindAddress: string): Listener {
         accepted = true;
         const wrapped = wrapSocket(socket, handlers, where, false, true);
         socket.resume();
-        return wrapped;
+        return wrapped.tcp;
       },
     };
     options.onConnection(connection);

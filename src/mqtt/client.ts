@@ -21,12 +21,13 @@ import { checkTopicFilter, checkTopicName, topicMatches } from './topic';
 import { encodeUtf8 } from './utf8';
 import { Mqtt311Dialect } from './v311/dialect';
 
+/** Shared between messages (frozen) when it has no properties: read it, keep it, do not change it. */
 export interface MessageInfo {
-  qos: QoS;
-  retain: boolean;
-  dup: boolean;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly dup: boolean;
   /** MQTT 5: the message's properties (response topic, correlation data, user properties, ...). */
-  properties?: Properties;
+  readonly properties?: Properties;
 }
 
 export interface PublishOptions {
@@ -126,6 +127,9 @@ interface PendingOperation {
 
 /** Distinct topics whose encoded form is kept per client. */
 const TOPIC_CACHE = 16;
+const NO_BYTES = new Uint8Array(0);
+/** MessageInfo without properties by PUBLISH header flags (DUP 8, QoS << 1, RETAIN 1): a delivery allocates none. */
+const INFO: readonly MessageInfo[] = Array.from({ length: 16 }, (_v, f) => Object.freeze({ qos: ((f >> 1) & 3) as QoS, retain: (f & 1) === 1, dup: (f & 8) === 8 }));
 
 // Timers, by slot.
 const CONNECT_TIMEOUT = 0;
@@ -141,9 +145,7 @@ function checkQos(qos: unknown): void {
 
 export class MqttClient {
   readonly #o: ClientOptions;
-  readonly #clock: Clock;
   readonly #dialect: Dialect;
-  #keepAliveMs: number;
   #window: number;
   readonly #outbox: Outbox;
   readonly #inflight = new Map<number, OutboxMessage>();
@@ -151,6 +153,8 @@ export class MqttClient {
   readonly #subscriptions = new Map<string, LocalSubscription>();
   /** QoS 2 packet ids received and acknowledged with PUBREC, awaiting PUBREL: the exactly-once guard. */
   readonly #inbound: Set<number>;
+  /** The object of the last message acknowledged, for the next one to go straight into flight. */
+  #spare: OutboxMessage | undefined;
   /** topic -> its length-prefixed UTF-8 form, checked once */
   readonly #topics = new Map<string, Uint8Array>();
   #socket: TcpSocket | undefined;
@@ -173,8 +177,6 @@ export class MqttClient {
 
   constructor(options: ClientOptions) {
     this.#o = options;
-    this.#clock = options.clock;
-    this.#keepAliveMs = (options.keepAlive ?? 60) * 1000;
     this.#window = options.inflightWindow ?? 16;
     const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
     dialect.attach(new MqttClient.#Events(this), options);
@@ -211,18 +213,19 @@ export class MqttClient {
    * written (QoS 0), or with an error when it was dropped. Returns false when it was refused outright.
    */
   publish(topic: string, payload: string | Uint8Array, options?: PublishOptions, done?: DoneCallback): boolean {
-    const t = this.#topics.get(topic) || this.#topic(topic);
-    let qos: QoS = 0;
-    let retain = 0;
+    // DUP 8, QoS << 1, RETAIN 1: the PUBLISH header's flags
+    let flags = 0;
     let props: Uint8Array | undefined;
     if (options) {
-      if (options.qos) {
-        qos = options.qos;
+      const qos = options.qos;
+      if (qos) {
         if (qos !== 1 && qos !== 2) checkQos(qos);
+        flags = qos << 1;
       }
-      if (options.retain) retain = 1;
+      if (options.retain) flags |= 1;
       if (options.properties) props = this.#dialect.publishProperties(options.properties);
     }
+    const t = this.#topics.get(topic) || this.#topic(topic);
     const bytes = typeof payload === 'string' ? encodeUtf8(payload) : payload;
     // the topic's, the payload's (and MQTT 5 properties') bytes, as the outbox counts them
     let size = t.length - 2 + bytes.length;
@@ -230,8 +233,8 @@ export class MqttClient {
     // Connected, nothing waiting, room to spare, and a dialect that publishes straight (no properties,
     // no server limits; `room` is -1 otherwise): this one goes now.
     if (this.connected && size <= box.room) {
-      if (!qos) {
-        this.#socket!.write(this.#dialect.publish(retain, t, bytes));
+      if (flags < 2) {
+        this.#socket!.write(this.#dialect.publish(flags, t, bytes));
         this.#sent = true;
         if (done) done();
         return true;
@@ -239,19 +242,31 @@ export class MqttClient {
       const inflight = this.#inflight;
       if (inflight.size < this.#window) {
         let id = this.#nextId;
-        if (inflight.has(id) || this.#operations.has(id)) id = this.#allocateId();
+        // ids in use are looked up only when there are any
+        if ((inflight.size || this.#operations.size) && (inflight.has(id) || this.#operations.has(id))) id = this.#allocateId();
         else this.#nextId = id < 65535 ? id + 1 : 1;
-        const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, id, state: AWAITING_ACK, sent: true, size, done };
+        // the object of a message acknowledged before, when there is one: a QoS 1/2 round allocates none
+        const m = this.#spare || ({} as OutboxMessage);
+        this.#spare = undefined;
+        m.topic = topic;
+        m.payload = bytes;
+        m.qos = (flags >> 1) as QoS;
+        m.retain = (flags & 1) === 1;
+        m.id = id;
+        m.state = AWAITING_ACK;
+        m.sent = true;
+        m.size = size;
+        m.done = done;
         box.hold(m);
         inflight.set(id, m);
         if (box.persist) box.save(m);
-        this.#socket!.write(this.#dialect.publish((qos << 1) | retain, t, bytes, id));
+        this.#socket!.write(this.#dialect.publish(flags, t, bytes, id));
         this.#sent = true;
         return true;
       }
     }
     if (props) size += props.length;
-    const m: OutboxMessage = { topic, payload: bytes, qos, retain: !!retain, state: QUEUED, size, done };
+    const m: OutboxMessage = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, state: QUEUED, size, done };
     if (props) m.props = props;
     const dropped = box.add(m, options?.first);
     if (dropped.length) this.#reportDrops(dropped);
@@ -401,9 +416,8 @@ export class MqttClient {
    * whole ticks, so a packet never reads the clock); the link is dead when no PINGRESP follows within
    * pingTimeout.
    */
-  #keepAlive(): void {
-    const now = this.#clock.now();
-    const keepAlive = this.#keepAliveMs;
+  #keepAlive(keepAlive: number): void {
+    const now = this.#o.clock.now();
     this.#idleOut = this.#sent ? 0 : this.#idleOut + 1;
     this.#idleIn = this.#received ? 0 : this.#idleIn + 1;
     this.#sent = this.#received = false;
@@ -499,12 +513,12 @@ export class MqttClient {
       if (stats.connects++) stats.reconnects++;
       // the server's limits for this connection (MQTT 5)
       c.#window = Math.min(o.inflightWindow ?? 16, dialect.receiveMaximum ?? 65535);
-      const keepAlive = (c.#keepAliveMs = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000);
+      const keepAlive = (dialect.serverKeepAlive ?? o.keepAlive ?? 60) * 1000;
       c.#setTimer(BACKOFF_RESET, () => (c.#attempt = 0), (o.reconnect || {}).stableAfter ?? 20000);
       // the CONNACK just received counts as the last traffic both ways
       c.#idleOut = c.#idleIn = 0;
       c.#sent = c.#received = false;
-      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
+      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
 
       if (!sessionPresent) {
         // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
@@ -564,9 +578,7 @@ export class MqttClient {
         }
       }
       // delivery: to the handlers of matching subscriptions, else to onMessage
-      const retain = (first & 1) === 1;
-      const dup = (first & 8) === 8;
-      const info: MessageInfo = properties ? { qos, retain, dup, properties } : { qos, retain, dup };
+      const info = properties ? { ...INFO[first & 15], properties } : INFO[first & 15];
       let handled = false;
       const subscriptions = c.#subscriptions;
       if (subscriptions.size) {
@@ -630,7 +642,13 @@ export class MqttClient {
         // #settle() inlined: the acknowledgement of every QoS 1 publish
         c.#inflight.delete(id);
         box.release(m);
-        if (m.done) m.done();
+        const done = m.done;
+        // kept for the next publish (nothing else refers to it now), without what it held
+        m.payload = NO_BYTES;
+        m.done = undefined;
+        if (m.props || m.key) m.props = m.key = undefined;
+        c.#spare = m;
+        if (done) done();
       } else {
         const outcome = c.#dialect.ackOutcome!(type, reason, m, properties);
         if (outcome instanceof Error) c.#settle(m, outcome);
@@ -773,13 +791,13 @@ export class MqttClient {
 
   #setTimer(timer: Timer, fn: () => void, ms: number, repeat?: number): void {
     this.#clearTimer(timer);
-    this.#timers[timer] = this.#clock.set(fn, ms, repeat);
+    this.#timers[timer] = this.#o.clock.set(fn, ms, repeat);
   }
 
   #clearTimer(timer: Timer): void {
     const t = this.#timers[timer];
     if (t !== undefined) {
-      this.#clock.clear(t);
+      this.#o.clock.clear(t);
       this.#timers[timer] = undefined;
     }
   }

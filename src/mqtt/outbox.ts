@@ -199,9 +199,8 @@ export class Outbox {
     const store = this.#store;
     if (!store) return [];
     const found: OutboxMessage[] = [];
-    const order: number[] = [];
-    for (const key of store.keys()) {
-      if (!RECORD_KEY.test(key) || key === INBOUND_KEY) continue;
+    // oldest first: by the sequence number in the key
+    for (const key of store.keys().filter((k) => RECORD_KEY.test(k) && k !== INBOUND_KEY).sort((a, b) => seqOf(a) - seqOf(b))) {
       const v = store.get(key);
       const m = v instanceof Uint8Array ? decodeRecord(v, key) : undefined;
       if (!m) {
@@ -209,12 +208,8 @@ export class Outbox {
         if (onCorrupt) onCorrupt(key);
         continue;
       }
-      const seq = parseInt(key.slice(2), 36);
-      this.#seq = Math.max(this.#seq, seq + 1);
-      let i = order.length;
-      while (i > 0 && order[i - 1] > seq) i--;
-      order.splice(i, 0, seq);
-      found.splice(i, 0, m);
+      this.#seq = Math.max(this.#seq, seqOf(key) + 1);
+      found.push(m);
       this.hold(m);
     }
     for (const m of found) if (m.state === QUEUED || !m.id) this.queue.push(m);
@@ -239,6 +234,11 @@ export class Outbox {
   saveInbound(ids: Set<number>): void {
     if (this.#store) this.#store.set(INBOUND_KEY, Array.from(ids).join(','));
   }
+}
+
+/** The sequence number of a record key: "mq" and a base-36 number. */
+function seqOf(key: string): number {
+  return parseInt(key.slice(2), 36);
 }
 
 function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {

@@ -32,7 +32,9 @@ const REMAINING_LENGTH = 1;
 const SPLIT_BODY = 2;
 /** In a PUBLISH over maxPacketSize, read through (see `skip`). */
 const READING_THROUGH = 3;
-type FramerState = typeof FIRST_BYTE | typeof REMAINING_LENGTH | typeof SPLIT_BODY | typeof READING_THROUGH;
+/** Stopped by a protocol error: every call throws it again. */
+const FAILED = 4;
+type FramerState = typeof FIRST_BYTE | typeof REMAINING_LENGTH | typeof SPLIT_BODY | typeof READING_THROUGH | typeof FAILED;
 
 /**
  * After nextBody() returns a packet, the framer is a Reader on it: header byte in `first`, body
@@ -46,7 +48,8 @@ export class PacketFramer extends Reader {
   skipped = 0;
   #chunk: Uint8Array | undefined;
   #pos = 0;
-  #rest: Uint8Array[] = [];
+  /** Chunks pushed while one is being framed (made on first need: a client reads each chunk through). */
+  #rest: Uint8Array[] | undefined;
   #state: FramerState = FIRST_BYTE;
   #length = 0;
   #lengthBytes = 0;
@@ -73,7 +76,7 @@ export class PacketFramer extends Reader {
 
   push(bytes: Uint8Array): void {
     if (!bytes.length) return;
-    if (this.#chunk) this.#rest.push(bytes);
+    if (this.#chunk) (this.#rest || (this.#rest = [])).push(bytes);
     else {
       this.#chunk = bytes;
       this.#pos = 0;
@@ -84,7 +87,7 @@ export class PacketFramer extends Reader {
   /** Bytes received but not yet returned as packets. */
   get buffered(): number {
     let n = this.#chunk ? this.#chunk.length - this.#pos : 0;
-    for (const r of this.#rest) n += r.length;
+    if (this.#rest) for (const r of this.#rest) n += r.length;
     return n + this.#filled;
   }
 
@@ -94,20 +97,21 @@ export class PacketFramer extends Reader {
    * until the next call. Throws MqttProtocolError.
    */
   nextBody(bytes?: Uint8Array): Uint8Array | undefined {
-    if (this.#failed) throw this.#failed;
     let chunk = this.#chunk;
     if (bytes) {
-      if (!chunk && this.#state === FIRST_BYTE && bytes[1] + 2 === bytes.length && bytes[1] < 128 && HEADER_OK[bytes[0]] && bytes.length <= this.maxPacketSize) {
-        // the most common read: exactly one small packet, nothing buffered
+      // the most common read: exactly one small packet, nothing buffered (and no error: see FAILED)
+      const n = bytes.length;
+      if (!chunk && this.#state === FIRST_BYTE && bytes[1] + 2 === n && n < 130 && HEADER_OK[bytes[0]] && n <= this.maxPacketSize) {
         this.first = bytes[0];
         this.b = bytes;
         this.at = 2;
-        this.end = bytes.length;
+        this.end = n;
         return bytes;
       }
       this.push(bytes);
       chunk = this.#chunk;
     }
+    if (this.#failed) throw this.#failed;
     for (; chunk; chunk = this.#chunk) {
       const n = chunk.length;
       let p = this.#pos;
@@ -204,7 +208,7 @@ export class PacketFramer extends Reader {
     else {
       const rest = this.#rest;
       this.#pos = 0;
-      if (rest.length) this.#chunk = rest.shift();
+      if (rest && rest.length) this.#chunk = rest.shift();
       else {
         this.#chunk = undefined;
         this.more = false;
@@ -224,6 +228,7 @@ export class PacketFramer extends Reader {
   }
 
   #fail(code: ProtocolErrorCode, message: string): never {
+    this.#state = FAILED;
     throw (this.#failed = new MqttProtocolError(code, message));
   }
 }

@@ -12,7 +12,7 @@ import { topicNameProblem } from './topic';
 import { decodeUtf8, nativeText } from './utf8';
 
 /** A wildcard, U+0000, or U+FFFD from the engine's decoder (bytes that are not UTF-8). */
-const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
+export const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
 
 export class Reader {
   /** The fixed-header byte: packet type << 4 | flags. */

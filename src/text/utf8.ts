@@ -24,6 +24,7 @@ const G = globalThis as Natives;
 // Neither keeps state between calls (the decoder is never used in streaming mode).
 const encoder = G.TextEncoder && new G.TextEncoder();
 const decoder = G.TextDecoder && new G.TextDecoder();
+const hasFromArrayBuffer = !!XsString.fromArrayBuffer;
 
 /**
  * Most UTF-16 units handed to String.fromCharCode.apply at once: each is an argument, so a slot on
@@ -36,29 +37,43 @@ const REPLACEMENT_CHARACTER = 0xfffd;
 export function utf8Encode(text: string): Uint8Array {
   const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
   // One byte per UTF-16 unit only for ASCII; anything else (lone surrogates included) is redone below.
-  return native && native.length === text.length ? native : encode(text, false);
+  if (native && native.length === text.length) return native;
+  noLoneSurrogate(text);
+  return encode(text);
 }
 
 /** The UTF-8 of `text`, with each lone surrogate written as U+FFFD (as TextEncoder does). */
 export function utf8EncodeLossy(text: string): Uint8Array {
   const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
-  return native && native.length === text.length ? native : encode(text, true);
+  return native && native.length === text.length ? native : encode(text);
 }
 
 /** Number of bytes utf8Encode(text) produces. Throws TextError 'bad-utf8' on a lone surrogate. */
 export function utf8Length(text: string): number {
-  return walk(text, false, undefined);
+  noLoneSurrogate(text);
+  return walk(text, undefined);
+}
+
+/** Throws TextError 'bad-utf8' at the first UTF-16 surrogate of `text` that is not half of a pair. */
+function noLoneSurrogate(text: string): void {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c >= 0xe000) continue;
+    const d = text.charCodeAt(i + 1);
+    if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) i++;
+    else throw new TextError('bad-utf8', `string has a lone UTF-16 surrogate 0x${c.toString(16)} at index ${i}; it cannot be encoded as UTF-8`);
+  }
 }
 
 /** Two passes (count, then write), so nothing is over-allocated. */
-function encode(text: string, lossy: boolean): Uint8Array {
-  const out = new Uint8Array(walk(text, lossy, undefined));
-  walk(text, lossy, out);
+function encode(text: string): Uint8Array {
+  const out = new Uint8Array(walk(text, undefined));
+  walk(text, out);
   return out;
 }
 
-/** Counts the UTF-8 bytes of `text` and, given `out`, writes them there. */
-function walk(text: string, lossy: boolean, out: Uint8Array | undefined): number {
+/** Counts the UTF-8 bytes of `text` (each lone surrogate as U+FFFD) and, given `out`, writes them there. */
+function walk(text: string, out: Uint8Array | undefined): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
@@ -67,8 +82,7 @@ function walk(text: string, lossy: boolean, out: Uint8Array | undefined): number
       if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
         c = 0x10000 + ((c - 0xd800) << 10) + d - 0xdc00;
         i++;
-      } else if (lossy) c = REPLACEMENT_CHARACTER;
-      else throw new TextError('bad-utf8', `string has a lone UTF-16 surrogate 0x${c.toString(16)} at index ${i}; it cannot be encoded as UTF-8`);
+      } else c = REPLACEMENT_CHARACTER;
     }
     // k continuation bytes after a lead byte of k + 1 high bits
     const k = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
@@ -90,14 +104,14 @@ function walk(text: string, lossy: boolean, out: Uint8Array | undefined): number
 export function nativeText(bytes: Uint8Array, start: number, end: number): string | undefined {
   const n = end - start;
   let text: string | undefined;
-  if (XsString.fromArrayBuffer) {
+  if (hasFromArrayBuffer) {
     try {
-      text = XsString.fromArrayBuffer(bytes.buffer, bytes.byteOffset + start, n);
+      text = XsString.fromArrayBuffer!(bytes.buffer, bytes.byteOffset + start, n);
     } catch {
       return undefined; // not UTF-8: utf8Decode says where
     }
   } else if (decoder) text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
-  return text !== undefined && text.length === n ? text : undefined;
+  return text && text.length === n ? text : undefined;
 }
 
 const NOT_ASCII = /\ufffd/;

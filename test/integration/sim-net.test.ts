@@ -161,6 +161,30 @@ describe('TCP', () => {
     probe.socket.close();
   });
 
+  it('many small writes in one turn and in the next turns arrive whole and in order, each caller buffer reused at once', async () => {
+    const { listener, accepted } = await server();
+    const probe = openProbe(network, { host: '127.0.0.1', port: listener.port });
+    await probe.connected;
+    // 3 turns of 1,500 writes of 1 to 7 bytes: more than a write batch holds, so batches fill and grow
+    const expected: number[] = [];
+    const buffer = new Uint8Array(7);
+    for (let turn = 0; turn < 3; turn++) {
+      for (let i = 0; i < 1500; i++) {
+        const n = 1 + (i % 7);
+        for (let k = 0; k < n; k++) buffer[k] = (turn * 31 + i + k) & 0xff;
+        probe.socket.write(buffer.subarray(0, n));
+        for (let k = 0; k < n; k++) expected.push(buffer[k]);
+        buffer.fill(0);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (let i = 0; i < 100 && accepted[0].reads.reduce((n, r) => n + r.length, 0) < expected.length; i++) await sleep(20);
+    const received = Array.from(accepted[0].reads.flatMap((r) => [...r]));
+    expect(received.length).toBe(expected.length);
+    expect(received.findIndex((b, i) => b !== expected[i])).toBe(-1);
+    probe.socket.close();
+  });
+
   it('reports a refused connection once, with code ECONNREFUSED', async () => {
     const [port] = await freePorts(1);
     const probe = openProbe(network, { host: '127.0.0.1', port });

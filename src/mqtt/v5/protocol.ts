@@ -64,7 +64,9 @@ function limit(value: number | undefined, name: string, min: number, max: number
 export class Mqtt5Protocol implements Dialect {
   readonly version = 5;
   /** Every publish goes through the outbox: message() checks it against the server's limits. */
-  readonly fastPublish = false;
+  get fastPublish(): boolean {
+    return false;
+  }
   readonly #o: Mqtt5Options;
   #session: SessionEvents | undefined;
   #log: Logger | undefined;
