@@ -100,7 +100,10 @@ describe('MQTT 5 client against mosquitto', () => {
     expect(v5.maximumPacketSize).toBe(4000);
     expect(v5.serverKeepAlive).toBe(20);
     expect(v5.connack).toMatchObject({ receiveMaximum: 3, maximumPacketSize: 4000, serverKeepAlive: 20, topicAliasMaximum: 10 });
-    expect(broker.logs()).toMatch(new RegExp(`as limits-${process.pid} \\(p5`));
+    // mosquitto logs the connection asynchronously: wait for the line, then check it
+    const connectLine = new RegExp(`as limits-${process.pid} \\(p5`);
+    await until(() => connectLine.test(broker.logs()), 'mosquitto to log the MQTT 5 connection', 5_000);
+    expect(broker.logs()).toMatch(connectLine);
   });
 
   it('honours the server receive maximum under load: never more than 3 QoS 1/2 messages in flight', async () => {
