@@ -1,11 +1,13 @@
 // Simulated flash of one device, as files in <stateDir>/flash: two image slots (slot0.img,
-// slot1.img), a commit stamp per slot (slot0.ok, slot1.ok: the slot's trailer sector), and two copies
-// of the boot record (boot0.bin, boot1.bin). Unwritten flash reads 0xFF. Which slot boots and how an
+// slot1.img), a commit stamp per slot (slot0.ok, slot1.ok: the slot's trailer sector), two copies
+// of the boot record (boot0.bin, boot1.bin) and two sectors of download checkpoints (resume0.bin,
+// resume1.bin). Unwritten flash reads 0xFF. Which slot boots and how an
 // update is written is decided in src/ota (bootloader.ts, slot-update.ts); this is only the medium,
 // with power cuts that can be injected at any byte of an update.
 import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BootFlash, RecordCopy, SlotImage, SlotIndex } from '../../src/ota/boot-flash';
+import type { CheckpointSectors, LogSector } from '../../src/ota/resume-log';
 import { BootRecords, type BootState } from '../../src/ota/boot-record';
 
 export type { SlotIndex } from '../../src/ota/boot-flash';
@@ -15,6 +17,8 @@ export type { BootState } from '../../src/ota/boot-record';
 const SECTOR = 4096;
 /** The sim image magic ("NMSIMG01"), held back until an update is complete. */
 const MAGIC_BYTES = 8;
+/** A checkpoint sector, as on the ESP8266. */
+const CHECKPOINT_SECTOR = 4096;
 
 export interface SimFlashFaults {
   /**
@@ -40,6 +44,8 @@ export class SimFlash implements BootFlash {
   readonly dir: string;
   readonly slotSize: number;
   readonly headerBytes = MAGIC_BYTES;
+  /** Two 4 KB sectors of download checkpoints (resume0.bin, resume1.bin). */
+  readonly checkpoints: CheckpointSectors;
   private faults: SimFlashFaults | undefined;
   private armed: boolean;
   /** Bytes programmed into the slot since the armed update started, or -1 when not counting. */
@@ -55,6 +61,7 @@ export class SimFlash implements BootFlash {
     this.slotSize = options.slotSize ?? 1024 * 1024;
     this.faults = options.faults;
     this.armed = options.faults?.powerCutAt !== undefined;
+    this.checkpoints = this.checkpointSectors();
   }
 
   /** Sets the faults of the next update written in this boot (e.g. a power cut at a byte offset). */
@@ -110,10 +117,13 @@ export class SimFlash implements BootFlash {
     return this.options.check ? this.options.check(bytes) : { problem: 'no image check configured' };
   }
 
-  erase(slot: SlotIndex): void {
+  erase(slot: SlotIndex, from = 0): void {
     if (this.powerGone()) return;
-    writeFileSync(this.slotPath(slot), new Uint8Array(0));
-    rmSync(this.stampPath(slot), { force: true });
+    if (from > 0) truncate(this.slotPath(slot), from);
+    else {
+      writeFileSync(this.slotPath(slot), new Uint8Array(0));
+      rmSync(this.stampPath(slot), { force: true });
+    }
     if (this.armed) {
       this.armed = false;
       this.programmed = 0;
@@ -145,6 +155,33 @@ export class SimFlash implements BootFlash {
     }
   }
 
+  checkpointPath(sector: LogSector): string {
+    return join(this.dir, `resume${sector}.bin`);
+  }
+
+  /** Checkpoint sectors as files; programming ANDs bits into what is there, as NOR flash does. */
+  private checkpointSectors(): CheckpointSectors {
+    const read = (sector: LogSector) => {
+      const out = new Uint8Array(CHECKPOINT_SECTOR).fill(0xff);
+      const bytes = readOrUndefined(this.checkpointPath(sector));
+      if (bytes) out.set(bytes.subarray(0, CHECKPOINT_SECTOR));
+      return out;
+    };
+    return {
+      sectorSize: CHECKPOINT_SECTOR,
+      read: (sector, offset, length) => read(sector).slice(offset, offset + length),
+      erase: (sector) => {
+        if (!this.powerGone()) rmSync(this.checkpointPath(sector), { force: true });
+      },
+      program: (sector, offset, bytes) => {
+        if (this.powerGone()) return;
+        const now = read(sector);
+        for (let i = 0; i < bytes.length; i++) now[offset + i] &= bytes[i];
+        writeFileSync(this.checkpointPath(sector), now);
+      },
+    };
+  }
+
   /** True when nothing may reach the flash any more; cuts the power when the armed cut is due. */
   private powerGone(): boolean {
     if (this.dead) return true;
@@ -161,6 +198,12 @@ export class SimFlash implements BootFlash {
     this.programmed = -1;
     this.faults?.onPowerCut?.();
   }
+}
+
+/** Cuts a slot file at `length`: what followed reads as erased flash. */
+function truncate(path: string, length: number): void {
+  const bytes = readOrUndefined(path) ?? new Uint8Array(0);
+  if (bytes.length > length) writeFileSync(path, bytes.subarray(0, length));
 }
 
 /** Programs bytes at an offset of a slot file; a gap before it reads as erased flash (0xFF). */

@@ -1,8 +1,10 @@
 // The flash a two-slot bootloader works on, as hosts provide it: two image slots, a commit stamp per
-// slot, and two copies of the boot record. The simulator keeps them in files (hosts/sim/flash.ts);
-// a chip without ESP-IDF's bootloader (the ESP8266) can keep them in flash sectors. The logic that
-// uses them is host-independent: src/ota/bootloader.ts (which slot boots) and src/ota/slot-update.ts
-// (the FlashUpdate port that writes the spare slot).
+// slot, two copies of the boot record, and (optional) two sectors of download checkpoints. The
+// simulator keeps them in files (hosts/sim/flash.ts); the ESP8266 keeps them in flash sectors
+// (hosts/moddable/target/esp). The logic that uses them is host-independent: src/ota/bootloader.ts
+// (which slot boots), src/ota/slot-update.ts (the FlashUpdate port that writes the spare slot),
+// src/ota/placement.ts (the ESP8266's copy of the chosen slot into the app area).
+import type { CheckpointSectors } from './resume-log';
 
 export type SlotIndex = 0 | 1;
 export type RecordCopy = 0 | 1;
@@ -26,13 +28,22 @@ export interface BootFlash {
   writeStamp(slot: SlotIndex, bytes: Uint8Array): void;
   /** Checks the image in a slot (magic, header, checksum). Never throws. */
   inspect(slot: SlotIndex): SlotImage;
-  /** Erases a slot before an image is written into it: the image and its commit stamp. */
-  erase(slot: SlotIndex): void;
+  /**
+   * Prepares a slot for an image written from byte `from` on (0, or a multiple of 4096 when an
+   * interrupted update continues): with 0 its image and commit stamp are erased at once; flash past
+   * `from` is erased before it is programmed (a host may erase each sector just before its first write).
+   */
+  erase(slot: SlotIndex, from?: number): void;
   /** Programs image bytes at an offset of an erased slot. */
   write(slot: SlotIndex, offset: number, bytes: Uint8Array): void;
   /** Makes a slot unbootable: erases the sector with its image header, and its commit stamp. */
   invalidate(slot: SlotIndex): void;
+  /** Two sectors for download checkpoints; without them an interrupted update starts again from byte 0. */
+  readonly checkpoints?: CheckpointSectors;
 }
+
+/** Checkpoints fall on multiples of this (a flash sector), so a continued update erases whole sectors. */
+export const CHECKPOINT_ALIGN = 4096;
 
 export function otherSlot(slot: SlotIndex): SlotIndex {
   return slot === 0 ? 1 : 0;
