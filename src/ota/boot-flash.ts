@@ -9,8 +9,11 @@ import type { CheckpointSectors } from './resume-log';
 export type SlotIndex = 0 | 1;
 export type RecordCopy = 0 | 1;
 
-/** What a slot holds, as the bootloader checks it: an image (its version), or why there is none. */
-export type SlotImage = { version: string; problem?: undefined } | { version?: undefined; problem: string };
+/**
+ * What a slot holds, as the bootloader checks it: an image (its version; hosts that copy images also
+ * give its size in bytes and an `id`, its checksum, so two copies can be compared), or why there is none.
+ */
+export type SlotImage = { version: string; size?: number; id?: string; problem?: undefined } | { version?: undefined; size?: undefined; id?: undefined; problem: string };
 
 export interface BootFlash {
   /** Capacity of each slot, bytes. */
@@ -44,6 +47,25 @@ export interface BootFlash {
 
 /** Checkpoints fall on multiples of this (a flash sector), so a continued update erases whole sectors. */
 export const CHECKPOINT_ALIGN = 4096;
+
+/**
+ * The flash of a chip that runs its image from one fixed place (the ESP8266: the app area at 0x1000,
+ * the only one its linker script and memory map allow): the two slots stage and keep images, and
+ * at boot the chosen one is copied into the app area (src/ota/placement.ts).
+ */
+export interface CopyFlash extends BootFlash {
+  /** Capacity of the app area, bytes (no bigger image can run). */
+  readonly appSize: number;
+  /** Checks the image in the app area; `size` and `id` are required for a copy layout. */
+  inspectApp(): SlotImage;
+  /** Bytes of a slot or of the app area; erased flash reads 0xFF. */
+  readSlotAt(slot: SlotIndex, offset: number, length: number): Uint8Array;
+  readAppAt(offset: number, length: number): Uint8Array;
+  /** Prepares the app area for a copy: its first sector at once, each later one before it is programmed. */
+  eraseApp(): void;
+  /** Programs bytes into the (erased) app area. */
+  writeApp(offset: number, bytes: Uint8Array): void;
+}
 
 export function otherSlot(slot: SlotIndex): SlotIndex {
   return slot === 0 ? 1 : 0;
