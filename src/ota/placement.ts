@@ -7,13 +7,15 @@
 //  1. The app area is compared with the slots (size, version and checksum). An image there that
 //     checks out and is in no slot is the built-in one: flashed over USB, or not yet backed up.
 //  2. A USB flash wins: when the record names a slot as committed but the app area holds another
-//     image (not the one on trial), that image becomes the committed one.
+//     image (not the one on trial), that image becomes the committed one. So does the app area's copy
+//     of the committed image when its slot no longer checks out (reported as a recovery).
 //  3. A backup that was copied but not yet recorded is finished (stamped and recorded).
 //  4. chooseBoot() decides what boots, as on a two-slot chip (trial boots, rollback, recovery).
-//  5. If the chosen slot is not what the app area holds, it is copied there. Before the built-in
-//     image is overwritten, it is copied into the other slot and committed there, so a rollback can
-//     bring it back. Copies program the first bytes (the magic) last: a copy cut short never checks
-//     out, and the next boot copies again.
+//  5. A built-in image that is the committed one is copied into a slot and committed there (at the
+//     first boot after a USB flash): from then on the app area is only a copy, and a rollback or a
+//     damaged app area can bring the image back.
+//  6. If the chosen slot is not what the app area holds, it is copied there. Copies program the
+//     first bytes (the magic) last: a copy cut short never checks out, and the next boot copies again.
 // A power cut at any byte leaves a state from which the next boot continues: the source of every
 // copy is intact until its destination checks out and is recorded.
 import { otherSlot, type CopyFlash, type SlotImage, type SlotIndex } from './boot-flash';
@@ -24,12 +26,15 @@ import { describeError } from './errors';
 /** Bytes copied at once: a flash sector. */
 const COPY_CHUNK = 4096;
 
-export interface PlacedBoot extends BootChoice {
+export interface PlacedBoot extends Omit<BootChoice, 'update'> {
   /** Bytes the bootloader copied in this boot (backup and placement). */
   copied: number;
 }
 
-/** Boots a copy-layout flash: decides, backs up and copies; throws NoBootableImageError when nothing can run. */
+/**
+ * Boots a copy-layout flash: decides, backs up and copies; throws NoBootableImageError when nothing
+ * can run. The firmware then builds its update port from the record (attachBoot).
+ */
 export function bootCopy(flash: CopyFlash, options: Pick<BootOptions, 'maxBoots'>): PlacedBoot {
   const notes: string[] = [];
   const app = inspectApp(flash);
@@ -38,36 +43,47 @@ export function bootCopy(flash: CopyFlash, options: Pick<BootOptions, 'maxBoots'
   const builtIn = app.version !== undefined && appSlot === undefined;
 
   const records = new BootRecords(flash);
-  const read = records.read();
-  const state = read.state;
+  const state = records.read().state;
   if (state && builtIn && state.committed !== 'factory' && !(state.trial && sameVersion(state.trial.version, app.version!))) {
-    notes.push(`the app area holds ${app.version}, which is in no slot: it was flashed over USB and is the committed image now`);
-    rewrite(flash, records, { committed: 'factory' }, notes);
+    const lost = images[state.committed].problem;
+    if (lost === undefined) {
+      notes.push(`the app area holds ${app.version}, which is in no slot: it was flashed over USB and is the committed image now`);
+      rewrite(flash, records, { committed: 'factory' }, notes);
+    } else {
+      // the copy in the app area outlived its slot
+      const recovered = `committed slot ${state.committed} is not bootable (${lost}): kept ${app.version} from the app area`;
+      notes.push(recovered);
+      rewrite(flash, records, { committed: 'factory', rolledBack: state.rolledBack, recovered }, notes);
+    }
   } else if (state && state.committed === 'factory' && appSlot !== undefined && state.trial?.slot !== appSlot && !stamped(flash, appSlot, images[appSlot])) {
     // the built-in image was copied into that slot, and power was lost before the copy was recorded
     notes.push(`slot ${appSlot} holds a copy of the built-in image ${images[appSlot].version}: it is committed there`);
     commitCopy(flash, records, state, appSlot, images[appSlot].version!, notes);
   }
 
-  const choice = chooseBoot(flash, { maxBoots: options.maxBoots, factory: builtIn ? app.version : undefined });
+  const { update: _unused, ...choice } = chooseBoot(flash, { maxBoots: options.maxBoots, factory: builtIn ? app.version : undefined });
   choice.notes.unshift(...notes);
   let copied = 0;
+  const after = new BootRecords(flash);
+  const now = after.read().state;
+  if (builtIn && now?.committed === 'factory') {
+    // the only copy of the committed image is the app area's: keep one in a slot, so a rollback or
+    // a damaged app area can bring it back (at the first boot after a USB flash, or before a trial
+    // overwrites it); a slot without a bootable image is taken first
+    const spare: SlotIndex = choice.source !== 'factory' ? otherSlot(choice.source) : inspect(flash, 0).problem === undefined && inspect(flash, 1).problem !== undefined ? 1 : 0;
+    choice.notes.push(`copying the built-in image ${app.version} into slot ${spare}`);
+    copied += copy(app.size!, flash.headerBytes, (at, n) => flash.readAppAt(at, n), () => flash.erase(spare), (at, bytes) => flash.write(spare, at, bytes));
+    const backup = inspect(flash, spare);
+    if (!same(app, backup)) throw new NoBootableImageError(`the copy of the built-in image into slot ${spare} does not check out (${backup.problem ?? 'it differs'}): the flash is failing`);
+    commitCopy(flash, after, now, spare, app.version!, choice.notes);
+    appSlot = spare;
+    if (choice.source === 'factory') choice.source = spare;
+  }
   if (choice.source === 'factory' || choice.source === appSlot) return { ...choice, copied };
 
   const slot = choice.source;
   const source = inspect(flash, slot);
   if (source.version === undefined || source.size === undefined) throw new NoBootableImageError(`slot ${slot} was chosen but does not check out: ${source.problem}`);
-  const after = new BootRecords(flash);
-  const now = after.read().state;
-  if (builtIn && now?.committed === 'factory') {
-    const spare = otherSlot(slot);
-    choice.notes.push(`copying the built-in image ${app.version} into slot ${spare} before it is overwritten`);
-    copied += copy(app.size!, flash.headerBytes, (at, n) => flash.readAppAt(at, n), () => flash.erase(spare), (at, bytes) => flash.write(spare, at, bytes));
-    const backup = inspect(flash, spare);
-    if (!same(app, backup)) throw new NoBootableImageError(`the copy of the built-in image into slot ${spare} does not check out (${backup.problem ?? 'it differs'}): the flash is failing`);
-    commitCopy(flash, after, now, spare, app.version!, choice.notes);
-    appSlot = undefined;
-  }
   choice.notes.push(`copying ${source.version} from slot ${slot} into the app area`);
   copied += copy(source.size, flash.headerBytes, (at, n) => flash.readSlotAt(slot, at, n), () => flash.eraseApp(), (at, bytes) => flash.writeApp(at, bytes));
   const placed = inspectApp(flash);

@@ -81,7 +81,7 @@ export default suite('ota resume', (test) => {
     const hash = new Sha256();
     const first = chooseBoot(flash, { maxBoots: 3 }).update.open(image.length, '2.0.0', 'job1/aa');
     equal(first.resumedAt ?? 0, 0);
-    let saved = new Uint8Array(0);
+    let saved: Uint8Array = new Uint8Array(0);
     for (let at = 0; at < 20480; at += 1024) {
       const part = image.subarray(at, at + 1024);
       first.write(part);
