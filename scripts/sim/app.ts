@@ -50,6 +50,7 @@ function simView(r: SimDeviceRunner): SimView {
     flashing: ota && ota.size ? Math.floor((100 * ota.written) / ota.size) : undefined,
     version: r.version,
     boot: r.device?.boot,
+    board: r.options.boardType,
   };
 }
 
@@ -101,6 +102,7 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     heartbeat: options.heartbeat,
     telemetry: options.telemetry,
     board: options.board,
+    boardTypes: options.chip,
     startRate: options.startRate,
     log: (runner, level, message) => line(level, message, runner),
     onChange: (runner) => {

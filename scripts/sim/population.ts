@@ -6,7 +6,7 @@ import type { Device } from '../../src/device/device';
 import type { HostClientOptions } from '../../src/device/client-options';
 import type { Network } from '../../src/ports';
 import type { BoardProfile } from './device-board';
-import { SimDeviceRunner, type BootLoader, type DeviceLogSink } from './device-runner';
+import { SimDeviceRunner, type BootLoader, type DeviceLogSink, type SimBoardType } from './device-runner';
 import { Environment } from './environment';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { TimerWheel } from '../../hosts/sim/shared-clock';
@@ -47,6 +47,8 @@ export interface FleetOptions {
   config?: Record<string, unknown>;
   client?: HostClientOptions;
   bootLoader?: BootLoader;
+  /** The chip of each device: esp32, esp8266, or mixed (every third device an ESP8266). Default: none set. */
+  boardTypes?: SimBoardType | 'mixed';
   extensions?: (runner: SimDeviceRunner) => ((device: Device) => void)[];
   log?: DeviceLogSink;
   onChange?: (runner: SimDeviceRunner) => void;
@@ -110,6 +112,7 @@ export class Fleet {
           board: options.board,
           wifi: options.wifi,
           bootLoader: options.bootLoader,
+          boardType: boardTypeOf(options.boardTypes, index),
           extensions: options.extensions,
           log: options.log,
           onChange: (runner) => {
@@ -185,4 +188,10 @@ export class Fleet {
 
 export function deviceDirName(index: number): string {
   return `device-${String(index + 1).padStart(3, '0')}`;
+}
+
+/** The chip of device `index` in a fleet of `types`: mixed makes every third device an ESP8266. */
+export function boardTypeOf(types: SimBoardType | 'mixed' | undefined, index: number): SimBoardType | undefined {
+  if (types !== 'mixed') return types;
+  return index % 3 === 2 ? 'esp8266' : 'esp32';
 }

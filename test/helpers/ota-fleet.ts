@@ -175,14 +175,17 @@ export interface Fleet {
 }
 
 /** Boots `count` devices with ids `<idPrefix>00..`, each in its own state dir under a temp root. */
-export function startFleet(count: number, options: Omit<FleetDeviceOptions, 'dir' | 'id'> & { idPrefix?: string; groupsOf?: (i: number) => string[] }): Fleet {
+export function startFleet(
+  count: number,
+  options: Omit<FleetDeviceOptions, 'dir' | 'id'> & { idPrefix?: string; groupsOf?: (i: number) => string[]; each?: (i: number) => Partial<FleetDeviceOptions> },
+): Fleet {
   const root = mkdtempSync(join(tmpdir(), 'ota-fleet-'));
   const devices: SimFleetDevice[] = [];
   for (let i = 0; i < count; i++) {
     const id = `${options.idPrefix ?? 'dev'}${String(i).padStart(2, '0')}`;
     const dir = join(root, id);
     mkdirSync(dir, { recursive: true });
-    const d = new SimFleetDevice({ ...options, dir, id, groups: options.groupsOf?.(i) ?? options.groups });
+    const d = new SimFleetDevice({ ...options, dir, id, groups: options.groupsOf?.(i) ?? options.groups, ...options.each?.(i) });
     d.start();
     devices.push(d);
   }
