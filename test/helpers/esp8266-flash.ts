@@ -6,6 +6,7 @@
 // over a copy of its bytes: both must leave the same bytes.
 import { crc32 } from '../../src/crypto/crc32';
 import type { CopyFlash, RecordCopy, SlotImage, SlotIndex } from '../../src/ota/boot-flash';
+import { appendTrailer } from '../../scripts/nmboot';
 
 /** nmboot.h's NM_TEST_LAYOUT (the test checks that they agree). */
 export const TEST_LAYOUT = { sector: 0x1000, app: 0x001000, appSize: 0x010000, record0: 0x012000, record1: 0x013000, slot0: 0x020000, slot1: 0x040000 };
@@ -205,8 +206,8 @@ function espCrc(bytes: Uint8Array): number {
 }
 
 /**
- * An OTA image as scripts/build.ts makes one: a version 2 main.bin (an irom segment of `irom` bytes
- * and two RAM segments, made up from `seed`) and the trailer naming `version` and `board`.
+ * An OTA image as scripts/nmboot.ts makes one: a made-up version 2 main.bin (an irom segment of
+ * `irom` bytes and two RAM segments, from `seed`) and the trailer naming `version` and `board`.
  */
 export function buildEsp8266Image(version: string, board = BOARD, irom = 4096, seed = 1): Uint8Array {
   let x = (seed * 2654435761) >>> 0 || 1;
@@ -239,14 +240,7 @@ export function buildEsp8266Image(version: string, board = BOARD, irom = 4096, s
   tail[pad - 1] = checksum;
   main = concat([main, tail]);
   main = concat([main, u32(espCrc(main))]);
-  const trailer = new Uint8Array(TRAILER);
-  trailer.set([0x4e, 0x4d, 0x46, 0x57, 1, version.length, board.length, 0]);
-  trailer.set(u32(main.length), 8);
-  for (let i = 0; i < version.length; i++) trailer[12 + i] = version.charCodeAt(i);
-  for (let i = 0; i < board.length; i++) trailer[44 + i] = board.charCodeAt(i);
-  const image = concat([main, trailer]);
-  image.set(u32(crc32(image, 0, image.length - 4)), image.length - 4);
-  return image;
+  return appendTrailer(main, version, board);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

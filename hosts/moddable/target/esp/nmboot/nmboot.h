@@ -11,6 +11,7 @@
  *   0x102000  4 KB    boot record, copy 0
  *   0x103000  4 KB    boot record, copy 1
  *   0x104000  8 KB    download checkpoints (the firmware's; the bootloader never reads them)
+ *   0x106000  40 KB   nmboot stage 2 (the boot logic; stage 1 at 0x0 loads it)
  *   0x110000  1020 KB slot 0 (an image as big as the app area), then its commit stamp sector
  *   0x210000  1020 KB slot 1, then its commit stamp sector
  *   0x310000  940 KB  free, up to the SDK's RF calibration, init data and system parameters at 0x3FB000
@@ -29,6 +30,7 @@
 	#define NM_RECORD1 0x103000u
 	#define NM_SLOT0 0x110000u
 	#define NM_SLOT1 0x210000u
+	#define NM_STAGE2 0x106000u
 #else
 	/* a small flash for host tests of the same logic: 64 KB images */
 	#define NM_APP 0x001000u
