@@ -4,7 +4,7 @@ import { MqttClient, type MessageInfo } from '../mqtt/client';
 import { MqttMessageTooLargeError } from '../mqtt/errors';
 import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
-import { CheckedStore } from './checked-store';
+import { CheckedStore, OutboxStore } from './checked-store';
 import { HOST_CLIENT_KEYS, hostClientOptions, type HostClientOptions } from './client-options';
 import { Commands, CommandError, type CommandHandler, type Reply } from './commands';
 import { Config, ConfigError, type ConfigValues } from './config';
@@ -102,7 +102,7 @@ export class Device {
       network: p.network,
       system: p.system,
       log: p.log,
-      storage: p.storage,
+      storage: c.persistOutbox ? new OutboxStore(storage, p.log) : undefined,
       host: c.brokerHost,
       port: c.brokerPort,
       tls: c.brokerTls ? host.tls ?? {} : undefined,

@@ -1,0 +1,391 @@
+// Runs inside the 32-bit XS worker: the Platform of the esp8266 memory scenario (esp8266.bench.ts),
+// made of the test kit's fakes (hosts/sim/fakes: ManualClock, ScriptedNetwork, ScriptedBroker; the
+// simulated radio and BME280 of hosts/sim) where a device has its native ports, and of the ESP8266
+// build's own adapters where a device runs JavaScript below the ports: the key-value store is
+// hosts/moddable/kv-chunks.ts with the ESP8266's limits, the update port hosts/moddable's
+// update-unsupported.ts as hosts/moddable/target/esp/main.ts makes it, the build values come from
+// the manifests through hosts/moddable/config.ts.
+//
+// Only what a device keeps in its XS heap may grow here: the fakes hold counts and the last thing
+// they need for a check, never a copy of what the device sent. The preference store (flash on the
+// device) is kept by the Node side of the worker (issueCommand), so the stored values are not in the
+// heap either; it has the capacity of the ESP8266's preference sector.
+import type { Clock, Listener, ListenerOptions, Logger, LogLevel, Network, Platform, Serial, SerialOptions, System, TcpOptions, TcpSocket, UdpOptions, UdpPacket, UdpSocket } from '../../src/ports';
+import { ChunkedPreferenceStore, ESP8266_LIMITS, type PreferenceLike, type PreferenceValue } from '../../hosts/moddable/kv-chunks';
+import { normalizeConfig } from '../../hosts/moddable/config';
+import { createUnsupportedUpdate } from '../../hosts/moddable/update-unsupported';
+import { ScriptedBroker } from '../../hosts/sim/fakes/broker';
+import { ManualClock } from '../../hosts/sim/fakes/clock';
+import { ScriptedNetwork, type ScriptedSocket } from '../../hosts/sim/fakes/network';
+import { SimRadio } from '../../hosts/sim/radio';
+import { decodeFrame, encodeFrame } from '../../hosts/xs/bridge/wire';
+import { toArrayBuffer, xsnap } from '../../hosts/xs/in-xs/globals';
+import { FIRMWARE_VERSION } from '../../src/version';
+import { benchI2C, RegisterImageBME280 } from './firmware-platform';
+
+/** The device's id, and the Ed25519 key its OTA jobs are checked against (RFC 8032 section 7.1, test 1). */
+export const DEVICE_ID = '3c71bf4a2d10';
+export const OTA_PUBLIC_KEY = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
+/** The home network the phone and Improv give the device. */
+export const HOME = { ssid: 'home', password: 'correct horse battery' };
+/** Wall time SNTP gives once the station has an address. */
+const EPOCH_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+/** ms before a refused connection reports its error (the broker is down). */
+const REFUSED_MS = 20;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Moddable's `preference` module as the ESP8266 keeps it: in flash, so its entries live in the Node
+ * side of the worker (esp8266.ts) and a read copies the value into the heap, as the native module does.
+ */
+function flashPreference(): PreferenceLike {
+  const xs = xsnap();
+  const call = (header: Record<string, unknown>, body?: Uint8Array) => decodeFrame(new Uint8Array(xs.issueCommand(toArrayBuffer(encodeFrame(header, body)))));
+  return {
+    get(domain, key) {
+      const { header, body } = call({ op: 'get', domain, key });
+      if (header.error) throw new Error(String(header.error));
+      if (header.type === 'buffer') return body.slice().buffer as ArrayBuffer;
+      if (header.type === 'string') return decoder.decode(body);
+      return header.value as PreferenceValue | undefined;
+    },
+    set(domain, key, value) {
+      const buffer = value instanceof ArrayBuffer;
+      const { header } = call(
+        { op: 'set', domain, key, type: buffer ? 'buffer' : typeof value === 'string' ? 'string' : 'value', value: buffer || typeof value === 'string' ? undefined : value },
+        buffer ? new Uint8Array(value) : typeof value === 'string' ? encoder.encode(value) : undefined,
+      );
+      if (header.error) throw new Error(String(header.error));
+    },
+    delete(domain, key) {
+      const { header } = call({ op: 'delete', domain, key });
+      if (header.error) throw new Error(String(header.error));
+    },
+    keys(domain) {
+      const { header } = call({ op: 'keys', domain });
+      return header.keys as string[];
+    },
+  };
+}
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** The device's logger (hosts/moddable/logger.ts: a level floor, one line per message) into counts. */
+export class DeviceLog implements Logger {
+  readonly counts: Record<LogLevel, number> = { debug: 0, info: 0, warn: 0, error: 0 };
+  lastProblem = '';
+  constructor(private readonly clock: Clock) {}
+  log(level: LogLevel, message: string): void {
+    if (RANK[level] < RANK.info) return;
+    const line = `${this.clock.now()} ${level} ${message}\n`;
+    this.counts[level]++;
+    if (level === 'warn' || level === 'error') this.lastProblem = line;
+  }
+  get problems(): number {
+    return this.counts.warn + this.counts.error;
+  }
+}
+
+/**
+ * The station's network: the broker (a ScriptedBroker; refused while `brokerDown`), the phone's side
+ * of the access point (a ScriptedNetwork listener for the portal's HTTP server) and UDP (the captive
+ * DNS server). Counts what the device publishes to one topic of interest (`watch`), without copies.
+ */
+export class DeviceNetwork implements Network {
+  brokerDown = false;
+  /** Bytes to look for in what the device writes to the broker, and how often they were seen. */
+  watch: Uint8Array | undefined;
+  seen = 0;
+  private open: { socket: TcpSocket; options: TcpOptions } | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    readonly broker: ScriptedBroker,
+    readonly lan: ScriptedNetwork,
+    readonly dns: ScriptedUdp,
+  ) {}
+
+  connect(options: TcpOptions): TcpSocket {
+    if (this.brokerDown) return refused(this.clock, options);
+    const socket = this.broker.connect(options);
+    const self = this;
+    const tapped: TcpSocket = {
+      read: () => socket.read(),
+      write(bytes) {
+        if (self.watch && contains(bytes, self.watch)) self.seen++;
+        socket.write(bytes);
+      },
+      close() {
+        if (self.open?.socket === tapped) self.open = undefined;
+        socket.close();
+      },
+    };
+    this.open = { socket: tapped, options };
+    return tapped;
+  }
+
+  listen(options: ListenerOptions): Listener {
+    return this.lan.listen(options);
+  }
+
+  udp(options: UdpOptions): UdpSocket {
+    return this.dns.open(options);
+  }
+
+  /** The broker goes away: the open connection is reset, and new ones are refused until `restore()`. */
+  outage(): void {
+    this.brokerDown = true;
+    const o = this.open;
+    if (!o) return;
+    this.open = undefined;
+    o.socket.close();
+    o.options.onError(new Error('connection reset by peer'));
+  }
+
+  restore(): void {
+    this.brokerDown = false;
+  }
+}
+
+function refused(clock: Clock, options: TcpOptions): TcpSocket {
+  let closed = false;
+  clock.set(() => {
+    if (!closed) options.onError(new Error('connection refused'));
+  }, REFUSED_MS);
+  return {
+    read: () => undefined,
+    write() {
+      throw new Error('write on a refused connection');
+    },
+    close() {
+      closed = true;
+    },
+  };
+}
+
+/** Whether `pattern` occurs in `bytes`. */
+function contains(bytes: Uint8Array, pattern: Uint8Array): boolean {
+  const first = pattern[0];
+  for (let i = 0; i + pattern.length <= bytes.length; i++) {
+    if (bytes[i] !== first) continue;
+    let j = 1;
+    while (j < pattern.length && bytes[i + j] === pattern[j]) j++;
+    if (j === pattern.length) return true;
+  }
+  return false;
+}
+
+/** UDP for the captive DNS server: the phone's queries go in one at a time; the last answer is kept for the check. */
+export class ScriptedUdp {
+  private options: UdpOptions | undefined;
+  private pending: UdpPacket | undefined;
+  answer: Uint8Array | undefined;
+  answers = 0;
+
+  open(options: UdpOptions): UdpSocket {
+    this.options = options;
+    const self = this;
+    return {
+      port: options.port,
+      read() {
+        const packet = self.pending;
+        self.pending = undefined;
+        return packet;
+      },
+      write(data) {
+        self.answers++;
+        self.answer = data;
+      },
+      close() {
+        if (self.options === options) self.options = undefined;
+      },
+    };
+  }
+
+  get listening(): boolean {
+    return this.options !== undefined;
+  }
+
+  /** A datagram from the phone. */
+  query(data: Uint8Array, address: string, port: number): void {
+    if (!this.options) throw new Error('nothing listens on UDP: the captive DNS server is not running');
+    this.pending = { data, address, port };
+    this.options.onReadable(data.length);
+  }
+}
+
+/** The serial port, host side: bytes go to the device; what it writes is handed to `onDevice`, not kept. */
+export class ScriptedSerial {
+  private options: SerialOptions | undefined;
+  private pending: Uint8Array | undefined;
+  onDevice: (bytes: Uint8Array) => void = () => {};
+  open(options: SerialOptions): Serial {
+    this.options = options;
+    const self = this;
+    return {
+      read() {
+        const bytes = self.pending;
+        self.pending = undefined;
+        return bytes;
+      },
+      write: (bytes) => self.onDevice(bytes),
+      close() {
+        self.options = undefined;
+      },
+    };
+  }
+
+  send(bytes: Uint8Array): void {
+    if (!this.options) throw new Error('the serial port is not open: Improv did not start');
+    this.pending = bytes;
+    this.options.onReadable(bytes.length);
+  }
+}
+
+/** A phone on the access point: one HTTP exchange at a time with the portal, through the ScriptedNetwork. */
+export class Phone {
+  constructor(
+    private readonly lan: ScriptedNetwork,
+    private readonly clock: ManualClock,
+    readonly address = '192.168.4.2',
+  ) {}
+
+  /**
+   * Sends `request` on a new connection and reads the answer as a phone's TCP stack does (1,460
+   * bytes at a time); returns its status and length. Nothing of it is kept.
+   */
+  exchange(request: string): { status: number; bytes: number; head: string } {
+    const socket = this.lan.incoming(this.address);
+    if (!socket) throw new Error('the portal did not accept the connection');
+    let status = 0;
+    let bytes = 0;
+    let head = '';
+    const take = (s: ScriptedSocket) => {
+      const w = s.lastWrite;
+      if (!w) return;
+      s.lastWrite = undefined;
+      if (!bytes) {
+        let line = '';
+        for (let i = 0; i < w.length && i < 160 && w[i] !== 13; i++) line += String.fromCharCode(w[i]!);
+        head = line;
+        status = Number(line.split(' ')[1]);
+      }
+      bytes += w.length;
+    };
+    socket.open(1460);
+    socket.receiveText(request);
+    for (let round = 0; round < 64 && !socket.closed; round++) {
+      take(socket);
+      socket.open(1460);
+      this.clock.settle(10);
+    }
+    take(socket);
+    // the fake keeps every socket it made: this one is done
+    const i = this.lan.sockets.indexOf(socket);
+    if (i >= 0) this.lan.sockets.splice(i, 1);
+    if (!socket.closed) throw new Error(`the portal did not finish its answer to ${request.split('\r\n')[0]}`);
+    return { status, bytes, head };
+  }
+}
+
+export interface Esp8266Rig {
+  platform: Platform;
+  clock: ManualClock;
+  network: DeviceNetwork;
+  broker: ScriptedBroker;
+  radio: SimRadio;
+  serial: ScriptedSerial;
+  phone: Phone;
+  log: DeviceLog;
+  restarts: string[];
+  /** Sets the wall time, as SNTP does once the station has an address. */
+  sntp(): void;
+}
+
+/** The fakes: made before the mark, as a device's native ports are not in its XS heap. */
+export interface Esp8266Fakes {
+  clock: ManualClock;
+  network: DeviceNetwork;
+  radio: SimRadio;
+  serial: ScriptedSerial;
+  phone: Phone;
+  i2c: NonNullable<Platform['i2c']>;
+  preference: PreferenceLike;
+}
+
+export function esp8266Fakes(): Esp8266Fakes {
+  const clock = new ManualClock();
+  const lan = new ScriptedNetwork({ keep: 'last' });
+  const network = new DeviceNetwork(clock, new ScriptedBroker(clock), lan, new ScriptedUdp());
+  const radio = new SimRadio({
+    clock,
+    networks: [
+      { ssid: HOME.ssid, password: HOME.password, rssi: -58, ip: '192.168.1.57' },
+      { ssid: 'neighbour', password: 'not ours at all', rssi: -71 },
+      { ssid: 'cafe-guest', rssi: -80 },
+    ],
+  });
+  const chip = new RegisterImageBME280({ temperature: 21.5, pressure: 101_325, humidity: 45 });
+  return { clock, network, radio, serial: new ScriptedSerial(), phone: new Phone(lan, clock), i2c: benchI2C([chip]), preference: flashPreference() };
+}
+
+/**
+ * The device's platform over the fakes, as hosts/moddable/boot.ts makes it for the ESP8266: made after
+ * the mark, as the host's adapters are in a device's heap. `build` is the ESP8266 build's mc/config.
+ */
+export function esp8266Platform(fakes: Esp8266Fakes, build: Record<string, unknown>): Esp8266Rig {
+  const { clock } = fakes;
+  const { config } = normalizeConfig(build);
+  const log = new DeviceLog(clock);
+  const codec = { encode: (t: string) => encoder.encode(t), decode: (b: Uint8Array) => decoder.decode(b) };
+  const storage = new ChunkedPreferenceStore(fakes.preference, String(config.kvDomain ?? 'fw'), ESP8266_LIMITS, codec);
+  const hostStore = new ChunkedPreferenceStore(fakes.preference, 'host', ESP8266_LIMITS, codec);
+  storage.sweep();
+  hostStore.sweep();
+  const restarts: string[] = [];
+  let seed = 0x2545f491;
+  const system: System = {
+    deviceId: () => DEVICE_ID,
+    restart(reason) {
+      restarts.push(reason);
+    },
+    freeMemory: () => 20_000,
+    resetReason: () => 'power-on',
+    random() {
+      // xorshift32
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 4294967296;
+    },
+  };
+  const serial = fakes.serial;
+  const platform: Platform = {
+    clock,
+    system,
+    log,
+    storage,
+    network: fakes.network,
+    wifi: fakes.radio,
+    i2c: fakes.i2c,
+    serial: (options) => serial.open(options),
+    update: createUnsupportedUpdate(FIRMWARE_VERSION, 'OTA is not available on the ESP8266 (the Moddable SDK has no OTA module for it); update over USB with npm run flash -- --target esp8266'),
+    config,
+  };
+  return {
+    platform,
+    clock,
+    network: fakes.network,
+    broker: fakes.network.broker,
+    radio: fakes.radio,
+    serial,
+    phone: fakes.phone,
+    log,
+    restarts,
+    sntp: () => clock.setWallTime(EPOCH_MS + clock.now()),
+  };
+}
+
+
