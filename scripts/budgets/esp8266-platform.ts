@@ -10,7 +10,7 @@
 // they need for a check, never a copy of what the device sent. The preference store (flash on the
 // device) is kept by the Node side of the worker (issueCommand), so the stored values are not in the
 // heap either; it has the capacity of the ESP8266's preference sector.
-import type { Clock, Listener, ListenerOptions, Logger, LogLevel, Network, Platform, Serial, SerialOptions, System, TcpOptions, TcpSocket, UdpOptions, UdpPacket, UdpSocket } from '../../src/ports';
+import type { Clock, FlashUpdate, KeyValueStore, Listener, ListenerOptions, Logger, LogLevel, Network, Platform, ResetReason, Serial, SerialOptions, System, TcpOptions, TcpSocket, UdpOptions, UdpPacket, UdpSocket } from '../../src/ports';
 import { ChunkedPreferenceStore, ESP8266_LIMITS, type PreferenceLike, type PreferenceValue } from '../../hosts/moddable/kv-chunks';
 import { normalizeConfig } from '../../hosts/moddable/config';
 import { createUnsupportedUpdate } from '../../hosts/moddable/update-unsupported';
@@ -72,16 +72,19 @@ function flashPreference(): PreferenceLike {
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-/** The device's logger (hosts/moddable/logger.ts: a level floor, one line per message) into counts. */
+/**
+ * The device's logger (hosts/moddable/logger.ts: a level floor, one line per message), counting. A
+ * warning or an error also goes to the Node side (print), which shows the last ones when a check
+ * fails; nothing of a line stays in the heap.
+ */
 export class DeviceLog implements Logger {
   readonly counts: Record<LogLevel, number> = { debug: 0, info: 0, warn: 0, error: 0 };
-  lastProblem = '';
   constructor(private readonly clock: Clock) {}
   log(level: LogLevel, message: string): void {
     if (RANK[level] < RANK.info) return;
-    const line = `${this.clock.now()} ${level} ${message}\n`;
+    const line = `${this.clock.now()} ${level} ${message}`;
     this.counts[level]++;
-    if (level === 'warn' || level === 'error') this.lastProblem = line;
+    if (level === 'warn' || level === 'error') xsnap().print(line);
   }
   get problems(): number {
     return this.counts.warn + this.counts.error;
@@ -108,22 +111,20 @@ export class DeviceNetwork implements Network {
   ) {}
 
   connect(options: TcpOptions): TcpSocket {
-    if (this.brokerDown) return refused(this.clock, options);
-    const socket = this.broker.connect(options);
-    const self = this;
-    const tapped: TcpSocket = {
-      read: () => socket.read(),
-      write(bytes) {
-        if (self.watch && contains(bytes, self.watch)) self.seen++;
-        socket.write(bytes);
-      },
-      close() {
-        if (self.open?.socket === tapped) self.open = undefined;
-        socket.close();
-      },
-    };
-    this.open = { socket: tapped, options };
-    return tapped;
+    if (this.brokerDown) return new RefusedSocket(this.clock, options);
+    const socket = new TappedSocket(this, this.broker.connect(options));
+    this.open = { socket, options };
+    return socket;
+  }
+
+  /** @internal What the device writes to the broker. */
+  tap(bytes: Uint8Array): void {
+    if (this.watch && contains(bytes, this.watch)) this.seen++;
+  }
+
+  /** @internal The device closed its connection. */
+  closed(socket: TcpSocket): void {
+    if (this.open?.socket === socket) this.open = undefined;
   }
 
   listen(options: ListenerOptions): Listener {
@@ -149,20 +150,42 @@ export class DeviceNetwork implements Network {
   }
 }
 
-function refused(clock: Clock, options: TcpOptions): TcpSocket {
-  let closed = false;
-  clock.set(() => {
-    if (!closed) options.onError(new Error('connection refused'));
-  }, REFUSED_MS);
-  return {
-    read: () => undefined,
-    write() {
-      throw new Error('write on a refused connection');
-    },
-    close() {
-      closed = true;
-    },
-  };
+/** The broker's connection, with what the device writes looked at on the way (classes: no code copied into the heap per connection). */
+class TappedSocket implements TcpSocket {
+  constructor(
+    private readonly network: DeviceNetwork,
+    private readonly socket: TcpSocket,
+  ) {}
+  read(): Uint8Array | undefined {
+    return this.socket.read();
+  }
+  write(bytes: Uint8Array): void {
+    this.network.tap(bytes);
+    this.socket.write(bytes);
+  }
+  close(): void {
+    this.network.closed(this);
+    this.socket.close();
+  }
+}
+
+/** A connection to a broker that is down: refused after REFUSED_MS. */
+class RefusedSocket implements TcpSocket {
+  private isClosed = false;
+  constructor(clock: Clock, options: TcpOptions) {
+    clock.set(() => {
+      if (!this.isClosed) options.onError(new Error('connection refused'));
+    }, REFUSED_MS);
+  }
+  read(): undefined {
+    return undefined;
+  }
+  write(): void {
+    throw new Error('write on a refused connection');
+  }
+  close(): void {
+    this.isClosed = true;
+  }
 }
 
 /** Whether `pattern` occurs in `bytes`. */
@@ -179,29 +202,14 @@ function contains(bytes: Uint8Array, pattern: Uint8Array): boolean {
 
 /** UDP for the captive DNS server: the phone's queries go in one at a time; the last answer is kept for the check. */
 export class ScriptedUdp {
-  private options: UdpOptions | undefined;
-  private pending: UdpPacket | undefined;
+  options: UdpOptions | undefined;
+  pending: UdpPacket | undefined;
   answer: Uint8Array | undefined;
   answers = 0;
 
   open(options: UdpOptions): UdpSocket {
     this.options = options;
-    const self = this;
-    return {
-      port: options.port,
-      read() {
-        const packet = self.pending;
-        self.pending = undefined;
-        return packet;
-      },
-      write(data) {
-        self.answers++;
-        self.answer = data;
-      },
-      close() {
-        if (self.options === options) self.options = undefined;
-      },
-    };
+    return new ScriptedUdpSocket(this, options);
   }
 
   get listening(): boolean {
@@ -216,25 +224,52 @@ export class ScriptedUdp {
   }
 }
 
+class ScriptedUdpSocket implements UdpSocket {
+  readonly port: number;
+  constructor(
+    private readonly udp: ScriptedUdp,
+    private readonly options: UdpOptions,
+  ) {
+    this.port = options.port;
+  }
+  read(): UdpPacket | undefined {
+    const packet = this.udp.pending;
+    this.udp.pending = undefined;
+    return packet;
+  }
+  write(data: Uint8Array): void {
+    this.udp.answers++;
+    this.udp.answer = data;
+  }
+  close(): void {
+    if (this.udp.options === this.options) this.udp.options = undefined;
+  }
+}
+
 /** The serial port, host side: bytes go to the device; what it writes is handed to `onDevice`, not kept. */
-export class ScriptedSerial {
-  private options: SerialOptions | undefined;
+export class ScriptedSerial implements Serial {
+  options: SerialOptions | undefined;
   private pending: Uint8Array | undefined;
   onDevice: (bytes: Uint8Array) => void = () => {};
+
+  /** The port the device opens (one: this object is also the device's end). */
   open(options: SerialOptions): Serial {
     this.options = options;
-    const self = this;
-    return {
-      read() {
-        const bytes = self.pending;
-        self.pending = undefined;
-        return bytes;
-      },
-      write: (bytes) => self.onDevice(bytes),
-      close() {
-        self.options = undefined;
-      },
-    };
+    return this;
+  }
+
+  read(): Uint8Array | undefined {
+    const bytes = this.pending;
+    this.pending = undefined;
+    return bytes;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.onDevice(bytes);
+  }
+
+  close(): void {
+    this.options = undefined;
   }
 
   send(bytes: Uint8Array): void {
@@ -299,9 +334,7 @@ export interface Esp8266Rig {
   serial: ScriptedSerial;
   phone: Phone;
   log: DeviceLog;
-  restarts: string[];
-  /** Sets the wall time, as SNTP does once the station has an address. */
-  sntp(): void;
+  system: BenchSystem;
 }
 
 /** The fakes: made before the mark, as a device's native ports are not in its XS heap. */
@@ -331,6 +364,61 @@ export function esp8266Fakes(): Esp8266Fakes {
   return { clock, network, radio, serial: new ScriptedSerial(), phone: new Phone(lan, clock), i2c: benchI2C([chip]), preference: flashPreference() };
 }
 
+/** The system port as hosts/moddable/system.ts gives it, with a seeded random(); restarts are kept for the checks. */
+export class BenchSystem implements System {
+  readonly restarts: string[] = [];
+  private seed = 0x2545f491;
+  deviceId(): string {
+    return DEVICE_ID;
+  }
+  restart(reason: string): void {
+    this.restarts.push(reason);
+  }
+  freeMemory(): number {
+    return 20_000;
+  }
+  resetReason(): ResetReason {
+    return 'power-on';
+  }
+  random(): number {
+    // xorshift32
+    let seed = this.seed;
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    this.seed = seed;
+    return (seed >>> 0) / 4294967296;
+  }
+}
+
+class Utf8Codec {
+  encode(text: string): Uint8Array {
+    return encoder.encode(text);
+  }
+  decode(bytes: Uint8Array): string {
+    return decoder.decode(bytes);
+  }
+}
+
+/** The ports hosts/moddable/boot.ts gives the firmware, as one object whose serial() is a method, not a closure. */
+class DevicePlatform implements Platform {
+  constructor(
+    readonly clock: ManualClock,
+    readonly system: System,
+    readonly log: Logger,
+    readonly storage: KeyValueStore,
+    readonly network: Network,
+    readonly wifi: SimRadio,
+    readonly i2c: NonNullable<Platform['i2c']>,
+    readonly update: FlashUpdate,
+    readonly config: Record<string, unknown>,
+    private readonly port: ScriptedSerial,
+  ) {}
+  serial(options: SerialOptions): Serial {
+    return this.port.open(options);
+  }
+}
+
 /**
  * The device's platform over the fakes, as hosts/moddable/boot.ts makes it for the ESP8266: made after
  * the mark, as the host's adapters are in a device's heap. `build` is the ESP8266 build's mc/config.
@@ -339,53 +427,18 @@ export function esp8266Platform(fakes: Esp8266Fakes, build: Record<string, unkno
   const { clock } = fakes;
   const { config } = normalizeConfig(build);
   const log = new DeviceLog(clock);
-  const codec = { encode: (t: string) => encoder.encode(t), decode: (b: Uint8Array) => decoder.decode(b) };
+  const codec = new Utf8Codec();
   const storage = new ChunkedPreferenceStore(fakes.preference, String(config.kvDomain ?? 'fw'), ESP8266_LIMITS, codec);
   const hostStore = new ChunkedPreferenceStore(fakes.preference, 'host', ESP8266_LIMITS, codec);
   storage.sweep();
   hostStore.sweep();
-  const restarts: string[] = [];
-  let seed = 0x2545f491;
-  const system: System = {
-    deviceId: () => DEVICE_ID,
-    restart(reason) {
-      restarts.push(reason);
-    },
-    freeMemory: () => 20_000,
-    resetReason: () => 'power-on',
-    random() {
-      // xorshift32
-      seed ^= seed << 13;
-      seed ^= seed >>> 17;
-      seed ^= seed << 5;
-      return (seed >>> 0) / 4294967296;
-    },
-  };
-  const serial = fakes.serial;
-  const platform: Platform = {
-    clock,
-    system,
-    log,
-    storage,
-    network: fakes.network,
-    wifi: fakes.radio,
-    i2c: fakes.i2c,
-    serial: (options) => serial.open(options),
-    update: createUnsupportedUpdate(FIRMWARE_VERSION, 'OTA is not available on the ESP8266 (the Moddable SDK has no OTA module for it); update over USB with npm run flash -- --target esp8266'),
-    config,
-  };
-  return {
-    platform,
-    clock,
-    network: fakes.network,
-    broker: fakes.network.broker,
-    radio: fakes.radio,
-    serial,
-    phone: fakes.phone,
-    log,
-    restarts,
-    sntp: () => clock.setWallTime(EPOCH_MS + clock.now()),
-  };
+  const system = new BenchSystem();
+  const update = createUnsupportedUpdate(FIRMWARE_VERSION, 'OTA is not available on the ESP8266 (the Moddable SDK has no OTA module for it); update over USB with npm run flash -- --target esp8266');
+  const platform = new DevicePlatform(clock, system, log, storage, fakes.network, fakes.radio, fakes.i2c, update, config, fakes.serial);
+  return { platform, clock, network: fakes.network, broker: fakes.network.broker, radio: fakes.radio, serial: fakes.serial, phone: fakes.phone, log, system };
 }
 
-
+/** Sets the wall time, as SNTP does once the station has an address. */
+export function sntp(clock: ManualClock): void {
+  clock.setWallTime(EPOCH_MS + clock.now());
+}

@@ -21,7 +21,7 @@ import type { Device } from '../../src/device/device';
 import { Command, encodePacket, PacketType, ImprovError, ImprovState } from '../../src/improv/packet';
 import { toArrayBuffer, xsnap } from '../../hosts/xs/in-xs/globals';
 import { startFirmware } from './firmware.entry';
-import { DEVICE_ID, HOME, esp8266Fakes, esp8266Platform, type Esp8266Fakes, type Esp8266Rig } from './esp8266-platform';
+import { DEVICE_ID, HOME, esp8266Fakes, esp8266Platform, sntp, type Esp8266Fakes, type Esp8266Rig } from './esp8266-platform';
 
 /** The ESP8266 build's mc/config with the board this scenario has (esp8266.ts sets it at bundle time). */
 declare const ESP8266_BUILD: Record<string, unknown>;
@@ -44,7 +44,7 @@ let device: Device | undefined;
 let improvResults = 0;
 
 function check(ok: boolean, problem: string): void {
-  if (!ok) throw new Error(`esp8266 scenario: ${problem}${rig?.log.lastProblem ? ` (last problem logged: ${rig.log.lastProblem.trim()})` : ''}`);
+  if (!ok) throw new Error(`esp8266 scenario: ${problem}`);
 }
 
 function dev(): Device {
@@ -135,7 +135,9 @@ function settled(what: string): void {
   const o = d.client.outboxState;
   check(d.client.connected && rig!.broker.connected, `${what}: not connected`);
   check(o.depth === 0 && o.inflight === 0, `${what}: ${o.depth} messages held, ${o.inflight} unacknowledged`);
-  check(rig!.restarts.length === 0, `${what}: the firmware asked for a restart: ${rig!.restarts.join(', ')}`);
+  check(rig!.system.restarts.length === 0, `${what}: the firmware asked for a restart: ${rig!.system.restarts.join(', ')}`);
+  // the radio keeps a record of every connect(): the fake's, not the device's
+  rig!.radio.connects.length = 0;
 }
 
 const phases: Record<string, () => Record<string, unknown>> = {
@@ -225,7 +227,7 @@ const phases: Record<string, () => Record<string, unknown>> = {
 
   join() {
     const r = rig!;
-    r.sntp();
+    sntp(r.clock);
     r.clock.advance(5000);
     const d = dev();
     check(d.client.connected, 'MQTT did not connect after Wi-Fi');

@@ -49,7 +49,7 @@ const BOARD = {
  */
 export class Esp8266Preferences {
   static readonly SECTOR_BYTES = 4096 - 4;
-  readonly entries = new Map<string, { type: string; bytes: Uint8Array; value?: unknown }>();
+  readonly entries = new Map<string, { type: string; bytes: Uint8Array; value?: unknown; size: number }>();
   used = 0;
   /** Writes refused for want of room. */
   full = 0;
@@ -78,11 +78,11 @@ export class Esp8266Preferences {
           return encodeFrame({ error: "can't save prefs" });
         }
         this.used += size - (old ? old.size : 0);
-        this.entries.set(name, { type, bytes: body.slice(), value: header.value, size } as never);
+        this.entries.set(name, { type, bytes: body.slice(), value: header.value, size });
         return encodeFrame({});
       }
       case 'delete': {
-        const old = this.entries.get(name) as { size: number } | undefined;
+        const old = this.entries.get(name);
         if (old) {
           this.used -= old.size;
           this.entries.delete(name);
@@ -199,7 +199,13 @@ export async function runEsp8266(options: { heapBytes?: number; census?: string[
   const { binary } = await buildXs32({ log: (line) => console.error(line) });
   const { code, modules } = await bundleEsp8266();
   const flash = new Esp8266Preferences();
-  const worker = new XsWorker({ xs32: true, binary, creation: ESP8266_CREATION, meterLimit: 0, name: 'xs32-esp8266', onCommand: (r) => flash.handle(r) });
+  // the device's warnings and errors (esp8266-platform.ts prints them), the last few shown when a check fails
+  const problems: string[] = [];
+  const onPrint = (line: string) => {
+    problems.push(line);
+    if (problems.length > 4) problems.shift();
+  };
+  const worker = new XsWorker({ xs32: true, binary, creation: ESP8266_CREATION, meterLimit: 0, name: 'xs32-esp8266', onCommand: (r) => flash.handle(r), onPrint });
   const command = async (phase: string) => {
     const { reply, meter } = await worker.command(JSON.stringify({ phase }));
     return { detail: JSON.parse(new TextDecoder().decode(reply)) as Record<string, unknown>, meter };
@@ -232,7 +238,10 @@ export async function runEsp8266(options: { heapBytes?: number; census?: string[
           step = typeof detail.next === 'string' ? detail.next : undefined;
         }
       } catch (error) {
-        if (error instanceof Error) error.message = `esp8266 scenario, phase ${phase} (after ${phases.map((p) => `${p.phase} ${p.bytes}`).join(', ') || 'the mark'}): ${error.message}`;
+        if (error instanceof Error) {
+          const after = phases.map((p) => `${p.phase} ${p.bytes}`).join(', ') || 'the mark';
+          error.message = `esp8266 scenario, phase ${phase} (live bytes after ${after}): ${error.message}${problems.length ? `\nthe device's last warnings:\n  ${problems.join('\n  ')}` : ''}`;
+        }
         throw error;
       }
       const m = xs32Of((await worker.evaluate('gc()')).meter);

@@ -17,7 +17,7 @@ export class CommandError extends Error {
   override name = 'CommandError';
 }
 
-interface CommandContext {
+export interface CommandContext {
   args: Record<string, unknown>;
   /**
    * Replies later (return 'async' from the handler then). `after` runs once the broker acknowledged
@@ -38,27 +38,40 @@ export interface Reply {
   after?: () => void;
 }
 
+/**
+ * Where the commands' replies go, and the commands of the owner itself. An object whose methods these
+ * are (the device's is a class), so the commands cost the heap no closures.
+ */
+export interface CommandHost {
+  /** The default reply topic of command `name`. */
+  resultTopic(name: string): string;
+  send(reply: Reply): void;
+  /**
+   * Why a reply must not go to `topic` ('' when it may): the device passes the reply space of its
+   * configuration. Without it any topic name is accepted.
+   */
+  replyProblem?(topic: string): string;
+  /** The names of the host's own commands, which run() answers (registered handlers come first). */
+  readonly builtins?: readonly string[];
+  run?(name: string, ctx: CommandContext): CommandResult | 'async';
+}
+
 const MAX_REQUEST = 4096;
 
 export class Commands {
-  private readonly handlers = new Map<string, CommandHandler>();
+  /** Handlers registered beside the host's own commands; made at the first register(). */
+  private handlers: Map<string, CommandHandler> | undefined;
 
-  /**
-   * `replyProblem` says why a reply must not go to a topic ('' when it may): the device passes the
-   * reply space of its configuration. Without it any topic name is accepted.
-   */
-  constructor(
-    private readonly resultTopic: (name: string) => string,
-    private readonly send: (reply: Reply) => void,
-    private readonly replyProblem?: (topic: string) => string,
-  ) {}
+  constructor(private readonly host: CommandHost) {}
 
   register(name: string, handler: CommandHandler): void {
-    this.handlers.set(name, handler);
+    (this.handlers ??= new Map()).set(name, handler);
   }
 
   get names(): string[] {
-    return Array.from(this.handlers.keys());
+    const names = this.host.builtins ? this.host.builtins.slice() : [];
+    if (this.handlers) for (const name of this.handlers.keys()) if (names.indexOf(name) < 0) names.push(name);
+    return names;
   }
 
   /**
@@ -67,18 +80,19 @@ export class Commands {
    * body, so the reply's id is null; MQTT 5 correlation data comes back when the client kept it.
    */
   refuseUnread(name: string, message: string, mqtt5?: Properties): void {
-    const topic = this.resultTopic(name);
+    const topic = this.host.resultTopic(name);
     const payload = JSON.stringify({ id: null, status: 'error', error: message });
-    if (!mqtt5) return this.send({ topic, payload });
+    if (!mqtt5) return this.host.send({ topic, payload });
     const properties: PublishProperties = { contentType: 'application/json', payloadFormatIndicator: true };
     if (mqtt5.correlationData) properties.correlationData = mqtt5.correlationData;
-    this.send({ topic, payload, properties });
+    this.host.send({ topic, payload, properties });
   }
 
   /** `mqtt5`: the request's MQTT 5 properties (undefined with MQTT 3.1.1). */
   handle(name: string, payload: Uint8Array, decode: (b: Uint8Array) => string, mqtt5?: Properties): void {
     let request: Record<string, unknown> = {};
-    let topic = this.resultTopic(name);
+    const host = this.host;
+    let topic = host.resultTopic(name);
     // MQTT 5: Response Topic and Correlation Data properties; a Response Topic that is no topic name
     // (the broker passes it on unchecked) or lies outside the reply space gets the error on the
     // usual result topic
@@ -115,7 +129,7 @@ export class Commands {
         failed.error = `the result cannot be sent as JSON: ${(problem as Error).message}`;
         text = JSON.stringify(failed);
       }
-      return this.send(properties ? { topic, payload: text, properties, after } : { topic, payload: text, after });
+      return host.send(properties ? { topic, payload: text, properties, after } : { topic, payload: text, after });
     };
     if (badResponseTopic) return answer(new CommandError(badResponseTopic));
     if (payload.length > MAX_REQUEST) return answer(new CommandError(`request of ${payload.length} bytes is over the ${MAX_REQUEST}-byte limit`));
@@ -139,8 +153,8 @@ export class Commands {
       if (problem) return answer(new CommandError(problem));
       topic = t;
     }
-    const handler = this.handlers.get(name);
-    if (!handler) return answer(new CommandError(`unknown command "${name}"; known: ${this.names.join(', ')}`));
+    const handler = this.handlers?.get(name);
+    if (!handler && !(host.run && host.builtins && host.builtins.indexOf(name) >= 0)) return answer(new CommandError(`unknown command "${name}"; known: ${this.names.join(', ')}`));
     const args = request.args ?? {};
     if (typeof args !== 'object' || args === null || Array.isArray(args)) return answer(new CommandError('"args" must be a JSON object'));
     let replied = false;
@@ -151,7 +165,8 @@ export class Commands {
     };
     let result: CommandResult | 'async';
     try {
-      result = handler({ args: args as Record<string, unknown>, reply });
+      const ctx: CommandContext = { args: args as Record<string, unknown>, reply };
+      result = handler ? handler(ctx) : host.run!(name, ctx);
     } catch (error) {
       return reply(error instanceof Error ? error : new CommandError(String(error)));
     }
@@ -160,7 +175,7 @@ export class Commands {
 
   /** Why a reply must not go to topic `t`, named `what` in the message; '' when it may. */
   private confined(t: string, what: string): string {
-    const problem = this.replyProblem?.(t);
+    const problem = this.host.replyProblem?.(t);
     return problem ? `${what} "${t}" ${problem}` : '';
   }
 }

@@ -35,8 +35,11 @@ export interface SensorStatus {
   outOfRange?: string[];
 }
 
+/** Where readings go, and the interval of sensors without their own: an object whose methods these are (no closures). */
 export interface TelemetryOutput {
   publish(sensor: string, payload: string): void;
+  /** The configured telemetry interval, ms: read at every (re)schedule, so a set-config applies. */
+  defaultInterval(): number;
 }
 
 interface Entry {
@@ -56,7 +59,6 @@ export class Telemetry {
   constructor(
     private readonly clock: Clock,
     sensors: TelemetrySensor[],
-    private readonly defaultInterval: () => number,
     private readonly out: TelemetryOutput,
   ) {
     this.entries = sensors.map((spec) => ({
@@ -117,7 +119,7 @@ export class Telemetry {
 
   private schedule(e: Entry): void {
     this.unschedule(e);
-    const ms = e.spec.interval ?? this.defaultInterval();
+    const ms = e.spec.interval ?? this.out.defaultInterval();
     e.timer = this.clock.set(() => this.sample(e), ms, ms);
   }
 

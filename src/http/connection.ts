@@ -45,14 +45,8 @@ export class HttpConnection {
     this.acceptedAt = clock.now();
     this.phase = answer ? 'answering' : 'waiting';
     this.out = answer;
-    this.socket = incoming.accept({
-      onReadable: () => this.readable(),
-      onWritable: (count) => {
-        this.writable = count;
-        this.pump();
-      },
-      onError: () => this.close(),
-    });
+    // this connection's own methods are the socket's handlers (the host calls them on it): no closures in the heap
+    this.socket = incoming.accept(this);
     if (answer) this.timer = clock.set(() => this.timeout(), limits.answerTimeoutMs);
     else this.timer = clock.set(() => this.timeout(), Math.min(limits.idleTimeoutMs, limits.requestTimeoutMs));
   }
@@ -72,6 +66,20 @@ export class HttpConnection {
     } catch {
       // already closed by the peer
     }
+  }
+
+  /** The socket's handlers. */
+  onReadable(): void {
+    this.readable();
+  }
+
+  onWritable(count: number): void {
+    this.writable = count;
+    this.pump();
+  }
+
+  onError(): void {
+    this.close();
   }
 
   private readable(): void {

@@ -97,28 +97,29 @@ export class ScriptedBroker implements Network {
     this.handlers = options;
     this.partial = this.unread = undefined;
     this.answers = [];
-    const broker = this;
-    let closed = false;
-    const socket: TcpSocket = {
-      read() {
-        const bytes = broker.unread;
-        broker.unread = undefined;
-        return bytes;
-      },
-      write(bytes) {
-        if (closed) throw new Error('write after close');
-        broker.receive(bytes);
-      },
-      close() {
-        closed = true;
-        if (broker.socket === socket) broker.socket = undefined;
-      },
-    };
+    const socket = new BrokerSocket(this);
     this.socket = socket;
     this.clock.set(() => {
       if (this.socket === socket) options.onWritable?.(4096);
     }, this.latency);
     return socket;
+  }
+
+  /** @internal The device read what arrived. */
+  take(): Uint8Array | undefined {
+    const bytes = this.unread;
+    this.unread = undefined;
+    return bytes;
+  }
+
+  /** @internal The device wrote on `socket`. */
+  written(bytes: Uint8Array): void {
+    this.receive(bytes);
+  }
+
+  /** @internal The device closed `socket`. */
+  closed(socket: TcpSocket): void {
+    if (this.socket === socket) this.socket = undefined;
   }
 
   /** Publishes to the device (QoS 1 by default), as a message from another client. */
@@ -280,6 +281,23 @@ export class ScriptedBroker implements Network {
       this.unread = bytes;
       this.handlers.onReadable(bytes.length);
     }, this.latency);
+  }
+}
+
+/** The device's end of the connection: a class, so a connection costs the device's heap no copies of code (the XS budgets count it). */
+class BrokerSocket implements TcpSocket {
+  private isClosed = false;
+  constructor(private readonly broker: ScriptedBroker) {}
+  read(): Uint8Array | undefined {
+    return this.broker.take();
+  }
+  write(bytes: Uint8Array): void {
+    if (this.isClosed) throw new Error('write after close');
+    this.broker.written(bytes);
+  }
+  close(): void {
+    this.isClosed = true;
+    this.broker.closed(this);
   }
 }
 
