@@ -1,6 +1,6 @@
 // The device application: presence, heartbeat, telemetry, commands, configuration and discovery,
 // wired to one MQTT client. Built by main.ts from the platform ports.
-import { MqttClient, type MessageInfo } from '../mqtt/client';
+import { MqttClient, type MessageHandler, type MessageInfo } from '../mqtt/client';
 import { MqttMessageTooLargeError } from '../mqtt/errors';
 import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
@@ -40,6 +40,14 @@ export interface DeviceOptions {
   onState?(state: string): void;
 }
 
+/** What an extension hears of its device (Device.listen): methods called on the object given. */
+export interface DeviceListener {
+  /** At every successful connect, after the birth was queued (extensions subscribe here). */
+  connected?(sessionPresent: boolean): void;
+  /** When a clean stop begins. */
+  stopping?(): void;
+}
+
 const BOOT_KEY = 'boot';
 /**
  * Discovery re-sends asked for by "online" on the discovery status topic: at most one per this many
@@ -72,8 +80,10 @@ export class Device implements ClientEvents {
   private discoverySent = false;
   private readonly discoveryResend: Throttle;
   private stopping = false;
-  private readonly connectHooks: ((sessionPresent: boolean) => void)[] = [];
-  private readonly stopHooks: (() => void)[] = [];
+  /** The subscriptions' handler, made at the first connect. */
+  private received: MessageHandler | undefined;
+  /** What extensions listen with (listen(), onConnected(), onStopping()). */
+  private readonly listeners: DeviceListener[] = [];
 
   readonly version: string;
   /** What start(), stop() and discovery need of the options (the rest, extensions included, is not kept). */
@@ -118,14 +128,19 @@ export class Device implements ClientEvents {
     for (let i = 0; i < extensions.length; i++) extensions[i](this);
   }
 
+  /** Calls the listener's methods as the device connects and stops (an extension listens with itself: no closures kept). */
+  listen(listener: DeviceListener): void {
+    this.listeners.push(listener);
+  }
+
   /** Runs at every successful connect, after the birth was queued (extensions subscribe here). */
   onConnected(hook: (sessionPresent: boolean) => void): void {
-    this.connectHooks.push(hook);
+    this.listeners.push({ connected: hook });
   }
 
   /** Runs when a clean stop begins. */
   onStopping(hook: () => void): void {
-    this.stopHooks.push(hook);
+    this.listeners.push({ stopping: hook });
   }
 
   get values(): ConfigValues {
@@ -150,7 +165,8 @@ export class Device implements ClientEvents {
     if (this.stopping) return;
     this.stopping = true;
     this.brokerTrial.stop();
-    for (const hook of this.stopHooks) hook();
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i].stopping?.();
     this.telemetry.stop();
     this.clearTimers();
     const message = this.presence.stop(reason);
@@ -247,20 +263,16 @@ export class Device implements ClientEvents {
     this.brokerTrial.accepted();
     this.brokerTrial.announce((payload, done) => this.client.publish(this.topics.commandResult('set-config'), payload, { qos: 1 }, done));
     if (!sessionPresent || !this.discoverySent) {
-      this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload, info) => this.onCommand(topic, payload, info.properties) });
-      if (c.discovery) {
-        this.client.subscribe(this.topics.discoveryStatus, {
-          qos: 1,
-          onMessage: (_t, payload) => {
-            if (isAscii(payload, 'online')) this.discoveryResend.request();
-          },
-        });
-      }
+      // one handler, made once, for both subscriptions: it tells them apart by topic (an arrow made in a
+      // method, so its call is a tail call: no frame of its own under the command)
+      const onMessage = (this.received ??= (topic, payload, info) => this.onMessage(topic, payload, info));
+      this.client.subscribe(this.topics.commands, { qos: 1, onMessage });
+      if (c.discovery) this.client.subscribe(this.topics.discoveryStatus, { qos: 1, onMessage });
     }
     if (c.discovery && !this.discoverySent) this.sendDiscovery();
     // not for-of: its iterator costs ~16 XS stack slots under every hook (an ESP8266 has 256)
-    const hooks = this.connectHooks;
-    for (let i = 0; i < hooks.length; i++) hooks[i](sessionPresent);
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i].connected?.(sessionPresent);
     this.state();
   }
 
@@ -274,11 +286,16 @@ export class Device implements ClientEvents {
     }
   }
 
-  /** `mqtt5`: the request's MQTT 5 properties (response topic, correlation data), when the client speaks MQTT 5. */
-  private onCommand(topic: string, payload: Uint8Array, mqtt5?: MessageInfo['properties']): void {
+  /** A message on the commands or the discovery status subscription. */
+  private onMessage(topic: string, payload: Uint8Array, info: MessageInfo): void {
+    if (topic === this.topics.discoveryStatus) {
+      if (isAscii(payload, 'online')) this.discoveryResend.request();
+      return;
+    }
     const name = this.topics.commandName(topic);
     // returned: a tail call, so this frame is gone while the command runs (the ESP8266 has 256 stack slots)
-    if (name) return this.commands.handle(name, payload, (b) => utf8Decode(b), mqtt5);
+    // (info.properties: the request's MQTT 5 response topic and correlation data, when the client speaks MQTT 5)
+    if (name) return this.commands.handle(name, payload, utf8Decode, info.properties);
   }
 
   /** A message over the client's maxPacketSize was skipped unread; a command's sender gets an error reply. */

@@ -45,7 +45,8 @@ export interface TelemetryOutput {
 interface Entry {
   spec: TelemetrySensor;
   filters: Record<string, ReadingFilter>;
-  paths: Record<string, string[]>;
+  /** The parts of the readings' paths that are not just their key ("thermometer.temperature"). */
+  paths: Record<string, string[]> | undefined;
   status: SensorStatus;
   timer?: TimerId;
   busy: boolean;
@@ -61,13 +62,16 @@ export class Telemetry {
     sensors: TelemetrySensor[],
     private readonly out: TelemetryOutput,
   ) {
-    this.entries = sensors.map((spec) => ({
-      spec,
-      filters: Object.fromEntries(Object.entries(spec.readings).map(([k, r]) => [k, new ReadingFilter(r.filter)])),
-      paths: Object.fromEntries(Object.entries(spec.readings).map(([k, r]) => [k, (r.path ?? k).split('.')])),
-      status: { state: 'pending', errors: 0, samples: 0 },
-      busy: false,
-    }));
+    this.entries = sensors.map((spec) => {
+      const filters: Record<string, ReadingFilter> = {};
+      let paths: Record<string, string[]> | undefined;
+      for (const key of Object.keys(spec.readings)) {
+        const r = spec.readings[key];
+        filters[key] = new ReadingFilter(r.filter);
+        if (r.path !== undefined && r.path !== key) (paths ??= {})[key] = r.path.split('.');
+      }
+      return { spec, filters, paths, status: { state: 'pending', errors: 0, samples: 0 }, busy: false };
+    });
   }
 
   get sensors(): TelemetrySensor[] {
@@ -157,8 +161,10 @@ export class Telemetry {
     e.lastError = undefined;
     let due = recovered;
     for (const [key, filter] of Object.entries(e.filters)) {
+      const path = e.paths?.[key];
       let raw: unknown = reading;
-      for (const part of e.paths[key]) raw = (raw as Record<string, unknown> | undefined)?.[part];
+      if (path) for (const part of path) raw = (raw as Record<string, unknown> | undefined)?.[part];
+      else raw = (reading as unknown as Record<string, unknown>)[key];
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue;
       filter.push(raw);
       if (filter.due(now)) due = true;

@@ -3,7 +3,7 @@
 // registry.ts lists them. Entries are plain constants: they cost no RAM until a board names them.
 import type { Platform } from '../ports';
 import type { I2CSensorOptions } from './i2c-device';
-import { RetryingSensor } from './retrying';
+import { RetryingSensor, type SensorOpener } from './retrying';
 import type { Sensor } from './sensor';
 
 /** One item of the board description, as an entry's build() reads it. */
@@ -70,7 +70,27 @@ export function requirePort<T>(port: T | undefined, what: string, description: S
   return port;
 }
 
+/**
+ * Makes a driver from a description and the port it uses (and, for I2C chips, the bus settings): a
+ * module-level function of the entry, so opening a sensor keeps no closure in the heap.
+ */
+export type DriverMaker<Port> = (description: SensorDescription, port: Port, i2c: I2CBusSettings) => Sensor;
+
 /** One sensor named as described, whose driver `make` opens at the first measurement and again after a failure. */
-export function lazySensor(description: SensorDescription, make: () => Sensor): BuiltSensor[] {
-  return [{ name: description.name, sensor: new RetryingSensor(make) }];
+export function lazySensor<Port>(description: SensorDescription, make: DriverMaker<Port>, port: Port, i2c: I2CBusSettings = {}): BuiltSensor[] {
+  return [{ name: description.name, sensor: new RetryingSensor(new DriverOpener(make, description, port, i2c)) }];
+}
+
+/** What RetryingSensor opens: the maker and its arguments, kept as fields rather than in a closure. */
+class DriverOpener<Port> implements SensorOpener {
+  constructor(
+    private readonly make: DriverMaker<Port>,
+    private readonly description: SensorDescription,
+    private readonly port: Port,
+    private readonly i2c: I2CBusSettings,
+  ) {}
+
+  open(): Sensor {
+    return this.make(this.description, this.port, this.i2c);
+  }
 }
