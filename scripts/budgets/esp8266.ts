@@ -10,6 +10,7 @@
 // gives the most XS stack slots one call from the host into the firmware takes during the scenario.
 //   npx tsx scripts/budgets/esp8266.ts                      the figures, and live bytes by phase
 //   npx tsx scripts/budgets/esp8266.ts --census <phase>...  and what is live after those phases, by class
+//   npx tsx scripts/budgets/esp8266.ts --census --peak <step>...  what is live at the highest point of those steps
 //   npx tsx scripts/budgets/esp8266.ts --no-cap             without the fixed heap (to see how far over it goes)
 import { dirname, join, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -225,16 +226,21 @@ export async function runEsp8266(options: { heapBytes?: number; census?: string[
     const lines = census.length ? code.split('\n') : [];
     const start = xs32Of((await worker.evaluate('0')).meter).collections;
     const phases: PhaseMemory[] = [];
+    const peakCensuses: string[] = [];
     for (const phase of ESP8266_PHASES) {
       let detail: Record<string, unknown> = {};
       const steps: StepMemory[] = [];
       try {
         // a phase may go on in a next step (after its promise jobs ran: they run when a delivery ends)
         for (let step: string | undefined = phase, n = 0; step && n < 10; n++) {
-          await worker.evaluate('xs32.resetPeak()');
+          const before = xs32Of((await worker.evaluate('xs32.resetPeak()')).meter);
+          // a census at the step's highest point, taken by the collector (any point above the live bytes before it)
+          const atPeak = census.includes(step) && census.includes('--peak');
+          if (atPeak) await worker.evaluate(`xs32.peakCensus(${before.liveSlots * before.slotSize + before.liveChunks - mark})`);
           const done = await command(step);
           detail = done.detail;
           steps.push({ step, peak: xs32Of(done.meter).livePeak - mark });
+          if (atPeak) peakCensuses.push(`at the peak of ${step}:\n${describeCensus(await text('xs32.peakCensus(0)') || '* 0 0', markChunks, lines)}`);
           step = typeof detail.next === 'string' ? detail.next : undefined;
         }
       } catch (error) {
@@ -248,7 +254,8 @@ export async function runEsp8266(options: { heapBytes?: number; census?: string[
       const bytes = m.liveSlots * m.slotSize + m.liveChunks - mark;
       const peak = Math.max(bytes, ...steps.map((s) => s.peak));
       const entry: PhaseMemory = { phase, slots: m.liveSlots, chunks: m.liveChunks, bytes, peak, steps, collections: m.collections - start, detail };
-      if (census.includes(phase)) entry.census = describeCensus(await text('xs32.census()'), markChunks, lines);
+      if (census.includes(phase) && !census.includes('--peak')) entry.census = describeCensus(await text('xs32.census()'), markChunks, lines);
+      if (peakCensuses.length) entry.census = peakCensuses.splice(0).join('\n');
       phases.push(entry);
     }
     const last = phases[phases.length - 1]!;

@@ -12,7 +12,7 @@ import { DeviceClientOptions, type ClientEvents } from './device-client';
 import { DeviceCommands } from './device-commands';
 import { DeviceLinks } from './device-links';
 import { resolveDeviceId } from './device-id';
-import { discoveryMessages } from './discovery';
+import { discoveryMessage } from './discovery';
 import { Presence } from './presence';
 import { Telemetry, type TelemetrySensor } from './telemetry';
 import { Throttle } from './throttle';
@@ -281,7 +281,10 @@ export class Device implements ClientEvents {
     this.discoverySent = true;
     const expire = Math.max(...this.telemetry.sensors.map((s) => (s.interval ?? c.telemetryInterval * 1000) / 1000), 1) * 3;
     const device = { id: this.id, name: c.name || this.id, version: this.version, model: this.model ?? 'NodeMCU' };
-    for (const m of discoveryMessages(this.topics, device, this.telemetry.sensors, Math.ceil(expire))) {
+    // one message at a time: only one payload is built at once (the outbox keeps its bytes)
+    for (let i = 0; ; i++) {
+      const m = discoveryMessage(this.topics, device, this.telemetry.sensors, Math.ceil(expire), i);
+      if (!m) return;
       this.client.publish(m.topic, m.payload, { qos: 1, retain: true });
     }
   }
