@@ -78,6 +78,9 @@ export class Device implements ClientEvents {
   /** The WiFi provisioning, when the platform has a radio (set by main). */
   provisioning: { readonly state: string; stop(): void } | undefined;
   private discoverySent = false;
+  /** The next discovery message, and whether one is on its way (sendDiscovery). */
+  private discoveryNext = 0;
+  private discoveryBusy = false;
   private readonly discoveryResend: Throttle;
   private stopping = false;
   /** The subscriptions' handler, made at the first connect. */
@@ -276,17 +279,34 @@ export class Device implements ClientEvents {
     this.state();
   }
 
+  /**
+   * (Re)starts the discovery messages: one at a time, the next once the broker acknowledged the last,
+   * so one payload is built and one is held at once (the outbox keeps the bytes of each until its
+   * PUBACK; all at once they took ~4 KB of an ESP8266's heap at every first connect).
+   */
   private sendDiscovery(): void {
-    const c = this.config.values;
     this.discoverySent = true;
-    const expire = Math.max(...this.telemetry.sensors.map((s) => (s.interval ?? c.telemetryInterval * 1000) / 1000), 1) * 3;
+    this.discoveryNext = 0;
+    if (!this.discoveryBusy) this.sendDiscoveryMessage();
+  }
+
+  private sendDiscoveryMessage(): void {
+    const c = this.config.values;
+    const sensors = this.telemetry.sensors;
+    let longest = 1;
+    for (let i = 0; i < sensors.length; i++) longest = Math.max(longest, (sensors[i].interval ?? c.telemetryInterval * 1000) / 1000);
     const device = { id: this.id, name: c.name || this.id, version: this.version, model: this.model ?? 'NodeMCU' };
-    // one message at a time: only one payload is built at once (the outbox keeps its bytes)
-    for (let i = 0; ; i++) {
-      const m = discoveryMessage(this.topics, device, this.telemetry.sensors, Math.ceil(expire), i);
-      if (!m) return;
-      this.client.publish(m.topic, m.payload, { qos: 1, retain: true });
-    }
+    const m = this.stopping ? undefined : discoveryMessage(this.topics, device, sensors, Math.ceil(longest * 3), this.discoveryNext++);
+    this.discoveryBusy = !!m;
+    if (m) this.client.publish(m.topic, m.payload, { qos: 1, retain: true }, (error) => this.discoveryDone(error));
+  }
+
+  /** A discovery message was acknowledged: the next one. Dropped (a full outbox): the rest waits for the next connect. */
+  private discoveryDone(error: Error | undefined): void {
+    if (!error) return this.sendDiscoveryMessage();
+    this.discoveryBusy = false;
+    this.discoverySent = false;
+    this.platform.log.log('warn', `discovery: a message was not sent (${error.message}); all are sent again at the next connect`);
   }
 
   /** A message on the commands or the discovery status subscription. */

@@ -14,9 +14,9 @@ export interface FilterOptions {
 }
 
 export class ReadingFilter {
-  /** The last samples, for the median and the average: made only when those filters are on. */
-  private medianWindow: number[] | undefined;
-  private averageWindow: number[] | undefined;
+  /** The last samples, for the median and the average: made only when those filters are on (no slot before). */
+  private declare medianWindow: number[] | undefined;
+  private declare averageWindow: number[] | undefined;
   private lastPublished: number | undefined;
   private lastPublishedAt = -Infinity;
   value: number | undefined;

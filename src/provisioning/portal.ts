@@ -3,7 +3,7 @@ import { HttpError } from '../http/errors';
 import { parseForm, parseQuery } from '../http/form';
 import type { HttpRequest } from '../http/request-parser';
 import type { HttpResponse } from '../http/response';
-import { renderPage, type PageView } from './portal-page';
+import { renderPageParts, type PageView } from './portal-page';
 import { ProvisioningInputError, validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
 
 export type PortalStatus =
@@ -58,7 +58,7 @@ const pageHeaders: ReadonlyArray<[string, string]> = Object.freeze([
 ]);
 
 function page(status: number, view: PageView): HttpResponse {
-  return { status, headers: pageHeaders.slice(), body: renderPage(view) };
+  return { status, headers: pageHeaders.slice(), body: renderPageParts(view) };
 }
 
 function baseView(ctx: PortalContext, values: PageView['values'] = {}): PageView {
