@@ -30,6 +30,11 @@ export const OTA_PUBLIC_KEY = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325a
 export const HOME = { ssid: 'home', password: 'correct horse battery' };
 /** Wall time SNTP gives once the station has an address. */
 const EPOCH_MS = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+/**
+ * Why the ESP8266's update port refuses, as hosts/moddable/target/esp/main.ts says it: a module
+ * constant, as that main's literal (not preloaded, so read from flash) takes no heap on the device.
+ */
+const NO_OTA = 'OTA is not available on the ESP8266 (the Moddable SDK has no OTA module for it); update over USB with npm run flash -- --target esp8266';
 /** ms before a refused connection reports its error (the broker is down). */
 const REFUSED_MS = 20;
 
@@ -281,6 +286,13 @@ export class ScriptedSerial implements Serial {
 
 /** A phone on the access point: one HTTP exchange at a time with the portal, through the ScriptedNetwork. */
 export class Phone {
+  private socket: ScriptedSocket | undefined;
+  private status = 0;
+  private bytes = 0;
+  private head = '';
+  /** Looks at each write of the portal as it comes and keeps none (a phone's TCP stack has them, not the device); made once, before the mark. */
+  private readonly take = (w: Uint8Array) => this.written(w);
+
   constructor(
     private readonly lan: ScriptedNetwork,
     private readonly clock: ManualClock,
@@ -289,25 +301,15 @@ export class Phone {
 
   /**
    * Sends `request` on a new connection and reads the answer as a phone's TCP stack does (1,460
-   * bytes at a time); returns its status and length. Nothing of it is kept.
+   * bytes at a time); returns its status and length.
    */
   exchange(request: string): { status: number; bytes: number; head: string } {
     const socket = this.lan.incoming(this.address);
     if (!socket) throw new Error('the portal did not accept the connection');
-    let status = 0;
-    let bytes = 0;
-    let head = '';
-    // every write is looked at as it comes and not kept (a phone's TCP stack has it, not the device)
-    socket.write = (w: Uint8Array) => {
-      if (socket.closed) throw new Error('write after close');
-      if (!bytes) {
-        let line = '';
-        for (let i = 0; i < w.length && i < 160 && w[i] !== 13; i++) line += String.fromCharCode(w[i]!);
-        head = line;
-        status = Number(line.split(' ')[1]);
-      }
-      bytes += w.length;
-    };
+    this.socket = socket;
+    this.status = this.bytes = 0;
+    this.head = '';
+    socket.write = this.take;
     socket.open(1460);
     socket.receiveText(request);
     for (let round = 0; round < 64 && !socket.closed; round++) {
@@ -317,8 +319,20 @@ export class Phone {
     // the fake keeps every socket it made: this one is done
     const i = this.lan.sockets.indexOf(socket);
     if (i >= 0) this.lan.sockets.splice(i, 1);
+    this.socket = undefined;
     if (!socket.closed) throw new Error(`the portal did not finish its answer to ${request.split('\r\n')[0]}`);
-    return { status, bytes, head };
+    return { status: this.status, bytes: this.bytes, head: this.head };
+  }
+
+  private written(w: Uint8Array): void {
+    if (this.socket?.closed) throw new Error('write after close');
+    if (!this.bytes) {
+      let line = '';
+      for (let i = 0; i < w.length && i < 160 && w[i] !== 13; i++) line += String.fromCharCode(w[i]!);
+      this.head = line;
+      this.status = Number(line.split(' ')[1]);
+    }
+    this.bytes += w.length;
   }
 }
 
@@ -430,7 +444,7 @@ export function esp8266Platform(fakes: Esp8266Fakes, build: Record<string, unkno
   storage.sweep();
   hostStore.sweep();
   const system = new BenchSystem();
-  const update = createUnsupportedUpdate(FIRMWARE_VERSION, 'OTA is not available on the ESP8266 (the Moddable SDK has no OTA module for it); update over USB with npm run flash -- --target esp8266');
+  const update = createUnsupportedUpdate(FIRMWARE_VERSION, NO_OTA);
   const platform = new DevicePlatform(clock, system, log, storage, fakes.network, fakes.radio, fakes.i2c, update, config, fakes.serial);
   return { platform, clock, network: fakes.network, broker: fakes.network.broker, radio: fakes.radio, serial: fakes.serial, phone: fakes.phone, log, system };
 }

@@ -62,7 +62,8 @@ export class HttpServer implements ConnectionOwner {
 
   constructor(private readonly options: HttpServerOptions) {
     if (!options.network.listen) throw new HttpServerError('no-listener', 'this platform cannot listen for TCP connections: the portal cannot run');
-    this.limits = { ...defaultHttpLimits, ...options.limits };
+    // the defaults themselves when nothing is overridden: a module constant costs the heap nothing
+    this.limits = options.limits ? { ...defaultHttpLimits, ...options.limits } : defaultHttpLimits;
     for (const key of ['maxConnections', 'maxIdlePerClient'] as const) {
       const n = this.limits[key];
       if (!Number.isInteger(n) || n < 1) throw new HttpServerError('bad-limits', `limits.${key} must be a whole number of at least 1, got ${n}`);

@@ -337,6 +337,8 @@ export class Provisioning {
 
   private connected(ssid: string, ip: string): void {
     this.link = { ssid, ip };
+    // the page shows no networks once connected: their list needs no memory (a new scan makes another)
+    this.scanner.forget();
     this.store.promote(ssid);
     this.backoff.reset();
     this.clearTimer('retryTimer');
@@ -444,11 +446,8 @@ export class Provisioning {
       this.wifi.stopAccessPoint();
       this.log.log('info', 'provisioning: access point closed');
     }
-    if (this.link && this.test?.status !== 'pending') {
-      // nobody sees the page now: its list of networks and the last attempt's outcome need no memory
-      this.scanner.forget();
-      this.test = undefined;
-    }
+    // nobody sees the page now: the last attempt's outcome needs no memory
+    if (this.link && this.test?.status !== 'pending') this.test = undefined;
   }
 
   /** @internal What the portal page shows (PortalLink). */

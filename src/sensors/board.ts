@@ -25,6 +25,8 @@ export interface SensorDescription {
 export interface Quantity {
   /** Where the value sits in the driver's reading, e.g. "thermometer.temperature". Default: the key. */
   readonly path?: string;
+  /** `path` split at its dots, when the entry has it at hand (a module constant costs no RAM). */
+  readonly parts?: readonly string[];
   readonly unit?: string;
   /** Home Assistant device class (temperature, humidity, pressure, illuminance, ...). */
   readonly deviceClass?: string;
