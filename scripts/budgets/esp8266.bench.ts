@@ -22,11 +22,17 @@ import { Command, encodePacket, PacketType, ImprovError, ImprovState } from '../
 import { toArrayBuffer, xsnap } from '../../hosts/xs/in-xs/globals';
 import { startFirmware } from './firmware.entry';
 import { DEVICE_ID, HOME, esp8266Fakes, esp8266Platform, sntp, type Esp8266Fakes, type Esp8266Rig } from './esp8266-platform';
+import { probeDevicePlatform, stackProbe } from './esp8266-probe';
+import type { StackProbe } from './stack-probe';
 
 /** The ESP8266 build's mc/config with the board this scenario has (esp8266.ts sets it at bundle time). */
 declare const ESP8266_BUILD: Record<string, unknown>;
 /** A signed OTA job for the device's key (made in Node: esp8266.ts). */
 declare const OTA_JOB: string;
+/** Whether the calls from the host into the firmware are measured on the XS stack (esp8266.ts's stack run). */
+declare const STACK_PROBE: boolean;
+/** With the probe: keep the frames at each step's deepest point (esp8266.ts --trace). */
+declare const STACK_TRACE: boolean;
 
 export const TELEMETRY_INTERVALS = 1000;
 export const COMMANDS = 100;
@@ -42,6 +48,7 @@ let fakes: Esp8266Fakes | undefined;
 let rig: Esp8266Rig | undefined;
 let device: Device | undefined;
 let improvResults = 0;
+let probe: StackProbe | undefined;
 
 function check(ok: boolean, problem: string): void {
   if (!ok) throw new Error(`esp8266 scenario: ${problem}`);
@@ -142,13 +149,17 @@ function settled(what: string): void {
 
 const phases: Record<string, () => Record<string, unknown>> = {
   setup() {
-    fakes = esp8266Fakes();
+    fakes = esp8266Fakes(STACK_PROBE);
     fakes.serial.onDevice = onSerial;
     return {};
   },
 
   boot() {
     const r = (rig = esp8266Platform(fakes!, ESP8266_BUILD));
+    if (STACK_PROBE) {
+      r.platform = probeDevicePlatform(r.platform, (probe = stackProbe()));
+      probe.tracing = STACK_TRACE;
+    }
     // as hosts/moddable/boot.ts starts the firmware: from a timer, on a fresh stack
     r.clock.set(() => {
       device = startFirmware(r.platform);
@@ -332,5 +343,12 @@ xsnap().handleCommand = (request) => {
   const { phase } = JSON.parse(decoder.decode(request)) as { phase: string };
   const run = phases[phase];
   if (!run) throw new Error(`esp8266 scenario: no phase "${phase}" (have ${Object.keys(phases).join(', ')})`);
-  return toArrayBuffer(encoder.encode(JSON.stringify(run())));
+  probe?.reset();
+  const result = run();
+  // the deepest call from the host into the firmware during this step (the probe is made at boot)
+  if (probe) {
+    result.stack = probe.peak;
+    if (probe.tracing) result.trace = probe.trace;
+  }
+  return toArrayBuffer(encoder.encode(JSON.stringify(result)));
 };

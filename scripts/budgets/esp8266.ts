@@ -12,6 +12,7 @@
 //   npx tsx scripts/budgets/esp8266.ts --census <phase>...  and what is live after those phases, by class
 //   npx tsx scripts/budgets/esp8266.ts --census --peak <step>...  what is live at the highest point of those steps
 //   npx tsx scripts/budgets/esp8266.ts --no-cap             without the fixed heap (to see how far over it goes)
+//   npx tsx scripts/budgets/esp8266.ts --trace              and the frames at each phase's deepest XS stack point
 import { dirname, join, relative, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -132,7 +133,7 @@ export interface Esp8266Bundle {
 }
 
 /** The scenario with every module the ESP8266 build preloads imported ahead of it. */
-export async function bundleEsp8266(options: { stackProbe?: boolean } = {}): Promise<Esp8266Bundle> {
+export async function bundleEsp8266(options: { stackProbe?: boolean; trace?: boolean } = {}): Promise<Esp8266Bundle> {
   const build = buildModules('esp');
   const files = build.modules.filter((m) => m.preloaded && /\.(ts|js)$/.test(m.file) && !m.file.endsWith('.d.ts')).map((m) => m.file);
   const modules = [...new Set(files)];
@@ -141,11 +142,11 @@ export async function bundleEsp8266(options: { stackProbe?: boolean } = {}): Pro
     ...imports,
     // kept reachable, so the modules stay loaded (a device keeps them in flash)
     `(globalThis as Record<string, unknown>).esp8266Modules = [${modules.map((_, i) => `m${i}`).join(', ')}];`,
-    `import ${JSON.stringify(options.stackProbe ? './esp8266-stack.bench' : './esp8266.bench')};`,
+    "import './esp8266.bench';",
   ].join('\n');
   const { code } = await bundleForXs(
     { contents, resolveDir: here, sourcefile: 'esp8266-entry.ts' },
-    { define: { ESP8266_BUILD: JSON.stringify({ ...build.config, ...BOARD }), OTA_JOB: JSON.stringify(benchOtaJob()) }, plugins: [sdkStandIns] },
+    { define: { ESP8266_BUILD: JSON.stringify({ ...build.config, ...BOARD }), OTA_JOB: JSON.stringify(benchOtaJob()), STACK_PROBE: String(!!options.stackProbe), STACK_TRACE: String(!!options.trace) }, plugins: [sdkStandIns] },
   );
   return { code, modules: modules.map((f) => relative(root, f)) };
 }
@@ -311,11 +312,54 @@ function describeCensus(census: string, markChunks: number, lines: string[]): st
   return out.join('\n');
 }
 
+export interface Esp8266Stack {
+  /** The most XS stack slots one call from the host into the firmware took during the whole scenario. */
+  peak: number;
+  /** The same per phase; with `trace`, the frames at the phase's deepest point (xs32.stackTrace() text). */
+  phases: { phase: Esp8266Phase; peak: number; trace?: string }[];
+}
+
+/**
+ * The scenario again, in a worker of xsnap's large heap and stack, with every call from the host into
+ * the firmware measured (esp8266-probe.ts): the deepest one, as the stack budgets (stack.ts) measure
+ * their operations.
+ */
+export async function runEsp8266Stack(options: { trace?: boolean } = {}): Promise<Esp8266Stack> {
+  const { binary } = await buildXs32({ log: (line) => console.error(line) });
+  const { code } = await bundleEsp8266({ stackProbe: true, trace: options.trace });
+  const flash = new Esp8266Preferences();
+  const worker = new XsWorker({ xs32: true, binary, meterLimit: 0, name: 'xs32-esp8266-stack', onCommand: (r) => flash.handle(r) });
+  try {
+    await worker.evaluate('xs32.linked(true); xs32.debugInfo(false)');
+    await worker.evaluate(code);
+    await worker.command(JSON.stringify({ phase: 'setup' }));
+    const phases: Esp8266Stack['phases'] = [];
+    for (const phase of ESP8266_PHASES) {
+      let peak = 0;
+      let trace: string | undefined;
+      for (let step: string | undefined = phase, n = 0; step && n < 10; n++) {
+        const detail = JSON.parse(new TextDecoder().decode((await worker.command(JSON.stringify({ phase: step }))).reply)) as Record<string, unknown>;
+        if (Number(detail.stack ?? 0) > peak) {
+          peak = Number(detail.stack);
+          trace = typeof detail.trace === 'string' ? detail.trace : undefined;
+        }
+        step = typeof detail.next === 'string' ? detail.next : undefined;
+      }
+      phases.push(trace ? { phase, peak, trace } : { phase, peak });
+    }
+    return { peak: Math.max(...phases.map((p) => p.peak)), phases };
+  } finally {
+    await worker.close();
+  }
+}
+
 export async function measureEsp8266(): Promise<Figure[]> {
   const m = await runEsp8266();
+  const stack = await runEsp8266Stack();
   return [
     { name: 'esp8266.heap-peak.bytes32', value: m.peak, unit: 'bytes', limit: ESP8266_PEAK_TARGET_BYTES },
     { name: 'esp8266.heap-steady.bytes32', value: m.steady, unit: 'bytes' },
+    { name: 'esp8266.stack-peak.scenario', value: stack.peak, unit: 'slots', limit: STACK_LIMIT_SLOTS },
   ];
 }
 
@@ -333,5 +377,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     if (p.census) console.log(p.census.replace(/^/gm, '    '));
   }
   console.log(`peak ${m.peak} bytes (target ${ESP8266_PEAK_TARGET_BYTES}), steady ${m.steady} bytes; flash preferences ${m.flash.used} of ${Esp8266Preferences.SECTOR_BYTES} bytes, ${m.flash.refused} writes refused`);
-  void STACK_LIMIT_SLOTS;
+  const stack = await runEsp8266Stack({ trace: process.argv.includes('--trace') });
+  console.log(`XS stack: at most ${stack.peak} slots of ${STACK_LIMIT_SLOTS} (${stack.phases.map((p) => `${p.phase} ${p.peak}`).join(', ')})`);
+  for (const p of stack.phases) if (p.trace) console.log(`  ${p.phase}, deepest point, innermost first:\n${p.trace.replace(/^/gm, '    ')}`);
 }

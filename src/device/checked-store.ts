@@ -71,49 +71,6 @@ export class CheckedStore implements KeyValueStore {
   }
 }
 
-/**
- * The store as the MQTT outbox uses it: a message the host cannot write (larger than its entries take,
- * or its flash is full: an ESP8266 keeps every preference in one 4 KB sector) stays in RAM and goes
- * out as usual; it is lost only if the device restarts before the broker has it. Logged, never thrown
- * (a throw here would end the publish, or the connect, that queued the message).
- */
-export class OutboxStore implements KeyValueStore {
-  constructor(
-    private readonly store: CheckedStore,
-    private readonly log: Logger,
-  ) {}
-
-  get(key: string): string | Uint8Array | undefined {
-    return this.store.get(key);
-  }
-
-  set(key: string, value: string | Uint8Array): void {
-    try {
-      this.store.set(key, value);
-    } catch (error) {
-      this.log.log('warn', `outbox: message ${key} kept in RAM only, not stored (${describe(error)}); it is lost if the device restarts before the broker has it`);
-      this.forget(key);
-    }
-  }
-
-  delete(key: string): void {
-    return this.store.delete(key);
-  }
-
-  keys(): string[] {
-    return this.store.keys();
-  }
-
-  /** An older record of the message must not come back after a restart with a state it no longer has. */
-  private forget(key: string): void {
-    try {
-      this.store.delete(key);
-    } catch {
-      // nothing more to do: restore() checks every record it reads
-    }
-  }
-}
-
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -90,87 +90,58 @@ export class Commands {
 
   /** `mqtt5`: the request's MQTT 5 properties (undefined with MQTT 3.1.1). */
   handle(name: string, payload: Uint8Array, decode: (b: Uint8Array) => string, mqtt5?: Properties): void {
-    let request: Record<string, unknown> = {};
     const host = this.host;
-    let topic = host.resultTopic(name);
+    // one object per request answers it (the handlers' ctx): methods, not closures copied into the heap
+    const r = new Request(host, host.resultTopic(name));
     // MQTT 5: Response Topic and Correlation Data properties; a Response Topic that is no topic name
     // (the broker passes it on unchecked) or lies outside the reply space gets the error on the
     // usual result topic
-    let properties: PublishProperties | undefined;
     let badResponseTopic = '';
     if (mqtt5) {
-      properties = { contentType: 'application/json', payloadFormatIndicator: true };
+      const properties: PublishProperties = (r.properties = { contentType: 'application/json', payloadFormatIndicator: true });
       if (mqtt5.correlationData) properties.correlationData = mqtt5.correlationData;
       const t = mqtt5.responseTopic;
       if (t !== undefined) {
         badResponseTopic = validTopic(t) ? this.confined(t, 'the Response Topic property') : 'the Response Topic property must be a topic name without wildcards';
-        if (!badResponseTopic) topic = t;
+        if (!badResponseTopic) r.topic = t;
       }
     }
-    // The reply's functions end in tail calls (`return`), so no frame of theirs stays under the publish.
-    const answer = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
-      const body: Record<string, unknown> = { id: request.id ?? null };
-      if (request.correlationData !== undefined) body.correlationData = request.correlationData;
-      if (error) {
-        body.status = 'error';
-        body.error = error.message;
-      } else {
-        body.status = 'ok';
-        if (result !== undefined) body.result = result;
-      }
-      let text: string;
-      try {
-        text = JSON.stringify(body);
-      } catch (problem) {
-        // a result JSON cannot carry (a BigInt, a cycle): the requester still gets an answer
-        const failed: Record<string, unknown> = { id: body.id };
-        if (body.correlationData !== undefined) failed.correlationData = body.correlationData;
-        failed.status = 'error';
-        failed.error = `the result cannot be sent as JSON: ${(problem as Error).message}`;
-        text = JSON.stringify(failed);
-      }
-      return host.send(properties ? { topic, payload: text, properties, after } : { topic, payload: text, after });
-    };
-    if (badResponseTopic) return answer(new CommandError(badResponseTopic));
-    if (payload.length > MAX_REQUEST) return answer(new CommandError(`request of ${payload.length} bytes is over the ${MAX_REQUEST}-byte limit`));
-    if (!payload.length) return answer(new CommandError('empty request: send a JSON object, e.g. {"id":"1"}'));
+    // The reply's methods end in tail calls (`return`), so no frame of theirs stays under the publish.
+    if (badResponseTopic) return r.answer(new CommandError(badResponseTopic));
+    if (payload.length > MAX_REQUEST) return r.answer(new CommandError(`request of ${payload.length} bytes is over the ${MAX_REQUEST}-byte limit`));
+    if (!payload.length) return r.answer(new CommandError('empty request: send a JSON object, e.g. {"id":"1"}'));
+    let request: Record<string, unknown>;
     try {
       const text = decode(payload);
       const parsed: unknown = JSON.parse(text);
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CommandError('the request must be a JSON object');
-      request = parsed as Record<string, unknown>;
+      request = r.request = parsed as Record<string, unknown>;
     } catch (error) {
-      return answer(new CommandError(error instanceof CommandError ? error.message : `malformed JSON: ${(error as Error).message}`));
+      return r.answer(new CommandError(error instanceof CommandError ? error.message : `malformed JSON: ${(error as Error).message}`));
     }
     if (request.id !== undefined && typeof request.id !== 'string' && typeof request.id !== 'number') {
       request.id = undefined;
-      return answer(new CommandError('"id" must be a string or a number'));
+      return r.answer(new CommandError('"id" must be a string or a number'));
     }
     if (request.responseTopic !== undefined && !(mqtt5 && mqtt5.responseTopic)) {
       const t = request.responseTopic;
-      if (typeof t !== 'string' || !validTopic(t)) return answer(new CommandError('"responseTopic" must be a topic name without wildcards'));
+      if (typeof t !== 'string' || !validTopic(t)) return r.answer(new CommandError('"responseTopic" must be a topic name without wildcards'));
       const problem = this.confined(t, 'responseTopic');
-      if (problem) return answer(new CommandError(problem));
-      topic = t;
+      if (problem) return r.answer(new CommandError(problem));
+      r.topic = t;
     }
     const handler = this.handlers?.get(name);
-    if (!handler && !(host.run && host.builtins && host.builtins.indexOf(name) >= 0)) return answer(new CommandError(`unknown command "${name}"; known: ${this.names.join(', ')}`));
+    if (!handler && !(host.run && host.builtins && host.builtins.indexOf(name) >= 0)) return r.answer(new CommandError(`unknown command "${name}"; known: ${this.names.join(', ')}`));
     const args = request.args ?? {};
-    if (typeof args !== 'object' || args === null || Array.isArray(args)) return answer(new CommandError('"args" must be a JSON object'));
-    let replied = false;
-    const reply = (error: Error | undefined, result?: CommandResult, after?: () => void) => {
-      if (replied) return;
-      replied = true;
-      return answer(error, result, after);
-    };
+    if (typeof args !== 'object' || args === null || Array.isArray(args)) return r.answer(new CommandError('"args" must be a JSON object'));
+    r.args = args as Record<string, unknown>;
     let result: CommandResult | 'async';
     try {
-      const ctx: CommandContext = { args: args as Record<string, unknown>, reply };
-      result = handler ? handler(ctx) : host.run!(name, ctx);
+      result = handler ? handler(r) : host.run!(name, r);
     } catch (error) {
-      return reply(error instanceof Error ? error : new CommandError(String(error)));
+      return r.reply(error instanceof Error ? error : new CommandError(String(error)));
     }
-    if (result !== 'async') return reply(undefined, result);
+    if (result !== 'async') return r.reply(undefined, result);
   }
 
   /** Why a reply must not go to topic `t`, named `what` in the message; '' when it may. */
@@ -182,4 +153,55 @@ export class Commands {
 
 function validTopic(t: string): boolean {
   return !!t && t.length <= 256 && !/[+#\u0000]/.test(t);
+}
+
+const NO_ARGS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
+/** One request on its way to its reply: the handler's ctx. */
+class Request implements CommandContext {
+  args = NO_ARGS;
+  /** The parsed request, once it parsed (its id and correlation data go back in the reply). */
+  request: Record<string, unknown> | undefined;
+  /** MQTT 5: the reply's properties. */
+  properties: PublishProperties | undefined;
+  private replied = false;
+
+  constructor(
+    private readonly host: CommandHost,
+    /** Where the reply goes. */
+    public topic: string,
+  ) {}
+
+  /** Replies once; later calls do nothing. */
+  reply(error: Error | undefined, result?: CommandResult, after?: () => void): void {
+    if (this.replied) return;
+    this.replied = true;
+    return this.answer(error, result, after);
+  }
+
+  answer(error: Error | undefined, result?: CommandResult, after?: () => void): void {
+    const request = this.request;
+    const body: Record<string, unknown> = { id: request?.id ?? null };
+    if (request?.correlationData !== undefined) body.correlationData = request.correlationData;
+    if (error) {
+      body.status = 'error';
+      body.error = error.message;
+    } else {
+      body.status = 'ok';
+      if (result !== undefined) body.result = result;
+    }
+    let text: string;
+    try {
+      text = JSON.stringify(body);
+    } catch (problem) {
+      // a result JSON cannot carry (a BigInt, a cycle): the requester still gets an answer
+      const failed: Record<string, unknown> = { id: body.id };
+      if (body.correlationData !== undefined) failed.correlationData = body.correlationData;
+      failed.status = 'error';
+      failed.error = `the result cannot be sent as JSON: ${(problem as Error).message}`;
+      text = JSON.stringify(failed);
+    }
+    const topic = this.topic;
+    return this.host.send(this.properties ? { topic, payload: text, properties: this.properties, after } : { topic, payload: text, after });
+  }
 }

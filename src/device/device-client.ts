@@ -5,7 +5,8 @@
 import type { ClientOptions, MessageHandler } from '../mqtt/client';
 import type { Dropped, OutboxLimits } from '../mqtt/outbox';
 import type { Clock, KeyValueStore, Logger, Network, System, TlsOptions } from '../ports';
-import { OutboxStore, type CheckedStore } from './checked-store';
+import type { CheckedStore } from './checked-store';
+import type { OutboxStore } from './outbox-store';
 import type { hostClientOptions } from './client-options';
 import type { ConfigValues } from './config';
 import type { PresenceMessage } from './presence';
@@ -56,6 +57,7 @@ export class DeviceClientOptions implements ClientOptions {
     id: string,
     ports: { clock: Clock; network: Network; system: System; log: Logger },
     private readonly checked: CheckedStore,
+    outboxStore: OutboxStore | undefined,
     will: PresenceMessage,
   ) {
     // the host's tuning first; the identity after it, so nothing a host passes can replace it
@@ -66,7 +68,7 @@ export class DeviceClientOptions implements ClientOptions {
     this.network = ports.network;
     this.system = ports.system;
     this.log = ports.log;
-    this.storage = c.persistOutbox ? new OutboxStore(checked, ports.log) : undefined;
+    this.storage = outboxStore;
     this.host = c.brokerHost;
     this.port = c.brokerPort;
     this.tls = c.brokerTls ? tuning.tls ?? {} : undefined;

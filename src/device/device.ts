@@ -5,6 +5,7 @@ import { MqttMessageTooLargeError } from '../mqtt/errors';
 import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
 import { CheckedStore } from './checked-store';
+import { OutboxStore } from './outbox-store';
 import { HOST_CLIENT_KEYS, hostClientOptions, type HostClientOptions } from './client-options';
 import { Commands } from './commands';
 import { Config, type ConfigValues } from './config';
@@ -73,6 +74,8 @@ export class Device implements ClientEvents {
   /** The device's own commands and where replies go (Commands' host). */
   private readonly ownCommands: DeviceCommands;
   private heartbeatTimer: TimerId | undefined;
+  /** The outbox's store (persistOutbox): writes queued for a fresh stack, made before a restart. */
+  private readonly outboxStore: OutboxStore | undefined;
   /** Whether the station has an address (kept by the WiFi set-up; true on hosts without a radio). */
   wifiUp: boolean;
   /** The WiFi provisioning, when the platform has a radio (set by main). */
@@ -119,7 +122,8 @@ export class Device implements ClientEvents {
       log('warn', `client option "${key}" ignored: a host may set only ${HOST_CLIENT_KEYS.join(', ')}; the broker, client id, user name, will and session come from the configuration`),
     );
     if (host.tls && !c.brokerTls) log('warn', 'client option "tls" ignored: brokerTls is off');
-    this.client = new MqttClient(new DeviceClientOptions(this, host, c, id, p, storage, this.presence.will()));
+    if (c.persistOutbox) this.outboxStore = new OutboxStore(storage, p.log, p.clock);
+    this.client = new MqttClient(new DeviceClientOptions(this, host, c, id, p, storage, this.outboxStore, this.presence.will()));
     const links = new DeviceLinks(this);
     const sensors = typeof options.sensors === 'function' ? options.sensors(this) : options.sensors;
     this.telemetry = new Telemetry(p.clock, sensors ?? [], links);
@@ -181,6 +185,7 @@ export class Device implements ClientEvents {
       finished = true;
       p.clock.clear(bound);
       this.client.end();
+      this.outboxStore?.flush();
       this.telemetry.close();
       this.provisioning?.stop();
       done?.();

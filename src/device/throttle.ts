@@ -14,17 +14,17 @@ export class Throttle {
 
   constructor(private readonly clock: Clock, private readonly interval: number, private readonly action: ThrottledAction) {}
 
+  /** Runs the action once the interval since the last run is over: always from a timer, on a fresh stack (requests come under the MQTT delivery). */
   request(): void {
     if (this.pending !== undefined) return;
     const wait = this.lastRun + this.interval - this.clock.now();
-    if (wait <= 0) {
-      this.run();
-      return;
-    }
-    this.pending = this.clock.set(() => {
-      this.pending = undefined;
-      this.run();
-    }, wait);
+    this.pending = this.clock.set(
+      () => {
+        this.pending = undefined;
+        this.run();
+      },
+      wait > 0 ? wait : 0,
+    );
   }
 
   /** Drops a run that is waiting for its interval. */

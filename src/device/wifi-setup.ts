@@ -108,12 +108,19 @@ class WifiSetup implements ProvisioningOptions {
     device.wifiUp = true;
     if (!this.started) {
       this.started = true;
-      device.start();
+      // on a fresh stack: under the Wi-Fi event the first sample took an ESP8266 past its 256 XS stack slots
+      device.platform.clock.set(() => device.start(), 0);
     }
     device.platform.log.log('info', `wifi: ${ssid} ${ip}`);
   }
 
   onExtraSettings(extras: ExtraSettings): void {
+    // the settings are written (the journal, the store) on a fresh stack: under the Wi-Fi event that
+    // proved the credentials they took an ESP8266 past its 256 XS stack slots
+    this.device.platform.clock.set(() => this.apply(extras), 0);
+  }
+
+  private apply(extras: ExtraSettings): void {
     const device = this.device;
     let restart = false;
     try {

@@ -215,11 +215,10 @@ class OtaAgent implements DeviceListener {
     const stored = this.memory.job;
     // Ignoring a repeat before the signature check is safe: ignoring cannot be abused.
     if (id !== undefined && (this.active?.job.id === id || (stored?.id === id && stored.done))) return;
-    const key = this.keyProblem ? undefined : readKey(this.o.publicKey ?? this.device.config.build.otaPublicKey).key;
-    if (!key) return this.reject(id, undefined, new OtaError('no-key', this.keyProblem!), true);
+    if (this.keyProblem) return this.reject(id, undefined, new OtaError('no-key', this.keyProblem), true);
     let job: OtaJob;
     try {
-      verifyJob(raw, key);
+      verifyJob(raw, this.publicKey());
       job = validateJob(raw);
     } catch (error) {
       return this.reject(id, undefined, error, true);
@@ -343,6 +342,11 @@ class OtaAgent implements DeviceListener {
 
   private remember(job: OtaJob, done: boolean, tries = 1): void {
     this.memory.job = { id: job.id, target: job.version, from: this.device.version, tries, done };
+  }
+
+  /** The configured key, decoded (it was checked at start: keyProblem is undefined). */
+  private publicKey(): Uint8Array {
+    return readKey(this.o.publicKey ?? this.device.config.build.otaPublicKey).key!;
   }
 
   // ---- the new image's health -----------------------------------------------------------------

@@ -72,27 +72,34 @@ export function requirePort<T>(port: T | undefined, what: string, description: S
   return port;
 }
 
+/** What a driver is made from: the description, the port it uses, and for I2C chips the bus settings. */
+export interface DriverSource<Port> {
+  readonly description: SensorDescription;
+  readonly port: Port;
+  readonly i2c: I2CBusSettings;
+}
+
 /**
- * Makes a driver from a description and the port it uses (and, for I2C chips, the bus settings): a
- * module-level function of the entry, so opening a sensor keeps no closure in the heap.
+ * Makes a driver: a module-level function of the entry, so opening a sensor keeps no closure in the
+ * heap. One argument, as it runs under the boot's deepest XS stack (an ESP8266 has 256 slots).
  */
-export type DriverMaker<Port> = (description: SensorDescription, port: Port, i2c: I2CBusSettings) => Sensor;
+export type DriverMaker<Port> = (source: DriverSource<Port>) => Sensor;
 
 /** One sensor named as described, whose driver `make` opens at the first measurement and again after a failure. */
 export function lazySensor<Port>(description: SensorDescription, make: DriverMaker<Port>, port: Port, i2c: I2CBusSettings = {}): BuiltSensor[] {
   return [{ name: description.name, sensor: new RetryingSensor(new DriverOpener(make, description, port, i2c)) }];
 }
 
-/** What RetryingSensor opens: the maker and its arguments, kept as fields rather than in a closure. */
-class DriverOpener<Port> implements SensorOpener {
+/** What RetryingSensor opens: the maker and its source, kept as fields rather than in a closure. */
+class DriverOpener<Port> implements SensorOpener, DriverSource<Port> {
   constructor(
     private readonly make: DriverMaker<Port>,
-    private readonly description: SensorDescription,
-    private readonly port: Port,
-    private readonly i2c: I2CBusSettings,
+    readonly description: SensorDescription,
+    readonly port: Port,
+    readonly i2c: I2CBusSettings,
   ) {}
 
   open(): Sensor {
-    return this.make(this.description, this.port, this.i2c);
+    return this.make(this);
   }
 }

@@ -1,7 +1,7 @@
 // Board entry "analog": a two-point calibrated value on an ADC pin; the board description names its
 // unit and device class.
 import type { AnalogConstructor } from '../../ports';
-import { HardwareConfigError, lazySensor, requirePort, type BoardEntry, type Quantity, type SensorDescription } from '../board';
+import { HardwareConfigError, lazySensor, requirePort, type BoardEntry, type DriverSource, type Quantity } from '../board';
 import { AnalogSensor, type AnalogSensorConfiguration } from './analog';
 
 export const analog: BoardEntry = {
@@ -16,6 +16,6 @@ export const analog: BoardEntry = {
   },
 };
 
-function open(description: SensorDescription, io: AnalogConstructor): AnalogSensor {
-  return new AnalogSensor({ sensor: { io, pin: description.pin! }, configuration: description.configuration as AnalogSensorConfiguration });
+function open(s: DriverSource<AnalogConstructor>): AnalogSensor {
+  return new AnalogSensor({ sensor: { io: s.port, pin: s.description.pin! }, configuration: s.description.configuration as AnalogSensorConfiguration });
 }

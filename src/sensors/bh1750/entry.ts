@@ -1,6 +1,6 @@
 // Board entry "bh1750": ROHM BH1750FVI ambient light on I2C.
 import type { I2CConstructor } from '../../ports';
-import { lazySensor, requirePort, type BoardEntry, type I2CBusSettings, type SensorDescription } from '../board';
+import { lazySensor, requirePort, type BoardEntry, type DriverSource } from '../board';
 import { BH1750, BH1750_ADDRESS, type BH1750Configuration } from './bh1750';
 
 const QUANTITIES = { illuminance: { unit: 'lx', deviceClass: 'illuminance', filter: { decimals: 1 } } };
@@ -14,7 +14,6 @@ export const bh1750: BoardEntry = {
   },
 };
 
-function open(description: SensorDescription, io: I2CConstructor, i2c: I2CBusSettings): BH1750 {
-  const sensor = { ...i2c, io, address: description.address ?? BH1750_ADDRESS };
-  return new BH1750({ sensor, configuration: description.configuration as BH1750Configuration });
+function open(s: DriverSource<I2CConstructor>): BH1750 {
+  return new BH1750({ sensor: { ...s.i2c, io: s.port, address: s.description.address ?? BH1750_ADDRESS }, configuration: s.description.configuration as BH1750Configuration });
 }

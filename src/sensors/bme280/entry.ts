@@ -1,7 +1,7 @@
 // Board entries "bme280" and "bmp280": one driver (it tells the chips apart by their id), two sets of
 // quantities (a BMP280 has no humidity).
 import type { I2CConstructor } from '../../ports';
-import { lazySensor, requirePort, type BoardEntry, type I2CBusSettings, type SensorDescription } from '../board';
+import { lazySensor, requirePort, type BoardEntry, type DriverSource } from '../board';
 import { HUMIDITY, PRESSURE, TEMPERATURE } from '../quantities';
 import { BME280, BME280_ADDRESS, type BME280Configuration } from './bme280';
 
@@ -17,9 +17,8 @@ export const bme280: BoardEntry = {
   },
 };
 
-function open(description: SensorDescription, io: I2CConstructor, i2c: I2CBusSettings): BME280 {
-  const sensor = { ...i2c, io, address: description.address ?? BME280_ADDRESS };
-  return new BME280({ sensor, configuration: description.configuration as BME280Configuration });
+function open(s: DriverSource<I2CConstructor>): BME280 {
+  return new BME280({ sensor: { ...s.i2c, io: s.port, address: s.description.address ?? BME280_ADDRESS }, configuration: s.description.configuration as BME280Configuration });
 }
 
 export const bmp280: BoardEntry = {

@@ -1,6 +1,6 @@
 // Board entry "sht3x": Sensirion SHT30/31/35 on I2C.
 import type { I2CConstructor } from '../../ports';
-import { lazySensor, requirePort, type BoardEntry, type I2CBusSettings, type SensorDescription } from '../board';
+import { lazySensor, requirePort, type BoardEntry, type DriverSource } from '../board';
 import { HUMIDITY, TEMPERATURE } from '../quantities';
 import { SHT3X_ADDRESS, SHT3x, type SHT3xConfiguration } from './sht3x';
 
@@ -15,7 +15,6 @@ export const sht3x: BoardEntry = {
   },
 };
 
-function open(description: SensorDescription, io: I2CConstructor, i2c: I2CBusSettings): SHT3x {
-  const sensor = { ...i2c, io, address: description.address ?? SHT3X_ADDRESS };
-  return new SHT3x({ sensor, configuration: description.configuration as SHT3xConfiguration });
+function open(s: DriverSource<I2CConstructor>): SHT3x {
+  return new SHT3x({ sensor: { ...s.i2c, io: s.port, address: s.description.address ?? SHT3X_ADDRESS }, configuration: s.description.configuration as SHT3xConfiguration });
 }
