@@ -1,11 +1,23 @@
 // The device's own commands (ping, reboot, identify, get-config, set-config) and where every reply
 // goes: the CommandHost of its Commands. Its handlers are methods, so they stay in flash; closures
 // made at run time would each copy their code into the heap (an ESP8266 has 32 KB).
+import type { MqttClient } from '../mqtt/client';
 import type { Platform, TimerId } from '../ports';
 import { CommandError, type CommandContext, type CommandHost, type Reply } from './commands';
-import { ConfigError } from './config';
-import type { Device } from './device';
+import { ConfigError, type Config } from './config';
 import { replyTopicProblem } from './reply-space';
+import type { Topics } from './topics';
+
+/** What the device's own commands need of it (Device implements it; no import of device.ts, no cycle). */
+export interface CommandDevice {
+  readonly platform: Platform;
+  readonly topics: Topics;
+  readonly client: MqttClient;
+  readonly config: Config;
+  readonly boot: number;
+  restart(reason: string): void;
+  applyLive(changed: string[]): void;
+}
 
 const BUILTINS: readonly string[] = Object.freeze(['ping', 'reboot', 'identify', 'get-config', 'set-config']);
 
@@ -13,7 +25,7 @@ export class DeviceCommands implements CommandHost {
   readonly builtins = BUILTINS;
   private identifyTimer: TimerId | undefined;
 
-  constructor(private readonly device: Device) {}
+  constructor(private readonly device: CommandDevice) {}
 
   resultTopic(name: string): string {
     return this.device.topics.commandResult(name);
