@@ -3,7 +3,7 @@ import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { equal, hex, suite } from '../../hosts/xs/harness';
 import type { WiFiNetwork } from '../../src/ports';
 import { ImprovSerialService, improvStateOf, type ImprovTarget } from '../../src/improv/service';
-import type { AttemptResult, ProvisioningState } from '../../src/provisioning/provisioning';
+import type { AttemptResult, ProvisioningState, StateListener } from '../../src/provisioning/provisioning';
 import { ProvisioningBusyError } from '../../src/provisioning/portal';
 import type { WiFiCredentials } from '../../src/provisioning/validate';
 
@@ -12,17 +12,19 @@ const clock = new ManualClock();
 class Target implements ImprovTarget {
   state: ProvisioningState = 'ap';
   ip: string | undefined;
-  listeners: Array<(s: ProvisioningState) => void> = [];
+  listeners: StateListener[] = [];
   tried: WiFiCredentials[] = [];
   busy = false;
   finish: (r: AttemptResult) => void = () => {};
-  subscribe(l: (s: ProvisioningState) => void) {
+  subscribe(l: StateListener) {
     this.listeners.push(l);
-    return () => {};
+  }
+  unsubscribe(l: StateListener) {
+    this.listeners = this.listeners.filter((x) => x !== l);
   }
   set(s: ProvisioningState) {
     this.state = s;
-    for (const l of this.listeners) l(s);
+    for (const l of this.listeners) l.provisioningState(s);
   }
   scan(cb: (n: WiFiNetwork[]) => void) {
     cb([{ ssid: 'A', rssi: -40, channel: 1, auth: 'wpa2' }]);
