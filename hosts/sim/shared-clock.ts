@@ -59,6 +59,7 @@ export class TimerWheel {
   private seq = 0;
   private running = false;
   private closed = false;
+  private host: SharedClock | undefined;
   /** Firings by whole ms of lateness (index 1000: 1000 ms or more). */
   readonly lateness = new Uint32Array(LATE_BUCKETS);
   fired = 0;
@@ -78,6 +79,11 @@ export class TimerWheel {
   /** A Clock for one device; now() counts from this call (the device's boot). */
   clock(options: SharedClockOptions = {}): SharedClock {
     return new SharedClock(this, options);
+  }
+
+  /** One clock for the host's own timers (the world around the devices), shared by everything that asks. */
+  get hostClock(): SharedClock {
+    return (this.host ??= new SharedClock(this));
   }
 
   /** Pending timers of all clocks (halted clocks' included until they come up). */

@@ -3,12 +3,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BOARD_PROFILES, type BoardProfile } from './device-board';
-import { MAX_DEVICES } from './population';
+import { MAX_DEVICES, MAX_SHARDS, type Shard } from './population';
 import { parseLogLevel } from '../../hosts/sim/logger';
 import type { LogLevel } from '../../src/ports';
 
 export interface SimOptions {
+  /** Devices in the whole fleet (every shard together). */
   devices: number;
+  /** Run only this shard: the devices whose 0-based number n has n % count === index. */
+  shard?: Shard;
   prefix: string;
   stateDir: string;
   seed?: number;
@@ -42,9 +45,13 @@ export const USAGE = `usage: npm start -- [options]
 Runs simulated NodeMCU devices (the firmware from src/) against an MQTT broker, with a live view
 and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline".
 
-  --devices N          devices to run (default 3, at most ${MAX_DEVICES})
+  --devices N          devices in the fleet (default 3, at most ${MAX_DEVICES.toLocaleString('en-US')})
+  --shard I/N          run only shard I of N of the fleet (device numbers I, I+N, I+2N, ...): N
+                       processes or machines with the same --devices, --seed, --prefix and
+                       --broker run one fleet between them, each device once
   --prefix TEXT        topic prefix (default nodemcu, as the firmware and the fleet tool)
-  --state-dir DIR      where devices keep id, boot counter, Wi-Fi and settings (default .state/sim)
+  --state-dir DIR      where devices keep id, boot counter, Wi-Fi and settings (default .state/sim);
+                       off keeps them in memory (no OTA: the flash slots live there; large fleets)
   --seed N             seed for sensor values, device ids and jitter: repeat a run exactly
   --broker URL         use this broker: mqtt://host[:port] or mqtts://host[:port] (default: embedded)
   --ca FILE            CA certificate (PEM) that signed an mqtts:// broker's certificate
@@ -62,6 +69,17 @@ and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline"
   --log FORMAT         text (default) or json: one JSON object per line
   --level LEVEL        debug, info (default), warn or error
   -h, --help           this text`;
+
+/** "2/4" -> shard index 1 of 4. */
+export function parseShard(text: string): Shard {
+  const m = /^\s*(\d{1,4})\s*\/\s*(\d{1,4})\s*$/.exec(text);
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || i < 1 || n < 1 || i > n || n > MAX_SHARDS) {
+    throw new CliError(`--shard needs I/N with 1 <= I <= N <= ${MAX_SHARDS} (this process runs shard I of N), not "${text}"; e.g. --shard 1/2 here and --shard 2/2 on the other machine`);
+  }
+  return { index: i - 1, count: n };
+}
 
 function whole(text: string, flag: string, min: number, max: number): number {
   const n = Number(text);
@@ -104,6 +122,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
       allowPositionals: false,
       options: {
         devices: { type: 'string' },
+        shard: { type: 'string' },
         prefix: { type: 'string' },
         'state-dir': { type: 'string' },
         seed: { type: 'string' },
@@ -167,10 +186,15 @@ export function parseSimArgs(argv: string[]): SimOptions {
     for (const flag of ['ca', 'user', 'password']) if (s(flag) !== undefined) throw new CliError(`--${flag} applies to an external broker: give --broker mqtts://host:port too`);
   }
   if (broker && s('port') !== undefined) throw new CliError('--port sets the embedded broker, which does not run with --broker');
+  if (s('state-dir') === 'off' && s('ota-key') !== undefined && s('ota-key') !== 'off') throw new CliError('--ota-key needs a state dir: OTA writes the flash slots there (--state-dir off keeps no flash)');
 
   const dash = s('dashboard-port');
+  const shard = s('shard') === undefined ? undefined : parseShard(s('shard')!);
+  if (shard && s('seed') === undefined) throw new CliError(`--shard needs --seed: every shard derives the device ids and values from it, so give all ${shard.count} the same one (e.g. --seed 42)`);
+  if (shard && shard.count > 1 && !broker) throw new CliError('--shard needs --broker: the shards of a fleet share one broker (an embedded one would be a broker per shard)');
   return {
     devices: whole(s('devices') ?? '3', '--devices', 0, MAX_DEVICES),
+    shard,
     prefix,
     stateDir: s('state-dir') ?? '.state/sim',
     seed: s('seed') === undefined ? undefined : whole(s('seed')!, '--seed', 0, 2 ** 32 - 1),
