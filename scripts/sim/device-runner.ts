@@ -151,7 +151,7 @@ class SiteRadio extends SimRadio {
   }
 
   override rssi(): number | undefined {
-    return this.connectedSsid === undefined ? undefined : this.runner.siteValues().rssi;
+    return this.connectedSsid === undefined ? undefined : this.runner.site.rssi(Math.floor(Date.now() / 1000) * 1000);
   }
 
   protected override emit(event: WiFiEvent): void {

@@ -158,8 +158,14 @@ export class Site {
       pressure,
       illuminance: this.light(wallMs),
       soil: this.soil(wallMs),
-      rssi: Math.round(this.baseRssi + 4 * smooth(seed, i, CH.rssi, wallMs, 120_000) + 1.5 * noise * white(seed, i, CH.rssi, wallMs)),
+      rssi: this.rssi(wallMs),
     };
+  }
+
+  /** The signal strength alone (what a heartbeat reports), without computing the rest. */
+  rssi(wallMs: number): number {
+    const { seed, noise } = this.env;
+    return Math.round(this.baseRssi + 4 * smooth(seed, this.index, CH.rssi, wallMs, 120_000) + 1.5 * noise * white(seed, this.index, CH.rssi, wallMs));
   }
 
   private light(wallMs: number): number {

@@ -111,9 +111,10 @@ export class Fleet {
   readonly prefix: string;
   readonly seed: number;
   /** Devices in the whole fleet. */
-  readonly size: number;
+  size: number;
   readonly shard: Shard | undefined;
   private readonly byId = new Map<string, SimDeviceRunner>();
+  private readonly shared: Omit<SimDeviceOptions, 'index'>;
 
   constructor(readonly options: FleetOptions) {
     const n = options.devices;
@@ -123,7 +124,6 @@ export class Fleet {
       throw new FleetError('bad-option', `shard must be i/n with 1 <= i <= n <= ${MAX_SHARDS}, not ${shard.index + 1}/${shard.count}`);
     }
     if (shard && options.seed === undefined) throw new FleetError('bad-option', 'a shard needs the fleet seed: every shard must derive the same device ids and values (give every shard the same seed)');
-    this.size = n;
     this.shard = shard;
     this.wheel = options.wheel ?? new TimerWheel();
     this.seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
@@ -148,7 +148,7 @@ export class Fleet {
       options.onChange?.(runner);
     };
     // What every runner shares; each one adds only its number and state dir.
-    const shared: Omit<SimDeviceOptions, 'index'> = {
+    this.shared = {
       wheel: this.wheel,
       environment: this.environment,
       network: options.network ?? createNodeNetwork(),
@@ -165,13 +165,32 @@ export class Fleet {
       onChange,
       onStart: options.onStart,
     };
-    const step = shard?.count ?? 1;
-    for (let index = shard?.index ?? 0; index < n; index += step) {
-      const own: SimDeviceOptions = Object.create(shared);
-      own.index = index;
-      if (options.stateDir !== undefined) own.stateDir = join(options.stateDir, deviceDirName(index));
-      this.devices.push(new SimDeviceRunner(own));
+    this.size = 0;
+    this.grow(n);
+  }
+
+  /**
+   * Makes the fleet `devices` large (this shard's part of it): the new runners, not started yet (start()
+   * powers them on). A fleet only grows; every device keeps its number, shard and state dir.
+   */
+  grow(devices: number): SimDeviceRunner[] {
+    if (!Number.isInteger(devices) || devices < this.size || devices > MAX_DEVICES) {
+      throw new FleetError('bad-option', `a fleet of ${this.size} devices grows to a whole number from ${this.size} to ${MAX_DEVICES}, not ${devices}`);
     }
+    const shard = this.shard;
+    const step = shard?.count ?? 1;
+    const first = shard ? this.size + ((shard.index - (this.size % step) + step) % step) : this.size;
+    const added: SimDeviceRunner[] = [];
+    for (let index = first; index < devices; index += step) {
+      const own: SimDeviceOptions = Object.create(this.shared);
+      own.index = index;
+      if (this.options.stateDir !== undefined) own.stateDir = join(this.options.stateDir, deviceDirName(index));
+      const runner = new SimDeviceRunner(own);
+      this.devices.push(runner);
+      added.push(runner);
+    }
+    this.size = devices;
+    return added;
   }
 
   /** The runner whose device has this id (known once it booted). */
@@ -189,25 +208,25 @@ export class Fleet {
   }
 
   /**
-   * Boots every device, `startRate` per second; resolves when the last one was powered on (not when
-   * they are online: that takes Wi-Fi and MQTT).
+   * Boots the devices (default: all of this shard's), `startRate` per second; resolves when the last
+   * one was powered on (not when they are online: that takes Wi-Fi and MQTT).
    */
-  start(): Promise<void> {
-    const rate = Math.max(1, this.options.startRate ?? 200);
-    const clock = this.wheel.clock();
-    const batch = Math.max(1, Math.ceil(rate / 20)); // 20 batches per second
+  start(runners: SimDeviceRunner[] = this.devices, rate = this.options.startRate ?? 200): Promise<void> {
+    const perSecond = Math.max(1, rate);
+    const clock = this.wheel.hostClock;
+    const batch = Math.max(1, Math.ceil(perSecond / 20)); // 20 batches per second
     return new Promise((resolve) => {
       let next = 0;
       const step = () => {
-        const end = Math.min(this.devices.length, next + batch);
-        for (; next < end; next++) this.devices[next].start();
-        if (next >= this.devices.length) {
+        const end = Math.min(runners.length, next + batch);
+        for (; next < end; next++) runners[next].start();
+        if (next >= runners.length) {
           clock.clear(timer);
           resolve();
         }
       };
-      const timer = clock.set(step, 0, (1000 * batch) / rate);
-      if (!this.devices.length) {
+      const timer = clock.set(step, 0, (1000 * batch) / perSecond);
+      if (!runners.length) {
         clock.clear(timer);
         resolve();
       }

@@ -31,6 +31,13 @@ describe('shards of a fleet', () => {
     const small = shard(10, 1, 3).devices.map((d) => d.index);
     const large = shard(25, 1, 3).devices.map((d) => d.index);
     expect(large.slice(0, small.length)).toEqual(small);
+    // grown in place: the same devices as a fleet made that large, the new ones returned to start
+    const fleet = shard(10, 1, 3);
+    const added = fleet.grow(25).map((d) => d.index);
+    expect(fleet.devices.map((d) => d.index)).toEqual(large);
+    expect(added).toEqual(large.slice(small.length));
+    expect(fleet.size).toBe(25);
+    expect(() => fleet.grow(20)).toThrow(/grows to a whole number from 25/);
   });
 
   it('selects by number in the whole fleet: a range takes this shard\'s devices in it, a number of another shard is refused with its shard', () => {
