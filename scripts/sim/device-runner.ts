@@ -151,7 +151,9 @@ class SiteRadio extends SimRadio {
   }
 
   override rssi(): number | undefined {
-    return this.connectedSsid === undefined ? undefined : this.runner.site.rssi(Math.floor(Date.now() / 1000) * 1000);
+    if (this.connectedSsid === undefined) return undefined;
+    const o = this.runner.options;
+    return o.environment.rssi(o.index, Math.floor(Date.now() / 1000) * 1000);
   }
 
   protected override emit(event: WiFiEvent): void {

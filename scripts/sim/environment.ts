@@ -203,6 +203,12 @@ export class Environment {
     this.weather = options.weather ?? 1;
   }
 
+  /** The signal strength at device `index`'s site (what its heartbeat reports), without making the site. */
+  rssi(index: number, wallMs: number): number {
+    const base = Math.round(-45 - 35 * unit(hash32(this.seed, index, CH.site, 5)));
+    return Math.round(base + 4 * smooth(this.seed, index, CH.rssi, wallMs, 120_000) + 1.5 * this.noise * white(this.seed, index, CH.rssi, wallMs));
+  }
+
   /** The site of device `index`. Cheap to create; holds a handful of numbers. */
   site(index: number): Site {
     return new Site(this, index);
