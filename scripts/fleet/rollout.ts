@@ -67,6 +67,8 @@ export class Rollout {
   private printer: ProgressPrinter;
   private dirty = false;
   private savedAt = 0;
+  /** Position in the current stage's devices up to which jobs were released. */
+  private releaseFrom = 0;
   /** Device events printed one by one (failures, skips); beyond LIST_LIMIT they are only counted. */
   private told = 0;
   private untold = 0;
@@ -273,6 +275,7 @@ export class Rollout {
       }
     }
     if (c.status === 'running') this.evaluate(now);
+    this.release(now);
     const inFlight = Object.values(c.devices).some((d) => d.state === 'sent' || d.state === 'running');
     if (c.status !== 'running' && !inFlight) {
       c.finishedAt = now;
@@ -339,13 +342,52 @@ export class Rollout {
     }
     const staleSet = new Set(stale);
     const send = stage.devices.filter((id) => !staleSet.has(id));
-    for (const id of send) Object.assign(c.devices[id], { state: 'sent', sentAt: now });
-    this.o.store.save(c); // before publishing: a resumed tool must know these were sent
+    this.releaseFrom = 0;
+    this.o.store.save(c);
     this.savedAt = now;
     if (!send.length) return;
-    this.printer.event(`stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${send.length} device(s): ${listSome(send)}`);
-    for (const id of send) this.publishJob(id);
+    const paced = send.length > this.window();
+    this.printer.event(
+      `stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${send.length} device(s)` +
+        `${paced ? `, at most ${this.window()} downloading at a time` : ''}: ${listSome(send)}`,
+    );
+    this.release(now);
   }
+
+  /** Devices of a stage with a job they have not finished downloading: what the image server has to serve. */
+  private window(): number {
+    return 2 * (this.c.http.concurrency ?? DEFAULT_CONCURRENCY);
+  }
+
+  /**
+   * Publishes the jobs of the stage's waiting devices while fewer than window() are downloading: the
+   * jobs go out as downloads finish, so no device waits in the image server's line long enough to be
+   * turned away, however large the stage.
+   */
+  private release(now: number): void {
+    const c = this.c;
+    const stage = c.stages[c.current];
+    if (c.status !== 'running' || !stage || stage.startedAt === undefined) return;
+    let downloading = 0;
+    for (const id of stage.devices) {
+      const d = c.devices[id];
+      if (d.state === 'sent' || (d.state === 'running' && d.ota === 'downloading')) downloading++;
+    }
+    const released: string[] = [];
+    for (let i = this.releaseFrom; i < stage.devices.length && downloading < this.window(); i++) {
+      const id = stage.devices[i];
+      this.releaseFrom = i + 1;
+      if (c.devices[id].state !== 'waiting') continue;
+      Object.assign(c.devices[id], { state: 'sent', sentAt: now });
+      released.push(id);
+      downloading++;
+    }
+    if (!released.length) return;
+    this.o.store.save(c); // before publishing: a resumed tool must know these were sent
+    this.savedAt = now;
+    for (const id of released) this.publishJob(id);
+  }
+
 
   private isStale(id: string, now: number): boolean {
     const d = this.view?.devices.get(id);
