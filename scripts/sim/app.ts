@@ -105,7 +105,7 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
   const fleet: Fleet = new Fleet({
     devices: options.devices,
     shard: options.shard,
-    broker: { host, port, tls: options.broker?.tls, ca: options.broker?.ca, username: options.broker?.username, password: options.broker?.password },
+    broker: { host, port, ports: options.broker?.ports, tls: options.broker?.tls, ca: options.broker?.ca, username: options.broker?.username, password: options.broker?.password },
     prefix: options.prefix,
     stateDir: options.stateDir === 'off' ? undefined : stateDir,
     seed: options.seed,
@@ -113,6 +113,7 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     extensions: ota ? () => [otaExtension({ publicKey: ota.publicHex, groups: ['sim'], progressInterval: 1000, healthWindow: 30_000, healthSettle: 5_000 })] : undefined,
     heartbeat: options.heartbeat,
     telemetry: options.telemetry,
+    keepAlive: options.keepAlive,
     board: options.board,
     startRate: options.startRate,
     log: (runner, level, message) => line(level, message, runner),

@@ -18,7 +18,7 @@ export interface SimOptions {
   log: 'text' | 'json';
   level: LogLevel;
   /** External broker; undefined: the embedded one. */
-  broker?: { url: string; host: string; port: number; tls: boolean; ca?: string; username?: string; password?: string };
+  broker?: { url: string; host: string; port: number; tls: boolean; ca?: string; username?: string; password?: string; ports?: number[] };
   /** Embedded broker port; `portGiven` false lets it fall back to a free port when 1883 is taken. */
   port: number;
   portGiven: boolean;
@@ -27,6 +27,8 @@ export interface SimOptions {
   dashboardPortGiven: boolean;
   heartbeat: number;
   telemetry: number;
+  /** MQTT keep-alive, seconds; undefined: the firmware's default. */
+  keepAlive?: number;
   board: BoardProfile;
   startRate: number;
   /** Fleet signing key for OTA: a PEM private key or a file with the 64-hex public key; undefined: <state-dir>/fleet-key.pem; false: no OTA. */
@@ -54,6 +56,9 @@ and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline"
                        off keeps them in memory (no OTA: the flash slots live there; large fleets)
   --seed N             seed for sensor values, device ids and jitter: repeat a run exactly
   --broker URL         use this broker: mqtt://host[:port] or mqtts://host[:port] (default: embedded)
+  --broker-ports P,..  more listener ports of that broker: devices spread over them (on one machine,
+                       connections to one address and port share ~28,000 source ports: 100,000
+                       devices on loopback need 4 ports)
   --ca FILE            CA certificate (PEM) that signed an mqtts:// broker's certificate
   --user NAME          broker user name (with --password)
   --password TEXT      broker password
@@ -61,6 +66,7 @@ and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline"
   --dashboard-port N   web dashboard port on 127.0.0.1 (default 8080; 0 = any free port; off = none)
   --heartbeat S        heartbeat interval, seconds (default 10)
   --telemetry S        telemetry interval, seconds (default 5)
+  --keep-alive S       MQTT keep-alive, seconds (default: the firmware's, 30)
   --board KIND         sensors per device: ${BOARD_PROFILES.join(', ')} (default mixed)
   --start-rate N       devices powered on per second (default 200)
   --ota-key FILE       fleet key the devices trust for OTA jobs: the signing key (PEM) or its .pub
@@ -127,6 +133,8 @@ export function parseSimArgs(argv: string[]): SimOptions {
         'state-dir': { type: 'string' },
         seed: { type: 'string' },
         broker: { type: 'string' },
+        'broker-ports': { type: 'string' },
+        'keep-alive': { type: 'string' },
         ca: { type: 'string' },
         user: { type: 'string' },
         password: { type: 'string' },
@@ -181,9 +189,10 @@ export function parseSimArgs(argv: string[]): SimOptions {
     const username = s('user') ?? parsed.username;
     const password = s('password') ?? parsed.password;
     if (password !== undefined && username === undefined) throw new CliError('--password needs --user too (MQTT 3.1.1 sends a password only with a user name)');
-    broker = { ...parsed, ca, username, password };
+    const ports = s('broker-ports')?.split(',').map((p) => whole(p.trim(), '--broker-ports', 1, 65535));
+    broker = { ...parsed, ca, username, password, ports };
   } else {
-    for (const flag of ['ca', 'user', 'password']) if (s(flag) !== undefined) throw new CliError(`--${flag} applies to an external broker: give --broker mqtts://host:port too`);
+    for (const flag of ['ca', 'user', 'password', 'broker-ports']) if (s(flag) !== undefined) throw new CliError(`--${flag} applies to an external broker: give --broker mqtts://host:port too`);
   }
   if (broker && s('port') !== undefined) throw new CliError('--port sets the embedded broker, which does not run with --broker');
   if (s('state-dir') === 'off' && s('ota-key') !== undefined && s('ota-key') !== 'off') throw new CliError('--ota-key needs a state dir: OTA writes the flash slots there (--state-dir off keeps no flash)');
@@ -207,6 +216,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
     dashboardPortGiven: dash !== undefined,
     heartbeat: whole(s('heartbeat') ?? '10', '--heartbeat', 1, 86400),
     telemetry: whole(s('telemetry') ?? '5', '--telemetry', 1, 86400),
+    keepAlive: s('keep-alive') === undefined ? undefined : whole(s('keep-alive')!, '--keep-alive', 5, 65535),
     board,
     startRate: whole(s('start-rate') ?? '200', '--start-rate', 1, 100_000),
     otaKey: s('ota-key') === 'off' ? false : s('ota-key'),

@@ -51,6 +51,7 @@ describe('simulator flags', () => {
     const o = parseSimArgs(['--devices', '100000', '--shard', '2/4', '--seed', '9', '--broker', 'mqtt://127.0.0.1:1883', '--state-dir', 'off']);
     expect(o).toMatchObject({ devices: 100_000, shard: { index: 1, count: 4 }, seed: 9, stateDir: 'off' });
     expect(parseSimArgs(['--shard', '1/1', '--seed', '1']).shard).toEqual({ index: 0, count: 1 });
+    expect(parseSimArgs(['--broker', 'mqtt://127.0.0.1:1883', '--broker-ports', '1884, 1885', '--keep-alive', '60'])).toMatchObject({ broker: { port: 1883, ports: [1884, 1885] }, keepAlive: 60 });
   });
 
   it('reads every flag', () => {
@@ -79,6 +80,9 @@ describe('simulator flags', () => {
     fails(['--shard', '1/2', '--broker', 'mqtt://127.0.0.1'], /--shard needs --seed: every shard derives the device ids and values from it, so give all 2 the same one/);
     fails(['--shard', '1/2', '--seed', '1'], /--shard needs --broker: the shards of a fleet share one broker/);
     fails(['--state-dir', 'off', '--ota-key', 'k.pem'], /--ota-key needs a state dir/);
+    fails(['--broker-ports', '1884'], /--broker-ports applies to an external broker/);
+    fails(['--broker', 'mqtt://127.0.0.1', '--broker-ports', '1884,x'], /--broker-ports needs a whole number from 1 to 65535, not "x"/);
+    fails(['--keep-alive', '2'], /--keep-alive needs a whole number from 5 to 65535/);
     fails(['--heartbeat', '0'], /--heartbeat needs a whole number from 1 to 86400/);
     fails(['--prefix', 'a/+/b'], /--prefix "a\/\+\/b" must be topic levels without \+ or #/);
     fails(['--log', 'xml'], /--log must be text or json, not "xml"/);
