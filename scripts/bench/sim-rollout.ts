@@ -185,13 +185,15 @@ async function campaign(o: { broker: MosquittoBroker; bundle: Bundle; devices: n
       if (d.presence !== 'ready' || (!updated && !old)) lost.push(`${d.id} (${d.presence}, ${d.version ?? 'no version'}${d.pending ? ' on trial' : ''})`);
       const run = c.devices[d.id];
       const said = reports.get(d.id);
-      const agrees = run
-        ? run.state === 'succeeded'
-          ? updated && said?.state === 'success' && said.version === NEW_VERSION
-          : run.state === 'failed'
-            ? old && (said?.state === 'failed' || said?.state === 'rolled-back' || said?.state === 'rejected')
-            : false
-        : false;
+      // the tool's state of the device against what it runs and what it reports
+      const ours = said?.job === c.id;
+      const agrees =
+        run?.state === 'succeeded'
+          ? updated && ours && said?.state === 'success' && said.version === NEW_VERSION
+          : run?.state === 'failed'
+            ? old && ours && (said?.state === 'failed' || said?.state === 'rolled-back' || said?.state === 'rejected')
+            : // never sent a job (not touched, skipped) or withdrawn before it started
+              (run?.state === 'waiting' || run?.state === 'cancelled') && old && !(ours && said?.state === 'success');
       if (!agrees) disagree.push(`${d.id}: tool ${run?.state ?? 'never planned'}, device runs ${d.version}${d.pending ? ' (on trial)' : ''}, reports ${said?.state ?? 'nothing'}`);
     }
     const cost = report.cost!;
