@@ -41,6 +41,7 @@ async function init(o: Init): Promise<void> {
     broker: { host: o.host, port: o.port },
     prefix: o.prefix,
     stateDir: o.stateDir,
+    flushStorage: false,
     seed: o.seed,
     heartbeat: o.heartbeat,
     telemetry: o.telemetry,

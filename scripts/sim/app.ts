@@ -58,6 +58,8 @@ function simView(r: SimDeviceRunner): SimView {
 /** Every this many ms, log lines say how many of the devices are online (fleets of this many devices or more). */
 const SUMMARY_EVERY_MS = 10_000;
 const SUMMARY_FROM_DEVICES = 100;
+/** Fleets up to this many devices per process flush every storage write to the disk. */
+const FLUSHED_FLEET = 1000;
 
 export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> {
   const json = options.log === 'json';
@@ -109,6 +111,8 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     broker: { host, port, ports: options.broker?.ports, tls: options.broker?.tls, ca: options.broker?.ca, username: options.broker?.username, password: options.broker?.password },
     prefix: options.prefix,
     stateDir: options.stateDir === 'off' ? undefined : stateDir,
+    // a large fleet does not wait for the disk at every boot counter (a crash still leaves old or new values)
+    flushStorage: local <= FLUSHED_FLEET,
     seed: options.seed,
     // every device follows the group "sim" too, so `fleet send --group sim` reaches all of them
     extensions: ota ? () => [otaExtension({ publicKey: ota.publicHex, groups: ['sim'], progressInterval: 1000, healthWindow: 30_000, healthSettle: 5_000, sha256: nodeSha256 })] : undefined,

@@ -65,6 +65,8 @@ export interface SimDeviceOptions {
   network: Network;
   /** The device's own folder; without it the device keeps its state in memory (benchmarks). */
   stateDir?: string;
+  /** Storage writes in the state dir wait for the disk (fsync). Default true. */
+  flushStorage?: boolean;
   /** Fleet seed: with it, device ids (of new state dirs), jitter and values repeat from run to run. */
   seed?: number;
   /** Build-time configuration defaults: brokerHost, brokerPort, brokerTls, prefix, intervals, ... (shared: never changed). */
@@ -472,7 +474,7 @@ export class SimDeviceRunner implements SiteSource {
     const config = o.config;
     let platform: Platform;
     if (dir) {
-      platform = createSimPlatform({ stateDir: dir, deviceId: this.deviceId, clock, network, log, resetReason, freeMemory, onRestart, config, seed });
+      platform = createSimPlatform({ stateDir: dir, deviceId: this.deviceId, clock, network, log, resetReason, freeMemory, onRestart, config, seed, flushStorage: o.flushStorage });
     } else {
       this.memoryStore ??= new MemoryKeyValueStore();
       const system = new SimSystem({ deviceId: this.deviceId, seed, resetReason, freeMemory, onRestart });
