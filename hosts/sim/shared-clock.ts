@@ -185,6 +185,7 @@ export class TimerWheel {
       last.pos = entry.pos;
     } else if (list.length === 0) {
       this.occupied[slot >> 5] &= ~(1 << (slot & 31));
+      this.slots[slot] = undefined;
     }
   }
 
@@ -192,11 +193,16 @@ export class TimerWheel {
     // a timer already due fires at the next tick served, never at one that was
     entry.tick = Math.max(Math.ceil(entry.due / this.tickMs), this.nextTick);
     const slot = entry.tick & SLOT_MASK;
-    let list = this.slots[slot];
-    if (!list) list = this.slots[slot] = [];
+    const list = this.slots[slot];
     entry.slot = slot;
-    entry.pos = list.length;
-    list.push(entry);
+    // a list made for its first timer holds just it: most slots hold one or two of a fleet's timers
+    if (list) {
+      entry.pos = list.length;
+      list.push(entry);
+    } else {
+      entry.pos = 0;
+      this.slots[slot] = [entry];
+    }
     this.occupied[slot >> 5] |= 1 << (slot & 31);
     this.count++;
   }
@@ -310,7 +316,10 @@ export class TimerWheel {
         last.pos = i;
       }
     }
-    if (list.length === 0) this.occupied[slot >> 5] &= ~(1 << (slot & 31));
+    if (list.length === 0) {
+      this.occupied[slot >> 5] &= ~(1 << (slot & 31));
+      this.slots[slot] = undefined;
+    }
     if (ready.length > 1) ready.sort(before);
   }
 
