@@ -160,7 +160,7 @@ export function openFileLimits(pid: number | 'self' = 'self'): { soft: number; h
 const CAP_SYS_RESOURCE = 24;
 
 /** Whether this process may raise hard resource limits (Linux capabilities, from /proc/self/status). */
-export function canRaiseHardLimits(): boolean {
+function canRaiseHardLimits(): boolean {
   try {
     const line = readFileSync('/proc/self/status', 'utf8')
       .split('\n')
