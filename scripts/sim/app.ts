@@ -73,7 +73,8 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
   let view: TtyView | undefined;
   const emit = (line: string) => (view ? view.log(line) : io.stdout.write(line + '\n'));
   const line = (level: LogLevel, message: string, device?: SimDeviceRunner) => {
-    if (RANK[level] < RANK[options.level]) return;
+    // --level quiets the devices; the simulator's own lines (where things are, the summaries) stay
+    if (RANK[level] < (device ? RANK[options.level] : Math.min(RANK[options.level], RANK.info))) return;
     const time = new Date().toISOString();
     if (json) {
       emit(JSON.stringify(device ? { time, device: device.deviceId, n: device.index + 1, level, msg: message } : { time, component: 'sim', level, msg: message }));

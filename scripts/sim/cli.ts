@@ -73,7 +73,8 @@ and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline"
                        (default <state-dir>/fleet-key.pem, made on the first run; off = no OTA)
   --view MODE          auto (table on a terminal, log lines otherwise), table or log
   --log FORMAT         text (default) or json: one JSON object per line
-  --level LEVEL        debug, info (default), warn or error
+  --level LEVEL        the devices' log lines: debug, info (default), warn or error (the
+                       simulator's own lines, such as where the broker is, are always shown)
   -h, --help           this text`;
 
 /** "2/4" -> shard index 1 of 4. */
