@@ -349,20 +349,24 @@ export class Rollout {
     const paced = send.length > this.window();
     this.printer.event(
       `stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${send.length} device(s)` +
-        `${paced ? `, at most ${this.window()} downloading at a time` : ''}: ${listSome(send)}`,
+        `${paced ? `, at most ${this.window()} downloading or restarting at a time` : ''}: ${listSome(send)}`,
     );
     this.release(now);
   }
 
-  /** Devices of a stage with a job they have not finished downloading: what the image server has to serve. */
+  /**
+   * Devices of a stage that may be between their job and their restart into the new image at once:
+   * what the image server has to serve, and the devices' own busiest moments (download, verification,
+   * restart). A fleet that slows down gets its next jobs later.
+   */
   private window(): number {
     return 2 * (this.c.http.concurrency ?? DEFAULT_CONCURRENCY);
   }
 
   /**
-   * Publishes the jobs of the stage's waiting devices while fewer than window() are downloading: the
-   * jobs go out as downloads finish, so no device waits in the image server's line long enough to be
-   * turned away, however large the stage.
+   * Publishes the jobs of the stage's waiting devices while fewer than window() are downloading or
+   * restarting: the jobs go out as devices come back on their new image, so no device waits in the
+   * image server's line long enough to be turned away, however large the stage.
    */
   private release(now: number): void {
     const c = this.c;
@@ -371,7 +375,7 @@ export class Rollout {
     let downloading = 0;
     for (const id of stage.devices) {
       const d = c.devices[id];
-      if (d.state === 'sent' || (d.state === 'running' && d.ota === 'downloading')) downloading++;
+      if (d.state === 'sent' || (d.state === 'running' && (d.ota === 'downloading' || d.ota === 'rebooting'))) downloading++;
     }
     const released: string[] = [];
     for (let i = this.releaseFrom; i < stage.devices.length && downloading < this.window(); i++) {
