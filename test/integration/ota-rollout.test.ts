@@ -203,7 +203,7 @@ describe('fleet rollout', () => {
     expect(f.devices[0].version).toBe(version);
   });
 
-  it('a stage larger than the image server serves at once is paced: jobs go out as downloads finish, every device updated', async () => {
+  it('a stage larger than the image server serves at once is paced: jobs go out as devices come back on the new image, every device updated', async () => {
     const prefix = 'paced';
     const f = fleet(8, prefix);
     await allOnline(f, prefix);
