@@ -84,7 +84,20 @@ function spawnShard(bundle: Bundle): Shard {
     const i = waiting.findIndex((w) => w.type === m.type);
     if (i >= 0) waiting.splice(i, 1)[0].resolve(m);
   });
-  return { child, next: (type) => new Promise((resolve, reject) => waiting.push({ type, resolve, reject })) };
+  child.on('error', (error) => process.stderr.write(`device shard (pid ${child.pid}): ${error.message}\n`));
+  // a shard that dies says how, instead of leaving the run waiting for it
+  child.once('exit', (code, signal) => {
+    const why = new Error(`a device shard (pid ${child.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`}`);
+    for (const w of waiting.splice(0)) w.reject(why);
+  });
+  return {
+    child,
+    next: (type) =>
+      new Promise((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`a device shard (pid ${child.pid}) is gone (${child.signalCode ?? child.exitCode})`));
+        waiting.push({ type, resolve, reject });
+      }),
+  };
 }
 
 /** The retained OTA reports under `prefix`: what every device says about its last job. */

@@ -85,6 +85,9 @@ function spawnChild(script: string, execArgv: string[], onMessage?: (m: { type: 
     if (i >= 0) waiters.splice(i, 1)[0].resolve(m);
     else onMessage?.(m);
   });
+  child.once('exit', (code, signal) => {
+    if (waiters.length) process.stderr.write(`${script} (pid ${child.pid}) exited ${signal ? `on ${signal}` : `with code ${code}`} while asked for ${waiters.map((w) => w.types.join('/')).join(', ')}\n`);
+  });
   return {
     child,
     post: (m) => child.send(m),
