@@ -9,7 +9,7 @@ import { configNumber, configString, normalizeConfig } from './config';
 import { describe } from './errors';
 import type { KvLimits, PreferenceLike } from './kv-chunks';
 import { createLogger, isLogLevel } from './logger';
-import { createNetwork, type TlsFactory } from './network';
+import { createNetwork, type TlsSupport } from './network';
 import { Resources } from './resources';
 import { startSntp } from './sntp';
 import { createStorage } from './storage';
@@ -31,7 +31,7 @@ export interface Target {
    * desktop build reads its preferences file when the firmware runs, not when it is built.
    */
   preference: PreferenceLike;
-  tls?: TlsFactory;
+  tls?: TlsSupport;
   io?(config: Record<string, unknown>, clock: Clock): { i2c?: I2CConstructor; digital?: DigitalConstructor; analog?: AnalogConstructor };
   /** Builds the update port and runs its boot-time checks (which may restart). */
   update(context: UpdateContext): FlashUpdate;
