@@ -4,3 +4,5 @@
 export function freeHeap(): number;
 /** Why the chip last reset, in the port's vocabulary ('power-on' on the desktop build). */
 export function resetReason(): 'power-on' | 'software' | 'watchdog' | 'panic' | 'brownout' | 'deep-sleep' | 'external' | 'unknown';
+/** Milliseconds since 1970 by the runtime's clock, as Date.now() reads it (small until SNTP sets it). */
+export function wallTime(): number;
