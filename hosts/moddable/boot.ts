@@ -5,6 +5,7 @@ import { FIRMWARE_VERSION } from '../../src/version';
 import mcConfig from 'mc/config';
 import Timer from 'timer';
 import { createClock } from './clock';
+import { restart as hardwareRestart } from './native/sysinfo';
 import { configNumber, configString, normalizeConfig } from './config';
 import { describe } from './errors';
 import type { KvLimits, PreferenceLike } from './kv-chunks';
@@ -58,10 +59,7 @@ export function boot(target: Target, firmware: Firmware): void {
       hostStore.sweep();
     }
     const restart = (reason: string) => {
-      if (target.hardwareRestart) {
-        System.restart();
-        return;
-      }
+      if (target.hardwareRestart) hardwareRestart();
       resources.closeAll();
       Timer.set(() => start('software'), 0);
       log.log('warn', `desktop build: firmware reboots in place (${reason})`);

@@ -89,8 +89,11 @@ export function builtinsUsed(entry: string, tsconfig = 'hosts/moddable/tsconfig.
           ? node.argumentExpression
           : undefined;
       if (member) {
+        const object = (node as ts.PropertyAccessExpression | ts.ElementAccessExpression).expression;
+        const alias = globalBehind(checker, program, object);
+        if (alias) add(`${alias}.${member.text}`, file);
         for (const declaration of checker.getSymbolAtLocation(member)?.declarations ?? []) {
-          if (!program.isSourceFileDefaultLibrary(declaration.getSourceFile())) continue;
+          // lib files, and our own declarations that add to a lib interface (XS's String.fromArrayBuffer)
           const owner = ownerName(declaration);
           if (owner && OWNERS[owner]) add(`${OWNERS[owner]}.${member.text}`, file);
         }
@@ -106,4 +109,21 @@ function ownerName(declaration: ts.Declaration): string | undefined {
   let node: ts.Node | undefined = declaration.parent;
   while (node && !ts.isInterfaceDeclaration(node) && !ts.isClassDeclaration(node) && !ts.isModuleDeclaration(node)) node = node.parent;
   return node && (node as ts.InterfaceDeclaration).name?.text;
+}
+
+/**
+ * The global a receiver stands for when its type hides it: `(ArrayBuffer as Natives).fromString`, or
+ * `const XsString = String as Natives` then `XsString.fromArrayBuffer`. Feature tests of engine
+ * extensions look like that, and they call what the strip list must keep.
+ */
+function globalBehind(checker: ts.TypeChecker, program: ts.Program, expression: ts.Expression, depth = 0): string | undefined {
+  let e = expression;
+  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isSatisfiesExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e)) e = e.expression;
+  if (!ts.isIdentifier(e) || depth > 4) return undefined;
+  const symbol = checker.getSymbolAtLocation(e);
+  const declaration = symbol?.valueDeclaration ?? symbol?.declarations?.[0];
+  if (!declaration) return undefined;
+  if (program.isSourceFileDefaultLibrary(declaration.getSourceFile())) return e.text;
+  if (ts.isVariableDeclaration(declaration) && declaration.initializer) return globalBehind(checker, program, declaration.initializer, depth + 1);
+  return undefined;
 }

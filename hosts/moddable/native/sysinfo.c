@@ -4,6 +4,8 @@
  * ESP8266: system_get_free_heap_size(), system_get_rst_info() (NONOS user_interface.h).
  * Desktop (lin): the host's available physical memory (capped at 2^31 - 1), since a desktop
  * process has no heap budget of its own; every launch of the simulator is a power-on.
+ * Restart: esp_restart() / system_restart(), as the SDK's System.restart() does; that global comes
+ * from modules/io/system, which the ESP8266 build leaves out (it imports every ECMA-419 IO class).
  * Wall time: the runtime's clock (set by SNTP through Time.set), read the way XS's Date.now() reads
  * it, so that a build whose JavaScript never names Date leaves the Date class out of its image.
  */
@@ -78,4 +80,17 @@ void xs_sysinfo_wall_time(xsMachine *the)
 	c_timeval tv;
 	c_gettimeofday(&tv, NULL);
 	xsmcSetNumber(xsResult, ((double)tv.tv_sec * 1000.0) + (double)(tv.tv_usec / 1000));
+}
+
+void xs_sysinfo_restart(xsMachine *the)
+{
+#if ESP32
+	esp_restart();
+#elif defined(__ets__)
+	system_restart();
+	while (1)
+		modDelayMilliseconds(1000);
+#else
+	xsUnknownError("the desktop build restarts the firmware in place, not the process");
+#endif
 }
