@@ -3,6 +3,7 @@
 import type { Clock, FlashUpdate, I2CConstructor, DigitalConstructor, AnalogConstructor, Logger, Platform, ResetReason, WiFi } from '../../src/ports';
 import { FIRMWARE_VERSION } from '../../src/version';
 import mcConfig from 'mc/config';
+import Time from 'time';
 import Timer from 'timer';
 import { createClock } from './clock';
 import { restart as hardwareRestart } from './native/sysinfo';
@@ -10,9 +11,9 @@ import { configNumber, configString, normalizeConfig } from './config';
 import { describe } from './errors';
 import type { KvLimits, PreferenceLike } from './kv-chunks';
 import { createLogger, isLogLevel } from './logger';
-import { createNetwork, type TlsSupport } from './network';
+import { createNetwork, resolveHost, type TlsSupport } from './network';
 import { Resources } from './resources';
-import { startSntp } from './sntp';
+import { startSntp, type SntpDeps } from './sntp';
 import { createStorage } from './storage';
 import { createSystem } from './system';
 import type { GateOptions } from './update-gate';
@@ -80,13 +81,15 @@ export function boot(target: Target, firmware: Firmware): void {
       healthMs: configNumber(config, 'otaHealthMs', 300_000),
     });
 
+    const networkDeps = { resources, defer: (callback: () => void) => clock.set(callback, 0), tls: target.tls };
+    const network = createNetwork(networkDeps);
     const platform: Platform = {
       clock,
       system,
       log,
       storage,
-      network: createNetwork({ resources, defer: (callback) => clock.set(callback, 0), tls: target.tls }),
-      wifi: withTimeSync(wifi, config, clock, log),
+      network,
+      wifi: withTimeSync(wifi, config, { udp: network.udp!, resolve: (host, done) => resolveHost(networkDeps, host, done), clock, log, setTime: (seconds) => Time.set(seconds) }),
       update,
       config,
       ...(target.io ? target.io(config, clock) : {}),
@@ -107,14 +110,14 @@ export function boot(target: Target, firmware: Firmware): void {
 }
 
 /** Starts SNTP when the station gets an address and the clock has no wall time yet. */
-function withTimeSync(wifi: WiFi, config: Record<string, unknown>, clock: Clock, log: Logger): WiFi {
+function withTimeSync(wifi: WiFi, config: Record<string, unknown>, sntp: SntpDeps): WiFi {
   const server = configString(config, 'sntp');
   if (!server) return wifi;
   return {
     ...wifi,
     onEvent(handler) {
       wifi.onEvent((event) => {
-        if (event.type === 'got-ip' && clock.wallTime() === undefined) startSntp(server, log);
+        if (event.type === 'got-ip' && sntp.clock.wallTime() === undefined) startSntp(server, sntp);
         handler(event);
       });
     },

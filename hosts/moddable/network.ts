@@ -50,14 +50,15 @@ function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
       socket.fail(new ModdableHostError('TCP_FAILED', `cannot open a connection to ${label}: ${describe(error)}`));
     }
   };
-  resolve(deps, options.host, (address, error) => {
+  resolveHost(deps, options.host, (address, error) => {
     if (address) open(address);
     else socket.fail(error!);
   });
   return socket;
 }
 
-function resolve(deps: NetworkDeps, host: string, done: (address: string | undefined, error?: Error) => void): void {
+/** An IPv4 address for `host`, as the ECMA-419 sockets need (also the host's SNTP client's resolver). */
+export function resolveHost(deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void {
   if (IPV4.test(host) || host === 'localhost') {
     // The desktop build's resolver answers "localhost" with ::1 only, which ECMA-419 TCP cannot use.
     deps.defer(() => done(host === 'localhost' ? '127.0.0.1' : host));

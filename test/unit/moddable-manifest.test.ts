@@ -43,7 +43,7 @@ const SDK_MODULES: Record<Platform, string[]> = {
   esp: ['embedded:io/i2c', 'embedded:io/digital', 'embedded:io/analog'],
   lin: ['embedded:io/socket/tcp/tls'],
 };
-const SDK_COMMON = ['timer', 'time', 'preference', 'wifi', 'net', 'sntp', 'mc/config', 'embedded:io/socket/tcp', 'embedded:io/socket/listener', 'embedded:io/socket/udp'];
+const SDK_COMMON = ['timer', 'time', 'preference', 'wifi', 'net', 'mc/config', 'embedded:io/socket/tcp', 'embedded:io/socket/listener', 'embedded:io/socket/udp'];
 /** Our declarations of SDK modules, so mcconfig's tsc knows their types. */
 const SDK_TYPINGS: Record<string, string> = { ota: 'hosts/moddable/types/ota.d.ts', 'embedded:io/socket/tcp/tls': 'hosts/moddable/types/tls.d.ts' };
 /** Modules only tests, tools or library users import (all-packets decodes what a client never receives; the
