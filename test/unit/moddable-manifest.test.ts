@@ -268,8 +268,12 @@ describe('manifest.json', () => {
     expect(top.include).toContain('$(MODDABLE)/examples/manifest_base.json');
     const sdk = tree('esp32').flatMap((m) => sections(m.json, 'esp32').flatMap(includesOf)).filter(isSdk);
     expect(sdk).toContain('$(MODDABLE)/modules/io/manifest.json');
-    // SDK 8.2.3 defaults tsc to es2025, which TypeScript 5.9 does not know; strict as our own tsconfig
-    expect(top.typescript?.tsconfig.compilerOptions).toEqual({ target: 'es2024', lib: ['es2024'], strict: true, skipLibCheck: true });
+    // SDK 8.2.3 defaults tsc to es2025, which TypeScript 5.9 does not know; strict as our own tsconfig.
+    // Class fields are assigned in the constructor, as tsconfig.json has it for Node and the XS tests:
+    // defined fields cost XS a hidden initializer function (and its prototype object) per class.
+    expect(top.typescript?.tsconfig.compilerOptions).toEqual({ target: 'es2024', lib: ['es2024'], strict: true, skipLibCheck: true, useDefineForClassFields: false });
+    const ours = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> };
+    expect(ours.compilerOptions.useDefineForClassFields).toBe(false);
   });
 
   it('includes only manifests that exist, and lists only module sources that exist', () => {
