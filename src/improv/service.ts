@@ -12,7 +12,7 @@ export interface ImprovTarget {
   readonly ip: string | undefined;
   subscribe(listener: (state: ProvisioningState) => void): () => void;
   scan(callback: (networks: WiFiNetwork[]) => void): void;
-  tryCredentials(credentials: WiFiCredentials): Promise<AttemptResult>;
+  tryCredentials(credentials: WiFiCredentials, extras: undefined, done: (result: AttemptResult) => void): void;
 }
 
 interface ImprovInfo {
@@ -129,15 +129,8 @@ export class ImprovSerialService {
       this.sendError(ImprovError.invalidRpc);
       return;
     }
-    let pending: Promise<AttemptResult>;
     try {
-      pending = this.options.target.tryCredentials({ ssid, password });
-    } catch (error) {
-      this.sendError(error instanceof ProvisioningInputError ? ImprovError.invalidRpc : ImprovError.unknown);
-      return;
-    }
-    pending.then(
-      (result) => {
+      this.options.target.tryCredentials({ ssid, password }, undefined, (result) => {
         if (this.closed) return;
         if (result.ok) {
           this.announce(ImprovState.provisioned);
@@ -146,9 +139,10 @@ export class ImprovSerialService {
           this.sendError(ImprovError.unableToConnect);
           this.announce(improvStateOf(this.options.target.state));
         }
-      },
-      () => this.sendError(ImprovError.unknown),
-    );
+      });
+    } catch (error) {
+      this.sendError(error instanceof ProvisioningInputError ? ImprovError.invalidRpc : ImprovError.unknown);
+    }
   }
 
   private urls(ip: string | undefined): string[] {
