@@ -543,7 +543,7 @@ export class SimDeviceRunner implements SiteSource {
     if (provisioning && provisioning.savedNetworks().length === 0) {
       // First boot of a fresh state dir: someone enters the Wi-Fi password (as in the portal).
       this.log('info', `first boot: joining "${SIM_WIFI.ssid}" with the simulator's credentials`);
-      void provisioning.tryCredentials(SIM_WIFI).then((result) => {
+      provisioning.tryCredentials(SIM_WIFI, undefined, (result) => {
         if (!result.ok && this.current === boot) this.log('warn', `joining "${SIM_WIFI.ssid}" failed: ${result.message}`);
       });
     }

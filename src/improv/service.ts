@@ -13,7 +13,7 @@ export interface ImprovTarget {
   subscribe(listener: StateListener): void;
   unsubscribe(listener: StateListener): void;
   scan(callback: (networks: WiFiNetwork[]) => void): void;
-  tryCredentials(credentials: WiFiCredentials): Promise<AttemptResult>;
+  tryCredentials(credentials: WiFiCredentials, extras: undefined, done: (result: AttemptResult) => void): void;
 }
 
 interface ImprovInfo {
@@ -137,15 +137,8 @@ export class ImprovSerialService implements ImprovFrameSink, StateListener {
       this.sendError(ImprovError.invalidRpc);
       return;
     }
-    let pending: Promise<AttemptResult>;
     try {
-      pending = this.options.target.tryCredentials({ ssid, password });
-    } catch (error) {
-      this.sendError(error instanceof ProvisioningInputError ? ImprovError.invalidRpc : ImprovError.unknown);
-      return;
-    }
-    pending.then(
-      (result) => {
+      this.options.target.tryCredentials({ ssid, password }, undefined, (result) => {
         if (this.closed) return;
         if (result.ok) {
           this.announce(ImprovState.provisioned);
@@ -154,9 +147,10 @@ export class ImprovSerialService implements ImprovFrameSink, StateListener {
           this.sendError(ImprovError.unableToConnect);
           this.announce(improvStateOf(this.options.target.state));
         }
-      },
-      () => this.sendError(ImprovError.unknown),
-    );
+      });
+    } catch (error) {
+      this.sendError(error instanceof ProvisioningInputError ? ImprovError.invalidRpc : ImprovError.unknown);
+    }
   }
 
   private urls(ip: string | undefined): string[] {

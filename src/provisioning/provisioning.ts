@@ -207,10 +207,11 @@ export class Provisioning {
 
   /**
    * Tries credentials from the user; they are stored only when the device gets an address with
-   * them, and `extras` are handed to onExtraSettings only then. Throws ProvisioningInputError for
-   * invalid input and ProvisioningBusyError while another attempt from a user runs.
+   * them, and `extras` are handed to onExtraSettings only then. `done` hears how the attempt ended.
+   * Throws ProvisioningInputError for invalid input and ProvisioningBusyError while another attempt
+   * from a user runs. (A callback, not a Promise: a build with no Promise leaves the engine's out.)
    */
-  tryCredentials(credentials: WiFiCredentials, extras: ExtraSettings = {}): Promise<AttemptResult> {
+  tryCredentials(credentials: WiFiCredentials, extras: ExtraSettings = {}, done?: (result: AttemptResult) => void): void {
     const creds = validateCredentials(credentials.ssid, credentials.password);
     const checkedExtras = validateExtras(extras);
     if (this.current === 'stopped' || this.current === 'idle') {
@@ -229,26 +230,24 @@ export class Provisioning {
     }
     this.test = { ssid: creds.ssid, status: 'pending', message: '', ip: '' };
     this.setState('testing');
-    return new Promise((resolve) => {
-      this.join(creds, this.o.testTimeoutMs, (result) => {
-        if (result.ok) {
-          this.store.save(creds);
-          this.test = { ssid: creds.ssid, status: 'ok', message: '', ip: result.ip };
-          if (Object.keys(checkedExtras).length) {
-            try {
-              this.options.onExtraSettings?.(checkedExtras);
-            } catch (error) {
-              this.log.log('error', `provisioning: onExtraSettings failed: ${(error as Error).message}`);
-            }
+    this.join(creds, this.o.testTimeoutMs, (result) => {
+      if (result.ok) {
+        this.store.save(creds);
+        this.test = { ssid: creds.ssid, status: 'ok', message: '', ip: result.ip };
+        if (Object.keys(checkedExtras).length) {
+          try {
+            this.options.onExtraSettings?.(checkedExtras);
+          } catch (error) {
+            this.log.log('error', `provisioning: onExtraSettings failed: ${(error as Error).message}`);
           }
-          this.connected(result.ssid, result.ip);
-        } else {
-          this.test = { ssid: creds.ssid, status: 'failed', message: result.message, ip: '' };
-          this.log.log('warn', `provisioning: new credentials for "${creds.ssid}" failed (${result.reason}); nothing stored`);
-          if (result.reason !== 'stopped') this.afterFailedTest();
         }
-        resolve(result);
-      });
+        this.connected(result.ssid, result.ip);
+      } else {
+        this.test = { ssid: creds.ssid, status: 'failed', message: result.message, ip: '' };
+        this.log.log('warn', `provisioning: new credentials for "${creds.ssid}" failed (${result.reason}); nothing stored`);
+        if (result.reason !== 'stopped') this.afterFailedTest();
+      }
+      done?.(result);
     });
   }
 
@@ -522,7 +521,7 @@ class PortalLink implements PortalContext {
   }
 
   submit(credentials: WiFiCredentials, extras: ExtraSettings): void {
-    this.p.tryCredentials(credentials, extras).then(ignore, ignore);
+    this.p.tryCredentials(credentials, extras);
   }
 
   activity(): void {
@@ -530,4 +529,3 @@ class PortalLink implements PortalContext {
   }
 }
 
-function ignore(): void {}

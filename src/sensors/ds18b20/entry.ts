@@ -4,7 +4,7 @@
 import type { OneWire } from '../../ports';
 import { HardwareConfigError, requirePort, type BoardEntry, type BuiltSensor, type SensorDescription } from '../board';
 import { SensorError } from '../errors';
-import { romToHex, searchRoms } from '../onewire';
+import { romToHex, searchRoms } from './onewire';
 import { RetryingSensor, type SensorOpener } from '../retrying';
 import { DS18B20, FAMILY_DS18B20, type DS18B20Configuration } from './ds18b20';
 
