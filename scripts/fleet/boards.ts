@@ -79,7 +79,7 @@ function baseUrl(http: { host: string; publicUrl?: string }, port: number): stri
 export async function startBoardImages(
   dir: string,
   images: { board: string; image: Uint8Array }[],
-  o: { id: string; version: string; key: KeyObject; allowDowngrade?: boolean; http: { host: string; port: number; publicUrl?: string } },
+  o: { id: string; version: string; key: KeyObject; allowDowngrade?: boolean; http: { host: string; port: number; publicUrl?: string; concurrency?: number } },
 ): Promise<{ boards: Record<string, BoardImage>; servers: ImageServer[] }> {
   const boards: Record<string, BoardImage> = {};
   const servers: ImageServer[] = [];
@@ -88,7 +88,7 @@ export async function startBoardImages(
       const file = boardImageFile(dir, board);
       writeFileSync(file, image);
       const urlPath = `/ota/${o.id}/${o.version}-${board}.bin`;
-      const server = await serveImage({ file, path: urlPath, host: o.http.host, port: portFor(o.http.port, i) });
+      const server = await serveImage({ file, path: urlPath, host: o.http.host, port: portFor(o.http.port, i), concurrency: o.http.concurrency });
       servers.push(server);
       const url = baseUrl(o.http, server.port) + urlPath;
       const { size, sha256 } = describeImage(image);
@@ -103,12 +103,12 @@ export async function startBoardImages(
 }
 
 /** Serves the board images of a campaign being resumed, on the ports its jobs name. */
-export async function resumeBoardImages(dir: string, boards: Record<string, BoardImage> | undefined, host: string): Promise<ImageServer[]> {
+export async function resumeBoardImages(dir: string, boards: Record<string, BoardImage> | undefined, host: string, concurrency?: number): Promise<ImageServer[]> {
   const servers: ImageServer[] = [];
   for (const [board, b] of Object.entries(boards ?? {})) {
     const file = boardImageFile(dir, board);
     readFileSync(file); // a clear error when it is gone
-    servers.push(await serveImage({ file, path: b.urlPath, host, port: b.port }));
+    servers.push(await serveImage({ file, path: b.urlPath, host, port: b.port, concurrency }));
   }
   return servers;
 }
