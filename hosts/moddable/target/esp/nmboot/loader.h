@@ -13,8 +13,10 @@ int SPIRead(uint32_t address, void *buffer, uint32_t length);
 int SPIWrite(uint32_t address, const void *buffer, uint32_t length);
 int SPIEraseSector(uint32_t sector);
 int ets_printf(const char *format, ...);
-void ets_wdt_disable(void);
-void ets_wdt_enable(void);
+/* The ROM's watchdog calls, as Arduino's eboot declares them: a reset leaves the watchdog off, a soft
+   restart leaves it on; disable() turns it off and feeds it. */
+uint32_t ets_wdt_disable(void);
+void ets_wdt_enable(uint32_t mode, uint32_t arg1, uint32_t arg2);
 
 /*
  * Loads the image at `address` (an 0xE9 image, or with `v2` esptool's version 2 image whose irom

@@ -43,7 +43,7 @@ void nm_stage2(void)
 	nm_boot(MAX_BOOTS, &result);
 	if (result.failure)
 		nm_log(result.failure);
-	ets_wdt_enable();
+	ets_wdt_enable(4, 12, 12);	/* about 13 s, as eboot after its copy: a hung start resets the chip */
 	entry = nm_load(NM_APP, 1, STAGE2_RAM);
 	if (!entry) {
 		nm_log("the app area holds no loadable image: flash one over USB");
