@@ -20,6 +20,9 @@ describe('buildModules', () => {
     expect(b.modules.filter((m) => m.name !== b.main && !m.preloaded && !m.file.endsWith('.c')).map((m) => m.name)).toEqual([]);
     expect(typeof b.config.outboxMessages).toBe('number');
     expect(b.config.prefix).toBe('nodemcu');
+    // the board type OTA jobs are checked against: the fleet tool signs ESP8266 images for "esp8266"
+    expect(b.config.board).toBe('esp8266');
+    expect(buildModules('esp32').config.board).toBe('esp32');
   });
 
   it('follows includes once, resolves "dir/prefix*", drops "~" files and skips the SDK', () => {
