@@ -70,7 +70,7 @@ export function buildNmboot(outDir: string, env: NodeJS.ProcessEnv = process.env
     if (!existsSync(path)) throw new BuildError('MISSING_TOOL', `nmboot needs ${what} at ${path} (ESP_BASE, see docs/flash.md)`);
   }
   mkdirSync(outDir, { recursive: true });
-  const flags = ['-std=gnu99', '-Os', '-mlongcalls', '-mtext-section-literals', '-ffunction-sections', '-fdata-sections', '-fno-builtin', '-nostdlib', '-Wall', '-Wextra', '-Werror', `-I${NMBOOT_SOURCES}`];
+  const flags = ['-std=gnu99', '-Os', '-mlongcalls', '-mtext-section-literals', '-ffunction-sections', '-fdata-sections', '-fno-builtin', '-nostdlib', '-Wall', '-Wextra', '-Werror', '-DNM_BOOTLOADER', `-I${NMBOOT_SOURCES}`];
   const stages = { stage1: ['stage1.c'], stage2: ['stage2.c', 'bootlogic.c', 'image.c'] };
   const out: Record<string, string> = {};
   const sizes: Record<string, number> = {};

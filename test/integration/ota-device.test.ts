@@ -313,7 +313,7 @@ describe('OTA on one device', () => {
     expect(d.boots.at(-1)).toMatchObject({ version: '1.9.8', pending: true });
   });
 
-  it('reports "unsupported" on a device without an update port (ESP8266)', async () => {
+  it('reports "unsupported" on a device without an update port (an ESP8266 flashed without nmboot)', async () => {
     const id = `esp8266x${++counter}`;
     const dev = main(
       {

@@ -10,8 +10,16 @@
 
 #define CHUNK 256u
 
-/* CRC-32 (IEEE 802.3, as zlib), four bits at a time: a 64-byte table instead of 1 KB of RAM. */
-static const uint32_t crc_nibble[16] = {
+/* In the firmware the table stays in flash (read a word at a time, as the flash cache requires);
+   nmboot (built with NM_BOOTLOADER) and the host tests keep it in RAM. */
+#if defined(__XTENSA__) && !defined(NM_BOOTLOADER)
+	#define NM_TABLE __attribute__((section(".irom.text"), aligned(4)))
+#else
+	#define NM_TABLE
+#endif
+
+/* CRC-32 (IEEE 802.3, as zlib), four bits at a time: a 64-byte table instead of 1 KB. */
+static const uint32_t crc_nibble[16] NM_TABLE = {
 	0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
 	0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
 };
