@@ -40,13 +40,32 @@ void xs_otaflash_inspect(xsMachine *the)
 	xsmcSet(xsResult, xsID_size, xsVar(0));
 }
 
-/* The first segment's load address of the 0xE9 image at `address`, or 0. */
-static uint32_t first_segment(uint32_t address)
+/* Reads the header of the 0xE9 image at `address`: its entry point and its first segment's load
+   address (both 0 when there is no such image). */
+static void image_head(uint32_t address, uint32_t *entry, uint32_t *first)
 {
 	uint32_t head[4];
+	*entry = *first = 0;
 	if (SPI_FLASH_RESULT_OK != spi_flash_read(address, head, sizeof(head)) || (head[0] & 0xff) != 0xe9)
-		return 0;
-	return head[2];
+		return;
+	*entry = head[1];
+	*first = head[2];
+}
+
+/* Stage 1 is one segment at 0x4010FC00 (stage1.ld: code only; boot_v1.7.bin loads at 0x40100000); stage 2
+   starts in the IRAM from 0x40108000 to stage 1 (stage2.ld), whatever the order of its segments. */
+static int is_stage1(uint32_t address)
+{
+	uint32_t entry, first;
+	image_head(address, &entry, &first);
+	return first == 0x4010fc00 && entry >= 0x4010fc00 && entry < 0x40110000;
+}
+
+static int is_stage2(uint32_t address)
+{
+	uint32_t entry, first;
+	image_head(address, &entry, &first);
+	return entry >= 0x40108000 && entry < 0x4010fc00;
 }
 
 void xs_otaflash_ready(xsMachine *the)
@@ -55,9 +74,9 @@ void xs_otaflash_ready(xsMachine *the)
 
 	if ((uintptr_t)&_SPIFFS_start - 0x40200000 != NM_RECORD0)
 		xsmcSetString(xsResult, "the flash layout is not eagle.flash.4m.ld's (the storage partition moved)");
-	else if (first_segment(0) != 0x4010fc00)
+	else if (!is_stage1(0))
 		xsmcSetString(xsResult, "the bootloader at 0x0 is not nmboot (Espressif's boot_v1.7 cannot switch images)");
-	else if (first_segment(NM_STAGE2) != 0x40108000)
+	else if (!is_stage2(NM_STAGE2))
 		xsmcSetString(xsResult, "nmboot's second stage is missing");
 	else {
 		nm_inspect(NM_APP, NM_APP_SIZE, &app);
