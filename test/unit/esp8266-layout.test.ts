@@ -1,8 +1,8 @@
 // The ESP8266 flash layout of OTA against what it must fit around, read from Moddable SDK 8.2.3's
 // esp build: eagle.flash.4m.ld (irom0_0_seg at 0x40201010 for 0xfeff0 bytes: the app at flash
 // 0x1010, main.bin from 0x1000; _MODPREF_start/_end 0x40300000-0x40302000; _SPIFFS_start/_end
-// 0x40302000-0x405FB000) and make.esp.mk (esp_init_data_default.bin at 0x3FC000, the SDK's RF
-// calibration and system parameters in the sectors from 0x3FB000). The firmware's layout
+// 0x40302000-0x405FB000) and make.esp.mk (esp_init_data_default.bin at 0x3FC000; from 0x3FB000 the
+// linker script's "eeprom" sector, the SDK's init data and its system parameters). The firmware's layout
 // (hosts/moddable/target/esp/layout.ts) and nmboot's (nmboot/nmboot.h) must be the same numbers.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ const LINKER = {
   preferencesEnd: 0x40302000 - FLASH_MAPPED,
   storage: 0x40302000 - FLASH_MAPPED,
   storageEnd: 0x405fb000 - FLASH_MAPPED,
-  /** The first sector the SDK keeps for itself (RF calibration), then esp_init_data at 0x3FC000, system parameters. */
+  /** The first sector past the SPIFFS area (the linker script's "eeprom"), then esp_init_data at 0x3FC000, system parameters. */
   sdkReserved: 0x3fb000,
   mainBin: 0x1000,
 };

@@ -14,7 +14,8 @@
  *   0x106000  40 KB   nmboot stage 2 (the boot logic; stage 1 at 0x0 loads it)
  *   0x110000  1020 KB slot 0 (an image as big as the app area), then its commit stamp sector
  *   0x210000  1020 KB slot 1, then its commit stamp sector
- *   0x310000  940 KB  free, up to the SDK's RF calibration, init data and system parameters at 0x3FB000
+ *   0x310000  940 KB  free, up to 0x3FB000: the linker script's "eeprom" sector, the SDK's init data (0x3FC000)
+ *                     and system parameters
  */
 #ifndef NMBOOT_H
 #define NMBOOT_H
