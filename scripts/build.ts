@@ -3,6 +3,7 @@
 //                    [--jobs N] [key=value ...]
 // key=value pairs go to mcconfig and override the manifest config (brokerHost=10.0.0.5 ...).
 // Checks first that the SDK and the target's toolchain are installed, and says where to get them.
+// esp8266 also builds nmboot (the OTA bootloader) and the OTA image (scripts/nmboot.ts).
 // Also the library of scripts/flash.ts and scripts/sim-moddable.ts.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -188,6 +189,12 @@ async function cli(): Promise<void> {
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new BuildError('BAD_ARGUMENT', `--jobs must be a positive whole number, not "${values.jobs}"`);
   const result = await buildFirmware({ target, board: values.board, debug: values.debug, out: values.out, jobs, config: positionals });
   console.log(`built ${values.board ?? PLATFORMS[target]}: ${result.binDir}`);
+  if (target === 'esp8266') {
+    // nmboot and the OTA image (main.bin and its trailer): loaded on demand, as it needs this module
+    const { packageEsp8266 } = await import('./nmboot');
+    const p = packageEsp8266(result.binDir);
+    console.log(`nmboot: stage 1 ${p.sizes.stage1} bytes (${p.stage1}), stage 2 ${p.sizes.stage2} bytes (${p.stage2}); OTA image ${p.imageSize} bytes: ${p.image}`);
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,16 +1,18 @@
 // Builds and flashes a NodeMCU over USB serial.
 //   npm run flash -- --target esp32|esp8266 --port /dev/ttyUSB0 [--debug] [--board esp32/nodemcu] [key=value ...]
-//       mcconfig -m with UPLOAD_PORT: the SDK builds, then writes bootloader, partition table and
-//       app (ESP32: idf.py flash; ESP8266: esptool).
+//       ESP32: mcconfig -m with UPLOAD_PORT: the SDK builds, then writes bootloader, partition table
+//       and app (idf.py flash). ESP8266: the build, nmboot and the OTA image (scripts/nmboot.ts), then
+//       esptool writes nmboot at 0x0 and 0x106000 instead of boot_v1.7.bin, and the image at 0x1000.
 //   npm run flash -- --target esp32 --port /dev/ttyUSB0 --prebuilt <ESP-IDF build folder>
 //       writes an image built earlier, with esptool.py and the flash_args file ESP-IDF leaves there.
-// A USB flash is also the only way to update the ESP8266, and to install the ESP32 bootloader
-// with app rollback (OTA updates never rewrite the bootloader).
+// A USB flash is the only way to install a bootloader (the ESP32's with app rollback, the
+// ESP8266's nmboot): OTA updates never rewrite it.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BuildError, PLATFORMS, REPO, checkConfigArgs, missingPrerequisites, parseTarget, run, toolEnv, type Target } from './build';
+import { BuildError, PLATFORMS, REPO, buildFirmware, checkConfigArgs, missingPrerequisites, parseTarget, run, toolEnv, type Target } from './build';
+import { esp8266FlashArgs, espTools, packageEsp8266 } from './nmboot';
 
 export interface FlashOptions {
   target: Target;
@@ -55,6 +57,12 @@ export async function flash(options: FlashOptions): Promise<void> {
   if (problems.length) throw new BuildError('MISSING_TOOL', problems.join('\n'));
   checkConfigArgs(options.config ?? []);
   const board = options.board ?? PLATFORMS[options.target];
+  if (options.target === 'esp8266') {
+    const built = await buildFirmware({ target: 'esp8266', board, debug: options.debug, config: options.config, env });
+    const parts = packageEsp8266(built.binDir, env);
+    await run(espTools(env).esptool, ['--chip', 'esp8266', '-b', '921600', '-p', options.port, 'write_flash', ...esp8266FlashArgs(parts, env)], { env, what: 'esptool.py write_flash' });
+    return;
+  }
   const args = ['-m', '-p', board, ...(options.debug ? ['-d'] : []), '-o', join(REPO, 'build/moddable'), join(REPO, 'manifest.json'), ...(options.config ?? [])];
   await run('mcconfig', args, { env: { ...toolEnv(env), UPLOAD_PORT: options.port }, what: `mcconfig ${args.join(' ')}` });
 }

@@ -9,6 +9,7 @@ import { loadPrivateKey } from './fleet/keys';
 import { parseDuration, parseFraction, parseSize, parseStages, parseTarget } from './fleet/plan';
 import { DEFAULT_CONCURRENCY } from './fleet/image-server';
 import { Rollout } from './fleet/rollout';
+import { parseBoard, parseImageChoice } from './fleet/boards';
 import {
   checkImageSize,
   parseBehaviour,
@@ -30,11 +31,11 @@ import {
 const HELP = `fleet: signed OTA jobs and staged rollouts over MQTT
 
   keygen   --out <file.pem>                         new Ed25519 signing key (+ <file>.pem.pub)
-  sign     --key <pem> --image <file> --version <v> --url <url> [--id <id>] [--allow-downgrade] [--expires <duration>]
+  sign     --key <pem> --image <file> --version <v> --url <url> [--id <id>] [--board <type>] [--allow-downgrade] [--expires <duration>]
   send     --broker <url> --job <job.json> (--device <id> | --group <name>) [--clear] [--prefix <p>]
-  image    --version <v> --out <file> [--behaviour ok|crash-loop|no-connect|fail-health] [--size 256k]   (simulator image)
+  image    --version <v> --out <file> [--behaviour ok|crash-loop|no-connect|fail-health] [--size 256k] [--board <type>]   (simulator image)
   devices  --broker <url> [--wait 3s] [--heartbeat-wait 150s] [--json] [--prefix <p>]
-  rollout  --state <dir> --broker <url> --key <pem> --image <file> --version <v>
+  rollout  --state <dir> --broker <url> --key <pem> --image <file>|<board>=<file>,... --version <v>
            [--target all|group:<g>|id:<glob,...>|version:<v>] [--stages 1,10,50,100]
            [--failure-threshold 10%] [--min-sample 3] [--device-timeout 10m] [--discover 3s]
            [--heartbeat-wait 150s] [--http-host 127.0.0.1] [--http-port 0] [--public-url http://<lan-ip>:<port>]
@@ -50,6 +51,9 @@ const HELP = `fleet: signed OTA jobs and staged rollouts over MQTT
   ${DEFAULT_EXPIRES_S} s, the firmware's default). devices and rollout skip stale devices. The image
   server sends --http-concurrency downloads at once; the other devices wait their turn (up to 10 s,
   then 503 and they come back), and resume broken downloads with Range.
+  Mixed fleets: --image esp32=a.bin,esp8266=b.bin gives each board type (as devices report it) its
+  own image and job; an entry without board= is for every other board. --board signs the board type
+  into a job, and a device of another type refuses it.
 Exit status: 0 done (rollout: succeeded), 1 failed or aborted, 2 usage error.`;
 
 const OPTIONS = {
@@ -61,6 +65,7 @@ const OPTIONS = {
   version: { type: 'string' },
   url: { type: 'string' },
   id: { type: 'string' },
+  board: { type: 'string' },
   out: { type: 'string' },
   job: { type: 'string' },
   device: { type: 'string' },
@@ -95,9 +100,9 @@ type Option = keyof typeof OPTIONS;
 /** The options each command takes; any other is a mistake worth saying (a typo, or the wrong command). */
 const TAKES: Record<string, Option[]> = {
   keygen: ['out'],
-  sign: ['key', 'image', 'version', 'url', 'id', 'allow-downgrade', 'expires'],
+  sign: ['key', 'image', 'version', 'url', 'id', 'allow-downgrade', 'expires', 'board'],
   send: ['broker', 'prefix', 'job', 'device', 'group', 'clear'],
-  image: ['version', 'out', 'behaviour', 'size'],
+  image: ['version', 'out', 'behaviour', 'size', 'board'],
   devices: ['broker', 'prefix', 'wait', 'heartbeat-wait', 'json'],
   rollout: ['state', 'broker', 'prefix', 'key', 'image', 'version', 'target', 'stages', 'failure-threshold', 'min-sample', 'device-timeout', 'discover', 'heartbeat-wait', 'http-host', 'http-port', 'public-url', 'http-concurrency', 'include-offline', 'allow-downgrade', 'campaign', 'tick'],
   status: ['state', 'json'],
@@ -153,8 +158,18 @@ async function rollout(v: Values): Promise<number> {
       id: v.campaign === undefined ? undefined : parseJobId(v.campaign, '--campaign'),
     };
     const keyFile = parsePath(v.key!, '--key');
-    const imageFile = parsePath(v.image!, '--image');
-    create = () => r.create({ ...plan, key: loadPrivateKey(keyFile), image: readImage(imageFile) });
+    const images = parseImageChoice(v.image!, '--image');
+    for (const b of images.boards) parsePath(b.path, `--image ${b.board}=`);
+    const main = images.any === undefined ? images.boards[0] : undefined;
+    const mainFile = parsePath(images.any ?? main!.path, '--image');
+    create = () =>
+      r.create({
+        ...plan,
+        key: loadPrivateKey(keyFile),
+        image: readImage(mainFile),
+        board: main?.board,
+        boardImages: images.boards.filter((b) => b !== main).map((b) => ({ board: b.board, image: readImage(b.path) })),
+      });
   }
   const stop = () => {
     // Ctrl-C leaves the campaign resumable; abort is a separate, explicit command
@@ -205,6 +220,7 @@ async function run(argv: string[]): Promise<number> {
         id: v.id === undefined ? undefined : parseJobId(v.id, '--id'),
         allowDowngrade: v['allow-downgrade'],
         expires: v.expires === undefined ? undefined : Math.floor((Date.now() + parseDuration(v.expires, '--expires', LIMITS.expires)) / 1000),
+        board: v.board === undefined ? undefined : parseBoard(v.board),
       };
       signCommand(out, o);
       return 0;
@@ -227,7 +243,13 @@ async function run(argv: string[]): Promise<number> {
     }
     case 'image':
       need(v, 'version', 'out');
-      imageCommand(out, { version: parseVersionArg(v.version!, '--version'), behaviour: parseBehaviour(v.behaviour!), size: checkImageSize(parseSize(v.size!, '--size'), 1), out: parsePath(v.out!, '--out') });
+      imageCommand(out, {
+        version: parseVersionArg(v.version!, '--version'),
+        behaviour: parseBehaviour(v.behaviour!),
+        size: checkImageSize(parseSize(v.size!, '--size'), 1),
+        out: parsePath(v.out!, '--out'),
+        board: v.board === undefined ? undefined : parseBoard(v.board),
+      });
       return 0;
     case 'devices':
       need(v, 'broker');

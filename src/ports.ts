@@ -267,11 +267,26 @@ export interface UpdateWriter {
   /** Marks the new image to boot next (pending verification). */
   complete(): void;
   cancel(): void;
+  /** Bytes of the image already in place when open() continued an interrupted update (absent or 0: from the start). */
+  readonly resumedAt?: number;
+  /** What the caller saved with that checkpoint (the download's hash state). */
+  readonly resumedState?: Uint8Array;
+  /**
+   * Makes the bytes written so far survive a restart, with the caller's `state`, so open() with the
+   * same key continues from here. False when the port cannot at this offset (e.g. not a sector boundary).
+   */
+  checkpoint?(state: Uint8Array): boolean;
+  /** Stops writing but keeps what was written and checkpointed (a restart pauses the job). */
+  suspend?(): void;
 }
 
 export interface FlashUpdate {
-  /** Opens the inactive slot for an image of `size` bytes. Throws if no room or unsupported. */
-  open(size: number, version: string): UpdateWriter;
+  /**
+   * Opens the inactive slot for an image of `size` bytes. Throws if no room or unsupported.
+   * `resumeKey` names the update (the same job, the same image hash): a port that keeps checkpoints
+   * continues an update of that key that a restart interrupted (see UpdateWriter.resumedAt).
+   */
+  open(size: number, version: string, resumeKey?: string): UpdateWriter;
   running(): RunningImage;
   /** Commits the running pending image, so no rollback happens. */
   markValid(): void;

@@ -1,11 +1,13 @@
 // Simulated flash of one device, as files in <stateDir>/flash: two image slots (slot0.img,
-// slot1.img), a commit stamp per slot (slot0.ok, slot1.ok: the slot's trailer sector), and two copies
-// of the boot record (boot0.bin, boot1.bin). Unwritten flash reads 0xFF. Which slot boots and how an
+// slot1.img), a commit stamp per slot (slot0.ok, slot1.ok: the slot's trailer sector), two copies
+// of the boot record (boot0.bin, boot1.bin) and two sectors of download checkpoints (resume0.bin,
+// resume1.bin). Unwritten flash reads 0xFF. Which slot boots and how an
 // update is written is decided in src/ota (bootloader.ts, slot-update.ts); this is only the medium,
 // with power cuts that can be injected at any byte of an update.
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BootFlash, RecordCopy, SlotImage, SlotIndex } from '../../src/ota/boot-flash';
+import type { BootFlash, CopyFlash, RecordCopy, SlotImage, SlotIndex } from '../../src/ota/boot-flash';
+import type { CheckpointSectors, LogSector } from '../../src/ota/resume-log';
 import { BootRecords, type BootState } from '../../src/ota/boot-record';
 
 export type { SlotIndex } from '../../src/ota/boot-flash';
@@ -15,6 +17,8 @@ export type { BootState } from '../../src/ota/boot-record';
 const SECTOR = 4096;
 /** The sim image magic ("NMSIMG01"), held back until an update is complete. */
 const MAGIC_BYTES = 8;
+/** A checkpoint sector, as on the ESP8266. */
+const CHECKPOINT_SECTOR = 4096;
 
 export interface SimFlashFaults {
   /**
@@ -24,6 +28,11 @@ export interface SimFlashFaults {
    * after the last byte, before the update is marked to boot.
    */
   powerCutAt?: number;
+  /**
+   * ESP8266 layout: power is lost when the bootloader's copies in the next boot (the backup of the
+   * built-in image, then the chosen slot into the app area) have programmed this many bytes.
+   */
+  copyCutAt?: number;
   /** Called at the power cut: the host must stop the device at once (no more network, no timers). */
   onPowerCut?(): void;
 }
@@ -40,11 +49,15 @@ export class SimFlash implements BootFlash {
   readonly dir: string;
   readonly slotSize: number;
   readonly headerBytes = MAGIC_BYTES;
-  private faults: SimFlashFaults | undefined;
+  /** Two 4 KB sectors of download checkpoints (resume0.bin, resume1.bin). */
+  readonly checkpoints: CheckpointSectors;
+  protected faults: SimFlashFaults | undefined;
   private armed: boolean;
   /** Bytes programmed into the slot since the armed update started, or -1 when not counting. */
   private programmed = -1;
-  private dead = false;
+  /** Bytes the bootloader's copies programmed during boot, or -1 outside the boot. */
+  private copyProgrammed = -1;
+  protected dead = false;
 
   constructor(
     stateDir: string,
@@ -55,6 +68,7 @@ export class SimFlash implements BootFlash {
     this.slotSize = options.slotSize ?? 1024 * 1024;
     this.faults = options.faults;
     this.armed = options.faults?.powerCutAt !== undefined;
+    this.checkpoints = this.checkpointSectors();
   }
 
   /** Sets the faults of the next update written in this boot (e.g. a power cut at a byte offset). */
@@ -107,27 +121,56 @@ export class SimFlash implements BootFlash {
   inspect(slot: SlotIndex): SlotImage {
     const bytes = this.readSlot(slot);
     if (!bytes || !bytes.length) return { problem: 'empty slot' };
+    return this.check(bytes);
+  }
+
+  protected check(bytes: Uint8Array): SlotImage {
     return this.options.check ? this.options.check(bytes) : { problem: 'no image check configured' };
   }
 
-  erase(slot: SlotIndex): void {
+  erase(slot: SlotIndex, from = 0): void {
     if (this.powerGone()) return;
-    writeFileSync(this.slotPath(slot), new Uint8Array(0));
-    rmSync(this.stampPath(slot), { force: true });
-    if (this.armed) {
+    if (from > 0) truncate(this.slotPath(slot), from);
+    else {
+      writeFileSync(this.slotPath(slot), new Uint8Array(0));
+      rmSync(this.stampPath(slot), { force: true });
+    }
+    if (this.armed && this.copyProgrammed < 0) {
       this.armed = false;
       this.programmed = 0;
     }
   }
 
   write(slot: SlotIndex, offset: number, bytes: Uint8Array): void {
+    this.programBytes(this.slotPath(slot), offset, bytes);
+  }
+
+  /** True after a power cut: nothing more reaches the flash in this boot. */
+  get poweredOff(): boolean {
+    return this.dead;
+  }
+
+  /** The bootloader runs: its copies count toward `copyCutAt`, not toward the update's cut. */
+  beginBoot(): void {
+    this.copyProgrammed = 0;
+  }
+
+  endBoot(): void {
+    this.copyProgrammed = -1;
+  }
+
+  /** Programs bytes of a slot or app file, as far as an armed power cut lets them. */
+  protected programBytes(path: string, offset: number, bytes: Uint8Array): void {
     if (this.powerGone()) return;
     let length = bytes.length;
-    const cutAt = this.programmed >= 0 ? this.faults?.powerCutAt ?? -1 : -1;
-    const cut = cutAt >= 0 && this.programmed + length > cutAt;
-    if (cut) length = cutAt - this.programmed;
-    program(this.slotPath(slot), offset, bytes.subarray(0, length));
-    if (this.programmed >= 0) this.programmed += length;
+    const copying = this.copyProgrammed >= 0;
+    const done = copying ? this.copyProgrammed : this.programmed;
+    const cutAt = done >= 0 ? (copying ? this.faults?.copyCutAt : this.faults?.powerCutAt) ?? -1 : -1;
+    const cut = cutAt >= 0 && done + length > cutAt;
+    if (cut) length = cutAt - done;
+    program(path, offset, bytes.subarray(0, length));
+    if (copying) this.copyProgrammed += length;
+    else if (this.programmed >= 0) this.programmed += length;
     if (cut) this.cutPower();
   }
 
@@ -145,11 +188,39 @@ export class SimFlash implements BootFlash {
     }
   }
 
+  checkpointPath(sector: LogSector): string {
+    return join(this.dir, `resume${sector}.bin`);
+  }
+
+  /** Checkpoint sectors as files; programming ANDs bits into what is there, as NOR flash does. */
+  private checkpointSectors(): CheckpointSectors {
+    const read = (sector: LogSector) => {
+      const out = new Uint8Array(CHECKPOINT_SECTOR).fill(0xff);
+      const bytes = readOrUndefined(this.checkpointPath(sector));
+      if (bytes) out.set(bytes.subarray(0, CHECKPOINT_SECTOR));
+      return out;
+    };
+    return {
+      sectorSize: CHECKPOINT_SECTOR,
+      read: (sector, offset, length) => read(sector).slice(offset, offset + length),
+      erase: (sector) => {
+        if (!this.powerGone()) rmSync(this.checkpointPath(sector), { force: true });
+      },
+      program: (sector, offset, bytes) => {
+        if (this.powerGone()) return;
+        const now = read(sector);
+        for (let i = 0; i < bytes.length; i++) now[offset + i] &= bytes[i];
+        writeFileSync(this.checkpointPath(sector), now);
+      },
+    };
+  }
+
   /** True when nothing may reach the flash any more; cuts the power when the armed cut is due. */
-  private powerGone(): boolean {
+  protected powerGone(): boolean {
     if (this.dead) return true;
     const cutAt = this.faults?.powerCutAt;
-    if (this.programmed >= 0 && cutAt !== undefined && this.programmed >= cutAt) {
+    const copyCutAt = this.faults?.copyCutAt;
+    if ((this.programmed >= 0 && cutAt !== undefined && this.programmed >= cutAt) || (this.copyProgrammed >= 0 && copyCutAt !== undefined && this.copyProgrammed >= copyCutAt)) {
       this.cutPower();
       return true;
     }
@@ -159,8 +230,15 @@ export class SimFlash implements BootFlash {
   private cutPower(): void {
     this.dead = true;
     this.programmed = -1;
+    this.copyProgrammed = -1;
     this.faults?.onPowerCut?.();
   }
+}
+
+/** Cuts a slot file at `length`: what followed reads as erased flash. */
+function truncate(path: string, length: number): void {
+  const bytes = readOrUndefined(path) ?? new Uint8Array(0);
+  if (bytes.length > length) writeFileSync(path, bytes.subarray(0, length));
 }
 
 /** Programs bytes at an offset of a slot file; a gap before it reads as erased flash (0xFF). */
@@ -182,4 +260,68 @@ function readOrUndefined(path: string): Uint8Array | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The ESP8266 layout: the two slots and records of SimFlash plus the app area (app.img), the only
+ * place an ESP8266 runs its image from. Which slot boots and what is copied where is decided in
+ * src/ota/placement.ts, as the ESP8266's bootloader decides it.
+ */
+export class SimCopyFlash extends SimFlash implements CopyFlash {
+  readonly appSize: number;
+
+  constructor(stateDir: string, options: SimFlashOptions & { appSize?: number } = {}) {
+    super(stateDir, { ...options, slotSize: Math.min(options.slotSize ?? 1024 * 1024, options.appSize ?? 1024 * 1024) });
+    this.appSize = options.appSize ?? 1024 * 1024;
+  }
+
+  appPath(): string {
+    return join(this.dir, 'app.img');
+  }
+
+  /** What the app area holds (undefined before anything was flashed). */
+  readAppImage(): Uint8Array | undefined {
+    return readOrUndefined(this.appPath());
+  }
+
+  inspectApp(): SlotImage {
+    const bytes = this.readAppImage();
+    if (!bytes || !bytes.length) return { problem: 'empty app area' };
+    return this.check(bytes);
+  }
+
+  readSlotAt(slot: SlotIndex, offset: number, length: number): Uint8Array {
+    return readRange(this.slotPath(slot), offset, length);
+  }
+
+  readAppAt(offset: number, length: number): Uint8Array {
+    return readRange(this.appPath(), offset, length);
+  }
+
+  eraseApp(): void {
+    if (this.powerGone()) return;
+    writeFileSync(this.appPath(), new Uint8Array(0));
+  }
+
+  writeApp(offset: number, bytes: Uint8Array): void {
+    this.programBytes(this.appPath(), offset, bytes);
+  }
+
+  /** A USB flash of the app area (nothing else changes). */
+  flashApp(bytes: Uint8Array): void {
+    writeFileSync(this.appPath(), bytes);
+  }
+}
+
+/** `length` bytes at `offset` of a file; past its end (or without it), erased flash. */
+function readRange(path: string, offset: number, length: number): Uint8Array {
+  const out = new Uint8Array(length).fill(0xff);
+  if (!existsSync(path)) return out;
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, out, 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { FleetError } from './errors';
 import type { SignedJob } from './sign';
+import type { BoardImage } from './boards';
 
 export type DeviceRunState = 'waiting' | 'sent' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -28,6 +29,8 @@ export interface DeviceRun {
   reason?: string;
   /** Epoch ms at which to publish the job again (the device said it was busy). */
   resendAt?: number;
+  /** Board type the device reported when the campaign was planned: it picks the device's image. */
+  board?: string;
 }
 
 export interface StageRun {
@@ -72,6 +75,8 @@ export interface Campaign {
   finishedAt?: number;
   /** Each start (or resume) of the tool. */
   runs: { pid: number; at: number }[];
+  /** Mixed fleets: the image and job of each board type with its own (the main job is for the others). */
+  boards?: Record<string, BoardImage>;
 }
 
 export class CampaignStore {

@@ -22,9 +22,9 @@ export function keygen(out: Out, file: string): void {
   out(`firmware configuration: otaPublicKey = "${key.publicHex}"`);
 }
 
-export function signCommand(out: Out, o: { key: string; image: string; version: string; url: string; id?: string; allowDowngrade?: boolean; expires?: number }): SignedJob {
+export function signCommand(out: Out, o: { key: string; image: string; version: string; url: string; id?: string; allowDowngrade?: boolean; expires?: number; board?: string }): SignedJob {
   const bytes = readImage(o.image);
-  const job = signJob({ id: o.id ?? `job-${o.version}-${Date.now().toString(36)}`, version: o.version, url: o.url, ...describeImage(bytes), allowDowngrade: o.allowDowngrade, expires: o.expires }, loadPrivateKey(o.key));
+  const job = signJob({ id: o.id ?? `job-${o.version}-${Date.now().toString(36)}`, version: o.version, url: o.url, ...describeImage(bytes), allowDowngrade: o.allowDowngrade, expires: o.expires, board: o.board }, loadPrivateKey(o.key));
   out(JSON.stringify(job));
   return job;
 }
@@ -37,10 +37,10 @@ export function readImage(path: string): Uint8Array {
   }
 }
 
-export function imageCommand(out: Out, o: { version: string; behaviour: Behaviour; size: number; out: string }): void {
+export function imageCommand(out: Out, o: { version: string; behaviour: Behaviour; size: number; out: string; board?: string }): void {
   let bytes: Uint8Array;
   try {
-    bytes = buildSimImage({ version: o.version, behaviour: o.behaviour }, o.size);
+    bytes = buildSimImage({ version: o.version, behaviour: o.behaviour, board: o.board }, o.size);
   } catch (error) {
     if (error instanceof SimImageError) throw new FleetError('usage', `--size ${o.size}: ${error.message}`);
     throw error;
@@ -115,10 +115,11 @@ export async function devicesCommand(out: Out, o: { broker: string; prefix: stri
     presenceText(d, o.heartbeatWait),
     d.lastSeen === undefined ? '-' : `${Math.round((now - d.lastSeen) / 1000)} s ago`,
     d.boot === undefined ? '-' : String(d.boot),
+    d.board ?? '-',
     d.ota?.state ? printable(`${d.ota.state}${d.ota.target ? ` ${d.ota.target}` : ''}${d.ota.error ? ` (${d.ota.error})` : ''}`) : '-',
     printable((d.groups ?? []).join(',')) || '-',
   ]);
-  table(out, ['ID', 'VERSION', 'ONLINE', 'LAST SEEN', 'BOOT', 'OTA', 'GROUPS'], rows);
+  table(out, ['ID', 'VERSION', 'ONLINE', 'LAST SEEN', 'BOOT', 'BOARD', 'OTA', 'GROUPS'], rows);
   const stale = list.filter((d) => d.presence === 'stale').length;
   out(`${list.length} device(s) under "${o.prefix}"${stale ? `, ${stale} stale (the retained status says online, but no heartbeat came)` : ''}; last seen counts live messages during the ${Math.round((now - started) / 1000)} s listened${view.ignored ? `; ${view.ignored} message(s) under ids that are not device ids ignored` : ''}`);
   return list;

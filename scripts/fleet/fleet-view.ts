@@ -3,6 +3,7 @@
 // retained OTA reports (version, groups, last job), per device id. What devices publish is not
 // trusted: ids that are not printable topic levels are ignored, and text is cleaned before display.
 import { heartbeatExpires, livenessOf } from '../sim/dashboard/liveness';
+import { isBoard } from '../../src/ota/job';
 import { isDeviceId, printable } from './validate';
 
 export interface OtaReportView {
@@ -15,6 +16,8 @@ export interface OtaReportView {
   reason?: string;
   groups?: string[];
   boot?: number;
+  /** Board type (esp32, esp8266, ...): the rollout picks the device's image by it. */
+  board?: string;
 }
 
 /** online: status online and heard; waiting: status online, no heartbeat yet; stale: status online, silent too long. */
@@ -37,6 +40,8 @@ export interface DeviceView {
   /** `expires` of the last live heartbeat, seconds. */
   expires?: number;
   groups?: string[];
+  /** Board type, from its OTA reports. */
+  board?: string;
   ota?: OtaReportView;
 }
 
@@ -97,6 +102,7 @@ export class FleetView {
     } else {
       d.ota = body as OtaReportView;
       if (Array.isArray(body.groups)) d.groups = body.groups.filter((g): g is string => typeof g === 'string');
+      if (typeof body.board === 'string' && isBoard(body.board)) d.board = body.board;
     }
     return { id, kind, body };
   }

@@ -12,6 +12,7 @@ import { FleetView, listenForHeartbeats, type DeviceView, type OtaReportView } f
 import { DEFAULT_CONCURRENCY, serveImage, type ImageServer } from './image-server';
 import { describeTarget, matchesTarget, planStages, rolloutOrder, type Target } from './plan';
 import { describeImage, signJob } from './sign';
+import { resumeBoardImages, startBoardImages } from './boards';
 import { printable } from './validate';
 import { buildReport, formatReport, headerLine, LIST_LIMIT, listSome, ProgressPrinter, stageLines, type Report, type RunCost } from './view';
 
@@ -38,6 +39,10 @@ export interface NewCampaign {
   includeOffline?: boolean;
   allowDowngrade?: boolean;
   id?: string;
+  /** The board type `image` is built for (its job names it); absent: any board without an image of its own. */
+  board?: string;
+  /** Images of other board types (mixed fleets): a device gets the image of the board type it reports. */
+  boardImages?: { board: string; image: Uint8Array }[];
 }
 
 export interface RolloutOptions {
@@ -64,6 +69,8 @@ export class Rollout {
   private c!: Campaign;
   /** What the broker shows of the fleet, kept up to date while the campaign runs. */
   private view: FleetView | undefined;
+  /** Servers of the board types with an image of their own (mixed fleets). */
+  private boardServers: ImageServer[] = [];
   private printer: ProgressPrinter;
   private dirty = false;
   private savedAt = 0;
@@ -125,6 +132,7 @@ export class Rollout {
       if (!matchesTarget(d, n.target)) continue;
       const presence = view.presence(d, heartbeatWait);
       if (d.version === n.version) skipped.push({ id: d.id, why: `already runs ${n.version}` });
+      else if (!hasImageFor(n, d.board)) skipped.push({ id: d.id, why: `no image for its board type ${d.board ?? '(none reported)'}` });
       else if (n.includeOffline) chosen.push(d.id);
       else if (presence === 'stale') skipped.push({ id: d.id, why: staleWhy(d, heartbeatWait) });
       else if (!d.online) skipped.push({ id: d.id, why: 'offline' });
@@ -140,9 +148,11 @@ export class Rollout {
     const urlPath = `/ota/${id}/${n.version}.bin`;
     this.server = await serveImage({ file: store.imageFile, path: urlPath, host: n.http.host, port: n.http.port, concurrency: n.http.concurrency });
     const base = (n.http.publicUrl ?? `http://${n.http.host.includes(':') ? `[${n.http.host}]` : n.http.host}:${this.server.port}`).replace(/\/$/, '');
-    const job = signJob({ id, version: n.version, url: base + urlPath, size, sha256, allowDowngrade: n.allowDowngrade }, n.key);
+    const job = signJob({ id, version: n.version, url: base + urlPath, size, sha256, allowDowngrade: n.allowDowngrade, board: n.board }, n.key);
+    const mixed = await startBoardImages(store.dir, n.boardImages ?? [], { id, version: n.version, key: n.key, allowDowngrade: n.allowDowngrade, http: n.http });
+    this.boardServers = mixed.servers;
     const devices: Record<string, DeviceRun> = {};
-    plan.forEach((s, i) => s.devices.forEach((d) => (devices[d] = { stage: i, state: 'waiting' })));
+    plan.forEach((s, i) => s.devices.forEach((d) => (devices[d] = { stage: i, state: 'waiting', board: view.devices.get(d)?.board })));
     this.c = {
       format: 1,
       id,
@@ -162,6 +172,7 @@ export class Rollout {
       deviceTimeout: n.deviceTimeout,
       heartbeatWait,
       includeOffline: n.includeOffline || undefined,
+      boards: n.boardImages?.length ? mixed.boards : undefined,
       stages: plan.map((s) => ({ percent: s.percent, devices: s.devices })),
       current: 0,
       devices,
@@ -196,6 +207,7 @@ export class Rollout {
     });
     await this.client.subscribeAsync(view.filters, { qos: 1 });
     this.printer.event(`resuming ${headerLine(this.c)}`);
+    this.boardServers = await resumeBoardImages(store.dir, this.c.boards, this.c.http.host, this.c.http.concurrency);
     // jobs published before the restart may not have reached the broker: publish them again
     for (const [id, d] of Object.entries(this.c.devices)) if (d.state === 'sent') this.publishJob(id);
     return this.c;
@@ -253,6 +265,7 @@ export class Rollout {
   async close(): Promise<void> {
     await this.client?.endAsync().catch(() => undefined);
     await this.server?.close();
+    for (const s of this.boardServers) await s.close();
     this.o.store.unlock();
   }
 
@@ -470,10 +483,23 @@ export class Rollout {
   }
 
   private publishJob(id: string): void {
-    this.client?.publish(jobTopic(this.c, id), JSON.stringify(this.c.job), { qos: 1, retain: true }, (error) => {
+    this.client?.publish(jobTopic(this.c, id), JSON.stringify(jobFor(this.c, id)), { qos: 1, retain: true }, (error) => {
       if (error) this.printer.event(`${id}: publishing the job failed: ${error.message} (it is published again on resume)`);
     });
   }
+}
+
+/** Whether the campaign has an image for a device of this board type (mixed fleets). */
+function hasImageFor(n: NewCampaign, board: string | undefined): boolean {
+  if (!n.boardImages?.length && n.board === undefined) return true; // one image for every board
+  if (n.board === undefined) return true; // the main image is for any board without its own
+  return board === n.board || (board !== undefined && n.boardImages!.some((b) => b.board === board));
+}
+
+/** The job a device gets: its board type's, else the main one. */
+function jobFor(c: Campaign, id: string) {
+  const board = c.devices[id]?.board;
+  return (board !== undefined && c.boards?.[board]?.job) || c.job;
 }
 
 /** Why a stale device is left out, for the operator and the report. */

@@ -14,6 +14,8 @@ export interface JobFields {
   allowDowngrade?: boolean;
   /** Epoch seconds. */
   expires?: number;
+  /** The board type the image is built for (a device of another type refuses the job). */
+  board?: string;
 }
 
 export type SignedJob = JobFields & { signature: string };

@@ -52,7 +52,8 @@ export function stageLines(c: Campaign, now = Date.now()): string[] {
 }
 
 export function headerLine(c: Campaign): string {
-  return `campaign ${c.id}: ${c.version} (${c.size} bytes, sha256 ${c.sha256.slice(0, 12)}...) to ${c.target}, ${Object.keys(c.devices).length} devices in ${c.stages.length} stages; abort above ${Math.round(c.failureThreshold * 1000) / 10}% failures (min sample ${c.minSample})`;
+  const boards = Object.entries(c.boards ?? {}).map(([board, b]) => `; for ${board}: ${b.size} bytes, sha256 ${b.sha256.slice(0, 12)}...`).join('');
+  return `campaign ${c.id}: ${c.version} (${c.size} bytes, sha256 ${c.sha256.slice(0, 12)}...${c.job.board ? ` for ${c.job.board}` : ''}${boards}) to ${c.target}, ${Object.keys(c.devices).length} devices in ${c.stages.length} stages; abort above ${Math.round(c.failureThreshold * 1000) / 10}% failures (min sample ${c.minSample})`;
 }
 
 /**

@@ -52,6 +52,7 @@ function simView(r: SimDeviceRunner): SimView {
     flashing: ota && ota.size ? Math.floor((100 * ota.written) / ota.size) : undefined,
     version: r.version,
     boot: r.device?.boot,
+    board: r.options.boardType,
   };
 }
 
@@ -121,6 +122,7 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     telemetry: options.telemetry,
     keepAlive: options.keepAlive,
     board: options.board,
+    boardTypes: options.chip,
     startRate: options.startRate,
     log: (runner, level, message) => line(level, message, runner),
     onChange: (runner) => {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BOARD_PROFILES, type BoardProfile } from './device-board';
 import { MAX_DEVICES, MAX_SHARDS, type Shard } from './population';
+import type { SimBoardType } from './device-runner';
 import { parseLogLevel } from '../../hosts/sim/logger';
 import type { LogLevel } from '../../src/ports';
 
@@ -30,6 +31,8 @@ export interface SimOptions {
   /** MQTT keep-alive, seconds; undefined: the firmware's default. */
   keepAlive?: number;
   board: BoardProfile;
+  /** The devices' chip (board type): how their flash keeps OTA images, and what they report. */
+  chip: SimBoardType | 'mixed';
   startRate: number;
   /** Fleet signing key for OTA: a PEM private key or a file with the 64-hex public key; undefined: <state-dir>/fleet-key.pem; false: no OTA. */
   otaKey?: string | false;
@@ -68,6 +71,8 @@ and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline"
   --telemetry S        telemetry interval, seconds (default 5)
   --keep-alive S       MQTT keep-alive, seconds (default: the firmware's, 30)
   --board KIND         sensors per device: ${BOARD_PROFILES.join(', ')} (default mixed)
+  --chip KIND          esp32 (two OTA slots), esp8266 (staged, copied into the app area) or mixed
+                       (every third device an ESP8266); the board type devices report (default esp32)
   --start-rate N       devices powered on per second (default 200)
   --ota-key FILE       fleet key the devices trust for OTA jobs: the signing key (PEM) or its .pub
                        (default <state-dir>/fleet-key.pem, made on the first run; off = no OTA)
@@ -144,6 +149,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
         heartbeat: { type: 'string' },
         telemetry: { type: 'string' },
         board: { type: 'string' },
+        chip: { type: 'string' },
         'start-rate': { type: 'string' },
         'ota-key': { type: 'string' },
         view: { type: 'string' },
@@ -167,6 +173,8 @@ export function parseSimArgs(argv: string[]): SimOptions {
   if (view !== 'auto' && view !== 'table' && view !== 'log') throw new CliError(`--view must be auto, table or log, not "${view}"`);
   const board = (s('board') ?? 'mixed') as BoardProfile;
   if (!BOARD_PROFILES.includes(board)) throw new CliError(`--board must be one of ${BOARD_PROFILES.join(', ')}, not "${board}"`);
+  const chip = s('chip') ?? 'esp32';
+  if (chip !== 'esp32' && chip !== 'esp8266' && chip !== 'mixed') throw new CliError(`--chip must be esp32, esp8266 or mixed, not "${chip}"`);
   let level: LogLevel;
   try {
     level = parseLogLevel(s('level') ?? 'info');
@@ -219,6 +227,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
     telemetry: whole(s('telemetry') ?? '5', '--telemetry', 1, 86400),
     keepAlive: s('keep-alive') === undefined ? undefined : whole(s('keep-alive')!, '--keep-alive', 5, 65535),
     board,
+    chip,
     startRate: whole(s('start-rate') ?? '200', '--start-rate', 1, 100_000),
     otaKey: s('ota-key') === 'off' ? false : s('ota-key'),
     view,

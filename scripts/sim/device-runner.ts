@@ -14,7 +14,7 @@ import type { FlashUpdate, KeyValueStore, Logger, LogLevel, Network, Platform, R
 import type { Provisioning } from '../../src/provisioning/provisioning';
 import type { ProvisioningState } from '../../src/provisioning/types';
 import { FIRMWARE_VERSION } from '../../src/version';
-import { bootSim, type SimImage } from '../../hosts/sim/bootloader';
+import { bootSim, type SimImage, type SimLayout } from '../../hosts/sim/bootloader';
 import { buildBoard, setChipBroken, type BoardParts, type BoardProfile, type SiteSource } from './device-board';
 import type { Environment, Site, SiteValues } from './environment';
 import { hash32 } from './environment';
@@ -37,13 +37,19 @@ export interface SimBootChoice {
   notes?: string[];
 }
 /** Chooses the image of a boot from the state dir (the flash slots), like the board's bootloader. */
-export type BootLoader = (stateDir: string, factory: SimImage) => SimBootChoice;
+export type BootLoader = (stateDir: string, factory: SimImage, boardType?: SimBoardType) => SimBootChoice;
+
+/** The chip a simulated device is: how its flash keeps images (see hosts/sim/bootloader.ts), and the board type it reports. */
+export type SimBoardType = SimLayout;
 
 /** Without flash slots (a device without a state dir): always the built-in firmware, no updates. */
 export const builtInFirmware: BootLoader = (_stateDir, factory) => ({ image: factory });
 
-/** Two flash slots in the state dir, with rollback of images that fail their trial (hosts/sim/bootloader.ts). */
-export const flashBootLoader: BootLoader = (stateDir, factory) => bootSim(stateDir, factory);
+/**
+ * Two flash slots in the state dir, with rollback of images that fail their trial (hosts/sim/bootloader.ts);
+ * an ESP8266 board type stages them and copies the chosen one into its app area.
+ */
+export const flashBootLoader: BootLoader = (stateDir, factory, boardType) => bootSim(stateDir, factory, boardType ? { layout: boardType, board: boardType } : {});
 
 // ---- options ----------------------------------------------------------------------------------------
 
@@ -82,6 +88,8 @@ export interface SimDeviceOptions {
   wifi?: boolean;
   /** Default: flashBootLoader with a state dir, builtInFirmware without one. */
   bootLoader?: BootLoader;
+  /** The chip: 'esp32' (two slots run in place) or 'esp8266' (staged, copied into the app area); reported as the board type. Default: none (the firmware's default board, the esp32 layout). */
+  boardType?: SimBoardType;
   /** Firmware features (OTA) for each boot. */
   extensions?: (runner: SimDeviceRunner) => ((device: Device) => void)[];
   log?: DeviceLogSink;
@@ -446,7 +454,7 @@ export class SimDeviceRunner implements SiteSource {
     const loader = o.bootLoader ?? (dir ? flashBootLoader : builtInFirmware);
     let chosen: SimBootChoice;
     try {
-      chosen = loader(dir ?? '', factory);
+      chosen = loader(dir ?? '', factory, o.boardType);
     } catch (error) {
       this.log('error', `bootloader failed (${(error as Error).message}); booting the factory image`);
       chosen = { image: factory };
@@ -484,6 +492,7 @@ export class SimDeviceRunner implements SiteSource {
     const board = buildBoard({ profile: o.board ?? 'mixed', index: this.index, reader: this, broken: this.broken });
     platform.i2c = board.i2c.io;
     if (board.analog) platform.analog = board.analog.io;
+    if (o.boardType) platform.config = { ...platform.config, board: o.boardType };
     const update = chosen.update && this.watchUpdate(chosen.update);
     if (update) platform.update = update;
     const boot: Boot = { clock, network, platform, device: undefined, radio: undefined, started: false, board, image, update };

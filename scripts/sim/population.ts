@@ -12,7 +12,7 @@ import type { Device } from '../../src/device/device';
 import type { HostClientOptions } from '../../src/device/client-options';
 import type { Network } from '../../src/ports';
 import type { BoardProfile } from './device-board';
-import { SimDeviceRunner, type BootLoader, type DeviceLogSink, type SimDeviceOptions } from './device-runner';
+import { SimDeviceRunner, type BootLoader, type DeviceLogSink, type SimBoardType, type SimDeviceOptions } from './device-runner';
 import { Environment } from './environment';
 import { createNodeNetwork } from '../../hosts/sim/net';
 import { TimerWheel } from '../../hosts/sim/shared-clock';
@@ -70,6 +70,8 @@ export interface FleetOptions {
   config?: Record<string, unknown>;
   client?: HostClientOptions;
   bootLoader?: BootLoader;
+  /** The chip of each device: esp32, esp8266, or mixed (every third device an ESP8266). Default: none set. */
+  boardTypes?: SimBoardType | 'mixed';
   extensions?: (runner: SimDeviceRunner) => ((device: Device) => void)[];
   log?: DeviceLogSink;
   onChange?: (runner: SimDeviceRunner) => void;
@@ -187,6 +189,8 @@ export class Fleet {
     for (let index = first; index < devices; index += step) {
       const own: SimDeviceOptions = Object.create(this.shared);
       own.index = index;
+      const boardType = boardTypeOf(this.options.boardTypes, index);
+      if (boardType) own.boardType = boardType;
       if (this.options.stateDir !== undefined) own.stateDir = join(this.options.stateDir, deviceDirName(index));
       const runner = new SimDeviceRunner(own);
       this.devices.push(runner);
@@ -276,4 +280,10 @@ export class Fleet {
 
 export function deviceDirName(index: number): string {
   return `device-${String(index + 1).padStart(3, '0')}`;
+}
+
+/** The chip of device `index` in a fleet of `types`: mixed makes every third device an ESP8266. */
+export function boardTypeOf(types: SimBoardType | 'mixed' | undefined, index: number): SimBoardType | undefined {
+  if (types !== 'mixed') return types;
+  return index % 3 === 2 ? 'esp8266' : 'esp32';
 }

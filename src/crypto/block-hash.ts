@@ -6,11 +6,12 @@ import { copyBytes, writeBigEndian, writeLittleEndian } from './words';
 export abstract class BlockHash implements Hash {
   abstract readonly outputLength: number;
   readonly blockSize: number;
-  private readonly block: Uint8Array;
+  /** Input not compressed yet: `buffered` bytes of the current block; `length` bytes fed in all. */
+  protected readonly block: Uint8Array;
   private readonly lengthAt: number;
   private readonly littleEndian: boolean;
-  private buffered = 0;
-  private length = 0;
+  protected buffered = 0;
+  protected length = 0;
 
   /** `lengthBytes`: size of the message-length field at the end of the padding (8, or 16 for SHA-512). */
   constructor(blockSize: number, lengthBytes: number, littleEndian: boolean) {

@@ -1,7 +1,7 @@
 // One error type for the crypto helpers; `code` says what kind of input was wrong. Malformed text
 // (base64, hex, UTF-8) is a TextError from src/text.
 
-export type CryptoErrorCode = 'bad-length' | 'bad-key' | 'bad-signature';
+export type CryptoErrorCode = 'bad-length' | 'bad-key' | 'bad-signature' | 'bad-state';
 
 export class CryptoError extends Error {
   override name = 'CryptoError';

@@ -12,6 +12,10 @@ export interface Hash {
   digest(): Uint8Array;
   /** Drops any input fed so far. */
   reset(): this;
+  /** The progress so far as bytes, so a restarted device can continue the message (optional: not every hash can). */
+  save?(): Uint8Array;
+  /** Continues from what save() returned; throws when `state` is not a saved state of this hash. */
+  restore?(state: Uint8Array): this;
 }
 
 /** Makes a fresh hash object (one per message, or reuse it: digest() resets it). */

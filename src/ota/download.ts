@@ -1,6 +1,8 @@
 // Streams a firmware image from its URL into an update slot: bounded pieces, incremental SHA-256,
 // and resumption with "Range: bytes=N-" after a broken connection or a stall. Nothing of the image is
-// kept in RAM beyond the piece being written.
+// kept in RAM beyond the piece being written. Pieces end on multiples of the piece size; at those
+// boundaries the writer may checkpoint (bytes written, hash state), so a download that a restart
+// interrupts continues from its last checkpoint (`start`).
 import type { Hash } from '../crypto/hash';
 import { hexEncode } from '../text/hex';
 import type { Clock, Logger, Network, TimerId, TlsOptions, UpdateWriter } from '../ports';
@@ -17,8 +19,12 @@ export interface DownloadOptions {
   /** Expected SHA-256 of the whole image. */
   sha256: Uint8Array;
   writer: UpdateWriter;
-  /** A fresh SHA-256 (ours, or a host's native one). */
+  /** A fresh SHA-256 (ours, or a host's native one); with `start`, one restored to the hash of the bytes before it. */
   hash: Hash;
+  /** Bytes already in the slot (a continued update): the download asks for the rest. Default 0. */
+  start?: number;
+  /** Bytes between two checkpoints (rounded to whole pieces), when the writer and the hash support them. Default 16384. */
+  checkpointEvery?: number;
   tls?: TlsOptions;
   /** Largest piece handed to the writer at once, bytes. Default 4096. */
   chunkSize?: number;
@@ -36,17 +42,23 @@ export interface DownloadOptions {
 const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
 
 export class Download {
-  /** Image bytes written so far. */
+  /** Image bytes written so far (with those in place before a continued download). */
   received = 0;
+  /** Checkpoints the writer took. */
+  checkpoints = 0;
   /** HTTP requests made. */
   attempts = 0;
   private http: HttpGet | undefined;
   private timer: TimerId | undefined;
   private stalled = 0;
   private finished = false;
+  private checkpointAt: number;
 
   constructor(private readonly o: DownloadOptions) {
-    this.o.hash.reset();
+    const start = o.start ?? 0;
+    if (!start) this.o.hash.reset();
+    this.received = start;
+    this.checkpointAt = start;
     this.attempt();
   }
 
@@ -125,18 +137,26 @@ export class Download {
     return new OtaError('http', `the image server answered ${status} for ${this.o.url}`, retryable);
   }
 
-  /** Writes and hashes `data` in bounded pieces; returns the error when the slot refused it. */
+  /** Writes and hashes `data` in pieces that end on multiples of the piece size; returns the error when the slot refused it. */
   private store(data: Uint8Array): OtaError | undefined {
-    const piece = this.o.chunkSize ?? 4096;
-    for (let at = 0; at < data.length; at += piece) {
-      const part = data.subarray(at, Math.min(data.length, at + piece));
+    const o = this.o;
+    const piece = o.chunkSize ?? 4096;
+    const every = o.checkpointEvery ?? 16384;
+    for (let at = 0; at < data.length; ) {
+      const end = Math.min(data.length, at + piece - (this.received % piece));
+      const part = data.subarray(at, end);
       try {
-        this.o.writer.write(part);
+        o.writer.write(part);
       } catch (error) {
         return new OtaError('flash', `writing the update slot at byte ${this.received}: ${describeError(error)}`);
       }
-      this.o.hash.update(part);
+      o.hash.update(part);
       this.received += part.length;
+      at = end;
+      if (this.received % piece === 0 && this.received - this.checkpointAt >= every && this.received < o.size && o.writer.checkpoint && o.hash.save) {
+        if (o.writer.checkpoint(o.hash.save())) this.checkpoints++;
+        this.checkpointAt = this.received; // not again before `every` more bytes, taken or not
+      }
     }
     return undefined;
   }

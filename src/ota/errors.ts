@@ -8,6 +8,7 @@ export type OtaErrorCode =
   | 'expired' // the job's "expires" time has passed
   | 'downgrade' // the job's version is older than the running one and does not allow it
   | 'busy' // another job runs, or the running image is still on trial
+  | 'wrong-board' // the job's image is built for another board type
   | 'unsupported' // this device cannot update over the air (no update port, e.g. ESP8266)
   | 'bad-url' // the image URL cannot be fetched by this client
   | 'http' // the server answered with a status we cannot use

@@ -6,15 +6,15 @@
 import type { Device, DeviceListener } from '../device/device';
 import { isTopicLevel } from '../device/topics';
 import { base64Decode } from '../text/base64';
-import type { HashFactory } from '../crypto/hash';
-import { hexDecode } from '../text/hex';
+import type { Hash, HashFactory } from '../crypto/hash';
+import { hexDecode, hexEncode } from '../text/hex';
 import { Sha256 } from '../crypto/sha256';
 import type { FlashUpdate, TimerId, UpdateWriter } from '../ports';
 import { Download, type DownloadOptions } from './download';
 import { OtaError, describeError } from './errors';
 import { HealthGate } from './health';
 import { decodeJob, jobId, validateJob, verifyJob, type OtaJob } from './job';
-import { FINAL_STATES, OtaMemory, type OtaReport } from './report';
+import { FINAL_STATES, OtaMemory, type JobRecord, type OtaReport } from './report';
 import { compareVersions, parseVersion } from './semver';
 
 export interface OtaOptions {
@@ -195,7 +195,9 @@ class OtaAgent implements DeviceListener {
     this.active = undefined;
     a.download.abort();
     try {
-      a.writer.cancel();
+      // what was written and checkpointed stays, so the job continues from there
+      if (a.writer.suspend) a.writer.suspend();
+      else a.writer.cancel();
     } catch {
       // nothing more to undo
     }
@@ -229,9 +231,13 @@ class OtaAgent implements DeviceListener {
   private start(job: OtaJob): void {
     const version = this.device.version;
     const update = this.update;
+    const board = this.device.config.build.board;
+    if (job.board !== undefined && job.board !== board) {
+      return this.reject(job.id, job.version, new OtaError('wrong-board', `the image is built for ${job.board} boards; this device is a ${board}: send it the ${board} image`), true);
+    }
     if (!update) {
       this.remember(job, true);
-      return this.setReport({ state: 'unsupported', version, job: job.id, target: job.version, error: 'unsupported', reason: 'this device cannot update over the air (no update slots, e.g. ESP8266)' }, true);
+      return this.setReport({ state: 'unsupported', version, job: job.id, target: job.version, error: 'unsupported', reason: 'this device cannot update over the air (its host has no update port)' }, true);
     }
     if (this.active || this.gate?.running) {
       const why = this.active ? `job ${this.active.job.id} is still running` : 'the running image is still on trial';
@@ -253,24 +259,28 @@ class OtaAgent implements DeviceListener {
       return this.setReport({ state: 'success', version, job: job.id, target: job.version, reason: `${version} is already running` }, true);
     }
     const stored = this.memory.job;
-    const tries = stored?.id === job.id ? stored.tries + 1 : 1;
     const maxTries = this.o.maxTries ?? 3;
+    const hash = (this.o.sha256 ?? (() => new Sha256()))();
+    let opened: { writer: UpdateWriter; start: number };
+    try {
+      opened = openWriter(update, job, hash);
+    } catch (error) {
+      const code = /unsupported/i.test(String((error as { code?: unknown }).code)) ? 'unsupported' : 'flash';
+      this.remember(job, true);
+      return this.setReport({ state: code === 'unsupported' ? 'unsupported' : 'failed', version, job: job.id, target: job.version, error: code, reason: `cannot open the update slot: ${describeError(error)}` }, true);
+    }
+    const { writer, start } = opened;
+    // a restart during the download starts the job again: a bounded number of times without progress
+    const tries = stored?.id === job.id ? (start > (stored.at ?? 0) ? 1 : stored.tries + 1) : 1;
     if (tries > maxTries) {
+      writer.cancel();
       this.remember(job, true, tries);
       return this.setReport({ state: 'failed', version, job: job.id, target: job.version, error: 'cancelled', reason: `the job was started ${maxTries} times without finishing (the device restarted during each download)` }, true);
     }
-    this.remember(job, false, tries);
-    let writer: UpdateWriter;
-    try {
-      writer = update.open(job.size, job.version);
-    } catch (error) {
-      const code = /unsupported/i.test(String((error as { code?: unknown }).code)) ? 'unsupported' : 'flash';
-      this.memory.job = { ...this.memory.job!, done: true };
-      return this.setReport({ state: code === 'unsupported' ? 'unsupported' : 'failed', version, job: job.id, target: job.version, error: code, reason: `cannot open the update slot: ${describeError(error)}` }, true);
-    }
-    this.log('info', `ota: job ${job.id}: downloading ${job.version} (${job.size} bytes) from ${job.url}`);
+    this.remember(job, false, tries, start);
+    this.log('info', `ota: job ${job.id}: downloading ${job.version} (${job.size} bytes) from ${job.url}${start ? `, continuing from byte ${start}` : ''}`);
     this.lastProgressAt = -Infinity;
-    this.setReport({ state: 'downloading', version, job: job.id, target: job.version, percent: 0 }, false);
+    this.setReport({ state: 'downloading', version, job: job.id, target: job.version, percent: Math.floor((start * 100) / job.size) }, false);
     const p = this.device.platform;
     const a: Active = { job, writer, download: undefined! };
     this.active = a;
@@ -283,7 +293,8 @@ class OtaAgent implements DeviceListener {
       size: job.size,
       sha256: job.sha256,
       writer,
-      hash: (this.o.sha256 ?? (() => new Sha256()))(),
+      hash,
+      start,
       onProgress: (received, size) => this.progress(a, received, size),
       onDone: (error) => this.finishJob(a, error),
     });
@@ -340,8 +351,10 @@ class OtaAgent implements DeviceListener {
     else this.setReport(report, false);
   }
 
-  private remember(job: OtaJob, done: boolean, tries = 1): void {
-    this.memory.job = { id: job.id, target: job.version, from: this.device.version, tries, done };
+  private remember(job: OtaJob, done: boolean, tries = 1, at = 0): void {
+    const record: JobRecord = { id: job.id, target: job.version, from: this.device.version, tries, done };
+    if (at) record.at = at;
+    this.memory.job = record;
   }
 
   /** The configured key, decoded (it was checked at start: keyProblem is undefined). */
@@ -388,7 +401,7 @@ class OtaAgent implements DeviceListener {
   private publish(report: OtaReport, retain = true): boolean {
     const client = this.device.client;
     if (!client.connected || this.stopped) return false;
-    const body: OtaReport = { ...report, version: this.device.version, boot: this.device.boot };
+    const body: OtaReport = { ...report, version: this.device.version, board: this.device.config.build.board, boot: this.device.boot };
     if (this.groups.length) body.groups = this.groups;
     // a tail call: this frame is not on the XS stack under the publish (an ESP8266 has 256 slots)
     return client.publish(this.device.topics.ota, JSON.stringify(body), { qos: 1, retain });
@@ -396,6 +409,24 @@ class OtaAgent implements DeviceListener {
 
   private log(level: 'info' | 'warn' | 'error', message: string): void {
     this.device.platform.log.log(level, message);
+  }
+}
+
+/**
+ * Opens the update slot for `job`, continuing an interrupted download of the same job and image hash
+ * when the port kept a checkpoint and `hash` can be restored to it; `start` is where it continues.
+ */
+function openWriter(update: FlashUpdate, job: OtaJob, hash: Hash): { writer: UpdateWriter; start: number } {
+  const key = hash.save && hash.restore ? `${job.id}/${hexEncode(job.sha256)}` : undefined;
+  const writer = update.open(job.size, job.version, key);
+  const start = writer.resumedAt ?? 0;
+  if (!start) return { writer, start: 0 };
+  try {
+    hash.restore!(writer.resumedState ?? new Uint8Array(0));
+    return { writer, start };
+  } catch {
+    writer.cancel(); // the saved hash state is not usable: start from byte 0
+    return { writer: update.open(job.size, job.version), start: 0 };
   }
 }
 

@@ -1,8 +1,8 @@
 // The OTA job: what the operator's tool publishes and the device checks before touching anything.
 //
 //   {"id": "2024-06-rollout-1", "version": "1.4.0", "url": "http://10.0.0.2:8070/image.bin",
-//    "size": 262144, "sha256": "<64 hex digits>", "allowDowngrade": false, "expires": 1718000000,
-//    "signature": "<base64 of 64 bytes>"}
+//    "size": 262144, "sha256": "<64 hex digits>", "board": "esp8266", "allowDowngrade": false,
+//    "expires": 1718000000, "signature": "<base64 of 64 bytes>"}
 //
 // The signature is Ed25519 over manifestBytes(job) (see canonical.ts). It is checked first: no other
 // field is trusted, or even validated, before it verifies. Unknown members are signed and ignored.
@@ -26,6 +26,8 @@ export interface OtaJob {
   allowDowngrade: boolean;
   /** Epoch seconds after which the job is refused (when the device knows the time). */
   expires?: number;
+  /** The board type the image is built for (a device of another type refuses it); absent: any. */
+  board?: string;
 }
 
 /** Largest job message accepted, bytes. */
@@ -97,7 +99,16 @@ export function validateJob(raw: Record<string, unknown>): OtaJob {
   if (expires !== undefined && (typeof expires !== 'number' || !Number.isSafeInteger(expires) || expires < 0)) {
     throw new OtaError('bad-job', 'job "expires" must be epoch seconds');
   }
-  return { id, version, url, size, sha256: hexDecode(sha), allowDowngrade: allow === true, expires: expires as number | undefined };
+  const board = raw.board;
+  if (board !== undefined && (typeof board !== 'string' || !isBoard(board))) throw new OtaError('bad-job', 'job "board" must be 1-32 characters of A-Z a-z 0-9 . _ -');
+  const job: OtaJob = { id, version, url, size, sha256: hexDecode(sha), allowDowngrade: allow === true, expires: expires as number | undefined };
+  if (board !== undefined) job.board = board;
+  return job;
+}
+
+/** A board type as jobs and reports carry it (the build setting `board`, e.g. esp32, esp8266). */
+export function isBoard(text: string): boolean {
+  return /^[A-Za-z0-9._-]{1,32}$/.test(text);
 }
 
 function isId(text: string): boolean {

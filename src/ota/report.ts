@@ -29,6 +29,8 @@ export interface OtaReport {
   error?: string;
   reason?: string;
   groups?: string[];
+  /** The device's board type (the build setting `board`): the fleet tool picks each device's image by it. */
+  board?: string;
   boot?: number;
   /** At boot, until the next job: the bootloader could not trust its boot state, and what it booted instead. */
   recovered?: string;
@@ -40,8 +42,10 @@ export interface JobRecord {
   target: string;
   /** Version that ran when the job started. */
   from: string;
-  /** Starts of this job (a restart during the download starts it again, a bounded number of times). */
+  /** Starts of this job (a restart during the download starts it again, a bounded number of times without progress). */
   tries: number;
+  /** Bytes already in place when the job last started (a continued download); progress past it resets `tries`. */
+  at?: number;
   /** The job is over: a retained copy of it is ignored. */
   done: boolean;
 }
@@ -59,7 +63,7 @@ export class OtaMemory {
 
   get job(): JobRecord | undefined {
     const v = this.json(JOB_KEY) as JobRecord | undefined;
-    return v && typeof v.id === 'string' && typeof v.target === 'string' ? { ...v, tries: Number(v.tries) || 0, done: !!v.done } : undefined;
+    return v && typeof v.id === 'string' && typeof v.target === 'string' ? { ...v, tries: Number(v.tries) || 0, at: Number(v.at) || 0, done: !!v.done } : undefined;
   }
 
   set job(record: JobRecord | undefined) {
@@ -72,7 +76,7 @@ export class OtaMemory {
   }
 
   set last(report: OtaReport | undefined) {
-    this.put(LAST_KEY, report && { ...report, version: undefined, groups: undefined, boot: undefined, percent: undefined, recovered: undefined });
+    this.put(LAST_KEY, report && { ...report, version: undefined, groups: undefined, board: undefined, boot: undefined, percent: undefined, recovered: undefined });
   }
 
   /** Identifies the rollback that was last reported, so each is reported once. */

@@ -2,11 +2,14 @@
 // is written into the spare slot with its first bytes (the magic) held back; they are programmed
 // only once every byte is in and the image checks out, so a power cut, a failed hash or a cancelled
 // job never leaves a slot that can boot. Whatever else a failed or cancelled update wrote is
-// invalidated at once. The bootloader's side is src/ota/bootloader.ts.
+// invalidated at once. With checkpoint sectors, the writer records at sector boundaries how far it
+// got (with the download's hash state and the held-back bytes), and open() with the same key
+// continues from there after a restart. The bootloader's side is src/ota/bootloader.ts.
 import type { FlashUpdate, RunningImage, UpdateWriter } from '../ports';
-import { otherSlot, type BootFlash, type SlotIndex } from './boot-flash';
+import { CHECKPOINT_ALIGN, otherSlot, type BootFlash, type SlotIndex } from './boot-flash';
 import { BootRecords, encodeStamp, type BootSource, type BootState } from './boot-record';
 import { describeError } from './errors';
+import { ResumeLog, type Checkpoint } from './resume-log';
 
 /** EBUSY, ESIZE, EINVAL, ENOROLLBACK, EIO (the flash failed), EREJECTED (the image does not check out). */
 export type SlotUpdateErrorCode = 'EBUSY' | 'ESIZE' | 'EINVAL' | 'ENOROLLBACK' | 'EIO' | 'EREJECTED';
@@ -55,7 +58,7 @@ export class SlotUpdate implements FlashUpdate {
     return image;
   }
 
-  open(size: number, version: string): UpdateWriter {
+  open(size: number, version: string, resumeKey?: string): UpdateWriter {
     if (this.state === 'pending-verify') throw new SlotUpdateError('EBUSY', 'the running image is on trial; update after it is committed (markValid)');
     if (this.state !== 'valid') throw new SlotUpdateError('EBUSY', 'the running image was rolled back; restart first');
     if (this.writing) throw new SlotUpdateError('EBUSY', 'an update is already being written; cancel it first');
@@ -66,19 +69,44 @@ export class SlotUpdate implements FlashUpdate {
     if (typeof version !== 'string' || !version) throw new SlotUpdateError('EINVAL', 'open() needs the version of the new image');
     const flash = this.flash;
     const slot = otherSlot(this.slot);
+    const log = flash.checkpoints && new ResumeLog(flash.checkpoints);
+    const held = new Uint8Array(Math.min(flash.headerBytes, size));
+    let written = 0;
+    let saved: Uint8Array | undefined;
+    let last: Checkpoint | undefined;
     try {
-      flash.erase(slot);
+      last = log?.read();
+    } catch {
+      last = undefined; // unreadable checkpoints: start from byte 0
+    }
+    if (last && resumeKey !== undefined && last.key === resumeKey && last.slot === slot && last.size === size && last.version === version) {
+      if (last.offset > 0 && last.offset < size && last.offset % CHECKPOINT_ALIGN === 0 && last.held.length === held.length) {
+        written = last.offset;
+        held.set(last.held);
+        saved = last.state;
+      }
+    }
+    try {
+      // a checkpoint of what the slot held before must not outlive it
+      if (!written && last) log!.clear();
+      flash.erase(slot, written);
     } catch (error) {
       throw new SlotUpdateError('EIO', `cannot erase update slot ${slot}: ${describeError(error)}`);
     }
     this.writing = true;
-    const held = new Uint8Array(Math.min(flash.headerBytes, size));
-    let written = 0;
     let state: WriterState = 'open';
+    const forget = () => {
+      try {
+        log?.clear();
+      } catch {
+        // a stale checkpoint only names bytes the slot no longer has; complete() checks the image
+      }
+    };
     const end = (invalidate: boolean) => {
       state = 'done';
       this.writing = false;
       if (!invalidate) return;
+      forget();
       try {
         flash.invalidate(slot);
       } catch {
@@ -92,7 +120,9 @@ export class SlotUpdate implements FlashUpdate {
     const isOpen = (call: string) => {
       if (state !== 'open') throw new SlotUpdateError('EINVAL', `${call} after complete() or cancel()`);
     };
-    return {
+    const writer: UpdateWriter = {
+      resumedAt: written,
+      resumedState: saved,
       write: (bytes) => {
         isOpen('write()');
         if (written + bytes.length > size) fail('ESIZE', `update is longer than the ${size} bytes announced to open(); it was cancelled`);
@@ -110,9 +140,21 @@ export class SlotUpdate implements FlashUpdate {
         }
         written += bytes.length;
       },
+      checkpoint: (callerState) => {
+        if (state !== 'open' || !log || resumeKey === undefined || written <= 0 || written >= size || written % CHECKPOINT_ALIGN !== 0) return false;
+        try {
+          log.write({ slot, size, version, key: resumeKey, offset: written, held, state: callerState });
+          return true;
+        } catch {
+          return false;
+        }
+      },
       complete: () => {
         isOpen('complete()');
         if (written !== size) fail('ESIZE', `update ended after ${written} of ${size} bytes; it was cancelled`);
+        // from here on, an interruption starts the update again: the bootloader invalidates an image
+        // that is whole but not marked to boot, and a checkpoint must not point into it
+        forget();
         try {
           flash.write(slot, 0, held);
         } catch (error) {
@@ -132,7 +174,13 @@ export class SlotUpdate implements FlashUpdate {
       cancel: () => {
         if (state === 'open') end(true);
       },
+      suspend: () => {
+        if (state !== 'open') return;
+        state = 'done';
+        this.writing = false;
+      },
     };
+    return writer;
   }
 
   markValid(): void {

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootSim, type SimBoot, type SimImage } from '../../hosts/sim/bootloader';
+import { bootSim, SimPowerCutError, type SimBoot, type SimImage, type SimLayout } from '../../hosts/sim/bootloader';
 import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';
 import { createSimPlatform } from '../../hosts/sim/platform';
 import type { Device } from '../../src/device/device';
@@ -32,6 +32,10 @@ export interface FleetDeviceOptions {
   maxBoots?: number;
   /** Free memory of a fail-health image, bytes. Default 2048 (below the default floor). */
   lowMemory?: number;
+  /** How the flash keeps images: 'esp32' (two slots run in place, the default) or 'esp8266' (staged, copied into the app area). */
+  layout?: SimLayout;
+  /** The board type (build setting `board`), checked against jobs and images. Default: none set ('nodemcu'). */
+  board?: string;
 }
 
 export interface BootInfo {
@@ -57,6 +61,11 @@ export const TEST_OTA: Partial<OtaOptions> = {
 export class SimFleetDevice {
   readonly boots: BootInfo[] = [];
   readonly logs: string[] = [];
+  /** Bytes the device received from servers other than the broker (image downloads, with HTTP heads). */
+  downloaded = 0;
+  /** Power cuts that hit the bootloader's copies (ESP8266 layout). */
+  copyCuts = 0;
+  private copyCutAt: number | undefined;
   device: Device | undefined;
   boot: SimBoot | undefined;
   private domain: PowerDomain | undefined;
@@ -79,13 +88,34 @@ export class SimFleetDevice {
     this.boot?.flash.setFaults({ powerCutAt: offset, onPowerCut: () => this.powerCut() });
   }
 
+  /** ESP8266 layout: the next boot loses power when its copies have programmed this many bytes. */
+  armCopyCut(offset: number): void {
+    this.copyCutAt = offset;
+  }
+
   start(reset: ResetReason = 'power-on'): void {
     if (this.stopped) return;
     const o = this.o;
-    const boot = (this.boot = bootSim(o.dir, o.factory ?? { version: '1.0.0', behaviour: 'ok' }, { maxBoots: o.maxBoots }));
+    const copyCutAt = this.copyCutAt;
+    this.copyCutAt = undefined;
+    let boot: SimBoot;
+    try {
+      boot = this.boot = bootSim(o.dir, o.factory ?? { version: '1.0.0', behaviour: 'ok' }, {
+        maxBoots: o.maxBoots,
+        layout: o.layout,
+        board: o.board,
+        faults: copyCutAt === undefined ? undefined : { copyCutAt },
+      });
+    } catch (error) {
+      if (!(error instanceof SimPowerCutError)) throw error;
+      this.copyCuts++;
+      this.logs.push(`#${this.boots.length + 1} bootloader: ${error.message}`);
+      this.restartSoon('power-on');
+      return;
+    }
     const behaviour = boot.image.behaviour;
     this.boots.push({ version: boot.image.version, behaviour, pending: boot.pending, slot: boot.slot, factory: boot.factory, reset, notes: boot.notes });
-    const domain = (this.domain = new PowerDomain({ refuse: behaviour === 'no-connect' }));
+    const domain = (this.domain = new PowerDomain({ refuse: behaviour === 'no-connect', onRead: (port, n) => port !== o.broker.port && (this.downloaded += n) }));
     const n = this.boots.length;
     for (const note of boot.notes) this.logs.push(`#${n} bootloader: ${note}`);
     const platform = createSimPlatform({
@@ -105,7 +135,7 @@ export class SimFleetDevice {
     this.device = main(ports, {
       version: boot.image.version,
       sensors: [sensor],
-      config: { brokerHost: o.broker.host, brokerPort: o.broker.port, prefix: o.prefix, discovery: false, heartbeatInterval: 2, telemetryInterval: 1, keepAlive: 10 },
+      config: { brokerHost: o.broker.host, brokerPort: o.broker.port, prefix: o.prefix, discovery: false, heartbeatInterval: 2, telemetryInterval: 1, keepAlive: 10, ...(o.board ? { board: o.board } : {}) },
       client: { reconnect: { minDelay: 100, maxDelay: 1000, stableAfter: 2000 } },
       extensions: [otaExtension({ publicKey: o.publicKey, groups: o.groups, ...TEST_OTA, ...o.ota })],
     });
@@ -145,14 +175,17 @@ export interface Fleet {
 }
 
 /** Boots `count` devices with ids `<idPrefix>00..`, each in its own state dir under a temp root. */
-export function startFleet(count: number, options: Omit<FleetDeviceOptions, 'dir' | 'id'> & { idPrefix?: string; groupsOf?: (i: number) => string[] }): Fleet {
+export function startFleet(
+  count: number,
+  options: Omit<FleetDeviceOptions, 'dir' | 'id'> & { idPrefix?: string; groupsOf?: (i: number) => string[]; each?: (i: number) => Partial<FleetDeviceOptions> },
+): Fleet {
   const root = mkdtempSync(join(tmpdir(), 'ota-fleet-'));
   const devices: SimFleetDevice[] = [];
   for (let i = 0; i < count; i++) {
     const id = `${options.idPrefix ?? 'dev'}${String(i).padStart(2, '0')}`;
     const dir = join(root, id);
     mkdirSync(dir, { recursive: true });
-    const d = new SimFleetDevice({ ...options, dir, id, groups: options.groupsOf?.(i) ?? options.groups });
+    const d = new SimFleetDevice({ ...options, dir, id, groups: options.groupsOf?.(i) ?? options.groups, ...options.each?.(i) });
     d.start();
     devices.push(d);
   }

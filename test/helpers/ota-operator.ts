@@ -18,9 +18,9 @@ export function writeOperatorKey(dir: string): OperatorKey {
   return { file, publicHex: key.publicHex };
 }
 
-export function writeImage(dir: string, version: string, behaviour: SimImageBehaviour = 'ok', size = 128 * 1024): string {
-  const file = join(dir, `fw-${version}-${behaviour}.bin`);
-  writeFileSync(file, buildSimImage({ version, behaviour }, size));
+export function writeImage(dir: string, version: string, behaviour: SimImageBehaviour = 'ok', size = 128 * 1024, board?: string): string {
+  const file = join(dir, `fw-${version}-${behaviour}${board ? `-${board}` : ''}.bin`);
+  writeFileSync(file, buildSimImage({ version, behaviour, board }, size));
   return file;
 }
 

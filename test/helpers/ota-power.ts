@@ -12,8 +12,8 @@ export class PowerDomain {
   private readonly timers = new Set<TimerId>();
   private readonly sockets = new Set<TcpSocket>();
 
-  /** `refuse`: every outgoing connection fails (an image whose network never comes up). */
-  constructor(options: { refuse?: boolean } = {}) {
+  /** `refuse`: every outgoing connection fails (an image whose network never comes up); `onRead`: bytes read per remote port. */
+  constructor(options: { refuse?: boolean; onRead?(port: number, bytes: number): void } = {}) {
     const inner = new RealClock();
     const net = createNodeNetwork();
     const timers = this.timers;
@@ -61,7 +61,12 @@ export class PowerDomain {
         });
         sockets.add(socket);
         return {
-          read: () => (domain.alive ? socket.read() : undefined),
+          read: () => {
+            if (!domain.alive) return undefined;
+            const bytes = socket.read();
+            if (bytes) options.onRead?.(o.port, bytes.length);
+            return bytes;
+          },
           write: (b) => {
             if (domain.alive) socket.write(b); // without power, bytes go nowhere
           },

@@ -274,22 +274,46 @@ describe('OTA on one device', () => {
     await until(() => last(d).state === 'success', 'success via group', 15_000);
   });
 
-  it('a power cut in the middle of the download: the old image boots, the retained job starts again and completes', async () => {
-    const d = device();
+  for (const layout of ['esp32', 'esp8266'] as const) {
+    it(`${layout} layout: a power cut in the middle of the download: the old image boots, the retained job continues from its last checkpoint and completes`, async () => {
+      const d = device({ layout });
+      await online(d);
+      d.armPowerCut(40_000);
+      const j = job(layout === 'esp32' ? '1.8.0' : '1.8.1');
+      await send(d, j);
+      await until(() => last(d).state === 'success', 'success after the power cut', 20_000).catch((e) => Promise.reject(new Error(e.message + explain(d))));
+      expect(d.boots.map((b) => [b.version, b.reset])).toEqual([
+        ['1.0.0', 'power-on'],
+        ['1.0.0', 'power-on'],
+        [j.version, 'software'],
+      ]);
+      // checkpoints every 16 KB: 32768 bytes (32760 programmed, the magic held back) were safe at the cut
+      expect(http.requests.filter((r) => r.path === new URL(j.url).pathname).map((r) => r.from ?? 0)).toEqual([0, 32768]);
+      expect(d.logs.join('\n')).toMatch(/continuing from byte 32768/);
+    });
+  }
+
+  it('refuses a job for another board type with a clear report, and takes the one for its own', async () => {
+    const d = device({ layout: 'esp8266', board: 'esp8266' });
     await online(d);
-    d.armPowerCut(40_000);
-    const j = job('1.8.0');
-    await send(d, j);
-    await until(() => last(d).state === 'success', 'success after the power cut', 20_000).catch((e) => Promise.reject(new Error(e.message + explain(d))));
-    expect(d.boots.map((b) => [b.version, b.reset])).toEqual([
-      ['1.0.0', 'power-on'],
-      ['1.0.0', 'power-on'],
-      ['1.8.0', 'software'],
-    ]);
-    expect(http.requests.filter((r) => r.path === new URL(j.url).pathname)).toHaveLength(2);
+    expect(last(d)).toMatchObject({ state: 'idle', board: 'esp8266' });
+    const wrong = job('1.9.7', 'ok', { board: 'esp32' });
+    await send(d, wrong);
+    await until(() => states(d, wrong.id).includes('rejected'), 'wrong-board refusal');
+    expect(reports(d).find((r) => r.job === wrong.id)).toMatchObject({
+      state: 'rejected',
+      error: 'wrong-board',
+      reason: 'the image is built for esp32 boards; this device is a esp8266: send it the esp8266 image',
+      board: 'esp8266',
+    });
+    expect(http.requests.filter((r) => r.path === new URL(wrong.url).pathname)).toHaveLength(0);
+    const right = job('1.9.8', 'ok', { board: 'esp8266' });
+    await send(d, right);
+    await until(() => last(d).state === 'success' && last(d).version === '1.9.8', 'the esp8266 image installed', 20_000).catch((e) => Promise.reject(new Error(e.message + explain(d))));
+    expect(d.boots.at(-1)).toMatchObject({ version: '1.9.8', pending: true });
   });
 
-  it('reports "unsupported" on a device without an update port (ESP8266)', async () => {
+  it('reports "unsupported" on a device without an update port (an ESP8266 flashed without nmboot)', async () => {
     const id = `esp8266x${++counter}`;
     const dev = main(
       {

@@ -164,7 +164,7 @@ describe('fleet CLI', () => {
     const list = fleetCli(['devices', '--broker', broker.url, '--prefix', prefix, '--wait', '1s', '--heartbeat-wait', '5s']);
     expect(await list.exit).toBe(0);
     const listed = list.output();
-    expect(listed).toMatch(/^c-dead\s+9\.9\.9\s+stale \(no heartbeat in 5 s\)\s+-\s+3\s+-\s+-$/m);
+    expect(listed).toMatch(/^c-dead\s+9\.9\.9\s+stale \(no heartbeat in 5 s\)\s+-\s+3\s+-\s+-\s+-$/m);
     for (const d of f.devices) expect(listed).toMatch(new RegExp(`^${d.id}\\s+1\\.0\\.0\\s+online\\s`, 'm'));
     expect(listed).toContain('3 device(s) under "stale", 1 stale');
 
@@ -191,13 +191,13 @@ describe('fleet CLI', () => {
     expect(status.output()).toContain('skipped: c-dead (stale: its retained status says online');
   });
 
-  it('devices lists id, version, online state, last seen and boot counter', async () => {
+  it('devices lists id, version, online state, last seen, boot counter and board type', async () => {
     const f = await onlineFleet(3, 'list');
     const run = fleetCli(['devices', '--broker', broker.url, '--prefix', 'list', '--wait', '2500ms']);
     expect(await run.exit).toBe(0);
     const out = run.output();
-    expect(out).toMatch(/^ID\s+VERSION\s+ONLINE\s+LAST SEEN\s+BOOT\s+OTA\s+GROUPS$/m);
-    for (const d of f.devices) expect(out).toMatch(new RegExp(`^${d.id}\\s+1\\.0\\.0\\s+online\\s+\\d+ s ago\\s+1\\s+idle\\s+-$`, 'm'));
+    expect(out).toMatch(/^ID\s+VERSION\s+ONLINE\s+LAST SEEN\s+BOOT\s+BOARD\s+OTA\s+GROUPS$/m);
+    for (const d of f.devices) expect(out).toMatch(new RegExp(`^${d.id}\\s+1\\.0\\.0\\s+online\\s+\\d+ s ago\\s+1\\s+nodemcu\\s+idle\\s+-$`, 'm'));
     expect(out).toContain('3 device(s) under "list"');
   });
 

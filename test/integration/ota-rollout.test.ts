@@ -243,4 +243,50 @@ describe('fleet rollout', () => {
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(2);
   });
+
+  it('a mixed fleet: each board type gets its own image and job, a board without one is skipped', async () => {
+    const prefix = 'mixed';
+    // devices 0-3 are ESP32s (two slots), 4-7 ESP8266s (staged and copied into the app area), 8 a board type without an image
+    const boardOf = (i: number) => (i < 4 ? 'esp32' : i < 8 ? 'esp8266' : 'esp32s3');
+    const f = startFleet(9, { broker, prefix, publicKey: key.publicHex, idPrefix: 'm', each: (i) => ({ board: boardOf(i), layout: boardOf(i) === 'esp8266' ? 'esp8266' : 'esp32' }) });
+    fleets.push(f);
+    await allOnline(f, prefix);
+    const store = new CampaignStore(join(work, 'mixed-state'));
+    const out = collect();
+    const r = new Rollout({ store, out, tick: 100 });
+    await r.create({
+      broker: broker.url,
+      prefix,
+      key: loadPrivateKey(key.file),
+      image: readFileSync(writeImage(work, '1.3.0', 'ok', 96 * 1024, 'esp32')),
+      board: 'esp32',
+      boardImages: [{ board: 'esp8266', image: readFileSync(writeImage(work, '1.3.0', 'ok', 64 * 1024, 'esp8266')) }],
+      version: '1.3.0',
+      target: parseTarget('all'),
+      stages: [50, 100],
+      failureThreshold: 0.1,
+      minSample: 2,
+      deviceTimeout: 30_000,
+      discover: 1000,
+      http: { host: '127.0.0.1', port: 0 },
+      id: 'mixed1',
+    });
+    const report = await r.run();
+    console.log(out.text());
+    expect(report).toMatchObject({ status: 'succeeded', devices: 8, succeeded: 8, failed: 0 });
+    expect(report.skipped).toEqual([{ id: f.devices[8].id, why: 'no image for its board type esp32s3' }]);
+    expect(out.text()).toMatch(/campaign mixed1: 1\.3\.0 \(98304 bytes, sha256 [0-9a-f]{12}\.\.\. for esp32; for esp8266: 65536 bytes/);
+    for (const [i, d] of f.devices.entries()) {
+      const jobs = seen.filter((m) => m.topic === `${prefix}/${d.id}/ota/job` && m.text);
+      if (i === 8) {
+        expect(jobs, d.id).toHaveLength(0);
+        expect(d.version).toBe('1.0.0');
+        continue;
+      }
+      expect(d.version, d.id).toBe('1.3.0');
+      expect(d.boot?.image.board, d.id).toBe(boardOf(i));
+      expect(jobs.map((m) => [m.json.id, m.json.board, m.json.size]), d.id).toEqual([['mixed1', boardOf(i), boardOf(i) === 'esp32' ? 96 * 1024 : 64 * 1024]]);
+      expect(seen.filter((m) => m.topic === `${prefix}/${d.id}/ota`).at(-1)!.json).toMatchObject({ state: 'success', version: '1.3.0', board: boardOf(i) });
+    }
+  });
 });

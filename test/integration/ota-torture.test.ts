@@ -1,20 +1,24 @@
 // Torture: randomized OTA trials on a pool of simulated devices against mosquitto and a misbehaving
-// image server: power cuts at random byte offsets of the slot write and during the new image's
-// trial boot, truncated and stalled downloads, corrupted bytes, bad images (crash-loop, no-connect,
-// fail-health, broken image checksum), and a boot record made unreadable during the trial. After a
-// trial, the flash may be damaged on top (one or both boot record copies, garbage in the spare or in
-// the running slot), with the rejected images of failed trials still around. Then the device is
-// power-cycled and must come back on a committed, working image with the version the outcome and
-// the damage imply, and no rejected image may ever boot again: no trial may leave a device
-// unbootable. Seed and count: OTA_TORTURE_SEED, OTA_TORTURE_TRIALS (default 200).
+// image server, on each flash layout (ESP32: two slots run in place; ESP8266: slots staged and
+// copied into the app area): power cuts at random byte offsets of the slot write (the download then
+// continues from its last checkpoint), during the bootloader's copy (ESP8266) and during the new
+// image's trial boot, truncated and stalled downloads, corrupted bytes, bad images (crash-loop,
+// no-connect, fail-health, broken image checksum), and a boot record made unreadable during the
+// trial. After a trial, the flash may be damaged on top (one or both boot record copies, garbage in
+// the spare or in the running slot, or in the ESP8266's app area), with the rejected images of failed
+// trials still around. Then the device is power-cycled and must come back on a committed, working
+// image with the version the outcome and the damage imply, and no rejected image may ever boot
+// again: no trial may leave a device unbootable. Printed per layout: unbootable devices, rollbacks,
+// and bytes downloaded per successful update against the image size.
+// Seed and count: OTA_TORTURE_SEED, OTA_TORTURE_TRIALS (default 200 per layout).
 import { generateKeyPairSync, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient as PeerClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildSimImage, checkSimImage, type SimImageBehaviour } from '../../hosts/sim/bootloader';
-import { SimFlash, type SlotIndex } from '../../hosts/sim/flash';
+import { buildSimImage, checkSimImage, SIM_LAYOUTS, type SimImageBehaviour, type SimLayout } from '../../hosts/sim/bootloader';
+import { SimCopyFlash, SimFlash, type SlotIndex } from '../../hosts/sim/flash';
 import { startSimHttpServer, type ImageFault, type SimHttpServer } from '../helpers/image-server';
 import { mulberry32 } from '../../hosts/sim/system';
 import { publicKeyHex } from '../../scripts/fleet/keys';
@@ -28,11 +32,14 @@ const TRIALS = Number(process.env.OTA_TORTURE_TRIALS ?? 200);
 const SEED = Number(process.env.OTA_TORTURE_SEED ?? randomInt(2 ** 31));
 const POOL = 20;
 
-type Kind = 'clean' | 'power-cut' | 'power-cut-trial' | 'truncated' | 'stalled' | 'corrupted' | 'crash-loop' | 'no-connect' | 'fail-health' | 'broken-image' | 'state-in-trial';
+type Kind = 'clean' | 'power-cut' | 'power-cut-copy' | 'power-cut-trial' | 'truncated' | 'stalled' | 'corrupted' | 'crash-loop' | 'no-connect' | 'fail-health' | 'broken-image' | 'state-in-trial';
 const KINDS: Kind[] = ['clean', 'power-cut', 'power-cut', 'power-cut-trial', 'truncated', 'stalled', 'corrupted', 'crash-loop', 'no-connect', 'fail-health', 'broken-image', 'state-in-trial'];
+/** The ESP8266 layout adds power cuts during the bootloader's copy of the new image into the app area. */
+const KINDS_COPY: Kind[] = [...KINDS, 'power-cut-copy', 'power-cut-copy'];
 const EXPECTED: Record<Kind, string> = {
   clean: 'success',
   'power-cut': 'success',
+  'power-cut-copy': 'success',
   'power-cut-trial': 'success',
   truncated: 'success',
   stalled: 'success',
@@ -44,8 +51,10 @@ const EXPECTED: Record<Kind, string> = {
   'state-in-trial': 'failed',
 };
 /** Damage to the flash after the trial, before the power cycle. */
-type Damage = 'none' | 'record-one' | 'record-both' | 'garbage-spare' | 'garbage-running';
+type Damage = 'none' | 'record-one' | 'record-both' | 'garbage-spare' | 'garbage-running' | 'garbage-app';
 const DAMAGE: Damage[] = ['none', 'none', 'none', 'none', 'record-one', 'record-both', 'record-both', 'garbage-spare', 'garbage-running', 'garbage-running'];
+/** ESP8266: "running" is the slot the app area was copied from; the app area itself can be damaged too. */
+const DAMAGE_COPY: Damage[] = [...DAMAGE, 'garbage-app'];
 const FACTORY_VERSION = '1.0.0';
 
 const { privateKey } = generateKeyPairSync('ed25519');
@@ -70,6 +79,7 @@ afterAll(async () => {
 });
 
 interface Result {
+  layout: SimLayout;
   device: string;
   trial: number;
   kind: Kind;
@@ -90,6 +100,9 @@ interface Result {
   detail: string;
   /** The device's log lines of this trial. */
   log: string[];
+  size: number;
+  /** Bytes the device received from the image server until the outcome. */
+  downloaded: number;
 }
 
 /** What a device's flash holds, as the test follows it: the committed version and the committed image in the spare slot. */
@@ -150,12 +163,16 @@ function breakRecords(flash: SimFlash, copies: (0 | 1)[], int: (lo: number, hi: 
   return { what: ways.join(', '), erased };
 }
 
-async function trial(d: SimFleetDevice, k: number, version: string, holding: Holding, random: () => number): Promise<Result> {
+async function trial(layout: SimLayout, d: SimFleetDevice, k: number, version: string, holding: Holding, random: () => number): Promise<Result> {
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  const copyLayout = layout === 'esp8266';
+  const kinds = copyLayout ? KINDS_COPY : KINDS;
+  const damages = copyLayout ? DAMAGE_COPY : DAMAGE;
   const logFrom = d.logs.length;
   const bootsFrom = d.boots.length;
-  const kind = KINDS[int(0, KINDS.length - 1)];
-  const damage = DAMAGE[int(0, DAMAGE.length - 1)];
+  const downloadedFrom = d.downloaded;
+  const kind = kinds[int(0, kinds.length - 1)];
+  const damage = damages[int(0, damages.length - 1)];
   const behaviour: SimImageBehaviour = kind === 'crash-loop' || kind === 'no-connect' || kind === 'fail-health' ? kind : 'ok';
   const size = int(64, 160) * 1024 + int(0, 1023);
   const bytes = buildSimImage({ version, behaviour }, size);
@@ -171,11 +188,12 @@ async function trial(d: SimFleetDevice, k: number, version: string, holding: Hol
   if (kind === 'stalled') faults.set(path, (r) => (r.n === 1 ? { stallAfter } : undefined));
   if (kind === 'corrupted') faults.set(path, () => ({ corruptAt }));
   if (kind === 'power-cut') d.armPowerCut(cutAt);
+  if (kind === 'power-cut-copy') d.armCopyCut(cutAt); // the boot into the new image copies `size` bytes
   const id = `t${k}-${d.id}`;
   const job = signJob({ id, version, url: http.url(path), ...describeImage(bytes) }, privateKey);
   const topic = `${prefix}/${d.id}/ota/job`;
   await peer.publishAsync(topic, JSON.stringify(job), { qos: 1, retain: true });
-  let detail = kind === 'power-cut' ? `cut at byte ${cutAt} of ${size}` : kind === 'truncated' ? `${truncations} truncation(s) from byte ${truncateAfter}` : kind === 'corrupted' ? `byte ${corruptAt} flipped` : kind === 'stalled' ? `stall at byte ${stallAfter}` : `${size} bytes`;
+  let detail = kind === 'power-cut' || kind === 'power-cut-copy' ? `cut at byte ${cutAt} of ${size}` : kind === 'truncated' ? `${truncations} truncation(s) from byte ${truncateAfter}` : kind === 'corrupted' ? `byte ${corruptAt} flipped` : kind === 'stalled' ? `stall at byte ${stallAfter}` : `${size} bytes`;
 
   const report = () => seen.filter((m) => m.topic === `${prefix}/${d.id}/ota` && m.json.job === id).at(-1)?.json;
   const final = new Set(['success', 'failed', 'rolled-back', 'rejected', 'unsupported']);
@@ -193,6 +211,7 @@ async function trial(d: SimFleetDevice, k: number, version: string, holding: Hol
   };
   await until(done, `${id} (${kind}) to finish`, 30_000).catch(() => undefined);
   const r = report() ?? {};
+  const downloaded = d.downloaded - downloadedFrom;
   faults.delete(path);
   await peer.publishAsync(topic, '', { qos: 1, retain: true });
 
@@ -205,11 +224,13 @@ async function trial(d: SimFleetDevice, k: number, version: string, holding: Hol
     holding.spare = undefined; // the update was written over the spare slot, then invalidated
     if (r.state === 'failed' || r.state === 'rolled-back') holding.rejected.set(version, d.boots.length);
   }
-  // a rejected image must not be left where a bootloader could start it
-  const leftBootable = !succeeded && ([0, 1] as SlotIndex[]).some((slot) => checkSimImage(new SimFlash(d.o.dir).readSlot(slot) ?? new Uint8Array(0)).version === version);
+  // a rejected image must not be left where a bootloader could start it (nor in the app area, once the device runs again)
+  const holds = (bytes: Uint8Array | undefined) => checkSimImage(bytes ?? new Uint8Array(0)).version === version;
+  const leftBootable =
+    !succeeded && (([0, 1] as SlotIndex[]).some((slot) => holds(new SimFlash(d.o.dir).readSlot(slot))) || (copyLayout && holds(new SimCopyFlash(d.o.dir).readAppImage())));
 
   // damage on top, then a power cycle: the device must come back on a committed image that works
-  const flash = new SimFlash(d.o.dir);
+  const flash = new SimCopyFlash(d.o.dir);
   const now = d.boots.at(-1);
   const running = (now?.slot ?? 0) as SlotIndex;
   const spareSlot: SlotIndex = running === 0 ? 1 : 0;
@@ -228,13 +249,22 @@ async function trial(d: SimFleetDevice, k: number, version: string, holding: Hol
     const g = garbage(flash.readSlot(slot), int);
     writeFileSync(flash.slotPath(slot), g.bytes);
     detail += `; then slot ${slot} (${damage === 'garbage-spare' ? 'spare' : 'running'}): ${g.what}`;
-    if (damage === 'garbage-running') {
+    if (damage === 'garbage-running' && copyLayout) {
+      // the app area still holds the committed image: it is kept, backed up into the damaged slot, and reported
+      needsReport = true;
+    } else if (damage === 'garbage-running') {
       holding.committed = holding.spare ?? FACTORY_VERSION;
       holding.spare = undefined;
       needsReport = !now?.factory;
     } else {
       holding.spare = undefined;
     }
+  }
+  if (damage === 'garbage-app') {
+    // the committed slot is copied in again: nothing lost, nothing to report
+    const g = garbage(flash.readAppImage(), int);
+    writeFileSync(flash.appPath(), g.bytes);
+    detail += `; then the app area: ${g.what}`;
   }
   const expectedVersion = holding.committed;
   const boots = d.boots.length;
@@ -255,6 +285,9 @@ async function trial(d: SimFleetDevice, k: number, version: string, holding: Hol
     .map((b) => b.version);
   if (bootable && last) holding.committed = last.version; // a wrong version is counted as unexpected; go on from what runs
   return {
+    layout,
+    size,
+    downloaded,
     device: d.id,
     trial: k,
     kind,
@@ -273,69 +306,81 @@ async function trial(d: SimFleetDevice, k: number, version: string, holding: Hol
   };
 }
 
-it(`${TRIALS} randomized OTA trials leave no device unbootable`, async () => {
-  console.log(`torture seed ${SEED} (OTA_TORTURE_SEED=${SEED} repeats this run), ${TRIALS} trials on ${POOL} devices`);
-  const publicKey = publicKeyHex(privateKey);
-  const devices = Array.from({ length: Math.min(POOL, TRIALS) }, (_, i) => {
-    const id = `tt${String(i).padStart(2, '0')}`;
-    return new SimFleetDevice({
-      dir: join(root, id),
-      id,
-      broker,
-      prefix,
-      publicKey,
-      ota: { ...TEST_OTA, download: { retryDelay: 100, stallTimeout: 500, maxAttempts: 6 } },
+for (const layout of SIM_LAYOUTS) {
+  it(`${layout} layout: ${TRIALS} randomized OTA trials leave no device unbootable`, async () => {
+    console.log(`torture (${layout}) seed ${SEED} (OTA_TORTURE_SEED=${SEED} repeats this run), ${TRIALS} trials on ${POOL} devices`);
+    const publicKey = publicKeyHex(privateKey);
+    const devices = Array.from({ length: Math.min(POOL, TRIALS) }, (_, i) => {
+      const id = `${layout === 'esp32' ? 'tt' : 'te'}${String(i).padStart(2, '0')}`;
+      return new SimFleetDevice({
+        dir: join(root, id),
+        id,
+        broker,
+        prefix,
+        publicKey,
+        layout,
+        ota: { ...TEST_OTA, download: { retryDelay: 100, stallTimeout: 500, maxAttempts: 6 } },
+      });
     });
-  });
-  const results: Result[] = [];
-  const t0 = Date.now();
-  try {
-    await Promise.all(
-      devices.map(async (d, i) => {
-        const random = mulberry32(SEED + i);
-        d.start();
-        if (!(await online(d, 1, 20_000))) throw new Error(`${d.id} never came online`);
-        const holding: Holding = { committed: FACTORY_VERSION, spare: undefined, rejected: new Map() };
-        for (let k = i; k < TRIALS; k += devices.length) {
-          results.push(await trial(d, k, `1.${k + 1}.0`, holding, random));
-        }
-      }),
-    );
-  } finally {
-    for (const d of devices) d.stop();
-  }
-  const seconds = (Date.now() - t0) / 1000;
+    const results: Result[] = [];
+    const t0 = Date.now();
+    try {
+      await Promise.all(
+        devices.map(async (d, i) => {
+          const random = mulberry32(SEED + i);
+          d.start();
+          if (!(await online(d, 1, 20_000))) throw new Error(`${d.id} never came online`);
+          const holding: Holding = { committed: FACTORY_VERSION, spare: undefined, rejected: new Map() };
+          for (let k = i; k < TRIALS; k += devices.length) {
+            results.push(await trial(layout, d, k, `1.${k + 1}.0`, holding, random));
+          }
+        }),
+      );
+    } finally {
+      for (const d of devices) d.stop();
+    }
+    const seconds = (Date.now() - t0) / 1000;
 
-  const count = (keys: string[]) => {
-    const tally = new Map<string, number>();
-    for (const key of keys) tally.set(key, (tally.get(key) ?? 0) + 1);
-    return [...tally.entries()].sort().map(([key, n]) => `  ${String(n).padStart(4)}  ${key}`);
-  };
-  const unbootable = results.filter((r) => !r.bootable);
-  const unexpected = results.filter((r) => r.outcome !== EXPECTED[r.kind] || r.version !== r.expectedVersion);
-  const rejectedBooted = results.filter((r) => r.rejectedBooted.length);
-  const leftBootable = results.filter((r) => r.leftBootable);
-  const recoveries = results.filter((r) => r.needsReport);
-  const unreported = recoveries.filter((r) => !r.recoveryReported);
-  console.log(
-    [
-      `OTA torture: ${results.length} trials in ${seconds.toFixed(1)} s (seed ${SEED})`,
-      ...count(results.map((r) => `${r.kind.padEnd(16)} -> ${r.outcome}${r.error ? ` (${r.error})` : ''}`)),
-      '  then, before the power cycle:',
-      ...count(results.map((r) => r.damage)),
-      `  devices left unbootable: ${unbootable.length}`,
-      `  rejected images left bootable in a slot: ${leftBootable.length}`,
-      `  rejected images booted: ${rejectedBooted.length}`,
-      `  outcomes other than expected: ${unexpected.length}`,
-      `  recoveries reported over MQTT: ${recoveries.length - unreported.length} of ${recoveries.length}`,
-    ].join('\n'),
-  );
-  for (const r of [...unbootable, ...rejectedBooted, ...leftBootable, ...unexpected, ...unreported].slice(0, 10)) console.log(`${JSON.stringify({ ...r, log: undefined })}\n${r.log.join('\n')}`);
-  const brief = (list: Result[]) => list.map((r) => `${r.device} trial ${r.trial} ${r.kind} (${r.detail}): ${r.outcome}, runs ${r.version}${r.rejectedBooted.length ? `, booted rejected ${r.rejectedBooted.join(' ')}` : ''}`);
-  expect(results).toHaveLength(TRIALS);
-  expect(brief(unbootable)).toEqual([]);
-  expect(brief(rejectedBooted)).toEqual([]);
-  expect(brief(leftBootable)).toEqual([]);
-  expect(brief(unexpected)).toEqual([]);
-  expect(brief(unreported)).toEqual([]);
-}, 170_000);
+    const count = (keys: string[]) => {
+      const tally = new Map<string, number>();
+      for (const key of keys) tally.set(key, (tally.get(key) ?? 0) + 1);
+      return [...tally.entries()].sort().map(([key, n]) => `  ${String(n).padStart(4)}  ${key}`);
+    };
+    const unbootable = results.filter((r) => !r.bootable);
+    const unexpected = results.filter((r) => r.outcome !== EXPECTED[r.kind] || r.version !== r.expectedVersion);
+    const rejectedBooted = results.filter((r) => r.rejectedBooted.length);
+    const leftBootable = results.filter((r) => r.leftBootable);
+    const recoveries = results.filter((r) => r.needsReport);
+    const unreported = recoveries.filter((r) => !r.recoveryReported);
+    const rollbacks = results.filter((r) => r.outcome === 'rolled-back' || r.error === 'rolled-back');
+    const updated = results.filter((r) => r.outcome === 'success');
+    const ratio = (list: Result[]) => list.reduce((n, r) => n + r.downloaded, 0) / Math.max(1, list.reduce((n, r) => n + r.size, 0));
+    const worst = updated.reduce((m, r) => Math.max(m, r.downloaded / r.size), 0);
+    const cut = updated.filter((r) => r.kind === 'power-cut');
+    const perUpdate = ratio(updated);
+    console.log(
+      [
+        `OTA torture (${layout} layout): ${results.length} trials in ${seconds.toFixed(1)} s (seed ${SEED})`,
+        ...count(results.map((r) => `${r.kind.padEnd(16)} -> ${r.outcome}${r.error ? ` (${r.error})` : ''}`)),
+        '  then, before the power cycle:',
+        ...count(results.map((r) => r.damage)),
+        `  devices left unbootable: ${unbootable.length}`,
+        `  rollbacks: ${rollbacks.length}`,
+        `  bytes downloaded per successful update: ${perUpdate.toFixed(3)}x the image size (${updated.length} updates; worst ${worst.toFixed(2)}x; after a power cut during the download ${ratio(cut).toFixed(3)}x over ${cut.length})`,
+        `  rejected images left bootable in a slot: ${leftBootable.length}`,
+        `  rejected images booted: ${rejectedBooted.length}`,
+        `  outcomes other than expected: ${unexpected.length}`,
+        `  recoveries reported over MQTT: ${recoveries.length - unreported.length} of ${recoveries.length}`,
+      ].join('\n'),
+    );
+    for (const r of [...unbootable, ...rejectedBooted, ...leftBootable, ...unexpected, ...unreported].slice(0, 10)) console.log(`${JSON.stringify({ ...r, log: undefined })}\n${r.log.join('\n')}`);
+    const brief = (list: Result[]) => list.map((r) => `${r.device} trial ${r.trial} ${r.kind} (${r.detail}): ${r.outcome}, runs ${r.version}${r.rejectedBooted.length ? `, booted rejected ${r.rejectedBooted.join(' ')}` : ''}`);
+    expect(results).toHaveLength(TRIALS);
+    expect(brief(unbootable)).toEqual([]);
+    expect(brief(rejectedBooted)).toEqual([]);
+    expect(brief(leftBootable)).toEqual([]);
+    expect(brief(unexpected)).toEqual([]);
+    expect(brief(unreported)).toEqual([]);
+    expect(perUpdate, 'bytes downloaded per successful update, against the image size').toBeLessThanOrEqual(1.25);
+  }, 170_000);
+}

@@ -34,7 +34,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sim-dashboard-'));
   signingKey = generateKey();
   writeKeyFile(join(dir, 'fleet-key.pem'), signingKey);
-  const options = parseSimArgs(['--devices', '6', '--state-dir', dir, '--port', '0', '--dashboard-port', '0', '--heartbeat', '1', '--telemetry', '1', '--seed', '11', '--view', 'log']);
+  const options = parseSimArgs(['--devices', '6', '--state-dir', dir, '--port', '0', '--dashboard-port', '0', '--heartbeat', '1', '--telemetry', '1', '--seed', '11', '--view', 'log', '--chip', 'mixed']);
   app = await startSim(options, { stdout: { write: (text: string) => logs.push(...text.split('\n').filter(Boolean)) }, stdin: new PassThrough() });
   profile = mkdtempSync(join(tmpdir(), 'sim-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
@@ -77,6 +77,9 @@ describe('dashboard in chromium', () => {
     expect(first[5]).toMatch(/^-\d+ dBm$/);
     // device 1 carries a BME280: temperature, humidity and pressure, in that order
     expect(first[8]).toMatch(/^temperature-?\d+\.\d °Chumidity\d+\.\d %pressure\d+\.\d hPa$/);
+    // the board type: every third device an ESP8266 (--chip mixed)
+    expect(await page.locator('#rows td.board').allTextContents()).toEqual(['esp32', 'esp32', 'esp8266', 'esp32', 'esp32', 'esp8266']);
+    expect(app.model.get(app.fleet.devices[2].deviceId)?.board).toBe('esp8266'); // as its OTA reports say
   });
 
   it('shows a fault live, without a reload: a power cut turns the row to "power off", then online again', async () => {

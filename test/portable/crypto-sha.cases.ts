@@ -1,7 +1,8 @@
 // Hash functions against published vectors: FIPS 180-4 examples (NIST "Example Algorithms",
 // https://csrc.nist.gov/projects/cryptographic-standards-and-guidelines/example-values) for SHA-1,
 // SHA-256 and SHA-512, and the RFC 1321 appendix A.5 test suite for MD5.
-import { equal, hex, ok, suite } from '../../hosts/xs/harness';
+import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
+import { CryptoError } from '../../src/crypto/errors';
 import type { Hash } from '../../src/crypto/hash';
 import { Md5, md5 } from '../../src/crypto/md5';
 import { Sha1, sha1 } from '../../src/crypto/sha1';
@@ -117,6 +118,34 @@ export default suite('crypto: SHA-1, SHA-256, SHA-512, MD5', (test) => {
       equal([hash.blockSize, hash.outputLength], [algorithm.blockSize, algorithm.outputLength]);
     });
   }
+
+  test('SHA-256 saved at any byte and restored into a new object gives the published digest', () => {
+    // a download that a restart interrupts continues its hash from the saved state
+    const bytes = utf8Encode(M896);
+    const digest = hex('cf5b16a7 78af8380 036ce59e 7b049237 0b249b11 e8f07a51 afac4503 7afee9d1');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const state = new Sha256().update(bytes.subarray(0, cut)).save();
+      equal(state.length, 42 + (cut % 64), `state at ${cut}`);
+      equal(new Sha256().restore(state).update(bytes.subarray(cut)).digest(), digest, `cut at ${cut}`);
+    }
+    const a = new Sha256().update(utf8Encode('a'.repeat(1000)));
+    equal(new Sha256().restore(a.save()).digest(), sha256('a'.repeat(1000)), 'restore, then digest at once');
+  });
+
+  test('SHA-256 restore refuses what is not a saved state, and keeps working after', () => {
+    const good = new Sha256().update(utf8Encode('abcdef')).save();
+    const wrongCount = good.slice();
+    wrongCount[41] = 5;
+    const wrongVersion = good.slice();
+    wrongVersion[0] = 9;
+    const wrongLength = good.slice();
+    wrongLength[40] ^= 1; // 7 bytes counted, 6 buffered
+    for (const [name, bad] of [['empty', new Uint8Array(0)], ['buffered count', wrongCount], ['version', wrongVersion], ['byte count', wrongLength], ['too long', new Uint8Array(42 + 64)]] as [string, Uint8Array][]) {
+      const e = throws(() => new Sha256().restore(bad), CryptoError);
+      equal((e as CryptoError).code, 'bad-state', name);
+    }
+    equal(new Sha256().restore(good).update(utf8Encode('g')).digest(), sha256('abcdefg'));
+  });
 
   test('strings are hashed as UTF-8', () => {
     // "é€" is c3 a9 e2 82 ac in UTF-8.

@@ -3,79 +3,10 @@
 // abandoned images invalidated, and what boots when the boot record cannot be read.
 import { equal, ok, suite } from '../../hosts/xs/harness';
 import { crc32 } from '../../src/crypto/crc32';
-import type { BootFlash, RecordCopy, SlotImage, SlotIndex } from '../../src/ota/boot-flash';
 import { BootRecords, decodeRecord, decodeStamp, encodeRecord, encodeStamp, recordText } from '../../src/ota/boot-record';
 import { chooseBoot, NoBootableImageError } from '../../src/ota/bootloader';
 import { SlotUpdateError } from '../../src/ota/slot-update';
-
-const MAGIC = [0x49, 0x4d, 0x47, 0x21]; // "IMG!"
-
-/** A test image: magic, version length, version, CRC-32 of what precedes it. */
-function imageBytes(version: string, size = 64): Uint8Array {
-  const out = new Uint8Array(size);
-  out.set(MAGIC, 0);
-  out[4] = version.length;
-  for (let i = 0; i < version.length; i++) out[5 + i] = version.charCodeAt(i);
-  for (let i = 5 + version.length; i < size - 4; i++) out[i] = (i * 7) & 0xff;
-  new DataView(out.buffer).setUint32(size - 4, crc32(out, 0, size - 4));
-  return out;
-}
-
-function check(bytes: Uint8Array): SlotImage {
-  if (bytes.length < 9) return { problem: 'empty slot' };
-  for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) return { problem: 'no image magic' };
-  if (new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 4) !== crc32(bytes, 0, bytes.length - 4)) return { problem: 'checksum mismatch' };
-  let version = '';
-  for (let i = 0; i < bytes[4]; i++) version += String.fromCharCode(bytes[5 + i]);
-  return { version };
-}
-
-class MemoryFlash implements BootFlash {
-  readonly slotSize = 4096;
-  readonly headerBytes = 4;
-  slots: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
-  stamps: (Uint8Array | undefined)[] = [undefined, undefined];
-  records: (Uint8Array | undefined)[] = [undefined, undefined];
-
-  readRecord(copy: RecordCopy): Uint8Array | undefined {
-    return this.records[copy];
-  }
-  writeRecord(copy: RecordCopy, bytes: Uint8Array): void {
-    this.records[copy] = bytes.slice();
-  }
-  readStamp(slot: SlotIndex): Uint8Array | undefined {
-    return this.stamps[slot];
-  }
-  writeStamp(slot: SlotIndex, bytes: Uint8Array): void {
-    this.stamps[slot] = bytes.slice();
-  }
-  inspect(slot: SlotIndex): SlotImage {
-    return check(this.slots[slot]);
-  }
-  erase(slot: SlotIndex): void {
-    this.slots[slot] = new Uint8Array(0);
-    this.stamps[slot] = undefined;
-  }
-  write(slot: SlotIndex, offset: number, bytes: Uint8Array): void {
-    const old = this.slots[slot];
-    if (old.length < offset + bytes.length) {
-      const grown = new Uint8Array(offset + bytes.length).fill(0xff);
-      grown.set(old, 0);
-      this.slots[slot] = grown;
-    }
-    this.slots[slot].set(bytes, offset);
-  }
-  invalidate(slot: SlotIndex): void {
-    this.slots[slot].fill(0xff, 0, Math.min(16, this.slots[slot].length));
-    this.stamps[slot] = undefined;
-  }
-  /** An image put there by a USB flash tool: no record, no stamp. */
-  flashOverUsb(slot: SlotIndex, version: string): void {
-    this.erase(slot);
-    this.write(slot, 0, imageBytes(version));
-    this.records = [undefined, undefined];
-  }
-}
+import { imageBytes, MemoryFlash } from './ota-memory-flash';
 
 const boot = (flash: MemoryFlash) => chooseBoot(flash, { maxBoots: 3 });
 

@@ -40,7 +40,7 @@ type Platform = (typeof PLATFORMS)[number];
 /** Modules the SDK provides on each platform (through the manifests we include). */
 const SDK_MODULES: Record<Platform, string[]> = {
   esp32: ['embedded:io/i2c', 'embedded:io/digital', 'embedded:io/analog', 'embedded:io/socket/tcp/tls', 'ota'],
-  esp: ['embedded:io/i2c', 'embedded:io/digital', 'embedded:io/analog'],
+  esp: ['embedded:io/i2c', 'embedded:io/digital', 'embedded:io/analog', 'flash'],
   lin: ['embedded:io/socket/tcp/tls'],
 };
 const SDK_COMMON = ['timer', 'time', 'preference', 'wifi', 'net', 'mc/config', 'embedded:io/socket/tcp', 'embedded:io/socket/listener', 'embedded:io/socket/udp'];
@@ -51,6 +51,8 @@ const SDK_TYPINGS: Record<string, string> = { ota: 'hosts/moddable/types/ota.d.t
 const OFF_DEVICE = ['src/mqtt/all-packets', 'src/mqtt/v5/all-packets', 'src/crypto/compare', 'src/crypto/ed25519-sign', 'src/sensors/index'];
 /** Features in a manifest of their own that no build includes yet (md5 and sha1 come with token auth and WebSocket). */
 const NOT_BUILT_YET = ['src/crypto/md5', 'src/crypto/sha1', 'src/mqtt/v5/protocol', 'src/transport/websocket', 'src/auth/token'];
+/** The boot logic: it runs in the simulator; on the ESP8266 nmboot runs it in C before XS, so no device build carries it. */
+const BOOT_IN_C = ['src/ota/bootloader', 'src/ota/placement'];
 /** Imports a folder's manifest does not include the target of, and why. */
 const BUILD_PICKS = {
   'src/sensors/registry.ts': 'lists every driver; the build includes the manifests of the chips it carries',
@@ -352,7 +354,7 @@ describe('manifest.json', () => {
 
   it.each(PLATFORMS)('keeps test-only modules, portable cases and the features it does not include out of the %s build', (platform) => {
     const names = build(platform).modules.map((m) => m.name);
-    expect(names.filter((n) => OFF_DEVICE.includes(n) || NOT_BUILT_YET.includes(n) || n.endsWith('.cases'))).toEqual([]);
+    expect(names.filter((n) => OFF_DEVICE.includes(n) || NOT_BUILT_YET.includes(n) || BOOT_IN_C.includes(n) || n.endsWith('.cases'))).toEqual([]);
     expect(names).toContain('src/mqtt/client');
   });
 
@@ -398,9 +400,13 @@ describe('manifest.json', () => {
     expect(pulled.map(rel)).toEqual([]);
   });
 
-  it('keeps TLS, OTA, MQTT 5, WebSocket and token auth out of the ESP8266 build and native helpers in each', () => {
+  it('keeps TLS, MQTT 5, WebSocket and token auth out of the ESP8266 build, gives it OTA through nmboot, and native helpers in each', () => {
     const esp = [...closure('esp').reached].map(rel);
     expect(esp).not.toContain('hosts/moddable/tls.ts');
+    // the update port, the checkpoints and the firmware's view of the boot record; the boot logic itself is nmboot's C
+    for (const f of ['src/ota/slot-update.ts', 'src/ota/resume-log.ts', 'src/ota/attach.ts', 'hosts/moddable/target/esp/boot-flash.ts', 'hosts/moddable/target/esp/otaflash.d.ts']) expect(esp).toContain(f);
+    expect(esp.filter((f) => BOOT_IN_C.includes(f.replace(/\.ts$/, '')))).toEqual([]);
+    expect(build('esp').modules.map((m) => rel(m.file))).toContain('hosts/moddable/target/esp/nmboot/image.c');
     expect(esp.some((f) => f.includes('target/esp32'))).toBe(false);
     expect(esp).toContain('hosts/moddable/native/sysinfo.d.ts');
     const espNames = build('esp').modules.map((m) => m.name);
@@ -410,7 +416,7 @@ describe('manifest.json', () => {
     const esp32 = [...closure('esp32').reached].map(rel);
     expect(esp32).toContain('hosts/moddable/target/esp32/otaboot.d.ts');
     expect(esp32).toContain('hosts/moddable/update-gate.ts');
-    for (const c of ['hosts/moddable/native/sysinfo.c', 'hosts/moddable/target/esp32/otaboot.c']) expect(existsSync(join(root, c))).toBe(true);
+    for (const c of ['hosts/moddable/native/sysinfo.c', 'hosts/moddable/target/esp32/otaboot.c', 'hosts/moddable/target/esp/otaflash.c']) expect(existsSync(join(root, c))).toBe(true);
   });
 
   it('has build-time defaults of the types the firmware schema expects', () => {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { FleetError } from '../../scripts/fleet/errors';
 import { FleetView } from '../../scripts/fleet/fleet-view';
+import { parseBoard, parseImageChoice } from '../../scripts/fleet/boards';
 import {
   parseBrokerUrl,
   parseDeviceId,
@@ -36,6 +37,27 @@ const bytes = (text: string) => new TextEncoder().encode(text);
 const T = 1_700_000_000_000;
 
 describe('fleet tool arguments', () => {
+  it('--image is a file, or board=file entries (one image per board type), with at most one for any other board', () => {
+    expect(parseImageChoice('fw.bin')).toEqual({ any: 'fw.bin', boards: [] });
+    expect(parseImageChoice('esp32=a.bin,esp8266=b/c.bin')).toEqual({ boards: [{ board: 'esp32', path: 'a.bin' }, { board: 'esp8266', path: 'b/c.bin' }] });
+    expect(parseImageChoice('any.bin,esp8266=b.bin')).toEqual({ any: 'any.bin', boards: [{ board: 'esp8266', path: 'b.bin' }] });
+    expect(usage(() => parseImageChoice('a.bin,b.bin')).message).toMatch(/two images for any board/);
+    expect(usage(() => parseImageChoice('esp32=a.bin,esp32=b.bin')).message).toMatch(/two images for esp32/);
+    expect(usage(() => parseImageChoice('esp 32=a.bin')).message).toMatch(/"esp 32" is not a board type/);
+    expect(usage(() => parseImageChoice('esp32=')).message).toMatch(/no file after "esp32="/);
+    expect(usage(() => parseImageChoice('a.bin,')).message).toMatch(/empty entry/);
+    expect(parseBoard('esp8266')).toBe('esp8266');
+    expect(usage(() => parseBoard('x'.repeat(33))).message).toMatch(/--board "x+" is not a board type/);
+  });
+
+  it('a device\'s board type comes from its OTA reports, when it is one', () => {
+    const view = new FleetView('p');
+    view.handle('p/d1/ota', bytes(JSON.stringify({ state: 'idle', version: '1.0.0', board: 'esp8266' })), true, T);
+    view.handle('p/d2/ota', bytes(JSON.stringify({ state: 'idle', version: '1.0.0', board: 'esp 8266\u0007' })), true, T);
+    expect(view.devices.get('d1')!.board).toBe('esp8266');
+    expect(view.devices.get('d2')!.board).toBeUndefined();
+  });
+
   it('versions are semantic versions, as the device parses them', () => {
     for (const v of ['1.4.0', '0.0.1', '1.4.0-rc.1', '1.4.0+build.7', '10.20.30-alpha.beta']) expect(parseVersionArg(v, '--version')).toBe(v);
     for (const v of ['banana', '1.0', '1', '01.0.0', '1.0.0-', '1.0.0-01', '1.0.0 ', '', `1.0.0-${'a'.repeat(70)}`]) {

@@ -8,6 +8,7 @@ import { FleetModel } from '../../scripts/sim/dashboard/model';
 import { Fleet } from '../../scripts/sim/population';
 import { keyAction } from '../../scripts/sim/tty/keys';
 import { CliError, parseBrokerUrl, parseSimArgs } from '../../scripts/sim/cli';
+import { boardTypeOf } from '../../scripts/sim/population';
 import { CommandError, runCommand } from '../../scripts/sim/commands';
 
 function fails(argv: string[], message: RegExp): void {
@@ -45,6 +46,15 @@ describe('simulator flags', () => {
     });
     expect(parseSimArgs(['--ota-key', 'off']).otaKey).toBe(false);
     expect(parseSimArgs(['--ota-key', 'k.pem']).otaKey).toBe('k.pem');
+  });
+
+  it('--chip picks the devices\' chip (board type and OTA flash layout): esp32 by default, esp8266, or mixed', () => {
+    expect(parseSimArgs([]).chip).toBe('esp32');
+    expect(parseSimArgs(['--chip', 'esp8266']).chip).toBe('esp8266');
+    expect(parseSimArgs(['--chip', 'mixed']).chip).toBe('mixed');
+    expect(() => parseSimArgs(['--chip', 'esp32c3'])).toThrow(/--chip must be esp32, esp8266 or mixed, not "esp32c3"/);
+    expect([0, 1, 2, 3, 4, 5].map((i) => boardTypeOf('mixed', i))).toEqual(['esp32', 'esp32', 'esp8266', 'esp32', 'esp32', 'esp8266']);
+    expect(boardTypeOf('esp8266', 4)).toBe('esp8266');
   });
 
   it('reads a shard: 1-based on the command line, 0-based in the options', () => {

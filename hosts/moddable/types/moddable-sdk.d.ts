@@ -68,6 +68,19 @@ declare module 'preference' {
   export { Preference as default };
 }
 
+declare module 'flash' {
+  /** A flash partition ("storage": the SPIFFS area of Moddable's esp layout, 0x102000-0x3FAFFF); offsets are relative to it. */
+  export default class Flash {
+    constructor(partition: string);
+    /** Erases the 4 KB sector `sector` of the partition. */
+    erase(sector: number): void;
+    read(offset: number, byteLength: number): ArrayBuffer;
+    write(offset: number, byteLength: number, buffer: ArrayBuffer | Uint8Array): void;
+    readonly byteLength: number;
+    readonly blockSize: number;
+  }
+}
+
 declare module 'net' {
   const Net: {
     get(what: 'IP', mode?: 'station' | 'ap' | 'ethernet'): string | undefined;

@@ -34,6 +34,8 @@ export interface SimView {
   flashing?: number;
   version?: string;
   boot?: number;
+  /** The chip the simulator runs it as (board type). */
+  board?: string;
 }
 
 export interface DeviceRow {
@@ -44,6 +46,8 @@ export interface DeviceRow {
   state?: string;
   version?: string;
   boot?: number;
+  /** Board type (esp32, esp8266, ...), from the OTA reports. */
+  board?: string;
   rssi?: number;
   outbox?: number;
   mem?: number;
@@ -214,6 +218,7 @@ export class FleetModel {
       else {
         row.ota = { state: body.state, percent: num(body.percent), version: str(body.version), target: str(body.target), error: str(body.error), reason: str(body.reason), at: now };
       }
+      if (body) row.board = str(body.board) ?? row.board;
     } else return;
     this.touch(id);
   }

@@ -61,7 +61,7 @@ td.id { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:1
   <div class="card"><h2>OTA campaign</h2><div id="camp-title">no campaign</div><div class="bar"><i id="camp-bar"></i></div><div class="states" id="camp-states"></div></div>
 </div>
 <div class="wrap"><table>
-<thead><tr><th>#</th><th>Device</th><th>Status</th><th>Version</th><th>Boot</th><th>RSSI</th><th>Outbox</th><th>Last telemetry</th><th>Values</th><th>OTA</th></tr></thead>
+<thead><tr><th>#</th><th>Device</th><th>Status</th><th>Version</th><th>Boot</th><th>RSSI</th><th>Outbox</th><th>Last telemetry</th><th>Values</th><th>OTA</th><th>Board</th></tr></thead>
 <tbody id="rows"></tbody>
 </table></div>
 <div class="more" id="more"></div>
@@ -156,6 +156,8 @@ function render(r) {
     if (r.ota.error) ota.appendChild(el("span", "sub err", r.ota.error));
   } else ota.textContent = "–";
   tr.appendChild(ota);
+  // the chip the simulator runs it as, else what its OTA reports say: the fleet tool picks its image by it
+  tr.appendChild(el("td", "board", (r.sim && r.sim.board) || r.board || "–"));
   return tr;
 }
 function summary(s) {
