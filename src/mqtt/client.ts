@@ -9,7 +9,7 @@
 // per client); a publish that can go out at once allocates only its packet; inbound packets are
 // decoded in place, without packet objects, one call from the framer to the dialect and one from the
 // dialect to the session.
-import type { Clock, KeyValueStore, Logger, Network, System, TcpSocket, TimerId, TlsOptions } from '../ports';
+import type { Clock, Logger, Network, System, TcpSocket, TimerId, TlsOptions } from '../ports';
 import { lengthPrefixed } from './codec';
 import type { ConnectFields, Dialect, SessionEvents } from './dialect';
 import { fail, invalid, MqttClientError, MqttMessageTooLargeError, MqttProtocolError } from './errors';
@@ -65,8 +65,6 @@ export interface ClientOptions {
   /** Source of randomness for the backoff jitter. */
   system?: Pick<System, 'random'>;
   log?: Logger;
-  /** Needed when outbox.persist or persistSession is set. */
-  storage?: KeyValueStore;
   host: string;
   port?: number;
   tls?: TlsOptions;
@@ -180,9 +178,7 @@ export class MqttClient {
     this.#window = options.inflightWindow ?? 16;
     const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
     dialect.attach(new MqttClient.#Events(this), options);
-    const limits = options.outbox;
-    if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
-    const box = (this.#outbox = new Outbox(limits, options.storage, dialect.fastPublish));
+    const box = (this.#outbox = new Outbox(options.outbox, dialect.fastPublish));
     const corrupt = (key: string) => {
       if (options.onCorruptRecord) options.onCorruptRecord(key);
       this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`));
@@ -193,7 +189,7 @@ export class MqttClient {
         this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
       }
     }
-    this.#inbound = new Set(box.restoreInbound(corrupt));
+    this.#inbound = new Set(box.store && box.store.restoreInbound(corrupt));
   }
 
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
@@ -259,7 +255,7 @@ export class MqttClient {
         m.done = done;
         box.hold(m);
         inflight.set(id, m);
-        if (box.persist) box.save(m);
+        if (box.store) box.save(m);
         this.#socket!.write(this.#dialect.publish(flags, t, bytes, id));
         this.#sent = true;
         return true;

@@ -63,25 +63,11 @@ export function encodeConnect(p: Omit<ConnectPacket, 'type'>): Uint8Array {
  * payload and, at QoS 1 and 2, the packet id. The client's hot path: no packet object.
  */
 export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id = 0): Uint8Array {
-  const t = topic.length;
-  const n = flags & 6 ? t + payload.length + 2 : t + payload.length;
-  if (n < 128) {
-    // one byte of remaining length: the most common packets, without packet()
-    const out = new Uint8Array(n + 2);
-    out[0] = 0x30 | flags;
-    out[1] = n;
-    out.set(topic, 2);
-    if (flags & 6) {
-      out[t + 2] = id >> 8;
-      out[t + 3] = id & 255;
-      out.set(payload, t + 4);
-    } else out.set(payload, t + 2);
-    return out;
-  }
+  const n = (flags & 6 ? topic.length + 2 : topic.length) + payload.length;
   const out = packet(0x30 | flags, n);
   let at = out.length - n;
   out.set(topic, at);
-  at += t;
+  at += topic.length;
   if (flags & 6) {
     out[at++] = id >> 8;
     out[at++] = id & 255;

@@ -5,13 +5,12 @@
 // QoS 1/2 messages, oldest first. Inflight messages are never dropped. A message that still does not
 // fit is refused. Every drop is reported.
 //
-// Optional persistence: QoS 1/2 messages are written to the key-value store (one key each, "mq<seq>"),
-// with their packet id and state, so they survive a reboot and a resumed session completes them. The
-// client's QoS 2 exactly-once guard is kept under INBOUND_KEY.
-import type { KeyValueStore } from '../ports';
+// Persistence is opt-in, as MQTT 5 is: `persist: outboxStore(storage)` (outbox-store.ts) keeps QoS 1/2
+// messages and the QoS 2 exactly-once guard across reboots; a client built without it carries none of
+// its code.
+import { invalid } from './errors';
 import type { QoS } from './packets';
 import type { AckInfo } from './properties';
-import { decodeUtf8, encodeUtf8 } from './utf8';
 
 // Where a message stands (saved with it, so the numbers are part of the record format).
 /** Waiting in the queue; no packet id yet. */
@@ -27,8 +26,21 @@ export interface OutboxLimits {
   maxMessages?: number;
   /** Most payload + topic bytes held. Default 16 KB. */
   maxBytes?: number;
-  /** Keep QoS 1/2 messages in the key-value store across reboots. */
-  persist?: boolean;
+  /** Keeps QoS 1/2 messages (and the QoS 2 guard) across reboots: `outboxStore(storage)` from src/mqtt/outbox-store.ts. */
+  persist?: OutboxPersistence;
+}
+
+/** Where a persisted outbox keeps its messages: outbox-store.ts. */
+export interface OutboxPersistence {
+  /** Writes a QoS 1/2 message (again), under its `key` (it sets one on first save). */
+  save(m: OutboxMessage): void;
+  /** Deletes a message's record. */
+  delete(key: string): void;
+  /** The messages kept by an earlier run, oldest first; unreadable records are deleted and named to `onCorrupt`. */
+  restore(onCorrupt: (key: string) => void): OutboxMessage[];
+  /** The QoS 2 exactly-once guard: packet ids received and not yet released. */
+  restoreInbound(onCorrupt: (key: string) => void): number[];
+  saveInbound(ids: Set<number>): void;
 }
 
 /** `info`: MQTT 5 details of a success that carried a reason code, e.g. 0x10 No matching subscribers. */
@@ -60,12 +72,6 @@ export interface Dropped {
   reason: DropReason;
 }
 
-const PREFIX = 'mq';
-const NO_PROPERTIES = new Uint8Array(0);
-const RECORD_KEY = /^mq[0-9a-z]+$/;
-/** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
-const INBOUND_KEY = 'mqin';
-
 export class Outbox {
   /** Waiting messages, oldest first. Change it only through add(), shift() and requeue(). */
   readonly queue: OutboxMessage[] = [];
@@ -81,17 +87,15 @@ export class Outbox {
   readonly dropped = [0, 0, 0];
   readonly maxMessages: number;
   readonly maxBytes: number;
-  /** QoS 1/2 messages are saved in the key-value store (save() does nothing otherwise). */
-  readonly persist: boolean;
-  #seq = 0;
-  readonly #store: KeyValueStore | undefined;
+  /** Where QoS 1/2 messages are saved, when the outbox is persisted. */
+  readonly store: OutboxPersistence | undefined;
 
-  constructor(limits: OutboxLimits = {}, store?: KeyValueStore, fastPath = true) {
+  constructor(limits: OutboxLimits = {}, fastPath = true) {
     this.maxMessages = limits.maxMessages ?? 64;
     this.roomLimit = fastPath ? this.maxMessages : 0;
     this.maxBytes = limits.maxBytes ?? 16384;
-    this.#store = limits.persist ? store : undefined;
-    this.persist = !!this.#store;
+    const store = (this.store = limits.persist);
+    if (store && !store.save) invalid('outbox.persist takes outboxStore(storage) from src/mqtt/outbox-store.ts');
     this.#update();
   }
 
@@ -163,102 +167,29 @@ export class Outbox {
     const count = --this.count;
     const bytes = (this.bytes -= m.size);
     this.room = this.queue.length || count >= this.roomLimit ? -1 : this.maxBytes - bytes;
-    if (m.key && this.#store) this.#store.delete(m.key);
+    if (m.key) this.store!.delete(m.key);
   }
 
-  /** Writes a QoS 1/2 message (again) after its id or state changed. */
+  /** Writes a QoS 1/2 message (again) after its id or state changed, when the outbox is persisted. */
   save(m: OutboxMessage): void {
-    const store = this.#store;
-    if (!store) return;
-    while (!m.key || m.key === INBOUND_KEY) m.key = PREFIX + (this.#seq++).toString(36);
-    const topic = encodeUtf8(m.topic);
-    const id = m.id || 0;
-    const props = m.props || NO_PROPERTIES;
-    const at = 8 + topic.length;
-    const out = new Uint8Array(at + props.length + m.payload.length);
-    out[0] = m.qos | (m.retain ? 4 : 0) | (m.state << 3);
-    out[1] = id >> 8;
-    out[2] = id & 255;
-    out[3] = topic.length >> 8;
-    out[4] = topic.length & 255;
-    out[5] = 2; // record version: 1 had no properties (and no bytes 6 and 7)
-    out[6] = props.length >> 8;
-    out[7] = props.length & 255;
-    out.set(topic, 8);
-    out.set(props, at);
-    out.set(m.payload, at + props.length);
-    store.set(m.key, out);
+    if (this.store) this.store.save(m);
   }
 
   /**
-   * Reloads the messages saved by an earlier run and returns them, oldest first. Those never sent go
-   * back in the queue; the caller puts the others (sent, with a packet id) in flight. Corrupt records
-   * are deleted and reported by key.
+   * Reloads the messages the store kept from an earlier run and returns them, oldest first. Those
+   * never sent go back in the queue; the caller puts the others (sent, with a packet id) in flight.
    */
-  restore(onCorrupt?: (key: string) => void): OutboxMessage[] {
-    const store = this.#store;
-    if (!store) return [];
-    const found: OutboxMessage[] = [];
-    // oldest first: by the sequence number in the key
-    for (const key of store.keys().filter((k) => RECORD_KEY.test(k) && k !== INBOUND_KEY).sort((a, b) => seqOf(a) - seqOf(b))) {
-      const v = store.get(key);
-      const m = v instanceof Uint8Array ? decodeRecord(v, key) : undefined;
-      if (!m) {
-        store.delete(key);
-        if (onCorrupt) onCorrupt(key);
-        continue;
-      }
-      this.#seq = Math.max(this.#seq, seqOf(key) + 1);
-      found.push(m);
+  restore(onCorrupt: (key: string) => void): OutboxMessage[] {
+    const found = this.store ? this.store.restore(onCorrupt) : [];
+    for (const m of found) {
       this.hold(m);
+      if (m.state === QUEUED || !m.id) this.queue.push(m);
     }
-    for (const m of found) if (m.state === QUEUED || !m.id) this.queue.push(m);
     this.#update();
     return found;
   }
 
-  /** The saved QoS 2 exactly-once guard: packet ids received and not yet released. */
-  restoreInbound(onCorrupt?: (key: string) => void): number[] {
-    const store = this.#store;
-    const v = store && store.get(INBOUND_KEY);
-    if (v === undefined || v === '') return [];
-    let valid = typeof v === 'string';
-    const ids = valid ? (v as string).split(',').map(Number) : [];
-    for (const id of ids) if (!(id >= 1 && id <= 0xffff && id % 1 === 0)) valid = false;
-    if (valid) return ids;
-    store!.delete(INBOUND_KEY);
-    if (onCorrupt) onCorrupt(INBOUND_KEY);
-    return [];
-  }
-
   saveInbound(ids: Set<number>): void {
-    if (this.#store) this.#store.set(INBOUND_KEY, Array.from(ids).join(','));
+    if (this.store) this.store.saveInbound(ids);
   }
-}
-
-/** The sequence number of a record key: "mq" and a base-36 number. */
-function seqOf(key: string): number {
-  return parseInt(key.slice(2), 36);
-}
-
-function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
-  const qos = (v[0] & 3) as QoS;
-  const state = ((v[0] >> 3) & 3) as MessageState;
-  const n = (v[3] << 8) | v[4];
-  // version 2 adds the length of MQTT 5 properties (bytes 6, 7) and the properties after the topic
-  const v2 = v[5] === 2;
-  const h = v2 ? 8 : 6;
-  const k = v2 ? (v[6] << 8) | v[7] : 0;
-  if (v.length < h || (v[5] !== 1 && !v2) || !qos || qos > 2 || state > AWAITING_PUBCOMP || h + n + k > v.length) return undefined;
-  let topic: string;
-  try {
-    topic = decodeUtf8(v, h, h + n, 'stored topic');
-  } catch {
-    return undefined;
-  }
-  const id = (v[1] << 8) | v[2];
-  const payload = v.slice(h + n + k);
-  const m: OutboxMessage = { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state !== QUEUED, size: n + k + payload.length, key };
-  if (k) m.props = v.slice(h + n, h + n + k);
-  return m;
 }
