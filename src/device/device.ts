@@ -2,6 +2,7 @@
 // wired to one MQTT client. Built by main.ts from the platform ports.
 import { MqttClient, type MessageInfo } from '../mqtt/client';
 import { MqttMessageTooLargeError } from '../mqtt/errors';
+import { outboxStore } from '../mqtt/outbox-store';
 import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
 import { CheckedStore } from './checked-store';
@@ -102,7 +103,6 @@ export class Device {
       network: p.network,
       system: p.system,
       log: p.log,
-      storage: p.storage,
       host: c.brokerHost,
       port: c.brokerPort,
       tls: c.brokerTls ? host.tls ?? {} : undefined,
@@ -111,7 +111,7 @@ export class Device {
       password: host.password ?? ((c.brokerUser && c.brokerPassword) || undefined),
       cleanSession: !c.persistOutbox,
       will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
-      outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox },
+      outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox ? outboxStore(p.storage) : undefined },
       onConnect: this.connectHandler(),
       onDisconnect: () => {
         this.presence.disconnected();

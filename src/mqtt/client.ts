@@ -107,8 +107,10 @@ export interface ClientOptions {
   onCorruptRecord?(key: string): void;
 }
 
+/** A filter with its own QoS and (MQTT 5) options, in subscribe(). */
+type FilterOptions = SubscribeOptions5 & { filter: string; qos?: QoS };
+
 interface LocalSubscription {
-  qos: QoS;
   handler?: MessageHandler;
   /** The filter, its QoS and (MQTT 5) options; the subscription identifier it was made with. */
   options: Subscription5;
@@ -137,6 +139,13 @@ const BACKOFF_RESET = 3;
 const TOKEN_REFRESH = 4;
 type Timer = typeof CONNECT_TIMEOUT | typeof KEEP_ALIVE | typeof RECONNECT | typeof BACKOFF_RESET | typeof TOKEN_REFRESH;
 
+/** One filter or several, as a list; none is an error. */
+function listOf<T>(filters: T | T[]): T[] {
+  const list = Array.isArray(filters) ? filters : [filters];
+  if (!list.length) invalid('no topic filter given');
+  return list;
+}
+
 function checkQos(qos: unknown): void {
   if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
 }
@@ -151,7 +160,11 @@ export class MqttClient {
   readonly #subscriptions = new Map<string, LocalSubscription>();
   /** QoS 2 packet ids received and acknowledged with PUBREC, awaiting PUBREL: the exactly-once guard. */
   readonly #inbound: Set<number>;
-  /** The object of the last message acknowledged, for the next one to go straight into flight. */
+  /**
+   * The object of the last QoS 1/2 message acknowledged (state QUEUED), kept in #inflight under its
+   * packet id for the next publish to go straight into flight with: a Map entry made and deleted per
+   * message is garbage on XS. Counted out of #inflight.size wherever that counts messages in flight.
+   */
   #spare: OutboxMessage | undefined;
   /** topic -> its length-prefixed UTF-8 form, checked once */
   readonly #topics = new Map<string, Uint8Array>();
@@ -195,7 +208,7 @@ export class MqttClient {
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
   get outboxState(): { depth: number; bytes: number; inflight: number; dropped: number[] } {
     const box = this.#outbox;
-    return { depth: box.count, bytes: box.bytes, inflight: this.#inflight.size, dropped: box.dropped.slice() };
+    return { depth: box.count, bytes: box.bytes, inflight: this.#inflight.size - (this.#spare ? 1 : 0), dropped: box.dropped.slice() };
   }
 
   connect(): void {
@@ -226,6 +239,7 @@ export class MqttClient {
     // the topic's, the payload's (and MQTT 5 properties') bytes, as the outbox counts them
     let size = t.length - 2 + bytes.length;
     const box = this.#outbox;
+    let m: OutboxMessage | undefined;
     // Connected, nothing waiting, room to spare, and a dialect that publishes straight (no properties,
     // no server limits; `room` is -1 otherwise): this one goes now.
     if (this.connected && size <= box.room) {
@@ -236,25 +250,31 @@ export class MqttClient {
         return true;
       }
       const inflight = this.#inflight;
-      if (inflight.size < this.#window) {
-        let id = this.#nextId;
-        // ids in use are looked up only when there are any
-        if ((inflight.size || this.#operations.size) && (inflight.has(id) || this.#operations.has(id))) id = this.#allocateId();
-        else this.#nextId = id < 65535 ? id + 1 : 1;
-        // the object of a message acknowledged before, when there is one: a QoS 1/2 round allocates none
-        const m = this.#spare || ({} as OutboxMessage);
-        this.#spare = undefined;
+      // (the spare is in #inflight too: see ack())
+      m = this.#spare;
+      if (inflight.size - (m ? 1 : 0) < this.#window) {
+        let id: number;
+        if (m) {
+          // the last message acknowledged: its object and its packet id, still in #inflight, go again,
+          // so a QoS 1/2 round allocates nothing
+          id = m.id!;
+          this.#spare = undefined;
+        } else {
+          id = this.#nextId;
+          // ids in use are looked up only when there are any
+          if ((inflight.size || this.#operations.size) && (inflight.has(id) || this.#operations.has(id))) id = this.#allocateId();
+          else this.#nextId = id < 65535 ? id + 1 : 1;
+          inflight.set(id, (m = { id } as OutboxMessage));
+        }
         m.topic = topic;
         m.payload = bytes;
         m.qos = (flags >> 1) as QoS;
         m.retain = (flags & 1) === 1;
-        m.id = id;
         m.state = AWAITING_ACK;
         m.sent = true;
         m.size = size;
         m.done = done;
-        box.hold(m);
-        inflight.set(id, m);
+        box.hold(size);
         if (box.store) box.save(m);
         this.#socket!.write(this.#dialect.publish(flags, t, bytes, id));
         this.#sent = true;
@@ -262,7 +282,7 @@ export class MqttClient {
       }
     }
     if (props) size += props.length;
-    const m: OutboxMessage = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, state: QUEUED, size, done };
+    m = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, state: QUEUED, size, done };
     if (props) m.props = props;
     const dropped = box.add(m, options?.first);
     if (dropped.length) this.#reportDrops(dropped);
@@ -275,14 +295,13 @@ export class MqttClient {
    * `done` gets the granted QoS per filter (MQTT 5: the reason code), and an error naming refused ones.
    */
   subscribe(
-    filters: string | string[] | (SubscribeOptions5 & { filter: string; qos?: QoS })[],
+    filters: string | (string | FilterOptions)[],
     options?: SubscribeOptions,
     done?: (error: Error | undefined, granted: number[]) => void,
   ): void {
     const o = options || {};
     const qos = o.qos || 0;
-    const list = (Array.isArray(filters) ? filters : [filters]).map((f): Subscription5 => (typeof f === 'string' ? { filter: f, qos } : { ...f, qos: f.qos ?? qos }));
-    if (!list.length) invalid('no topic filter given');
+    const list = listOf(filters).map((f): Subscription5 => (typeof f === 'string' ? { filter: f, qos } : { ...f, qos: f.qos ?? qos }));
     for (const s of list) {
       checkTopicFilter(s.filter);
       checkQos(s.qos);
@@ -290,13 +309,12 @@ export class MqttClient {
     const id = this.#freeId();
     // the dialect refuses options its version lacks; MQTT 5 fills in each filter's options from `o`
     const bytes = this.#dialect.subscribe(id, list, o);
-    for (const s of list) this.#subscriptions.set(s.filter, { qos: s.qos, handler: o.onMessage, options: s, sid: o.subscriptionIdentifier });
+    for (const s of list) this.#subscriptions.set(s.filter, { handler: o.onMessage, options: s, sid: o.subscriptionIdentifier });
     this.#operation(id, { filters: list.map((s) => s.filter), bytes, done });
   }
 
   unsubscribe(filters: string | string[], done?: (error?: Error) => void): void {
-    const list = Array.isArray(filters) ? filters : [filters];
-    if (!list.length) invalid('no topic filter given');
+    const list = listOf(filters);
     list.forEach(checkTopicFilter);
     const id = this.#freeId();
     const bytes = this.#dialect.unsubscribe(id, list);
@@ -390,14 +408,8 @@ export class MqttClient {
         cleanSession: o.cleanSession ?? true,
         keepAlive: o.keepAlive ?? 60,
         username: o.username,
-        password: typeof password === 'string' ? encodeUtf8(password) : password,
-        will: will && {
-          topic: will.topic,
-          payload: typeof will.payload === 'string' ? encodeUtf8(will.payload) : will.payload,
-          qos: will.qos ?? 0,
-          retain: !!will.retain,
-          properties: will.properties,
-        },
+        password,
+        will: will && { topic: will.topic, payload: will.payload, qos: will.qos ?? 0, retain: !!will.retain, properties: will.properties },
         maxPacketSize: o.maxPacketSize ?? 65536,
       };
       packet = this.#dialect.connect(fields);
@@ -438,6 +450,10 @@ export class MqttClient {
     this.#socket = undefined;
     this.connected = false;
     this.#pingSent = 0;
+    // the spare leaves #inflight: a new connection resends what is in it
+    const spare = this.#spare;
+    if (spare) this.#inflight.delete(spare.id!);
+    this.#spare = undefined;
     this.#clearTimer(CONNECT_TIMEOUT);
     this.#clearTimer(KEEP_ALIVE);
     this.#clearTimer(BACKOFF_RESET);
@@ -562,17 +578,7 @@ export class MqttClient {
     publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void {
       const c = this.#c;
       const qos = ((first >> 1) & 3) as QoS;
-      if (qos) {
-        const inbound = c.#inbound;
-        if (qos === 2) {
-          if (inbound.has(id!)) {
-            c.stats.inboundDuplicates++;
-            return c.#send(c.#dialect.ack(PUBREC, id!));
-          }
-          inbound.add(id!);
-          c.#outbox.saveInbound(inbound);
-        }
-      }
+      if (qos === 2 && this.#again(id!)) return;
       // delivery: to the handlers of matching subscriptions, else to onMessage
       const info = properties ? { ...INFO[first & 15], properties } : INFO[first & 15];
       let handled = false;
@@ -602,19 +608,27 @@ export class MqttClient {
     oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
       const c = this.#c;
       const qos = ((first >> 1) & 3) as QoS;
-      const dialect = c.#dialect;
-      if (qos === 2) {
-        const inbound = c.#inbound;
-        if (inbound.has(id)) {
-          c.stats.inboundDuplicates++;
-          return c.#send(dialect.ack(PUBREC, id));
-        }
-        inbound.add(id);
-        c.#outbox.saveInbound(inbound);
-      }
+      if (qos === 2 && this.#again(id)) return;
       c.stats.inboundTooLarge++;
-      if (qos) c.#send(dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
+      if (qos) c.#send(c.#dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
       c.#error(new MqttMessageTooLargeError(topic, c.#framer!.skipped, c.#framer!.maxPacketSize, qos, properties));
+    }
+
+    /**
+     * The QoS 2 exactly-once guard: true, and PUBREC sent again, when packet `id` was received before
+     * and not yet released; otherwise `id` is noted (and saved when the outbox is persisted).
+     */
+    #again(id: number): boolean {
+      const c = this.#c;
+      const inbound = c.#inbound;
+      if (inbound.has(id)) {
+        c.stats.inboundDuplicates++;
+        c.#send(c.#dialect.ack(PUBREC, id));
+        return true;
+      }
+      inbound.add(id);
+      c.#outbox.saveInbound(inbound);
+      return false;
     }
 
     ack(type: number, id: number, reason?: number, properties?: Properties): void {
@@ -631,18 +645,21 @@ export class MqttClient {
         }
         return c.#send(c.#dialect.ack(PUBREL, id));
       }
-      // PUBACK completes QoS 1, PUBCOMP QoS 2; a PUBREC refusing the message ends QoS 2 (MQTT 5)
-      if (!m || m.qos !== (type === PUBACK ? 1 : 2)) return;
+      // PUBACK completes QoS 1, PUBCOMP QoS 2; a PUBREC refusing the message ends QoS 2 (MQTT 5); the
+      // spare (QUEUED) is no message
+      if (!m || !m.state || m.qos !== (type === PUBACK ? 1 : 2)) return;
       const box = c.#outbox;
       if (!reason) {
-        // #settle() inlined: the acknowledgement of every QoS 1 publish
-        c.#inflight.delete(id);
+        // #settle() inlined: the acknowledgement of every QoS 1 publish. The message stays in
+        // #inflight as the spare, without what it held; a spare before it leaves.
         box.release(m);
         const done = m.done;
-        // kept for the next publish (nothing else refers to it now), without what it held
         m.payload = NO_BYTES;
         m.done = undefined;
+        m.state = QUEUED;
         if (m.props || m.key) m.props = m.key = undefined;
+        const old = c.#spare;
+        if (old) c.#inflight.delete(old.id!);
         c.#spare = m;
         if (done) done();
       } else {
@@ -716,7 +733,7 @@ export class MqttClient {
     while (this.connected && queue.length) {
       const m = queue[0];
       if (m.qos) {
-        if (this.#inflight.size >= this.#window) return;
+        if (this.#inflight.size - (this.#spare ? 1 : 0) >= this.#window) return;
         m.id = this.#allocateId();
         m.state = AWAITING_ACK;
         this.#inflight.set(m.id, m);

@@ -29,8 +29,9 @@ export interface ConnectFields {
   /** Seconds; 0 disables keep-alive. */
   keepAlive: number;
   username?: string;
-  password?: Uint8Array;
-  will?: { topic: string; payload: Uint8Array; qos: QoS; retain: boolean; properties?: WillProperties };
+  /** A string goes as UTF-8. */
+  password?: string | Uint8Array;
+  will?: { topic: string; payload: string | Uint8Array; qos: QoS; retain: boolean; properties?: WillProperties };
   /** The largest packet the client accepts (MQTT 5 announces it). */
   maxPacketSize: number;
 }

@@ -108,11 +108,11 @@ export class Outbox {
     return this.count < this.maxMessages && this.bytes + size <= this.maxBytes;
   }
 
-  /** Counts a message that skips the queue and goes straight into flight (it must fit). */
-  hold(m: OutboxMessage): void {
+  /** Counts a message of `size` bytes that skips the queue and goes straight into flight: `room` allowed it. */
+  hold(size: number): void {
     const count = ++this.count;
-    const bytes = (this.bytes += m.size);
-    this.room = this.queue.length || count >= this.roomLimit ? -1 : this.maxBytes - bytes;
+    this.bytes += size;
+    this.room = count < this.roomLimit ? this.room - size : -1;
   }
 
   /** Takes the oldest waiting message off the queue (it stays counted until released). */
@@ -156,7 +156,9 @@ export class Outbox {
     } else {
       if (first) queue.unshift(m);
       else queue.push(m);
-      this.hold(m);
+      this.count++;
+      this.bytes += m.size;
+      this.#update();
       if (m.qos) this.save(m);
     }
     return dropped;
@@ -182,7 +184,8 @@ export class Outbox {
   restore(onCorrupt: (key: string) => void): OutboxMessage[] {
     const found = this.store ? this.store.restore(onCorrupt) : [];
     for (const m of found) {
-      this.hold(m);
+      this.count++;
+      this.bytes += m.size;
       if (m.state === QUEUED || !m.id) this.queue.push(m);
     }
     this.#update();

@@ -50,7 +50,10 @@ export class PacketFramer extends Reader {
   #pos = 0;
   /** Chunks pushed while one is being framed (made on first need: a client reads each chunk through). */
   #rest: Uint8Array[] | undefined;
+  /** FIRST_BYTE is 0: `!this.#state` tests for it. */
   #state: FramerState = FIRST_BYTE;
+  /** Packets of fewer bytes than this, a 1-byte remaining length and within maxPacketSize, take nextBody's shortest path. */
+  readonly #small: number;
   #length = 0;
   #lengthBytes = 0;
   #body: Uint8Array | undefined;
@@ -70,6 +73,7 @@ export class PacketFramer extends Reader {
   constructor(maxPacketSize = 268435460, mqtt5 = false, skip?: ReadThrough) {
     super();
     this.maxPacketSize = maxPacketSize;
+    this.#small = Math.min(130, maxPacketSize + 1);
     this.mqtt5 = mqtt5;
     this.skip = skip;
   }
@@ -101,8 +105,9 @@ export class PacketFramer extends Reader {
     if (bytes) {
       // the most common read: exactly one small packet, nothing buffered (and no error: see FAILED)
       const n = bytes.length;
-      if (!chunk && this.#state === FIRST_BYTE && bytes[1] + 2 === n && n < 130 && HEADER_OK[bytes[0]] && n <= this.maxPacketSize) {
-        this.first = bytes[0];
+      const first = bytes[0];
+      if (!chunk && !this.#state && bytes[1] + 2 === n && n < this.#small && HEADER_OK[first]) {
+        this.first = first;
         this.b = bytes;
         this.at = 2;
         this.end = n;
