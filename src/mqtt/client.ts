@@ -780,10 +780,12 @@ export class MqttClient {
 
   #reportDrops(dropped: OutboxMessage[]): void {
     const max = this.#outbox.maxBytes;
-    for (const m of dropped) {
-      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${m.size > max ? `over the outbox size (${max} bytes)` : 'outbox full'}`));
-    }
-    this.#o.onDrop?.(dropped.map((m) => ({ topic: m.topic, qos: m.qos, bytes: m.size, reason: m.size > max ? 'too-large' : 'outbox-full' })));
+    const list = dropped.map((m): Dropped => {
+      const big = m.size > max;
+      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${big ? `over the outbox size (${max} bytes)` : 'outbox full'}`));
+      return { topic: m.topic, qos: m.qos, bytes: m.size, reason: big ? 'too-large' : 'outbox-full' };
+    });
+    this.#o.onDrop?.(list);
   }
 
   /** A packet id not used by any message or operation in flight, from #nextId on; taken by #allocateId() or #operation(). */

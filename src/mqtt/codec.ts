@@ -1,7 +1,7 @@
 // Encoders for the MQTT 3.1.1 packets a client sends (OASIS mqtt-v3.1.1 section 3). One exact-size
 // allocation per packet. The packets only a broker sends are in all-packets.ts.
 import { invalid } from './errors';
-import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type Will, type SubscribePacket, type UnsubscribePacket } from './packets';
+import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type Will, type SubscribePacket, type Subscription, type UnsubscribePacket } from './packets';
 import { encodeUtf8 } from './utf8';
 
 export const PASSWORD_NEEDS_USER = 'a password needs a user name: set username too';
@@ -97,14 +97,24 @@ export function encodeAck(type: number, packetId: number): Uint8Array {
 }
 
 export function encodeSubscribe(p: SubscribePacket): Uint8Array {
-  const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
-  for (const s of p.subscriptions) fields.push(lengthPrefixed(s.filter, 'a topic filter'), s.qos);
+  return subscribePacket(p.packetId, p.subscriptions);
+}
+
+/** SUBSCRIBE from its packet id and filters: the client's encoder. */
+export function subscribePacket(id: number, subscriptions: Subscription[]): Uint8Array {
+  const fields: (number | Uint8Array)[] = [id >> 8, id & 255];
+  for (const s of subscriptions) fields.push(lengthPrefixed(s.filter, 'a topic filter'), s.qos);
   return build((SUBSCRIBE << 4) | 2, fields);
 }
 
 export function encodeUnsubscribe(p: UnsubscribePacket): Uint8Array {
-  const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
-  for (const f of p.filters) fields.push(lengthPrefixed(f, 'a topic filter'));
+  return unsubscribePacket(p.packetId, p.filters);
+}
+
+/** UNSUBSCRIBE from its packet id and filters: the client's encoder. */
+export function unsubscribePacket(id: number, filters: string[]): Uint8Array {
+  const fields: (number | Uint8Array)[] = [id >> 8, id & 255];
+  for (const f of filters) fields.push(lengthPrefixed(f, 'a topic filter'));
   return build((UNSUBSCRIBE << 4) | 2, fields);
 }
 

@@ -83,16 +83,16 @@ export class Outbox {
    */
   room = -1;
   /** Messages held at which `room` turns -1: maxMessages, or 0 to keep it -1 (no fast path at all). */
-  readonly roomLimit: number;
+  readonly #roomLimit: number;
   readonly dropped = [0, 0, 0];
-  readonly maxMessages: number;
-  readonly maxBytes: number;
+  readonly #maxMessages: number;
+  declare readonly maxBytes: number;
   /** Where QoS 1/2 messages are saved, when the outbox is persisted. */
-  readonly store: OutboxPersistence | undefined;
+  declare readonly store: OutboxPersistence | undefined;
 
   constructor(limits: OutboxLimits = {}, fastPath = true) {
-    this.maxMessages = limits.maxMessages ?? 64;
-    this.roomLimit = fastPath ? this.maxMessages : 0;
+    this.#maxMessages = limits.maxMessages ?? 64;
+    this.#roomLimit = fastPath ? this.#maxMessages : 0;
     this.maxBytes = limits.maxBytes ?? 16384;
     const store = (this.store = limits.persist);
     if (store && !store.save) invalid('outbox.persist takes outboxStore(storage) from src/mqtt/outbox-store.ts');
@@ -100,19 +100,19 @@ export class Outbox {
   }
 
   #update(): void {
-    this.room = this.queue.length || this.count >= this.roomLimit ? -1 : this.maxBytes - this.bytes;
+    this.room = this.queue.length || this.count >= this.#roomLimit ? -1 : this.maxBytes - this.bytes;
   }
 
   /** True when a message of `size` bytes fits without dropping anything. */
-  fits(size: number): boolean {
-    return this.count < this.maxMessages && this.bytes + size <= this.maxBytes;
+  #fits(size: number): boolean {
+    return this.count < this.#maxMessages && this.bytes + size <= this.maxBytes;
   }
 
   /** Counts a message of `size` bytes that skips the queue and goes straight into flight: `room` allowed it. */
   hold(size: number): void {
     const count = ++this.count;
     this.bytes += size;
-    this.room = count < this.roomLimit ? this.room - size : -1;
+    this.room = count < this.#roomLimit ? this.room - size : -1;
   }
 
   /** Takes the oldest waiting message off the queue (it stays counted until released). */
@@ -141,7 +141,7 @@ export class Outbox {
   add(m: OutboxMessage, first?: boolean): OutboxMessage[] {
     const dropped: OutboxMessage[] = [];
     const queue = this.queue;
-    while (m.size <= this.maxBytes && !this.fits(m.size)) {
+    while (m.size <= this.maxBytes && !this.#fits(m.size)) {
       let victim = queue.findIndex((q) => q.qos === 0);
       if (victim < 0 && m.qos) victim = queue.findIndex((q) => q.state === QUEUED);
       if (victim < 0) break;
@@ -150,7 +150,7 @@ export class Outbox {
       this.dropped[v.qos]++;
       dropped.push(v);
     }
-    if (!this.fits(m.size)) {
+    if (!this.#fits(m.size)) {
       this.dropped[m.qos]++;
       dropped.push(m);
     } else {
@@ -168,7 +168,7 @@ export class Outbox {
   release(m: OutboxMessage): void {
     const count = --this.count;
     const bytes = (this.bytes -= m.size);
-    this.room = this.queue.length || count >= this.roomLimit ? -1 : this.maxBytes - bytes;
+    this.room = this.queue.length || count >= this.#roomLimit ? -1 : this.maxBytes - bytes;
     if (m.key) this.store!.delete(m.key);
   }
 

@@ -18,13 +18,13 @@ export const PAYLOAD = 5;
 
 export class OversizedPublish {
   /** The fixed-header byte, with TOPIC_DROPPED once the header is read. */
-  first: number;
+  declare first: number;
   /** Bytes of the whole packet, fixed header included. */
-  readonly size: number;
+  declare readonly size: number;
   /** Body bytes still to come. */
-  left: number;
+  declare left: number;
   /** maxPacketSize: the header kept stays within it. */
-  protected readonly room: number;
+  protected declare readonly room: number;
   protected part = TOPIC_LENGTH;
   /** Bytes the current part still needs, and whether they are kept. */
   protected need = 2;

@@ -41,7 +41,7 @@ type FramerState = typeof FIRST_BYTE | typeof REMAINING_LENGTH | typeof SPLIT_BO
  * b[at, end) (b is the bytes nextBody() returned).
  */
 export class PacketFramer extends Reader {
-  readonly maxPacketSize: number;
+  declare readonly maxPacketSize: number;
   /** Bytes wait to be framed: nextBody() may have another packet (when false, it has none). */
   more = false;
   /** Bytes of the last PUBLISH read through for being over maxPacketSize (see `skip`). */
@@ -61,21 +61,21 @@ export class PacketFramer extends Reader {
   #failed: MqttProtocolError | undefined;
   #oversized: OversizedPublish | undefined;
   /** Speaks MQTT 5: AUTH (type 15) is a packet type, not a reserved one. */
-  readonly mqtt5: boolean;
+  readonly #mqtt5: boolean;
   /**
    * Without it, a packet over maxPacketSize is a 'too-large' MqttProtocolError. With it, a PUBLISH over
    * it is read through as it streams in, keeping only its header (OversizedPublish, or the MQTT 5
    * one); nextBody() then returns that header with SKIPPED added to `first`, and the packet's size in
    * `skipped`. Any other packet type over maxPacketSize stays an error: a broker never sends one.
    */
-  readonly skip: ReadThrough | undefined;
+  readonly #skip: ReadThrough | undefined;
 
   constructor(maxPacketSize = 268435460, mqtt5 = false, skip?: ReadThrough) {
     super();
     this.maxPacketSize = maxPacketSize;
     this.#small = Math.min(130, maxPacketSize + 1);
-    this.mqtt5 = mqtt5;
-    this.skip = skip;
+    this.#mqtt5 = mqtt5;
+    this.#skip = skip;
   }
 
   push(bytes: Uint8Array): void {
@@ -152,10 +152,10 @@ export class PacketFramer extends Reader {
         this.#lengthBytes = k;
         this.#state = REMAINING_LENGTH;
         if (!more && 1 + k + length > this.maxPacketSize) {
-          if (!this.skip || this.first >> 4 !== PUBLISH) {
+          if (!this.#skip || this.first >> 4 !== PUBLISH) {
             this.#fail('too-large', `${PACKET_NAMES[this.first >> 4]} of ${1 + k + length} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
           }
-          this.#oversized = new this.skip(this.first, 1 + k + length, length, this.maxPacketSize);
+          this.#oversized = new this.#skip(this.first, 1 + k + length, length, this.maxPacketSize);
           this.#state = READING_THROUGH;
           this.#advance(chunk, p);
           continue;
@@ -223,7 +223,7 @@ export class PacketFramer extends Reader {
 
   /** Throws for a bad fixed-header byte; returns for AUTH when allowed. */
   #badHeader(b: number): void {
-    if (b === AUTH << 4 && this.mqtt5) return;
+    if (b === AUTH << 4 && this.#mqtt5) return;
     const type = b >> 4;
     const flags = b & 15;
     if (!type || type === AUTH) this.#fail('bad-packet-type', `packet type ${type} is reserved`);

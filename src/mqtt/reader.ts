@@ -17,7 +17,7 @@ export const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
 export class Reader {
   /** The fixed-header byte: packet type << 4 | flags. */
   first = 0;
-  b!: Uint8Array;
+  declare b: Uint8Array;
   at = 0;
   end = 0;
 }

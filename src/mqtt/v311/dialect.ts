@@ -1,17 +1,22 @@
 // MQTT 3.1.1 (OASIS mqtt-v3.1.1), the client's default dialect: fixed packet layouts, read in place
 // from the framer. What MQTT 5 adds (properties, reason codes, the server's limits) is refused with a
 // message that says how to get it.
-import { encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, PASSWORD_NEEDS_USER, publishPacket } from '../codec';
+import { encodeAck, encodeConnect, encodeEmpty, PASSWORD_NEEDS_USER, publishPacket, subscribePacket, unsubscribePacket } from '../codec';
 import type { ConnectFields, Dialect, DialectOptions, SessionEvents, SubscribeFields } from '../dialect';
 import { fail, invalid, MqttClientError, MqttConnectError } from '../errors';
 import type { OutboxMessage } from '../outbox';
 import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
-import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, UNSUBACK } from '../packets';
 import { PacketFramer } from '../parser';
 import type { DisconnectOptions, Subscription5 } from '../properties';
 import { expectLength, packetOf, readId, readTopic, TOPIC_UNSAFE, type Reader } from '../reader';
 import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
+
+/** A PUBLISH topic name: MQTT 3.1.1 has no empty one (MQTT 5 lets a topic alias stand for it). */
+function topicOf(r: Reader): string {
+  return readTopic(r) || fail('bad-topic', 'PUBLISH: empty topic name');
+}
 
 /** Refuses the MQTT 5 options: any key of `o` with a value that is not in `keys` (space-separated). */
 function only311(o: object, keys: string): void {
@@ -64,7 +69,7 @@ export class Mqtt311Dialect implements Dialect {
       const end = start + ((b[start - 2] << 8) | b[start - 1]);
       let topic = end <= r.end ? nativeText(b, start, end) : undefined;
       if (topic && !TOPIC_UNSAFE.test(topic)) r.at = end;
-      else if (!(topic = readTopic(r))) fail('bad-topic', 'PUBLISH: empty topic name');
+      else topic = topicOf(r);
       const id = first & 6 ? readId(r) : 0;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
       // XS charges every argument passed: at QoS 0 the id is left out
@@ -92,9 +97,9 @@ export class Mqtt311Dialect implements Dialect {
     }
     if (first & SKIPPED) {
       // the header of a PUBLISH over maxPacketSize (oversized.ts): its topic length is 0 when the topic was not kept
-      const topic = readTopic(r);
-      if (!topic && !(first & TOPIC_DROPPED)) fail('bad-topic', 'PUBLISH: empty topic name');
-      return session.oversized(topic || undefined, first & 6 ? readId(r) : 0, first, undefined);
+      // (past the topic's length, 0, when it was dropped)
+      const topic = first & TOPIC_DROPPED ? ((r.at += 2), undefined) : topicOf(r);
+      return session.oversized(topic, first & 6 ? readId(r) : 0, first, undefined);
     }
     fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }
@@ -133,11 +138,11 @@ export class Mqtt311Dialect implements Dialect {
   subscribe(id: number, list: Subscription5[], options: SubscribeFields): Uint8Array {
     for (const s of list) only311(s, 'filter qos');
     only311(options, 'qos onMessage');
-    return encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: list });
+    return subscribePacket(id, list);
   }
 
   unsubscribe(id: number, filters: string[]): Uint8Array {
-    return encodeUnsubscribe({ type: UNSUBSCRIBE, packetId: id, filters });
+    return unsubscribePacket(id, filters);
   }
 
   refusal(_type: number, filters: string[], codes: number[]): Error {
