@@ -259,13 +259,7 @@ export class MqttClient {
           // so a QoS 1/2 round allocates nothing
           id = m.id!;
           this.#spare = undefined;
-        } else {
-          id = this.#nextId;
-          // ids in use are looked up only when there are any
-          if ((inflight.size || this.#operations.size) && (inflight.has(id) || this.#operations.has(id))) id = this.#allocateId();
-          else this.#nextId = id < 65535 ? id + 1 : 1;
-          inflight.set(id, (m = { id } as OutboxMessage));
-        }
+        } else inflight.set((id = this.#allocateId()), (m = { id } as OutboxMessage));
         m.topic = topic;
         m.payload = bytes;
         m.qos = (flags >> 1) as QoS;
@@ -424,7 +418,7 @@ export class MqttClient {
    * whole ticks, so a packet never reads the clock); the link is dead when no PINGRESP follows within
    * pingTimeout.
    */
-  #keepAlive(keepAlive: number): void {
+  #keepAlive(keepAlive: number, tick: number): void {
     const now = this.#o.clock.now();
     this.#idleOut = this.#sent ? 0 : this.#idleOut + 1;
     this.#idleIn = this.#received ? 0 : this.#idleIn + 1;
@@ -434,7 +428,7 @@ export class MqttClient {
       if (now - this.#pingSent >= timeout) {
         this.#drop(new MqttClientError('timeout', `no answer to PINGREQ within ${timeout / 1000} s`));
       }
-    } else if (Math.max(this.#idleOut, this.#idleIn) * Math.max(100, keepAlive / 4) >= (keepAlive * 3) / 4) {
+    } else if (Math.max(this.#idleOut, this.#idleIn) * tick >= (keepAlive * 3) / 4) {
       this.#send(this.#dialect.ping());
       this.#pingSent = now;
       this.#sent = false;
@@ -530,7 +524,8 @@ export class MqttClient {
       // the CONNACK just received counts as the last traffic both ways
       c.#idleOut = c.#idleIn = 0;
       c.#sent = c.#received = false;
-      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
+      const tick = Math.max(100, keepAlive / 4);
+      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive, tick), tick, tick);
 
       if (!sessionPresent) {
         // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over

@@ -52,8 +52,13 @@ type ConnectInput = Omit<ConnectPacket, 'type' | 'password' | 'will'> & {
 
 /** CONNECT (its `type` is not read: the session's ConnectFields do as well). */
 export function encodeConnect(p: ConnectInput): Uint8Array {
+  if (p.password !== undefined && p.username === undefined) invalid(PASSWORD_NEEDS_USER);
+  return connectPacket(p);
+}
+
+/** CONNECT without the check of encodeConnect(): the client's dialect refuses a password without a user name when it is made. */
+export function connectPacket(p: ConnectInput): Uint8Array {
   const { will, username, password, keepAlive } = p;
-  if (password !== undefined && username === undefined) invalid(PASSWORD_NEEDS_USER);
   const flags =
     (p.cleanSession ? 2 : 0) | (will ? 4 | (will.qos << 3) | (will.retain ? 32 : 0) : 0) | (password !== undefined ? 64 : 0) | (username !== undefined ? 128 : 0);
   // protocol name "MQTT", level 4

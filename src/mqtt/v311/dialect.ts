@@ -1,7 +1,7 @@
 // MQTT 3.1.1 (OASIS mqtt-v3.1.1), the client's default dialect: fixed packet layouts, read in place
 // from the framer. What MQTT 5 adds (properties, reason codes, the server's limits) is refused with a
 // message that says how to get it.
-import { encodeAck, encodeConnect, encodeEmpty, PASSWORD_NEEDS_USER, publishPacket, subscribePacket, unsubscribePacket } from '../codec';
+import { connectPacket, encodeAck, encodeEmpty, PASSWORD_NEEDS_USER, publishPacket, subscribePacket, unsubscribePacket } from '../codec';
 import type { ConnectFields, Dialect, DialectOptions, SessionEvents, SubscribeFields } from '../dialect';
 import { fail, invalid, MqttClientError, MqttConnectError } from '../errors';
 import type { OutboxMessage } from '../outbox';
@@ -30,15 +30,15 @@ function only311(o: object, keys: string): void {
  * native copy, where TypedArray.set costs XS about 2 computrons per byte.
  */
 const join = (ArrayBuffer.prototype as { concat?: unknown }).concat;
+/** In place of the packet id at QoS 0. */
+const NO_BUFFER = new ArrayBuffer(0);
 
 interface Joinable {
   concat(...buffers: ArrayBufferLike[]): ArrayBuffer;
 }
 
 export class Mqtt311Dialect implements Dialect {
-  get fastPublish(): boolean {
-    return true;
-  }
+  readonly fastPublish = true;
 
   #session: SessionEvents | undefined;
   /** The fixed header and the packet id of a PUBLISH joined from buffers (XS): each its own 2-byte buffer. */
@@ -104,27 +104,25 @@ export class Mqtt311Dialect implements Dialect {
     fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }
 
-  readonly connect: (f: ConnectFields) => Uint8Array = encodeConnect;
+  readonly connect: (f: ConnectFields) => Uint8Array = connectPacket;
 
   publishProperties(): never {
     return invalid('properties needs MQTT 5 (protocol: mqtt5())');
   }
 
-  publish(flags: number, topic: Uint8Array, payload: Uint8Array, id = 0): Uint8Array {
+  publish(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number): Uint8Array {
     const n = payload.length;
     const body = (flags & 6 ? topic.length + 2 : topic.length) + n;
     // On XS, a packet with one byte of remaining length is joined from whole buffers: the header,
     // the topic as cached (its own buffer), the packet id, the payload when it fills its buffer.
     if (join && body < 128 && !payload.byteOffset && n === payload.buffer.byteLength) {
       const head = this.#head;
+      const ids = this.#id;
       head[0] = 0x30 | flags;
       head[1] = body;
-      const buffer = head.buffer as unknown as Joinable;
-      if (!(flags & 6)) return new Uint8Array(buffer.concat(topic.buffer, payload.buffer));
-      const ids = this.#id;
-      ids[0] = id >> 8;
-      ids[1] = id & 255;
-      return new Uint8Array(buffer.concat(topic.buffer, ids.buffer, payload.buffer));
+      ids[0] = id! >> 8;
+      ids[1] = id!;
+      return new Uint8Array((head.buffer as unknown as Joinable).concat(topic.buffer, flags & 6 ? ids.buffer : NO_BUFFER, payload.buffer));
     }
     return publishPacket(flags, topic, payload, id);
   }
