@@ -125,15 +125,6 @@ export class PacketFramer extends Reader {
         const b = chunk[p++];
         if (!HEADER_OK[b]) this.#badHeader(b);
         this.first = b;
-        // the common case: a 1-byte remaining length and the whole body in this chunk
-        const length = chunk[p];
-        if (length < 128 && p + 1 + length <= n && length + 2 <= this.maxPacketSize) {
-          this.b = chunk;
-          this.at = ++p;
-          this.end = p += length;
-          this.#advance(chunk, p);
-          return chunk;
-        }
         this.#length = this.#lengthBytes = 0;
         state = REMAINING_LENGTH;
       }
