@@ -53,10 +53,8 @@ export interface SessionEvents {
   publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void;
   /** A PUBLISH over maxPacketSize, read through: its topic (when it was kept) and packet id. */
   oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void;
-  /** PUBACK, PUBREC, PUBREL or PUBCOMP for packet `id`: success (the only outcome MQTT 3.1.1 has). */
-  ack(type: number, id: number): void;
-  /** MQTT 5: an acknowledgement with a reason code other than 0 (Success), and its properties. */
-  ackReason(type: number, id: number, reason: number, properties: Properties | undefined): void;
+  /** PUBACK, PUBREC, PUBREL or PUBCOMP for packet `id`; no `reason` (or 0) is success, the only one MQTT 3.1.1 has. */
+  ack(type: number, id: number, reason?: number, properties?: Properties): void;
   /** SUBACK or UNSUBACK: per filter a granted QoS or a reason code (MQTT 3.1.1's UNSUBACK has none). */
   subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void;
   pingResp(): void;

@@ -83,7 +83,7 @@ export class Outbox {
    */
   room = -1;
   /** Messages held at which `room` turns -1: maxMessages, or 0 to keep it -1 (no fast path at all). */
-  readonly #roomLimit: number;
+  declare readonly roomLimit: number;
   readonly dropped = [0, 0, 0];
   readonly #maxMessages: number;
   declare readonly maxBytes: number;
@@ -92,7 +92,7 @@ export class Outbox {
 
   constructor(limits: OutboxLimits = {}, fastPath = true) {
     this.#maxMessages = limits.maxMessages ?? 64;
-    this.#roomLimit = fastPath ? this.#maxMessages : 0;
+    this.roomLimit = fastPath ? this.#maxMessages : 0;
     this.maxBytes = limits.maxBytes ?? 16384;
     const store = (this.store = limits.persist);
     if (store && !store.save) invalid('outbox.persist takes outboxStore(storage) from src/mqtt/outbox-store.ts');
@@ -100,19 +100,12 @@ export class Outbox {
   }
 
   #update(): void {
-    this.room = this.queue.length || this.count >= this.#roomLimit ? -1 : this.maxBytes - this.bytes;
+    this.room = this.queue.length || this.count >= this.roomLimit ? -1 : this.maxBytes - this.bytes;
   }
 
   /** True when a message of `size` bytes fits without dropping anything. */
   #fits(size: number): boolean {
     return this.count < this.#maxMessages && this.bytes + size <= this.maxBytes;
-  }
-
-  /** Counts a message of `size` bytes that skips the queue and goes straight into flight: `room` allowed it. */
-  hold(size: number): void {
-    const count = ++this.count;
-    this.bytes += size;
-    this.room = count < this.#roomLimit ? this.room - size : -1;
   }
 
   /** Takes the oldest waiting message off the queue (it stays counted until released). */
@@ -164,11 +157,11 @@ export class Outbox {
     return dropped;
   }
 
-  /** A message left the outbox: acknowledged, or dropped. */
+  /** A message left the outbox: acknowledged, or dropped. (The client inlines this, and the count of a message that skips the queue, on its fast paths.) */
   release(m: OutboxMessage): void {
     const count = --this.count;
     const bytes = (this.bytes -= m.size);
-    this.room = this.queue.length || count >= this.#roomLimit ? -1 : this.maxBytes - bytes;
+    this.room = this.queue.length || count >= this.roomLimit ? -1 : this.maxBytes - bytes;
     if (m.key) this.store!.delete(m.key);
   }
 

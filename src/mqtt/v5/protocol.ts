@@ -252,7 +252,7 @@ export class Mqtt5Protocol implements Dialect {
       const reason = checkReason(readU8(r, 'reason code'), type);
       const properties = r.at < r.end ? readProperties(r, type) : undefined;
       expectEnd(r);
-      return reason ? session.ackReason(type, id, reason, properties) : session.ack(type, id);
+      return session.ack(type, id, reason, properties);
     }
     if (type === SUBACK || type === UNSUBACK) {
       const a = readSubackCodes(type, r);
