@@ -655,12 +655,15 @@ export class MqttClient {
         const count = --box.count;
         const bytes = (box.bytes -= m.size);
         box.room = box.queue.length || count >= box.roomLimit ? -1 : box.maxBytes - bytes;
-        if (m.key) box.store!.delete(m.key);
+        if (m.key) {
+          box.store!.delete(m.key);
+          m.key = undefined;
+        }
+        // (MQTT 5 properties need not be cleared: only a dialect without them reuses the spare)
         const done = m.done;
         m.payload = NO_BYTES;
         m.done = undefined;
         m.state = QUEUED;
-        if (m.props || m.key) m.props = m.key = undefined;
         const old = c.#spare;
         if (old) c.#inflight.delete(old.id!);
         c.#spare = m;

@@ -101,12 +101,12 @@ export class PacketFramer extends Reader {
    * until the next call. Throws MqttProtocolError.
    */
   nextBody(bytes?: Uint8Array): Uint8Array | undefined {
-    let chunk = this.#chunk;
     if (bytes) {
-      // the most common read: exactly one small packet, nothing buffered (and no error: see FAILED)
+      // the most common read: exactly one small packet, nothing buffered (`more` is false exactly
+      // when no chunk is), no error (see FAILED)
       const n = bytes.length;
       const first = bytes[0];
-      if (!chunk && !this.#state && bytes[1] + 2 === n && n < this.#small && HEADER_OK[first]) {
+      if (!this.more && !this.#state && bytes[1] + 2 === n && n < this.#small && HEADER_OK[first]) {
         this.first = first;
         this.b = bytes;
         this.at = 2;
@@ -114,8 +114,8 @@ export class PacketFramer extends Reader {
         return bytes;
       }
       this.push(bytes);
-      chunk = this.#chunk;
     }
+    let chunk = this.#chunk;
     if (this.#failed) throw this.#failed;
     for (; chunk; chunk = this.#chunk) {
       const n = chunk.length;
