@@ -111,7 +111,7 @@ export class Device {
       password: host.password ?? ((c.brokerUser && c.brokerPassword) || undefined),
       cleanSession: !c.persistOutbox,
       will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
-      outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox ? outboxStore(p.storage) : undefined },
+      outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox ? outboxStore(p.storage, (key) => storage.discard(key, 'not a stored MQTT message')) : undefined },
       onConnect: this.connectHandler(),
       onDisconnect: () => {
         this.presence.disconnected();
@@ -122,7 +122,6 @@ export class Device {
         else this.brokerTrial.failed(e);
         host.onError?.(e);
       },
-      onCorruptRecord: (key) => storage.discard(key, 'not a stored MQTT message'),
       onDrop: (d) => host.onDrop?.(d),
     });
     const sensors = typeof options.sensors === 'function' ? options.sensors(this) : options.sensors;

@@ -103,8 +103,6 @@ export interface ClientOptions {
   onMessage?: MessageHandler;
   onError?(error: Error): void;
   onDrop?(dropped: Dropped[]): void;
-  /** A persisted outbox record (or the QoS 2 guard) was unreadable at start-up and deleted. */
-  onCorruptRecord?(key: string): void;
 }
 
 /** A filter with its own QoS and (MQTT 5) options, in subscribe(). */
@@ -192,17 +190,13 @@ export class MqttClient {
     const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
     dialect.attach(new MqttClient.#Events(this), options);
     const box = (this.#outbox = new Outbox(options.outbox, dialect.fastPublish));
-    const corrupt = (key: string) => {
-      if (options.onCorruptRecord) options.onCorruptRecord(key);
-      this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`));
-    };
-    for (const m of box.restore(corrupt)) {
+    for (const m of box.restore()) {
       if (m.state !== QUEUED && m.id) {
         this.#inflight.set(m.id, m);
         this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
       }
     }
-    this.#inbound = new Set(box.store && box.store.restoreInbound(corrupt));
+    this.#inbound = new Set(box.store && box.store.restoreInbound());
   }
 
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
@@ -368,10 +362,9 @@ export class MqttClient {
       onReadable() {
         if (socket !== self.#socket) return;
         const bytes = socket.read();
-        if (!bytes) return;
         self.#received = true;
         try {
-          // the framer is left on each packet, for the dialect to decode in place
+          // the framer is left on each packet, for the dialect to decode in place (nothing read: no packet)
           for (let b = framer.nextBody(bytes); b; b = framer.more && socket === self.#socket ? framer.nextBody() : undefined) dialect.receive(framer);
         } catch (error) {
           if (!(error instanceof MqttProtocolError)) throw error;

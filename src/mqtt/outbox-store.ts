@@ -14,17 +14,27 @@ const RECORD_KEY = /^mq[0-9a-z]+$/;
 /** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
 const INBOUND_KEY = 'mqin';
 
-/** The outbox kept in `storage`, for ClientOptions.outbox.persist. */
-export function outboxStore(storage: KeyValueStore): OutboxPersistence {
-  return new OutboxStore(storage);
+/**
+ * The outbox kept in `storage`, for ClientOptions.outbox.persist. A record found unreadable at
+ * start-up (a message, or the QoS 2 guard) is deleted and its key given to `onCorrupt`.
+ */
+export function outboxStore(storage: KeyValueStore, onCorrupt?: (key: string) => void): OutboxPersistence {
+  return new OutboxStore(storage, onCorrupt);
 }
 
 class OutboxStore implements OutboxPersistence {
   #seq = 0;
   readonly #store: KeyValueStore;
+  readonly #onCorrupt: ((key: string) => void) | undefined;
 
-  constructor(store: KeyValueStore) {
+  constructor(store: KeyValueStore, onCorrupt?: (key: string) => void) {
     this.#store = store;
+    this.#onCorrupt = onCorrupt;
+  }
+
+  #corrupt(key: string): void {
+    this.#store.delete(key);
+    if (this.#onCorrupt) this.#onCorrupt(key);
   }
 
   save(m: OutboxMessage): void {
@@ -52,7 +62,7 @@ class OutboxStore implements OutboxPersistence {
     this.#store.delete(key);
   }
 
-  restore(onCorrupt: (key: string) => void): OutboxMessage[] {
+  restore(): OutboxMessage[] {
     const store = this.#store;
     const found: OutboxMessage[] = [];
     // oldest first: by the sequence number in the key
@@ -60,8 +70,7 @@ class OutboxStore implements OutboxPersistence {
       const v = store.get(key);
       const m = v instanceof Uint8Array ? decodeRecord(v, key) : undefined;
       if (!m) {
-        store.delete(key);
-        onCorrupt(key);
+        this.#corrupt(key);
         continue;
       }
       this.#seq = Math.max(this.#seq, seqOf(key) + 1);
@@ -70,7 +79,7 @@ class OutboxStore implements OutboxPersistence {
     return found;
   }
 
-  restoreInbound(onCorrupt: (key: string) => void): number[] {
+  restoreInbound(): number[] {
     const store = this.#store;
     const v = store.get(INBOUND_KEY);
     if (v === undefined || v === '') return [];
@@ -78,8 +87,7 @@ class OutboxStore implements OutboxPersistence {
     const ids = valid ? (v as string).split(',').map(Number) : [];
     for (const id of ids) if (!(id >= 1 && id <= 0xffff && id % 1 === 0)) valid = false;
     if (valid) return ids;
-    store.delete(INBOUND_KEY);
-    onCorrupt(INBOUND_KEY);
+    this.#corrupt(INBOUND_KEY);
     return [];
   }
 

@@ -36,10 +36,10 @@ export interface OutboxPersistence {
   save(m: OutboxMessage): void;
   /** Deletes a message's record. */
   delete(key: string): void;
-  /** The messages kept by an earlier run, oldest first; unreadable records are deleted and named to `onCorrupt`. */
-  restore(onCorrupt: (key: string) => void): OutboxMessage[];
+  /** The messages kept by an earlier run, oldest first; unreadable records are deleted (and reported by the store). */
+  restore(): OutboxMessage[];
   /** The QoS 2 exactly-once guard: packet ids received and not yet released. */
-  restoreInbound(onCorrupt: (key: string) => void): number[];
+  restoreInbound(): number[];
   saveInbound(ids: Set<number>): void;
 }
 
@@ -174,8 +174,8 @@ export class Outbox {
    * Reloads the messages the store kept from an earlier run and returns them, oldest first. Those
    * never sent go back in the queue; the caller puts the others (sent, with a packet id) in flight.
    */
-  restore(onCorrupt: (key: string) => void): OutboxMessage[] {
-    const found = this.store ? this.store.restore(onCorrupt) : [];
+  restore(): OutboxMessage[] {
+    const found = this.store ? this.store.restore() : [];
     for (const m of found) {
       this.count++;
       this.bytes += m.size;

@@ -48,8 +48,6 @@ export class PacketFramer extends Reader {
   skipped = 0;
   #chunk: Uint8Array | undefined;
   #pos = 0;
-  /** Chunks pushed while one is being framed (made on first need: a client reads each chunk through). */
-  #rest: Uint8Array[] | undefined;
   /** FIRST_BYTE is 0: `!this.#state` tests for it. */
   #state: FramerState = FIRST_BYTE;
   /** Packets of fewer bytes than this, a 1-byte remaining length and within maxPacketSize, take nextBody's shortest path. */
@@ -80,19 +78,24 @@ export class PacketFramer extends Reader {
 
   push(bytes: Uint8Array): void {
     if (!bytes.length) return;
-    if (this.#chunk) (this.#rest || (this.#rest = [])).push(bytes);
-    else {
-      this.#chunk = bytes;
-      this.#pos = 0;
-      this.more = true;
+    const chunk = this.#chunk;
+    if (chunk) {
+      // bytes pushed while a chunk is being framed join what is left of it (a client frames each read
+      // through before the next, so only tools pushing several chunks at once copy)
+      const left = chunk.length - this.#pos;
+      const all = new Uint8Array(left + bytes.length);
+      all.set(chunk.subarray(this.#pos));
+      all.set(bytes, left);
+      bytes = all;
     }
+    this.#chunk = bytes;
+    this.#pos = 0;
+    this.more = true;
   }
 
   /** Bytes received but not yet returned as packets. */
   get buffered(): number {
-    let n = this.#chunk ? this.#chunk.length - this.#pos : 0;
-    if (this.#rest) for (const r of this.#rest) n += r.length;
-    return n + this.#filled;
+    return (this.#chunk ? this.#chunk.length - this.#pos : 0) + this.#filled;
   }
 
   /**
@@ -198,17 +201,12 @@ export class PacketFramer extends Reader {
     return undefined;
   }
 
-  /** Reading goes on at `p` in `chunk`, or in the next chunk when this one is used up. */
+  /** Reading goes on at `p` in `chunk`, until it is used up. */
   #advance(chunk: Uint8Array, p: number): void {
     if (p < chunk.length) this.#pos = p;
     else {
-      const rest = this.#rest;
-      this.#pos = 0;
-      if (rest && rest.length) this.#chunk = rest.shift();
-      else {
-        this.#chunk = undefined;
-        this.more = false;
-      }
+      this.#chunk = undefined;
+      this.more = false;
     }
   }
 
