@@ -385,7 +385,6 @@ export class MqttClient {
 
   #sendConnect(): void {
     const o = this.#o;
-    const will = o.will;
     let packet: Uint8Array;
     try {
       let password: string | Uint8Array | undefined;
@@ -400,7 +399,7 @@ export class MqttClient {
         keepAlive: o.keepAlive ?? 60,
         username: o.username,
         password,
-        will: will && { topic: will.topic, payload: will.payload, qos: will.qos ?? 0, retain: !!will.retain, properties: will.properties },
+        will: o.will,
         maxPacketSize: o.maxPacketSize ?? 65536,
       };
       packet = this.#dialect.connect(fields);

@@ -1,7 +1,7 @@
 // Encoders for the MQTT 3.1.1 packets a client sends (OASIS mqtt-v3.1.1 section 3). One exact-size
 // allocation per packet. The packets only a broker sends are in all-packets.ts.
 import { invalid } from './errors';
-import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type Will, type SubscribePacket, type Subscription, type UnsubscribePacket } from './packets';
+import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type QoS, type SubscribePacket, type Subscription, type UnsubscribePacket, type Will } from './packets';
 import { encodeUtf8 } from './utf8';
 
 export const PASSWORD_NEEDS_USER = 'a password needs a user name: set username too';
@@ -44,10 +44,10 @@ function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
   return out;
 }
 
-/** CONNECT fields, as a packet or as the session gives them (a string password or will payload goes as UTF-8). */
+/** CONNECT fields, as a packet or as the session gives them (a string password or will payload goes as UTF-8; a will without QoS has QoS 0). */
 type ConnectInput = Omit<ConnectPacket, 'type' | 'password' | 'will'> & {
   password?: string | Uint8Array;
-  will?: Omit<Will, 'payload'> & { payload: string | Uint8Array };
+  will?: Omit<Will, 'payload' | 'qos' | 'retain'> & { payload: string | Uint8Array; qos?: QoS; retain?: boolean };
 };
 
 /** CONNECT (its `type` is not read: the session's ConnectFields do as well). */
@@ -60,7 +60,7 @@ export function encodeConnect(p: ConnectInput): Uint8Array {
 export function connectPacket(p: ConnectInput): Uint8Array {
   const { will, username, password, keepAlive } = p;
   const flags =
-    (p.cleanSession ? 2 : 0) | (will ? 4 | (will.qos << 3) | (will.retain ? 32 : 0) : 0) | (password !== undefined ? 64 : 0) | (username !== undefined ? 128 : 0);
+    (p.cleanSession ? 2 : 0) | (will ? 4 | ((will.qos || 0) << 3) | (will.retain ? 32 : 0) : 0) | (password !== undefined ? 64 : 0) | (username !== undefined ? 128 : 0);
   // protocol name "MQTT", level 4
   const fields = [0, 4, 77, 81, 84, 84, 4, flags, keepAlive >> 8, keepAlive & 255, lengthPrefixed(p.clientId, 'client id')];
   if (will) fields.push(lengthPrefixed(will.topic, 'will topic'), lengthPrefixed(will.payload, 'will payload'));

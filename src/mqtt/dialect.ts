@@ -31,7 +31,8 @@ export interface ConnectFields {
   username?: string;
   /** A string goes as UTF-8. */
   password?: string | Uint8Array;
-  will?: { topic: string; payload: string | Uint8Array; qos: QoS; retain: boolean; properties?: WillProperties };
+  /** QoS 0 and no retain when left out. */
+  will?: { topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean; properties?: WillProperties };
   /** The largest packet the client accepts (MQTT 5 announces it). */
   maxPacketSize: number;
 }

@@ -95,7 +95,7 @@ export class Outbox {
     this.roomLimit = fastPath ? this.#maxMessages : 0;
     this.maxBytes = limits.maxBytes ?? 16384;
     const store = (this.store = limits.persist);
-    if (store && !store.save) invalid('outbox.persist takes outboxStore(storage) from src/mqtt/outbox-store.ts');
+    if (store && !store.save) invalid('outbox.persist takes outboxStore(storage)');
     this.#update();
   }
 
@@ -159,9 +159,9 @@ export class Outbox {
 
   /** A message left the outbox: acknowledged, or dropped. (The client inlines this, and the count of a message that skips the queue, on its fast paths.) */
   release(m: OutboxMessage): void {
-    const count = --this.count;
-    const bytes = (this.bytes -= m.size);
-    this.room = this.queue.length || count >= this.roomLimit ? -1 : this.maxBytes - bytes;
+    this.count--;
+    this.bytes -= m.size;
+    this.#update();
     if (m.key) this.store!.delete(m.key);
   }
 

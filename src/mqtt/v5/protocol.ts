@@ -161,7 +161,7 @@ export class Mqtt5Protocol implements Dialect {
       keepAlive: f.keepAlive,
       username: f.username,
       password: bytesOf(f.password),
-      will: f.will && { ...f.will, payload: bytesOf(f.will.payload)! },
+      will: f.will && { ...f.will, payload: bytesOf(f.will.payload)!, qos: f.will.qos || 0, retain: !!f.will.retain },
       properties,
     });
   }
