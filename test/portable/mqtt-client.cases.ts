@@ -156,6 +156,42 @@ export default suite('mqtt client', (test) => {
     equal(t.client.outboxState.inflight, 0);
   });
 
+  test('an acknowledged QoS 1 message leaves nothing in flight; its packet id goes again; a repeated PUBACK does nothing', () => {
+    const t = setup();
+    const s = t.connect();
+    const done: string[] = [];
+    t.client.publish('a', 'x', { qos: 1 }, (e) => done.push(`a:${e}`));
+    s.receive('40 02 00 01');
+    equal(t.client.outboxState, { depth: 0, bytes: 0, inflight: 0, dropped: [0, 0, 0] });
+    s.receive('40 02 00 01'); // the broker repeats itself: no message has this id now
+    equal(done, ['a:undefined']);
+    t.client.publish('b', 'y', { qos: 1 }, (e) => done.push(`b:${e}`));
+    t.client.publish('c', 'z', { qos: 2 }, (e) => done.push(`c:${e}`));
+    // the id of the message acknowledged is free again (MQTT 3.1.1 section 2.3.1)
+    equal(s.sent(), ['32 06 00 01 61 00 01 78', '32 06 00 01 62 00 01 79', '34 06 00 01 63 00 02 7a']);
+    equal(t.client.outboxState.inflight, 2);
+    s.receive('40 02 00 01 40 02 00 01 50 02 00 02 70 02 00 02');
+    equal(done, ['a:undefined', 'b:undefined', 'c:undefined']);
+    equal(t.client.outboxState, { depth: 0, bytes: 0, inflight: 0, dropped: [0, 0, 0] });
+    equal(t.errors, []);
+  });
+
+  test('nothing is sent again for acknowledged messages when the session resumes', () => {
+    const t = setup({ cleanSession: false, inflightWindow: 2 });
+    t.connect();
+    t.client.publish('a', 'x', { qos: 1 });
+    t.client.publish('b', 'y', { qos: 1 });
+    t.net.last.receive('40 02 00 02');
+    t.cut();
+    const s = t.connect(true);
+    equal(s.sent(), ['3a 06 00 01 61 00 01 78']);
+    s.receive('40 02 00 01');
+    // a full window again: two in flight, the third waits
+    for (const topic of ['c', 'd', 'e']) t.client.publish(topic, '', { qos: 1 });
+    equal(s.sent().length, 2);
+    equal(t.client.outboxState, { depth: 3, bytes: 3, inflight: 2, dropped: [0, 0, 0] });
+  });
+
   test('packet ids are unique among messages in flight and skip 0', () => {
     const t = setup();
     const s = t.connect();
