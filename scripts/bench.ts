@@ -14,6 +14,7 @@ const suites: [string, () => Promise<BenchResult[]>][] = [
   ['xs', async () => (await import('./bench/xs')).xsBench()],
   ['sim-storm', async () => (await import('./bench/sim-storm')).simStormBench()],
   ['sim-scale', async () => (await import('./bench/sim-scale')).simScaleBench()],
+  ['sim-rollout', async () => (await import('./bench/sim-rollout')).simRolloutBench()],
 ];
 
 const only = process.argv.slice(2);

@@ -7,6 +7,7 @@ import { abortCommand, devicesCommand, imageCommand, keygen, readImage, sendComm
 import { FleetError } from './fleet/errors';
 import { loadPrivateKey } from './fleet/keys';
 import { parseDuration, parseFraction, parseSize, parseStages, parseTarget } from './fleet/plan';
+import { DEFAULT_CONCURRENCY } from './fleet/image-server';
 import { Rollout } from './fleet/rollout';
 import {
   checkImageSize,
@@ -37,6 +38,7 @@ const HELP = `fleet: signed OTA jobs and staged rollouts over MQTT
            [--target all|group:<g>|id:<glob,...>|version:<v>] [--stages 1,10,50,100]
            [--failure-threshold 10%] [--min-sample 3] [--device-timeout 10m] [--discover 3s]
            [--heartbeat-wait 150s] [--http-host 127.0.0.1] [--http-port 0] [--public-url http://<lan-ip>:<port>]
+           [--http-concurrency 64]
            [--include-offline] [--allow-downgrade] [--campaign <id>] [--prefix <p>]
   rollout  --state <dir>                              resume the unfinished campaign in <dir>
   status   --state <dir> [--json]
@@ -45,7 +47,9 @@ const HELP = `fleet: signed OTA jobs and staged rollouts over MQTT
   --prefix <topic prefix> (default nodemcu). Versions are semantic (1.4.0); image URLs http:// or
   https:// without credentials. A device whose retained status says online is stale when no heartbeat
   comes within its expires; before its first heartbeat --heartbeat-wait stands in for that (default
-  ${DEFAULT_EXPIRES_S} s, the firmware's default). devices and rollout skip stale devices.
+  ${DEFAULT_EXPIRES_S} s, the firmware's default). devices and rollout skip stale devices. The image
+  server sends --http-concurrency downloads at once; the other devices wait their turn (up to 10 s,
+  then 503 and they come back), and resume broken downloads with Range.
 Exit status: 0 done (rollout: succeeded), 1 failed or aborted, 2 usage error.`;
 
 const OPTIONS = {
@@ -76,6 +80,7 @@ const OPTIONS = {
   'http-host': { type: 'string', default: '127.0.0.1' },
   'http-port': { type: 'string', default: '0' },
   'public-url': { type: 'string' },
+  'http-concurrency': { type: 'string', default: String(DEFAULT_CONCURRENCY) },
   'include-offline': { type: 'boolean' },
   'allow-downgrade': { type: 'boolean' },
   expires: { type: 'string' },
@@ -94,7 +99,7 @@ const TAKES: Record<string, Option[]> = {
   send: ['broker', 'prefix', 'job', 'device', 'group', 'clear'],
   image: ['version', 'out', 'behaviour', 'size'],
   devices: ['broker', 'prefix', 'wait', 'heartbeat-wait', 'json'],
-  rollout: ['state', 'broker', 'prefix', 'key', 'image', 'version', 'target', 'stages', 'failure-threshold', 'min-sample', 'device-timeout', 'discover', 'heartbeat-wait', 'http-host', 'http-port', 'public-url', 'include-offline', 'allow-downgrade', 'campaign', 'tick'],
+  rollout: ['state', 'broker', 'prefix', 'key', 'image', 'version', 'target', 'stages', 'failure-threshold', 'min-sample', 'device-timeout', 'discover', 'heartbeat-wait', 'http-host', 'http-port', 'public-url', 'http-concurrency', 'include-offline', 'allow-downgrade', 'campaign', 'tick'],
   status: ['state', 'json'],
   abort: ['state', 'reason', 'broker'],
 };
@@ -141,6 +146,7 @@ async function rollout(v: Values): Promise<number> {
         host: parseHost(v['http-host']!, '--http-host'),
         port: parsePort(v['http-port']!, '--http-port'),
         publicUrl: v['public-url'] === undefined ? undefined : parsePublicUrl(v['public-url'], '--public-url'),
+        concurrency: parseWhole(v['http-concurrency']!, '--http-concurrency', 1, 10_000, ' downloads'),
       },
       includeOffline: v['include-offline'],
       allowDowngrade: v['allow-downgrade'],

@@ -3,15 +3,17 @@
 import type { Clock, FlashUpdate, I2CConstructor, DigitalConstructor, AnalogConstructor, Logger, Platform, ResetReason, WiFi } from '../../src/ports';
 import { FIRMWARE_VERSION } from '../../src/version';
 import mcConfig from 'mc/config';
+import Time from 'time';
 import Timer from 'timer';
 import { createClock } from './clock';
+import { restart as hardwareRestart } from './native/sysinfo';
 import { configNumber, configString, normalizeConfig } from './config';
 import { describe } from './errors';
 import type { KvLimits, PreferenceLike } from './kv-chunks';
 import { createLogger, isLogLevel } from './logger';
-import { createNetwork, type TlsFactory } from './network';
+import { createNetwork, resolveHost, type TlsSupport } from './network';
 import { Resources } from './resources';
-import { startSntp } from './sntp';
+import { startSntp, type SntpDeps } from './sntp';
 import { createStorage } from './storage';
 import { createSystem } from './system';
 import type { GateOptions } from './update-gate';
@@ -31,7 +33,7 @@ export interface Target {
    * desktop build reads its preferences file when the firmware runs, not when it is built.
    */
   preference: PreferenceLike;
-  tls?: TlsFactory;
+  tls?: TlsSupport;
   io?(config: Record<string, unknown>, clock: Clock): { i2c?: I2CConstructor; digital?: DigitalConstructor; analog?: AnalogConstructor };
   /** Builds the update port and runs its boot-time checks (which may restart). */
   update(context: UpdateContext): FlashUpdate;
@@ -58,10 +60,7 @@ export function boot(target: Target, firmware: Firmware): void {
       hostStore.sweep();
     }
     const restart = (reason: string) => {
-      if (target.hardwareRestart) {
-        System.restart();
-        return;
-      }
+      if (target.hardwareRestart) hardwareRestart();
       resources.closeAll();
       Timer.set(() => start('software'), 0);
       log.log('warn', `desktop build: firmware reboots in place (${reason})`);
@@ -82,13 +81,15 @@ export function boot(target: Target, firmware: Firmware): void {
       healthMs: configNumber(config, 'otaHealthMs', 300_000),
     });
 
+    const networkDeps = { resources, defer: (callback: () => void) => clock.set(callback, 0), tls: target.tls };
+    const network = createNetwork(networkDeps);
     const platform: Platform = {
       clock,
       system,
       log,
       storage,
-      network: createNetwork({ resources, defer: (callback) => clock.set(callback, 0), tls: target.tls }),
-      wifi: withTimeSync(wifi, config, clock, log),
+      network,
+      wifi: withTimeSync(wifi, config, { udp: network.udp!, resolve: (host, done) => resolveHost(networkDeps, host, done), clock, log, setTime: (seconds) => Time.set(seconds) }),
       update,
       config,
       ...(target.io ? target.io(config, clock) : {}),
@@ -109,14 +110,14 @@ export function boot(target: Target, firmware: Firmware): void {
 }
 
 /** Starts SNTP when the station gets an address and the clock has no wall time yet. */
-function withTimeSync(wifi: WiFi, config: Record<string, unknown>, clock: Clock, log: Logger): WiFi {
+function withTimeSync(wifi: WiFi, config: Record<string, unknown>, sntp: SntpDeps): WiFi {
   const server = configString(config, 'sntp');
   if (!server) return wifi;
   return {
     ...wifi,
     onEvent(handler) {
       wifi.onEvent((event) => {
-        if (event.type === 'got-ip' && clock.wallTime() === undefined) startSntp(server, log);
+        if (event.type === 'got-ip' && sntp.clock.wallTime() === undefined) startSntp(server, sntp);
         handler(event);
       });
     },

@@ -2,10 +2,11 @@
 import type { Clock, TimerId } from '../../src/ports';
 import Time from 'time';
 import Timer from 'timer';
+import { wallTime } from './native/sysinfo';
 import type { Resources } from './resources';
 import { TickCounter } from './ticks';
 
-/** Date.now() before this (2023-01-01) means the RTC was never set: no SNTP answer yet. */
+/** A wall time before this (2023-01-01) means the RTC was never set: no SNTP answer yet. */
 const EARLIEST_VALID_TIME = 1_672_531_200_000;
 
 export function createClock(resources: Resources): Clock {
@@ -13,7 +14,7 @@ export function createClock(resources: Resources): Clock {
   return {
     now: () => ticks.update(Time.ticks),
     wallTime() {
-      const now = Date.now();
+      const now = wallTime();
       return now >= EARLIEST_VALID_TIME ? now : undefined;
     },
     set(callback, ms, repeat) {

@@ -7,24 +7,21 @@ import UDP from 'embedded:io/socket/udp';
 import Net from 'net';
 import { ModdableHostError, describe } from './errors';
 import { closeIo } from './io-close';
-import { pemBlocks } from './pem';
 import type { Resources } from './resources';
 import { QueuedTcpSocket, type RawCallbacks, type RawSocket } from './tcp';
 
-/** Builds the TLS socket over TCP; present where the manifest includes Moddable's TLS stack. */
-export type TlsFactory = (options: {
-  host: string;
-  address: string;
-  port: number;
-  secure: Record<string, unknown>;
-  callbacks: RawCallbacks;
-}) => RawSocket;
+/** TLS over TCP; present where the manifest includes Moddable's TLS stack (hosts/moddable/tls.ts). */
+export interface TlsSupport {
+  /** Moddable's `secure` options for a connection to `host`; throws on PEM it cannot use or half a client key pair. */
+  secureOptions(host: string, tls: TlsOptions): Record<string, unknown>;
+  open(options: { host: string; address: string; port: number; secure: Record<string, unknown>; callbacks: RawCallbacks }): RawSocket;
+}
 
 export interface NetworkDeps {
   resources: Resources;
   /** Defers a callback to a later turn, so errors never arrive before connect() returns. */
   defer(callback: () => void): void;
-  tls?: TlsFactory;
+  tls?: TlsSupport;
 }
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -39,28 +36,29 @@ export function createNetwork(deps: NetworkDeps): Network {
 
 function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
   const label = `${options.host}:${options.port}`;
-  const secure = options.tls ? tlsSecureOptions(options.host, options.tls) : undefined;
-  if (secure && !deps.tls) {
+  if (options.tls && !deps.tls) {
     throw new ModdableHostError('TLS_UNAVAILABLE', `TLS to ${label} is not available in this build (the ESP8266 build leaves Moddable's TLS stack out to fit its memory); use a plain port or an ESP32`);
   }
+  const secure = options.tls ? deps.tls!.secureOptions(options.host, options.tls) : undefined;
   const socket = new QueuedTcpSocket(options, deps.resources, label);
   const open = (address: string) => {
     const callbacks = socket.callbacks();
     try {
-      if (secure) socket.attach(deps.tls!({ host: options.host, address, port: options.port, secure, callbacks }));
+      if (secure) socket.attach(deps.tls!.open({ host: options.host, address, port: options.port, secure, callbacks }));
       else socket.attach(new TCP({ address, port: options.port, nodelay: true, ...callbacks }) as unknown as RawSocket);
     } catch (error) {
       socket.fail(new ModdableHostError('TCP_FAILED', `cannot open a connection to ${label}: ${describe(error)}`));
     }
   };
-  resolve(deps, options.host, (address, error) => {
+  resolveHost(deps, options.host, (address, error) => {
     if (address) open(address);
     else socket.fail(error!);
   });
   return socket;
 }
 
-function resolve(deps: NetworkDeps, host: string, done: (address: string | undefined, error?: Error) => void): void {
+/** An IPv4 address for `host`, as the ECMA-419 sockets need (also the host's SNTP client's resolver). */
+export function resolveHost(deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void {
   if (IPV4.test(host) || host === 'localhost') {
     // The desktop build's resolver answers "localhost" with ::1 only, which ECMA-419 TCP cannot use.
     deps.defer(() => done(host === 'localhost' ? '127.0.0.1' : host));
@@ -72,17 +70,6 @@ function resolve(deps: NetworkDeps, host: string, done: (address: string | undef
   } catch (error) {
     deps.defer(() => done(undefined, failed(describe(error))));
   }
-}
-
-function tlsSecureOptions(host: string, tls: TlsOptions): Record<string, unknown> {
-  const secure: Record<string, unknown> = { serverName: tls.serverName ?? host };
-  if (tls.ca) secure.certificate = pemBlocks(tls.ca, 'tls.ca')[0];
-  if (tls.cert || tls.key) {
-    if (!tls.cert || !tls.key) throw new ModdableHostError('TLS_UNAVAILABLE', 'mutual TLS needs both tls.cert and tls.key');
-    secure.clientCertificates = pemBlocks(tls.cert, 'tls.cert');
-    secure.clientKey = pemBlocks(tls.key, 'tls.key')[0];
-  }
-  return secure;
 }
 
 function listen(deps: NetworkDeps, options: ListenerOptions): Listener {

@@ -1,12 +1,15 @@
 // TLS sockets from Moddable's ECMA-419 TLS socket (examples/io/tcp/tlssocket over the SDK's TLS
-// stack in modules/crypt). Listed only in builds that include that stack (esp32, lin).
+// stack in modules/crypt), and the PEM-to-DER conversion of our TLS options. Listed only in builds
+// that include that stack (esp32, lin).
 // The TLS socket runs its handshake inside the TCP socket's callbacks, and a refused certificate
 // throws from there ("certificate: auth err"): uncaught, that aborts the whole XS machine. So the
 // TCP class handed to it catches what its callbacks throw and fails just this connection.
 import TLSSocket from 'embedded:io/socket/tcp/tls';
 import TCP from 'embedded:io/socket/tcp';
-import { describe } from './errors';
-import type { TlsFactory } from './network';
+import type { TlsOptions } from '../../src/ports';
+import { ModdableHostError, describe } from './errors';
+import type { TlsSupport } from './network';
+import { pemBlocks } from './pem';
 import type { RawSocket } from './tcp';
 
 type TcpOptions = ConstructorParameters<typeof TCP>[0] & {
@@ -32,7 +35,18 @@ function guardedTcp(failed: (error: unknown) => void): typeof TCP {
   };
 }
 
-export const tlsFactory: TlsFactory = ({ host, address, port, secure, callbacks }) => {
+function secureOptions(host: string, tls: TlsOptions): Record<string, unknown> {
+  const secure: Record<string, unknown> = { serverName: tls.serverName ?? host };
+  if (tls.ca) secure.certificate = pemBlocks(tls.ca, 'tls.ca')[0];
+  if (tls.cert || tls.key) {
+    if (!tls.cert || !tls.key) throw new ModdableHostError('TLS_UNAVAILABLE', 'mutual TLS needs both tls.cert and tls.key');
+    secure.clientCertificates = pemBlocks(tls.cert, 'tls.cert');
+    secure.clientKey = pemBlocks(tls.key, 'tls.key')[0];
+  }
+  return secure;
+}
+
+const open: TlsSupport['open'] = ({ host, address, port, secure, callbacks }) => {
   let failed = false;
   const io = guardedTcp((error) => {
     if (failed) return;
@@ -42,3 +56,5 @@ export const tlsFactory: TlsFactory = ({ host, address, port, secure, callbacks 
   const options = { host, address, port, secure, TCP: { io }, ...callbacks, onError: () => callbacks.onError() };
   return new TLSSocket(options as unknown as ConstructorParameters<typeof TLSSocket>[0]) as unknown as RawSocket;
 };
+
+export const tlsSupport: TlsSupport = { secureOptions, open };

@@ -29,6 +29,8 @@ export interface SimPlatformOptions {
    */
   onRestart?: (reason: string) => void;
   config?: Record<string, unknown>;
+  /** Storage writes wait for the disk (fsync). Default true; see FileKeyValueStore. */
+  flushStorage?: boolean;
 }
 
 export interface SimPlatform extends Platform {
@@ -95,7 +97,7 @@ export function createSimPlatform(options: SimPlatformOptions): SimPlatform {
     clock,
     system,
     log,
-    storage: new FileKeyValueStore(join(stateDir, 'nvs')),
+    storage: new FileKeyValueStore(join(stateDir, 'nvs'), { flush: options.flushStorage }),
     network: options.network ?? createNodeNetwork(),
     config: options.config,
     stateDir,

@@ -41,6 +41,8 @@ export interface SimRadioOptions {
   beaconLossMs?: number;
   /** Address of our own access point. Default 192.168.4.1. */
   apIp?: string;
+  /** Keep a ConnectRecord of every connect() in `connects`. Default true; a fleet of thousands turns it off. */
+  recordConnects?: boolean;
 }
 
 export class SimRadioError extends Error {
@@ -53,9 +55,23 @@ export class SimRadioError extends Error {
   }
 }
 
-interface Entry extends SimNetwork {
+/**
+ * A network as this radio sees it: the description (shared, never changed) and what changes at run
+ * time. Channel, BSSID and address default from the position, computed when asked for.
+ */
+interface Entry {
+  readonly network: SimNetwork;
+  readonly index: number;
+  ssid: string;
+  password: string | undefined;
+  rssi: number;
   visible: boolean;
 }
+
+const channelOf = (n: Entry) => n.network.channel ?? 1 + ((n.index * 5) % 13);
+const bssidOf = (n: Entry) => n.network.bssid ?? `02:00:00:00:00:${(n.index + 1).toString(16).padStart(2, '0')}`;
+const ipOf = (n: Entry) => n.network.ip ?? `192.168.1.${100 + n.index}`;
+const ignore = () => {};
 
 /** A connect() call as the radio saw it, for assertions. */
 export interface ConnectRecord {
@@ -66,19 +82,20 @@ export interface ConnectRecord {
 }
 
 export class SimRadio implements WiFi {
-  readonly connects: ConnectRecord[] = [];
   scans = 0;
   /** When set, scans fail with this error (a busy or broken radio). */
   scanError: Error | undefined;
   private readonly clock: Clock;
   /** Step durations; tests may change them between steps (e.g. a DHCP server that stops answering). */
-  readonly timing: Required<Omit<SimRadioOptions, 'clock' | 'networks'>>;
-  private readonly nets: Entry[] = [];
-  private handler: (event: WiFiEvent) => void = () => {};
+  readonly timing: Required<Omit<SimRadioOptions, 'clock' | 'networks' | 'recordConnects'>>;
+  private readonly nets: Entry[];
+  private readonly record: boolean;
+  #connects: ConnectRecord[] | undefined;
+  private handler: (event: WiFiEvent) => void = ignore;
   /** Bumped by every connect/disconnect, so pending steps of an older attempt do nothing. */
   private generation = 0;
   private pending: TimerId[] = [];
-  private station: { ssid: string; ip?: string } | undefined;
+  private station: { ssid: string; ip: string | undefined } | undefined;
   private ap: (AccessPointOptions & { ip: string }) | undefined;
   private stationsOnAp = 0;
 
@@ -92,20 +109,14 @@ export class SimRadio implements WiFi {
       beaconLossMs: options.beaconLossMs ?? 0,
       apIp: options.apIp ?? '192.168.4.1',
     };
-    for (const n of options.networks ?? []) this.addNetwork(n);
+    this.record = options.recordConnects ?? true;
+    this.nets = (options.networks ?? []).map((n, index) => entry(n, index));
   }
 
   // ---- scenario controls -----------------------------------------------------------------------
 
   addNetwork(network: SimNetwork): void {
-    const index = this.nets.length;
-    this.nets.push({
-      channel: 1 + ((index * 5) % 13),
-      bssid: `02:00:00:00:00:${(index + 1).toString(16).padStart(2, '0')}`,
-      ip: `192.168.1.${100 + index}`,
-      ...network,
-      visible: true,
-    });
+    this.nets.push(entry(network, this.nets.length));
   }
 
   /** The network goes away (router off, out of range); a station on it loses the link. */
@@ -153,6 +164,11 @@ export class SimRadio implements WiFi {
     this.defer(() => this.emit({ type: 'station-left' }), 0);
   }
 
+  /** Every connect() call, oldest first (empty with recordConnects: false). */
+  get connects(): ConnectRecord[] {
+    return (this.#connects ??= []);
+  }
+
   get connectedSsid(): string | undefined {
     return this.station?.ip ? this.station.ssid : undefined;
   }
@@ -175,15 +191,15 @@ export class SimRadio implements WiFi {
         return;
       }
       const found: WiFiNetwork[] = this.nets
-        .filter((n) => n.visible && !n.hidden)
-        .map((n) => ({ ssid: n.ssid, bssid: n.bssid, rssi: n.rssi, channel: n.channel ?? 1, auth: authOf(n) }));
+        .filter((n) => n.visible && !n.network.hidden)
+        .map((n) => ({ ssid: n.ssid, bssid: bssidOf(n), rssi: n.rssi, channel: channelOf(n), auth: authOf(n) }));
       found.sort((a, b) => b.rssi - a.rssi);
       callback(found);
     }, this.timing.scanMs);
   }
 
   connect(options: { ssid: string; password?: string; bssid?: string }): void {
-    this.connects.push({ at: this.clock.now(), ...options });
+    if (this.record) this.connects.push({ at: this.clock.now(), ...options });
     const wasUp = this.station !== undefined;
     this.cancelPending();
     const gen = ++this.generation;
@@ -208,12 +224,13 @@ export class SimRadio implements WiFi {
         this.fail('no-ap-found');
         return;
       }
-      this.station = { ssid: target.ssid };
+      this.station = { ssid: target.ssid, ip: undefined };
       this.emit({ type: 'connected', ssid: target.ssid });
       this.later(() => {
         if (gen !== this.generation || this.station?.ssid !== target.ssid) return;
-        this.station.ip = target.ip;
-        this.emit({ type: 'got-ip', ip: target.ip as string });
+        const ip = ipOf(target);
+        this.station.ip = ip;
+        this.emit({ type: 'got-ip', ip });
       }, this.timing.dhcpMs);
     }, this.timing.associateMs);
   }
@@ -258,7 +275,7 @@ export class SimRadio implements WiFi {
 
   /** The visible access point for the SSID (the given BSSID, else the strongest). */
   private pick(ssid: string, bssid?: string): Entry | undefined {
-    const candidates = this.nets.filter((n) => n.ssid === ssid && n.visible && (!bssid || n.bssid === bssid));
+    const candidates = this.nets.filter((n) => n.ssid === ssid && n.visible && (!bssid || bssidOf(n) === bssid));
     candidates.sort((a, b) => b.rssi - a.rssi);
     return candidates[0];
   }
@@ -268,7 +285,8 @@ export class SimRadio implements WiFi {
     this.emit({ type: 'disconnected', reason });
   }
 
-  private emit(event: WiFiEvent): void {
+  /** Hands an event to the firmware's handler (a subclass may look at it first). */
+  protected emit(event: WiFiEvent): void {
     this.handler(event);
   }
 
@@ -292,6 +310,10 @@ export class SimRadio implements WiFi {
   }
 }
 
-function authOf(n: SimNetwork): WiFiAuth {
+function entry(network: SimNetwork, index: number): Entry {
+  return { network, index, ssid: network.ssid, password: network.password, rssi: network.rssi, visible: true };
+}
+
+function authOf(n: Entry): WiFiAuth {
   return n.password ? 'wpa2' : 'open';
 }

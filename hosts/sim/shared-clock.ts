@@ -1,6 +1,7 @@
 // Clock port for many simulated devices in one process: every device gets its own Clock (its own
-// boot time for now()), but all their timers live in one heap served by a single Node timer, armed
-// for the next tick boundary. Ten thousand devices cost one Node timer, not tens of thousands.
+// boot time for now()), but all their timers live in one timer wheel served by a single Node timer,
+// armed for the next tick that holds one. Ten thousand devices cost one Node timer, not tens of
+// thousands.
 //
 // - Timers due within the same tick (default 2 ms) fire in one Node callback, in due order, ties in
 //   set order; none fires before its time.
@@ -10,6 +11,10 @@
 // - An exception from a callback is handed to the owning clock's onError (the device "panics");
 //   the other devices' timers carry on.
 // - halt() stops a clock's timers at once (a power cut): they are dropped when they come up.
+//
+// The wheel is hashed: a slot per tick, 2^15 of them (65 s at 2 ms), each timer in the slot of its
+// tick; a timer further away waits in its slot for its round. Setting, clearing and firing a timer
+// cost O(1), whatever the number of devices (a binary heap cost log2 of it on every firing).
 import type { Clock, TimerId } from '../../src/ports';
 
 export interface TimerWheelOptions {
@@ -34,9 +39,21 @@ export interface SharedClockOptions {
 
 /** Lateness histogram: count of firings per whole millisecond late, the last bucket open-ended. */
 const LATE_BUCKETS = 1001;
+const SLOT_BITS = 15;
+const SLOTS = 1 << SLOT_BITS;
+const SLOT_MASK = SLOTS - 1;
+/** Entry.slot of a timer that is not in the wheel (fired, cleared, or never set). */
+const UNSET = -1;
+/** Entry.slot of a timer taken out of its slot to fire in this turn. */
+const READY = -2;
 
 class Entry {
-  heapIndex = -1;
+  /** Slot index, or UNSET / READY. */
+  slot = UNSET;
+  /** Position in its slot's list. */
+  pos = 0;
+  /** The tick it fires at: the first tick boundary at or after `due`. */
+  tick = 0;
   constructor(
     public due: number,
     public seq: number,
@@ -46,19 +63,31 @@ class Entry {
   ) {}
 }
 
-const before = (a: Entry, b: Entry) => a.due < b.due || (a.due === b.due && a.seq < b.seq);
+const before = (a: Entry, b: Entry) => a.due - b.due || a.seq - b.seq;
 
 export class TimerWheel {
   readonly tickMs: number;
   readonly maxPerTurn: number;
   readonly maxTurnMs: number;
-  private readonly heap: Entry[] = [];
+  /** The timers of each tick's slot (made when first used). */
+  private readonly slots: (Entry[] | undefined)[] = new Array(SLOTS);
+  /** A bit per slot: set while the slot holds a timer (finds the next one without visiting empty slots). */
+  private readonly occupied = new Uint32Array(SLOTS >> 5);
+  private count = 0;
+  /** The next tick to visit: every earlier tick's slot has been served. */
+  private nextTick: number;
+  /** Timers taken out of their slots, in firing order, from `readyAt` on. */
+  private ready: Entry[] = [];
+  private readyAt = 0;
   private handle: NodeJS.Timeout | undefined;
-  private immediate: NodeJS.Immediate | undefined;
+  /** Delay the Node timer was made with (refresh() re-arms it with the same). */
+  private handleDelay = -1;
   private armedFor = Infinity;
+  private immediate: NodeJS.Immediate | undefined;
   private seq = 0;
   private running = false;
   private closed = false;
+  private host: SharedClock | undefined;
   /** Firings by whole ms of lateness (index 1000: 1000 ms or more). */
   readonly lateness = new Uint32Array(LATE_BUCKETS);
   fired = 0;
@@ -69,6 +98,7 @@ export class TimerWheel {
     this.tickMs = Math.max(1, options.tickMs ?? 2);
     this.maxPerTurn = Math.max(1, options.maxPerTurn ?? 5000);
     this.maxTurnMs = Math.max(1, options.maxTurnMs ?? 20);
+    this.nextTick = Math.floor(this.now() / this.tickMs);
   }
 
   now(): number {
@@ -80,9 +110,14 @@ export class TimerWheel {
     return new SharedClock(this, options);
   }
 
+  /** One clock for the host's own timers (the world around the devices), shared by everything that asks. */
+  get hostClock(): SharedClock {
+    return (this.host ??= new SharedClock(this));
+  }
+
   /** Pending timers of all clocks (halted clocks' included until they come up). */
   get size(): number {
-    return this.heap.length;
+    return this.count;
   }
 
   /** Stops the Node timer and forgets every pending timer. */
@@ -92,8 +127,15 @@ export class TimerWheel {
     clearImmediate(this.immediate);
     this.handle = undefined;
     this.immediate = undefined;
-    for (const e of this.heap) e.heapIndex = -1;
-    this.heap.length = 0;
+    for (let i = 0; i < SLOTS; i++) {
+      for (const e of this.slots[i] ?? []) e.slot = UNSET;
+      this.slots[i] = undefined;
+    }
+    for (const e of this.ready) e.slot = UNSET;
+    this.ready = [];
+    this.readyAt = 0;
+    this.occupied.fill(0);
+    this.count = 0;
   }
 
   /** Lateness of timer firings at quantile q (0..1), in whole ms; 0 when nothing fired. */
@@ -123,89 +165,130 @@ export class TimerWheel {
     // A repeat of 0 would fire forever at one instant; Node treats it as 1 ms too.
     const every = repeat === undefined ? 0 : Math.max(1, Number.isFinite(repeat) ? repeat : 1);
     const entry = new Entry(this.now() + delay, ++this.seq, every, callback, owner);
-    this.push(entry);
+    if (this.closed) return entry;
+    this.insert(entry);
+    if (!this.running) this.arm();
     return entry;
   }
 
   /** @internal */
   remove(entry: Entry): void {
-    const i = entry.heapIndex;
-    if (i < 0) return;
-    const last = this.heap.pop()!;
-    entry.heapIndex = -1;
+    const slot = entry.slot;
+    if (slot === UNSET) return;
+    entry.slot = UNSET;
+    this.count--;
+    if (slot === READY) return; // skipped when its turn comes
+    const list = this.slots[slot]!;
+    const last = list.pop()!;
     if (last !== entry) {
-      this.heap[i] = last;
-      last.heapIndex = i;
-      this.down(i);
-      this.up(last.heapIndex);
+      list[entry.pos] = last;
+      last.pos = entry.pos;
+    } else if (list.length === 0) {
+      this.occupied[slot >> 5] &= ~(1 << (slot & 31));
+      this.slots[slot] = undefined;
     }
   }
 
-  private push(entry: Entry): void {
-    if (this.closed) return;
-    entry.heapIndex = this.heap.length;
-    this.heap.push(entry);
-    this.up(entry.heapIndex);
-    if (!this.running) this.arm();
+  private insert(entry: Entry): void {
+    // a timer already due fires at the next tick served, never at one that was
+    entry.tick = Math.max(Math.ceil(entry.due / this.tickMs), this.nextTick);
+    const slot = entry.tick & SLOT_MASK;
+    const list = this.slots[slot];
+    entry.slot = slot;
+    // a list made for its first timer holds just it: most slots hold one or two of a fleet's timers
+    if (list) {
+      entry.pos = list.length;
+      list.push(entry);
+    } else {
+      entry.pos = 0;
+      this.slots[slot] = [entry];
+    }
+    this.occupied[slot >> 5] |= 1 << (slot & 31);
+    this.count++;
+  }
+
+  /** The first tick from `from` whose slot holds a timer (perhaps of a later round), or -1 within a round. */
+  private nextOccupied(from: number): number {
+    const start = from & SLOT_MASK;
+    for (let k = 0; k < SLOTS; ) {
+      const slot = (start + k) & SLOT_MASK;
+      const word = this.occupied[slot >> 5] >>> (slot & 31);
+      if (word === 0) {
+        k += 32 - (slot & 31);
+        continue;
+      }
+      const skip = 31 - Math.clz32(word & -word);
+      if (k + skip >= SLOTS) return -1;
+      return from + k + skip;
+    }
+    return -1;
   }
 
   private arm(): void {
     if (this.immediate !== undefined) return; // a turn is already queued: it re-arms when done
-    const first = this.heap[0];
-    if (!first) {
+    if (this.readyAt < this.ready.length) {
+      this.immediate = setImmediate(() => this.turn());
+      return;
+    }
+    const tick = this.count ? this.nextOccupied(this.nextTick) : -1;
+    if (tick < 0) {
       clearTimeout(this.handle);
       this.handle = undefined;
       this.armedFor = Infinity;
       return;
     }
-    // Round up to the tick, so the timers of many devices due close together share one callback.
-    const at = Math.ceil(first.due / this.tickMs) * this.tickMs;
+    // The timers of many devices due close together share one callback at the tick boundary.
+    const at = tick * this.tickMs;
     if (this.handle !== undefined && at >= this.armedFor) return;
-    clearTimeout(this.handle);
     this.armedFor = at;
-    this.handle = setTimeout(() => this.run(), Math.max(0, at - this.now()));
+    const delay = Math.max(0, Math.ceil(at - this.now()));
+    // a dense wheel re-arms at the same short delay tick after tick: reuse the Node timer
+    if (this.handle !== undefined && delay === this.handleDelay) {
+      this.handle.refresh();
+      return;
+    }
+    clearTimeout(this.handle);
+    this.handleDelay = delay;
+    this.handle = setTimeout(() => this.run(), delay);
     if (this.options.unref) this.handle.unref();
   }
 
+  private turn(): void {
+    this.immediate = undefined;
+    if (!this.closed) this.run();
+  }
+
   private run(): void {
-    clearTimeout(this.handle);
-    this.handle = undefined;
     this.armedFor = Infinity;
     this.running = true;
     this.turns++;
     let budget = this.maxPerTurn;
     try {
-      const now = this.now();
-      while (this.heap.length && this.heap[0].due <= now) {
-        if (--budget < 0 || ((budget & 15) === 0 && this.now() - now > this.maxTurnMs)) {
-          // Let sockets breathe; the rest fires in the next turn, after pending I/O.
-          this.immediate = setImmediate(() => {
-            this.immediate = undefined;
-            if (!this.closed) this.run();
-          });
-          return;
+      const start = this.now();
+      const lastTick = Math.floor(start / this.tickMs);
+      for (;;) {
+        while (this.readyAt < this.ready.length) {
+          if (--budget < 0 || ((budget & 15) === 0 && this.now() - start > this.maxTurnMs)) {
+            // Let sockets breathe; the rest fires in the next turn, after pending I/O.
+            this.immediate = setImmediate(() => this.turn());
+            return;
+          }
+          const e = this.ready[this.readyAt++];
+          if (e.slot !== READY) continue; // cleared after it was taken out
+          e.slot = UNSET;
+          this.count--;
+          this.fire(e, start);
         }
-        const e = this.heap[0];
-        const late = this.now() - e.due;
-        if (e.repeat) {
-          let next = e.due + e.repeat;
-          if (next <= now) next = now + e.repeat;
-          e.due = next;
-          e.seq = ++this.seq;
-          this.down(0);
-        } else this.remove(e);
-        if (e.owner.halted) {
-          if (e.heapIndex >= 0) this.remove(e);
-          continue;
+        this.ready.length = 0;
+        this.readyAt = 0;
+        if (this.nextTick > lastTick) break;
+        const tick = this.count ? this.nextOccupied(this.nextTick) : -1;
+        if (tick < 0 || tick > lastTick) {
+          this.nextTick = lastTick + 1;
+          break;
         }
-        this.lateness[Math.min(LATE_BUCKETS - 1, Math.floor(late))]++;
-        this.fired++;
-        try {
-          e.callback();
-        } catch (error) {
-          const report = e.owner.onError ?? this.options.onError ?? ((x: unknown) => process.stderr.write(`timer callback failed: ${(x as Error)?.stack ?? x}\n`));
-          report(error);
-        }
+        this.take(tick);
+        this.nextTick = tick + 1;
       }
     } finally {
       this.running = false;
@@ -213,36 +296,51 @@ export class TimerWheel {
     }
   }
 
-  private up(i: number): void {
-    const h = this.heap;
-    const e = h[i];
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(e, h[p])) break;
-      h[i] = h[p];
-      h[i].heapIndex = i;
-      i = p;
+  /** Moves the timers of `tick` (not those of later rounds in the same slot) to the ready list, in firing order. */
+  private take(tick: number): void {
+    const slot = tick & SLOT_MASK;
+    const list = this.slots[slot];
+    if (!list) return;
+    const ready = this.ready;
+    for (let i = 0; i < list.length; ) {
+      const e = list[i];
+      if (e.tick > tick) {
+        i++;
+        continue;
+      }
+      e.slot = READY;
+      ready.push(e);
+      const last = list.pop()!;
+      if (last !== e) {
+        list[i] = last;
+        last.pos = i;
+      }
     }
-    h[i] = e;
-    e.heapIndex = i;
+    if (list.length === 0) {
+      this.occupied[slot >> 5] &= ~(1 << (slot & 31));
+      this.slots[slot] = undefined;
+    }
+    if (ready.length > 1) ready.sort(before);
   }
 
-  private down(i: number): void {
-    const h = this.heap;
-    const n = h.length;
-    const e = h[i];
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const c = r < n && before(h[r], h[l]) ? r : l;
-      if (!before(h[c], e)) break;
-      h[i] = h[c];
-      h[i].heapIndex = i;
-      i = c;
+  private fire(e: Entry, now: number): void {
+    if (e.owner.halted) return;
+    const late = this.now() - e.due;
+    if (e.repeat) {
+      let next = e.due + e.repeat;
+      if (next <= now) next = now + e.repeat;
+      e.due = next;
+      e.seq = ++this.seq;
+      this.insert(e);
     }
-    h[i] = e;
-    e.heapIndex = i;
+    this.lateness[Math.min(LATE_BUCKETS - 1, Math.floor(late))]++;
+    this.fired++;
+    try {
+      e.callback();
+    } catch (error) {
+      const report = e.owner.onError ?? this.options.onError ?? ((x: unknown) => process.stderr.write(`timer callback failed: ${(x as Error)?.stack ?? x}\n`));
+      report(error);
+    }
   }
 }
 

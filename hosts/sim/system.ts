@@ -37,38 +37,51 @@ export class SimSystem implements System {
   readonly seed: number;
   /** Reasons passed to restart(), oldest first. */
   readonly restarts: string[] = [];
-  private readonly next: () => number;
+  private readonly id: string;
+  private readonly reason: ResetReason;
+  private readonly free: number | (() => number);
+  private readonly onRestart: ((reason: string) => void) | undefined;
+  /** mulberry32's state (inline: a simulator runs thousands of these). */
+  private state: number;
 
-  constructor(private readonly options: SimSystemOptions) {
+  constructor(options: SimSystemOptions) {
     if (typeof options.deviceId !== 'string' || options.deviceId.length === 0) {
       throw new TypeError('SimSystem needs a non-empty deviceId');
     }
+    this.id = options.deviceId;
+    this.reason = options.resetReason ?? 'power-on';
+    this.free = options.freeMemory ?? 200_000;
+    this.onRestart = options.onRestart;
     this.seed = options.seed === undefined ? randomInt(0, 2 ** 32) : options.seed >>> 0;
-    this.next = mulberry32(this.seed);
+    this.state = this.seed;
   }
 
   deviceId(): string {
-    return this.options.deviceId;
+    return this.id;
   }
 
   restart(reason: string): void {
     this.restarts.push(reason);
-    if (!this.options.onRestart) {
-      throw new SimRestartError(`device ${this.options.deviceId} restarted (${reason}); pass onRestart to handle restarts in the simulator`);
+    if (!this.onRestart) {
+      throw new SimRestartError(`device ${this.id} restarted (${reason}); pass onRestart to handle restarts in the simulator`);
     }
-    this.options.onRestart(reason);
+    this.onRestart(reason);
   }
 
   freeMemory(): number {
-    const free = this.options.freeMemory ?? 200_000;
+    const free = this.free;
     return typeof free === 'function' ? free() : free;
   }
 
   resetReason(): ResetReason {
-    return this.options.resetReason ?? 'power-on';
+    return this.reason;
   }
 
   random(): number {
-    return this.next();
+    // mulberry32, as above
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let z = Math.imul(this.state ^ (this.state >>> 15), this.state | 1);
+    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
+    return ((z ^ (z >>> 14)) >>> 0) / 4294967296;
   }
 }

@@ -29,6 +29,11 @@ export interface BundleOptions {
   outfile?: string;
   /** Compile-time constants, as esbuild `define` (values are JS expressions). */
   define?: Record<string, string>;
+  /**
+   * More esbuild plugins, ahead of the one that refuses Node built-ins, so they can stand in for SDK
+   * modules that share a name with one (Moddable's `net`).
+   */
+  plugins?: Plugin[];
 }
 
 export interface Bundle {
@@ -77,7 +82,7 @@ export async function bundleForXs(entry: string | BundleSource, options: BundleO
       define: options.define,
       legalComments: 'none',
       logLevel: 'silent',
-      plugins: [noNodeBuiltins],
+      plugins: [...(options.plugins ?? []), noNodeBuiltins],
     });
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;

@@ -2,7 +2,7 @@
 // every heartbeat against the schedule its device was given. Runs apart from the devices, so the
 // lateness includes the devices' event loop, the sockets and the broker, and nothing of ours
 // measures itself. Talks to the parent over IPC:
-//   {type:'connect', url, filters}                 -> {type:'ready'}
+//   {type:'connect', urls, filters}                -> {type:'ready'}   (one subscriber per broker)
 //   {type:'schedule', entries:[[id, t0, every]]}     heartbeat k is due at t0 + k*every (epoch ms)
 //   {type:'window-start'} / {type:'window-end'}      -> {type:'stats', ...}
 //   {type:'close'}
@@ -21,7 +21,7 @@ let count = 0;
 let messages = 0;
 let windowStart = 0;
 let inWindow = false;
-let client: mqtt.MqttClient | undefined;
+let clients: mqtt.MqttClient[] = [];
 
 const wallNow = () => performance.timeOrigin + performance.now();
 const send = (m: unknown) => process.send?.(m);
@@ -57,15 +57,22 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-process.on('message', (m: { type: string; url?: string; filters?: string[]; entries?: [string, number, number][] }) => {
+process.on('message', (m: { type: string; urls?: string[]; filters?: string[]; entries?: [string, number, number][] }) => {
   switch (m.type) {
-    case 'connect':
-      client = mqtt.connect(m.url!, { clientId: `bench-observer-${process.pid}`, reconnectPeriod: 200, keepalive: 30 });
-      client.on('message', onMessage);
-      client.once('connect', () => {
-        client!.subscribe(m.filters!, { qos: 0 }, () => send({ type: 'ready' }));
+    case 'connect': {
+      let ready = 0;
+      clients = m.urls!.map((url, i) => {
+        const client = mqtt.connect(url, { clientId: `bench-observer-${process.pid}-${i}`, reconnectPeriod: 200, keepalive: 30 });
+        client.on('message', onMessage);
+        client.once('connect', () => {
+          client.subscribe(m.filters!, { qos: 0 }, () => {
+            if (++ready === clients.length) send({ type: 'ready' });
+          });
+        });
+        return client;
       });
       return;
+    }
     case 'schedule':
       for (const [id, t0, every] of m.entries!) schedules.set(id, { t0, every, lastK: 0, beats: 0 });
       return;
@@ -98,7 +105,7 @@ process.on('message', (m: { type: string; url?: string; filters?: string[]; entr
       return;
     }
     case 'close':
-      client?.end(true, () => process.exit(0));
+      void Promise.all(clients.map((c) => c.endAsync(true))).then(() => process.exit(0));
       setTimeout(() => process.exit(0), 2000).unref();
   }
 });

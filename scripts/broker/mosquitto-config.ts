@@ -2,6 +2,8 @@
 
 export interface BrokerPorts {
   port: number;
+  /** More plain listeners, beside `port` (clients spread over them: see MosquittoOptions.listeners). */
+  extraPorts?: number[];
   tlsPort?: number;
   wsPort?: number;
   wssPort?: number;
@@ -24,6 +26,8 @@ export interface ConfigOptions {
   stayRoot?: boolean;
   logTypes?: string[];
   extraConfig?: string;
+  /** max_connections of every listener (mosquitto's default is unlimited, -1). */
+  maxConnections?: number;
 }
 
 export function mosquittoConfig(ports: BrokerPorts, files: BrokerFiles, options: ConfigOptions): string {
@@ -52,7 +56,9 @@ export function mosquittoConfig(ports: BrokerPorts, files: BrokerFiles, options:
     if (options.requireClientCert) out.push('require_certificate true');
     return out;
   };
-  lines.push('', `listener ${ports.port} 127.0.0.1`);
+  const limit = options.maxConnections === undefined ? [] : [`max_connections ${options.maxConnections}`];
+  lines.push('', `listener ${ports.port} 127.0.0.1`, ...limit);
+  for (const port of ports.extraPorts ?? []) lines.push('', `listener ${port} 127.0.0.1`, ...limit);
   if (ports.tlsPort !== undefined) lines.push('', `listener ${ports.tlsPort} 127.0.0.1`, ...tlsLines());
   // Without socket_domain ipv4, mosquitto 2.0's libwebsockets listener binds every interface.
   const ws = (port: number) => ['', `listener ${port} 127.0.0.1`, 'protocol websockets', 'socket_domain ipv4'];

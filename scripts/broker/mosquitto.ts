@@ -30,6 +30,19 @@ export interface MosquittoOptions {
   logTypes?: string[];
   /** Use this port for the plain listener instead of a free one. */
   port?: number;
+  /**
+   * Plain listeners on free ports (default 1): `ports` lists them all. On one machine every TCP
+   * connection to one address and port takes its own ephemeral port (about 28,000 on Linux), so
+   * 100,000 clients on loopback need 4 listeners or more. mosquitto 2.0 listens with a backlog of 100
+   * (not configurable): more listeners also take more connection attempts at once.
+   */
+  listeners?: number;
+  /**
+   * Clients the broker must hold at once: sets max_connections on every listener and raises the
+   * broker's open-file limit to match (hard and soft, with prlimit; above the current hard limit
+   * only as root). Default: mosquitto's own (unlimited connections, the inherited file limit).
+   */
+  maxConnections?: number;
   /** Receives everything the broker prints, as it comes. */
   onOutput?: (text: string) => void;
   startTimeoutMs?: number;
@@ -38,6 +51,10 @@ export interface MosquittoOptions {
 export interface MosquittoBroker {
   readonly host: string;
   readonly port: number;
+  /** Every plain listener port: `port` first, then the extra listeners. */
+  readonly ports: number[];
+  /** The broker process's open-file limit (soft), read from /proc when it runs on Linux. */
+  openFileLimit(): number | undefined;
   /** mqtt://127.0.0.1:port */
   readonly url: string;
   readonly tlsPort?: number;
@@ -122,12 +139,65 @@ function chownTree(path: string, owner: RunAs): void {
   if (statSync(path).isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), owner);
 }
 
-function launchCommand(binary: string, configFile: string, runAs: RunAs | undefined): [string, string[]] {
+/** Descriptors mosquitto needs besides its clients' sockets (listeners, log, persistence, epoll). */
+const BROKER_FILE_MARGIN = 1024;
+
+/** The open-file limits (soft, hard) of a process, from /proc/<pid>/limits; undefined off Linux. */
+export function openFileLimits(pid: number | 'self' = 'self'): { soft: number; hard: number } | undefined {
+  try {
+    const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const [, soft, hard] = line!.split(/\s{2,}/);
+    const n = (t: string) => (t === 'unlimited' ? Infinity : Number(t));
+    return { soft: n(soft), hard: n(hard) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** CAP_SYS_RESOURCE: what raising a hard limit takes (root has it, except in containers that drop it). */
+const CAP_SYS_RESOURCE = 24;
+
+/** Whether this process may raise hard resource limits (Linux capabilities, from /proc/self/status). */
+function canRaiseHardLimits(): boolean {
+  try {
+    const line = readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CapEff:'));
+    return ((BigInt(`0x${line!.split(/\s+/)[1]}`) >> BigInt(CAP_SYS_RESOURCE)) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The prlimit arguments that give the broker `files` open files: hard and soft where this process may
+ * raise hard limits (root, with CAP_SYS_RESOURCE), else the soft limit up to the hard one (the broker
+ * then holds fewer clients; openFileLimit() tells how many).
+ */
+function fileLimitArgs(files: number | undefined): string[] {
+  if (files === undefined) return [];
+  const prlimit = process.platform === 'linux' ? findTool('prlimit') : undefined;
+  const current = openFileLimits();
+  if (!prlimit || !current) return [];
+  const raise = canRaiseHardLimits();
+  const soft = raise ? files : Math.min(files, current.hard);
+  const hard = raise ? Math.max(files, current.hard) : current.hard;
+  if (soft <= current.soft && hard === current.hard) return [];
+  return [prlimit, `--nofile=${soft}:${hard === Infinity ? 'unlimited' : hard}`, '--'];
+}
+
+function launchCommand(binary: string, configFile: string, runAs: RunAs | undefined, files: number | undefined): [string, string[]] {
   const setpriv = process.platform === 'linux' ? findTool('setpriv') : undefined;
-  if (!setpriv) return [binary, ['-c', configFile]];
-  // The death signal is set after the uid change, so it survives (a later setuid would clear it).
-  const ids = runAs ? ['--reuid', String(runAs.uid), '--regid', String(runAs.gid), '--clear-groups'] : [];
-  return [setpriv, [...ids, '--pdeathsig', 'KILL', '--', binary, '-c', configFile]];
+  // prlimit first, while still root: a process that dropped its privileges cannot raise its hard limit
+  const limit = fileLimitArgs(files);
+  const chain = setpriv
+    ? // The death signal is set after the uid change, so it survives (a later setuid would clear it).
+      [setpriv, ...(runAs ? ['--reuid', String(runAs.uid), '--regid', String(runAs.gid), '--clear-groups'] : []), '--pdeathsig', 'KILL', '--', binary, '-c', configFile]
+    : [binary, '-c', configFile];
+  const [command, ...args] = [...limit, ...chain];
+  return [command, args];
 }
 
 function writePasswordFile(path: string, users: Record<string, string>): void {
@@ -160,34 +230,41 @@ class Broker implements MosquittoBroker {
   constructor(
     readonly dir: string,
     private readonly binary: string,
-    private readonly ports: BrokerPorts,
+    private readonly listenPorts: BrokerPorts,
     files: BrokerFiles,
     private readonly runAs: RunAs | undefined,
     private readonly timeoutMs: number,
     readonly certs?: TestCertificates,
     private readonly onOutput?: (text: string) => void,
+    private readonly openFiles?: number,
   ) {
     this.configFile = join(dir, 'mosquitto.conf');
     this.persistenceDir = files.persistenceDir;
-    this.url = `mqtt://127.0.0.1:${ports.port}`;
-    if (ports.tlsPort !== undefined) this.tlsUrl = `mqtts://127.0.0.1:${ports.tlsPort}`;
-    if (ports.wsPort !== undefined) this.wsUrl = `ws://127.0.0.1:${ports.wsPort}`;
-    if (ports.wssPort !== undefined) this.wssUrl = `wss://127.0.0.1:${ports.wssPort}`;
+    this.url = `mqtt://127.0.0.1:${listenPorts.port}`;
+    if (listenPorts.tlsPort !== undefined) this.tlsUrl = `mqtts://127.0.0.1:${listenPorts.tlsPort}`;
+    if (listenPorts.wsPort !== undefined) this.wsUrl = `ws://127.0.0.1:${listenPorts.wsPort}`;
+    if (listenPorts.wssPort !== undefined) this.wssUrl = `wss://127.0.0.1:${listenPorts.wssPort}`;
     this.ca = certs?.ca;
     this.wrongCa = certs?.wrongCa;
   }
 
   get port() {
-    return this.ports.port;
+    return this.listenPorts.port;
+  }
+  get ports() {
+    return [this.listenPorts.port, ...(this.listenPorts.extraPorts ?? [])];
+  }
+  openFileLimit(): number | undefined {
+    return this.child?.pid === undefined ? undefined : openFileLimits(this.child.pid)?.soft;
   }
   get tlsPort() {
-    return this.ports.tlsPort;
+    return this.listenPorts.tlsPort;
   }
   get wsPort() {
-    return this.ports.wsPort;
+    return this.listenPorts.wsPort;
   }
   get wssPort() {
-    return this.ports.wssPort;
+    return this.listenPorts.wssPort;
   }
   get pid() {
     return this.child?.pid;
@@ -243,7 +320,7 @@ class Broker implements MosquittoBroker {
   async launch(): Promise<void> {
     registerCleanup();
     this.startIndex = this.output.length;
-    const [command, args] = launchCommand(this.binary, this.configFile, this.runAs);
+    const [command, args] = launchCommand(this.binary, this.configFile, this.runAs, this.openFiles);
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
@@ -348,10 +425,12 @@ async function prepare(options: MosquittoOptions, binary: string, runAs: RunAs |
   tempDirs.add(dir);
   writeFileSync(join(dir, 'owner.pid'), String(process.pid));
   const tls = options.tls ? (options.tls === true ? {} : options.tls) : undefined;
-  const count = 1 + (tls ? 1 : 0) + (options.websockets ? 1 : 0) + (tls && options.websockets ? 1 : 0);
+  const extra = Math.max(0, (options.listeners ?? 1) - 1);
+  const count = 1 + extra + (tls ? 1 : 0) + (options.websockets ? 1 : 0) + (tls && options.websockets ? 1 : 0);
   const free = await freePorts(count);
   const ports: BrokerPorts = { port: options.port ?? free[0] };
   let next = 1;
+  if (extra) ports.extraPorts = free.slice(next, (next += extra));
   if (tls) ports.tlsPort = free[next++];
   if (options.websockets) ports.wsPort = free[next++];
   if (tls && options.websockets) ports.wssPort = free[next++];
@@ -383,10 +462,12 @@ async function prepare(options: MosquittoOptions, binary: string, runAs: RunAs |
     stayRoot: process.getuid?.() === 0 && runAs === undefined,
     logTypes: options.logTypes,
     extraConfig: options.extraConfig,
+    maxConnections: options.maxConnections,
   });
   writeFileSync(join(dir, 'mosquitto.conf'), config);
   if (runAs) chownTree(dir, runAs);
-  return new Broker(dir, binary, ports, files, runAs, options.startTimeoutMs ?? 15_000, certs, options.onOutput);
+  const openFiles = options.maxConnections === undefined ? undefined : options.maxConnections + BROKER_FILE_MARGIN;
+  return new Broker(dir, binary, ports, files, runAs, options.startTimeoutMs ?? 15_000, certs, options.onOutput, openFiles);
 }
 
 /** Starts a private broker; retries on other ports when a free port was taken meanwhile. */

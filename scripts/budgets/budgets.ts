@@ -4,6 +4,7 @@ import { measureFirmware } from './firmware';
 import { measureFirmware32 } from './firmware32';
 import { measureStack } from './stack';
 import { measureMqtt5 } from './mqtt5';
+import { measureEsp8266 } from './esp8266';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleForXs } from '../../hosts/xs/bundle';
@@ -83,6 +84,7 @@ export async function measureAll(): Promise<Figure[]> {
     ...(await measureFirmware()),
     ...(await measureFirmware32()),
     ...(await measureStack()),
+    ...(await measureEsp8266()),
   ];
 }
 

@@ -9,14 +9,12 @@
 // limits) over a shallow stand-in for the native Preference module, and the logger has the shape of
 // hosts/moddable/logger.ts, so their depth below a port call is counted as on the device.
 import type { Device } from '../../src/device/device';
-import type { I2C, Logger, LogLevel, Network } from '../../src/ports';
+import type { Logger, LogLevel } from '../../src/ports';
 import { toArrayBuffer, xsnap } from '../../hosts/xs/in-xs/globals';
 import { ChunkedPreferenceStore, ESP8266_LIMITS, type PreferenceLike, type PreferenceValue } from '../../hosts/moddable/kv-chunks';
-import { Resources } from '../../hosts/moddable/resources';
-import { QueuedTcpSocket } from '../../hosts/moddable/tcp';
 import { startFirmware } from './firmware.entry';
 import { DEVICE_ID, benchPlatform, type BenchPlatform } from './firmware-platform';
-import { StackProbe, probeI2C, probeNetwork, probePlatform, type ProbedNetwork } from './stack-probe';
+import { StackProbe, calibrate, probePlatform, type ProbedNetwork } from './stack-probe';
 
 /** A signed OTA job for the bench's key, made in Node (stack.ts) and set at bundle time. */
 declare const OTA_JOB: string;
@@ -67,44 +65,6 @@ function deviceLogger(clock: () => number, counting: Logger): Logger {
       trace(level, `${clock()} ${level} ${message}\n`);
     },
   };
-}
-
-/**
- * The slots the device's code uses below a socket or I2C call, less what the probe's frames count: the
- * device's socket adapter (QueuedTcpSocket, hosts/moddable/tcp.ts) over a stand-in for the native
- * socket, and for I2C a native call (a stand-in of one shallow function).
- */
-function calibrate(probe: StackProbe): void {
-  const bytes = new Uint8Array(40);
-  const depth = (call: () => void) => {
-    probe.reset();
-    probe.enter(() => {
-      call();
-    });
-    return probe.peak;
-  };
-  // the socket
-  const raw = { read: () => new ArrayBuffer(4), write: (b: Uint8Array) => b.length, close() {} };
-  const device = new QueuedTcpSocket({ onReadable() {}, onWritable() {}, onError() {} }, new Resources(), 'calibration');
-  device.attach(raw);
-  device.callbacks().onReadable(4);
-  device.callbacks().onWritable(1 << 20);
-  const fake: Network = { connect: () => ({ read: () => undefined, write() {}, close() {} }) };
-  const probed = probeNetwork(fake, probe).connect({ host: 'calibration', port: 1, onReadable() {}, onError() {} });
-  probe.extra.socket = Math.max(depth(() => device.write(bytes)) - depth(() => probed.write(bytes)), depth(() => device.read()) - depth(() => probed.read()));
-  // I2C: the native call
-  const native = { write: (b: Uint8Array, stop?: boolean) => void (stop && b), read: (count: number, stop?: boolean) => (stop ? bytes : bytes.subarray(0, count)) };
-  const Bus = probeI2C(
-    class {
-      write = native.write;
-      read = native.read as I2C['read'];
-      close() {}
-    },
-    probe,
-  );
-  const bus = new Bus({ address: 0x76 });
-  probe.extra.i2c = depth(() => native.write(bytes, true)) - depth(() => bus.write(bytes, true));
-  probe.reset();
 }
 
 function setup(): Scenario {

@@ -13,6 +13,8 @@
 // storage and logger adapters (firmware-stack.bench.ts).
 import type { Xs32Globals } from '../../hosts/xs/in-xs/globals';
 import type { Clock, I2C, I2CConstructor, I2COptions, Network, Platform, TcpOptions, TcpSocket } from '../../src/ports';
+import { Resources } from '../../hosts/moddable/resources';
+import { QueuedTcpSocket } from '../../hosts/moddable/tcp';
 
 export type LeafKind = 'socket' | 'i2c';
 
@@ -180,4 +182,42 @@ export function probeNetwork(network: Network, probe: StackProbe): ProbedNetwork
       o.options.onError(new Error('connection reset by the broker'));
     },
   };
+}
+
+/**
+ * The slots the device's code uses below a socket or I2C call, less what the probe's frames count: the
+ * device's socket adapter (QueuedTcpSocket, hosts/moddable/tcp.ts) over a stand-in for the native
+ * socket, and for I2C a native call (a stand-in of one shallow function).
+ */
+export function calibrate(probe: StackProbe): void {
+  const bytes = new Uint8Array(40);
+  const depth = (call: () => void) => {
+    probe.reset();
+    probe.enter(() => {
+      call();
+    });
+    return probe.peak;
+  };
+  // the socket
+  const raw = { read: () => new ArrayBuffer(4), write: (b: Uint8Array) => b.length, close() {} };
+  const device = new QueuedTcpSocket({ onReadable() {}, onWritable() {}, onError() {} }, new Resources(), 'calibration');
+  device.attach(raw);
+  device.callbacks().onReadable(4);
+  device.callbacks().onWritable(1 << 20);
+  const fake: Network = { connect: () => ({ read: () => undefined, write() {}, close() {} }) };
+  const probed = probeNetwork(fake, probe).connect({ host: 'calibration', port: 1, onReadable() {}, onError() {} });
+  probe.extra.socket = Math.max(depth(() => device.write(bytes)) - depth(() => probed.write(bytes)), depth(() => device.read()) - depth(() => probed.read()));
+  // I2C: the native call
+  const native = { write: (b: Uint8Array, stop?: boolean) => void (stop && b), read: (count: number, stop?: boolean) => (stop ? bytes : bytes.subarray(0, count)) };
+  const Bus = probeI2C(
+    class {
+      write = native.write;
+      read = native.read as I2C['read'];
+      close() {}
+    },
+    probe,
+  );
+  const bus = new Bus({ address: 0x76 });
+  probe.extra.i2c = depth(() => native.write(bytes, true)) - depth(() => bus.write(bytes, true));
+  probe.reset();
 }

@@ -48,7 +48,8 @@ export interface Campaign {
   sha256: string;
   /** Path part of the image URL served by the tool. */
   urlPath: string;
-  http: { host: string; port: number; url: string };
+  /** The image server; `concurrency`: downloads served at once (absent in campaigns of older tools: the default). */
+  http: { host: string; port: number; url: string; concurrency?: number };
   job: SignedJob;
   target: string;
   stagePercents: number[];

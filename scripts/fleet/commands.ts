@@ -10,7 +10,7 @@ import { FleetView, listenForHeartbeats, type DeviceView, type Presence } from '
 import { generateKey, loadPrivateKey, writeKeyFile } from './keys';
 import { describeImage, signJob, type SignedJob } from './sign';
 import { printable, type Behaviour } from './validate';
-import { buildReport, formatReport, headerLine, skippedLine, stageLines } from './view';
+import { buildReport, formatReport, headerLine, listSome, LIST_LIMIT, skippedLine, stageLines } from './view';
 
 type Out = (line: string) => void;
 
@@ -153,7 +153,7 @@ export function statusCommand(out: Out, o: { state: string; json?: boolean }): v
   else {
     if (c.skipped.length) out(skippedLine(c.skipped));
     const inFlight = Object.entries(c.devices).filter(([, d]) => d.state === 'sent' || d.state === 'running');
-    if (inFlight.length) out(`in flight: ${inFlight.map(([id, d]) => `${id} ${d.ota ?? 'sent'}${d.percent !== undefined && d.ota === 'downloading' ? ` ${d.percent}%` : ''}`).join(', ')}`);
+    if (inFlight.length) out(`in flight: ${listSome(inFlight.map(([id, d]) => `${id} ${d.ota ?? 'sent'}${d.percent !== undefined && d.ota === 'downloading' ? ` ${d.percent}%` : ''}`), LIST_LIMIT, ', ')}`);
   }
 }
 

@@ -9,11 +9,11 @@ import { CampaignStore, type Campaign, type DeviceRun } from './campaign';
 import { connectBroker } from './broker';
 import { FleetError } from './errors';
 import { FleetView, listenForHeartbeats, type DeviceView, type OtaReportView } from './fleet-view';
-import { serveImage, type ImageServer } from './image-server';
+import { DEFAULT_CONCURRENCY, serveImage, type ImageServer } from './image-server';
 import { describeTarget, matchesTarget, planStages, rolloutOrder, type Target } from './plan';
 import { describeImage, signJob } from './sign';
 import { printable } from './validate';
-import { buildReport, formatReport, headerLine, ProgressPrinter, stageLines, type Report } from './view';
+import { buildReport, formatReport, headerLine, LIST_LIMIT, listSome, ProgressPrinter, stageLines, type Report, type RunCost } from './view';
 
 export interface NewCampaign {
   broker: string;
@@ -26,7 +26,8 @@ export interface NewCampaign {
   failureThreshold: number;
   minSample: number;
   deviceTimeout: number;
-  http: { host: string; port: number; publicUrl?: string };
+  /** The image server: where it listens, the URL devices are given, and how many it serves at once. */
+  http: { host: string; port: number; publicUrl?: string; concurrency?: number };
   /** Ms to collect retained device state before planning. */
   discover: number;
   /**
@@ -46,9 +47,13 @@ export interface RolloutOptions {
   tick?: number;
   /** Ms before a job refused as "busy" is published again. Default 5000. */
   busyRetry?: number;
+  /** Least ms between two saves of the campaign while devices report (stage changes are saved at once). Default 1000. */
+  saveInterval?: number;
 }
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+/** Campaigns of more devices than this print progress less often when the output is not a terminal. */
+const LARGE_CAMPAIGN = 1000;
 /** Ms a device whose status says online may be silent before its first heartbeat, unless configured. */
 const DEFAULT_HEARTBEAT_WAIT = DEFAULT_EXPIRES_S * 1000;
 const jobTopic = (c: Campaign, id: string) => `${c.prefix}/${id}/ota/job`;
@@ -59,11 +64,34 @@ export class Rollout {
   private c!: Campaign;
   /** What the broker shows of the fleet, kept up to date while the campaign runs. */
   private view: FleetView | undefined;
-  private readonly printer: ProgressPrinter;
+  private printer: ProgressPrinter;
   private dirty = false;
+  private savedAt = 0;
+  /** Position in the current stage's devices up to which jobs were released. */
+  private releaseFrom = 0;
+  /** Device events printed one by one (failures, skips); beyond LIST_LIMIT they are only counted. */
+  private told = 0;
+  private untold = 0;
 
   constructor(private readonly o: RolloutOptions) {
     this.printer = new ProgressPrinter(o.out ?? process.stdout);
+  }
+
+  private get out(): { write(s: string): unknown; isTTY?: boolean } {
+    return this.o.out ?? process.stdout;
+  }
+
+  /** At this size, a line per device would bury the progress: the first few, then a count per stage. */
+  private deviceEvent(line: string): void {
+    if (this.told < LIST_LIMIT) {
+      this.told++;
+      this.printer.event(line);
+    } else this.untold++;
+  }
+
+  /** Large campaigns off a terminal: progress every 5 s at most, only the stage in progress. */
+  private sized(devices: number): void {
+    if (devices > LARGE_CAMPAIGN && !this.out.isTTY) this.printer = new ProgressPrinter(this.out, 5000, 30000);
   }
 
   get campaign(): Campaign {
@@ -110,7 +138,7 @@ export class Rollout {
     const { size, sha256 } = describeImage(n.image);
     store.writeImage(n.image);
     const urlPath = `/ota/${id}/${n.version}.bin`;
-    this.server = await serveImage({ file: store.imageFile, path: urlPath, host: n.http.host, port: n.http.port });
+    this.server = await serveImage({ file: store.imageFile, path: urlPath, host: n.http.host, port: n.http.port, concurrency: n.http.concurrency });
     const base = (n.http.publicUrl ?? `http://${n.http.host.includes(':') ? `[${n.http.host}]` : n.http.host}:${this.server.port}`).replace(/\/$/, '');
     const job = signJob({ id, version: n.version, url: base + urlPath, size, sha256, allowDowngrade: n.allowDowngrade }, n.key);
     const devices: Record<string, DeviceRun> = {};
@@ -125,7 +153,7 @@ export class Rollout {
       size,
       sha256,
       urlPath,
-      http: { host: n.http.host, port: this.server.port, url: base + urlPath },
+      http: { host: n.http.host, port: this.server.port, url: base + urlPath, concurrency: n.http.concurrency ?? DEFAULT_CONCURRENCY },
       job,
       target: describeTarget(n.target),
       stagePercents: n.stages,
@@ -142,9 +170,11 @@ export class Rollout {
       runs: [{ pid: process.pid, at: Date.now() }],
     };
     store.save(this.c);
+    this.sized(chosen.length);
     this.printer.event(headerLine(this.c));
-    this.printer.event(`serving the image at ${this.c.http.url}`);
-    for (const s of skipped) this.printer.event(`skipped ${s.id}: ${s.why}`);
+    this.printer.event(`serving the image at ${this.c.http.url} (${this.c.http.concurrency} downloads at once)`);
+    for (const s of skipped.slice(0, LIST_LIMIT)) this.printer.event(`skipped ${s.id}: ${s.why}`);
+    if (skipped.length > LIST_LIMIT) this.printer.event(`... and ${skipped.length - LIST_LIMIT} more skipped (\`fleet status\` and the report list them)`);
     return this.c;
   }
 
@@ -157,7 +187,8 @@ export class Rollout {
     if (this.c.finishedAt) throw new FleetError('state', `campaign ${this.c.id} in ${store.dir} finished (${this.c.status}); see report.txt there`);
     this.c.runs.push({ pid: process.pid, at: Date.now() });
     store.save(this.c);
-    this.server = await serveImage({ file: store.imageFile, path: this.c.urlPath, host: this.c.http.host, port: this.c.http.port });
+    this.server = await serveImage({ file: store.imageFile, path: this.c.urlPath, host: this.c.http.host, port: this.c.http.port, concurrency: this.c.http.concurrency });
+    this.sized(Object.keys(this.c.devices).length);
     const view = (this.view = new FleetView(this.c.prefix));
     this.client = await connect(this.c.broker, (topic, payload, retained) => {
       const m = view.handle(topic, payload, retained);
@@ -187,7 +218,7 @@ export class Rollout {
           }
         }, tick);
       });
-      const report = buildReport(this.c);
+      const report = buildReport(this.c, this.cost());
       const text = formatReport(report);
       this.o.store.writeReport(report, text);
       this.printer.bars(stageLines(this.c), true);
@@ -196,6 +227,27 @@ export class Rollout {
     } finally {
       await this.close();
     }
+  }
+
+  /** What this run of the tool cost, and what its image server did. */
+  private cost(): RunCost {
+    const usage = process.resourceUsage();
+    const s = this.server?.stats;
+    const megabytes = Math.round(((s?.bytes ?? 0) / 1e6) * 10) / 10;
+    const activeSeconds = Math.round((s?.activeMs ?? 0) / 100) / 10;
+    return {
+      tool: { peakRssMb: Math.round(usage.maxRSS / 1024), cpuSeconds: Math.round((usage.userCPUTime + usage.systemCPUTime) / 1e5) / 10 },
+      imageServer: {
+        requests: s?.requests ?? 0,
+        ranges: s?.ranges ?? 0,
+        busy: s?.busy ?? 0,
+        peakConcurrent: s?.peakConcurrent ?? 0,
+        peakQueued: s?.peakQueued ?? 0,
+        megabytes,
+        activeSeconds,
+        megabytesPerSecond: activeSeconds > 0 ? Math.round((megabytes / activeSeconds) * 10) / 10 : 0,
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -223,17 +275,30 @@ export class Rollout {
       }
     }
     if (c.status === 'running') this.evaluate(now);
+    this.release(now);
     const inFlight = Object.values(c.devices).some((d) => d.state === 'sent' || d.state === 'running');
     if (c.status !== 'running' && !inFlight) {
       c.finishedAt = now;
       this.dirty = true;
     }
-    if (this.dirty) {
+    // every change is saved, at most once a second (10,000 devices report many times a second); the
+    // devices' reports are retained, so a tool restarted in between hears what it had not saved
+    if (this.dirty && (c.finishedAt !== undefined || now - this.savedAt >= (this.o.saveInterval ?? 1000))) {
       this.o.store.save(c);
+      this.savedAt = now;
       this.dirty = false;
     }
-    this.printer.bars(stageLines(c, now));
+    this.progress(now);
     return c.finishedAt !== undefined;
+  }
+
+  /** The progress bars: every stage on a terminal; off one, the stage in progress. */
+  private progress(now: number): void {
+    const c = this.c;
+    const lines = stageLines(c, now);
+    if (this.out.isTTY) return this.printer.bars(lines);
+    const live = lines.filter((_, i) => c.stages[i].startedAt !== undefined && c.stages[i].endedAt === undefined);
+    if (live.length) this.printer.bars(live);
   }
 
   private evaluate(now: number): void {
@@ -251,8 +316,13 @@ export class Rollout {
     stage.endedAt = now;
     this.dirty = true;
     const ok = stage.devices.filter((id) => c.devices[id].state === 'succeeded').length;
+    const bad = stage.devices.filter((id) => c.devices[id].state === 'failed').length;
     this.printer.bars(stageLines(c, now), true);
-    this.printer.event(`stage ${c.current + 1}/${c.stages.length} done: ${ok} of ${stage.devices.length} updated in ${Math.round((now - stage.startedAt) / 100) / 10} s`);
+    this.printer.event(`stage ${c.current + 1}/${c.stages.length} done: ${ok} of ${stage.devices.length} updated${bad ? `, ${bad} failed` : ''} in ${Math.round((now - stage.startedAt) / 100) / 10} s`);
+    if (this.untold) {
+      this.printer.event(`(${this.untold} more device events not shown one by one: \`fleet status\` and the report list them)`);
+      this.untold = 0;
+    }
     c.current++;
     if (c.current < c.stages.length) this.startStage(c.current, now);
     else c.status = 'succeeded';
@@ -268,15 +338,60 @@ export class Rollout {
       const why = staleWhy(this.view!.devices.get(id)!, c.heartbeatWait ?? DEFAULT_HEARTBEAT_WAIT);
       Object.assign(c.devices[id], { state: 'cancelled', error: 'stale', reason: why, finishedAt: now });
       c.skipped.push({ id, why });
-      this.printer.event(`skipped ${id}: ${why}`);
+      this.deviceEvent(`skipped ${id}: ${why}`);
     }
-    const send = stage.devices.filter((id) => stale.indexOf(id) < 0);
-    for (const id of send) Object.assign(c.devices[id], { state: 'sent', sentAt: now });
-    this.o.store.save(c); // before publishing: a resumed tool must know these were sent
+    const staleSet = new Set(stale);
+    const send = stage.devices.filter((id) => !staleSet.has(id));
+    this.releaseFrom = 0;
+    this.o.store.save(c);
+    this.savedAt = now;
     if (!send.length) return;
-    this.printer.event(`stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${send.length} device(s): ${send.join(' ')}`);
-    for (const id of send) this.publishJob(id);
+    const paced = send.length > this.window();
+    this.printer.event(
+      `stage ${k + 1}/${c.stages.length} (${stage.percent}%): publishing the job to ${send.length} device(s)` +
+        `${paced ? `, at most ${this.window()} downloading or restarting at a time` : ''}: ${listSome(send)}`,
+    );
+    this.release(now);
   }
+
+  /**
+   * Devices of a stage that may be between their job and their restart into the new image at once:
+   * what the image server has to serve, and the devices' own busiest moments (download, verification,
+   * restart). A fleet that slows down gets its next jobs later.
+   */
+  private window(): number {
+    return 2 * (this.c.http.concurrency ?? DEFAULT_CONCURRENCY);
+  }
+
+  /**
+   * Publishes the jobs of the stage's waiting devices while fewer than window() are downloading or
+   * restarting: the jobs go out as devices come back on their new image, so no device waits in the
+   * image server's line long enough to be turned away, however large the stage.
+   */
+  private release(now: number): void {
+    const c = this.c;
+    const stage = c.stages[c.current];
+    if (c.status !== 'running' || !stage || stage.startedAt === undefined) return;
+    let downloading = 0;
+    for (const id of stage.devices) {
+      const d = c.devices[id];
+      if (d.state === 'sent' || (d.state === 'running' && (d.ota === 'downloading' || d.ota === 'rebooting'))) downloading++;
+    }
+    const released: string[] = [];
+    for (let i = this.releaseFrom; i < stage.devices.length && downloading < this.window(); i++) {
+      const id = stage.devices[i];
+      this.releaseFrom = i + 1;
+      if (c.devices[id].state !== 'waiting') continue;
+      Object.assign(c.devices[id], { state: 'sent', sentAt: now });
+      released.push(id);
+      downloading++;
+    }
+    if (!released.length) return;
+    this.o.store.save(c); // before publishing: a resumed tool must know these were sent
+    this.savedAt = now;
+    for (const id of released) this.publishJob(id);
+  }
+
 
   private isStale(id: string, now: number): boolean {
     const d = this.view?.devices.get(id);
@@ -350,8 +465,8 @@ export class Rollout {
     this.dirty = true;
     // withdraw the retained job: it must not start on a later connect
     this.client?.publish(jobTopic(this.c, id), '', { qos: 1, retain: true });
-    if (state === 'failed') this.printer.event(`${id}: FAILED (${error}): ${reason ?? ''}`);
-    else if (state === 'succeeded' && was === 'cancelled') this.printer.event(`${id}: updated although its job was withdrawn`);
+    if (state === 'failed') this.deviceEvent(`${id}: FAILED (${error}): ${reason ?? ''}`);
+    else if (state === 'succeeded' && was === 'cancelled') this.deviceEvent(`${id}: updated although its job was withdrawn`);
   }
 
   private publishJob(id: string): void {

@@ -100,6 +100,21 @@ export class ProgressPrinter {
   }
 }
 
+/** Devices a line names one by one; a longer list is cut with a count (report.json keeps every one). */
+export const LIST_LIMIT = 10;
+
+/** `items` joined, at most `limit` of them, then "... and N more". */
+export function listSome(items: string[], limit = LIST_LIMIT, sep = ' '): string {
+  if (items.length <= limit) return items.join(sep);
+  return `${items.slice(0, limit).join(sep)}${sep}... and ${items.length - limit} more`;
+}
+
+/** What the tool itself cost and what its image server did, in the run that finished the campaign. */
+export interface RunCost {
+  tool: { peakRssMb: number; cpuSeconds: number };
+  imageServer: { requests: number; ranges: number; busy: number; peakConcurrent: number; peakQueued: number; megabytes: number; activeSeconds: number; megabytesPerSecond: number };
+}
+
 export interface Report {
   campaign: string;
   version: string;
@@ -118,9 +133,11 @@ export interface Report {
   failures: { id: string; error?: string; reason?: string; stage: number }[];
   untouchedDevices: string[];
   skipped: { id: string; why: string }[];
+  /** Set by the tool that finished the campaign. */
+  cost?: RunCost;
 }
 
-export function buildReport(c: Campaign): Report {
+export function buildReport(c: Campaign, cost?: RunCost): Report {
   const runs = Object.entries(c.devices);
   const count = (state: DeviceRun['state']) => runs.filter(([, d]) => d.state === state).length;
   return {
@@ -145,6 +162,7 @@ export function buildReport(c: Campaign): Report {
     failures: runs.filter(([, d]) => d.state === 'failed').map(([id, d]) => ({ id, error: d.error, reason: d.reason, stage: d.stage + 1 })),
     untouchedDevices: runs.filter(([, d]) => d.state === 'waiting').map(([id]) => id).sort(),
     skipped: c.skipped,
+    cost,
   };
 }
 
@@ -159,14 +177,20 @@ export function formatReport(r: Report): string {
   });
   if (r.failures.length) {
     lines.push('failures:');
-    for (const f of r.failures) lines.push(`  ${f.id} (stage ${f.stage}): ${f.error ?? 'failed'}: ${f.reason ?? ''}`);
+    for (const f of r.failures.slice(0, LIST_LIMIT)) lines.push(`  ${f.id} (stage ${f.stage}): ${f.error ?? 'failed'}: ${f.reason ?? ''}`);
+    if (r.failures.length > LIST_LIMIT) lines.push(`  ... and ${r.failures.length - LIST_LIMIT} more (report.json lists every one)`);
   }
-  if (r.untouchedDevices.length) lines.push(`not touched: ${r.untouchedDevices.join(' ')}`);
+  if (r.untouchedDevices.length) lines.push(`not touched: ${listSome(r.untouchedDevices)}`);
   if (r.skipped.length) lines.push(skippedLine(r.skipped));
+  if (r.cost) {
+    const { tool, imageServer: s } = r.cost;
+    lines.push(`fleet tool: peak RSS ${tool.peakRssMb} MB, CPU ${tool.cpuSeconds} s`);
+    lines.push(`image server: ${s.requests} requests (${s.ranges} resumed with Range, ${s.busy} told to come back), ${s.megabytes} MB in ${s.activeSeconds} s busy: ${s.megabytesPerSecond} MB/s; at most ${s.peakConcurrent} at once, ${s.peakQueued} waiting`);
+  }
   return lines.join('\n') + '\n';
 }
 
 /** Devices left out of the campaign, and why (offline, stale, already on the version). */
 export function skippedLine(skipped: { id: string; why: string }[]): string {
-  return `skipped: ${skipped.map((s) => `${s.id} (${s.why})`).join(', ')}`;
+  return `skipped: ${listSome(skipped.map((s) => `${s.id} (${s.why})`), LIST_LIMIT, ', ')}`;
 }

@@ -7,9 +7,11 @@ import { Monitor } from './dashboard/monitor';
 import { Dashboard } from './dashboard/server';
 import type { SimDeviceRunner } from './device-runner';
 import { EmbeddedBroker } from './embedded-broker';
-import { Fleet } from './population';
+import { describeShard, Fleet, shardSize } from './population';
+import { checkDescriptorLimit } from './limits';
 import { otaExtension } from '../../src/ota/extension';
 import { createNodeNetwork } from '../../hosts/sim/net';
+import { nodeSha256 } from '../../hosts/sim/sha256';
 import { TtyView } from './tty/screen';
 import type { LogLevel } from '../../src/ports';
 import type { SimOptions } from './cli';
@@ -53,13 +55,26 @@ function simView(r: SimDeviceRunner): SimView {
   };
 }
 
+/** Every this many ms, log lines say how many of the devices are online (fleets of this many devices or more). */
+const SUMMARY_EVERY_MS = 10_000;
+const SUMMARY_FROM_DEVICES = 100;
+/** Fleets up to this many devices per process flush every storage write to the disk. */
+const FLUSHED_FLEET = 1000;
+
 export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> {
   const json = options.log === 'json';
   const table = options.view === 'table' || (options.view === 'auto' && !!io.stdout.isTTY && !!io.stdin.isTTY);
+  // The fleet as a back end hears it (a monitor client, a row per device) is for the views: without
+  // a table or a dashboard, a large fleet costs no second copy of every message.
+  const watching = table || options.dashboardPort !== undefined;
+  const local = shardSize(options.devices, options.shard);
+  // one socket per device, and some for the simulator itself: fail now with the fix, not later with EMFILE
+  checkDescriptorLimit(local);
   let view: TtyView | undefined;
   const emit = (line: string) => (view ? view.log(line) : io.stdout.write(line + '\n'));
   const line = (level: LogLevel, message: string, device?: SimDeviceRunner) => {
-    if (RANK[level] < RANK[options.level]) return;
+    // --level quiets the devices; the simulator's own lines (where things are, the summaries) stay
+    if (RANK[level] < (device ? RANK[options.level] : Math.min(RANK[options.level], RANK.info))) return;
     const time = new Date().toISOString();
     if (json) {
       emit(JSON.stringify(device ? { time, device: device.deviceId, n: device.index + 1, level, msg: message } : { time, component: 'sim', level, msg: message }));
@@ -85,27 +100,32 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
 
   // ---- OTA: the key the devices trust ----
   const stateDir = resolve(options.stateDir);
-  const ota = options.otaKey === false ? undefined : loadOtaKey(stateDir, options.otaKey);
+  // OTA needs the flash slots in the state dir
+  const ota = options.otaKey === false || options.stateDir === 'off' ? undefined : loadOtaKey(stateDir, options.otaKey);
 
   // ---- fleet and what watches it ----
   const model = new FleetModel(options.prefix, brokerUrl);
   const lastPresence: string[] = [];
   const fleet: Fleet = new Fleet({
     devices: options.devices,
-    broker: { host, port, tls: options.broker?.tls, ca: options.broker?.ca, username: options.broker?.username, password: options.broker?.password },
+    shard: options.shard,
+    broker: { host, port, ports: options.broker?.ports, tls: options.broker?.tls, ca: options.broker?.ca, username: options.broker?.username, password: options.broker?.password },
     prefix: options.prefix,
-    stateDir,
+    stateDir: options.stateDir === 'off' ? undefined : stateDir,
+    // a large fleet does not wait for the disk at every boot counter (a crash still leaves old or new values)
+    flushStorage: local <= FLUSHED_FLEET,
     seed: options.seed,
     // every device follows the group "sim" too, so `fleet send --group sim` reaches all of them
-    extensions: ota ? () => [otaExtension({ publicKey: ota.publicHex, groups: ['sim'], progressInterval: 1000, healthWindow: 30_000, healthSettle: 5_000 })] : undefined,
+    extensions: ota ? () => [otaExtension({ publicKey: ota.publicHex, groups: ['sim'], progressInterval: 1000, healthWindow: 30_000, healthSettle: 5_000, sha256: nodeSha256 })] : undefined,
     heartbeat: options.heartbeat,
     telemetry: options.telemetry,
+    keepAlive: options.keepAlive,
     board: options.board,
     startRate: options.startRate,
     log: (runner, level, message) => line(level, message, runner),
     onChange: (runner) => {
       if (!runner.deviceId) return;
-      model.simulated(runner.deviceId, simView(runner));
+      if (watching) model.simulated(runner.deviceId, simView(runner));
       const presence = runner.power === 'off' ? 'off' : runner.presence;
       if (lastPresence[runner.index] !== presence) {
         lastPresence[runner.index] = presence;
@@ -125,11 +145,24 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     username: options.broker?.username,
     password: options.broker?.password,
   });
-  monitor.start();
+  if (watching) monitor.start();
   // outbox depth and flashing progress change without an event: refresh the views every second
   const refresh = setInterval(() => {
-    for (const r of fleet.devices) if (r.deviceId) model.simulated(r.deviceId, simView(r));
+    if (watching) for (const r of fleet.devices) if (r.deviceId) model.simulated(r.deviceId, simView(r));
   }, 1000);
+  // without a table, a large fleet says how it is doing now and then, instead of a line per device
+  const summary =
+    !table && local >= SUMMARY_FROM_DEVICES
+      ? setInterval(() => {
+          let online = 0;
+          let on = 0;
+          for (const r of fleet.devices) {
+            if (r.power === 'on') on++;
+            if (r.presence === 'ready') online++;
+          }
+          say(`online ${online.toLocaleString('en-US')} of ${local.toLocaleString('en-US')}${fleet.shard ? ` (shard ${describeShard(fleet.shard)})` : ''}; ${on.toLocaleString('en-US')} powered`);
+        }, SUMMARY_EVERY_MS)
+      : undefined;
 
   let dashboard: Dashboard | undefined;
   if (options.dashboardPort !== undefined) {
@@ -145,6 +178,7 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     stopping ??= (async () => {
       say(`stopping ${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'}: each publishes "offline"`);
       clearInterval(refresh);
+      clearInterval(summary);
       await fleet.stop('simulator stopped');
       // let subscribers receive the last "offline" messages before the broker goes
       await new Promise((r) => setTimeout(r, 300));
@@ -161,9 +195,12 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
   };
 
   const ctx = { fleet, model, broker, quit: () => void stop() };
+  const count = fleet.shard
+    ? `${fleet.devices.length.toLocaleString('en-US')} of ${fleet.size.toLocaleString('en-US')} devices (shard ${describeShard(fleet.shard)})`
+    : `${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'}`;
   const header = () => [
-    `NodeMCU fleet simulator · ${fleet.devices.length} device${fleet.devices.length === 1 ? '' : 's'} · prefix ${options.prefix} · seed ${fleet.seed}`,
-    `broker ${brokerUrl}${broker ? ' (embedded)' : ''}${dashboard ? ` · dashboard ${dashboard.url}` : ''} · state ${resolve(options.stateDir)}`,
+    `NodeMCU fleet simulator · ${count} · prefix ${options.prefix} · seed ${fleet.seed}`,
+    `broker ${brokerUrl}${broker ? ' (embedded)' : ''}${dashboard ? ` · dashboard ${dashboard.url}` : ''} · state ${options.stateDir === 'off' ? 'in memory' : resolve(options.stateDir)}`,
   ];
 
   for (const h of header()) say(h);

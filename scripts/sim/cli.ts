@@ -3,19 +3,22 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BOARD_PROFILES, type BoardProfile } from './device-board';
-import { MAX_DEVICES } from './population';
+import { MAX_DEVICES, MAX_SHARDS, type Shard } from './population';
 import { parseLogLevel } from '../../hosts/sim/logger';
 import type { LogLevel } from '../../src/ports';
 
 export interface SimOptions {
+  /** Devices in the whole fleet (every shard together). */
   devices: number;
+  /** Run only this shard: the devices whose 0-based number n has n % count === index. */
+  shard?: Shard;
   prefix: string;
   stateDir: string;
   seed?: number;
   log: 'text' | 'json';
   level: LogLevel;
   /** External broker; undefined: the embedded one. */
-  broker?: { url: string; host: string; port: number; tls: boolean; ca?: string; username?: string; password?: string };
+  broker?: { url: string; host: string; port: number; tls: boolean; ca?: string; username?: string; password?: string; ports?: number[] };
   /** Embedded broker port; `portGiven` false lets it fall back to a free port when 1883 is taken. */
   port: number;
   portGiven: boolean;
@@ -24,6 +27,8 @@ export interface SimOptions {
   dashboardPortGiven: boolean;
   heartbeat: number;
   telemetry: number;
+  /** MQTT keep-alive, seconds; undefined: the firmware's default. */
+  keepAlive?: number;
   board: BoardProfile;
   startRate: number;
   /** Fleet signing key for OTA: a PEM private key or a file with the 64-hex public key; undefined: <state-dir>/fleet-key.pem; false: no OTA. */
@@ -42,11 +47,18 @@ export const USAGE = `usage: npm start -- [options]
 Runs simulated NodeMCU devices (the firmware from src/) against an MQTT broker, with a live view
 and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline".
 
-  --devices N          devices to run (default 3, at most ${MAX_DEVICES})
+  --devices N          devices in the fleet (default 3, at most ${MAX_DEVICES.toLocaleString('en-US')})
+  --shard I/N          run only shard I of N of the fleet (device numbers I, I+N, I+2N, ...): N
+                       processes or machines with the same --devices, --seed, --prefix and
+                       --broker run one fleet between them, each device once
   --prefix TEXT        topic prefix (default nodemcu, as the firmware and the fleet tool)
-  --state-dir DIR      where devices keep id, boot counter, Wi-Fi and settings (default .state/sim)
+  --state-dir DIR      where devices keep id, boot counter, Wi-Fi and settings (default .state/sim);
+                       off keeps them in memory (no OTA: the flash slots live there; large fleets)
   --seed N             seed for sensor values, device ids and jitter: repeat a run exactly
   --broker URL         use this broker: mqtt://host[:port] or mqtts://host[:port] (default: embedded)
+  --broker-ports P,..  more listener ports of that broker: devices spread over them (on one machine,
+                       connections to one address and port share ~28,000 source ports: 100,000
+                       devices on loopback need 4 ports)
   --ca FILE            CA certificate (PEM) that signed an mqtts:// broker's certificate
   --user NAME          broker user name (with --password)
   --password TEXT      broker password
@@ -54,14 +66,27 @@ and a web dashboard. Ctrl-C stops them cleanly: every device publishes "offline"
   --dashboard-port N   web dashboard port on 127.0.0.1 (default 8080; 0 = any free port; off = none)
   --heartbeat S        heartbeat interval, seconds (default 10)
   --telemetry S        telemetry interval, seconds (default 5)
+  --keep-alive S       MQTT keep-alive, seconds (default: the firmware's, 30)
   --board KIND         sensors per device: ${BOARD_PROFILES.join(', ')} (default mixed)
   --start-rate N       devices powered on per second (default 200)
   --ota-key FILE       fleet key the devices trust for OTA jobs: the signing key (PEM) or its .pub
                        (default <state-dir>/fleet-key.pem, made on the first run; off = no OTA)
   --view MODE          auto (table on a terminal, log lines otherwise), table or log
   --log FORMAT         text (default) or json: one JSON object per line
-  --level LEVEL        debug, info (default), warn or error
+  --level LEVEL        the devices' log lines: debug, info (default), warn or error (the
+                       simulator's own lines, such as where the broker is, are always shown)
   -h, --help           this text`;
+
+/** "2/4" -> shard index 1 of 4. */
+export function parseShard(text: string): Shard {
+  const m = /^\s*(\d{1,4})\s*\/\s*(\d{1,4})\s*$/.exec(text);
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!m || i < 1 || n < 1 || i > n || n > MAX_SHARDS) {
+    throw new CliError(`--shard needs I/N with 1 <= I <= N <= ${MAX_SHARDS} (this process runs shard I of N), not "${text}"; e.g. --shard 1/2 here and --shard 2/2 on the other machine`);
+  }
+  return { index: i - 1, count: n };
+}
 
 function whole(text: string, flag: string, min: number, max: number): number {
   const n = Number(text);
@@ -104,10 +129,13 @@ export function parseSimArgs(argv: string[]): SimOptions {
       allowPositionals: false,
       options: {
         devices: { type: 'string' },
+        shard: { type: 'string' },
         prefix: { type: 'string' },
         'state-dir': { type: 'string' },
         seed: { type: 'string' },
         broker: { type: 'string' },
+        'broker-ports': { type: 'string' },
+        'keep-alive': { type: 'string' },
         ca: { type: 'string' },
         user: { type: 'string' },
         password: { type: 'string' },
@@ -162,15 +190,21 @@ export function parseSimArgs(argv: string[]): SimOptions {
     const username = s('user') ?? parsed.username;
     const password = s('password') ?? parsed.password;
     if (password !== undefined && username === undefined) throw new CliError('--password needs --user too (MQTT 3.1.1 sends a password only with a user name)');
-    broker = { ...parsed, ca, username, password };
+    const ports = s('broker-ports')?.split(',').map((p) => whole(p.trim(), '--broker-ports', 1, 65535));
+    broker = { ...parsed, ca, username, password, ports };
   } else {
-    for (const flag of ['ca', 'user', 'password']) if (s(flag) !== undefined) throw new CliError(`--${flag} applies to an external broker: give --broker mqtts://host:port too`);
+    for (const flag of ['ca', 'user', 'password', 'broker-ports']) if (s(flag) !== undefined) throw new CliError(`--${flag} applies to an external broker: give --broker mqtts://host:port too`);
   }
   if (broker && s('port') !== undefined) throw new CliError('--port sets the embedded broker, which does not run with --broker');
+  if (s('state-dir') === 'off' && s('ota-key') !== undefined && s('ota-key') !== 'off') throw new CliError('--ota-key needs a state dir: OTA writes the flash slots there (--state-dir off keeps no flash)');
 
   const dash = s('dashboard-port');
+  const shard = s('shard') === undefined ? undefined : parseShard(s('shard')!);
+  if (shard && s('seed') === undefined) throw new CliError(`--shard needs --seed: every shard derives the device ids and values from it, so give all ${shard.count} the same one (e.g. --seed 42)`);
+  if (shard && shard.count > 1 && !broker) throw new CliError('--shard needs --broker: the shards of a fleet share one broker (an embedded one would be a broker per shard)');
   return {
     devices: whole(s('devices') ?? '3', '--devices', 0, MAX_DEVICES),
+    shard,
     prefix,
     stateDir: s('state-dir') ?? '.state/sim',
     seed: s('seed') === undefined ? undefined : whole(s('seed')!, '--seed', 0, 2 ** 32 - 1),
@@ -183,6 +217,7 @@ export function parseSimArgs(argv: string[]): SimOptions {
     dashboardPortGiven: dash !== undefined,
     heartbeat: whole(s('heartbeat') ?? '10', '--heartbeat', 1, 86400),
     telemetry: whole(s('telemetry') ?? '5', '--telemetry', 1, 86400),
+    keepAlive: s('keep-alive') === undefined ? undefined : whole(s('keep-alive')!, '--keep-alive', 5, 65535),
     board,
     startRate: whole(s('start-rate') ?? '200', '--start-rate', 1, 100_000),
     otaKey: s('ota-key') === 'off' ? false : s('ota-key'),

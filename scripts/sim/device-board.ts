@@ -9,10 +9,9 @@ import { SimI2CBus } from '../../hosts/sim/chips/i2c-bus';
 import { SimSHT3x } from '../../hosts/sim/chips/sht3x';
 import { buildSensors, type SensorConfig } from '../../src/device/hardware';
 import type { TelemetrySensor } from '../../src/device/telemetry';
-import type { Clock } from '../../src/ports';
 import { entryFor } from '../../src/sensors/registry';
 import type { Reading, Sensor } from '../../src/sensors/sensor';
-import type { Site, SiteValues } from './environment';
+import type { SiteValues } from './environment';
 
 /** Which sensors a board carries. 'mixed' varies by device index: env / env+light / climate+soil. */
 export type BoardProfile = 'env' | 'env+light' | 'climate+soil' | 'mixed';
@@ -41,26 +40,16 @@ const PROFILES: Record<Exclude<BoardProfile, 'mixed'>, readonly SensorConfig[]> 
 
 // ---- physics: when a measurement starts, the chip senses the site's values of that second ------
 
-/** The site's values for the current second, computed once per second per device. */
-export class SiteReader {
-  private second = NaN;
-  private cached: SiteValues | undefined;
-
-  constructor(
-    readonly site: Site,
-    private readonly wallTime: () => number,
-  ) {}
-
-  values(): SiteValues {
-    const now = this.wallTime();
-    const second = Math.floor(now / 1000);
-    if (second !== this.second || !this.cached) {
-      this.second = second;
-      this.cached = this.site.values(second * 1000);
-    }
-    return this.cached;
-  }
+/**
+ * Where a board's chips get the physical values of its site: the values of the current second (a
+ * pure function of the seed, the device and the time, so nothing is cached per device).
+ */
+export interface SiteSource {
+  siteValues(): SiteValues;
 }
+
+/** The clock of every simulated chip: monotonic ms, one function for all of them (a chip only measures intervals). */
+const chipTime = () => performance.now();
 
 /** Moisture in % of the probe's span, from the soil's volumetric water content (0..50 %). */
 export function soilProbeVoltage(soilPercent: number, pin: SimAnalogPin): number {
@@ -126,7 +115,7 @@ class SiteSensor implements Sensor {
   constructor(
     private readonly driver: Sensor,
     private readonly chip: Chip,
-    private readonly reader: SiteReader,
+    private readonly reader: SiteSource,
     private readonly sense: (chip: Chip, values: SiteValues) => void,
   ) {}
 
@@ -135,7 +124,7 @@ class SiteSensor implements Sensor {
   }
 
   start(): number {
-    this.sense(this.chip, this.reader.values());
+    this.sense(this.chip, this.reader.siteValues());
     return this.driver.start();
   }
 
@@ -170,13 +159,12 @@ export function profileFor(profile: BoardProfile, index: number): Exclude<BoardP
 export function buildBoard(options: {
   profile: BoardProfile;
   index: number;
-  clock: Clock;
-  reader: SiteReader;
+  reader: SiteSource;
   /** Sensor names whose chips are broken (NACK, shorted pin). */
   broken?: ReadonlySet<string>;
 }): BoardParts {
-  const { clock, reader } = options;
-  const now = () => clock.now();
+  const { reader } = options;
+  const now = chipTime;
   const i2c = new SimI2CBus();
   // The transcript is for bus tests; a fleet keeps only the last transfer.
   i2c.transcriptLimit = 0;
@@ -192,7 +180,8 @@ export function buildBoard(options: {
     const config = descriptions.find((d) => d.name === sensor.name)!;
     sensor.sensor = new SiteSensor(sensor.sensor, chips[sensor.name], reader, CHIP_MODELS[config.type].sense);
   }
-  return { sensors, chips, i2c, analog: buses.analog };
+  // an exact copy: the builder's list grew by push (room for 17), and the device keeps this one
+  return { sensors: sensors.slice(), chips, i2c, analog: buses.analog };
 }
 
 /** Breaks (or repairs) a chip: I2C chips stop answering, the soil probe's pin reads as shorted. */

@@ -15,13 +15,13 @@ import type { Provisioning } from '../../src/provisioning/provisioning';
 import type { ProvisioningState } from '../../src/provisioning/types';
 import { FIRMWARE_VERSION } from '../../src/version';
 import { bootSim, type SimImage } from '../../hosts/sim/bootloader';
-import { buildBoard, setChipBroken, SiteReader, type BoardParts, type BoardProfile } from './device-board';
-import type { Environment, Site } from './environment';
+import { buildBoard, setChipBroken, type BoardParts, type BoardProfile, type SiteSource } from './device-board';
+import type { Environment, Site, SiteValues } from './environment';
 import { hash32 } from './environment';
 import { FaultNetwork, LinkState } from './faults';
-import { MemoryStore } from '../../hosts/sim/fakes/store';
+import { MemoryKeyValueStore } from '../../hosts/sim/memory-kv';
 import { createSimPlatform } from '../../hosts/sim/platform';
-import { SimRadio, type SimRadioOptions } from '../../hosts/sim/radio';
+import { SimRadio } from '../../hosts/sim/radio';
 import type { SharedClock, TimerWheel } from '../../hosts/sim/shared-clock';
 import { SimSystem } from '../../hosts/sim/system';
 
@@ -65,10 +65,16 @@ export interface SimDeviceOptions {
   network: Network;
   /** The device's own folder; without it the device keeps its state in memory (benchmarks). */
   stateDir?: string;
+  /** Storage writes in the state dir wait for the disk (fsync). Default true. */
+  flushStorage?: boolean;
   /** Fleet seed: with it, device ids (of new state dirs), jitter and values repeat from run to run. */
   seed?: number;
-  /** Build-time configuration defaults: brokerHost, brokerPort, brokerTls, prefix, intervals, ... */
+  /** Build-time configuration defaults: brokerHost, brokerPort, brokerTls, prefix, intervals, ... (shared: never changed). */
   config: Record<string, unknown>;
+  /** Listener ports of the broker: the device connects to brokerPorts[index % length] instead of config.brokerPort. */
+  brokerPorts?: number[];
+  /** Name the device "Sim <index + 1>" (config.name). */
+  named?: boolean;
   /** Extra MQTT client options (a TLS CA for mqtts://). */
   client?: HostClientOptions;
   board?: BoardProfile;
@@ -126,7 +132,7 @@ export function crashRestartDelay(streak: number, bootMs: number): number {
 
 const ID_FILE = 'device-id';
 
-/** Writes through to the sim logger of the fleet, tagged with the runner. */
+/** Writes through to the sim logger of the fleet, tagged with the runner. One per runner, for every boot. */
 class RunnerLog implements Logger {
   constructor(private readonly runner: SimDeviceRunner) {}
   log(level: LogLevel, message: string): void {
@@ -134,25 +140,27 @@ class RunnerLog implements Logger {
   }
 }
 
-/** The radio with the signal strength of the device's site. */
+/** The Wi-Fi network of every simulated device (one description for all of them). */
+const SIM_NETWORKS = [{ ssid: SIM_WIFI.ssid, password: SIM_WIFI.password, rssi: -60 }];
+
+/** The radio with the signal strength of the device's site; its runner hears its events first. */
 class SiteRadio extends SimRadio {
   constructor(
-    options: SimRadioOptions,
-    private readonly reader: SiteReader,
-    private readonly link: (event: WiFiEvent) => void,
+    clock: SharedClock,
+    private readonly runner: SimDeviceRunner,
   ) {
-    super(options);
+    super({ clock, networks: SIM_NETWORKS, recordConnects: false });
   }
 
   override rssi(): number | undefined {
-    return this.connectedSsid === undefined ? undefined : this.reader.values().rssi;
+    if (this.connectedSsid === undefined) return undefined;
+    const o = this.runner.options;
+    return o.environment.rssi(o.index, Math.floor(Date.now() / 1000) * 1000);
   }
 
-  override onEvent(handler: (event: WiFiEvent) => void): void {
-    super.onEvent((event) => {
-      this.link(event);
-      handler(event);
-    });
+  protected override emit(event: WiFiEvent): void {
+    this.runner.radioEvent(this, event);
+    super.emit(event);
   }
 }
 
@@ -175,12 +183,9 @@ interface Boot {
   update?: FlashUpdate;
 }
 
-export class SimDeviceRunner {
+export class SimDeviceRunner implements SiteSource {
   readonly index: number;
-  readonly site: Site;
   readonly link = new LinkState();
-  /** Telemetry sensor names whose chips are broken; survives restarts (a broken chip stays broken). */
-  readonly brokenSensors = new Set<string>();
   deviceId = '';
   power: DevicePower = 'off';
   /** Presence state of the running firmware ('init' until the birth). */
@@ -196,9 +201,11 @@ export class SimDeviceRunner {
   private wifiDownUntil = 0;
   private current: Boot | undefined;
   private generation = 0;
-  private readonly hostClock: SharedClock;
-  private readonly reader: SiteReader;
   private memoryStore: KeyValueStore | undefined;
+  private broken: Set<string> | undefined;
+  private logger: RunnerLog | undefined;
+  /** A firmware exception escaped (a timer callback, a socket callback): the device panics. */
+  private readonly panic = (error: unknown) => this.crash(describe(error));
   private nextReset: ResetReason = 'power-on';
   private stopping: Promise<void> | undefined;
   /** Panics in a row (each within CRASH_LOOP_RESET_MS of its boot); power-on clears it. */
@@ -207,10 +214,26 @@ export class SimDeviceRunner {
 
   constructor(readonly options: SimDeviceOptions) {
     this.index = options.index;
-    this.site = options.environment.site(options.index);
-    // The runner's own timers (power coming back, the Wi-Fi outage ending) are the world's, not the firmware's.
-    this.hostClock = options.wheel.clock();
-    this.reader = new SiteReader(this.site, Date.now);
+  }
+
+  /** Where the device is (made when asked: a few numbers derived from the seed and the index). */
+  get site(): Site {
+    return this.options.environment.site(this.index);
+  }
+
+  /** The physical values at the device's site this second (what its chips sense). */
+  siteValues(): SiteValues {
+    return this.site.values(Math.floor(Date.now() / 1000) * 1000);
+  }
+
+  /** Telemetry sensor names whose chips are broken; survives restarts (a broken chip stays broken). */
+  get brokenSensors(): ReadonlySet<string> {
+    return this.broken ?? NONE_BROKEN;
+  }
+
+  /** The runner's own timers (power coming back, the Wi-Fi outage ending) are the world's, not the firmware's. */
+  private get hostClock(): SharedClock {
+    return this.options.wheel.hostClock;
   }
 
   /** The firmware of the current boot, while powered. */
@@ -344,8 +367,8 @@ export class SimDeviceRunner {
     }
     const names = name ? [name] : board ? Object.keys(board.chips) : [...this.brokenSensors];
     for (const n of names) {
-      if (on) this.brokenSensors.add(n);
-      else this.brokenSensors.delete(n);
+      if (on) (this.broken ??= new Set()).add(n);
+      else this.broken?.delete(n);
       const chip = board?.chips[n];
       if (chip) setChipBroken(chip, on);
     }
@@ -431,9 +454,9 @@ export class SimDeviceRunner {
     for (const note of chosen.notes ?? []) this.log('info', `bootloader: ${note}`);
     const image = chosen.image;
 
-    const clock = o.wheel.clock({ onError: (error) => this.crash(describe(error)) });
+    const clock = o.wheel.clock({ onError: this.panic });
     this.link.refusing = image.behaviour === 'no-connect';
-    const network = new FaultNetwork({ base: o.network, link: this.link, onPanic: (error) => this.crash(describe(error)) });
+    const network = new FaultNetwork({ base: o.network, link: this.link, onPanic: this.panic });
     // With a radio the link comes up at 'got-ip'; without one it is up unless an outage is on.
     this.link.wifiUp = o.wifi === false ? !this.wifiDown : false;
 
@@ -447,31 +470,27 @@ export class SimDeviceRunner {
       this.nextReset = 'software';
       this.later(() => this.boot(), o.bootMs ?? 150);
     };
-    const log = new RunnerLog(this);
+    const log = (this.logger ??= new RunnerLog(this));
     const config = o.config;
     let platform: Platform;
     if (dir) {
-      platform = createSimPlatform({ stateDir: dir, deviceId: this.deviceId, clock, network, log, resetReason, freeMemory, onRestart, config, seed });
+      platform = createSimPlatform({ stateDir: dir, deviceId: this.deviceId, clock, network, log, resetReason, freeMemory, onRestart, config, seed, flushStorage: o.flushStorage });
     } else {
-      this.memoryStore ??= new MemoryStore();
+      this.memoryStore ??= new MemoryKeyValueStore();
       const system = new SimSystem({ deviceId: this.deviceId, seed, resetReason, freeMemory, onRestart });
       platform = { clock, system, log, storage: this.memoryStore, network, config };
     }
 
-    const board = buildBoard({ profile: o.board ?? 'mixed', index: this.index, clock, reader: this.reader, broken: this.brokenSensors });
+    const board = buildBoard({ profile: o.board ?? 'mixed', index: this.index, reader: this, broken: this.broken });
     platform.i2c = board.i2c.io;
     if (board.analog) platform.analog = board.analog.io;
     const update = chosen.update && this.watchUpdate(chosen.update);
     if (update) platform.update = update;
-    const boot: Boot = { clock, network, platform, board, image, update, started: false };
+    const boot: Boot = { clock, network, platform, device: undefined, radio: undefined, started: false, board, image, update };
     this.current = boot;
 
     if (o.wifi !== false) {
-      const radio = new SiteRadio(
-        { clock, networks: [{ ssid: SIM_WIFI.ssid, password: SIM_WIFI.password, rssi: this.site.baseRssi }] },
-        this.reader,
-        (event) => this.onRadio(boot, event),
-      );
+      const radio = new SiteRadio(clock, this);
       boot.radio = radio;
       platform.wifi = radio;
       if (this.wifiDown) radio.vanish(SIM_WIFI.ssid);
@@ -481,6 +500,7 @@ export class SimDeviceRunner {
       boot.device = main(platform, {
         version: image.version,
         sensors: board.sensors,
+        config: this.ownConfig(),
         client: o.client,
         extensions: o.extensions?.(this),
         // the firmware's own provisioning, without the captive portal: a fleet enters its Wi-Fi
@@ -523,19 +543,32 @@ export class SimDeviceRunner {
     if (provisioning && provisioning.savedNetworks().length === 0) {
       // First boot of a fresh state dir: someone enters the Wi-Fi password (as in the portal).
       this.log('info', `first boot: joining "${SIM_WIFI.ssid}" with the simulator's credentials`);
-      void provisioning.tryCredentials(SIM_WIFI).then((result) => {
+      provisioning.tryCredentials(SIM_WIFI, undefined, (result) => {
         if (!result.ok && this.current === boot) this.log('warn', `joining "${SIM_WIFI.ssid}" failed: ${result.message}`);
       });
     }
   }
 
-  private onRadio(boot: Boot, event: WiFiEvent): void {
-    if (this.current !== boot) return;
+  /** @internal An event of a boot's radio, before the firmware hears it. */
+  radioEvent(radio: SimRadio, event: WiFiEvent): void {
+    const boot = this.current;
+    if (boot?.radio !== radio) return;
     if (event.type === 'got-ip') {
       this.link.wifiUp = true;
     } else if (event.type === 'disconnected') {
       boot.network.linkLost();
     }
+  }
+
+  /** What differs from the fleet's shared config: the device's name and broker port. */
+  private ownConfig(): Record<string, unknown> | undefined {
+    const o = this.options;
+    const ports = o.brokerPorts;
+    if (!o.named && !ports) return undefined;
+    const own: Record<string, unknown> = {};
+    if (o.named) own.name = `Sim ${this.index + 1}`;
+    if (ports) own.brokerPort = ports[this.index % ports.length];
+    return own;
   }
 
   private applyWifiOutage(): void {
@@ -613,6 +646,8 @@ export class SimDeviceRunner {
     this.changed();
   }
 }
+
+const NONE_BROKEN: ReadonlySet<string> = new Set();
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -158,8 +158,14 @@ export class Site {
       pressure,
       illuminance: this.light(wallMs),
       soil: this.soil(wallMs),
-      rssi: Math.round(this.baseRssi + 4 * smooth(seed, i, CH.rssi, wallMs, 120_000) + 1.5 * noise * white(seed, i, CH.rssi, wallMs)),
+      rssi: this.rssi(wallMs),
     };
+  }
+
+  /** The signal strength alone (what a heartbeat reports), without computing the rest. */
+  rssi(wallMs: number): number {
+    const { seed, noise } = this.env;
+    return Math.round(this.baseRssi + 4 * smooth(seed, this.index, CH.rssi, wallMs, 120_000) + 1.5 * noise * white(seed, this.index, CH.rssi, wallMs));
   }
 
   private light(wallMs: number): number {
@@ -195,6 +201,12 @@ export class Environment {
     this.spikesPerDay = options.spikesPerDay ?? 4;
     this.noise = options.noise ?? 1;
     this.weather = options.weather ?? 1;
+  }
+
+  /** The signal strength at device `index`'s site (what its heartbeat reports), without making the site. */
+  rssi(index: number, wallMs: number): number {
+    const base = Math.round(-45 - 35 * unit(hash32(this.seed, index, CH.site, 5)));
+    return Math.round(base + 4 * smooth(this.seed, index, CH.rssi, wallMs, 120_000) + 1.5 * this.noise * white(this.seed, index, CH.rssi, wallMs));
   }
 
   /** The site of device `index`. Cheap to create; holds a handful of numbers. */

@@ -32,17 +32,17 @@ export interface FaultNetworkOptions {
 
 /** The Network port one boot of a device uses. */
 export class FaultNetwork implements Network {
-  private readonly sockets = new Set<FaultSocket>();
+  // Lists, made when first needed: a device has one connection or two, and thousands of devices share a process.
+  private sockets: FaultSocket[] | undefined;
   /** Closed by the firmware during a stall: the peer hears of it only when the stall ends. */
-  private readonly zombies = new Set<FaultSocket>();
-  private readonly defer: (fn: () => void) => void;
+  private zombies: FaultSocket[] | undefined;
   private dead = false;
 
   constructor(readonly options: FaultNetworkOptions) {
-    this.defer = options.defer ?? setImmediate;
     const base = options.base;
-    if (base.listen) this.listen = (o) => base.listen!(o);
-    if (base.udp) this.udp = (o) => base.udp!(o);
+    // shared functions, not a closure per device; only what the base network can do
+    if (base.listen) this.listen = forwardListen;
+    if (base.udp) this.udp = forwardUdp;
   }
 
   listen?: Network['listen'];
@@ -54,7 +54,7 @@ export class FaultNetwork implements Network {
 
   /** Open connections of this boot. */
   get open(): number {
-    return this.sockets.size;
+    return this.sockets?.length ?? 0;
   }
 
   connect(options: TcpOptions): TcpSocket {
@@ -64,7 +64,8 @@ export class FaultNetwork implements Network {
     if (!link.wifiUp) socket.failSoon(new NetworkError('ENETUNREACH', `TCP ${options.host}:${options.port}: no Wi-Fi link (network unreachable)`));
     else if (link.refusing) socket.failSoon(new NetworkError('ECONNREFUSED', `TCP ${options.host}:${options.port}: connection refused`));
     else {
-      this.sockets.add(socket);
+      if (this.sockets) this.sockets.push(socket);
+      else this.sockets = [socket];
       socket.attach(this.options.base);
     }
     return socket;
@@ -72,7 +73,7 @@ export class FaultNetwork implements Network {
 
   /** Every open connection fails with a reset, as when a NAT or firewall drops it. */
   cutAll(why = 'connection reset (cut)'): number {
-    const victims = [...this.sockets];
+    const victims = this.sockets?.slice() ?? [];
     for (const s of victims) s.kill(new NetworkError('ECONNRESET', `TCP ${s.where}: ${why}`));
     return victims.length;
   }
@@ -80,7 +81,7 @@ export class FaultNetwork implements Network {
   /** The Wi-Fi link went down: open connections fail and new ones are unreachable until it is up. */
   linkLost(): number {
     this.options.link.wifiUp = false;
-    const victims = [...this.sockets];
+    const victims = this.sockets?.slice() ?? [];
     for (const s of victims) s.kill(new NetworkError('ENETDOWN', `TCP ${s.where}: Wi-Fi link lost`));
     return victims.length;
   }
@@ -89,47 +90,45 @@ export class FaultNetwork implements Network {
   setStalled(on: boolean): void {
     this.options.link.stalled = on;
     if (on) return;
-    for (const s of [...this.sockets]) s.resume();
-    for (const z of [...this.zombies]) z.bury();
-    this.zombies.clear();
+    for (const s of this.sockets?.slice() ?? []) s.resume();
+    const zombies = this.zombies;
+    this.zombies = undefined;
+    for (const z of zombies ?? []) z.bury();
   }
 
   /** Power is gone: sockets close without a word to the firmware, and nothing new opens. */
   shutdown(): void {
     this.dead = true;
-    for (const s of [...this.sockets, ...this.zombies]) s.silence();
-    this.sockets.clear();
-    this.zombies.clear();
+    const all = [...(this.sockets ?? []), ...(this.zombies ?? [])];
+    this.sockets = this.zombies = undefined;
+    for (const s of all) s.silence();
   }
 
   /** @internal */
   forget(socket: FaultSocket): void {
-    this.sockets.delete(socket);
+    this.sockets = without(this.sockets, socket);
   }
 
   /** @internal */
   haunt(socket: FaultSocket): void {
-    this.zombies.add(socket);
+    if (this.zombies) this.zombies.push(socket);
+    else this.zombies = [socket];
   }
 
   /** @internal */
   exorcise(socket: FaultSocket): void {
-    this.zombies.delete(socket);
+    this.zombies = without(this.zombies, socket);
   }
 
-  /** @internal */
-  guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (error) {
-      if (this.options.onPanic) this.options.onPanic(error);
-      else throw error;
-    }
+  /** @internal An exception escaped a firmware callback: the device panics (or it is thrown on). */
+  panic(error: unknown): void {
+    if (this.options.onPanic) this.options.onPanic(error);
+    else throw error;
   }
 
   /** @internal */
   later(fn: () => void): void {
-    this.defer(fn);
+    (this.options.defer ?? setImmediate)(fn);
   }
 
   /** @internal */
@@ -138,13 +137,33 @@ export class FaultNetwork implements Network {
   }
 }
 
-/** One connection: the real socket underneath, and the faults on top. */
-class FaultSocket implements TcpSocket {
-  readonly where: string;
+function forwardListen(this: FaultNetwork, options: Parameters<NonNullable<Network['listen']>>[0]) {
+  return this.options.base.listen!(options);
+}
+
+function forwardUdp(this: FaultNetwork, options: Parameters<NonNullable<Network['udp']>>[0]) {
+  return this.options.base.udp!(options);
+}
+
+/** The list without `item` (the same list when it is not in it; undefined when nothing is left). */
+function without<T>(list: T[] | undefined, item: T): T[] | undefined {
+  const i = list ? list.indexOf(item) : -1;
+  if (i < 0) return list;
+  list!.splice(i, 1);
+  return list!.length ? list : undefined;
+}
+
+/**
+ * One connection: the real socket underneath, and the faults on top. It is also the handlers it
+ * gives the real network (onWritable, onReadable, onError: methods, not closures, with thousands of
+ * sockets per process).
+ */
+class FaultSocket implements TcpSocket, TcpOptions {
   private inner: TcpSocket | undefined;
   /** The firmware was told it failed, or closed it itself: no more callbacks. */
   private finished = false;
-  private held: Uint8Array[] = [];
+  /** Writes held back by a stall. */
+  private held: Uint8Array[] | undefined;
   private pendingWritable = false;
   private pendingReadable = false;
   private pendingError: Error | undefined;
@@ -152,8 +171,22 @@ class FaultSocket implements TcpSocket {
   constructor(
     private readonly net: FaultNetwork,
     private readonly options: TcpOptions,
-  ) {
-    this.where = `${options.host}:${options.port}`;
+  ) {}
+
+  get where(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  get host(): string {
+    return this.options.host;
+  }
+
+  get port(): number {
+    return this.options.port;
+  }
+
+  get tls(): TcpOptions['tls'] {
+    return this.options.tls;
   }
 
   private get stalled(): boolean {
@@ -161,25 +194,25 @@ class FaultSocket implements TcpSocket {
   }
 
   attach(base: Network): void {
-    this.inner = base.connect(new Upstream(this, this.options));
+    this.inner = base.connect(this);
   }
 
   /** @internal the real socket is writable */
-  upWritable(count: number): void {
+  onWritable(count: number): void {
     if (this.finished) return;
     if (this.stalled) this.pendingWritable = true;
-    else this.net.guard(() => this.options.onWritable?.(count));
+    else this.writable(count);
   }
 
   /** @internal bytes arrived on the real socket */
-  upReadable(count: number): void {
+  onReadable(count: number): void {
     if (this.finished) return;
     if (this.stalled) this.pendingReadable = true;
-    else this.net.guard(() => this.options.onReadable(count));
+    else this.readable(count);
   }
 
   /** @internal the real socket failed or was closed by the peer */
-  upError(error: Error): void {
+  onError(error: Error): void {
     this.inner = undefined;
     this.net.exorcise(this);
     if (this.finished) return;
@@ -197,7 +230,7 @@ class FaultSocket implements TcpSocket {
   /** Closes the real socket at once and tells the firmware `error`, outside the caller's stack. */
   kill(error: Error): void {
     this.closeInner();
-    this.held = [];
+    this.held = undefined;
     this.pendingError = undefined;
     this.net.forget(this);
     this.failSoon(error);
@@ -206,7 +239,7 @@ class FaultSocket implements TcpSocket {
   silence(): void {
     this.finished = true;
     this.closeInner();
-    this.held = [];
+    this.held = undefined;
   }
 
   /** The stall is over: the close the firmware did during it reaches the peer now. */
@@ -217,15 +250,17 @@ class FaultSocket implements TcpSocket {
   resume(): void {
     if (this.finished) return;
     const inner = this.inner;
-    if (inner) for (const bytes of this.held.splice(0)) this.safeWrite(inner, bytes);
+    const held = this.held;
+    this.held = undefined;
+    if (inner) for (const bytes of held ?? []) this.safeWrite(inner, bytes);
     if (this.pendingWritable) {
       this.pendingWritable = false;
-      this.net.guard(() => this.options.onWritable?.(1));
+      this.writable(1);
     }
     if (this.finished) return;
     if (this.pendingReadable) {
       this.pendingReadable = false;
-      this.net.guard(() => this.options.onReadable(1));
+      this.readable(1);
     }
     if (this.finished) return;
     if (this.pendingError) {
@@ -244,14 +279,15 @@ class FaultSocket implements TcpSocket {
     if (this.finished) throw new NetworkError('ECLOSED', `TCP ${this.where}: write after close()`);
     const inner = this.inner;
     if (!inner) return; // failing: the error callback is on its way
-    if (this.stalled) this.held.push(bytes.slice());
-    else this.safeWrite(inner, bytes);
+    if (!this.stalled) this.safeWrite(inner, bytes);
+    else if (this.held) this.held.push(bytes.slice());
+    else this.held = [bytes.slice()];
   }
 
   close(): void {
     if (this.finished) return;
     this.finished = true;
-    this.held = [];
+    this.held = undefined;
     this.net.forget(this);
     if (this.stalled && this.inner) this.net.haunt(this);
     else this.closeInner();
@@ -262,7 +298,28 @@ class FaultSocket implements TcpSocket {
     this.finished = true;
     this.net.forget(this);
     this.closeInner();
-    this.net.guard(() => this.options.onError(error));
+    try {
+      this.options.onError(error);
+    } catch (thrown) {
+      this.net.panic(thrown);
+    }
+  }
+
+  // The firmware's callbacks, guarded (no closure per event: thousands of sockets, every message).
+  private writable(count: number): void {
+    try {
+      this.options.onWritable?.(count);
+    } catch (error) {
+      this.net.panic(error);
+    }
+  }
+
+  private readable(count: number): void {
+    try {
+      this.options.onReadable(count);
+    } catch (error) {
+      this.net.panic(error);
+    }
   }
 
   private safeWrite(inner: TcpSocket, bytes: Uint8Array): void {
@@ -281,33 +338,5 @@ class FaultSocket implements TcpSocket {
     } catch {
       // already closed
     }
-  }
-}
-
-/** The handlers given to the real network: methods, not closures (thousands of sockets per process). */
-class Upstream implements TcpOptions {
-  readonly host: string;
-  readonly port: number;
-  readonly tls: TcpOptions['tls'];
-
-  constructor(
-    private readonly socket: FaultSocket,
-    options: TcpOptions,
-  ) {
-    this.host = options.host;
-    this.port = options.port;
-    this.tls = options.tls;
-  }
-
-  onWritable(count: number): void {
-    this.socket.upWritable(count);
-  }
-
-  onReadable(count: number): void {
-    this.socket.upReadable(count);
-  }
-
-  onError(error: Error): void {
-    this.socket.upError(error);
   }
 }

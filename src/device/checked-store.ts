@@ -71,6 +71,6 @@ export class CheckedStore implements KeyValueStore {
   }
 }
 
-function describe(error: unknown): string {
+export function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

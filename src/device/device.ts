@@ -1,18 +1,20 @@
 // The device application: presence, heartbeat, telemetry, commands, configuration and discovery,
 // wired to one MQTT client. Built by main.ts from the platform ports.
-import { MqttClient, type MessageInfo } from '../mqtt/client';
+import { MqttClient, type MessageHandler, type MessageInfo } from '../mqtt/client';
 import { MqttMessageTooLargeError } from '../mqtt/errors';
-import { outboxStore } from '../mqtt/outbox-store';
 import type { Platform, TimerId } from '../ports';
 import { BrokerTrial } from './broker-trial';
 import { CheckedStore } from './checked-store';
+import { OutboxStore } from './outbox-store';
 import { HOST_CLIENT_KEYS, hostClientOptions, type HostClientOptions } from './client-options';
-import { Commands, CommandError, type CommandHandler, type Reply } from './commands';
-import { Config, ConfigError, type ConfigValues } from './config';
+import { Commands } from './commands';
+import { Config, type ConfigValues } from './config';
+import { DeviceClientOptions, type ClientEvents } from './device-client';
+import { DeviceCommands } from './device-commands';
+import { DeviceLinks } from './device-links';
 import { resolveDeviceId } from './device-id';
-import { discoveryMessages } from './discovery';
+import { discoveryMessage } from './discovery';
 import { Presence } from './presence';
-import { replyTopicProblem } from './reply-space';
 import { Telemetry, type TelemetrySensor } from './telemetry';
 import { Throttle } from './throttle';
 import { Topics } from './topics';
@@ -39,6 +41,14 @@ export interface DeviceOptions {
   onState?(state: string): void;
 }
 
+/** What an extension hears of its device (Device.listen): methods called on the object given. */
+export interface DeviceListener {
+  /** At every successful connect, after the birth was queued (extensions subscribe here). */
+  connected?(sessionPresent: boolean): void;
+  /** When a clean stop begins. */
+  stopping?(): void;
+}
+
 const BOOT_KEY = 'boot';
 /**
  * Discovery re-sends asked for by "online" on the discovery status topic: at most one per this many
@@ -46,7 +56,7 @@ const BOOT_KEY = 'boot';
  */
 const DISCOVERY_RESEND_INTERVAL_MS = 30_000;
 
-export class Device {
+export class Device implements ClientEvents {
   /** The host's platform, with `storage` checked: an unreadable entry is reset and reported, never thrown. */
   readonly platform: Platform;
   readonly storage: CheckedStore;
@@ -61,19 +71,37 @@ export class Device {
   readonly client: MqttClient;
   readonly telemetry: Telemetry;
   readonly commands: Commands;
+  /** The device's own commands and where replies go (Commands' host). */
+  private readonly ownCommands: DeviceCommands;
   private heartbeatTimer: TimerId | undefined;
-  private identifyTimer: TimerId | undefined;
+  /** The outbox's store (persistOutbox): writes queued for a fresh stack, made before a restart. */
+  private readonly outboxStore: OutboxStore | undefined;
   /** Whether the station has an address (kept by the WiFi set-up; true on hosts without a radio). */
   wifiUp: boolean;
   /** The WiFi provisioning, when the platform has a radio (set by main). */
   provisioning: { readonly state: string; stop(): void } | undefined;
   private discoverySent = false;
+  /** The next discovery message, and whether one is on its way (sendDiscovery). */
+  private discoveryNext = 0;
+  private discoveryBusy = false;
   private readonly discoveryResend: Throttle;
   private stopping = false;
-  private readonly connectHooks: ((sessionPresent: boolean) => void)[] = [];
-  private readonly stopHooks: (() => void)[] = [];
+  /** The subscriptions' handler, made at the first connect. */
+  private received: MessageHandler | undefined;
+  /** What extensions listen with (listen(), onConnected(), onStopping()). */
+  private readonly listeners: DeviceListener[] = [];
 
-  constructor(private readonly options: DeviceOptions) {
+  readonly version: string;
+  /** What start(), stop() and discovery need of the options (the rest, extensions included, is not kept). */
+  private readonly model: string | undefined;
+  private readonly stopTimeout: number | undefined;
+  private readonly onState: ((state: string) => void) | undefined;
+
+  constructor(options: DeviceOptions) {
+    this.version = options.version;
+    this.model = options.model;
+    this.stopTimeout = options.stopTimeout;
+    this.onState = options.onState;
     const storage = (this.storage = new CheckedStore(options.platform.storage, options.platform.log));
     // the host's ports, with the checked store in front of its own (inherited, not copied: less memory)
     const p = (this.platform = Object.create(options.platform) as Platform);
@@ -90,70 +118,36 @@ export class Device {
     this.topics = new Topics(c.prefix, id, c.discoveryPrefix);
     this.boot = bumpBootCounter(storage, p.log);
     this.presence = new Presence({ topic: this.topics.status, boot: this.boot, version: options.version });
-    const will = this.presence.will();
     const host = hostClientOptions(options.client, (key) =>
       log('warn', `client option "${key}" ignored: a host may set only ${HOST_CLIENT_KEYS.join(', ')}; the broker, client id, user name, will and session come from the configuration`),
     );
     if (host.tls && !c.brokerTls) log('warn', 'client option "tls" ignored: brokerTls is off');
-    // the host's tuning first; the identity after it, so nothing a host passes can replace it
-    this.client = new MqttClient({
-      keepAlive: c.keepAlive,
-      ...host,
-      clock: p.clock,
-      network: p.network,
-      system: p.system,
-      log: p.log,
-      host: c.brokerHost,
-      port: c.brokerPort,
-      tls: c.brokerTls ? host.tls ?? {} : undefined,
-      clientId: `${c.prefix.replace(/\//g, '-')}-${id}`,
-      username: c.brokerUser || undefined,
-      password: host.password ?? ((c.brokerUser && c.brokerPassword) || undefined),
-      cleanSession: !c.persistOutbox,
-      will: { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain },
-      outbox: { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox ? outboxStore(p.storage, (key) => storage.discard(key, 'not a stored MQTT message')) : undefined },
-      onConnect: this.connectHandler(),
-      onDisconnect: () => {
-        this.presence.disconnected();
-        this.state();
-      },
-      onError: (e) => {
-        if (e instanceof MqttMessageTooLargeError) this.onTooLarge(e);
-        else this.brokerTrial.failed(e);
-        host.onError?.(e);
-      },
-      onDrop: (d) => host.onDrop?.(d),
-    });
+    if (c.persistOutbox) this.outboxStore = new OutboxStore(storage, p.log, p.clock);
+    this.client = new MqttClient(new DeviceClientOptions(this, host, c, id, p, storage, this.outboxStore, this.presence.will()));
+    const links = new DeviceLinks(this);
     const sensors = typeof options.sensors === 'function' ? options.sensors(this) : options.sensors;
-    this.telemetry = new Telemetry(p.clock, sensors ?? [], () => this.config.values.telemetryInterval * 1000, {
-      publish: (sensor, payload) => this.client.publish(this.topics.telemetry(sensor), payload, { qos: this.config.values.telemetryQos as 0 | 1 | 2 }),
-    });
-    this.commands = new Commands(
-      (name) => this.topics.commandResult(name),
-      this.replier(),
-      (topic) => replyTopicProblem(topic, this.topics, this.config.values.replyTopics),
-    );
-    this.discoveryResend = new Throttle(p.clock, DISCOVERY_RESEND_INTERVAL_MS, () => {
-      if (this.config.values.discovery && !this.stopping) this.sendDiscovery();
-    });
-    this.registerCommands();
+    this.telemetry = new Telemetry(p.clock, sensors ?? [], links);
+    this.ownCommands = new DeviceCommands(this);
+    this.commands = new Commands(this.ownCommands);
+    this.discoveryResend = new Throttle(p.clock, DISCOVERY_RESEND_INTERVAL_MS, links);
     // not for-of, whose iterator costs ~16 XS stack slots under each extension (an ESP8266 has 256)
     const extensions = options.extensions ?? [];
     for (let i = 0; i < extensions.length; i++) extensions[i](this);
   }
 
+  /** Calls the listener's methods as the device connects and stops (an extension listens with itself: no closures kept). */
+  listen(listener: DeviceListener): void {
+    this.listeners.push(listener);
+  }
+
   /** Runs at every successful connect, after the birth was queued (extensions subscribe here). */
   onConnected(hook: (sessionPresent: boolean) => void): void {
-    this.connectHooks.push(hook);
+    this.listeners.push({ connected: hook });
   }
 
   /** Runs when a clean stop begins. */
   onStopping(hook: () => void): void {
-    this.stopHooks.push(hook);
-  }
-
-  get version(): string {
-    return this.options.version;
+    this.listeners.push({ stopping: hook });
   }
 
   get values(): ConfigValues {
@@ -162,7 +156,7 @@ export class Device {
 
   start(): void {
     const p = this.platform;
-    p.log.log('info', `boot ${this.boot}, firmware ${this.options.version}, reset reason ${p.system.resetReason()}, id ${this.id}`);
+    p.log.log('info', `boot ${this.boot}, firmware ${this.version}, reset reason ${p.system.resetReason()}, id ${this.id}`);
     this.state();
     this.brokerTrial.start();
     this.client.connect();
@@ -178,7 +172,8 @@ export class Device {
     if (this.stopping) return;
     this.stopping = true;
     this.brokerTrial.stop();
-    for (const hook of this.stopHooks) hook();
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i].stopping?.();
     this.telemetry.stop();
     this.clearTimers();
     const message = this.presence.stop(reason);
@@ -190,11 +185,12 @@ export class Device {
       finished = true;
       p.clock.clear(bound);
       this.client.end();
+      this.outboxStore?.flush();
       this.telemetry.close();
       this.provisioning?.stop();
       done?.();
     };
-    const bound = p.clock.set(finish, this.options.stopTimeout ?? 3000);
+    const bound = p.clock.set(finish, this.stopTimeout ?? 3000);
     if (this.client.connected) this.client.publish(message.topic, message.payload, { qos: message.qos, retain: message.retain }, finish);
     else finish();
   }
@@ -226,7 +222,7 @@ export class Device {
       outbox: o.depth,
       outboxBytes: o.bytes,
       dropped: o.dropped,
-      version: this.options.version,
+      version: this.version,
       boot: this.boot,
       reset: p.system.resetReason(),
       interval: c.heartbeatInterval,
@@ -246,10 +242,28 @@ export class Device {
   // ---------------------------------------------------------------------------------------------
 
   private state(): void {
-    this.options.onState?.(this.presence.state);
+    this.onState?.(this.presence.state);
   }
 
-  private onConnect(sessionPresent: boolean): void {
+  /** @internal The client lost its connection (DeviceClientOptions.onDisconnect). */
+  clientDisconnected(): void {
+    this.presence.disconnected();
+    this.state();
+  }
+
+  /** @internal The client reports an error (DeviceClientOptions.onError). */
+  clientError(e: Error): void {
+    if (e instanceof MqttMessageTooLargeError) this.onTooLarge(e);
+    else this.brokerTrial.failed(e);
+  }
+
+  /** @internal Discovery again, when it is on and the device is not stopping (the Throttle's run). */
+  resendDiscovery(): void {
+    if (this.config.values.discovery && !this.stopping) this.sendDiscovery();
+  }
+
+  /** @internal The client connected (DeviceClientOptions.onConnect). */
+  clientConnected(sessionPresent: boolean): void {
     const c = this.config.values;
     const { message, acknowledged } = this.presence.birth();
     // ahead of telemetry queued while offline: the world learns first that the device is back
@@ -257,62 +271,65 @@ export class Device {
     this.brokerTrial.accepted();
     this.brokerTrial.announce((payload, done) => this.client.publish(this.topics.commandResult('set-config'), payload, { qos: 1 }, done));
     if (!sessionPresent || !this.discoverySent) {
-      this.client.subscribe(this.topics.commands, { qos: 1, onMessage: (topic, payload, info) => this.onCommand(topic, payload, info.properties) });
-      if (c.discovery) {
-        this.client.subscribe(this.topics.discoveryStatus, {
-          qos: 1,
-          onMessage: (_t, payload) => {
-            if (isAscii(payload, 'online')) this.discoveryResend.request();
-          },
-        });
-      }
+      // one handler, made once, for both subscriptions: it tells them apart by topic (an arrow made in a
+      // method, so its call is a tail call: no frame of its own under the command)
+      const onMessage = (this.received ??= (topic, payload, info) => this.onMessage(topic, payload, info));
+      this.client.subscribe(this.topics.commands, { qos: 1, onMessage });
+      if (c.discovery) this.client.subscribe(this.topics.discoveryStatus, { qos: 1, onMessage });
     }
     if (c.discovery && !this.discoverySent) this.sendDiscovery();
     // not for-of: its iterator costs ~16 XS stack slots under every hook (an ESP8266 has 256)
-    const hooks = this.connectHooks;
-    for (let i = 0; i < hooks.length; i++) hooks[i](sessionPresent);
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i].connected?.(sessionPresent);
     this.state();
   }
 
+  /**
+   * (Re)starts the discovery messages: one at a time, the next once the broker acknowledged the last,
+   * so one payload is built and one is held at once (the outbox keeps the bytes of each until its
+   * PUBACK; all at once they took ~4 KB of an ESP8266's heap at every first connect).
+   */
   private sendDiscovery(): void {
-    const c = this.config.values;
     this.discoverySent = true;
-    const expire = Math.max(...this.telemetry.sensors.map((s) => (s.interval ?? c.telemetryInterval * 1000) / 1000), 1) * 3;
-    const device = { id: this.id, name: c.name || this.id, version: this.options.version, model: this.options.model ?? 'NodeMCU' };
-    for (const m of discoveryMessages(this.topics, device, this.telemetry.sensors, Math.ceil(expire))) {
-      this.client.publish(m.topic, m.payload, { qos: 1, retain: true });
-    }
+    this.discoveryNext = 0;
+    if (!this.discoveryBusy) this.sendDiscoveryMessage();
   }
 
-  /** `mqtt5`: the request's MQTT 5 properties (response topic, correlation data), when the client speaks MQTT 5. */
-  private onCommand(topic: string, payload: Uint8Array, mqtt5?: MessageInfo['properties']): void {
+  private sendDiscoveryMessage(): void {
+    const c = this.config.values;
+    const sensors = this.telemetry.sensors;
+    let longest = 1;
+    for (let i = 0; i < sensors.length; i++) longest = Math.max(longest, (sensors[i].interval ?? c.telemetryInterval * 1000) / 1000);
+    const device = { id: this.id, name: c.name || this.id, version: this.version, model: this.model ?? 'NodeMCU' };
+    const m = this.stopping ? undefined : discoveryMessage(this.topics, device, sensors, Math.ceil(longest * 3), this.discoveryNext++);
+    this.discoveryBusy = !!m;
+    if (m) this.client.publish(m.topic, m.payload, { qos: 1, retain: true }, (error) => this.discoveryDone(error));
+  }
+
+  /** A discovery message was acknowledged: the next one. Dropped (a full outbox): the rest waits for the next connect. */
+  private discoveryDone(error: Error | undefined): void {
+    if (!error) return this.sendDiscoveryMessage();
+    this.discoveryBusy = false;
+    this.discoverySent = false;
+    this.platform.log.log('warn', `discovery: a message was not sent (${error.message}); all are sent again at the next connect`);
+  }
+
+  /** A message on the commands or the discovery status subscription. */
+  private onMessage(topic: string, payload: Uint8Array, info: MessageInfo): void {
+    if (topic === this.topics.discoveryStatus) {
+      if (isAscii(payload, 'online')) this.discoveryResend.request();
+      return;
+    }
     const name = this.topics.commandName(topic);
     // returned: a tail call, so this frame is gone while the command runs (the ESP8266 has 256 stack slots)
-    if (name) return this.commands.handle(name, payload, (b) => utf8Decode(b), mqtt5);
+    // (info.properties: the request's MQTT 5 response topic and correlation data, when the client speaks MQTT 5)
+    if (name) return this.commands.handle(name, payload, utf8Decode, info.properties);
   }
 
   /** A message over the client's maxPacketSize was skipped unread; a command's sender gets an error reply. */
   private onTooLarge(e: MqttMessageTooLargeError): void {
     const name = e.topic && this.topics.commandName(e.topic);
     if (name) this.commands.refuseUnread(name, `request of ${e.size} bytes is over this device's limit of ${e.limit} bytes (maxPacketSize): not read`, e.properties);
-  }
-
-  /** The client's onConnect, made by a method for the reason given at replier(). */
-  private connectHandler(): (info: { sessionPresent: boolean }) => void {
-    return (info) => this.onConnect(info.sessionPresent);
-  }
-
-  /**
-   * How Commands sends a reply. Made here rather than in the constructor: XS makes no tail call from an
-   * arrow function made in a constructor, and the reply's frames sit under the publish.
-   */
-  private replier(): (r: Reply) => boolean {
-    return (r) => this.reply(r);
-  }
-
-  private reply(r: Reply): boolean {
-    const options = r.properties ? { qos: 1 as const, properties: r.properties } : { qos: 1 as const };
-    return this.client.publish(r.topic, r.payload, options, r.after && (() => r.after!()));
   }
 
   private scheduleHeartbeat(): void {
@@ -329,75 +346,17 @@ export class Device {
 
   private clearTimers(): void {
     const clock = this.platform.clock;
-    for (const t of [this.heartbeatTimer, this.identifyTimer]) if (t !== undefined) clock.clear(t);
-    this.heartbeatTimer = this.identifyTimer = undefined;
+    if (this.heartbeatTimer !== undefined) clock.clear(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    this.ownCommands.stop();
     this.discoveryResend.cancel();
   }
 
-  private registerCommands(): void {
-    const p = this.platform;
-    this.commands.register('ping', () => ({ pong: true, up: Math.round(p.clock.now() / 1000), boot: this.boot }));
-    this.commands.register('reboot', (ctx) => {
-      ctx.reply(undefined, { rebooting: true }, () => this.restart('reboot command'));
-      return 'async';
-    });
-    this.commands.register('identify', (ctx) => {
-      const seconds = ctx.args.seconds ?? 10;
-      if (typeof seconds !== 'number' || !(seconds >= 1 && seconds <= 120)) throw new CommandError('"seconds" must be a number from 1 to 120');
-      this.identify(seconds);
-      return { identifying: seconds };
-    });
-    this.commands.register('get-config', () => this.config.redacted());
-    this.commands.register('set-config', (ctx) => {
-      // The journal's writes go deep into the store (on an ESP8266 a long value is several entries),
-      // and under the MQTT delivery's frames that overflows its 256 XS stack slots. So the change runs
-      // on a fresh stack, from a timer, and replies from there.
-      p.clock.set(() => this.setConfig(ctx), 0);
-      return 'async';
-    });
-  }
-
-  private setConfig(ctx: Parameters<CommandHandler>[0]): void {
-    let result: { changed: string[]; restartRequired: string[] };
-    try {
-      result = this.config.set(ctx.args);
-      this.applyLive(result.changed);
-    } catch (error) {
-      return ctx.reply(error instanceof ConfigError ? new CommandError(error.message) : error instanceof Error ? error : new CommandError(String(error)));
-    }
-    return ctx.reply(undefined, result);
-  }
-
-  private applyLive(changed: string[]): void {
+  /** @internal Applies settings that take effect at once (set-config). */
+  applyLive(changed: string[]): void {
     if (changed.includes('heartbeatInterval')) this.scheduleHeartbeat();
     if (changed.includes('telemetryInterval')) this.telemetry.reschedule();
     if (changed.includes('name') || (changed.includes('discovery') && this.config.values.discovery)) this.sendDiscovery();
-  }
-
-  /** Blinks the status LED (or logs, without one) so a person can find this board. */
-  private identify(seconds: number): void {
-    const p = this.platform;
-    p.log.log('info', `identify: blinking for ${seconds} s`);
-    const pin = this.config.values.ledPin;
-    if (!p.digital || pin < 0) return;
-    if (this.identifyTimer !== undefined) p.clock.clear(this.identifyTimer);
-    let led: InstanceType<NonNullable<Platform['digital']>> | undefined;
-    try {
-      led = new p.digital({ pin, mode: 'output' });
-    } catch (error) {
-      p.log.log('warn', `identify: LED pin ${pin} unavailable: ${(error as Error).message}`);
-      return;
-    }
-    let n = Math.round(seconds * 4);
-    this.identifyTimer = p.clock.set(() => {
-      led!.write((n & 1) as 0 | 1);
-      if (--n <= 0) {
-        p.clock.clear(this.identifyTimer);
-        this.identifyTimer = undefined;
-        led!.write(1); // NodeMCU LEDs are active low: 1 is off
-        led!.close();
-      }
-    }, 250, 250);
   }
 }
 

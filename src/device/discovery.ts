@@ -15,16 +15,14 @@ export interface DiscoveryMessage {
   payload: string;
 }
 
-export function discoveryMessages(topics: Topics, device: DiscoveryDevice, sensors: TelemetrySensor[], expireAfter: number): DiscoveryMessage[] {
+/**
+ * The `index`-th discovery message (0: the device's status, then one per sensor reading), or undefined
+ * past the last: the device publishes them one at a time, so only one payload is built at once.
+ */
+export function discoveryMessage(topics: Topics, device: DiscoveryDevice, sensors: TelemetrySensor[], expireAfter: number, index: number): DiscoveryMessage | undefined {
   const dev = { identifiers: [device.id], name: device.name, sw_version: device.version, model: device.model, manufacturer: 'nodemcu-mqtt-firmware' };
-  const availability = {
-    availability_topic: topics.status,
-    availability_template: '{{ value_json.status }}',
-    payload_available: 'online',
-    payload_not_available: 'offline',
-  };
-  const out: DiscoveryMessage[] = [
-    {
+  if (index === 0) {
+    return {
       topic: topics.discovery('binary_sensor', 'status'),
       payload: JSON.stringify({
         name: 'Status',
@@ -38,26 +36,36 @@ export function discoveryMessages(topics: Topics, device: DiscoveryDevice, senso
         payload_off: 'offline',
         device: dev,
       }),
-    },
-  ];
-  for (const s of sensors) {
-    for (const [key, r] of Object.entries(s.readings)) {
-      const objectId = `${s.name}_${key}`;
-      const config: Record<string, unknown> = {
-        name: `${s.name} ${key}`,
-        unique_id: `${device.id}_${objectId}`,
-        object_id: `${device.id}_${objectId}`,
-        state_topic: topics.telemetry(s.name),
-        value_template: `{{ value_json.${key} }}`,
-        state_class: 'measurement',
-        expire_after: expireAfter,
-        ...availability,
-        device: dev,
-      };
-      if (r.unit) config.unit_of_measurement = r.unit;
-      if (r.deviceClass) config.device_class = r.deviceClass;
-      out.push({ topic: topics.discovery('sensor', objectId), payload: JSON.stringify(config) });
-    }
+    };
   }
-  return out;
+  let n = index - 1;
+  for (let i = 0; i < sensors.length; i++) {
+    const s = sensors[i];
+    const keys = Object.keys(s.readings);
+    if (n >= keys.length) {
+      n -= keys.length;
+      continue;
+    }
+    const key = keys[n];
+    const r = s.readings[key];
+    const objectId = `${s.name}_${key}`;
+    const config: Record<string, unknown> = {
+      name: `${s.name} ${key}`,
+      unique_id: `${device.id}_${objectId}`,
+      object_id: `${device.id}_${objectId}`,
+      state_topic: topics.telemetry(s.name),
+      value_template: `{{ value_json.${key} }}`,
+      state_class: 'measurement',
+      expire_after: expireAfter,
+      availability_topic: topics.status,
+      availability_template: '{{ value_json.status }}',
+      payload_available: 'online',
+      payload_not_available: 'offline',
+      device: dev,
+    };
+    if (r.unit) config.unit_of_measurement = r.unit;
+    if (r.deviceClass) config.device_class = r.deviceClass;
+    return { topic: topics.discovery('sensor', objectId), payload: JSON.stringify(config) };
+  }
+  return undefined;
 }

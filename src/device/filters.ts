@@ -14,8 +14,9 @@ export interface FilterOptions {
 }
 
 export class ReadingFilter {
-  private readonly medianWindow: number[] = [];
-  private readonly averageWindow: number[] = [];
+  /** The last samples, for the median and the average: made only when those filters are on (no slot before). */
+  private declare medianWindow: number[] | undefined;
+  private declare averageWindow: number[] | undefined;
   private lastPublished: number | undefined;
   private lastPublishedAt = -Infinity;
   value: number | undefined;
@@ -31,9 +32,9 @@ export class ReadingFilter {
   push(raw: number): number {
     let v = raw;
     const o = this.options;
-    if (o.median && o.median > 1) v = median(slide(this.medianWindow, v, o.median));
+    if (o.median && o.median > 1) v = median(slide((this.medianWindow ??= []), v, o.median));
     if (o.average && o.average > 1) {
-      const w = slide(this.averageWindow, v, o.average);
+      const w = slide((this.averageWindow ??= []), v, o.average);
       v = w.reduce((a, b) => a + b, 0) / w.length;
     }
     if (o.decimals !== undefined) {

@@ -10,6 +10,8 @@ import { ReadingFilter, type FilterOptions } from './filters';
 export interface ReadingSpec {
   /** Where the value sits in the driver's sample, e.g. "thermometer.temperature". Default: the key. */
   path?: string;
+  /** `path` split at its dots, when at hand (a module constant: no copy in RAM). */
+  parts?: readonly string[];
   unit?: string;
   /** Home Assistant device class (temperature, humidity, pressure, illuminance, ...). */
   deviceClass?: string;
@@ -35,14 +37,18 @@ export interface SensorStatus {
   outOfRange?: string[];
 }
 
+/** Where readings go, and the interval of sensors without their own: an object whose methods these are (no closures). */
 export interface TelemetryOutput {
   publish(sensor: string, payload: string): void;
+  /** The configured telemetry interval, ms: read at every (re)schedule, so a set-config applies. */
+  defaultInterval(): number;
 }
 
 interface Entry {
   spec: TelemetrySensor;
   filters: Record<string, ReadingFilter>;
-  paths: Record<string, string[]>;
+  /** The parts of the readings' paths that are not just their key ("thermometer.temperature"). */
+  paths: Record<string, readonly string[]> | undefined;
   status: SensorStatus;
   timer?: TimerId;
   busy: boolean;
@@ -56,16 +62,18 @@ export class Telemetry {
   constructor(
     private readonly clock: Clock,
     sensors: TelemetrySensor[],
-    private readonly defaultInterval: () => number,
     private readonly out: TelemetryOutput,
   ) {
-    this.entries = sensors.map((spec) => ({
-      spec,
-      filters: Object.fromEntries(Object.entries(spec.readings).map(([k, r]) => [k, new ReadingFilter(r.filter)])),
-      paths: Object.fromEntries(Object.entries(spec.readings).map(([k, r]) => [k, (r.path ?? k).split('.')])),
-      status: { state: 'pending', errors: 0, samples: 0 },
-      busy: false,
-    }));
+    this.entries = sensors.map((spec) => {
+      const filters: Record<string, ReadingFilter> = {};
+      let paths: Record<string, readonly string[]> | undefined;
+      for (const key of Object.keys(spec.readings)) {
+        const r = spec.readings[key];
+        filters[key] = new ReadingFilter(r.filter);
+        if (r.path !== undefined && r.path !== key) (paths ??= {})[key] = r.parts ?? r.path.split('.');
+      }
+      return { spec, filters, paths, status: { state: 'pending', errors: 0, samples: 0 }, busy: false };
+    });
   }
 
   get sensors(): TelemetrySensor[] {
@@ -117,7 +125,7 @@ export class Telemetry {
 
   private schedule(e: Entry): void {
     this.unschedule(e);
-    const ms = e.spec.interval ?? this.defaultInterval();
+    const ms = e.spec.interval ?? this.out.defaultInterval();
     e.timer = this.clock.set(() => this.sample(e), ms, ms);
   }
 
@@ -155,8 +163,10 @@ export class Telemetry {
     e.lastError = undefined;
     let due = recovered;
     for (const [key, filter] of Object.entries(e.filters)) {
+      const path = e.paths?.[key];
       let raw: unknown = reading;
-      for (const part of e.paths[key]) raw = (raw as Record<string, unknown> | undefined)?.[part];
+      if (path) for (const part of path) raw = (raw as Record<string, unknown> | undefined)?.[part];
+      else raw = (reading as unknown as Record<string, unknown>)[key];
       if (typeof raw !== 'number' || !Number.isFinite(raw)) continue;
       filter.push(raw);
       if (filter.due(now)) due = true;

@@ -6,7 +6,8 @@
 import type { ExtraSettings } from '../provisioning/validate';
 import type { NetworkStore } from '../provisioning/network-store';
 import { Provisioning } from '../provisioning/provisioning';
-import type { ProvisioningOptions } from '../provisioning/types';
+import type { ProvisioningOptions, ProvisioningState } from '../provisioning/types';
+import type { Platform } from '../ports';
 import { attachImprovSerial } from '../improv/service';
 import type { Device } from './device';
 
@@ -55,36 +56,7 @@ function seedNetwork(device: Device, store: NetworkStore): void {
 export function startWifi(device: Device, options: WifiSetupOptions = {}): Provisioning {
   const platform = device.platform;
   const log = platform.log;
-  let started = false;
-  const provisioning = new Provisioning({
-    prefix: 'nodemcu',
-    deviceId: device.id,
-    ...options,
-    platform,
-    firmwareVersion: device.version,
-    onState: (state) => {
-      device.wifiUp = state === 'connected';
-      options.onState?.(state);
-    },
-    onConnected: (ip, ssid) => {
-      device.wifiUp = true;
-      if (!started) {
-        started = true;
-        device.start();
-      }
-      log.log('info', `wifi: ${ssid} ${ip}`);
-    },
-    onExtraSettings: (extras) => {
-      let restart = false;
-      try {
-        restart = applyExtraSettings(device, extras);
-      } catch (error) {
-        log.log('error', `set-up page settings not applied: ${(error as Error).message}`);
-        return;
-      }
-      if (restart) platform.clock.set(() => device.restart('new broker settings from set-up'), options.applyDelay ?? 8000);
-    },
-  });
+  const provisioning = new Provisioning(new WifiSetup(device, options));
   if (platform.serial && options.improv !== false) {
     try {
       attachImprovSerial(platform, {
@@ -98,4 +70,65 @@ export function startWifi(device: Device, options: WifiSetupOptions = {}): Provi
   seedNetwork(device, provisioning.store);
   provisioning.start();
   return provisioning;
+}
+
+/** Names of WifiSetupOptions that are not provisioning options, or that WifiSetup answers itself. */
+const OWN = ['improv', 'applyDelay', 'onState', 'onConnected', 'onExtraSettings'];
+
+/**
+ * The provisioning options of a device: the caller's, with the state, connection and settings
+ * callbacks as methods of this class (provisioning calls them on it), so they stay in flash instead
+ * of being closures copied into the heap (an ESP8266 has 32 KB).
+ */
+class WifiSetup implements ProvisioningOptions {
+  prefix = 'nodemcu';
+  deviceId: string;
+  readonly platform: Platform;
+  readonly firmwareVersion: string;
+  private started = false;
+
+  constructor(
+    private readonly device: Device,
+    private readonly options: WifiSetupOptions,
+  ) {
+    this.deviceId = device.id;
+    const keys = Object.keys(options);
+    for (let i = 0; i < keys.length; i++) if (OWN.indexOf(keys[i]) < 0) (this as Record<string, unknown>)[keys[i]] = (options as Record<string, unknown>)[keys[i]];
+    this.platform = device.platform;
+    this.firmwareVersion = device.version;
+  }
+
+  onState(state: ProvisioningState): void {
+    this.device.wifiUp = state === 'connected';
+    this.options.onState?.(state);
+  }
+
+  onConnected(ip: string, ssid: string): void {
+    const device = this.device;
+    device.wifiUp = true;
+    if (!this.started) {
+      this.started = true;
+      // on a fresh stack: under the Wi-Fi event the first sample took an ESP8266 past its 256 XS stack slots
+      device.platform.clock.set(() => device.start(), 0);
+    }
+    device.platform.log.log('info', `wifi: ${ssid} ${ip}`);
+  }
+
+  onExtraSettings(extras: ExtraSettings): void {
+    // the settings are written (the journal, the store) on a fresh stack: under the Wi-Fi event that
+    // proved the credentials they took an ESP8266 past its 256 XS stack slots
+    this.device.platform.clock.set(() => this.apply(extras), 0);
+  }
+
+  private apply(extras: ExtraSettings): void {
+    const device = this.device;
+    let restart = false;
+    try {
+      restart = applyExtraSettings(device, extras);
+    } catch (error) {
+      device.platform.log.log('error', `set-up page settings not applied: ${(error as Error).message}`);
+      return;
+    }
+    if (restart) device.platform.clock.set(() => device.restart('new broker settings from set-up'), this.options.applyDelay ?? 8000);
+  }
 }

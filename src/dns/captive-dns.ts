@@ -1,5 +1,5 @@
 // The captive portal's DNS server: every A query gets the access point's address.
-import type { Network, UdpSocket } from '../ports';
+import type { Network, UdpOptions, UdpSocket } from '../ports';
 import { buildDnsAnswer, ipv4Bytes, parseDnsQuery } from './message';
 
 export interface CaptiveDnsOptions {
@@ -36,11 +36,7 @@ export class CaptiveDnsServer {
     this.answerIp = ipv4Bytes(options.ip);
     this.ttl = options.ttl ?? 30;
     this.maxPerWakeup = options.maxPerWakeup ?? 16;
-    this.socket = options.network.udp({
-      port: options.port ?? 53,
-      address: options.address,
-      onReadable: () => this.drain(),
-    });
+    this.socket = options.network.udp(new DnsSocketOptions(this, options.port ?? 53, options.address));
   }
 
   get port(): number {
@@ -51,7 +47,8 @@ export class CaptiveDnsServer {
     this.socket.close();
   }
 
-  private drain(): void {
+  /** @internal Datagrams are waiting (DnsSocketOptions). */
+  drain(): void {
     for (let i = 0; i < this.maxPerWakeup; i++) {
       const packet = this.socket.read();
       if (!packet) return;
@@ -67,5 +64,18 @@ export class CaptiveDnsServer {
         this.ignored++; // socket closed under us or send failed: nothing to recover for a datagram
       }
     }
+  }
+}
+
+/** The UDP socket's options, its callback a method (the host calls it on this object): no closure in the heap. */
+class DnsSocketOptions implements UdpOptions {
+  constructor(
+    private readonly server: CaptiveDnsServer,
+    readonly port: number,
+    readonly address: string | undefined,
+  ) {}
+
+  onReadable(): void {
+    this.server.drain();
   }
 }

@@ -4,7 +4,8 @@ import type { Clock, IncomingConnection, TcpSocket, TimerId } from '../ports';
 import { HttpError } from './errors';
 import type { HttpLimits } from './limits';
 import { RequestParser, type HttpRequest } from './request-parser';
-import { serializeResponse, type HttpResponse } from './response';
+import { bodyLength, responseHead, serializeResponse, type HttpResponse } from './response';
+import { utf8Encode } from '../text/utf8';
 
 /** What a connection reports to its server. */
 export interface ConnectionOwner {
@@ -30,8 +31,12 @@ export class HttpConnection {
   private timer: TimerId | undefined;
   /** Bytes the socket takes now, from the last onWritable. */
   private writable = 0;
+  /** The bytes being sent, and how many of them went. */
   private out: Uint8Array | undefined;
   private sent = 0;
+  /** What follows `out`: the body's text parts from `part` on (encoded one at a time). */
+  private rest: string[] | undefined;
+  private part = 0;
 
   /** With `answer`, the request is not read: the bytes are sent as they are (a busy server's 503). */
   constructor(
@@ -45,14 +50,8 @@ export class HttpConnection {
     this.acceptedAt = clock.now();
     this.phase = answer ? 'answering' : 'waiting';
     this.out = answer;
-    this.socket = incoming.accept({
-      onReadable: () => this.readable(),
-      onWritable: (count) => {
-        this.writable = count;
-        this.pump();
-      },
-      onError: () => this.close(),
-    });
+    // this connection's own methods are the socket's handlers (the host calls them on it): no closures in the heap
+    this.socket = incoming.accept(this);
     if (answer) this.timer = clock.set(() => this.timeout(), limits.answerTimeoutMs);
     else this.timer = clock.set(() => this.timeout(), Math.min(limits.idleTimeoutMs, limits.requestTimeoutMs));
   }
@@ -72,6 +71,20 @@ export class HttpConnection {
     } catch {
       // already closed by the peer
     }
+  }
+
+  /** The socket's handlers. */
+  onReadable(): void {
+    this.readable();
+  }
+
+  onWritable(count: number): void {
+    this.writable = count;
+    this.pump();
+  }
+
+  onError(): void {
+    this.close();
   }
 
   private readable(): void {
@@ -116,7 +129,18 @@ export class HttpConnection {
     if (this.phase === 'closed' || this.phase === 'answering') return;
     this.phase = 'answering';
     this.parser = undefined;
-    this.out = serializeResponse(response, headOnly);
+    const body = response.body;
+    this.sent = 0;
+    this.part = 0;
+    if (Array.isArray(body) && !headOnly) {
+      // a body in parts (the portal page): the head, then each part encoded when the socket takes it
+      this.out = responseHead(response, bodyLength(body));
+      this.rest = body;
+    } else {
+      // one buffer: small answers go out in one write
+      this.out = serializeResponse(response, headOnly);
+      this.rest = undefined;
+    }
     this.stopTimer();
     this.timer = this.clock.set(() => this.timeout(), this.limits.answerTimeoutMs);
     this.pump();
@@ -127,20 +151,42 @@ export class HttpConnection {
    * may drop bytes still queued on its side at close().
    */
   private pump(): void {
-    const out = this.out;
-    if (!out || this.phase !== 'answering') return;
+    if (!this.out || this.phase !== 'answering') return;
+    let done = false;
     try {
-      while (this.writable > 0 && this.sent < out.length) {
+      while (this.writable > 0) {
+        const out = this.sent < this.out.length ? this.out : this.next();
+        if (!out) {
+          done = true;
+          break;
+        }
         const n = Math.min(this.writable, out.length - this.sent);
         this.socket.write(out.subarray(this.sent, this.sent + n));
         this.sent += n;
         this.writable -= n;
       }
+      if (!done && this.sent >= this.out.length && !this.rest) done = true;
     } catch {
       this.close(); // the peer went away; nothing more to answer
       return;
     }
-    if (this.sent >= out.length) this.close();
+    if (done) this.close();
+  }
+
+  /** Moves to the next bytes to send (the body, or its next non-empty part encoded); undefined at the end. */
+  private next(): Uint8Array | undefined {
+    const rest = this.rest;
+    if (!rest) return undefined;
+    let out: Uint8Array | undefined;
+    while (this.part < rest.length && !out) {
+      const text = rest[this.part++];
+      if (text) out = utf8Encode(text);
+    }
+    if (this.part >= rest.length) this.rest = undefined;
+    if (!out) return undefined;
+    this.out = out;
+    this.sent = 0;
+    return out;
   }
 
   private stopTimer(): void {

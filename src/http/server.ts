@@ -1,7 +1,7 @@
 // A small HTTP/1.1 server on the Listener port: one request per connection, bounded in size and
 // time, answered synchronously by a handler. Connections are bounded per client and in total; a new
 // connection closes the oldest idle one to get in, so idle sockets cannot lock real clients out.
-import type { Clock, IncomingConnection, Network } from '../ports';
+import type { Clock, IncomingConnection, ListenerOptions, Network } from '../ports';
 import { HttpConnection, type ConnectionOwner } from './connection';
 import { defaultHttpLimits, type HttpLimits } from './limits';
 import type { HttpRequest } from './request-parser';
@@ -9,6 +9,7 @@ import { serializeResponse, type HttpResponse } from './response';
 
 type HttpHandler = (request: HttpRequest) => HttpResponse;
 
+/** The server calls `handler` and `onError` as methods of this object, so it may be a class instance whose methods they are. */
 export interface HttpServerOptions {
   network: Network;
   clock: Clock;
@@ -61,17 +62,13 @@ export class HttpServer implements ConnectionOwner {
 
   constructor(private readonly options: HttpServerOptions) {
     if (!options.network.listen) throw new HttpServerError('no-listener', 'this platform cannot listen for TCP connections: the portal cannot run');
-    this.limits = { ...defaultHttpLimits, ...options.limits };
+    // the defaults themselves when nothing is overridden: a module constant costs the heap nothing
+    this.limits = options.limits ? { ...defaultHttpLimits, ...options.limits } : defaultHttpLimits;
     for (const key of ['maxConnections', 'maxIdlePerClient'] as const) {
       const n = this.limits[key];
       if (!Number.isInteger(n) || n < 1) throw new HttpServerError('bad-limits', `limits.${key} must be a whole number of at least 1, got ${n}`);
     }
-    this.listener = options.network.listen({
-      port: options.port,
-      address: options.address,
-      onConnection: (incoming) => this.accept(incoming),
-      onError: (error) => options.onError?.(error),
-    });
+    this.listener = options.network.listen(new ServerListen(this, options));
   }
 
   get port(): number {
@@ -90,7 +87,8 @@ export class HttpServer implements ConnectionOwner {
     for (const c of [...this.open, ...this.busyAnswers]) c.close();
   }
 
-  private accept(incoming: IncomingConnection): void {
+  /** @internal A connection arrived (ServerListen). */
+  accept(incoming: IncomingConnection): void {
     if (this.stopped) {
       this.refuse(incoming);
       return;
@@ -186,5 +184,27 @@ export class HttpServer implements ConnectionOwner {
   closed(connection: HttpConnection): void {
     this.open.delete(connection);
     this.busyAnswers.delete(connection);
+  }
+}
+
+/** The listener's options, with its callbacks as methods (the host calls them on this object): no closures in the heap. */
+class ServerListen implements ListenerOptions {
+  readonly port: number;
+  readonly address: string | undefined;
+
+  constructor(
+    private readonly server: HttpServer,
+    private readonly options: HttpServerOptions,
+  ) {
+    this.port = options.port;
+    this.address = options.address;
+  }
+
+  onConnection(incoming: IncomingConnection): void {
+    this.server.accept(incoming);
+  }
+
+  onError(error: Error): void {
+    this.options.onError?.(error);
   }
 }

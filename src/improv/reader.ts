@@ -8,45 +8,65 @@ export interface ImprovFrame {
 
 const MAX_FRAME = 10 + 255;
 
+/** Where whole packets go: an object whose methods these are (the Improv service), so no closures are kept. */
+export interface ImprovFrameSink {
+  /** A packet with a valid checksum. */
+  frame(frame: ImprovFrame): void;
+  /** A complete packet whose checksum did not match. */
+  badChecksum(): void;
+}
+
 export class ImprovReader {
-  private readonly buf = new Uint8Array(MAX_FRAME);
+  /** The packet being read; made at its first byte and let go at its end, so an idle port holds no buffer. */
+  private buf: Uint8Array | undefined;
   private pos = 0;
   private lastByteAt = 0;
 
-  /**
-   * @param onFrame a packet with a valid checksum
-   * @param onBadChecksum a complete packet whose checksum did not match
-   * @param staleMs a packet left unfinished this long is dropped when new bytes arrive
-   */
+  /** @param staleMs a packet left unfinished this long is dropped when new bytes arrive */
   constructor(
-    private readonly onFrame: (frame: ImprovFrame) => void,
-    private readonly onBadChecksum: () => void,
+    private readonly sink: ImprovFrameSink,
     private readonly staleMs = 1_000,
   ) {}
 
   push(bytes: Uint8Array, now: number): void {
-    if (this.pos > 0 && now - this.lastByteAt > this.staleMs) this.pos = 0;
+    if (this.pos > 0 && now - this.lastByteAt > this.staleMs) this.reset();
     this.lastByteAt = now;
     for (let i = 0; i < bytes.length; i++) this.byte(bytes[i]);
+  }
+
+  private reset(): void {
+    this.pos = 0;
+    this.buf = undefined;
   }
 
   private byte(b: number): void {
     const pos = this.pos;
     if ((pos < 6 && b !== IMPROV_HEADER[pos]) || (pos === 6 && b !== IMPROV_VERSION)) {
       // Not a packet after all: this byte may start the next one.
-      this.pos = 0;
-      if (b === IMPROV_HEADER[0]) this.buf[this.pos++] = b;
+      this.reset();
+      if (b === IMPROV_HEADER[0]) this.start(b);
       return;
     }
-    this.buf[this.pos++] = b;
+    if (pos === 0) {
+      this.start(b);
+      return;
+    }
+    const buf = this.buf!;
+    buf[this.pos++] = b;
     if (this.pos < 9) return;
-    const length = this.buf[8];
+    const length = buf[8];
     if (this.pos < 10 + length) return;
-    this.pos = 0;
-    if (checksum(this.buf, 9 + length) !== this.buf[9 + length]) {
-      this.onBadChecksum();
+    this.reset();
+    if (checksum(buf, 9 + length) !== buf[9 + length]) {
+      this.sink.badChecksum();
       return;
     }
-    this.onFrame({ type: this.buf[7], data: this.buf.slice(9, 9 + length) });
+    this.sink.frame({ type: buf[7], data: buf.slice(9, 9 + length) });
+  }
+
+  private start(b: number): void {
+    this.buf = new Uint8Array(MAX_FRAME);
+    this.buf[0] = b;
+    this.pos = 1;
   }
 }

@@ -1,18 +1,19 @@
 // Improv Wi-Fi over serial: answers the RPCs of a client such as ESP Web Tools over Web Serial
 // (current state, device info, scan, send Wi-Fi settings) using the provisioning state machine.
-import type { Clock, Platform, Serial, WiFiNetwork } from '../ports';
-import type { AttemptResult, ProvisioningState } from '../provisioning/provisioning';
+import type { Clock, Platform, Serial, SerialOptions, WiFiNetwork } from '../ports';
+import type { AttemptResult, ProvisioningState, StateListener } from '../provisioning/provisioning';
 import { ProvisioningInputError, type WiFiCredentials } from '../provisioning/validate';
 import { Command, decodeRpc, decodeStrings, encodePacket, encodeRpcResult, ImprovError, ImprovPacketError, ImprovState, PacketType } from './packet';
-import { ImprovReader, type ImprovFrame } from './reader';
+import { ImprovReader, type ImprovFrame, type ImprovFrameSink } from './reader';
 
 /** What Improv needs from provisioning; Provisioning implements it. */
 export interface ImprovTarget {
   readonly state: ProvisioningState;
   readonly ip: string | undefined;
-  subscribe(listener: (state: ProvisioningState) => void): () => void;
+  subscribe(listener: StateListener): void;
+  unsubscribe(listener: StateListener): void;
   scan(callback: (networks: WiFiNetwork[]) => void): void;
-  tryCredentials(credentials: WiFiCredentials): Promise<AttemptResult>;
+  tryCredentials(credentials: WiFiCredentials, extras: undefined, done: (result: AttemptResult) => void): void;
 }
 
 interface ImprovInfo {
@@ -23,6 +24,7 @@ interface ImprovInfo {
   deviceName: string;
 }
 
+/** The service calls write() and redirectUrl() as methods of this object, so it may be a class instance whose methods they are. */
 export interface ImprovServiceOptions {
   target: ImprovTarget;
   clock: Clock;
@@ -41,22 +43,27 @@ export function improvStateOf(state: ProvisioningState): number {
 
 const NEWLINE = new Uint8Array([0x0a]);
 
-export class ImprovSerialService {
+export class ImprovSerialService implements ImprovFrameSink, StateListener {
   private readonly reader: ImprovReader;
-  private readonly unsubscribe: () => void;
   /** State changes are announced only once a client has spoken, to keep plain serial consoles quiet. */
   private clientSeen = false;
   private lastAnnounced = -1;
   private closed = false;
 
   constructor(private readonly options: ImprovServiceOptions) {
-    this.reader = new ImprovReader(
-      (frame) => this.frame(frame),
-      () => this.sendError(ImprovError.invalidRpc),
-    );
-    this.unsubscribe = options.target.subscribe((state) => {
-      if (this.clientSeen) this.announce(improvStateOf(state));
-    });
+    // this service is the reader's sink and the target's listener: no closures in the heap
+    this.reader = new ImprovReader(this);
+    options.target.subscribe(this);
+  }
+
+  /** The provisioning state changed (StateListener). */
+  provisioningState(state: ProvisioningState): void {
+    if (this.clientSeen) this.announce(improvStateOf(state));
+  }
+
+  /** A complete packet with a bad checksum (ImprovFrameSink). */
+  badChecksum(): void {
+    this.sendError(ImprovError.invalidRpc);
   }
 
   /** Bytes from the serial port. */
@@ -66,10 +73,11 @@ export class ImprovSerialService {
 
   close(): void {
     this.closed = true;
-    this.unsubscribe();
+    this.options.target.unsubscribe(this);
   }
 
-  private frame(frame: ImprovFrame): void {
+  /** A packet from the client (ImprovFrameSink). */
+  frame(frame: ImprovFrame): void {
     if (frame.type !== PacketType.rpc) return; // our own packets echoed back, or a client talking to itself
     this.clientSeen = true;
     let rpc;
@@ -129,15 +137,8 @@ export class ImprovSerialService {
       this.sendError(ImprovError.invalidRpc);
       return;
     }
-    let pending: Promise<AttemptResult>;
     try {
-      pending = this.options.target.tryCredentials({ ssid, password });
-    } catch (error) {
-      this.sendError(error instanceof ProvisioningInputError ? ImprovError.invalidRpc : ImprovError.unknown);
-      return;
-    }
-    pending.then(
-      (result) => {
+      this.options.target.tryCredentials({ ssid, password }, undefined, (result) => {
         if (this.closed) return;
         if (result.ok) {
           this.announce(ImprovState.provisioned);
@@ -146,9 +147,10 @@ export class ImprovSerialService {
           this.sendError(ImprovError.unableToConnect);
           this.announce(improvStateOf(this.options.target.state));
         }
-      },
-      () => this.sendError(ImprovError.unknown),
-    );
+      });
+    } catch (error) {
+      this.sendError(error instanceof ProvisioningInputError ? ImprovError.invalidRpc : ImprovError.unknown);
+    }
   }
 
   private urls(ip: string | undefined): string[] {
@@ -189,23 +191,58 @@ export function attachImprovSerial(
   options: Omit<ImprovServiceOptions, 'write' | 'clock'> & { baud?: number },
 ): { service: ImprovSerialService; serial: Serial; close(): void } {
   if (!platform.serial) throw new ImprovSerialPortError('this platform has no serial port: Improv serial cannot run');
-  let service: ImprovSerialService | undefined;
-  const serial = platform.serial({
-    baud: options.baud ?? 115200,
-    onReadable: () => {
-      const bytes = serial.read();
-      if (bytes && service) service.receive(bytes);
-    },
-    onError: (error) => platform.log.log('warn', `improv: serial error: ${error.message}`),
-  });
-  service = new ImprovSerialService({ ...options, clock: platform.clock, write: (bytes) => serial.write(bytes) });
-  const s = service;
+  const link = new SerialImprov(platform, options);
+  const serial = link.open();
   return {
-    service: s,
+    service: link.service!,
     serial,
     close() {
-      s.close();
+      link.service!.close();
       serial.close();
     },
   };
+}
+
+/**
+ * The serial port's options and the service's: the port's callbacks and the service's write() are
+ * methods of this class (the host and the service call them on it), so no closures are kept.
+ */
+class SerialImprov implements ImprovServiceOptions, SerialOptions {
+  readonly target: ImprovTarget;
+  readonly clock: Clock;
+  readonly info: ImprovServiceOptions['info'];
+  declare readonly redirectUrl?: ImprovServiceOptions['redirectUrl'];
+  readonly baud: number;
+  service: ImprovSerialService | undefined;
+  private serial: Serial | undefined;
+
+  constructor(
+    private readonly platform: Platform,
+    options: Omit<ImprovServiceOptions, 'write' | 'clock'> & { baud?: number },
+  ) {
+    this.target = options.target;
+    this.clock = platform.clock;
+    this.info = options.info;
+    if (options.redirectUrl) (this as { redirectUrl?: unknown }).redirectUrl = options.redirectUrl;
+    this.baud = options.baud ?? 115200;
+  }
+
+  open(): Serial {
+    const serial = (this.serial = this.platform.serial!(this));
+    this.service = new ImprovSerialService(this);
+    return serial;
+  }
+
+  write(bytes: Uint8Array): void {
+    this.serial!.write(bytes);
+  }
+
+  onReadable(): void {
+    const bytes = this.serial!.read();
+    if (bytes && this.service) this.service.receive(bytes);
+  }
+
+  onError(error: Error): void {
+    this.platform.log.log('warn', `improv: serial error: ${error.message}`);
+  }
 }

@@ -3,7 +3,7 @@
 //
 // Topics: jobs on <prefix>/<id>/ota/job and <prefix>/group/<group>/ota/job; reports retained on
 // <prefix>/<id>/ota (see report.ts for the states).
-import type { Device } from '../device/device';
+import type { Device, DeviceListener } from '../device/device';
 import { isTopicLevel } from '../device/topics';
 import { base64Decode } from '../text/base64';
 import type { HashFactory } from '../crypto/hash';
@@ -57,13 +57,12 @@ interface Active {
   download: Download;
 }
 
-class OtaAgent {
+class OtaAgent implements DeviceListener {
   private readonly update: FlashUpdate | undefined;
   private readonly memory: OtaMemory;
-  private readonly key: Uint8Array | undefined;
+  /** Why the configured key cannot check jobs; undefined when it can (it is decoded again for each job: no copy kept). */
   private readonly keyProblem: string | undefined;
   private readonly groups: string[];
-  private readonly jobTopics: string[];
   private readonly gate: HealthGate | undefined;
   /** Set by readBootState(), right after the constructor. */
   private report!: OtaReport;
@@ -79,13 +78,9 @@ class OtaAgent {
     this.memory = new OtaMemory(p.storage, device.storage);
     // The key comes from the options or the build settings only: whoever could change it over MQTT
     // (set-config) could sign their own jobs. The groups are a runtime setting.
-    const key = readKey(o.publicKey ?? device.config.build.otaPublicKey);
-    this.key = key.key;
-    this.keyProblem = key.problem;
-    if (key.problem) this.log('error', `${key.problem}; every job will be rejected`);
+    this.keyProblem = readKey(o.publicKey ?? device.config.build.otaPublicKey).problem;
+    if (this.keyProblem) this.log('error', `${this.keyProblem}; every job will be rejected`);
     this.groups = o.groups ? checkGroups(o.groups, (m) => this.log('warn', m)) : device.config.otaGroups;
-    const t = device.topics;
-    this.jobTopics = [`${t.base}/ota/job`, ...this.groups.map((g) => `${t.prefix}/group/${g}/ota/job`)];
 
     const running = this.update?.running();
     if (running?.state === 'pending-verify') {
@@ -111,8 +106,7 @@ class OtaAgent {
       });
       this.gate.start();
     }
-    device.onConnected(() => this.connected());
-    device.onStopping(() => this.stop());
+    device.listen(this);
   }
 
   // ---- boot and connection ----------------------------------------------------------------
@@ -167,25 +161,30 @@ class OtaAgent {
     return last ? { ...last, version } : { state: 'idle', version };
   }
 
-  private connected(): void {
+  /** The device connected (DeviceListener). */
+  connected(): void {
     if (!this.subscribed) {
       this.subscribed = true;
-      // A job is checked (Ed25519 over SHA-512) on a fresh stack, from a timer: under the MQTT delivery's
-      // frames the check overflows the 256 XS stack slots of an ESP8266. The client reuses its buffer.
-      const clock = this.device.platform.clock;
-      this.device.client.subscribe(this.jobTopics, {
-        qos: 1,
-        onMessage: (_topic, payload) => {
-          const job = payload.slice();
-          clock.set(() => this.onJob(job), 0);
-        },
-      });
+      const t = this.device.topics;
+      const topics = [`${t.base}/ota/job`, ...this.groups.map((g) => `${t.prefix}/group/${g}/ota/job`)];
+      // a small arrow made in a method: its call is a tail call, and it copies little code into the heap
+      this.device.client.subscribe(topics, { qos: 1, onMessage: (_topic, payload) => this.jobArrived(payload) });
     }
     this.publish(this.report);
     this.gate?.check();
   }
 
-  private stop(): void {
+  /**
+   * A job is checked (Ed25519 over SHA-512) on a fresh stack, from a timer: under the MQTT delivery's
+   * frames the check overflows the 256 XS stack slots of an ESP8266. The client reuses its buffer.
+   */
+  private jobArrived(payload: Uint8Array): void {
+    const job = payload.slice();
+    this.device.platform.clock.set(() => this.onJob(job), 0);
+  }
+
+  /** The device stops (DeviceListener). */
+  stopping(): void {
     this.stopped = true;
     this.gate?.stop();
     if (this.restartTimer !== undefined) this.device.platform.clock.clear(this.restartTimer);
@@ -216,10 +215,10 @@ class OtaAgent {
     const stored = this.memory.job;
     // Ignoring a repeat before the signature check is safe: ignoring cannot be abused.
     if (id !== undefined && (this.active?.job.id === id || (stored?.id === id && stored.done))) return;
-    if (!this.key) return this.reject(id, undefined, new OtaError('no-key', this.keyProblem!), true);
+    if (this.keyProblem) return this.reject(id, undefined, new OtaError('no-key', this.keyProblem), true);
     let job: OtaJob;
     try {
-      verifyJob(raw, this.key);
+      verifyJob(raw, this.publicKey());
       job = validateJob(raw);
     } catch (error) {
       return this.reject(id, undefined, error, true);
@@ -343,6 +342,11 @@ class OtaAgent {
 
   private remember(job: OtaJob, done: boolean, tries = 1): void {
     this.memory.job = { id: job.id, target: job.version, from: this.device.version, tries, done };
+  }
+
+  /** The configured key, decoded (it was checked at start: keyProblem is undefined). */
+  private publicKey(): Uint8Array {
+    return readKey(this.o.publicKey ?? this.device.config.build.otaPublicKey).key!;
   }
 
   // ---- the new image's health -----------------------------------------------------------------

@@ -40,38 +40,49 @@ const css =
   '.m{padding:.7em;border-radius:.3em;margin:1em 0}.error{background:#fdecea;color:#b71c1c}.ok{background:#e8f5e9;color:#1b5e20}.info{background:#e3f2fd}' +
   'small,footer{color:#666}footer{margin-top:2em;font-size:.85em}';
 
+// The page's fixed pieces: module constants, so they stay in flash (a literal inside a function is
+// copied into the heap each time it runs).
+const HEAD = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">';
+const NETWORKS = '<h2>Wi-Fi networks</h2><ul>';
+const NO_NETWORKS = '<li><small>No networks found yet.</small></li>';
+const FORM_START = '</ul><p><a href="/?scan=1">Scan again</a></p><form method="post" action="/connect">';
+const SSID_INPUT = '<label>Network name (SSID)<input name="s" id="s" maxlength="32" required autocomplete="off" autocapitalize="none" value="';
+const PASSWORD_INPUT = '"></label><label>Password<input name="p" id="p" type="password" maxlength="63" autocomplete="off"';
+const OPTIONAL =
+  '></label><small>Leave empty for an open network.</small><details><summary>Device name and MQTT broker (optional)</summary>' +
+  '<label>Device name<input name="n" id="n" maxlength="32" value="';
+const BROKER_URL = '"></label><label>Broker URL<input name="b" id="b" maxlength="63" placeholder="mqtt://broker.local:1883" autocapitalize="none" value="';
+const BROKER_USER = '"></label><label>Broker user<input name="u" id="u" maxlength="63" autocapitalize="none" value="';
+const FORM_END = '"></label><label>Broker password<input name="w" id="w" type="password" maxlength="63"></label></details><button type="submit">Connect</button></form>';
+
 export function renderPage(view: PageView): string {
+  return renderPageParts(view).join('');
+}
+
+/**
+ * The page as parts, in order: the server encodes and sends them one at a time, so the page is never
+ * whole in memory, as text or as bytes (an ESP8266's heap is 32 KB; the page is ~2.5 KB).
+ */
+export function renderPageParts(view: PageView): string[] {
   const v = view.values;
-  let html =
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">' +
-    '<meta name="viewport" content="width=device-width,initial-scale=1">' +
-    (view.refreshSeconds ? `<meta http-equiv="refresh" content="${view.refreshSeconds};url=/">` : '') +
-    `<title>${escapeHtml(view.title)}</title><style>${css}</style></head><body>` +
-    `<h1>Set up ${escapeHtml(view.title)}</h1>`;
+  const out: string[] = [HEAD];
+  if (view.refreshSeconds) out.push(`<meta http-equiv="refresh" content="${view.refreshSeconds};url=/">`);
+  out.push(`<title>${escapeHtml(view.title)}</title><style>`, css, `</style></head><body><h1>Set up ${escapeHtml(view.title)}</h1>`);
   if (view.message) {
-    html += `<p class="m ${view.message.kind}" role="${view.message.kind === 'error' ? 'alert' : 'status'}" id="msg">${escapeHtml(view.message.text)}</p>`;
+    out.push(`<p class="m ${view.message.kind}" role="${view.message.kind === 'error' ? 'alert' : 'status'}" id="msg">${escapeHtml(view.message.text)}</p>`);
   }
   if (!view.hideForm) {
-    html += '<h2>Wi-Fi networks</h2><ul>';
+    out.push(NETWORKS);
     for (const n of view.networks) {
-      html +=
+      out.push(
         `<li><a href="/?s=${escapeHtml(percentEncode(n.ssid))}"><span>${escapeHtml(n.ssid)}</span>` +
-        `<small>${escapeHtml(n.security)} <b title="${n.rssi} dBm">${bars(n.rssi)}</b></small></a></li>`;
+          `<small>${escapeHtml(n.security)} <b title="${n.rssi} dBm">${bars(n.rssi)}</b></small></a></li>`,
+      );
     }
-    if (!view.networks.length) html += '<li><small>No networks found yet.</small></li>';
-    html +=
-      '</ul><p><a href="/?scan=1">Scan again</a></p>' +
-      '<form method="post" action="/connect">' +
-      `<label>Network name (SSID)<input name="s" id="s" maxlength="32" required autocomplete="off" autocapitalize="none" value="${escapeHtml(v.ssid ?? '')}"></label>` +
-      `<label>Password<input name="p" id="p" type="password" maxlength="63" autocomplete="off"${view.focusPassword ? ' autofocus' : ''}></label>` +
-      '<small>Leave empty for an open network.</small>' +
-      '<details><summary>Device name and MQTT broker (optional)</summary>' +
-      `<label>Device name<input name="n" id="n" maxlength="32" value="${escapeHtml(v.deviceName ?? '')}"></label>` +
-      `<label>Broker URL<input name="b" id="b" maxlength="63" placeholder="mqtt://broker.local:1883" autocapitalize="none" value="${escapeHtml(v.brokerUrl ?? '')}"></label>` +
-      `<label>Broker user<input name="u" id="u" maxlength="63" autocapitalize="none" value="${escapeHtml(v.brokerUser ?? '')}"></label>` +
-      '<label>Broker password<input name="w" id="w" type="password" maxlength="63"></label></details>' +
-      '<button type="submit">Connect</button></form>';
+    if (!view.networks.length) out.push(NO_NETWORKS);
+    out.push(FORM_START, SSID_INPUT, escapeHtml(v.ssid ?? ''), PASSWORD_INPUT, view.focusPassword ? ' autofocus' : '', OPTIONAL, escapeHtml(v.deviceName ?? ''));
+    out.push(BROKER_URL, escapeHtml(v.brokerUrl ?? ''), BROKER_USER, escapeHtml(v.brokerUser ?? ''), FORM_END);
   }
-  html += `<footer>Device ${escapeHtml(view.deviceId)} · firmware ${escapeHtml(view.firmwareVersion)}</footer></body></html>`;
-  return html;
+  out.push(`<footer>Device ${escapeHtml(view.deviceId)} · firmware ${escapeHtml(view.firmwareVersion)}</footer></body></html>`);
+  return out;
 }

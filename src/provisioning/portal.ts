@@ -3,7 +3,7 @@ import { HttpError } from '../http/errors';
 import { parseForm, parseQuery } from '../http/form';
 import type { HttpRequest } from '../http/request-parser';
 import type { HttpResponse } from '../http/response';
-import { renderPage, type PageView } from './portal-page';
+import { renderPageParts, type PageView } from './portal-page';
 import { ProvisioningInputError, validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
 
 export type PortalStatus =
@@ -58,7 +58,7 @@ const pageHeaders: ReadonlyArray<[string, string]> = Object.freeze([
 ]);
 
 function page(status: number, view: PageView): HttpResponse {
-  return { status, headers: pageHeaders.slice(), body: renderPage(view) };
+  return { status, headers: pageHeaders.slice(), body: renderPageParts(view) };
 }
 
 function baseView(ctx: PortalContext, values: PageView['values'] = {}): PageView {
@@ -94,33 +94,36 @@ function redirect(location: string, status = 302): HttpResponse {
 }
 
 export function createPortalHandler(ctx: PortalContext): (request: HttpRequest) => HttpResponse {
-  return (request) => {
-    ctx.activity();
-    if (request.path === '/') {
-      if (request.method === 'POST') return { status: 405, headers: [['Allow', 'GET, HEAD']], body: '' };
-      let values: PageView['values'] = {};
-      try {
-        const q = parseQuery(request.query);
-        if (q.has('scan')) {
-          ctx.requestScan();
-          return redirect('/', 303);
-        }
-        const s = q.get('s');
-        if (s) values = { ssid: s };
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
+  return (request) => handlePortalRequest(ctx, request);
+}
+
+/** The portal's answer to `request` (a function, not a closure per portal: the portal servers call it). */
+export function handlePortalRequest(ctx: PortalContext, request: HttpRequest): HttpResponse {
+  ctx.activity();
+  if (request.path === '/') {
+    if (request.method === 'POST') return { status: 405, headers: [['Allow', 'GET, HEAD']], body: '' };
+    let values: PageView['values'] = {};
+    try {
+      const q = parseQuery(request.query);
+      if (q.has('scan')) {
+        ctx.requestScan();
+        return redirect('/', 303);
       }
-      const view = statusView(ctx, values);
-      if (values.ssid && ctx.status().kind !== 'failed') view.focusPassword = true;
-      return page(200, view);
+      const s = q.get('s');
+      if (s) values = { ssid: s };
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
     }
-    if (request.path === '/connect') {
-      if (request.method !== 'POST') return redirect(ctx.origin());
-      return submit(ctx, request);
-    }
-    if (request.path === '/favicon.ico') return { status: 404, headers: [['Cache-Control', 'max-age=86400']], body: '' };
-    return redirect(ctx.origin());
-  };
+    const view = statusView(ctx, values);
+    if (values.ssid && ctx.status().kind !== 'failed') view.focusPassword = true;
+    return page(200, view);
+  }
+  if (request.path === '/connect') {
+    if (request.method !== 'POST') return redirect(ctx.origin());
+    return submit(ctx, request);
+  }
+  if (request.path === '/favicon.ico') return { status: 404, headers: [['Cache-Control', 'max-age=86400']], body: '' };
+  return redirect(ctx.origin());
 }
 
 /** The page's field names (short, to keep the page small) and the labels a user sees. */

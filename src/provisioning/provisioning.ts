@@ -7,6 +7,7 @@ import { Backoff } from './backoff';
 import { pickCandidates, strongestPerSsid, type Candidate } from './candidates';
 import { DEFAULT_MAX_NETWORKS, NetworkStore } from './network-store';
 import { ProvisioningBusyError, type PortalContext, type PortalStatus } from './portal';
+import type { PageView } from './portal-page';
 import { PortalServers } from './portal-servers';
 import { Scanner } from './scanner';
 import {
@@ -21,6 +22,11 @@ import {
 import { validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
 
 export type { AttemptResult, ProvisioningOptions, ProvisioningState } from './types';
+
+/** Told of every state change: an object whose method this is (the Improv service), so no closure is kept. */
+export interface StateListener {
+  provisioningState(state: ProvisioningState): void;
+}
 
 interface Attempt {
   ssid: string;
@@ -54,7 +60,8 @@ export class Provisioning {
   private test: { ssid: string; status: 'pending' | 'failed' | 'ok'; message: string; ip: string } | undefined;
   private lastPortalUse = -Infinity;
   private stations = 0;
-  private readonly listeners: Array<(state: ProvisioningState) => void> = [];
+  /** Made at the first subscribe(). */
+  private listeners: StateListener[] | undefined;
 
   constructor(private readonly options: ProvisioningOptions) {
     const { platform } = options;
@@ -72,7 +79,7 @@ export class Provisioning {
     }
     this.store = new NetworkStore(platform.storage, options.maxNetworks ?? DEFAULT_MAX_NETWORKS);
     this.scanner = new Scanner(this.wifi, this.clock, this.log);
-    this.backoff = new Backoff(options.retryInitialMs ?? 2_000, options.retryMaxMs ?? 60_000, () => platform.system.random());
+    this.backoff = new Backoff(options.retryInitialMs ?? 2_000, options.retryMaxMs ?? 60_000, platform.system);
     this.o = {
       fallbackMs: options.fallbackMs ?? 90_000,
       lostFallbackMs: options.lostFallbackMs ?? 300_000,
@@ -121,13 +128,15 @@ export class Provisioning {
     return this.scanner.last;
   }
 
-  /** Listens to state changes (besides options.onState); returns a function that unsubscribes. */
-  subscribe(listener: (state: ProvisioningState) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+  /** Listens to state changes (besides options.onState). */
+  subscribe(listener: StateListener): void {
+    (this.listeners ??= []).push(listener);
+  }
+
+  unsubscribe(listener: StateListener): void {
+    const list = this.listeners;
+    const i = list ? list.indexOf(listener) : -1;
+    if (i >= 0) list!.splice(i, 1);
   }
 
   start(): void {
@@ -198,10 +207,11 @@ export class Provisioning {
 
   /**
    * Tries credentials from the user; they are stored only when the device gets an address with
-   * them, and `extras` are handed to onExtraSettings only then. Throws ProvisioningInputError for
-   * invalid input and ProvisioningBusyError while another attempt from a user runs.
+   * them, and `extras` are handed to onExtraSettings only then. `done` hears how the attempt ended.
+   * Throws ProvisioningInputError for invalid input and ProvisioningBusyError while another attempt
+   * from a user runs. (A callback, not a Promise: a build with no Promise leaves the engine's out.)
    */
-  tryCredentials(credentials: WiFiCredentials, extras: ExtraSettings = {}): Promise<AttemptResult> {
+  tryCredentials(credentials: WiFiCredentials, extras: ExtraSettings = {}, done?: (result: AttemptResult) => void): void {
     const creds = validateCredentials(credentials.ssid, credentials.password);
     const checkedExtras = validateExtras(extras);
     if (this.current === 'stopped' || this.current === 'idle') {
@@ -220,26 +230,24 @@ export class Provisioning {
     }
     this.test = { ssid: creds.ssid, status: 'pending', message: '', ip: '' };
     this.setState('testing');
-    return new Promise((resolve) => {
-      this.join(creds, this.o.testTimeoutMs, (result) => {
-        if (result.ok) {
-          this.store.save(creds);
-          this.test = { ssid: creds.ssid, status: 'ok', message: '', ip: result.ip };
-          if (Object.keys(checkedExtras).length) {
-            try {
-              this.options.onExtraSettings?.(checkedExtras);
-            } catch (error) {
-              this.log.log('error', `provisioning: onExtraSettings failed: ${(error as Error).message}`);
-            }
+    this.join(creds, this.o.testTimeoutMs, (result) => {
+      if (result.ok) {
+        this.store.save(creds);
+        this.test = { ssid: creds.ssid, status: 'ok', message: '', ip: result.ip };
+        if (Object.keys(checkedExtras).length) {
+          try {
+            this.options.onExtraSettings?.(checkedExtras);
+          } catch (error) {
+            this.log.log('error', `provisioning: onExtraSettings failed: ${(error as Error).message}`);
           }
-          this.connected(result.ssid, result.ip);
-        } else {
-          this.test = { ssid: creds.ssid, status: 'failed', message: result.message, ip: '' };
-          this.log.log('warn', `provisioning: new credentials for "${creds.ssid}" failed (${result.reason}); nothing stored`);
-          if (result.reason !== 'stopped') this.afterFailedTest();
         }
-        resolve(result);
-      });
+        this.connected(result.ssid, result.ip);
+      } else {
+        this.test = { ssid: creds.ssid, status: 'failed', message: result.message, ip: '' };
+        this.log.log('warn', `provisioning: new credentials for "${creds.ssid}" failed (${result.reason}); nothing stored`);
+        if (result.reason !== 'stopped') this.afterFailedTest();
+      }
+      done?.(result);
     });
   }
 
@@ -328,6 +336,8 @@ export class Provisioning {
 
   private connected(ssid: string, ip: string): void {
     this.link = { ssid, ip };
+    // the page shows no networks once connected: their list needs no memory (a new scan makes another)
+    this.scanner.forget();
     this.store.promote(ssid);
     this.backoff.reset();
     this.clearTimer('retryTimer');
@@ -410,7 +420,8 @@ export class Provisioning {
 
   // ---- access point and portal -------------------------------------------------------------------
 
-  private origin(): string {
+  /** @internal Absolute URL of the page. */
+  origin(): string {
     const portal = this.options.portal;
     const host = portal?.listenAddress ?? this.ap?.ip ?? '';
     const port = this.portal?.httpPort ?? 80;
@@ -421,7 +432,7 @@ export class Provisioning {
     const options = this.options.portal ?? {};
     if (options.enabled === false) return;
     const { network } = this.options.platform;
-    this.portal = new PortalServers(network, this.clock, this.log, ip, options, this.portalContext());
+    this.portal = new PortalServers(network, this.clock, this.log, ip, options, new PortalLink(this, this.options.firmwareVersion));
   }
 
   private closeAccessPoint(): void {
@@ -434,9 +445,12 @@ export class Provisioning {
       this.wifi.stopAccessPoint();
       this.log.log('info', 'provisioning: access point closed');
     }
+    // nobody sees the page now: the last attempt's outcome needs no memory
+    if (this.link && this.test?.status !== 'pending') this.test = undefined;
   }
 
-  private portalStatus(): PortalStatus {
+  /** @internal What the portal page shows (PortalLink). */
+  portalStatus(): PortalStatus {
     const t = this.test;
     if (t?.status === 'pending') return { kind: 'testing', ssid: t.ssid };
     if (this.link) return { kind: 'connected', ssid: this.link.ssid, ip: this.link.ip };
@@ -445,27 +459,19 @@ export class Provisioning {
     return { kind: 'idle' };
   }
 
-  private portalContext(): PortalContext {
-    return {
-      title: this.apSsid,
-      deviceId: this.deviceId,
-      firmwareVersion: this.options.firmwareVersion,
-      origin: () => this.origin(),
-      networks: () => this.scanner.last.slice(0, 12).map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: securityLabel(n.auth) })),
-      status: () => this.portalStatus(),
-      requestScan: () => {
-        if (!this.attempt) this.scanner.scan(() => {});
-      },
-      submit: (credentials, extras) => {
-        this.tryCredentials(credentials, extras).then(
-          () => {},
-          () => {},
-        );
-      },
-      activity: () => {
-        this.lastPortalUse = this.clock.now();
-      },
-    };
+  /** @internal The page's list of networks (PortalLink). */
+  portalNetworks(): PageView['networks'] {
+    return this.scanner.last.slice(0, 12).map((n) => ({ ssid: n.ssid, rssi: n.rssi, security: securityLabel(n.auth) }));
+  }
+
+  /** @internal The page asked for a scan (PortalLink). */
+  portalScan(): void {
+    if (!this.attempt) this.scanner.scan(() => {});
+  }
+
+  /** @internal A request reached the portal: it is in use (PortalLink). */
+  portalUsed(): void {
+    this.lastPortalUse = this.clock.now();
   }
 
   // ---- helpers -----------------------------------------------------------------------------------
@@ -474,7 +480,8 @@ export class Provisioning {
     if (state === this.current) return;
     this.current = state;
     this.options.onState?.(state);
-    for (const l of this.listeners.slice()) l(state);
+    const list = this.listeners;
+    if (list) for (const l of list.slice()) l.provisioningState(state);
   }
 
   private clearTimer(name: 'retryTimer' | 'fallbackTimer' | 'apStopTimer'): void {
@@ -483,3 +490,42 @@ export class Provisioning {
     this[name] = undefined;
   }
 }
+
+/** The portal's view of provisioning (PortalContext), as methods of a class: no closures in the heap while the access point is up. */
+class PortalLink implements PortalContext {
+  readonly title: string;
+  readonly deviceId: string;
+
+  constructor(
+    private readonly p: Provisioning,
+    readonly firmwareVersion: string,
+  ) {
+    this.title = p.apSsid;
+    this.deviceId = p.deviceId;
+  }
+
+  origin(): string {
+    return this.p.origin();
+  }
+
+  networks(): PageView['networks'] {
+    return this.p.portalNetworks();
+  }
+
+  status(): PortalStatus {
+    return this.p.portalStatus();
+  }
+
+  requestScan(): void {
+    this.p.portalScan();
+  }
+
+  submit(credentials: WiFiCredentials, extras: ExtraSettings): void {
+    this.p.tryCredentials(credentials, extras);
+  }
+
+  activity(): void {
+    this.p.portalUsed();
+  }
+}
+

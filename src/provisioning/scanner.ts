@@ -3,9 +3,12 @@
 import type { Clock, Logger, TimerId, WiFi, WiFiNetwork } from '../ports';
 import { strongestPerSsid } from './candidates';
 
+/** No networks, shared: an empty result costs no memory. */
+const NONE: WiFiNetwork[] = Object.freeze([]) as unknown as WiFiNetwork[];
+
 export class Scanner {
-  /** Last successful result: strongest first, one entry per SSID. */
-  last: WiFiNetwork[] = [];
+  /** Last successful result: strongest first, one entry per SSID. Never changed in place. */
+  last: WiFiNetwork[] = NONE;
   private waiters: Array<(networks: WiFiNetwork[] | undefined) => void> | undefined;
   private timer: TimerId | undefined;
 
@@ -41,6 +44,11 @@ export class Scanner {
       this.log.log('warn', `provisioning: scan failed: ${(error as Error).message}`);
       this.finish(undefined);
     }
+  }
+
+  /** Drops the last result (nobody needs it now: the access point closed). */
+  forget(): void {
+    this.last = NONE;
   }
 
   /** Ends a running scan with no result (on stop). */

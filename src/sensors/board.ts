@@ -3,7 +3,7 @@
 // registry.ts lists them. Entries are plain constants: they cost no RAM until a board names them.
 import type { Platform } from '../ports';
 import type { I2CSensorOptions } from './i2c-device';
-import { RetryingSensor } from './retrying';
+import { RetryingSensor, type SensorOpener } from './retrying';
 import type { Sensor } from './sensor';
 
 /** One item of the board description, as an entry's build() reads it. */
@@ -25,6 +25,8 @@ export interface SensorDescription {
 export interface Quantity {
   /** Where the value sits in the driver's reading, e.g. "thermometer.temperature". Default: the key. */
   readonly path?: string;
+  /** `path` split at its dots, when the entry has it at hand (a module constant costs no RAM). */
+  readonly parts?: readonly string[];
   readonly unit?: string;
   /** Home Assistant device class (temperature, humidity, pressure, illuminance, ...). */
   readonly deviceClass?: string;
@@ -70,7 +72,34 @@ export function requirePort<T>(port: T | undefined, what: string, description: S
   return port;
 }
 
+/** What a driver is made from: the description, the port it uses, and for I2C chips the bus settings. */
+export interface DriverSource<Port> {
+  readonly description: SensorDescription;
+  readonly port: Port;
+  readonly i2c: I2CBusSettings;
+}
+
+/**
+ * Makes a driver: a module-level function of the entry, so opening a sensor keeps no closure in the
+ * heap. One argument, as it runs under the boot's deepest XS stack (an ESP8266 has 256 slots).
+ */
+export type DriverMaker<Port> = (source: DriverSource<Port>) => Sensor;
+
 /** One sensor named as described, whose driver `make` opens at the first measurement and again after a failure. */
-export function lazySensor(description: SensorDescription, make: () => Sensor): BuiltSensor[] {
-  return [{ name: description.name, sensor: new RetryingSensor(make) }];
+export function lazySensor<Port>(description: SensorDescription, make: DriverMaker<Port>, port: Port, i2c: I2CBusSettings = {}): BuiltSensor[] {
+  return [{ name: description.name, sensor: new RetryingSensor(new DriverOpener(make, description, port, i2c)) }];
+}
+
+/** What RetryingSensor opens: the maker and its source, kept as fields rather than in a closure. */
+class DriverOpener<Port> implements SensorOpener, DriverSource<Port> {
+  constructor(
+    private readonly make: DriverMaker<Port>,
+    readonly description: SensorDescription,
+    readonly port: Port,
+    readonly i2c: I2CBusSettings,
+  ) {}
+
+  open(): Sensor {
+    return this.make(this);
+  }
 }

@@ -3,16 +3,21 @@
 import { SensorError } from './errors';
 import type { Reading, Sensor } from './sensor';
 
+/** Opens a driver: an object whose method this is, so a sensor keeps no closure in the heap. */
+export interface SensorOpener {
+  open(): Sensor;
+}
+
 export class RetryingSensor implements Sensor {
   private driver: Sensor | undefined;
-  constructor(private readonly make: () => Sensor) {}
+  constructor(private readonly opener: SensorOpener) {}
 
   get conversionTime(): number {
     return this.driver?.conversionTime ?? 0;
   }
 
   start(): number {
-    this.driver ??= this.make();
+    this.driver ??= this.opener.open();
     return this.driver.start();
   }
 

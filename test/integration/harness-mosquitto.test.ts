@@ -1,4 +1,5 @@
 // The mosquitto harness, exercised through the sim Network port with hand-written MQTT bytes.
+import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeNetwork, NetworkError } from '../../hosts/sim/net';
@@ -237,5 +238,35 @@ describe('websockets and packet size limit', () => {
     probe.socket.write(publishBytes('t', 'x'.repeat(200)));
     const error = await probe.failed;
     expect((error as NetworkError).code).toMatch(/ECLOSED|ECONNRESET/);
+  });
+});
+
+describe('a broker for a large fleet', () => {
+  let broker: MosquittoBroker;
+  beforeAll(async () => {
+    broker = await startMosquitto({ listeners: 3, maxConnections: 150_000 });
+  });
+  afterAll(() => broker?.stop());
+
+  it('listens on several ports, every one of them serving MQTT, with max_connections on each', async () => {
+    expect(broker.ports).toHaveLength(3);
+    expect(new Set(broker.ports).size).toBe(3);
+    expect(broker.ports[0]).toBe(broker.port);
+    for (const port of broker.ports) {
+      const client = await mqtt.connectAsync({ host: broker.host, port, reconnectPeriod: 0 });
+      await client.endAsync();
+    }
+    expect(readFileSync(broker.configFile, 'utf8').match(/^max_connections 150000$/gm)).toHaveLength(3);
+  });
+
+  it('runs with an open-file limit above its clients (past the inherited hard limit only with CAP_SYS_RESOURCE)', () => {
+    if (process.platform !== 'linux') return;
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+    const hard = line.split(/\s{2,}/)[2];
+    const inherited = hard === 'unlimited' ? Infinity : Number(hard);
+    // root in a container may lack the capability (bit 24 of CapEff)
+    const caps = readFileSync('/proc/self/status', 'utf8').match(/^CapEff:\s+([0-9a-f]+)/m)![1];
+    const mayRaise = (parseInt(caps.slice(-8), 16) & (1 << 24)) !== 0;
+    expect(broker.openFileLimit()).toBe(mayRaise ? 151_024 : Math.min(151_024, inherited));
   });
 });

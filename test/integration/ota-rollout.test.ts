@@ -202,4 +202,45 @@ describe('fleet rollout', () => {
     expect(seen.some((m) => m.topic === `${prefix}/${ghost}/ota/job`)).toBe(false);
     expect(f.devices[0].version).toBe(version);
   });
+
+  it('a stage larger than the image server serves at once is paced: jobs go out as devices come back on the new image, every device updated', async () => {
+    const prefix = 'paced';
+    const f = fleet(8, prefix);
+    await allOnline(f, prefix);
+    const from = seen.length;
+    const store = new CampaignStore(join(work, 'paced-state'));
+    const out = collect();
+    const r = new Rollout({ store, out, tick: 100 });
+    await r.create({
+      broker: broker.url,
+      prefix,
+      key: loadPrivateKey(key.file),
+      image: readFileSync(writeImage(work, '1.4.0')),
+      version: '1.4.0',
+      target: parseTarget('all'),
+      stages: [100],
+      failureThreshold: 0.1,
+      minSample: 2,
+      deviceTimeout: 30_000,
+      discover: 500,
+      http: { host: '127.0.0.1', port: 0, concurrency: 1 },
+      id: 'paced1',
+    });
+    const report = await r.run();
+    expect(report).toMatchObject({ status: 'succeeded', devices: 8, succeeded: 8, failed: 0 });
+    expect(out.text()).toContain('publishing the job to 8 device(s), at most 2 downloading or restarting at a time');
+    // replay what the broker carried: a job counts from its publication until its device is back on
+    // the new image (its report after "rebooting"); at most two at any time, and never all eight at once
+    const events = seen.slice(from).filter((m) => m.topic.startsWith(`${prefix}/`));
+    const downloading = new Set<string>();
+    let most = 0;
+    for (const m of events) {
+      const id = m.topic.split('/')[1];
+      if (m.topic.endsWith('/ota/job') && m.text) downloading.add(id);
+      else if (m.topic.endsWith('/ota') && m.json.job === 'paced1' && m.json.state !== 'downloading' && m.json.state !== 'rebooting') downloading.delete(id);
+      most = Math.max(most, downloading.size);
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+  });
 });

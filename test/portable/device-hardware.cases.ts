@@ -20,7 +20,7 @@ function board() {
 function run(platform: Platform, clock: ManualClock, entries: unknown, ms: number) {
   const sensors = buildSensors(platform, entries);
   const published: { sensor: string; body: Record<string, unknown> }[] = [];
-  const t = new Telemetry(clock, sensors, () => 10_000, { publish: (sensor, payload) => published.push({ sensor, body: JSON.parse(payload) }) });
+  const t = new Telemetry(clock, sensors, { defaultInterval: () => 10_000, publish: (sensor, payload) => void published.push({ sensor, body: JSON.parse(payload) }) });
   t.start();
   clock.advance(ms);
   return { sensors, published, telemetry: t };

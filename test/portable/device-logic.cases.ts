@@ -12,7 +12,7 @@ import { equal, ok, suite, throws } from '../../hosts/xs/harness';
 
 function dispatcher() {
   const replies: Reply[] = [];
-  const commands = new Commands((name) => `base/cmd/${name}/result`, (r) => replies.push(r));
+  const commands = new Commands({ resultTopic: (name) => `base/cmd/${name}/result`, send: (r) => replies.push(r) });
   const decode = (b: Uint8Array) => decodeUtf8(b, 0, b.length);
   const call = (name: string, text: string) => {
     commands.handle(name, encodeUtf8(text), decode);

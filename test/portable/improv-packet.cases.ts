@@ -12,10 +12,10 @@ const wifiPacket = hex('49 4d 50 52 4f 56 01 03 20 01 1e 0c 4d 79 57 69 72 65 6c
 
 function collect(): { frames: ImprovFrame[]; bad: number; reader: ImprovReader } {
   const out = { frames: [] as ImprovFrame[], bad: 0, reader: undefined as unknown as ImprovReader };
-  out.reader = new ImprovReader(
-    (f) => out.frames.push(f),
-    () => out.bad++,
-  );
+  out.reader = new ImprovReader({
+    frame: (f) => void out.frames.push(f),
+    badChecksum: () => void out.bad++,
+  });
   return out;
 }
 

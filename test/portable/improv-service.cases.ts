@@ -3,7 +3,7 @@ import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { equal, hex, suite } from '../../hosts/xs/harness';
 import type { WiFiNetwork } from '../../src/ports';
 import { ImprovSerialService, improvStateOf, type ImprovTarget } from '../../src/improv/service';
-import type { AttemptResult, ProvisioningState } from '../../src/provisioning/provisioning';
+import type { AttemptResult, ProvisioningState, StateListener } from '../../src/provisioning/provisioning';
 import { ProvisioningBusyError } from '../../src/provisioning/portal';
 import type { WiFiCredentials } from '../../src/provisioning/validate';
 
@@ -12,26 +12,28 @@ const clock = new ManualClock();
 class Target implements ImprovTarget {
   state: ProvisioningState = 'ap';
   ip: string | undefined;
-  listeners: Array<(s: ProvisioningState) => void> = [];
+  listeners: StateListener[] = [];
   tried: WiFiCredentials[] = [];
   busy = false;
   finish: (r: AttemptResult) => void = () => {};
-  subscribe(l: (s: ProvisioningState) => void) {
+  subscribe(l: StateListener) {
     this.listeners.push(l);
-    return () => {};
+  }
+  unsubscribe(l: StateListener) {
+    this.listeners = this.listeners.filter((x) => x !== l);
   }
   set(s: ProvisioningState) {
     this.state = s;
-    for (const l of this.listeners) l(s);
+    for (const l of this.listeners) l.provisioningState(s);
   }
   scan(cb: (n: WiFiNetwork[]) => void) {
     cb([{ ssid: 'A', rssi: -40, channel: 1, auth: 'wpa2' }]);
   }
-  tryCredentials(c: WiFiCredentials): Promise<AttemptResult> {
+  tryCredentials(c: WiFiCredentials, _extras: undefined, done: (r: AttemptResult) => void): void {
     if (this.busy) throw new ProvisioningBusyError('busy');
     this.tried.push(c);
     this.set('testing');
-    return new Promise((resolve) => (this.finish = resolve));
+    this.finish = done;
   }
 }
 
@@ -83,24 +85,22 @@ export default suite('improv service', (test) => {
     equal(packets(), [errNone, stateProvisioned, hex('49 4d 50 52 4f 56 01 04 02 02 00 e6')]);
   });
 
-  test('Wi-Fi settings: provisioning, then unable to connect on failure', async () => {
+  test('Wi-Fi settings: provisioning, then unable to connect on failure', () => {
     const { target, service, packets } = setup();
     service.receive(wifi);
     equal(target.tried, [{ ssid: 'A', password: '12345678' }]);
     equal(packets(), [errNone, stateProvisioning]);
     target.set('ap');
     target.finish({ ok: false, ssid: 'A', reason: 'auth-failed', message: 'x' });
-    await Promise.resolve();
     equal(packets(), [stateReady, errUnable]);
   });
 
-  test('Wi-Fi settings: provisioned and an empty result on success', async () => {
+  test('Wi-Fi settings: provisioned and an empty result on success', () => {
     const { target, service, packets } = setup();
     service.receive(wifi);
     packets();
     target.set('connected');
     target.finish({ ok: true, ssid: 'A', ip: '10.0.0.5' });
-    await Promise.resolve();
     equal(packets(), [stateProvisioned, hex('49 4d 50 52 4f 56 01 04 02 01 00 e5')]);
   });
 

@@ -10,7 +10,7 @@ const decode = (b: Uint8Array) => String.fromCharCode(...b);
 
 function commands() {
   const sent: Reply[] = [];
-  const c = new Commands((name) => `dev/cmd/${name}/result`, (r) => sent.push(r));
+  const c = new Commands({ resultTopic: (name) => `dev/cmd/${name}/result`, send: (r) => sent.push(r) });
   c.register('ping', () => ({ pong: true }));
   return { c, sent };
 }
@@ -46,7 +46,7 @@ export default suite('mqtt5 commands', (test) => {
   test('a Response Topic property outside the reply space: the error goes to the result topic, with the correlation data', () => {
     const sent: Reply[] = [];
     const topics = new Topics('lab', 'dev2');
-    const c = new Commands((name) => topics.commandResult(name), (r) => sent.push(r), (t) => replyTopicProblem(t, topics, DEFAULT_REPLY_TOPICS));
+    const c = new Commands({ resultTopic: (name) => topics.commandResult(name), send: (r) => sent.push(r), replyProblem: (t) => replyTopicProblem(t, topics, DEFAULT_REPLY_TOPICS) });
     let ran = 0;
     c.register('identify', () => (ran++, {}));
     c.handle('identify', bytes('{"id":"i"}'), decode, { responseTopic: 'lab/dev1/cmd/identify', correlationData: Uint8Array.of(7) });

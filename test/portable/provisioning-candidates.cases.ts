@@ -48,7 +48,7 @@ export default suite('provisioning candidates and backoff', (test) => {
 
   test('backoff doubles up to the cap; jitter scales by 0.8 to 1.2; reset starts over', () => {
     let r = 0.5;
-    const b = new Backoff(2000, 60000, () => r);
+    const b = new Backoff(2000, 60000, { random: () => r });
     equal([b.next(), b.next(), b.next(), b.next(), b.next(), b.next(), b.next()], [2000, 4000, 8000, 16000, 32000, 60000, 60000]);
     b.reset();
     r = 0;

@@ -28,7 +28,7 @@ function header(r: HttpResponse, name: string): string | undefined {
 }
 
 function body(r: HttpResponse): string {
-  return typeof r.body === 'string' ? r.body : '';
+  return typeof r.body === 'string' ? r.body : Array.isArray(r.body) ? r.body.join('') : '';
 }
 
 class Context implements PortalContext {

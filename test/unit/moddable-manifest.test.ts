@@ -43,7 +43,7 @@ const SDK_MODULES: Record<Platform, string[]> = {
   esp: ['embedded:io/i2c', 'embedded:io/digital', 'embedded:io/analog'],
   lin: ['embedded:io/socket/tcp/tls'],
 };
-const SDK_COMMON = ['timer', 'time', 'preference', 'wifi', 'net', 'sntp', 'mc/config', 'embedded:io/socket/tcp', 'embedded:io/socket/listener', 'embedded:io/socket/udp'];
+const SDK_COMMON = ['timer', 'time', 'preference', 'wifi', 'net', 'mc/config', 'embedded:io/socket/tcp', 'embedded:io/socket/listener', 'embedded:io/socket/udp'];
 /** Our declarations of SDK modules, so mcconfig's tsc knows their types. */
 const SDK_TYPINGS: Record<string, string> = { ota: 'hosts/moddable/types/ota.d.ts', 'embedded:io/socket/tcp/tls': 'hosts/moddable/types/tls.d.ts' };
 /** Modules only tests, tools or library users import (all-packets decodes what a client never receives; the
@@ -52,7 +52,10 @@ const OFF_DEVICE = ['src/mqtt/all-packets', 'src/mqtt/v5/all-packets', 'src/cryp
 /** Features in a manifest of their own that no build includes yet (md5 and sha1 come with token auth and WebSocket). */
 const NOT_BUILT_YET = ['src/crypto/md5', 'src/crypto/sha1', 'src/mqtt/v5/protocol', 'src/transport/websocket', 'src/auth/token'];
 /** Imports a folder's manifest does not include the target of, and why. */
-const BUILD_PICKS = { 'src/sensors/registry.ts': 'lists every driver; the build includes the manifests of the chips it carries' };
+const BUILD_PICKS = {
+  'src/sensors/registry.ts': 'lists every driver; the build includes the manifests of the chips it carries',
+  'src/sensors/registry-no-1wire.ts': 'the same for a build without 1-Wire',
+};
 
 const manifests = new Map<string, ManifestJson>();
 function readManifest(path: string): ManifestJson {
@@ -134,6 +137,15 @@ function kept(path: string): Listed[] {
   return modules.filter((m) => !dropped.includes(m.file));
 }
 
+/**
+ * A module listed under another file's name replaces that file in the builds that include its
+ * manifest, which drops the replaced file with "~" (src/sensors/manifest_no_1wire.json lists
+ * registry-no-1wire.ts as src/sensors/registry). The replaced file's path is the module's name.
+ */
+function isSubstitute(path: string, m: Listed): boolean {
+  return m.name !== rel(m.file).replace(/(\.d)?\.[^.]+$/, '') && listed(path, 'all').dropped.includes(join(root, `${m.name}.ts`));
+}
+
 interface Listed {
   name: string;
   file: string;
@@ -207,6 +219,8 @@ function mainOf(platform: Platform): string {
 function closure(platform: Platform): { problems: string[]; reached: Set<string> } {
   const { modules } = build(platform);
   const inBuild = new Set(modules.map((m) => m.file));
+  // XS resolves an import by module name: a substitute's file answers to the name it is listed under
+  const byName = new Map(modules.map((m) => [m.name, m.file]));
   const problems: string[] = [];
   const reached = new Set<string>();
   const start = resolveImport(TOP, './' + mainOf(platform));
@@ -225,7 +239,7 @@ function closure(platform: Platform): { problems: string[]; reached: Set<string>
     for (const spec of importsOf(file)) {
       if (spec.startsWith('.')) {
         const target = resolveImport(file, spec);
-        if (target) queue.push(target);
+        if (target) queue.push(inBuild.has(target) ? target : (byName.get(rel(target).replace(/(\.d)?\.[^.]+$/, '')) ?? target));
         else problems.push(`${platform}: ${relative(root, file)} imports ${spec}, which does not exist`);
       } else if (!SDK_COMMON.includes(spec) && !SDK_MODULES[platform].includes(spec)) {
         problems.push(`${platform}: ${relative(root, file)} imports "${spec}", which the ${platform} build does not provide`);
@@ -254,8 +268,12 @@ describe('manifest.json', () => {
     expect(top.include).toContain('$(MODDABLE)/examples/manifest_base.json');
     const sdk = tree('esp32').flatMap((m) => sections(m.json, 'esp32').flatMap(includesOf)).filter(isSdk);
     expect(sdk).toContain('$(MODDABLE)/modules/io/manifest.json');
-    // SDK 8.2.3 defaults tsc to es2025, which TypeScript 5.9 does not know; strict as our own tsconfig
-    expect(top.typescript?.tsconfig.compilerOptions).toEqual({ target: 'es2024', lib: ['es2024'], strict: true, skipLibCheck: true });
+    // SDK 8.2.3 defaults tsc to es2025, which TypeScript 5.9 does not know; strict as our own tsconfig.
+    // Class fields are assigned in the constructor, as tsconfig.json has it for Node and the XS tests:
+    // defined fields cost XS a hidden initializer function (and its prototype object) per class.
+    expect(top.typescript?.tsconfig.compilerOptions).toEqual({ target: 'es2024', lib: ['es2024'], strict: true, skipLibCheck: true, useDefineForClassFields: false });
+    const ours = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')) as { compilerOptions: Record<string, unknown> };
+    expect(ours.compilerOptions.useDefineForClassFields).toBe(false);
   });
 
   it('includes only manifests that exist, and lists only module sources that exist', () => {
@@ -275,8 +293,9 @@ describe('manifest.json', () => {
   it('names each of our modules by its path, so relative imports resolve the same in XS and tsc', () => {
     const wrong: string[] = [];
     for (const path of allManifests()) {
-      for (const { name, file } of kept(path)) {
-        if (SDK_TYPINGS[name] === rel(file)) continue;
+      for (const m of kept(path)) {
+        const { name, file } = m;
+        if (SDK_TYPINGS[name] === rel(file) || isSubstitute(path, m)) continue;
         if (name !== rel(file).replace(/(\.d)?\.[^.]+$/, '')) wrong.push(`${rel(path)}: ${name} -> ${rel(file)}`);
       }
     }
@@ -291,7 +310,9 @@ describe('manifest.json', () => {
       const count = new Map<string, number>();
       const dropped = new Set<string>();
       for (const path of own) {
-        const { modules, dropped: drops } = listed(path, 'all');
+        const { modules, dropped: all } = listed(path, 'all');
+        const replaced = new Set(modules.filter((m) => isSubstitute(path, m)).map((m) => join(root, `${m.name}.ts`)));
+        const drops = all.filter((file) => !replaced.has(file));
         for (const file of drops) {
           if (dirname(file) !== folder) problems.push(`${rel(path)} drops ${rel(file)}, which is not in its folder`);
           dropped.add(file);
@@ -362,7 +383,13 @@ describe('manifest.json', () => {
   it('lets a build pick its sensor drivers: one manifest per chip, which the app includes', () => {
     const chips = readdirSync(join(root, 'src/sensors')).filter((n) => statSync(join(root, 'src/sensors', n)).isDirectory());
     expect(chips.length).toBeGreaterThanOrEqual(5);
-    for (const chip of chips) expect(top.include).toContain(`./src/sensors/${chip}/manifest.json`);
+    const includedBy = (platform: Platform) => sections(top, platform).flatMap(includesOf);
+    for (const chip of chips) for (const platform of ['esp32', 'lin'] as const) expect(includedBy(platform)).toContain(`./src/sensors/${chip}/manifest.json`);
+    // the ESP8266 build carries every chip but DS18B20: no Moddable host has a 1-Wire port, and the
+    // ESP8266 needs the flash; its registry is the shorter one
+    expect(chips.filter((chip) => includedBy('esp').includes(`./src/sensors/${chip}/manifest.json`)).sort()).toEqual(chips.filter((c) => c !== 'ds18b20').sort());
+    expect(build('esp').modules.filter((m) => m.name === 'src/sensors/registry').map((m) => rel(m.file))).toEqual(['src/sensors/registry-no-1wire.ts']);
+    expect(build('esp32').modules.filter((m) => m.name === 'src/sensors/registry').map((m) => rel(m.file))).toEqual(['src/sensors/registry.ts']);
     // no folder manifest pulls a chip in: only the app's list does
     const pulled = allManifests()
       .filter((p) => p !== TOP)

@@ -9,8 +9,8 @@ import { SimRadio, type SimNetwork } from '../../hosts/sim/radio';
 import type { Platform } from '../../src/ports';
 import { NetworkStore } from '../../src/provisioning/network-store';
 import { ProvisioningBusyError } from '../../src/provisioning/portal';
-import { Provisioning, type ProvisioningOptions, type ProvisioningState } from '../../src/provisioning/provisioning';
-import { ProvisioningInputError } from '../../src/provisioning/validate';
+import { Provisioning, type AttemptResult, type ProvisioningOptions, type ProvisioningState } from '../../src/provisioning/provisioning';
+import { ProvisioningInputError, type ExtraSettings, type WiFiCredentials } from '../../src/provisioning/validate';
 
 interface Rig {
   clock: ManualClock;
@@ -50,6 +50,11 @@ function rig(networks: SimNetwork[], stored: Array<[string, string]>, options: P
     ...options,
   });
   return r;
+}
+
+/** An attempt with the user's credentials, as a promise of how it ended. */
+function attempt(prov: Provisioning, credentials: WiFiCredentials, extras?: ExtraSettings): Promise<AttemptResult> {
+  return new Promise((resolve) => prov.tryCredentials(credentials, extras, resolve));
 }
 
 const home: SimNetwork = { ssid: 'Home', password: 'home-pass-1', rssi: -60, ip: '192.168.1.10' };
@@ -204,7 +209,7 @@ describe('provisioning state machine', () => {
   it('credentials from the user: a wrong password stores nothing and stays in AP mode', async () => {
     const r = rig([home], []);
     r.prov.start();
-    const pending = r.prov.tryCredentials({ ssid: 'Home', password: 'wrong-pass' }, { brokerUrl: 'mqtt://b' });
+    const pending = attempt(r.prov, { ssid: 'Home', password: 'wrong-pass' }, { brokerUrl: 'mqtt://b' });
     expect(r.prov.state).toBe('testing');
     await r.clock.advanceAsync(5_000);
     await expect(pending).resolves.toMatchObject({ ok: false, reason: 'auth-failed', message: expect.stringContaining('Wrong password for “Home”') });
@@ -217,7 +222,7 @@ describe('provisioning state machine', () => {
   it('credentials from the user: the right password is stored, extras handed over, AP closed', async () => {
     const r = rig([home], []);
     r.prov.start();
-    const pending = r.prov.tryCredentials({ ssid: 'Home', password: 'home-pass-1' }, { deviceName: 'Hall', brokerUrl: 'mqtt://b:1883' });
+    const pending = attempt(r.prov, { ssid: 'Home', password: 'home-pass-1' }, { deviceName: 'Hall', brokerUrl: 'mqtt://b:1883' });
     await r.clock.advanceAsync(5_000);
     await expect(pending).resolves.toEqual({ ok: true, ssid: 'Home', ip: '192.168.1.10' });
     expect(r.prov.store.list()).toEqual([{ ssid: 'Home', password: 'home-pass-1' }]);
@@ -232,7 +237,7 @@ describe('provisioning state machine', () => {
     r.prov.start();
     await r.clock.advanceAsync(2_000);
     const result = await (async () => {
-      const p = r.prov.tryCredentials({ ssid: 'Home', password: 'typo-pass' });
+      const p = attempt(r.prov, { ssid: 'Home', password: 'typo-pass' });
       await r.clock.advanceAsync(5_000);
       return p;
     })();
@@ -246,7 +251,7 @@ describe('provisioning state machine', () => {
     const r = rig([home], [], { testTimeoutMs: 20_000 });
     r.prov.start();
     r.radio.timing.dhcpMs = 60_000; // DHCP does not answer in time
-    const p = r.prov.tryCredentials({ ssid: 'Home', password: 'home-pass-1' });
+    const p = attempt(r.prov, { ssid: 'Home', password: 'home-pass-1' });
     await r.clock.advanceAsync(19_999);
     expect(r.prov.state).toBe('testing');
     await r.clock.advanceAsync(1);
@@ -259,7 +264,7 @@ describe('provisioning state machine', () => {
     r.prov.start();
     expect(() => r.prov.tryCredentials({ ssid: '', password: '' })).toThrow(ProvisioningInputError);
     expect(() => r.prov.tryCredentials({ ssid: 'Home', password: 'short' })).toThrow(ProvisioningInputError);
-    void r.prov.tryCredentials({ ssid: 'Home', password: 'home-pass-1' });
+    r.prov.tryCredentials({ ssid: 'Home', password: 'home-pass-1' });
     expect(() => r.prov.tryCredentials({ ssid: 'Home', password: 'home-pass-1' })).toThrow(ProvisioningBusyError);
   });
 
@@ -268,7 +273,7 @@ describe('provisioning state machine', () => {
     const r = rig(nets, []);
     r.prov.start();
     for (const n of nets) {
-      const p = r.prov.tryCredentials({ ssid: n.ssid, password: n.password });
+      const p = attempt(r.prov, { ssid: n.ssid, password: n.password });
       await r.clock.advanceAsync(3_000);
       expect((await p).ok).toBe(true);
     }

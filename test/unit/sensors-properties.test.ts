@@ -8,7 +8,7 @@ import { BME280 } from '../../src/sensors/bme280/bme280';
 import { compensateHumidity, compensatePressure, compensateTemperature, fineTemperature, parseCalibration } from '../../src/sensors/bme280/compensation';
 import { crc8Maxim, crc8Sensirion } from '../../src/sensors/crc';
 import { DS18B20 } from '../../src/sensors/ds18b20/ds18b20';
-import { romToHex, searchRoms } from '../../src/sensors/onewire';
+import { romToHex, searchRoms } from '../../src/sensors/ds18b20/onewire';
 import { SHT3x } from '../../src/sensors/sht3x/sht3x';
 import { ManualClock } from '../../hosts/sim/fakes/clock';
 import {

@@ -47,6 +47,13 @@ describe('simulator flags', () => {
     expect(parseSimArgs(['--ota-key', 'k.pem']).otaKey).toBe('k.pem');
   });
 
+  it('reads a shard: 1-based on the command line, 0-based in the options', () => {
+    const o = parseSimArgs(['--devices', '100000', '--shard', '2/4', '--seed', '9', '--broker', 'mqtt://127.0.0.1:1883', '--state-dir', 'off']);
+    expect(o).toMatchObject({ devices: 100_000, shard: { index: 1, count: 4 }, seed: 9, stateDir: 'off' });
+    expect(parseSimArgs(['--shard', '1/1', '--seed', '1']).shard).toEqual({ index: 0, count: 1 });
+    expect(parseSimArgs(['--broker', 'mqtt://127.0.0.1:1883', '--broker-ports', '1884, 1885', '--keep-alive', '60'])).toMatchObject({ broker: { port: 1883, ports: [1884, 1885] }, keepAlive: 60 });
+  });
+
   it('reads every flag', () => {
     const o = parseSimArgs(['--devices', '250', '--prefix', 'lab/floor1', '--state-dir', '/tmp/x', '--seed', '42', '--log', 'json', '--level', 'debug', '--port', '0', '--dashboard-port', 'off', '--heartbeat', '1', '--telemetry', '2', '--board', 'env', '--start-rate', '50', '--view', 'log']);
     expect(o).toMatchObject({ devices: 250, prefix: 'lab/floor1', stateDir: '/tmp/x', seed: 42, log: 'json', level: 'debug', port: 0, portGiven: true, dashboardPort: undefined, heartbeat: 1, telemetry: 2, board: 'env', startRate: 50, view: 'log' });
@@ -65,8 +72,17 @@ describe('simulator flags', () => {
   });
 
   it('refuses bad values with a message that says what to type instead', () => {
-    fails(['--devices', 'many'], /--devices needs a whole number from 0 to 20000, not "many"/);
-    fails(['--devices', '20001'], /--devices needs a whole number/);
+    fails(['--devices', 'many'], /--devices needs a whole number from 0 to 1000000, not "many"/);
+    fails(['--devices', '1000001'], /--devices needs a whole number/);
+    fails(['--shard', '3/2', '--seed', '1', '--broker', 'mqtt://127.0.0.1'], /--shard needs I\/N with 1 <= I <= N <= 1000 .*not "3\/2"/);
+    fails(['--shard', '0/2', '--seed', '1', '--broker', 'mqtt://127.0.0.1'], /--shard needs I\/N/);
+    fails(['--shard', 'half', '--seed', '1', '--broker', 'mqtt://127.0.0.1'], /--shard needs I\/N/);
+    fails(['--shard', '1/2', '--broker', 'mqtt://127.0.0.1'], /--shard needs --seed: every shard derives the device ids and values from it, so give all 2 the same one/);
+    fails(['--shard', '1/2', '--seed', '1'], /--shard needs --broker: the shards of a fleet share one broker/);
+    fails(['--state-dir', 'off', '--ota-key', 'k.pem'], /--ota-key needs a state dir/);
+    fails(['--broker-ports', '1884'], /--broker-ports applies to an external broker/);
+    fails(['--broker', 'mqtt://127.0.0.1', '--broker-ports', '1884,x'], /--broker-ports needs a whole number from 1 to 65535, not "x"/);
+    fails(['--keep-alive', '2'], /--keep-alive needs a whole number from 5 to 65535/);
     fails(['--heartbeat', '0'], /--heartbeat needs a whole number from 1 to 86400/);
     fails(['--prefix', 'a/+/b'], /--prefix "a\/\+\/b" must be topic levels without \+ or #/);
     fails(['--log', 'xml'], /--log must be text or json, not "xml"/);

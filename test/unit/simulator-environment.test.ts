@@ -133,4 +133,11 @@ describe('environment', () => {
       }
     }
   });
+
+  it('the RSSI alone (what a heartbeat asks for each beat) is the site\'s RSSI, without making the site', () => {
+    const env = new Environment({ seed: 77, utcOffsetMinutes: 0 });
+    for (let index = 0; index < 50; index++) {
+      for (const t of [0, 61_000, 3_600_000, 86_399_000]) expect(env.rssi(index, 1_700_000_000_000 + t)).toBe(env.site(index).values(1_700_000_000_000 + t).rssi);
+    }
+  });
 });

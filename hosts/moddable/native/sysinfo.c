@@ -4,16 +4,25 @@
  * ESP8266: system_get_free_heap_size(), system_get_rst_info() (NONOS user_interface.h).
  * Desktop (lin): the host's available physical memory (capped at 2^31 - 1), since a desktop
  * process has no heap budget of its own; every launch of the simulator is a power-on.
+ * Restart: esp_restart() / system_restart(), as the SDK's System.restart() does; that global comes
+ * from modules/io/system, which the ESP8266 build leaves out (it imports every ECMA-419 IO class).
+ * Wall time: the runtime's clock (set by SNTP through Time.set), read the way XS's Date.now() reads
+ * it, so that a build whose JavaScript never names Date leaves the Date class out of its image.
  */
 
 #include "xsmc.h"
 
 #if ESP32
+	#include "xsHost.h"
 	#include "esp_system.h"
 #elif defined(__ets__)
+	#include "xsHost.h"
 	#include "user_interface.h"
 #else
+	#include <sys/time.h>
 	#include <unistd.h>
+	#define c_timeval struct timeval
+	#define c_gettimeofday gettimeofday
 #endif
 
 void xs_sysinfo_free_heap(xsMachine *the)
@@ -64,4 +73,24 @@ void xs_sysinfo_reset_reason(xsMachine *the)
 #endif
 
 	xsmcSetString(xsResult, (char *)reason);
+}
+
+void xs_sysinfo_wall_time(xsMachine *the)
+{
+	c_timeval tv;
+	c_gettimeofday(&tv, NULL);
+	xsmcSetNumber(xsResult, ((double)tv.tv_sec * 1000.0) + (double)(tv.tv_usec / 1000));
+}
+
+void xs_sysinfo_restart(xsMachine *the)
+{
+#if ESP32
+	esp_restart();
+#elif defined(__ets__)
+	system_restart();
+	while (1)
+		modDelayMilliseconds(1000);
+#else
+	xsUnknownError("the desktop build restarts the firmware in place, not the process");
+#endif
 }

@@ -21,13 +21,6 @@ interface ArrayBufferConstructor {
   fromString(string: string): ArrayBuffer;
 }
 
-/** Global installed by the `system` module (modules/io/system) on esp, esp32 and lin. */
-declare var System: {
-  restart(): void;
-  deepSleep(us: number, mode?: number): void;
-  resolve(name: string, callback: (name: string, address?: string) => void): void;
-};
-
 declare module 'timer' {
   class Timer {
     private constructor();

@@ -29,6 +29,40 @@ const FILTER = [1, 2, 4, 8, 16, 16, 16, 16];
 const STANDBY_BME = [0.5, 62.5, 125, 250, 500, 1000, 10, 20];
 const STANDBY_BMP = [0.5, 62.5, 125, 250, 500, 1000, 2000, 4000];
 const STARTUP_MS = 2;
+/** Registers from here up change at run time (control, status, data); those below are the chip's NVM and id. */
+const VOLATILE = 0xf0;
+
+/**
+ * The read-only registers (id, calibration NVM) of a variant with a calibration: the same bytes for
+ * every chip with them, so a fleet of thousands of simulated boards keeps one copy.
+ */
+const ROMS = new WeakMap<SimBoschCalibration, { bme280?: Uint8Array; bmp280?: Uint8Array }>();
+
+function romOf(variant: 'bme280' | 'bmp280', c: SimBoschCalibration): Uint8Array {
+  let byVariant = ROMS.get(c);
+  if (!byVariant) ROMS.set(c, (byVariant = {}));
+  const cached = byVariant[variant];
+  if (cached) return cached;
+  const r = new Uint8Array(VOLATILE);
+  const words = [c.T1, c.T2, c.T3, c.P1, c.P2, c.P3, c.P4, c.P5, c.P6, c.P7, c.P8, c.P9];
+  words.forEach((w, i) => {
+    r[0x88 + 2 * i] = w & 0xff;
+    r[0x89 + 2 * i] = (w >> 8) & 0xff;
+  });
+  r[0xd0] = variant === 'bme280' ? 0x60 : 0x58;
+  if (variant === 'bme280') {
+    r[0xa1] = c.H1;
+    r[0xe1] = c.H2 & 0xff;
+    r[0xe2] = (c.H2 >> 8) & 0xff;
+    r[0xe3] = c.H3;
+    r[0xe4] = (c.H4 >> 4) & 0xff;
+    r[0xe5] = (c.H4 & 0x0f) | ((c.H5 & 0x0f) << 4);
+    r[0xe6] = (c.H5 >> 4) & 0xff;
+    r[0xe7] = c.H6 & 0xff;
+  }
+  byVariant[variant] = r;
+  return r;
+}
 
 export class SimBME280 implements SimI2CDevice {
   readonly address: number;
@@ -45,7 +79,10 @@ export class SimBME280 implements SimI2CDevice {
   readonly #now: () => number;
   readonly #calibration: SimBoschCalibration;
   readonly #timing: 'max' | 'typical';
-  #regs = new Uint8Array(256);
+  /** Registers below VOLATILE, shared by every chip of this variant and calibration. */
+  readonly #rom: Uint8Array;
+  /** Registers VOLATILE..0xFF of this chip. */
+  #regs = new Uint8Array(256 - VOLATILE);
   #pointer = 0;
   /** Humidity oversampling in effect (ctrl_hum is latched by a ctrl_meas write). */
   #osrsH = 0;
@@ -61,13 +98,14 @@ export class SimBME280 implements SimI2CDevice {
     this.variant = options.variant ?? 'bme280';
     this.#calibration = options.calibration ?? DATASHEET_CALIBRATION;
     this.#timing = options.timing ?? 'max';
+    this.#rom = romOf(this.variant, this.#calibration);
     this.#powerOn();
   }
 
   /** Current measurement duration for the latched oversampling settings, in ms. */
   get measurementTime(): number {
-    const t = OSRS[this.#regs[0xf4] >> 5];
-    const p = OSRS[(this.#regs[0xf4] >> 2) & 7];
+    const t = OSRS[this.#regs[0xf4 - VOLATILE] >> 5];
+    const p = OSRS[(this.#regs[0xf4 - VOLATILE] >> 2) & 7];
     const h = this.variant === 'bme280' ? OSRS[this.#osrsH] : 0;
     if (this.#timing === 'typical') return 1 + 2 * t + (p ? 2 * p + 0.5 : 0) + (h ? 2 * h + 0.5 : 0);
     return 1.25 + 2.3 * t + (p ? 2.3 * p + 0.575 : 0) + (h ? 2.3 * h + 0.575 : 0);
@@ -101,37 +139,25 @@ export class SimBME280 implements SimI2CDevice {
   #powerOn(): void {
     const r = this.#regs;
     r.fill(0);
-    const c = this.#calibration;
-    const words = [c.T1, c.T2, c.T3, c.P1, c.P2, c.P3, c.P4, c.P5, c.P6, c.P7, c.P8, c.P9];
-    words.forEach((w, i) => {
-      r[0x88 + 2 * i] = w & 0xff;
-      r[0x89 + 2 * i] = (w >> 8) & 0xff;
-    });
-    r[0xd0] = this.variant === 'bme280' ? 0x60 : 0x58;
-    if (this.variant === 'bme280') {
-      r[0xa1] = c.H1;
-      r[0xe1] = c.H2 & 0xff;
-      r[0xe2] = (c.H2 >> 8) & 0xff;
-      r[0xe3] = c.H3;
-      r[0xe4] = (c.H4 >> 4) & 0xff;
-      r[0xe5] = (c.H4 & 0x0f) | ((c.H5 & 0x0f) << 4);
-      r[0xe6] = (c.H5 >> 4) & 0xff;
-      r[0xe7] = c.H6 & 0xff;
-    }
     // Data registers hold their "skipped" values until the first conversion.
-    r.set([0x80, 0, 0, 0x80, 0, 0], 0xf7);
-    if (this.variant === 'bme280') r.set([0x80, 0], 0xfd);
+    r.set([0x80, 0, 0, 0x80, 0, 0], 0xf7 - VOLATILE);
+    if (this.variant === 'bme280') r.set([0x80, 0], 0xfd - VOLATILE);
     this.#osrsH = 0;
     this.#measureEnd = -1;
     this.#normalStart = -1;
     this.#filtered = undefined;
   }
 
+  /** Control and data register `register` (VOLATILE..0xFF). */
+  #reg(register: number): number {
+    return this.#regs[register - VOLATILE];
+  }
+
   #readRegister(register: number): number {
     if (register === 0xd0 && this.fault === 'wrong-id') return this.wrongId;
     if (register === 0xf3) return (this.#measuring() ? 0x08 : 0) | (this.#now() < this.#resetUntil ? 0x01 : 0);
     if (this.variant === 'bmp280' && (register === 0xf2 || register >= 0xfd || (register >= 0xe1 && register <= 0xf0))) return 0;
-    return this.#regs[register];
+    return register < VOLATILE ? this.#rom[register] : this.#reg(register);
   }
 
   #writeRegister(register: number, value: number): void {
@@ -144,15 +170,15 @@ export class SimBME280 implements SimI2CDevice {
         }
         return;
       case 0xf2:
-        if (this.variant === 'bme280') r[0xf2] = value & 0x07;
+        if (this.variant === 'bme280') r[0xf2 - VOLATILE] = value & 0x07;
         return;
       case 0xf5:
         // "Writes to the config register in normal mode may be ignored" (datasheet 5.4.6).
-        if ((r[0xf4] & 3) !== 3) r[0xf5] = value & 0xfd;
+        if ((r[0xf4 - VOLATILE] & 3) !== 3) r[0xf5 - VOLATILE] = value & 0xfd;
         return;
       case 0xf4: {
-        r[0xf4] = value;
-        this.#osrsH = r[0xf2] & 7;
+        r[0xf4 - VOLATILE] = value;
+        this.#osrsH = r[0xf2 - VOLATILE] & 7;
         const mode = value & 3;
         if (mode === 1 || mode === 2) {
           if (!this.#measuring()) this.#measureEnd = this.#now() + this.measurementTime;
@@ -171,7 +197,7 @@ export class SimBME280 implements SimI2CDevice {
   }
 
   #period(): number {
-    const standby = (this.variant === 'bme280' ? STANDBY_BME : STANDBY_BMP)[this.#regs[0xf5] >> 5];
+    const standby = (this.variant === 'bme280' ? STANDBY_BME : STANDBY_BMP)[this.#regs[0xf5 - VOLATILE] >> 5];
     return this.measurementTime + standby;
   }
 
@@ -188,7 +214,7 @@ export class SimBME280 implements SimI2CDevice {
     if (this.#measureEnd >= 0 && now >= this.#measureEnd) {
       this.#measureEnd = -1;
       this.#convert();
-      this.#regs[0xf4] &= 0xfc; // forced mode returns to sleep
+      this.#regs[0xf4 - VOLATILE] &= 0xfc; // forced mode returns to sleep
     }
     if (this.#normalStart >= 0) {
       const elapsed = now - this.#normalStart;
@@ -202,10 +228,10 @@ export class SimBME280 implements SimI2CDevice {
   #convert(): void {
     this.conversions++;
     const r = this.#regs;
-    const osrsT = OSRS[r[0xf4] >> 5];
-    const osrsP = OSRS[(r[0xf4] >> 2) & 7];
+    const osrsT = OSRS[r[0xf4 - VOLATILE] >> 5];
+    const osrsP = OSRS[(r[0xf4 - VOLATILE] >> 2) & 7];
     const osrsH = this.variant === 'bme280' ? OSRS[this.#osrsH] : 0;
-    const filter = FILTER[(r[0xf5] >> 2) & 7];
+    const filter = FILTER[(r[0xf5 - VOLATILE] >> 2) & 7];
     // Resolution: 16 bits at x1 plus one per doubling; the IIR filter output always has 20 bits.
     const quantize = (adc: number, osrs: number) => {
       const step = filter > 1 ? 1 : 16 / osrs;
@@ -228,9 +254,9 @@ export class SimBME280 implements SimI2CDevice {
         this.#filtered = { t: adcT, p: adcP };
       }
     }
-    const put20 = (at: number, v: number) => r.set([(v >> 12) & 0xff, (v >> 4) & 0xff, (v << 4) & 0xf0], at);
+    const put20 = (at: number, v: number) => r.set([(v >> 12) & 0xff, (v >> 4) & 0xff, (v << 4) & 0xf0], at - VOLATILE);
     put20(0xfa, osrsT ? adcT : 0x80000);
     put20(0xf7, osrsP ? adcP : 0x80000);
-    if (this.variant === 'bme280') r.set(osrsH ? [adcH >> 8, adcH & 0xff] : [0x80, 0], 0xfd);
+    if (this.variant === 'bme280') r.set(osrsH ? [adcH >> 8, adcH & 0xff] : [0x80, 0], 0xfd - VOLATILE);
   }
 }

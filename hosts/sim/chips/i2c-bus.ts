@@ -33,57 +33,65 @@ export interface TranscriptEntry {
   error?: SimI2CErrorCode;
 }
 
+/** The ECMA-419 I2C class of every simulated bus: one class per process, bound to its bus (SimI2CBus.io). */
+class SimI2C {
+  readonly #bus: SimI2CBus;
+  readonly #address: number;
+  #open = true;
+  constructor(bus: SimI2CBus, options: I2COptions) {
+    if (!Number.isInteger(options?.address) || options.address < 0 || options.address > 0x7f) {
+      throw new RangeError(`I2C address must be a 7-bit integer, got ${options?.address}`);
+    }
+    this.#bus = bus;
+    this.#address = options.address;
+  }
+  read(countOrBuffer: number | Uint8Array, stop = true): Uint8Array | undefined {
+    if (!this.#open) throw new Error('I2C closed');
+    const count = typeof countOrBuffer === 'number' ? countOrBuffer : countOrBuffer.length;
+    const bytes = this.#bus.transfer(this.#address, 'read', count, undefined, stop);
+    if (typeof countOrBuffer === 'number') return bytes;
+    countOrBuffer.set(bytes);
+    return undefined;
+  }
+  write(bytes: Uint8Array, stop = true): void {
+    if (!this.#open) throw new Error('I2C closed');
+    this.#bus.transfer(this.#address, 'write', bytes.length, bytes, stop);
+  }
+  close(): void {
+    this.#open = false;
+  }
+}
+
 export class SimI2CBus {
   readonly transcript: TranscriptEntry[] = [];
   /** SDA held low (a crashed slave, a short): every transfer times out. */
   stuck = false;
-  /** Transfers recorded at most; older entries are dropped (bounded memory in long simulations). */
+  /**
+   * Transfers recorded at most; older entries are dropped (bounded memory in long simulations). 0
+   * records nothing and copies no bytes (a fleet of thousands of boards).
+   */
   transcriptLimit = 256;
-  #devices = new Map<number, SimI2CDevice>();
-  /** ECMA-419 I2C constructor bound to this bus: pass it as `io` in sensor options. */
-  readonly io: I2CConstructor;
-
-  constructor() {
-    const bus = this;
-    this.io = class SimI2C {
-      #address: number;
-      #open = true;
-      constructor(options: I2COptions) {
-        if (!Number.isInteger(options?.address) || options.address < 0 || options.address > 0x7f) {
-          throw new RangeError(`I2C address must be a 7-bit integer, got ${options?.address}`);
-        }
-        this.#address = options.address;
-      }
-      read(countOrBuffer: number | Uint8Array, stop = true): Uint8Array | undefined {
-        if (!this.#open) throw new Error('I2C closed');
-        const count = typeof countOrBuffer === 'number' ? countOrBuffer : countOrBuffer.length;
-        const bytes = bus.transfer(this.#address, 'read', count, undefined, stop);
-        if (typeof countOrBuffer === 'number') return bytes;
-        countOrBuffer.set(bytes);
-        return undefined;
-      }
-      write(bytes: Uint8Array, stop = true): void {
-        if (!this.#open) throw new Error('I2C closed');
-        bus.transfer(this.#address, 'write', bytes.length, bytes, stop);
-      }
-      close(): void {
-        this.#open = false;
-      }
-    } as unknown as I2CConstructor;
-  }
+  /** The chips, in attach order (a board has a handful: a list beats a hash table). */
+  #devices: SimI2CDevice[] = [];
+  /**
+   * ECMA-419 I2C constructor bound to this bus: pass it as `io` in sensor options. A bound function
+   * of one shared class, not a class per bus: thousands of simulated boards share the code.
+   */
+  readonly io: I2CConstructor = SimI2C.bind(undefined, this) as unknown as I2CConstructor;
 
   attach<D extends SimI2CDevice>(device: D): D {
-    if (this.#devices.has(device.address)) throw new Error(`I2C address 0x${device.address.toString(16)} already taken on this bus`);
-    this.#devices.set(device.address, device);
+    if (this.device(device.address)) throw new Error(`I2C address 0x${device.address.toString(16)} already taken on this bus`);
+    this.#devices.push(device);
     return device;
   }
 
   detach(address: number): void {
-    this.#devices.delete(address);
+    this.#devices = this.#devices.filter((d) => d.address !== address);
   }
 
   device(address: number): SimI2CDevice | undefined {
-    return this.#devices.get(address);
+    for (const d of this.#devices) if (d.address === address) return d;
+    return undefined;
   }
 
   clearTranscript(): void {
@@ -91,30 +99,30 @@ export class SimI2CBus {
   }
 
   transfer(address: number, op: 'write' | 'read', count: number, data: Uint8Array | undefined, stop: boolean): Uint8Array {
+    if (this.transcriptLimit <= 0) return this.#transfer(address, op, count, data, stop);
     const entry: TranscriptEntry = { address, op, bytes: op === 'write' ? Uint8Array.from(data!) : new Uint8Array(0), stop };
     this.#record(entry);
-    if (this.stuck) {
-      entry.error = 'timeout';
-      throw new SimI2CError('timeout', 'I2C bus busy: SDA held low');
-    }
-    const device = this.#devices.get(address);
-    if (!device) {
-      entry.error = 'nack';
-      throw new SimI2CError('nack', `no ACK from 0x${address.toString(16)}`);
-    }
     try {
-      if (op === 'write') {
-        device.write(entry.bytes, stop);
-        return entry.bytes;
-      }
-      const bytes = device.read(count, stop);
-      if (bytes.length !== count) throw new Error(`simulated chip returned ${bytes.length} bytes for a ${count}-byte read`);
-      entry.bytes = Uint8Array.from(bytes);
+      const bytes = this.#transfer(address, op, count, entry.bytes, stop);
+      if (op === 'read') entry.bytes = Uint8Array.from(bytes);
       return entry.bytes;
     } catch (error) {
       if (error instanceof SimI2CError) entry.error = error.code;
       throw error;
     }
+  }
+
+  #transfer(address: number, op: 'write' | 'read', count: number, data: Uint8Array | undefined, stop: boolean): Uint8Array {
+    if (this.stuck) throw new SimI2CError('timeout', 'I2C bus busy: SDA held low');
+    const device = this.device(address);
+    if (!device) throw new SimI2CError('nack', `no ACK from 0x${address.toString(16)}`);
+    if (op === 'write') {
+      device.write(data!, stop);
+      return data!;
+    }
+    const bytes = device.read(count, stop);
+    if (bytes.length !== count) throw new Error(`simulated chip returned ${bytes.length} bytes for a ${count}-byte read`);
+    return bytes;
   }
 
   #record(entry: TranscriptEntry): void {

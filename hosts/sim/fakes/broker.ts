@@ -66,10 +66,19 @@ export class ScriptedBroker implements Network {
   private socket: TcpSocket | undefined;
   /** Bytes of an incomplete packet from the device. */
   private partial: Uint8Array | undefined;
-  /** Answers waiting for the latency timer, and the bytes the device has not read yet. */
-  private answers: Uint8Array[] = [];
+  /**
+   * Answers waiting for the latency timer, one after the other in one buffer (as a socket's receive
+   * buffer holds them; a list of small arrays would cost the XS budgets' heap more than the bytes),
+   * and the bytes the device has not read yet.
+   */
+  private answers: Uint8Array | undefined;
+  private answered = 0;
   private unread: Uint8Array | undefined;
   private deliveryPending = false;
+  /** The connection the pending delivery is for. */
+  private deliverySocket: TcpSocket | undefined;
+  /** deliver(), bound once: a delivery makes no closure. */
+  private readonly deliverLater = () => this.deliver();
   private nextId = 1;
 
   constructor(
@@ -95,30 +104,31 @@ export class ScriptedBroker implements Network {
     if (this.socket) throw new Error('the device opened a second connection while the first is open');
     this.counts.connects++;
     this.handlers = options;
-    this.partial = this.unread = undefined;
-    this.answers = [];
-    const broker = this;
-    let closed = false;
-    const socket: TcpSocket = {
-      read() {
-        const bytes = broker.unread;
-        broker.unread = undefined;
-        return bytes;
-      },
-      write(bytes) {
-        if (closed) throw new Error('write after close');
-        broker.receive(bytes);
-      },
-      close() {
-        closed = true;
-        if (broker.socket === socket) broker.socket = undefined;
-      },
-    };
+    this.partial = this.unread = this.answers = undefined;
+    this.answered = 0;
+    const socket = new BrokerSocket(this);
     this.socket = socket;
     this.clock.set(() => {
       if (this.socket === socket) options.onWritable?.(4096);
     }, this.latency);
     return socket;
+  }
+
+  /** @internal The device read what arrived. */
+  take(): Uint8Array | undefined {
+    const bytes = this.unread;
+    this.unread = undefined;
+    return bytes;
+  }
+
+  /** @internal The device wrote on `socket`. */
+  written(bytes: Uint8Array): void {
+    this.receive(bytes);
+  }
+
+  /** @internal The device closed `socket`. */
+  closed(socket: TcpSocket): void {
+    if (this.socket === socket) this.socket = undefined;
   }
 
   /** Publishes to the device (QoS 1 by default), as a message from another client. */
@@ -258,28 +268,53 @@ export class ScriptedBroker implements Network {
   }
 
   private answer(packet: Uint8Array): void {
-    this.answers.push(packet);
+    const length = this.answered + packet.length;
+    let buffer = this.answers;
+    if (!buffer || buffer.length < length) {
+      const grown = new Uint8Array(Math.max(64, length, buffer ? buffer.length * 2 : 0));
+      if (buffer) grown.set(buffer.subarray(0, this.answered));
+      buffer = this.answers = grown;
+    }
+    buffer.set(packet, this.answered);
+    this.answered = length;
     if (this.deliveryPending) return;
     this.deliveryPending = true;
-    const socket = this.socket;
-    this.clock.set(() => {
-      this.deliveryPending = false;
-      if (this.socket !== socket || !this.handlers) return;
-      const parts = this.answers;
-      this.answers = [];
-      let bytes: Uint8Array;
-      if (parts.length === 1 && !this.unread) bytes = parts[0]!;
-      else {
-        // everything the device has not read yet arrives as one read, as from a socket
-        if (this.unread) parts.unshift(this.unread);
-        let size = 0;
-        for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
-        bytes = new Uint8Array(size);
-        for (let i = 0, at = 0; i < parts.length; at += parts[i]!.length, i++) bytes.set(parts[i]!, at);
-      }
-      this.unread = bytes;
-      this.handlers.onReadable(bytes.length);
-    }, this.latency);
+    this.deliverySocket = this.socket;
+    this.clock.set(this.deliverLater, this.latency);
+  }
+
+  private deliver(): void {
+    this.deliveryPending = false;
+    if (this.socket !== this.deliverySocket || !this.handlers || !this.answers) return;
+    const answers = this.answers.subarray(0, this.answered);
+    this.answers = undefined;
+    this.answered = 0;
+    let bytes = answers;
+    if (this.unread) {
+      // everything the device has not read yet arrives as one read, as from a socket
+      bytes = new Uint8Array(this.unread.length + answers.length);
+      bytes.set(this.unread, 0);
+      bytes.set(answers, this.unread.length);
+    }
+    this.unread = bytes;
+    this.handlers.onReadable(bytes.length);
+  }
+}
+
+/** The device's end of the connection: a class, so a connection costs the device's heap no copies of code (the XS budgets count it). */
+class BrokerSocket implements TcpSocket {
+  private isClosed = false;
+  constructor(private readonly broker: ScriptedBroker) {}
+  read(): Uint8Array | undefined {
+    return this.broker.take();
+  }
+  write(bytes: Uint8Array): void {
+    if (this.isClosed) throw new Error('write after close');
+    this.broker.written(bytes);
+  }
+  close(): void {
+    this.isClosed = true;
+    this.broker.closed(this);
   }
 }
 

@@ -1,6 +1,7 @@
 // Board entry "analog": a two-point calibrated value on an ADC pin; the board description names its
 // unit and device class.
-import { HardwareConfigError, lazySensor, requirePort, type BoardEntry, type Quantity } from '../board';
+import type { AnalogConstructor } from '../../ports';
+import { HardwareConfigError, lazySensor, requirePort, type BoardEntry, type DriverSource, type Quantity } from '../board';
 import { AnalogSensor, type AnalogSensorConfiguration } from './analog';
 
 export const analog: BoardEntry = {
@@ -10,8 +11,11 @@ export const analog: BoardEntry = {
   },
   build(description, ports) {
     const io = requirePort(ports.analog, 'analog', description);
-    const pin = description.pin;
-    if (pin === undefined) throw new HardwareConfigError(`analog sensor "${description.name}" needs a pin`);
-    return lazySensor(description, () => new AnalogSensor({ sensor: { io, pin }, configuration: description.configuration as AnalogSensorConfiguration }));
+    if (description.pin === undefined) throw new HardwareConfigError(`analog sensor "${description.name}" needs a pin`);
+    return lazySensor(description, open, io);
   },
 };
+
+function open(s: DriverSource<AnalogConstructor>): AnalogSensor {
+  return new AnalogSensor({ sensor: { io: s.port, pin: s.description.pin! }, configuration: s.description.configuration as AnalogSensorConfiguration });
+}

@@ -1,6 +1,7 @@
 // Board entries "bme280" and "bmp280": one driver (it tells the chips apart by their id), two sets of
 // quantities (a BMP280 has no humidity).
-import { lazySensor, requirePort, type BoardEntry } from '../board';
+import type { I2CConstructor } from '../../ports';
+import { lazySensor, requirePort, type BoardEntry, type DriverSource } from '../board';
 import { HUMIDITY, PRESSURE, TEMPERATURE } from '../quantities';
 import { BME280, BME280_ADDRESS, type BME280Configuration } from './bme280';
 
@@ -12,13 +13,13 @@ export const bme280: BoardEntry = {
   address: BME280_ADDRESS,
   quantities: () => BME280_QUANTITIES,
   build(description, ports, i2c) {
-    const io = requirePort(ports.i2c, 'I2C', description);
-    return lazySensor(description, () => {
-      const sensor = { ...i2c, io, address: description.address ?? BME280_ADDRESS };
-      return new BME280({ sensor, configuration: description.configuration as BME280Configuration });
-    });
+    return lazySensor(description, open, requirePort(ports.i2c, 'I2C', description), i2c);
   },
 };
+
+function open(s: DriverSource<I2CConstructor>): BME280 {
+  return new BME280({ sensor: { ...s.i2c, io: s.port, address: s.description.address ?? BME280_ADDRESS }, configuration: s.description.configuration as BME280Configuration });
+}
 
 export const bmp280: BoardEntry = {
   type: 'bmp280',

@@ -3,7 +3,7 @@
 import { equal, hex, near, ok, suite, throws } from '../../../hosts/xs/harness';
 import { DS18B20 } from './ds18b20';
 import { SensorError } from '../errors';
-import { romFromHex, romToHex, searchRoms } from '../onewire';
+import { romFromHex, romToHex, searchRoms } from './onewire';
 import { ManualClock } from '../../../hosts/sim/fakes/clock';
 import { SimDS18B20, makeRom } from '../../../hosts/sim/chips/ds18b20';
 import { SimOneWireBus } from '../../../hosts/sim/chips/onewire-bus';

@@ -5,7 +5,7 @@
 import type { OneWire, OneWireConstructor } from '../../ports';
 import { crc8Maxim } from '../crc';
 import { SensorError, hex2 } from '../errors';
-import { checkRom, romFromHex, romToHex } from '../onewire';
+import { checkRom, romFromHex, romToHex } from './onewire';
 import { ceilMs, checkRange } from '../sensor';
 import type { Reading, Sensor } from '../sensor';
 

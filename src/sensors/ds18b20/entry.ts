@@ -4,8 +4,8 @@
 import type { OneWire } from '../../ports';
 import { HardwareConfigError, requirePort, type BoardEntry, type BuiltSensor, type SensorDescription } from '../board';
 import { SensorError } from '../errors';
-import { romToHex, searchRoms } from '../onewire';
-import { RetryingSensor } from '../retrying';
+import { romToHex, searchRoms } from './onewire';
+import { RetryingSensor, type SensorOpener } from '../retrying';
 import { DS18B20, FAMILY_DS18B20, type DS18B20Configuration } from './ds18b20';
 
 const QUANTITIES = { temperature: { unit: '°C', deviceClass: 'temperature', filter: { decimals: 2 } } };
@@ -27,15 +27,23 @@ function probes(bus: OneWire, description: SensorDescription): BuiltSensor[] {
     roms = searchRoms(bus).filter((rom) => rom[0] === FAMILY_DS18B20);
   } catch (error) {
     const failure = error instanceof SensorError ? error : new SensorError('bus', `1-Wire search failed: ${(error as Error).message}`);
-    return [{ name, sensor: new RetryingSensor(() => { throw failure; }) }];
+    return [{ name, sensor: new RetryingSensor(new Failed(failure)) }];
   }
   if (!roms.length) {
     const absent = new SensorError('absent', `no DS18B20 answered on the 1-Wire bus at pin ${pin}: check the 4.7 kΩ pull-up and VDD`);
-    return [{ name, sensor: new RetryingSensor(() => { throw absent; }) }];
+    return [{ name, sensor: new RetryingSensor(new Failed(absent)) }];
   }
   const configuration = description.configuration as DS18B20Configuration | undefined;
   return roms.map((rom) => ({
     name: roms.length === 1 ? name : `${name}-${romToHex(rom)}`,
     sensor: new DS18B20({ sensor: { io: bus, rom }, configuration }),
   }));
+}
+
+/** A probe that could not be found: opening it reports why, at every measurement. */
+class Failed implements SensorOpener {
+  constructor(private readonly error: SensorError) {}
+  open(): never {
+    throw this.error;
+  }
 }

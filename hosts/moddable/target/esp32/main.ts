@@ -4,7 +4,7 @@ import { boot } from '../../boot';
 import { startFirmware } from '../../firmware';
 import { createAnalog, createDigital, createI2C } from '../../io';
 import { ESP32_LIMITS } from '../../kv-chunks';
-import { tlsFactory } from '../../tls';
+import { tlsSupport } from '../../tls';
 import { UpdateGate } from '../../update-gate';
 import { bootloaderRollback } from './otaboot';
 import { createEsp32Slots } from './slots';
@@ -14,7 +14,7 @@ boot(
     name: 'esp32',
     kvLimits: ESP32_LIMITS,
     preference: Preference,
-    tls: tlsFactory,
+    tls: tlsSupport,
     hardwareRestart: true,
     io: () => ({
       // the nodemcu target's pins (build/devices/esp32/targets/nodemcu/host/provider.js); config i2c {data, clock} overrides

@@ -8,7 +8,7 @@ import { boot } from '../../boot';
 import { configString } from '../../config';
 import { startFirmware } from '../../firmware';
 import { ESP32_LIMITS, ESP8266_LIMITS } from '../../kv-chunks';
-import { tlsFactory } from '../../tls';
+import { tlsSupport } from '../../tls';
 import { createUnsupportedUpdate } from '../../update-unsupported';
 import mcConfig from 'mc/config';
 
@@ -18,7 +18,7 @@ boot(
     // kvProfile=esp8266 makes the desktop build store like an ESP8266 (63-byte chunks).
     kvLimits: mcConfig.kvProfile === 'esp8266' ? ESP8266_LIMITS : ESP32_LIMITS,
     preference: Preference,
-    tls: tlsFactory,
+    tls: tlsSupport,
     hardwareRestart: false,
     io: (config, clock) => {
       const bus = new SimI2CBus();

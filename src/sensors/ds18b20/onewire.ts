@@ -1,8 +1,8 @@
 // 1-Wire ROM search (Maxim application note 187) on the bit operations of the OneWire port, and
 // ROM codes: 8 bytes in bus order (family code, 48-bit serial LSB first, CRC-8/Maxim).
-import type { OneWire } from '../ports';
-import { crc8Maxim } from './crc';
-import { SensorError, hex2 } from './errors';
+import type { OneWire } from '../../ports';
+import { crc8Maxim } from '../crc';
+import { SensorError, hex2 } from '../errors';
 
 const SEARCH_ROM = 0xf0;
 const ALARM_SEARCH = 0xec;

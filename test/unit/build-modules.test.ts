@@ -1,0 +1,51 @@
+// The modules a build carries, read from the manifests (scripts/budgets/build-modules.ts): what the
+// esp8266 memory budget loads and leaves out as flash.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildModules } from '../../scripts/budgets/build-modules';
+
+describe('buildModules', () => {
+  it('reads the ESP8266 build: its main not preloaded, no TLS, MQTT 5 or test-only module, the build config over the top one', () => {
+    const b = buildModules('esp');
+    expect(b.main).toBe('hosts/moddable/target/esp/main');
+    const names = b.modules.map((m) => m.name);
+    expect(names).toContain('src/mqtt/client');
+    expect(names).toContain('src/provisioning/portal');
+    expect(names).toContain('hosts/moddable/kv-chunks');
+    expect(names.filter((n) => /^src\/mqtt\/v5\/|^src\/transport\/|^src\/auth\/|^hosts\/moddable\/tls$|cases$|all-packets$|ed25519-sign$/.test(n))).toEqual([]);
+    expect(b.modules.find((m) => m.name === b.main)?.preloaded).toBe(false);
+    expect(b.modules.filter((m) => m.name !== b.main && !m.preloaded).map((m) => m.name)).toEqual([]);
+    expect(typeof b.config.outboxMessages).toBe('number');
+    expect(b.config.prefix).toBe('nodemcu');
+  });
+
+  it('follows includes once, resolves "dir/prefix*", drops "~" files and skips the SDK', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'build-modules-'));
+    mkdirSync(join(dir, 'lib'));
+    for (const f of ['a.ts', 'ab.ts', 'b.ts', 'a.cases.ts']) writeFileSync(join(dir, 'lib', f), '');
+    writeFileSync(
+      join(dir, 'lib', 'manifest.json'),
+      JSON.stringify({ include: ['../manifest.json'], modules: { 'lib/*': './*', '~': './a.cases' }, preload: ['lib/a', 'lib/b'] }),
+    );
+    writeFileSync(join(dir, 'main.ts'), '');
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        include: ['$(MODDABLE)/examples/manifest_base.json', './lib/manifest.json'],
+        modules: { main: './main' },
+        config: { x: 1, y: 1 },
+        platforms: { esp: { config: { y: 2 }, creation: { main: 'main' } } },
+      }),
+    );
+    const b = buildModules('esp', join(dir, 'manifest.json'));
+    expect(b.modules.map((m) => [m.name, relative(dir, m.file), m.preloaded])).toEqual([
+      ['main', 'main.ts', false],
+      ['lib/a', 'lib/a.ts', true],
+      ['lib/ab', 'lib/ab.ts', false],
+      ['lib/b', 'lib/b.ts', true],
+    ]);
+    expect(b.config).toEqual({ x: 1, y: 2 });
+  });
+});

@@ -1,0 +1,55 @@
+// The ESP8266 build strips ECMAScript built-ins its firmware never calls (manifest.json,
+// platforms.esp.strip), so their C code leaves the flash image. xsl turns each into a function
+// that aborts the XS machine when called: a strip entry the firmware does use would crash the
+// device the first time that code ran. This checks the list against the calls the TypeScript
+// checker finds, by type, in everything the ESP8266 main reaches.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { builtinsUsed } from '../../scripts/build/builtins';
+
+const root = join(import.meta.dirname, '../..');
+const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as { platforms: Record<string, { strip?: string[] }> };
+const strip = manifest.platforms.esp!.strip ?? [];
+const ESP_MAIN = 'hosts/moddable/target/esp/main.ts';
+
+describe('the ESP8266 strip list', () => {
+  const used = builtinsUsed(ESP_MAIN);
+  const usedNames = new Set(used.map((u) => u.name));
+
+  it('keeps the implicit strip and names built-ins the way xsl does', () => {
+    expect(strip[0]).toBe('*');
+    for (const name of strip.slice(1)) expect(name).toMatch(/^[A-Z][A-Za-z]*(\.prototype)?\.[a-z][A-Za-z_]*$/);
+  });
+
+  it('strips nothing the ESP8266 firmware calls', () => {
+    const conflicts = used.filter((u) => strip.includes(u.name)).map((u) => `${u.name} (${u.files.join(', ')})`);
+    expect(conflicts).toEqual([]);
+  });
+
+  it('sees the calls it must: the analysis tells a typed array from an array', () => {
+    // the firmware fills Uint8Arrays and sorts arrays; a blind spot here would make the test above pass vacuously
+    expect(usedNames.has('TypedArray.prototype.fill')).toBe(true);
+    expect(usedNames.has('Array.prototype.sort')).toBe(true);
+    expect(usedNames.has('Array.prototype.fill')).toBe(false);
+    expect(usedNames.has('Math.floor')).toBe(true);
+    expect(usedNames.has('JSON.stringify')).toBe(true);
+    // XS extensions: declared by our own typings (storage.ts) or reached through a cast (utf8.ts's feature test)
+    expect(used.find((u) => u.name === 'String.fromArrayBuffer')?.files).toEqual(expect.arrayContaining(['hosts/moddable/storage.ts', 'src/text/utf8.ts']));
+    expect(used.find((u) => u.name === 'ArrayBuffer.fromString')?.files).toEqual(expect.arrayContaining(['hosts/moddable/storage.ts', 'src/text/utf8.ts']));
+  });
+
+  it('would catch a stripped call: a module that fills an array is flagged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strip-'));
+    try {
+      const file = join(dir, 'fills.ts');
+      writeFileSync(file, 'export function blank(n: number): number[] {\n  return new Array<number>(n).fill(0);\n}\n');
+      const names = builtinsUsed(file, 'tsconfig.json').map((u) => u.name);
+      expect(names).toContain('Array.prototype.fill');
+      expect(strip).toContain('Array.prototype.fill');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
