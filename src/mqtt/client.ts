@@ -151,7 +151,8 @@ function checkQos(qos: unknown): void {
 export class MqttClient {
   readonly #o: ClientOptions;
   readonly #dialect: Dialect;
-  #window: number;
+  /** Set at each connect (#resume), before anything reads it: the server may lower it (MQTT 5). */
+  #window!: number;
   readonly #outbox: Outbox;
   readonly #inflight = new Map<number, OutboxMessage>();
   readonly #operations = new Map<number, PendingOperation>();
@@ -169,34 +170,33 @@ export class MqttClient {
   #socket: TcpSocket | undefined;
   readonly #timers: (TimerId | undefined)[] = [];
   #nextId = 1;
-  #attempt = 0;
+  // (the numbers and flags below are set in the constructor, in two assignments)
+  #attempt: number;
   // Keep-alive bookkeeping without reading the clock per packet: traffic marks, and the keep-alive
   // ticks (every keepAlive / 4) each direction has been idle for.
-  #sent = false;
-  #received = false;
-  #idleOut = 0;
-  #idleIn = 0;
-  #pingSent = 0;
-  #wanted = false;
-  connected = false;
+  #sent: boolean;
+  #received: boolean;
+  #idleOut: number;
+  #idleIn: number;
+  #pingSent: number;
+  #wanted: boolean;
+  connected: boolean;
   /** inboundTooLarge: messages over maxPacketSize, read through and acknowledged but not delivered. */
   readonly stats = { connects: 0, reconnects: 0, inboundDuplicates: 0, protocolErrors: 0, inboundTooLarge: 0 };
   /** The current connection's framer. */
   #framer: PacketFramer | undefined;
 
   constructor(options: ClientOptions) {
+    this.#attempt = this.#idleOut = this.#idleIn = this.#pingSent = 0;
+    this.#sent = this.#received = this.#wanted = this.connected = false;
     this.#o = options;
-    this.#window = options.inflightWindow ?? 16;
     const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
     dialect.attach(new MqttClient.#Events(this), options);
     const box = (this.#outbox = new Outbox(options.outbox, dialect.fastPublish));
-    for (const m of box.restore()) {
-      if (m.state !== QUEUED && m.id) {
-        this.#inflight.set(m.id, m);
-        this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
-      }
-    }
-    this.#inbound = new Set(box.store && box.store.restoreInbound());
+    const store = box.store;
+    // what an earlier run kept (outbox-store.ts): messages never sent queued, sent ones in flight
+    this.#inbound = new Set(store && store.restore(box, this.#inflight));
+    for (const id of this.#inflight.keys()) this.#nextId = Math.max(this.#nextId, id + 1) & 0xffff || 1;
   }
 
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
@@ -661,9 +661,7 @@ export class MqttClient {
         c.#spare = m;
         if (done) done();
       } else {
-        const outcome = c.#dialect.ackOutcome!(type, reason, m, properties);
-        if (outcome instanceof Error) c.#settle(m, outcome);
-        else c.#settle(m, undefined, outcome);
+        c.#settle(m, c.#dialect.ackOutcome!(type, reason, m, properties));
       }
       if (box.queue.length) c.#pump();
     }
@@ -676,7 +674,7 @@ export class MqttClient {
       let error: Error | undefined;
       const refused = op.filters.filter((_f, i) => codes[i] >= 0x80);
       if (refused.length) {
-        error = c.#dialect.refusal(type, op.filters, codes, properties);
+        error = c.#dialect.refusal(type, op.filters, codes, properties, refused);
         if (type === SUBACK) for (const f of refused) c.#subscriptions.delete(f);
         if (!op.done) c.#error(error);
       }
@@ -762,16 +760,22 @@ export class MqttClient {
     return true;
   }
 
-  /** Message `m` leaves the session: acknowledged, refused (`error`), or taken over by the broker before the session was lost. */
-  #settle(m: OutboxMessage, error: Error | undefined, info?: AckInfo): void {
+  /**
+   * Message `m` leaves the session: acknowledged (MQTT 5: `outcome` the details), refused (`outcome`
+   * the error), or taken over by the broker before the session was lost.
+   */
+  #settle(m: OutboxMessage, outcome: Error | AckInfo | undefined): void {
     if (m.id) this.#inflight.delete(m.id);
     this.#outbox.release(m);
-    if (m.done) m.done(error, info);
-    else if (error) this.#error(error);
+    const failed = outcome instanceof Error;
+    if (m.done) {
+      if (failed) m.done(outcome);
+      else m.done(undefined, outcome);
+    } else if (failed) this.#error(outcome);
   }
 
   #operation(id: number, op: PendingOperation): void {
-    this.#nextId = id === 65535 ? 1 : id + 1;
+    this.#nextId = (id % 65535) + 1; // 65535 wraps to 1
     this.#operations.set(id, op);
     if (this.connected) this.#send(op.bytes);
   }
@@ -791,14 +795,14 @@ export class MqttClient {
     let id = this.#nextId;
     for (let i = 0; i < 65535; i++) {
       if (!this.#inflight.has(id) && !this.#operations.has(id)) return id;
-      id = id === 65535 ? 1 : id + 1;
+      id = (id % 65535) + 1;
     }
     return invalid('all 65535 packet ids are in use');
   }
 
   #allocateId(): number {
     const id = this.#freeId();
-    this.#nextId = id === 65535 ? 1 : id + 1;
+    this.#nextId = (id % 65535) + 1; // 65535 wraps to 1
     return id;
   }
 

@@ -120,8 +120,8 @@ export interface Dialect {
   ackOutcome?(type: number, reason: number, m: OutboxMessage, properties: Properties | undefined): Error | AckInfo;
   subscribe(id: number, list: Subscription5[], options: SubscribeFields): Uint8Array;
   unsubscribe(id: number, filters: string[]): Uint8Array;
-  /** The error for the filters a SUBACK or UNSUBACK refused (codes from 0x80). */
-  refusal(type: number, filters: string[], codes: number[], properties: Properties | undefined): Error;
+  /** The error for the filters a SUBACK or UNSUBACK refused (codes from 0x80; `refused`: those filters, in order). */
+  refusal(type: number, filters: string[], codes: number[], properties: Properties | undefined, refused: string[]): Error;
   ping(): Uint8Array;
   /** DISCONNECT; MQTT 5 with a reason code, a new session expiry, a reason string. */
   disconnect(options?: DisconnectOptions): Uint8Array;

@@ -4,7 +4,7 @@
 // exactly-once guard is kept under INBOUND_KEY. A client that does not import this module carries
 // none of it.
 import type { KeyValueStore } from '../ports';
-import { AWAITING_PUBCOMP, QUEUED, type MessageState, type OutboxMessage, type OutboxPersistence } from './outbox';
+import { AWAITING_PUBCOMP, QUEUED, type MessageState, type Outbox, type OutboxMessage, type OutboxPersistence } from './outbox';
 import type { QoS } from './packets';
 import { decodeUtf8, encodeUtf8 } from './utf8';
 
@@ -62,9 +62,8 @@ class OutboxStore implements OutboxPersistence {
     this.#store.delete(key);
   }
 
-  restore(): OutboxMessage[] {
+  restore(box: Outbox, inflight: Map<number, OutboxMessage>): number[] {
     const store = this.#store;
-    const found: OutboxMessage[] = [];
     // oldest first: by the sequence number in the key
     for (const key of store.keys().filter((k) => RECORD_KEY.test(k) && k !== INBOUND_KEY).sort((a, b) => seqOf(a) - seqOf(b))) {
       const v = store.get(key);
@@ -74,12 +73,17 @@ class OutboxStore implements OutboxPersistence {
         continue;
       }
       this.#seq = Math.max(this.#seq, seqOf(key) + 1);
-      found.push(m);
+      box.count++;
+      box.bytes += m.size;
+      if (m.state !== QUEUED && m.id) inflight.set(m.id, m);
+      else box.queue.push(m);
     }
-    return found;
+    box.room = box.queue.length || box.count >= box.roomLimit ? -1 : box.maxBytes - box.bytes; // as Outbox counts it
+    return this.#restoreInbound();
   }
 
-  restoreInbound(): number[] {
+  /** The QoS 2 exactly-once guard: packet ids received and not yet released. */
+  #restoreInbound(): number[] {
     const store = this.#store;
     const v = store.get(INBOUND_KEY);
     if (v === undefined || v === '') return [];

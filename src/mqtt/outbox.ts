@@ -36,10 +36,13 @@ export interface OutboxPersistence {
   save(m: OutboxMessage): void;
   /** Deletes a message's record. */
   delete(key: string): void;
-  /** The messages kept by an earlier run, oldest first; unreadable records are deleted (and reported by the store). */
-  restore(): OutboxMessage[];
-  /** The QoS 2 exactly-once guard: packet ids received and not yet released. */
-  restoreInbound(): number[];
+  /**
+   * Reloads what an earlier run kept, oldest first: messages never sent into `box`'s queue, sent ones
+   * (with a packet id) into `inflight`, all counted by `box`; unreadable records are deleted (and
+   * reported by the store). Returns the QoS 2 exactly-once guard: packet ids received and not yet
+   * released.
+   */
+  restore(box: Outbox, inflight: Map<number, OutboxMessage>): number[];
   saveInbound(ids: Set<number>): void;
 }
 
@@ -75,8 +78,8 @@ export interface Dropped {
 export class Outbox {
   /** Waiting messages, oldest first. Change it only through add(), shift() and requeue(). */
   readonly queue: OutboxMessage[] = [];
-  count = 0;
-  bytes = 0;
+  count: number;
+  bytes: number;
   /**
    * The most topic + payload bytes a new message may have to skip the queue: -1 while messages wait
    * or every message slot is taken. One comparison for the client's fast path.
@@ -91,6 +94,7 @@ export class Outbox {
   declare readonly store: OutboxPersistence | undefined;
 
   constructor(limits: OutboxLimits = {}, fastPath = true) {
+    this.count = this.bytes = 0;
     this.#maxMessages = limits.maxMessages ?? 64;
     this.roomLimit = fastPath ? this.#maxMessages : 0;
     this.maxBytes = limits.maxBytes ?? 16384;
@@ -168,21 +172,6 @@ export class Outbox {
   /** Writes a QoS 1/2 message (again) after its id or state changed, when the outbox is persisted. */
   save(m: OutboxMessage): void {
     if (this.store) this.store.save(m);
-  }
-
-  /**
-   * Reloads the messages the store kept from an earlier run and returns them, oldest first. Those
-   * never sent go back in the queue; the caller puts the others (sent, with a packet id) in flight.
-   */
-  restore(): OutboxMessage[] {
-    const found = this.store ? this.store.restore() : [];
-    for (const m of found) {
-      this.count++;
-      this.bytes += m.size;
-      if (m.state === QUEUED || !m.id) this.queue.push(m);
-    }
-    this.#update();
-    return found;
   }
 
   saveInbound(ids: Set<number>): void {

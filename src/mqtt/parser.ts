@@ -43,19 +43,19 @@ type FramerState = typeof FIRST_BYTE | typeof REMAINING_LENGTH | typeof SPLIT_BO
 export class PacketFramer extends Reader {
   declare readonly maxPacketSize: number;
   /** Bytes wait to be framed: nextBody() may have another packet (when false, it has none). */
-  more = false;
+  more: boolean;
   /** Bytes of the last PUBLISH read through for being over maxPacketSize (see `skip`). */
-  skipped = 0;
+  skipped: number;
   #chunk: Uint8Array | undefined;
-  #pos = 0;
+  #pos: number;
   /** FIRST_BYTE is 0: `!this.#state` tests for it. */
-  #state: FramerState = FIRST_BYTE;
+  #state: FramerState;
   /** Packets of fewer bytes than this, a 1-byte remaining length and within maxPacketSize, take nextBody's shortest path. */
   readonly #small: number;
-  #length = 0;
-  #lengthBytes = 0;
+  #length: number;
+  #lengthBytes: number;
   #body: Uint8Array | undefined;
-  #filled = 0;
+  #filled: number;
   #failed: MqttProtocolError | undefined;
   #oversized: OversizedPublish | undefined;
   /** Speaks MQTT 5: AUTH (type 15) is a packet type, not a reserved one. */
@@ -70,6 +70,8 @@ export class PacketFramer extends Reader {
 
   constructor(maxPacketSize = 268435460, mqtt5 = false, skip?: ReadThrough) {
     super();
+    this.skipped = this.#pos = this.#length = this.#lengthBytes = this.#filled = this.#state = FIRST_BYTE;
+    this.more = false;
     this.maxPacketSize = maxPacketSize;
     this.#small = Math.min(130, maxPacketSize + 1);
     this.#mqtt5 = mqtt5;

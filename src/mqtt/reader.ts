@@ -16,10 +16,14 @@ export const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
 
 export class Reader {
   /** The fixed-header byte: packet type << 4 | flags. */
-  first = 0;
+  first: number;
   declare b: Uint8Array;
-  at = 0;
-  end = 0;
+  at: number;
+  end: number;
+
+  constructor() {
+    this.first = this.at = this.end = 0;
+  }
 }
 
 /** The name of the packet `r` is on, for messages. */

@@ -96,16 +96,21 @@ export default suite('mqtt outbox', (test) => {
     box.save(b);
     equal(store.keys().length, 2);
     const reloaded = new Outbox({ persist: outboxStore(store) });
-    const again = reloaded.restore();
-    equal(again.map((m) => [m.topic, m.qos, m.id, m.state, m.payload.length]), [
+    const inflight = new Map<number, OutboxMessage>();
+    equal(reloaded.store!.restore(reloaded, inflight), []);
+    equal([...reloaded.queue, ...inflight.values()].map((m) => [m.topic, m.qos, m.id, m.state, m.payload.length]), [
       ['dev/é', 1, undefined, 0, 3],
       ['b', 2, 513, 2, 0],
     ]);
-    // the one never sent waits in the queue again; both count
+    // the one never sent waits in the queue again, the other in flight under its id; both count
     equal(topics(reloaded.queue), ['dev/é']);
+    equal([...inflight.keys()], [513]);
     equal([reloaded.count, reloaded.bytes], [2, 6 + 3 + 1]); // UTF-8 topic bytes + payload
+    equal(reloaded.room, -1, 'a message waits: nothing skips the queue');
     box.release(a);
-    equal(new Outbox({ persist: outboxStore(store) }).restore().length, 1);
+    const third = new Outbox({ persist: outboxStore(store) });
+    third.store!.restore(third, new Map());
+    equal(third.count, 1);
   });
 
   test('a corrupt stored record is deleted and reported, the others restored', () => {
@@ -115,8 +120,9 @@ export default suite('mqtt outbox', (test) => {
     store.set('mq9', new Uint8Array([1, 0, 0, 0, 200, 1, 65])); // topic length past the end
     store.set('mqa', 'not bytes');
     const corrupt: string[] = [];
-    const restored = new Outbox({ persist: outboxStore(store, (k) => corrupt.push(k)) }).restore();
-    equal(topics(restored), ['ok']);
+    const restored = new Outbox({ persist: outboxStore(store, (k) => corrupt.push(k)) });
+    restored.store!.restore(restored, new Map());
+    equal(topics(restored.queue), ['ok']);
     equal(corrupt.sort(), ['mq9', 'mqa']);
     ok(!store.get('mq9') && !store.get('mqa'), 'corrupt records deleted');
   });

@@ -8,7 +8,7 @@ import type { OutboxMessage } from '../outbox';
 import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, UNSUBACK } from '../packets';
 import { PacketFramer } from '../parser';
-import type { DisconnectOptions, Subscription5 } from '../properties';
+import type { DisconnectOptions, PublishProperties, Subscription5 } from '../properties';
 import { expectLength, packetOf, readId, readTopic, TOPIC_UNSAFE, type Reader } from '../reader';
 import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
@@ -106,8 +106,8 @@ export class Mqtt311Dialect implements Dialect {
 
   readonly connect: (f: ConnectFields) => Uint8Array = connectPacket;
 
-  publishProperties(): never {
-    return invalid('properties needs MQTT 5 (protocol: mqtt5())');
+  publishProperties(properties: PublishProperties): never {
+    return only311({ properties }, '') as never;
   }
 
   publish(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number): Uint8Array {
@@ -143,8 +143,7 @@ export class Mqtt311Dialect implements Dialect {
     return unsubscribePacket(id, filters);
   }
 
-  refusal(_type: number, filters: string[], codes: number[]): Error {
-    const refused = filters.filter((_f, i) => codes[i] >= 0x80);
+  refusal(_type: number, _filters: string[], _codes: number[], _properties: undefined, refused: string[]): Error {
     return new MqttClientError('subscribe-failed', `the broker refused the subscription to ${refused.join(', ')} (0x80)`);
   }
 
