@@ -76,7 +76,7 @@ export class DeviceClientOptions implements ClientOptions {
     this.password = tuning.password ?? ((c.brokerUser && c.brokerPassword) || undefined);
     this.cleanSession = !c.persistOutbox;
     this.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
-    this.outbox = { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: outboxStore ? persisted(outboxStore, (key) => this.onCorruptRecord(key)) : undefined };
+    this.outbox = { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: outboxStore ? persisted(outboxStore, this) : undefined };
   }
 
   onConnect(info: { sessionPresent: boolean }): void {
@@ -93,7 +93,7 @@ export class DeviceClientOptions implements ClientOptions {
   }
 
   /** A persisted outbox record (or the QoS 2 guard) was unreadable at start-up and deleted. */
-  private onCorruptRecord(key: string): void {
+  onCorruptRecord(key: string): void {
     this.checked.discard(key, 'not a stored MQTT message');
   }
 

@@ -144,6 +144,11 @@ function listOf<T>(filters: T | T[]): T[] {
   return list;
 }
 
+/** The keep-alive timer's period, ms. */
+function tickOf(keepAlive: number): number {
+  return Math.max(100, keepAlive / 4);
+}
+
 function checkQos(qos: unknown): void {
   if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
 }
@@ -190,9 +195,9 @@ export class MqttClient {
     this.#attempt = this.#idleOut = this.#idleIn = this.#pingSent = 0;
     this.#sent = this.#received = this.#wanted = this.connected = false;
     this.#o = options;
-    const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
+    const dialect: Dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
     dialect.attach(new MqttClient.#Events(this), options);
-    const box = (this.#outbox = new Outbox(options.outbox, dialect.fastPublish));
+    const box = (this.#outbox = new Outbox(options.outbox, !dialect.outboxOnly));
     const store = box.store;
     // what an earlier run kept (outbox-store.ts): messages never sent queued, sent ones in flight
     this.#inbound = new Set(store && store.restore(box, this.#inflight));
@@ -414,7 +419,7 @@ export class MqttClient {
    * whole ticks, so a packet never reads the clock); the link is dead when no PINGRESP follows within
    * pingTimeout.
    */
-  #keepAlive(keepAlive: number, tick: number): void {
+  #keepAlive(keepAlive: number): void {
     const now = this.#o.clock.now();
     this.#idleOut = this.#sent ? 0 : this.#idleOut + 1;
     this.#idleIn = this.#received ? 0 : this.#idleIn + 1;
@@ -424,7 +429,7 @@ export class MqttClient {
       if (now - this.#pingSent >= timeout) {
         this.#drop(new MqttClientError('timeout', `no answer to PINGREQ within ${timeout / 1000} s`));
       }
-    } else if (Math.max(this.#idleOut, this.#idleIn) * tick >= (keepAlive * 3) / 4) {
+    } else if (Math.max(this.#idleOut, this.#idleIn) * tickOf(keepAlive) >= (keepAlive * 3) / 4) {
       this.#send(this.#dialect.ping());
       this.#pingSent = now;
       this.#sent = false;
@@ -444,10 +449,8 @@ export class MqttClient {
     const spare = this.#spare;
     if (spare) this.#inflight.delete(spare.id!);
     this.#spare = undefined;
-    this.#clearTimer(CONNECT_TIMEOUT);
-    this.#clearTimer(KEEP_ALIVE);
-    this.#clearTimer(BACKOFF_RESET);
-    this.#clearTimer(TOKEN_REFRESH);
+    // every timer of the connection: all but RECONNECT
+    for (let t: Timer = CONNECT_TIMEOUT; t <= TOKEN_REFRESH; t++) if (t !== RECONNECT) this.#clearTimer(t as Timer);
     if (socket) {
       try {
         socket.close();
@@ -520,8 +523,9 @@ export class MqttClient {
       // the CONNACK just received counts as the last traffic both ways
       c.#idleOut = c.#idleIn = 0;
       c.#sent = c.#received = false;
-      const tick = Math.max(100, keepAlive / 4);
-      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive, tick), tick, tick);
+      // (the timer's function keeps only keepAlive: each variable it holds costs a slot per client)
+      const tick = tickOf(keepAlive);
+      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive), tick, tick);
 
       if (!sessionPresent) {
         // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
@@ -529,7 +533,7 @@ export class MqttClient {
         c.#inbound.clear();
         c.#outbox.saveInbound(c.#inbound);
         for (const m of inflight.values()) {
-          if (m.state === AWAITING_PUBCOMP) c.#settle(m, undefined);
+          if (m.state === AWAITING_PUBCOMP) c.#settle(m);
           else m.sent = false;
         }
         const pending = new Set<string>();
@@ -596,7 +600,7 @@ export class MqttClient {
      * delivered. QoS 2 keeps the exactly-once guard, so a redelivery before PUBREL is neither reported
      * nor answered with more than PUBREC.
      */
-    oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
+    oversized(topic: string | undefined, id: number, first: number, properties?: Properties): void {
       const c = this.#c;
       const qos = ((first >> 1) & 3) as QoS;
       if (qos === 2 && this.#again(id)) return;
@@ -666,7 +670,7 @@ export class MqttClient {
       if (box.queue.length) c.#pump();
     }
 
-    subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void {
+    subAck(type: number, id: number, codes: number[], properties?: Properties): void {
       const c = this.#c;
       const op = c.#operations.get(id);
       if (!op) return;
@@ -676,9 +680,9 @@ export class MqttClient {
       if (refused.length) {
         error = c.#dialect.refusal(type, op.filters, codes, properties, refused);
         if (type === SUBACK) for (const f of refused) c.#subscriptions.delete(f);
-        if (!op.done) c.#error(error);
       }
       if (op.done) op.done(error, codes);
+      else if (error) c.#error(error);
     }
 
     pingResp(): void {
@@ -764,7 +768,7 @@ export class MqttClient {
    * Message `m` leaves the session: acknowledged (MQTT 5: `outcome` the details), refused (`outcome`
    * the error), or taken over by the broker before the session was lost.
    */
-  #settle(m: OutboxMessage, outcome: Error | AckInfo | undefined): void {
+  #settle(m: OutboxMessage, outcome?: Error | AckInfo): void {
     if (m.id) this.#inflight.delete(m.id);
     this.#outbox.release(m);
     const failed = outcome instanceof Error;
@@ -782,12 +786,16 @@ export class MqttClient {
 
   #reportDrops(dropped: OutboxMessage[]): void {
     const max = this.#outbox.maxBytes;
-    const list = dropped.map((m): Dropped => {
+    const list: Dropped[] = [];
+    // a loop, not map(): no closure made under a burst of drops (an ESP8266's heap peaks there)
+    for (let i = 0; i < dropped.length; i++) {
+      const m = dropped[i];
       const big = m.size > max;
-      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${big ? `over the outbox size (${max} bytes)` : 'outbox full'}`));
-      return { topic: m.topic, qos: m.qos, bytes: m.size, reason: big ? 'too-large' : 'outbox-full' };
-    });
-    this.#o.onDrop?.(list);
+      if (m.done) m.done(new MqttClientError('dropped', `message to ${m.topic} dropped: ${big ? `over the outbox size (${max} bytes)` : 'outbox full'}`));
+      list.push({ topic: m.topic, qos: m.qos, bytes: m.size, reason: big ? 'too-large' : 'outbox-full' });
+    }
+    const o = this.#o;
+    if (o.onDrop) o.onDrop(list);
   }
 
   /** A packet id not used by any message or operation in flight, from #nextId on; taken by #allocateId() or #operation(). */

@@ -53,11 +53,11 @@ export interface SessionEvents {
    */
   publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void;
   /** A PUBLISH over maxPacketSize, read through: its topic (when it was kept) and packet id. */
-  oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void;
+  oversized(topic: string | undefined, id: number, first: number, properties?: Properties): void;
   /** PUBACK, PUBREC, PUBREL or PUBCOMP for packet `id`; no `reason` (or 0) is success, the only one MQTT 3.1.1 has. */
   ack(type: number, id: number, reason?: number, properties?: Properties): void;
   /** SUBACK or UNSUBACK: per filter a granted QoS or a reason code (MQTT 3.1.1's UNSUBACK has none). */
-  subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void;
+  subAck(type: number, id: number, codes: number[], properties?: Properties): void;
   pingResp(): void;
   /** The connection ends with this error: a DISCONNECT from the server, failed authentication. */
   close(error: Error): void;
@@ -74,10 +74,10 @@ export interface Dialect {
   /** Binds the dialect to its session (once: it holds that session's connection state); refuses options its version has no place for. */
   attach(session: SessionEvents, options: DialectOptions): void;
   /**
-   * A publish may go from publish() straight to the socket, encoded by publish(): no properties, no
-   * server limits (MQTT 3.1.1). Otherwise every message goes through the outbox and message().
+   * Every message goes through the outbox and message() (MQTT 5: properties, server limits). Without
+   * it (MQTT 3.1.1), a publish may go from publish() straight to the socket, encoded by publish().
    */
-  readonly fastPublish: boolean;
+  readonly outboxOnly?: boolean;
 
   // From the last CONNACK (MQTT 5; MQTT 3.1.1 has none of them).
   /** The server's Receive Maximum: QoS 1/2 messages it takes unacknowledged. */

@@ -14,27 +14,32 @@ const RECORD_KEY = /^mq[0-9a-z]+$/;
 /** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
 const INBOUND_KEY = 'mqin';
 
+/** Told of records outboxStore() found unreadable. An object, not a callback: a device passes one it has anyway, where a closure would cost its heap. */
+export interface CorruptRecordListener {
+  onCorruptRecord(key: string): void;
+}
+
 /**
  * The outbox kept in `storage`, for ClientOptions.outbox.persist. A record found unreadable at
- * start-up (a message, or the QoS 2 guard) is deleted and its key given to `onCorrupt`.
+ * start-up (a message, or the QoS 2 guard) is deleted and its key given to `listener`.
  */
-export function outboxStore(storage: KeyValueStore, onCorrupt?: (key: string) => void): OutboxPersistence {
-  return new OutboxStore(storage, onCorrupt);
+export function outboxStore(storage: KeyValueStore, listener?: CorruptRecordListener): OutboxPersistence {
+  return new OutboxStore(storage, listener);
 }
 
 class OutboxStore implements OutboxPersistence {
   #seq = 0;
   readonly #store: KeyValueStore;
-  readonly #onCorrupt: ((key: string) => void) | undefined;
+  readonly #listener: CorruptRecordListener | undefined;
 
-  constructor(store: KeyValueStore, onCorrupt?: (key: string) => void) {
+  constructor(store: KeyValueStore, listener?: CorruptRecordListener) {
     this.#store = store;
-    this.#onCorrupt = onCorrupt;
+    this.#listener = listener;
   }
 
   #corrupt(key: string): void {
     this.#store.delete(key);
-    if (this.#onCorrupt) this.#onCorrupt(key);
+    if (this.#listener) this.#listener.onCorruptRecord(key);
   }
 
   save(m: OutboxMessage): void {

@@ -120,7 +120,7 @@ export default suite('mqtt outbox', (test) => {
     store.set('mq9', new Uint8Array([1, 0, 0, 0, 200, 1, 65])); // topic length past the end
     store.set('mqa', 'not bytes');
     const corrupt: string[] = [];
-    const restored = new Outbox({ persist: outboxStore(store, (k) => corrupt.push(k)) });
+    const restored = new Outbox({ persist: outboxStore(store, { onCorruptRecord: (k) => corrupt.push(k) }) });
     restored.store!.restore(restored, new Map());
     equal(topics(restored.queue), ['ok']);
     equal(corrupt.sort(), ['mq9', 'mqa']);

@@ -38,7 +38,6 @@ interface Joinable {
 }
 
 export class Mqtt311Dialect implements Dialect {
-  readonly fastPublish = true;
 
   #session: SessionEvents | undefined;
   /** The fixed header and the packet id of a PUBLISH joined from buffers (XS): each its own 2-byte buffer. */
@@ -85,7 +84,7 @@ export class Mqtt311Dialect implements Dialect {
     if (type === SUBACK || type === UNSUBACK) {
       if (type === UNSUBACK) expectLength(r, 2);
       const id = readId(r);
-      return session.subAck(type, id, type === SUBACK ? readGranted(r) : [], undefined);
+      return session.subAck(type, id, type === SUBACK ? readGranted(r) : []);
     }
     if (type === PINGRESP) {
       expectLength(r, 0);
@@ -99,7 +98,7 @@ export class Mqtt311Dialect implements Dialect {
       // the header of a PUBLISH over maxPacketSize (oversized.ts): its topic length is 0 when the topic was not kept
       // (past the topic's length, 0, when it was dropped)
       const topic = first & TOPIC_DROPPED ? ((r.at += 2), undefined) : topicOf(r);
-      return session.oversized(topic, first & 6 ? readId(r) : 0, first, undefined);
+      return session.oversized(topic, first & 6 ? readId(r) : 0, first);
     }
     fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }

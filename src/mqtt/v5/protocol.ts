@@ -70,8 +70,8 @@ function limit(value: number | undefined, name: string, min: number, max: number
 export class Mqtt5Protocol implements Dialect {
   readonly version = 5;
   /** Every publish goes through the outbox: message() checks it against the server's limits. */
-  get fastPublish(): boolean {
-    return false;
+  get outboxOnly(): boolean {
+    return true;
   }
   readonly #o: Mqtt5Options;
   #session: SessionEvents | undefined;
