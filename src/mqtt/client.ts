@@ -343,7 +343,7 @@ export class MqttClient {
   destroy(): void {
     this.#wanted = false;
     this.#clearTimer(RECONNECT);
-    this.#drop(undefined);
+    this.#drop();
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -438,7 +438,7 @@ export class MqttClient {
   }
 
   /** Ends the current connection (if any) and schedules a reconnect when still wanted. */
-  #drop(error: Error | undefined): void {
+  #drop(error?: Error): void {
     const socket = this.#socket;
     const o = this.#o;
     const wasConnected = this.connected;
@@ -557,7 +557,19 @@ export class MqttClient {
           back.push(m);
         } else c.#transmit(m);
       }
-      if (back.length) c.#outbox.requeue(back);
+      if (back.length) {
+        // back to the head of the queue, in order, as never sent: new packet ids when they go again
+        // (still counted: they never left the outbox)
+        const box = c.#outbox;
+        for (const m of back) {
+          m.state = QUEUED;
+          m.id = undefined;
+          m.sent = false;
+          box.save(m);
+        }
+        box.queue.unshift(...back);
+        box.room = -1; // messages wait
+      }
       for (const op of c.#operations.values()) c.#send(op.bytes);
       const refresh = o.tokenRefresh;
       if (refresh) {

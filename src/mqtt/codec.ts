@@ -6,10 +6,14 @@ import { encodeUtf8 } from './utf8';
 
 export const PASSWORD_NEEDS_USER = 'a password needs a user name: set username too';
 
-/** A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`. */
-export function packet(first: number, remaining: number): Uint8Array {
+/**
+ * A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`.
+ * In `scratch` when it fits (a view of it: for a port that copies what it writes), else new.
+ */
+export function packet(first: number, remaining: number, scratch?: Uint8Array): Uint8Array {
   if (remaining > 268435455) invalid(`a packet of ${remaining} bytes is over MQTT's 256 MB`);
-  const out = new Uint8Array(remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5));
+  const size = remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5);
+  const out = scratch && size <= scratch.length ? scratch.subarray(0, size) : new Uint8Array(size);
   out[0] = first;
   let i = 1;
   for (; remaining > 127; remaining >>>= 7) out[i++] = (remaining & 127) | 128;
@@ -73,22 +77,22 @@ export function connectPacket(p: ConnectInput): Uint8Array {
  * PUBLISH from its flags (DUP 8, QoS << 1, RETAIN 1), the topic as lengthPrefixed() encodes it, the
  * payload and, at QoS 1 and 2, the packet id. The client's hot path: no packet object.
  */
-export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id = 0): Uint8Array {
+export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number, scratch?: Uint8Array): Uint8Array {
   const n = (flags & 6 ? topic.length + 2 : topic.length) + payload.length;
-  const out = packet(0x30 | flags, n);
+  const out = packet(0x30 | flags, n, scratch);
   let at = out.length - n;
   out.set(topic, at);
   at += topic.length;
   if (flags & 6) {
-    out[at++] = id >> 8;
-    out[at++] = id & 255;
+    out[at++] = id! >> 8;
+    out[at++] = id! & 255;
   }
   out.set(payload, at);
   return out;
 }
 
 export function encodePublish(p: PublishPacket): Uint8Array {
-  return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'topic'), p.payload, p.packetId || 0);
+  return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'topic'), p.payload, p.packetId);
 }
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK. */

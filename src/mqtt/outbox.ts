@@ -76,7 +76,7 @@ export interface Dropped {
 }
 
 export class Outbox {
-  /** Waiting messages, oldest first. Change it only through add(), shift() and requeue(). */
+  /** Waiting messages, oldest first. Change it only through add() and shift() (and the client's #resume). */
   readonly queue: OutboxMessage[] = [];
   count: number;
   bytes: number;
@@ -117,21 +117,6 @@ export class Outbox {
     const m = this.queue.shift();
     this.#update();
     return m;
-  }
-
-  /**
-   * Messages taken out of flight go back to the head of the queue, in order, as never sent: they get
-   * new packet ids when they go again. (They stay counted: they never left the outbox.)
-   */
-  requeue(messages: OutboxMessage[]): void {
-    for (const m of messages) {
-      m.state = QUEUED;
-      m.id = undefined;
-      m.sent = false;
-      this.save(m);
-    }
-    this.queue.unshift(...messages);
-    this.#update();
   }
 
   /** Adds a message; returns what had to be dropped (the message itself when it was refused). */

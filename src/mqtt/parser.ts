@@ -5,7 +5,7 @@
 import { MqttProtocolError, type ProtocolErrorCode } from './errors';
 import { type OversizedPublish, SKIPPED } from './oversized';
 import { AUTH, PACKET_NAMES, PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type Packet } from './packets';
-import { Reader } from './reader';
+import type { Reader } from './reader';
 import { decodeFromBroker } from './v311/decode';
 
 /** Decodes the packet the reader is on (its header byte in `first`, its body b[at, end)). */
@@ -40,7 +40,11 @@ type FramerState = typeof FIRST_BYTE | typeof REMAINING_LENGTH | typeof SPLIT_BO
  * After nextBody() returns a packet, the framer is a Reader on it: header byte in `first`, body
  * b[at, end) (b is the bytes nextBody() returned).
  */
-export class PacketFramer extends Reader {
+export class PacketFramer implements Reader {
+  first: number;
+  declare b: Uint8Array;
+  at: number;
+  end: number;
   declare readonly maxPacketSize: number;
   /** Bytes wait to be framed: nextBody() may have another packet (when false, it has none). */
   more: boolean;
@@ -69,8 +73,7 @@ export class PacketFramer extends Reader {
   readonly #skip: ReadThrough | undefined;
 
   constructor(maxPacketSize = 268435460, mqtt5 = false, skip?: ReadThrough) {
-    super();
-    this.skipped = this.#pos = this.#length = this.#lengthBytes = this.#filled = this.#state = FIRST_BYTE;
+    this.first = this.at = this.end = this.skipped = this.#pos = this.#length = this.#lengthBytes = this.#filled = this.#state = FIRST_BYTE;
     this.more = false;
     this.maxPacketSize = maxPacketSize;
     this.#small = Math.min(130, maxPacketSize + 1);

@@ -30,6 +30,8 @@ function only311(o: object, keys: string): void {
  * native copy, where TypedArray.set costs XS about 2 computrons per byte.
  */
 const join = (ArrayBuffer.prototype as { concat?: unknown }).concat;
+/** A PUBLISH of up to 127 body bytes (one byte of remaining length), built without join. */
+const SCRATCH = 129;
 /** In place of the packet id at QoS 0. */
 const NO_BUFFER = new ArrayBuffer(0);
 
@@ -40,8 +42,12 @@ interface Joinable {
 export class Mqtt311Dialect implements Dialect {
 
   #session: SessionEvents | undefined;
-  /** The fixed header and the packet id of a PUBLISH joined from buffers (XS): each its own 2-byte buffer. */
-  readonly #head = new Uint8Array(2);
+  /**
+   * The fixed header and the packet id of a PUBLISH joined from buffers (XS): each its own 2-byte
+   * buffer. Without join (Node), #head is where small packets are built instead: the TCP port copies
+   * what it writes, and an engine such as V8 makes a new buffer of that size off its heap, slowly.
+   */
+  readonly #head = new Uint8Array(join ? 2 : SCRATCH);
   readonly #id = new Uint8Array(2);
 
   attach(session: SessionEvents, options: DialectOptions): void {
@@ -123,7 +129,7 @@ export class Mqtt311Dialect implements Dialect {
       ids[1] = id!;
       return new Uint8Array((head.buffer as unknown as Joinable).concat(topic.buffer, flags & 6 ? ids.buffer : NO_BUFFER, payload.buffer));
     }
-    return publishPacket(flags, topic, payload, id);
+    return publishPacket(flags, topic, payload, id, join ? undefined : this.#head);
   }
 
   message(m: OutboxMessage, flags: number, topic: Uint8Array): Uint8Array {
