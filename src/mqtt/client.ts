@@ -207,7 +207,7 @@ export class MqttClient {
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
   get outboxState(): { depth: number; bytes: number; inflight: number; dropped: number[] } {
     const box = this.#outbox;
-    return { depth: box.count, bytes: box.bytes, inflight: this.#inflight.size - (this.#spare ? 1 : 0), dropped: box.dropped.slice() };
+    return { depth: box.count, bytes: box.bytes, inflight: this.#inflight.size - (this.#spare ? 1 : 0), dropped: box.dropped ? box.dropped.slice() : [0, 0, 0] };
   }
 
   connect(): void {
@@ -398,15 +398,8 @@ export class MqttClient {
       } catch (error) {
         invalid(`password provider failed: ${(error as Error).message}`);
       }
-      const fields: ConnectFields = {
-        clientId: o.clientId,
-        cleanSession: o.cleanSession ?? true,
-        keepAlive: o.keepAlive ?? 60,
-        username: o.username,
-        password,
-        will: o.will,
-        maxPacketSize: o.maxPacketSize ?? 65536,
-      };
+      // the options (a dialect reads the fields it has: ConnectFields), defaults filled in
+      const fields: ConnectFields = { ...o, password, cleanSession: o.cleanSession ?? true, keepAlive: o.keepAlive ?? 60, maxPacketSize: o.maxPacketSize ?? 65536 };
       packet = this.#dialect.connect(fields);
     } catch (error) {
       return this.#drop(error as Error);

@@ -87,7 +87,8 @@ export class Outbox {
   room = -1;
   /** Messages held at which `room` turns -1: maxMessages, or 0 to keep it -1 (no fast path at all). */
   declare readonly roomLimit: number;
-  readonly dropped = [0, 0, 0];
+  /** Messages dropped, by QoS; made at the first drop (three numbers in an array cost XS several slots per client). */
+  dropped: number[] | undefined;
   readonly #maxMessages: number;
   declare readonly maxBytes: number;
   /** Where QoS 1/2 messages are saved, when the outbox is persisted. */
@@ -129,11 +130,11 @@ export class Outbox {
       if (victim < 0) break;
       const v = queue.splice(victim, 1)[0];
       this.release(v);
-      this.dropped[v.qos]++;
+      (this.dropped ??= [0, 0, 0])[v.qos]++;
       dropped.push(v);
     }
     if (!this.#fits(m.size)) {
-      this.dropped[m.qos]++;
+      (this.dropped ??= [0, 0, 0])[m.qos]++;
       dropped.push(m);
     } else {
       if (first) queue.unshift(m);

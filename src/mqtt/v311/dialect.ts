@@ -109,7 +109,10 @@ export class Mqtt311Dialect implements Dialect {
     fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }
 
-  readonly connect: (f: ConnectFields) => Uint8Array = connectPacket;
+  // a method, not a property holding connectPacket: a property is a slot in every client
+  connect(f: ConnectFields): Uint8Array {
+    return connectPacket(f);
+  }
 
   publishProperties(properties: PublishProperties): never {
     return only311({ properties }, '') as never;
