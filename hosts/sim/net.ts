@@ -69,6 +69,8 @@ function describeFailure(error: NodeJS.ErrnoException, where: string, secure: bo
  * per read) and are copied out at once, so one buffer serves every socket of the process.
  */
 const READ_BUFFER = Buffer.allocUnsafe(65536);
+/** The same bytes as a plain Uint8Array: its slice() is one native copy into a new plain array (a Buffer's would be a Buffer). */
+const READ_BYTES = new Uint8Array(READ_BUFFER.buffer, READ_BUFFER.byteOffset, READ_BUFFER.length);
 /** First size of a socket's write batch; it doubles up to MAX_BATCH while a turn writes more. */
 const MIN_BATCH = 1024;
 const MAX_BATCH = 65536;
@@ -204,11 +206,9 @@ function connect(options: TcpOptions): TcpSocket {
       noDelay: true,
       onread: {
         buffer: READ_BUFFER,
-        callback(n: number, buffer: Uint8Array) {
+        callback(n: number) {
           // copied out of the shared buffer before the next read of any socket reuses it
-          const chunk = new Uint8Array(n);
-          chunk.set(n === buffer.length ? buffer : buffer.subarray(0, n));
-          wrapped!.received(chunk);
+          wrapped!.received(READ_BYTES.slice(0, n));
           return true;
         },
       },

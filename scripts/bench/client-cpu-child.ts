@@ -3,6 +3,10 @@
 // rate, or a subscriber counting what arrives, with our client or MQTT.js. It prints one JSON line,
 // "ready" once connected (and subscribed), then the result: CPU microseconds over the measured messages
 // (after `warm` ones), and the wall time they took. Loopback only; every wait is bounded.
+//
+// `--lib null` is the harness without a client, to measure what the figures share: a publisher whose
+// publish() only calls back (the driving timer and loop, the meter, Node itself), and a subscriber
+// that receives nothing and is metered over the time the measured messages take at the offered rate.
 import mqtt from 'mqtt';
 import { RealClock } from '../../hosts/sim/clock';
 import { createNodeNetwork } from '../../hosts/sim/net';
@@ -10,7 +14,7 @@ import { MqttClient } from '../../src/mqtt/client';
 import type { QoS } from '../../src/mqtt/packets';
 
 export interface ChildArgs {
-  lib: 'ours' | 'mqttjs';
+  lib: 'ours' | 'mqttjs' | 'null';
   role: 'pub' | 'sub';
   port: number;
   topic: string;
@@ -97,6 +101,11 @@ async function connectPeer(a: ChildArgs, onMessage: () => void): Promise<Side> {
   };
 }
 
+/** The harness alone: publish() calls back at once; a subscriber gets nothing (see main). */
+function connectNull(): Promise<Side> {
+  return Promise.resolve({ publish: (_topic, _payload, _qos, done) => done(), end: () => {} });
+}
+
 /** Measures from the `warm`th message to the last: call at each message (sent and done, or received). */
 function meter(a: ChildArgs, finish: (r: ChildResult) => void): () => void {
   let seen = 0;
@@ -129,9 +138,17 @@ async function main(a: ChildArgs): Promise<void> {
   };
   const tick = meter(a, finish);
   const total = a.warm + a.count;
-  side = await (a.lib === 'ours' ? connectOurs : connectPeer)(a, a.role === 'sub' ? tick : () => {});
+  side = await (a.lib === 'ours' ? connectOurs : a.lib === 'mqttjs' ? connectPeer : connectNull)(a, a.role === 'sub' ? tick : () => {});
   say({ ready: true });
-  if (a.role === 'sub') return;
+  if (a.role === 'sub') {
+    if (a.lib !== 'null') return;
+    // nothing arrives: metered over the time the measured messages take at the offered rate
+    for (let i = 0; i < a.warm; i++) tick();
+    setTimeout(() => {
+      for (let i = 0; i < a.count; i++) tick();
+    }, (a.count * 1000) / a.rate);
+    return;
+  }
 
   // Publisher: each tick sends what the rate owes since the start, within the inflight limit.
   const s = side;
@@ -160,7 +177,7 @@ function parse(argv: string[]): ChildArgs {
     if (!Number.isFinite(v)) fail(`--${k} must be a number, not ${o[k]}`);
     return v;
   };
-  if (o.lib !== 'ours' && o.lib !== 'mqttjs') fail('--lib is ours or mqttjs');
+  if (o.lib !== 'ours' && o.lib !== 'mqttjs' && o.lib !== 'null') fail('--lib is ours, mqttjs or null');
   if (o.role !== 'pub' && o.role !== 'sub') fail('--role is pub or sub');
   return { lib: o.lib, role: o.role, port: n('port'), topic: o.topic ?? 'bench/cpu', qos: n('qos') as QoS, rate: n('rate'), warm: n('warm'), count: n('count'), inflight: n('inflight'), limitMs: n('limit') };
 }

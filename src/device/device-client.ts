@@ -4,7 +4,8 @@
 // closures made for each device would each copy their code into the heap (an ESP8266 has 32 KB).
 import type { ClientOptions, MessageHandler } from '../mqtt/client';
 import type { Dropped, OutboxLimits } from '../mqtt/outbox';
-import type { Clock, KeyValueStore, Logger, Network, System, TlsOptions } from '../ports';
+import { outboxStore as persisted } from '../mqtt/outbox-store';
+import type { Clock, Logger, Network, System, TlsOptions } from '../ports';
 import type { CheckedStore } from './checked-store';
 import type { OutboxStore } from './outbox-store';
 import type { hostClientOptions } from './client-options';
@@ -29,7 +30,6 @@ export class DeviceClientOptions implements ClientOptions {
   readonly network: Network;
   readonly system: System;
   readonly log: Logger;
-  readonly storage: KeyValueStore | undefined;
   readonly host: string;
   readonly port: number;
   readonly tls: TlsOptions | undefined;
@@ -68,7 +68,6 @@ export class DeviceClientOptions implements ClientOptions {
     this.network = ports.network;
     this.system = ports.system;
     this.log = ports.log;
-    this.storage = outboxStore;
     this.host = c.brokerHost;
     this.port = c.brokerPort;
     this.tls = c.brokerTls ? tuning.tls ?? {} : undefined;
@@ -77,7 +76,7 @@ export class DeviceClientOptions implements ClientOptions {
     this.password = tuning.password ?? ((c.brokerUser && c.brokerPassword) || undefined);
     this.cleanSession = !c.persistOutbox;
     this.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
-    this.outbox = { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: c.persistOutbox };
+    this.outbox = { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: outboxStore ? persisted(outboxStore, this) : undefined };
   }
 
   onConnect(info: { sessionPresent: boolean }): void {
@@ -93,6 +92,7 @@ export class DeviceClientOptions implements ClientOptions {
     this.tuning.onError?.(error);
   }
 
+  /** A persisted outbox record (or the QoS 2 guard) was unreadable at start-up and deleted. */
   onCorruptRecord(key: string): void {
     this.checked.discard(key, 'not a stored MQTT message');
   }

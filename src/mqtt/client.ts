@@ -9,7 +9,7 @@
 // per client); a publish that can go out at once allocates only its packet; inbound packets are
 // decoded in place, without packet objects, one call from the framer to the dialect and one from the
 // dialect to the session.
-import type { Clock, KeyValueStore, Logger, Network, System, TcpSocket, TimerId, TlsOptions } from '../ports';
+import type { Clock, Logger, Network, System, TcpSocket, TimerId, TlsOptions } from '../ports';
 import { lengthPrefixed } from './codec';
 import type { ConnectFields, Dialect, SessionEvents } from './dialect';
 import { fail, invalid, MqttClientError, MqttMessageTooLargeError, MqttProtocolError } from './errors';
@@ -65,8 +65,6 @@ export interface ClientOptions {
   /** Source of randomness for the backoff jitter. */
   system?: Pick<System, 'random'>;
   log?: Logger;
-  /** Needed when outbox.persist or persistSession is set. */
-  storage?: KeyValueStore;
   host: string;
   port?: number;
   tls?: TlsOptions;
@@ -105,12 +103,12 @@ export interface ClientOptions {
   onMessage?: MessageHandler;
   onError?(error: Error): void;
   onDrop?(dropped: Dropped[]): void;
-  /** A persisted outbox record (or the QoS 2 guard) was unreadable at start-up and deleted. */
-  onCorruptRecord?(key: string): void;
 }
 
+/** A filter with its own QoS and (MQTT 5) options, in subscribe(). */
+type FilterOptions = SubscribeOptions5 & { filter: string; qos?: QoS };
+
 interface LocalSubscription {
-  qos: QoS;
   handler?: MessageHandler;
   /** The filter, its QoS and (MQTT 5) options; the subscription identifier it was made with. */
   options: Subscription5;
@@ -139,6 +137,18 @@ const BACKOFF_RESET = 3;
 const TOKEN_REFRESH = 4;
 type Timer = typeof CONNECT_TIMEOUT | typeof KEEP_ALIVE | typeof RECONNECT | typeof BACKOFF_RESET | typeof TOKEN_REFRESH;
 
+/** One filter or several, as a list; none is an error. */
+function listOf<T>(filters: T | T[]): T[] {
+  const list = Array.isArray(filters) ? filters : [filters];
+  if (!list.length) invalid('no topic filter given');
+  return list;
+}
+
+/** The keep-alive timer's period, ms. */
+function tickOf(keepAlive: number): number {
+  return Math.max(100, keepAlive / 4);
+}
+
 function checkQos(qos: unknown): void {
   if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
 }
@@ -146,60 +156,58 @@ function checkQos(qos: unknown): void {
 export class MqttClient {
   readonly #o: ClientOptions;
   readonly #dialect: Dialect;
-  #window: number;
+  /** Set at each connect (#resume), before anything reads it: the server may lower it (MQTT 5). */
+  #window!: number;
   readonly #outbox: Outbox;
   readonly #inflight = new Map<number, OutboxMessage>();
   readonly #operations = new Map<number, PendingOperation>();
   readonly #subscriptions = new Map<string, LocalSubscription>();
   /** QoS 2 packet ids received and acknowledged with PUBREC, awaiting PUBREL: the exactly-once guard. */
   readonly #inbound: Set<number>;
-  /** The object of the last message acknowledged, for the next one to go straight into flight. */
+  /**
+   * The object of the last QoS 1/2 message acknowledged (state QUEUED), kept in #inflight under its
+   * packet id for the next publish to go straight into flight with: a Map entry made and deleted per
+   * message is garbage on XS. Counted out of #inflight.size wherever that counts messages in flight.
+   */
   #spare: OutboxMessage | undefined;
   /** topic -> its length-prefixed UTF-8 form, checked once */
   readonly #topics = new Map<string, Uint8Array>();
   #socket: TcpSocket | undefined;
   readonly #timers: (TimerId | undefined)[] = [];
   #nextId = 1;
-  #attempt = 0;
+  // (the numbers and flags below are set in the constructor, in two assignments)
+  #attempt: number;
   // Keep-alive bookkeeping without reading the clock per packet: traffic marks, and the keep-alive
   // ticks (every keepAlive / 4) each direction has been idle for.
-  #sent = false;
-  #received = false;
-  #idleOut = 0;
-  #idleIn = 0;
-  #pingSent = 0;
-  #wanted = false;
-  connected = false;
+  #sent: boolean;
+  #received: boolean;
+  #idleOut: number;
+  #idleIn: number;
+  #pingSent: number;
+  #wanted: boolean;
+  connected: boolean;
   /** inboundTooLarge: messages over maxPacketSize, read through and acknowledged but not delivered. */
   readonly stats = { connects: 0, reconnects: 0, inboundDuplicates: 0, protocolErrors: 0, inboundTooLarge: 0 };
   /** The current connection's framer. */
   #framer: PacketFramer | undefined;
 
   constructor(options: ClientOptions) {
+    this.#attempt = this.#idleOut = this.#idleIn = this.#pingSent = 0;
+    this.#sent = this.#received = this.#wanted = this.connected = false;
     this.#o = options;
-    this.#window = options.inflightWindow ?? 16;
-    const dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
+    const dialect: Dialect = (this.#dialect = options.protocol || new Mqtt311Dialect());
     dialect.attach(new MqttClient.#Events(this), options);
-    const limits = options.outbox;
-    if (limits && limits.persist && !options.storage) invalid('outbox.persist needs a storage port');
-    const box = (this.#outbox = new Outbox(limits, options.storage, dialect.fastPublish));
-    const corrupt = (key: string) => {
-      if (options.onCorruptRecord) options.onCorruptRecord(key);
-      this.#error(new MqttClientError('dropped', `stored message ${key} was corrupt: deleted`));
-    };
-    for (const m of box.restore(corrupt)) {
-      if (m.state !== QUEUED && m.id) {
-        this.#inflight.set(m.id, m);
-        this.#nextId = Math.max(this.#nextId, m.id + 1) & 0xffff || 1;
-      }
-    }
-    this.#inbound = new Set(box.restoreInbound(corrupt));
+    const box = (this.#outbox = new Outbox(options.outbox, !dialect.outboxOnly));
+    const store = box.store;
+    // what an earlier run kept (outbox-store.ts): messages never sent queued, sent ones in flight
+    this.#inbound = new Set(store && store.restore(box, this.#inflight));
+    for (const id of this.#inflight.keys()) this.#nextId = Math.max(this.#nextId, id + 1) & 0xffff || 1;
   }
 
   /** Messages held (queued + inflight), their bytes, and drops per QoS. */
   get outboxState(): { depth: number; bytes: number; inflight: number; dropped: number[] } {
     const box = this.#outbox;
-    return { depth: box.count, bytes: box.bytes, inflight: this.#inflight.size, dropped: box.dropped.slice() };
+    return { depth: box.count, bytes: box.bytes, inflight: this.#inflight.size - (this.#spare ? 1 : 0), dropped: box.dropped ? box.dropped.slice() : [0, 0, 0] };
   }
 
   connect(): void {
@@ -230,6 +238,7 @@ export class MqttClient {
     // the topic's, the payload's (and MQTT 5 properties') bytes, as the outbox counts them
     let size = t.length - 2 + bytes.length;
     const box = this.#outbox;
+    let m: OutboxMessage | undefined;
     // Connected, nothing waiting, room to spare, and a dialect that publishes straight (no properties,
     // no server limits; `room` is -1 otherwise): this one goes now.
     if (this.connected && size <= box.room) {
@@ -240,33 +249,37 @@ export class MqttClient {
         return true;
       }
       const inflight = this.#inflight;
-      if (inflight.size < this.#window) {
-        let id = this.#nextId;
-        // ids in use are looked up only when there are any
-        if ((inflight.size || this.#operations.size) && (inflight.has(id) || this.#operations.has(id))) id = this.#allocateId();
-        else this.#nextId = id < 65535 ? id + 1 : 1;
-        // the object of a message acknowledged before, when there is one: a QoS 1/2 round allocates none
-        const m = this.#spare || ({} as OutboxMessage);
-        this.#spare = undefined;
+      // (the spare is in #inflight too: see ack())
+      m = this.#spare;
+      if (inflight.size - (m ? 1 : 0) < this.#window) {
+        let id: number;
+        if (m) {
+          // the last message acknowledged: its object and its packet id, still in #inflight, go again,
+          // so a QoS 1/2 round allocates nothing
+          id = m.id!;
+          this.#spare = undefined;
+        } else inflight.set((id = this.#allocateId()), (m = { id } as OutboxMessage));
         m.topic = topic;
         m.payload = bytes;
         m.qos = (flags >> 1) as QoS;
         m.retain = (flags & 1) === 1;
-        m.id = id;
         m.state = AWAITING_ACK;
         m.sent = true;
         m.size = size;
         m.done = done;
-        box.hold(m);
-        inflight.set(id, m);
-        if (box.persist) box.save(m);
+        // as the outbox counts a message that skips its queue (inlined: a call costs XS some 20
+        // computrons); `room` allowed this one
+        const count = ++box.count;
+        box.bytes += size;
+        box.room = count < box.roomLimit ? box.room - size : -1;
+        if (box.store) box.store.save(m);
         this.#socket!.write(this.#dialect.publish(flags, t, bytes, id));
         this.#sent = true;
         return true;
       }
     }
     if (props) size += props.length;
-    const m: OutboxMessage = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, state: QUEUED, size, done };
+    m = { topic, payload: bytes, qos: (flags >> 1) as QoS, retain: (flags & 1) === 1, state: QUEUED, size, done };
     if (props) m.props = props;
     const dropped = box.add(m, options?.first);
     if (dropped.length) this.#reportDrops(dropped);
@@ -279,14 +292,13 @@ export class MqttClient {
    * `done` gets the granted QoS per filter (MQTT 5: the reason code), and an error naming refused ones.
    */
   subscribe(
-    filters: string | string[] | (SubscribeOptions5 & { filter: string; qos?: QoS })[],
+    filters: string | (string | FilterOptions)[],
     options?: SubscribeOptions,
     done?: (error: Error | undefined, granted: number[]) => void,
   ): void {
     const o = options || {};
     const qos = o.qos || 0;
-    const list = (Array.isArray(filters) ? filters : [filters]).map((f): Subscription5 => (typeof f === 'string' ? { filter: f, qos } : { ...f, qos: f.qos ?? qos }));
-    if (!list.length) invalid('no topic filter given');
+    const list = listOf(filters).map((f): Subscription5 => (typeof f === 'string' ? { filter: f, qos } : { ...f, qos: f.qos ?? qos }));
     for (const s of list) {
       checkTopicFilter(s.filter);
       checkQos(s.qos);
@@ -294,18 +306,17 @@ export class MqttClient {
     const id = this.#freeId();
     // the dialect refuses options its version lacks; MQTT 5 fills in each filter's options from `o`
     const bytes = this.#dialect.subscribe(id, list, o);
-    for (const s of list) this.#subscriptions.set(s.filter, { qos: s.qos, handler: o.onMessage, options: s, sid: o.subscriptionIdentifier });
+    for (const s of list) this.#subscriptions.set(s.filter, { handler: o.onMessage, options: s, sid: o.subscriptionIdentifier });
     this.#operation(id, { filters: list.map((s) => s.filter), bytes, done });
   }
 
   unsubscribe(filters: string | string[], done?: (error?: Error) => void): void {
-    const list = Array.isArray(filters) ? filters : [filters];
-    if (!list.length) invalid('no topic filter given');
+    const list = listOf(filters);
     list.forEach(checkTopicFilter);
     const id = this.#freeId();
     const bytes = this.#dialect.unsubscribe(id, list);
     for (const f of list) this.#subscriptions.delete(f);
-    this.#operation(id, { filters: list, bytes, done: done && ((e) => done(e)) });
+    this.#operation(id, { filters: list, bytes, done });
   }
 
   /**
@@ -332,7 +343,7 @@ export class MqttClient {
   destroy(): void {
     this.#wanted = false;
     this.#clearTimer(RECONNECT);
-    this.#drop(undefined);
+    this.#drop();
   }
 
   // ---- connection ---------------------------------------------------------------------------
@@ -356,10 +367,9 @@ export class MqttClient {
       onReadable() {
         if (socket !== self.#socket) return;
         const bytes = socket.read();
-        if (!bytes) return;
         self.#received = true;
         try {
-          // the framer is left on each packet, for the dialect to decode in place
+          // the framer is left on each packet, for the dialect to decode in place (nothing read: no packet)
           for (let b = framer.nextBody(bytes); b; b = framer.more && socket === self.#socket ? framer.nextBody() : undefined) dialect.receive(framer);
         } catch (error) {
           if (!(error instanceof MqttProtocolError)) throw error;
@@ -380,7 +390,6 @@ export class MqttClient {
 
   #sendConnect(): void {
     const o = this.#o;
-    const will = o.will;
     let packet: Uint8Array;
     try {
       let password: string | Uint8Array | undefined;
@@ -389,21 +398,8 @@ export class MqttClient {
       } catch (error) {
         invalid(`password provider failed: ${(error as Error).message}`);
       }
-      const fields: ConnectFields = {
-        clientId: o.clientId,
-        cleanSession: o.cleanSession ?? true,
-        keepAlive: o.keepAlive ?? 60,
-        username: o.username,
-        password: typeof password === 'string' ? encodeUtf8(password) : password,
-        will: will && {
-          topic: will.topic,
-          payload: typeof will.payload === 'string' ? encodeUtf8(will.payload) : will.payload,
-          qos: will.qos ?? 0,
-          retain: !!will.retain,
-          properties: will.properties,
-        },
-        maxPacketSize: o.maxPacketSize ?? 65536,
-      };
+      // the options (a dialect reads the fields it has: ConnectFields), defaults filled in
+      const fields: ConnectFields = { ...o, password, cleanSession: o.cleanSession ?? true, keepAlive: o.keepAlive ?? 60, maxPacketSize: o.maxPacketSize ?? 65536 };
       packet = this.#dialect.connect(fields);
     } catch (error) {
       return this.#drop(error as Error);
@@ -426,7 +422,7 @@ export class MqttClient {
       if (now - this.#pingSent >= timeout) {
         this.#drop(new MqttClientError('timeout', `no answer to PINGREQ within ${timeout / 1000} s`));
       }
-    } else if (Math.max(this.#idleOut, this.#idleIn) * Math.max(100, keepAlive / 4) >= (keepAlive * 3) / 4) {
+    } else if (Math.max(this.#idleOut, this.#idleIn) * tickOf(keepAlive) >= (keepAlive * 3) / 4) {
       this.#send(this.#dialect.ping());
       this.#pingSent = now;
       this.#sent = false;
@@ -435,17 +431,19 @@ export class MqttClient {
   }
 
   /** Ends the current connection (if any) and schedules a reconnect when still wanted. */
-  #drop(error: Error | undefined): void {
+  #drop(error?: Error): void {
     const socket = this.#socket;
     const o = this.#o;
     const wasConnected = this.connected;
     this.#socket = undefined;
     this.connected = false;
     this.#pingSent = 0;
-    this.#clearTimer(CONNECT_TIMEOUT);
-    this.#clearTimer(KEEP_ALIVE);
-    this.#clearTimer(BACKOFF_RESET);
-    this.#clearTimer(TOKEN_REFRESH);
+    // the spare leaves #inflight: a new connection resends what is in it
+    const spare = this.#spare;
+    if (spare) this.#inflight.delete(spare.id!);
+    this.#spare = undefined;
+    // every timer of the connection: all but RECONNECT
+    for (let t: Timer = CONNECT_TIMEOUT; t <= TOKEN_REFRESH; t++) if (t !== RECONNECT) this.#clearTimer(t as Timer);
     if (socket) {
       try {
         socket.close();
@@ -518,7 +516,9 @@ export class MqttClient {
       // the CONNACK just received counts as the last traffic both ways
       c.#idleOut = c.#idleIn = 0;
       c.#sent = c.#received = false;
-      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive), Math.max(100, keepAlive / 4), Math.max(100, keepAlive / 4));
+      // (the timer's function keeps only keepAlive: each variable it holds costs a slot per client)
+      const tick = tickOf(keepAlive);
+      if (keepAlive) c.#setTimer(KEEP_ALIVE, () => c.#keepAlive(keepAlive), tick, tick);
 
       if (!sessionPresent) {
         // The broker has no state for us: inbound QoS 2 guards are void; messages it already took over
@@ -526,7 +526,7 @@ export class MqttClient {
         c.#inbound.clear();
         c.#outbox.saveInbound(c.#inbound);
         for (const m of inflight.values()) {
-          if (m.state === AWAITING_PUBCOMP) c.#settle(m, undefined);
+          if (m.state === AWAITING_PUBCOMP) c.#settle(m);
           else m.sent = false;
         }
         const pending = new Set<string>();
@@ -550,7 +550,19 @@ export class MqttClient {
           back.push(m);
         } else c.#transmit(m);
       }
-      if (back.length) c.#outbox.requeue(back);
+      if (back.length) {
+        // back to the head of the queue, in order, as never sent: new packet ids when they go again
+        // (still counted: they never left the outbox)
+        const box = c.#outbox;
+        for (const m of back) {
+          m.state = QUEUED;
+          m.id = undefined;
+          m.sent = false;
+          box.save(m);
+        }
+        box.queue.unshift(...back);
+        box.room = -1; // messages wait
+      }
       for (const op of c.#operations.values()) c.#send(op.bytes);
       const refresh = o.tokenRefresh;
       if (refresh) {
@@ -566,17 +578,7 @@ export class MqttClient {
     publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void {
       const c = this.#c;
       const qos = ((first >> 1) & 3) as QoS;
-      if (qos) {
-        const inbound = c.#inbound;
-        if (qos === 2) {
-          if (inbound.has(id!)) {
-            c.stats.inboundDuplicates++;
-            return c.#send(c.#dialect.ack(PUBREC, id!));
-          }
-          inbound.add(id!);
-          c.#outbox.saveInbound(inbound);
-        }
-      }
+      if (qos === 2 && this.#again(id!)) return;
       // delivery: to the handlers of matching subscriptions, else to onMessage
       const info = properties ? { ...INFO[first & 15], properties } : INFO[first & 15];
       let handled = false;
@@ -603,22 +605,30 @@ export class MqttClient {
      * delivered. QoS 2 keeps the exactly-once guard, so a redelivery before PUBREL is neither reported
      * nor answered with more than PUBREC.
      */
-    oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void {
+    oversized(topic: string | undefined, id: number, first: number, properties?: Properties): void {
       const c = this.#c;
       const qos = ((first >> 1) & 3) as QoS;
-      const dialect = c.#dialect;
-      if (qos === 2) {
-        const inbound = c.#inbound;
-        if (inbound.has(id)) {
-          c.stats.inboundDuplicates++;
-          return c.#send(dialect.ack(PUBREC, id));
-        }
-        inbound.add(id);
-        c.#outbox.saveInbound(inbound);
-      }
+      if (qos === 2 && this.#again(id)) return;
       c.stats.inboundTooLarge++;
-      if (qos) c.#send(dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
+      if (qos) c.#send(c.#dialect.ack(qos === 2 ? PUBREC : PUBACK, id));
       c.#error(new MqttMessageTooLargeError(topic, c.#framer!.skipped, c.#framer!.maxPacketSize, qos, properties));
+    }
+
+    /**
+     * The QoS 2 exactly-once guard: true, and PUBREC sent again, when packet `id` was received before
+     * and not yet released; otherwise `id` is noted (and saved when the outbox is persisted).
+     */
+    #again(id: number): boolean {
+      const c = this.#c;
+      const inbound = c.#inbound;
+      if (inbound.has(id)) {
+        c.stats.inboundDuplicates++;
+        c.#send(c.#dialect.ack(PUBREC, id));
+        return true;
+      }
+      inbound.add(id);
+      c.#outbox.saveInbound(inbound);
+      return false;
     }
 
     ack(type: number, id: number, reason?: number, properties?: Properties): void {
@@ -635,29 +645,37 @@ export class MqttClient {
         }
         return c.#send(c.#dialect.ack(PUBREL, id));
       }
-      // PUBACK completes QoS 1, PUBCOMP QoS 2; a PUBREC refusing the message ends QoS 2 (MQTT 5)
-      if (!m || m.qos !== (type === PUBACK ? 1 : 2)) return;
+      // PUBACK completes QoS 1, PUBCOMP QoS 2; a PUBREC refusing the message ends QoS 2 (MQTT 5); the
+      // spare (QUEUED) is no message
+      if (!m || !m.state || m.qos !== (type === PUBACK ? 1 : 2)) return;
       const box = c.#outbox;
       if (!reason) {
-        // #settle() inlined: the acknowledgement of every QoS 1 publish
-        c.#inflight.delete(id);
-        box.release(m);
+        // #settle() inlined, box.release() too (a call costs XS some 20 computrons): the
+        // acknowledgement of every QoS 1 publish. The message stays in #inflight as the spare, without
+        // what it held; a spare before it leaves.
+        const count = --box.count;
+        const bytes = (box.bytes -= m.size);
+        box.room = box.queue.length || count >= box.roomLimit ? -1 : box.maxBytes - bytes;
+        if (m.key) {
+          box.store!.delete(m.key);
+          m.key = undefined;
+        }
+        // (MQTT 5 properties need not be cleared: only a dialect without them reuses the spare)
         const done = m.done;
-        // kept for the next publish (nothing else refers to it now), without what it held
         m.payload = NO_BYTES;
         m.done = undefined;
-        if (m.props || m.key) m.props = m.key = undefined;
+        m.state = QUEUED;
+        const old = c.#spare;
+        if (old) c.#inflight.delete(old.id!);
         c.#spare = m;
         if (done) done();
       } else {
-        const outcome = c.#dialect.ackOutcome!(type, reason, m, properties);
-        if (outcome instanceof Error) c.#settle(m, outcome);
-        else c.#settle(m, undefined, outcome);
+        c.#settle(m, c.#dialect.ackOutcome!(type, reason, m, properties));
       }
       if (box.queue.length) c.#pump();
     }
 
-    subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void {
+    subAck(type: number, id: number, codes: number[], properties?: Properties): void {
       const c = this.#c;
       const op = c.#operations.get(id);
       if (!op) return;
@@ -665,11 +683,11 @@ export class MqttClient {
       let error: Error | undefined;
       const refused = op.filters.filter((_f, i) => codes[i] >= 0x80);
       if (refused.length) {
-        error = c.#dialect.refusal(type, op.filters, codes, properties);
+        error = c.#dialect.refusal(type, op.filters, codes, properties, refused);
         if (type === SUBACK) for (const f of refused) c.#subscriptions.delete(f);
-        if (!op.done) c.#error(error);
       }
       if (op.done) op.done(error, codes);
+      else if (error) c.#error(error);
     }
 
     pingResp(): void {
@@ -720,7 +738,7 @@ export class MqttClient {
     while (this.connected && queue.length) {
       const m = queue[0];
       if (m.qos) {
-        if (this.#inflight.size >= this.#window) return;
+        if (this.#inflight.size - (this.#spare ? 1 : 0) >= this.#window) return;
         m.id = this.#allocateId();
         m.state = AWAITING_ACK;
         this.#inflight.set(m.id, m);
@@ -751,26 +769,38 @@ export class MqttClient {
     return true;
   }
 
-  /** Message `m` leaves the session: acknowledged, refused (`error`), or taken over by the broker before the session was lost. */
-  #settle(m: OutboxMessage, error: Error | undefined, info?: AckInfo): void {
+  /**
+   * Message `m` leaves the session: acknowledged (MQTT 5: `outcome` the details), refused (`outcome`
+   * the error), or taken over by the broker before the session was lost.
+   */
+  #settle(m: OutboxMessage, outcome?: Error | AckInfo): void {
     if (m.id) this.#inflight.delete(m.id);
     this.#outbox.release(m);
-    if (m.done) m.done(error, info);
-    else if (error) this.#error(error);
+    const failed = outcome instanceof Error;
+    if (m.done) {
+      if (failed) m.done(outcome);
+      else m.done(undefined, outcome);
+    } else if (failed) this.#error(outcome);
   }
 
   #operation(id: number, op: PendingOperation): void {
-    this.#nextId = id === 65535 ? 1 : id + 1;
+    this.#nextId = (id % 65535) + 1; // 65535 wraps to 1
     this.#operations.set(id, op);
     if (this.connected) this.#send(op.bytes);
   }
 
   #reportDrops(dropped: OutboxMessage[]): void {
     const max = this.#outbox.maxBytes;
-    for (const m of dropped) {
-      m.done?.(new MqttClientError('dropped', `message to ${m.topic} dropped: ${m.size > max ? `over the outbox size (${max} bytes)` : 'outbox full'}`));
+    const list: Dropped[] = [];
+    // a loop, not map(): no closure made under a burst of drops (an ESP8266's heap peaks there)
+    for (let i = 0; i < dropped.length; i++) {
+      const m = dropped[i];
+      const big = m.size > max;
+      if (m.done) m.done(new MqttClientError('dropped', `message to ${m.topic} dropped: ${big ? `over the outbox size (${max} bytes)` : 'outbox full'}`));
+      list.push({ topic: m.topic, qos: m.qos, bytes: m.size, reason: big ? 'too-large' : 'outbox-full' });
     }
-    this.#o.onDrop?.(dropped.map((m) => ({ topic: m.topic, qos: m.qos, bytes: m.size, reason: m.size > max ? 'too-large' : 'outbox-full' })));
+    const o = this.#o;
+    if (o.onDrop) o.onDrop(list);
   }
 
   /** A packet id not used by any message or operation in flight, from #nextId on; taken by #allocateId() or #operation(). */
@@ -778,14 +808,14 @@ export class MqttClient {
     let id = this.#nextId;
     for (let i = 0; i < 65535; i++) {
       if (!this.#inflight.has(id) && !this.#operations.has(id)) return id;
-      id = id === 65535 ? 1 : id + 1;
+      id = (id % 65535) + 1;
     }
     return invalid('all 65535 packet ids are in use');
   }
 
   #allocateId(): number {
     const id = this.#freeId();
-    this.#nextId = id === 65535 ? 1 : id + 1;
+    this.#nextId = (id % 65535) + 1; // 65535 wraps to 1
     return id;
   }
 

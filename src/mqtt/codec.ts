@@ -1,15 +1,19 @@
 // Encoders for the MQTT 3.1.1 packets a client sends (OASIS mqtt-v3.1.1 section 3). One exact-size
 // allocation per packet. The packets only a broker sends are in all-packets.ts.
 import { invalid } from './errors';
-import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type SubscribePacket, type UnsubscribePacket } from './packets';
+import { CONNECT, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type ConnectPacket, type PublishPacket, type QoS, type SubscribePacket, type Subscription, type UnsubscribePacket, type Will } from './packets';
 import { encodeUtf8 } from './utf8';
 
 export const PASSWORD_NEEDS_USER = 'a password needs a user name: set username too';
 
-/** A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`. */
-export function packet(first: number, remaining: number): Uint8Array {
+/**
+ * A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`.
+ * In `scratch` when it fits (a view of it: for a port that copies what it writes), else new.
+ */
+export function packet(first: number, remaining: number, scratch?: Uint8Array): Uint8Array {
   if (remaining > 268435455) invalid(`a packet of ${remaining} bytes is over MQTT's 256 MB`);
-  const out = new Uint8Array(remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5));
+  const size = remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5);
+  const out = scratch && size <= scratch.length ? scratch.subarray(0, size) : new Uint8Array(size);
   out[0] = first;
   let i = 1;
   for (; remaining > 127; remaining >>>= 7) out[i++] = (remaining & 127) | 128;
@@ -44,17 +48,28 @@ function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
   return out;
 }
 
+/** CONNECT fields, as a packet or as the session gives them (a string password or will payload goes as UTF-8; a will without QoS has QoS 0). */
+type ConnectInput = Omit<ConnectPacket, 'type' | 'password' | 'will'> & {
+  password?: string | Uint8Array;
+  will?: Omit<Will, 'payload' | 'qos' | 'retain'> & { payload: string | Uint8Array; qos?: QoS; retain?: boolean };
+};
+
 /** CONNECT (its `type` is not read: the session's ConnectFields do as well). */
-export function encodeConnect(p: Omit<ConnectPacket, 'type'>): Uint8Array {
+export function encodeConnect(p: ConnectInput): Uint8Array {
+  if (p.password !== undefined && p.username === undefined) invalid(PASSWORD_NEEDS_USER);
+  return connectPacket(p);
+}
+
+/** CONNECT without the check of encodeConnect(): the client's dialect refuses a password without a user name when it is made. */
+export function connectPacket(p: ConnectInput): Uint8Array {
   const { will, username, password, keepAlive } = p;
-  if (password !== undefined && username === undefined) invalid(PASSWORD_NEEDS_USER);
   const flags =
-    (p.cleanSession ? 2 : 0) | (will ? 4 | (will.qos << 3) | (will.retain ? 32 : 0) : 0) | (password ? 64 : 0) | (username !== undefined ? 128 : 0);
+    (p.cleanSession ? 2 : 0) | (will ? 4 | ((will.qos || 0) << 3) | (will.retain ? 32 : 0) : 0) | (password !== undefined ? 64 : 0) | (username !== undefined ? 128 : 0);
   // protocol name "MQTT", level 4
   const fields = [0, 4, 77, 81, 84, 84, 4, flags, keepAlive >> 8, keepAlive & 255, lengthPrefixed(p.clientId, 'client id')];
   if (will) fields.push(lengthPrefixed(will.topic, 'will topic'), lengthPrefixed(will.payload, 'will payload'));
   if (username !== undefined) fields.push(lengthPrefixed(username, 'user name'));
-  if (password) fields.push(lengthPrefixed(password, 'password'));
+  if (password !== undefined) fields.push(lengthPrefixed(password, 'password'));
   return build(CONNECT << 4, fields);
 }
 
@@ -62,36 +77,22 @@ export function encodeConnect(p: Omit<ConnectPacket, 'type'>): Uint8Array {
  * PUBLISH from its flags (DUP 8, QoS << 1, RETAIN 1), the topic as lengthPrefixed() encodes it, the
  * payload and, at QoS 1 and 2, the packet id. The client's hot path: no packet object.
  */
-export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id = 0): Uint8Array {
-  const t = topic.length;
-  const n = flags & 6 ? t + payload.length + 2 : t + payload.length;
-  if (n < 128) {
-    // one byte of remaining length: the most common packets, without packet()
-    const out = new Uint8Array(n + 2);
-    out[0] = 0x30 | flags;
-    out[1] = n;
-    out.set(topic, 2);
-    if (flags & 6) {
-      out[t + 2] = id >> 8;
-      out[t + 3] = id & 255;
-      out.set(payload, t + 4);
-    } else out.set(payload, t + 2);
-    return out;
-  }
-  const out = packet(0x30 | flags, n);
+export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number, scratch?: Uint8Array): Uint8Array {
+  const n = (flags & 6 ? topic.length + 2 : topic.length) + payload.length;
+  const out = packet(0x30 | flags, n, scratch);
   let at = out.length - n;
   out.set(topic, at);
-  at += t;
+  at += topic.length;
   if (flags & 6) {
-    out[at++] = id >> 8;
-    out[at++] = id & 255;
+    out[at++] = id! >> 8;
+    out[at++] = id! & 255;
   }
   out.set(payload, at);
   return out;
 }
 
 export function encodePublish(p: PublishPacket): Uint8Array {
-  return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'topic'), p.payload, p.packetId || 0);
+  return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'topic'), p.payload, p.packetId);
 }
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK. */
@@ -105,14 +106,24 @@ export function encodeAck(type: number, packetId: number): Uint8Array {
 }
 
 export function encodeSubscribe(p: SubscribePacket): Uint8Array {
-  const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
-  for (const s of p.subscriptions) fields.push(lengthPrefixed(s.filter, 'a topic filter'), s.qos);
+  return subscribePacket(p.packetId, p.subscriptions);
+}
+
+/** SUBSCRIBE from its packet id and filters: the client's encoder. */
+export function subscribePacket(id: number, subscriptions: Subscription[]): Uint8Array {
+  const fields: (number | Uint8Array)[] = [id >> 8, id & 255];
+  for (const s of subscriptions) fields.push(lengthPrefixed(s.filter, 'a topic filter'), s.qos);
   return build((SUBSCRIBE << 4) | 2, fields);
 }
 
 export function encodeUnsubscribe(p: UnsubscribePacket): Uint8Array {
-  const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
-  for (const f of p.filters) fields.push(lengthPrefixed(f, 'a topic filter'));
+  return unsubscribePacket(p.packetId, p.filters);
+}
+
+/** UNSUBSCRIBE from its packet id and filters: the client's encoder. */
+export function unsubscribePacket(id: number, filters: string[]): Uint8Array {
+  const fields: (number | Uint8Array)[] = [id >> 8, id & 255];
+  for (const f of filters) fields.push(lengthPrefixed(f, 'a topic filter'));
   return build((UNSUBSCRIBE << 4) | 2, fields);
 }
 

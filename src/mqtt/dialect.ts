@@ -29,8 +29,10 @@ export interface ConnectFields {
   /** Seconds; 0 disables keep-alive. */
   keepAlive: number;
   username?: string;
-  password?: Uint8Array;
-  will?: { topic: string; payload: Uint8Array; qos: QoS; retain: boolean; properties?: WillProperties };
+  /** A string goes as UTF-8. */
+  password?: string | Uint8Array;
+  /** QoS 0 and no retain when left out. */
+  will?: { topic: string; payload: string | Uint8Array; qos?: QoS; retain?: boolean; properties?: WillProperties };
   /** The largest packet the client accepts (MQTT 5 announces it). */
   maxPacketSize: number;
 }
@@ -51,11 +53,11 @@ export interface SessionEvents {
    */
   publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void;
   /** A PUBLISH over maxPacketSize, read through: its topic (when it was kept) and packet id. */
-  oversized(topic: string | undefined, id: number, first: number, properties: Properties | undefined): void;
+  oversized(topic: string | undefined, id: number, first: number, properties?: Properties): void;
   /** PUBACK, PUBREC, PUBREL or PUBCOMP for packet `id`; no `reason` (or 0) is success, the only one MQTT 3.1.1 has. */
   ack(type: number, id: number, reason?: number, properties?: Properties): void;
   /** SUBACK or UNSUBACK: per filter a granted QoS or a reason code (MQTT 3.1.1's UNSUBACK has none). */
-  subAck(type: number, id: number, codes: number[], properties: Properties | undefined): void;
+  subAck(type: number, id: number, codes: number[], properties?: Properties): void;
   pingResp(): void;
   /** The connection ends with this error: a DISCONNECT from the server, failed authentication. */
   close(error: Error): void;
@@ -72,10 +74,10 @@ export interface Dialect {
   /** Binds the dialect to its session (once: it holds that session's connection state); refuses options its version has no place for. */
   attach(session: SessionEvents, options: DialectOptions): void;
   /**
-   * A publish may go from publish() straight to the socket, encoded by publish(): no properties, no
-   * server limits (MQTT 3.1.1). Otherwise every message goes through the outbox and message().
+   * Every message goes through the outbox and message() (MQTT 5: properties, server limits). Without
+   * it (MQTT 3.1.1), a publish may go from publish() straight to the socket, encoded by publish().
    */
-  readonly fastPublish: boolean;
+  readonly outboxOnly?: boolean;
 
   // From the last CONNACK (MQTT 5; MQTT 3.1.1 has none of them).
   /** The server's Receive Maximum: QoS 1/2 messages it takes unacknowledged. */
@@ -118,8 +120,8 @@ export interface Dialect {
   ackOutcome?(type: number, reason: number, m: OutboxMessage, properties: Properties | undefined): Error | AckInfo;
   subscribe(id: number, list: Subscription5[], options: SubscribeFields): Uint8Array;
   unsubscribe(id: number, filters: string[]): Uint8Array;
-  /** The error for the filters a SUBACK or UNSUBACK refused (codes from 0x80). */
-  refusal(type: number, filters: string[], codes: number[], properties: Properties | undefined): Error;
+  /** The error for the filters a SUBACK or UNSUBACK refused (codes from 0x80; `refused`: those filters, in order). */
+  refusal(type: number, filters: string[], codes: number[], properties: Properties | undefined, refused: string[]): Error;
   ping(): Uint8Array;
   /** DISCONNECT; MQTT 5 with a reason code, a new session expiry, a reason string. */
   disconnect(options?: DisconnectOptions): Uint8Array;

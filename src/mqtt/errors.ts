@@ -46,9 +46,7 @@ class CodedError<Code> extends Error {
 }
 
 /** The peer sent bytes that are not valid MQTT. The connection is closed; nothing unacknowledged is lost. */
-export class MqttProtocolError extends CodedError<ProtocolErrorCode> {
-  override name = 'MqttProtocolError';
-}
+export class MqttProtocolError extends CodedError<ProtocolErrorCode> {}
 
 /**
  * An inbound message over the client's maxPacketSize. The client read through it without keeping the
@@ -56,7 +54,6 @@ export class MqttProtocolError extends CodedError<ProtocolErrorCode> {
  * it; the connection stays up.
  */
 export class MqttMessageTooLargeError extends CodedError<'too-large'> {
-  override name = 'MqttMessageTooLargeError';
   /** The message's topic; undefined when the topic itself was too long to keep (or, MQTT 5, an alias whose properties were too long). */
   declare readonly topic: string | undefined;
   /** Bytes of the whole PUBLISH packet, and the maxPacketSize it exceeded. */
@@ -76,9 +73,7 @@ export class MqttMessageTooLargeError extends CodedError<'too-large'> {
 }
 
 /** Misuse of the client API or a failed operation the caller asked for. */
-export class MqttClientError extends CodedError<ClientErrorCode> {
-  override name = 'MqttClientError';
-}
+export class MqttClientError extends CodedError<ClientErrorCode> {}
 
 const CONNACK_REASONS = [
   '',
@@ -91,7 +86,6 @@ const CONNACK_REASONS = [
 
 /** The broker refused the connection (CONNACK return code, or MQTT 5 reason code, != 0). */
 export class MqttConnectError extends Error {
-  override name = 'MqttConnectError';
   declare readonly returnCode: number;
   /** MQTT 5: the same as returnCode, with its name, the server's reason string and server reference. */
   declare readonly reasonCode?: number;
@@ -103,6 +97,13 @@ export class MqttConnectError extends Error {
     this.returnCode = returnCode;
   }
 }
+
+// Each class's name on its prototype, where every error reads it: an own property per error would
+// cost the code to set it in each constructor, and a slot in each error.
+MqttProtocolError.prototype.name = 'MqttProtocolError';
+MqttMessageTooLargeError.prototype.name = 'MqttMessageTooLargeError';
+MqttClientError.prototype.name = 'MqttClientError';
+MqttConnectError.prototype.name = 'MqttConnectError';
 
 /** A protocol error: the peer sent bytes that break the rules. */
 export function fail(code: ProtocolErrorCode, message: string): never {

@@ -18,14 +18,14 @@ export const PAYLOAD = 5;
 
 export class OversizedPublish {
   /** The fixed-header byte, with TOPIC_DROPPED once the header is read. */
-  first: number;
+  declare first: number;
   /** Bytes of the whole packet, fixed header included. */
-  readonly size: number;
+  declare readonly size: number;
   /** Body bytes still to come. */
-  left: number;
+  declare left: number;
   /** maxPacketSize: the header kept stays within it. */
-  protected readonly room: number;
-  protected part = TOPIC_LENGTH;
+  protected declare readonly room: number;
+  protected part: number;
   /** Bytes the current part still needs, and whether they are kept. */
   protected need = 2;
   protected keep = true;
@@ -34,10 +34,11 @@ export class OversizedPublish {
    * id; MQTT 5 properties length and properties).
    */
   head = new Uint8Array(2);
-  at = 0;
+  at: number;
 
   /** `length`: the remaining length. */
   constructor(first: number, size: number, length: number, room: number) {
+    this.part = this.at = TOPIC_LENGTH;
     this.first = first;
     this.size = size;
     this.left = length;

@@ -5,7 +5,7 @@
 import { MqttProtocolError, type ProtocolErrorCode } from './errors';
 import { type OversizedPublish, SKIPPED } from './oversized';
 import { AUTH, PACKET_NAMES, PUBLISH, PUBREL, SUBSCRIBE, UNSUBSCRIBE, type Packet } from './packets';
-import { Reader } from './reader';
+import type { Reader } from './reader';
 import { decodeFromBroker } from './v311/decode';
 
 /** Decodes the packet the reader is on (its header byte in `first`, its body b[at, end)). */
@@ -40,55 +40,67 @@ type FramerState = typeof FIRST_BYTE | typeof REMAINING_LENGTH | typeof SPLIT_BO
  * After nextBody() returns a packet, the framer is a Reader on it: header byte in `first`, body
  * b[at, end) (b is the bytes nextBody() returned).
  */
-export class PacketFramer extends Reader {
-  readonly maxPacketSize: number;
+export class PacketFramer implements Reader {
+  first: number;
+  declare b: Uint8Array;
+  at: number;
+  end: number;
+  declare readonly maxPacketSize: number;
   /** Bytes wait to be framed: nextBody() may have another packet (when false, it has none). */
-  more = false;
+  more: boolean;
   /** Bytes of the last PUBLISH read through for being over maxPacketSize (see `skip`). */
-  skipped = 0;
+  skipped: number;
   #chunk: Uint8Array | undefined;
-  #pos = 0;
-  /** Chunks pushed while one is being framed (made on first need: a client reads each chunk through). */
-  #rest: Uint8Array[] | undefined;
-  #state: FramerState = FIRST_BYTE;
-  #length = 0;
-  #lengthBytes = 0;
+  #pos: number;
+  /** FIRST_BYTE is 0: `!this.#state` tests for it. */
+  #state: FramerState;
+  /** Packets of fewer bytes than this, a 1-byte remaining length and within maxPacketSize, take nextBody's shortest path. */
+  readonly #small: number;
+  #length: number;
+  #lengthBytes: number;
   #body: Uint8Array | undefined;
-  #filled = 0;
+  #filled: number;
   #failed: MqttProtocolError | undefined;
   #oversized: OversizedPublish | undefined;
   /** Speaks MQTT 5: AUTH (type 15) is a packet type, not a reserved one. */
-  readonly mqtt5: boolean;
+  readonly #mqtt5: boolean;
   /**
    * Without it, a packet over maxPacketSize is a 'too-large' MqttProtocolError. With it, a PUBLISH over
    * it is read through as it streams in, keeping only its header (OversizedPublish, or the MQTT 5
    * one); nextBody() then returns that header with SKIPPED added to `first`, and the packet's size in
    * `skipped`. Any other packet type over maxPacketSize stays an error: a broker never sends one.
    */
-  readonly skip: ReadThrough | undefined;
+  readonly #skip: ReadThrough | undefined;
 
   constructor(maxPacketSize = 268435460, mqtt5 = false, skip?: ReadThrough) {
-    super();
+    this.first = this.at = this.end = this.skipped = this.#pos = this.#length = this.#lengthBytes = this.#filled = this.#state = FIRST_BYTE;
+    this.more = false;
     this.maxPacketSize = maxPacketSize;
-    this.mqtt5 = mqtt5;
-    this.skip = skip;
+    this.#small = Math.min(130, maxPacketSize + 1);
+    this.#mqtt5 = mqtt5;
+    this.#skip = skip;
   }
 
   push(bytes: Uint8Array): void {
     if (!bytes.length) return;
-    if (this.#chunk) (this.#rest || (this.#rest = [])).push(bytes);
-    else {
-      this.#chunk = bytes;
-      this.#pos = 0;
-      this.more = true;
+    const chunk = this.#chunk;
+    if (chunk) {
+      // bytes pushed while a chunk is being framed join what is left of it (a client frames each read
+      // through before the next, so only tools pushing several chunks at once copy)
+      const left = chunk.length - this.#pos;
+      const all = new Uint8Array(left + bytes.length);
+      all.set(chunk.subarray(this.#pos));
+      all.set(bytes, left);
+      bytes = all;
     }
+    this.#chunk = bytes;
+    this.#pos = 0;
+    this.more = true;
   }
 
   /** Bytes received but not yet returned as packets. */
   get buffered(): number {
-    let n = this.#chunk ? this.#chunk.length - this.#pos : 0;
-    if (this.#rest) for (const r of this.#rest) n += r.length;
-    return n + this.#filled;
+    return (this.#chunk ? this.#chunk.length - this.#pos : 0) + this.#filled;
   }
 
   /**
@@ -97,20 +109,21 @@ export class PacketFramer extends Reader {
    * until the next call. Throws MqttProtocolError.
    */
   nextBody(bytes?: Uint8Array): Uint8Array | undefined {
-    let chunk = this.#chunk;
     if (bytes) {
-      // the most common read: exactly one small packet, nothing buffered (and no error: see FAILED)
+      // the most common read: exactly one small packet, nothing buffered (`more` is false exactly
+      // when no chunk is), no error (see FAILED)
       const n = bytes.length;
-      if (!chunk && this.#state === FIRST_BYTE && bytes[1] + 2 === n && n < 130 && HEADER_OK[bytes[0]] && n <= this.maxPacketSize) {
-        this.first = bytes[0];
+      const first = bytes[0];
+      if (!this.more && !this.#state && bytes[1] + 2 === n && n < this.#small && HEADER_OK[first]) {
+        this.first = first;
         this.b = bytes;
         this.at = 2;
         this.end = n;
         return bytes;
       }
       this.push(bytes);
-      chunk = this.#chunk;
     }
+    let chunk = this.#chunk;
     if (this.#failed) throw this.#failed;
     for (; chunk; chunk = this.#chunk) {
       const n = chunk.length;
@@ -120,15 +133,6 @@ export class PacketFramer extends Reader {
         const b = chunk[p++];
         if (!HEADER_OK[b]) this.#badHeader(b);
         this.first = b;
-        // the common case: a 1-byte remaining length and the whole body in this chunk
-        const length = chunk[p];
-        if (length < 128 && p + 1 + length <= n && length + 2 <= this.maxPacketSize) {
-          this.b = chunk;
-          this.at = ++p;
-          this.end = p += length;
-          this.#advance(chunk, p);
-          return chunk;
-        }
         this.#length = this.#lengthBytes = 0;
         state = REMAINING_LENGTH;
       }
@@ -147,10 +151,10 @@ export class PacketFramer extends Reader {
         this.#lengthBytes = k;
         this.#state = REMAINING_LENGTH;
         if (!more && 1 + k + length > this.maxPacketSize) {
-          if (!this.skip || this.first >> 4 !== PUBLISH) {
+          if (!this.#skip || this.first >> 4 !== PUBLISH) {
             this.#fail('too-large', `${PACKET_NAMES[this.first >> 4]} of ${1 + k + length} bytes exceeds maxPacketSize ${this.maxPacketSize}`);
           }
-          this.#oversized = new this.skip(this.first, 1 + k + length, length, this.maxPacketSize);
+          this.#oversized = new this.#skip(this.first, 1 + k + length, length, this.maxPacketSize);
           this.#state = READING_THROUGH;
           this.#advance(chunk, p);
           continue;
@@ -202,23 +206,18 @@ export class PacketFramer extends Reader {
     return undefined;
   }
 
-  /** Reading goes on at `p` in `chunk`, or in the next chunk when this one is used up. */
+  /** Reading goes on at `p` in `chunk`, until it is used up. */
   #advance(chunk: Uint8Array, p: number): void {
     if (p < chunk.length) this.#pos = p;
     else {
-      const rest = this.#rest;
-      this.#pos = 0;
-      if (rest && rest.length) this.#chunk = rest.shift();
-      else {
-        this.#chunk = undefined;
-        this.more = false;
-      }
+      this.#chunk = undefined;
+      this.more = false;
     }
   }
 
   /** Throws for a bad fixed-header byte; returns for AUTH when allowed. */
   #badHeader(b: number): void {
-    if (b === AUTH << 4 && this.mqtt5) return;
+    if (b === AUTH << 4 && this.#mqtt5) return;
     const type = b >> 4;
     const flags = b & 15;
     if (!type || type === AUTH) this.#fail('bad-packet-type', `packet type ${type} is reserved`);

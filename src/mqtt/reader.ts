@@ -14,12 +14,13 @@ import { decodeUtf8, nativeText } from './utf8';
 /** A wildcard, U+0000, or U+FFFD from the engine's decoder (bytes that are not UTF-8). */
 export const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
 
-export class Reader {
+/** A packet being decoded, in place: the framer (parser.ts PacketFramer) is one. */
+export interface Reader {
   /** The fixed-header byte: packet type << 4 | flags. */
-  first = 0;
-  b!: Uint8Array;
-  at = 0;
-  end = 0;
+  first: number;
+  b: Uint8Array;
+  at: number;
+  end: number;
 }
 
 /** The name of the packet `r` is on, for messages. */

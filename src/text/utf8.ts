@@ -128,41 +128,54 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, ref
   let text = '';
   const units: number[] = [];
   for (let i = start; i < end; ) {
-    const at = i;
+    let at = i;
     let c = bytes[i++];
+    let problem = '';
+    // a byte that cannot stand where it is
+    let invalid = -1;
     if (c > 0x7f) {
       // k continuation bytes (C0 and C1 can only start overlong forms, F5 and up only too large values)
       const k = c >= 0xf5 ? 0 : c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc2 ? 1 : 0;
-      if (!k) throw bad(`invalid UTF-8 byte 0x${c.toString(16)}`, at - start);
-      if (i + k > end) throw bad('truncated UTF-8 sequence', at - start);
-      c &= 0x3f >> k;
-      for (let j = 0; j < k; j++, i++) {
-        const b = bytes[i];
-        if ((b & 0xc0) !== 0x80) throw bad(`invalid UTF-8 byte 0x${b.toString(16)}`, i - start);
-        c = (c << 6) | (b & 0x3f);
+      if (!k) invalid = c;
+      else if (i + k > end) problem = 'truncated UTF-8 sequence';
+      else {
+        c &= 0x3f >> k;
+        for (let j = 0; j < k; j++, i++) {
+          const b = bytes[i];
+          if ((b & 0xc0) !== 0x80) {
+            invalid = b;
+            at = i;
+            break;
+          }
+          c = (c << 6) | (b & 0x3f);
+        }
+        // the lowest code point each length may carry
+        if (invalid < 0) {
+          problem =
+            c < (k === 1 ? 0x80 : k === 2 ? 0x800 : 0x10000)
+              ? 'overlong UTF-8 encoding'
+              : c >= 0xd800 && c < 0xe000
+                ? `UTF-8 encodes a surrogate (U+${c.toString(16)})`
+                : c > 0x10ffff
+                  ? 'UTF-8 code point above U+10FFFF'
+                  : '';
+        }
       }
-      // the lowest code point each length may carry
-      if (c < (k === 1 ? 0x80 : k === 2 ? 0x800 : 0x10000)) throw bad('overlong UTF-8 encoding', at - start);
-      if (c >= 0xd800 && c < 0xe000) throw bad(`UTF-8 encodes a surrogate (U+${c.toString(16)})`, at - start);
-      if (c > 0x10ffff) throw bad('UTF-8 code point above U+10FFFF', at - start);
+      if (invalid >= 0) problem = `invalid UTF-8 byte 0x${invalid.toString(16)}`;
       if (c > 0xffff) {
         c -= 0x10000;
         units.push(0xd800 + (c >> 10));
         c = 0xdc00 + (c & 0x3ff);
       }
-    } else if (!c && refuseNul) throw bad('U+0000', at - start);
+    } else if (!c && refuseNul) problem = 'U+0000';
+    if (problem) throw new TextError('bad-utf8', `${problem} at byte ${at - start}`);
     units.push(c);
     if (units.length >= CHUNK) text += flush(units);
   }
   return text + flush(units);
 }
 
-function bad(what: string, at: number): TextError {
-  return new TextError('bad-utf8', `${what} at byte ${at}`);
-}
-
 function flush(units: number[]): string {
-  if (units.length === 0) return '';
   const s = String.fromCharCode.apply(null, units);
   units.length = 0;
   return s;

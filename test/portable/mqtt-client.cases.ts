@@ -3,6 +3,7 @@
 // outbox, inflight window, resend after reconnect, QoS 2 exactly-once, keep-alive and persistence.
 import { MqttClient, type ClientOptions, type MessageInfo } from '../../src/mqtt/client';
 import { MqttClientError, MqttConnectError, MqttProtocolError } from '../../src/mqtt/errors';
+import { outboxStore } from '../../src/mqtt/outbox-store';
 import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { ScriptedNetwork, ScriptedSocket } from '../../hosts/sim/fakes/network';
 import { MemoryStore } from '../../hosts/sim/fakes/store';
@@ -153,6 +154,42 @@ export default suite('mqtt client', (test) => {
     s.receive('70 02 00 01');
     equal(done, 1);
     equal(t.client.outboxState.inflight, 0);
+  });
+
+  test('an acknowledged QoS 1 message leaves nothing in flight; its packet id goes again; a repeated PUBACK does nothing', () => {
+    const t = setup();
+    const s = t.connect();
+    const done: string[] = [];
+    t.client.publish('a', 'x', { qos: 1 }, (e) => done.push(`a:${e}`));
+    s.receive('40 02 00 01');
+    equal(t.client.outboxState, { depth: 0, bytes: 0, inflight: 0, dropped: [0, 0, 0] });
+    s.receive('40 02 00 01'); // the broker repeats itself: no message has this id now
+    equal(done, ['a:undefined']);
+    t.client.publish('b', 'y', { qos: 1 }, (e) => done.push(`b:${e}`));
+    t.client.publish('c', 'z', { qos: 2 }, (e) => done.push(`c:${e}`));
+    // the id of the message acknowledged is free again (MQTT 3.1.1 section 2.3.1)
+    equal(s.sent(), ['32 06 00 01 61 00 01 78', '32 06 00 01 62 00 01 79', '34 06 00 01 63 00 02 7a']);
+    equal(t.client.outboxState.inflight, 2);
+    s.receive('40 02 00 01 40 02 00 01 50 02 00 02 70 02 00 02');
+    equal(done, ['a:undefined', 'b:undefined', 'c:undefined']);
+    equal(t.client.outboxState, { depth: 0, bytes: 0, inflight: 0, dropped: [0, 0, 0] });
+    equal(t.errors, []);
+  });
+
+  test('nothing is sent again for acknowledged messages when the session resumes', () => {
+    const t = setup({ cleanSession: false, inflightWindow: 2 });
+    t.connect();
+    t.client.publish('a', 'x', { qos: 1 });
+    t.client.publish('b', 'y', { qos: 1 });
+    t.net.last.receive('40 02 00 02');
+    t.cut();
+    const s = t.connect(true);
+    equal(s.sent(), ['3a 06 00 01 61 00 01 78']);
+    s.receive('40 02 00 01');
+    // a full window again: two in flight, the third waits
+    for (const topic of ['c', 'd', 'e']) t.client.publish(topic, '', { qos: 1 });
+    equal(s.sent().length, 2);
+    equal(t.client.outboxState, { depth: 3, bytes: 3, inflight: 2, dropped: [0, 0, 0] });
   });
 
   test('packet ids are unique among messages in flight and skip 0', () => {
@@ -495,7 +532,7 @@ export default suite('mqtt client', (test) => {
     equal(t.client.outboxState.depth, 0);
     throws(() => setup({ password: 'p' }), MqttClientError, 'username');
     throws(() => setup({ clientId: '', cleanSession: false }), MqttClientError, 'client id');
-    throws(() => setup({ outbox: { persist: true } }), MqttClientError, 'storage');
+    throws(() => setup({ outbox: { persist: true as never } }), MqttClientError, 'outboxStore(storage)');
   });
 
   test('a full outbox drops QoS 0 first and tells the caller and onDrop; an oversized message is refused', () => {
@@ -515,14 +552,15 @@ export default suite('mqtt client', (test) => {
 
   test('persisted QoS 1 messages survive a reboot: queued ones go as new, sent ones again with DUP', () => {
     const storage = new MemoryStore();
-    const options: Partial<ClientOptions> = { storage, outbox: { persist: true }, cleanSession: false };
-    const first = setup(options);
+    // a new store per client, as after a reboot
+    const options = (): Partial<ClientOptions> => ({ outbox: { persist: outboxStore(storage) }, cleanSession: false });
+    const first = setup(options());
     first.connect();
     first.client.publish('a', 'x', { qos: 1 });
     first.client.destroy();
     first.client.publish('b', 'y', { qos: 1 });
     equal(records(storage), 2);
-    const second = setup(options);
+    const second = setup(options());
     equal(second.client.outboxState, { depth: 2, bytes: 4, inflight: 1, dropped: [0, 0, 0] });
     const s = second.connect(true);
     equal(s.sent(), ['3a 06 00 01 61 00 01 78', '32 06 00 01 62 00 02 79']);
@@ -533,11 +571,11 @@ export default suite('mqtt client', (test) => {
 
   test('the QoS 2 exactly-once guard survives a reboot when persisted', () => {
     const storage = new MemoryStore();
-    const options: Partial<ClientOptions> = { storage, outbox: { persist: true }, cleanSession: false };
-    const first = setup(options);
+    const options = (): Partial<ClientOptions> => ({ outbox: { persist: outboxStore(storage) }, cleanSession: false });
+    const first = setup(options());
     first.connect().receive('34 08 00 03 61 2f 62 00 08 31');
     first.client.destroy();
-    const second = setup(options);
+    const second = setup(options());
     const s = second.connect(true);
     s.receive('3c 08 00 03 61 2f 62 00 08 31');
     equal(second.messages, []);

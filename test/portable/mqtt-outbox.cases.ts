@@ -1,5 +1,6 @@
 // The outbox's limits, drop policy and persistence.
 import { Outbox, type OutboxMessage } from '../../src/mqtt/outbox';
+import { outboxStore } from '../../src/mqtt/outbox-store';
 import type { QoS } from '../../src/mqtt/packets';
 import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { equal, ok, suite } from '../../hosts/xs/harness';
@@ -68,13 +69,15 @@ export default suite('mqtt outbox', (test) => {
     const box = new Outbox({ maxMessages: 2, maxBytes: 100 });
     equal(box.room, 100);
     const a = message('a', 1, 9); // 10 bytes
-    box.hold(a); // straight into flight
+    box.add(a);
+    box.shift(); // into flight: counted, not waiting
     equal(box.room, 90);
     box.add(message('b', 0, 9));
     equal(box.room, -1, 'a message waits');
     box.release(box.shift()!);
     equal(box.room, 90);
-    box.hold(message('c', 1, 9));
+    box.add(message('c', 1, 9));
+    box.shift();
     equal(box.room, -1, 'both slots taken');
     box.release(a);
     equal(box.room, 90);
@@ -82,7 +85,7 @@ export default suite('mqtt outbox', (test) => {
 
   test('persisted QoS 1/2 messages come back in order with their id and state; QoS 0 is not persisted', () => {
     const store = new MemoryStore();
-    const box = new Outbox({ persist: true }, store);
+    const box = new Outbox({ persist: outboxStore(store) });
     const a = message('dev/é', 1, 3);
     const b = message('b', 2, 0);
     box.add(a);
@@ -92,28 +95,34 @@ export default suite('mqtt outbox', (test) => {
     b.state = 2;
     box.save(b);
     equal(store.keys().length, 2);
-    const reloaded = new Outbox({ persist: true }, store);
-    const again = reloaded.restore();
-    equal(again.map((m) => [m.topic, m.qos, m.id, m.state, m.payload.length]), [
+    const reloaded = new Outbox({ persist: outboxStore(store) });
+    const inflight = new Map<number, OutboxMessage>();
+    equal(reloaded.store!.restore(reloaded, inflight), []);
+    equal([...reloaded.queue, ...inflight.values()].map((m) => [m.topic, m.qos, m.id, m.state, m.payload.length]), [
       ['dev/é', 1, undefined, 0, 3],
       ['b', 2, 513, 2, 0],
     ]);
-    // the one never sent waits in the queue again; both count
+    // the one never sent waits in the queue again, the other in flight under its id; both count
     equal(topics(reloaded.queue), ['dev/é']);
+    equal([...inflight.keys()], [513]);
     equal([reloaded.count, reloaded.bytes], [2, 6 + 3 + 1]); // UTF-8 topic bytes + payload
+    equal(reloaded.room, -1, 'a message waits: nothing skips the queue');
     box.release(a);
-    equal(new Outbox({ persist: true }, store).restore().length, 1);
+    const third = new Outbox({ persist: outboxStore(store) });
+    third.store!.restore(third, new Map());
+    equal(third.count, 1);
   });
 
   test('a corrupt stored record is deleted and reported, the others restored', () => {
     const store = new MemoryStore();
-    const box = new Outbox({ persist: true }, store);
+    const box = new Outbox({ persist: outboxStore(store) });
     box.add(message('ok', 1, 2));
     store.set('mq9', new Uint8Array([1, 0, 0, 0, 200, 1, 65])); // topic length past the end
     store.set('mqa', 'not bytes');
     const corrupt: string[] = [];
-    const restored = new Outbox({ persist: true }, store).restore((k) => corrupt.push(k));
-    equal(topics(restored), ['ok']);
+    const restored = new Outbox({ persist: outboxStore(store, { onCorruptRecord: (k) => corrupt.push(k) }) });
+    restored.store!.restore(restored, new Map());
+    equal(topics(restored.queue), ['ok']);
     equal(corrupt.sort(), ['mq9', 'mqa']);
     ok(!store.get('mq9') && !store.get('mqa'), 'corrupt records deleted');
   });

@@ -5,6 +5,7 @@
 // (3.1.1 section 3.3, 5.0 section 3.3).
 import { MqttClient, type ClientOptions, type MessageInfo } from '../../src/mqtt/client';
 import { MqttMessageTooLargeError, MqttProtocolError } from '../../src/mqtt/errors';
+import { outboxStore } from '../../src/mqtt/outbox-store';
 import { OversizedPublish } from '../../src/mqtt/oversized';
 import { PacketFramer } from '../../src/mqtt/parser';
 import { OversizedPublish5 } from '../../src/mqtt/v5/oversized';
@@ -254,12 +255,12 @@ export default suite('mqtt oversized messages', (test) => {
 
   test('the QoS 2 guard of a message read through survives a reboot: its redelivery is answered, not reported', () => {
     const storage = new MemoryStore();
-    const options: Partial<ClientOptions> = { storage, outbox: { persist: true }, cleanSession: false, maxPacketSize: 50 };
-    const first = setup(options);
+    const options = (): Partial<ClientOptions> => ({ outbox: { persist: outboxStore(storage) }, cleanSession: false, maxPacketSize: 50 });
+    const first = setup(options());
     first.connect(CONNACK).receiveBytes(publish(0x34, 'q/2', 4, 100));
     equal(first.errors.length, 1);
     first.client.destroy();
-    const second = setup(options);
+    const second = setup(options());
     const s = second.connect('20 02 01 00');
     s.receiveBytes(publish(0x3c, 'q/2', 4, 100));
     equal(s.sent(), ['50 02 00 04']);

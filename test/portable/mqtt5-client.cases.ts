@@ -6,6 +6,7 @@
 // MQTT 5 options. Also reconnect() and tokenRefresh, which both versions have.
 import { MqttClient, type ClientOptions, type MessageInfo } from '../../src/mqtt/client';
 import { MqttClientError, MqttConnectError, MqttProtocolError } from '../../src/mqtt/errors';
+import { outboxStore } from '../../src/mqtt/outbox-store';
 import { mqtt5, type Mqtt5Options } from '../../src/mqtt/v5/protocol';
 import { ManualClock } from '../../hosts/sim/fakes/clock';
 import { ScriptedNetwork, ScriptedSocket, toHex } from '../../hosts/sim/fakes/network';
@@ -23,7 +24,7 @@ interface Message {
 const CONNECT = '10 17 00 04 4d 51 54 54 05 02 00 3c 08 27 00 01 00 00 22 00 10 00 02 63 31';
 const CONNACK = '20 03 00 00 00';
 
-function setup(options: Partial<ClientOptions> = {}, v5: Mqtt5Options = {}, store?: MemoryStore) {
+function setup(options: Partial<ClientOptions> = {}, v5: Mqtt5Options = {}) {
   const clock = new ManualClock();
   const net = new ScriptedNetwork();
   const messages: Message[] = [];
@@ -35,7 +36,6 @@ function setup(options: Partial<ClientOptions> = {}, v5: Mqtt5Options = {}, stor
     clock,
     network: net,
     system: { random: () => 0 },
-    storage: store,
     host: 'broker',
     clientId: 'c1',
     protocol,
@@ -287,9 +287,9 @@ export default suite('mqtt5 client', (test) => {
 
   test('persisted messages keep their properties across a restart', () => {
     const store = new MemoryStore();
-    const first = setup({ cleanSession: false, outbox: { persist: true } }, {}, store);
+    const first = setup({ cleanSession: false, outbox: { persist: outboxStore(store) } });
     first.client.publish('a', 'x', { qos: 1, properties: { correlationData: Uint8Array.of(9) } });
-    const second = setup({ cleanSession: false, outbox: { persist: true } }, {}, store);
+    const second = setup({ cleanSession: false, outbox: { persist: outboxStore(store) } });
     equal(second.client.outboxState.depth, 1);
     const s = second.connect();
     equal(s.sent(), ['32 0b 00 01 61 00 01 04 09 00 01 09 78']);

@@ -1,4 +1,4 @@
-// A 3.1.1 client build carries no MQTT 5 module. This bundles src/mqtt/client.ts as the XS budgets
+// A 3.1.1 client build carries no MQTT 5 module, and no outbox persistence unless it asks for it. This bundles src/mqtt/client.ts as the XS budgets
 // do (hosts/xs/bundle.ts: esbuild, IIFE, ES2022, minified) and reads esbuild's list of the modules
 // that went in. npm run arch checks the same by import graph; this checks the bundle itself.
 import { readdirSync } from 'node:fs';
@@ -34,6 +34,14 @@ describe('the MQTT 3.1.1 client bundle', () => {
     const modules = await bundledModules({ entryPoints: [join(MQTT, 'client.ts')] });
     expect(modules).toContain('src/mqtt/client.ts');
     expect(modules.filter(isMqtt5)).toEqual([]);
+  });
+
+  it('carries no outbox persistence: outbox-store.ts comes in only with outboxStore()', async () => {
+    expect(await bundledModules({ entryPoints: [join(MQTT, 'client.ts')] })).not.toContain('src/mqtt/outbox-store.ts');
+    const modules = await bundledModules({
+      stdin: { contents: `export * from './client';\nexport { outboxStore } from './outbox-store';\n`, resolveDir: MQTT, loader: 'ts' },
+    });
+    expect(modules).toContain('src/mqtt/outbox-store.ts');
   });
 
   it('would show an MQTT 5 module that a build pulls in', async () => {

@@ -83,7 +83,7 @@ const bytes = (...b: number[]) => Uint8Array.from(b);
 /** A PUBLISH body holding `topic` bytes; the topic field is read at offset 1 (not 0, as in a chunk). */
 const body = (...topic: number[]) => Uint8Array.from([0xff, topic.length >> 8, topic.length & 255, ...topic]);
 /** The PUBLISH topic of b[at, end), as the dialects read it. */
-const readTopic = (b: Uint8Array, at: number, end: number) => reader.readTopic(Object.assign(new reader.Reader(), { first: 0x30, b, at, end }));
+const readTopic = (b: Uint8Array, at: number, end: number) => reader.readTopic({ first: 0x30, b, at, end });
 
 describe('MQTT UTF-8 on the device natives', () => {
   it('uses the natives for ASCII', () => {

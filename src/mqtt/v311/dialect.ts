@@ -1,17 +1,22 @@
 // MQTT 3.1.1 (OASIS mqtt-v3.1.1), the client's default dialect: fixed packet layouts, read in place
 // from the framer. What MQTT 5 adds (properties, reason codes, the server's limits) is refused with a
 // message that says how to get it.
-import { encodeAck, encodeConnect, encodeEmpty, encodeSubscribe, encodeUnsubscribe, packet, PASSWORD_NEEDS_USER } from '../codec';
+import { connectPacket, encodeAck, encodeEmpty, PASSWORD_NEEDS_USER, publishPacket, subscribePacket, unsubscribePacket } from '../codec';
 import type { ConnectFields, Dialect, DialectOptions, SessionEvents, SubscribeFields } from '../dialect';
 import { fail, invalid, MqttClientError, MqttConnectError } from '../errors';
 import type { OutboxMessage } from '../outbox';
 import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
-import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
+import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, UNSUBACK } from '../packets';
 import { PacketFramer } from '../parser';
-import type { DisconnectOptions, Subscription5 } from '../properties';
+import type { DisconnectOptions, PublishProperties, Subscription5 } from '../properties';
 import { expectLength, packetOf, readId, readTopic, TOPIC_UNSAFE, type Reader } from '../reader';
 import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
+
+/** A PUBLISH topic name: MQTT 3.1.1 has no empty one (MQTT 5 lets a topic alias stand for it). */
+function topicOf(r: Reader): string {
+  return readTopic(r) || fail('bad-topic', 'PUBLISH: empty topic name');
+}
 
 /** Refuses the MQTT 5 options: any key of `o` with a value that is not in `keys` (space-separated). */
 function only311(o: object, keys: string): void {
@@ -20,22 +25,30 @@ function only311(o: object, keys: string): void {
   }
 }
 
-/** Bytes of the PUBLISH buffer each client reuses: packets of up to 127 body bytes (one byte of remaining length) are built in it. */
+/**
+ * XS's ArrayBuffer.prototype.concat (an XS extension; Node has none): joins whole buffers in one
+ * native copy, where TypedArray.set costs XS about 2 computrons per byte.
+ */
+const join = (ArrayBuffer.prototype as { concat?: unknown }).concat;
+/** A PUBLISH of up to 127 body bytes (one byte of remaining length), built without join. */
 const SCRATCH = 129;
+/** In place of the packet id at QoS 0. */
+const NO_BUFFER = new ArrayBuffer(0);
+
+interface Joinable {
+  concat(...buffers: ArrayBufferLike[]): ArrayBuffer;
+}
 
 export class Mqtt311Dialect implements Dialect {
-  get fastPublish(): boolean {
-    return true;
-  }
 
   #session: SessionEvents | undefined;
   /**
-   * Small PUBLISH packets are built here and written at once (the TCP port copies what it keeps), so
-   * a publish allocates only a view; `#topic` is the topic field left at [2, ...) by the last one, not
-   * copied again for the next publish to the same topic.
+   * The fixed header and the packet id of a PUBLISH joined from buffers (XS): each its own 2-byte
+   * buffer. Without join (Node), #head is where small packets are built instead: the TCP port copies
+   * what it writes, and an engine such as V8 makes a new buffer of that size off its heap, slowly.
    */
-  readonly #out = new Uint8Array(SCRATCH);
-  #topic: Uint8Array | undefined;
+  readonly #head = new Uint8Array(join ? 2 : SCRATCH);
+  readonly #id = new Uint8Array(2);
 
   attach(session: SessionEvents, options: DialectOptions): void {
     // MQTT 5 lets the server assign a client id, and sends a password without a user name
@@ -61,7 +74,7 @@ export class Mqtt311Dialect implements Dialect {
       const end = start + ((b[start - 2] << 8) | b[start - 1]);
       let topic = end <= r.end ? nativeText(b, start, end) : undefined;
       if (topic && !TOPIC_UNSAFE.test(topic)) r.at = end;
-      else if (!(topic = readTopic(r))) fail('bad-topic', 'PUBLISH: empty topic name');
+      else topic = topicOf(r);
       const id = first & 6 ? readId(r) : 0;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
       // XS charges every argument passed: at QoS 0 the id is left out
@@ -77,7 +90,7 @@ export class Mqtt311Dialect implements Dialect {
     if (type === SUBACK || type === UNSUBACK) {
       if (type === UNSUBACK) expectLength(r, 2);
       const id = readId(r);
-      return session.subAck(type, id, type === SUBACK ? readGranted(r) : [], undefined);
+      return session.subAck(type, id, type === SUBACK ? readGranted(r) : []);
     }
     if (type === PINGRESP) {
       expectLength(r, 0);
@@ -89,43 +102,37 @@ export class Mqtt311Dialect implements Dialect {
     }
     if (first & SKIPPED) {
       // the header of a PUBLISH over maxPacketSize (oversized.ts): its topic length is 0 when the topic was not kept
-      const topic = readTopic(r);
-      if (!topic && !(first & TOPIC_DROPPED)) fail('bad-topic', 'PUBLISH: empty topic name');
-      return session.oversized(topic || undefined, first & 6 ? readId(r) : 0, first, undefined);
+      // (past the topic's length, 0, when it was dropped)
+      const topic = first & TOPIC_DROPPED ? ((r.at += 2), undefined) : topicOf(r);
+      return session.oversized(topic, first & 6 ? readId(r) : 0, first);
     }
     fail('bad-packet-type', `${packetOf(r)} from a broker`);
   }
 
-  readonly connect: (f: ConnectFields) => Uint8Array = encodeConnect;
+  // a method, not a property holding connectPacket: a property is a slot in every client
+  connect(f: ConnectFields): Uint8Array {
+    return connectPacket(f);
+  }
 
-  publishProperties(): never {
-    return invalid('properties needs MQTT 5 (protocol: mqtt5())');
+  publishProperties(properties: PublishProperties): never {
+    return only311({ properties }, '') as never;
   }
 
   publish(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number): Uint8Array {
-    const body = (flags & 6 ? topic.length + 2 : topic.length) + payload.length;
-    let out: Uint8Array = this.#out;
-    let at = topic.length + 2;
-    if (body < 128) {
-      // one byte of remaining length: built in #out, the topic left in place from the last time
-      out[0] = 0x30 | flags;
-      out[1] = body;
-      if (topic !== this.#topic) {
-        out.set(topic, 2);
-        this.#topic = topic;
-      }
-    } else {
-      out = packet(0x30 | flags, body);
-      at = out.length - body;
-      out.set(topic, at);
-      at += topic.length;
+    const n = payload.length;
+    const body = (flags & 6 ? topic.length + 2 : topic.length) + n;
+    // On XS, a packet with one byte of remaining length is joined from whole buffers: the header,
+    // the topic as cached (its own buffer), the packet id, the payload when it fills its buffer.
+    if (join && body < 128 && !payload.byteOffset && n === payload.buffer.byteLength) {
+      const head = this.#head;
+      const ids = this.#id;
+      head[0] = 0x30 | flags;
+      head[1] = body;
+      ids[0] = id! >> 8;
+      ids[1] = id!;
+      return new Uint8Array((head.buffer as unknown as Joinable).concat(topic.buffer, flags & 6 ? ids.buffer : NO_BUFFER, payload.buffer));
     }
-    if (flags & 6) {
-      out[at++] = id! >> 8;
-      out[at++] = id! & 255;
-    }
-    out.set(payload, at);
-    return body < 128 ? new Uint8Array(out.buffer, 0, body + 2) : out;
+    return publishPacket(flags, topic, payload, id, join ? undefined : this.#head);
   }
 
   message(m: OutboxMessage, flags: number, topic: Uint8Array): Uint8Array {
@@ -137,15 +144,14 @@ export class Mqtt311Dialect implements Dialect {
   subscribe(id: number, list: Subscription5[], options: SubscribeFields): Uint8Array {
     for (const s of list) only311(s, 'filter qos');
     only311(options, 'qos onMessage');
-    return encodeSubscribe({ type: SUBSCRIBE, packetId: id, subscriptions: list });
+    return subscribePacket(id, list);
   }
 
   unsubscribe(id: number, filters: string[]): Uint8Array {
-    return encodeUnsubscribe({ type: UNSUBSCRIBE, packetId: id, filters });
+    return unsubscribePacket(id, filters);
   }
 
-  refusal(_type: number, filters: string[], codes: number[]): Error {
-    const refused = filters.filter((_f, i) => codes[i] >= 0x80);
+  refusal(_type: number, _filters: string[], _codes: number[], _properties: undefined, refused: string[]): Error {
     return new MqttClientError('subscribe-failed', `the broker refused the subscription to ${refused.join(', ')} (0x80)`);
   }
 

@@ -22,6 +22,7 @@ import { OversizedPublish5, PROPERTIES_DROPPED } from './oversized';
 import { readProperties } from './properties';
 import { checkReason, describeReason, reasonError, reasonForProtocolError, reasonName, withReason } from './reason-codes';
 import { IncomingAliases, OutgoingAliases } from './topic-alias';
+import { encodeUtf8 } from '../utf8';
 
 export type { AckInfo, DisconnectOptions, SubscribeOptions5 } from '../properties';
 
@@ -55,6 +56,11 @@ const PACKET_ID_NOT_FOUND = 0x92;
 const CONTINUE_AUTHENTICATION = 0x18;
 const REAUTHENTICATE = 0x19;
 
+/** A string as UTF-8 (the session hands the password and will payload as given). */
+function bytesOf(value: string | Uint8Array | undefined): Uint8Array | undefined {
+  return typeof value === 'string' ? encodeUtf8(value) : value;
+}
+
 function limit(value: number | undefined, name: string, min: number, max: number, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max) invalid(`mqtt5 ${name} must be a whole number from ${min} to ${max}, not ${value}`);
@@ -64,8 +70,8 @@ function limit(value: number | undefined, name: string, min: number, max: number
 export class Mqtt5Protocol implements Dialect {
   readonly version = 5;
   /** Every publish goes through the outbox: message() checks it against the server's limits. */
-  get fastPublish(): boolean {
-    return false;
+  get outboxOnly(): boolean {
+    return true;
   }
   readonly #o: Mqtt5Options;
   #session: SessionEvents | undefined;
@@ -154,8 +160,8 @@ export class Mqtt5Protocol implements Dialect {
       cleanStart: f.cleanSession,
       keepAlive: f.keepAlive,
       username: f.username,
-      password: f.password,
-      will: f.will,
+      password: bytesOf(f.password),
+      will: f.will && { ...f.will, payload: bytesOf(f.will.payload)!, qos: f.will.qos || 0, retain: !!f.will.retain },
       properties,
     });
   }
