@@ -5,6 +5,7 @@
 // bad value is reported and replaced by its default rather than stopping the device.
 import { BUILD_JSON_KEYS } from '../../src/device/build-settings';
 import { SCHEMA } from '../../src/device/config';
+import { isDigits } from '../../src/text/chars';
 
 /** Host-only numeric keys, with the inclusive range a sane build uses. */
 const HOST_NUMBERS: Record<string, [number, number]> = {
@@ -65,8 +66,12 @@ export function normalizeConfig(raw: Record<string, unknown>): NormalizedConfig 
 }
 
 function toNumber(text: string): number | undefined {
+  // [-]digits[.digits]
   const trimmed = text.trim();
-  return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : undefined;
+  const unsigned = trimmed[0] === '-' ? trimmed.slice(1) : trimmed;
+  const dot = unsigned.indexOf('.');
+  const valid = dot < 0 ? isDigits(unsigned) : isDigits(unsigned.slice(0, dot)) && isDigits(unsigned.slice(dot + 1));
+  return valid ? Number(trimmed) : undefined;
 }
 
 function toBoolean(text: string): boolean | undefined {

@@ -9,6 +9,7 @@ import { ModdableHostError, describe } from './errors';
 import { closeIo } from './io-close';
 import type { Resources } from './resources';
 import { QueuedTcpSocket, type RawCallbacks, type RawSocket } from './tcp';
+import { isDigits } from '../../src/text/chars';
 
 /** TLS over TCP; present where the manifest includes Moddable's TLS stack (hosts/moddable/tls.ts). */
 export interface TlsSupport {
@@ -24,7 +25,11 @@ export interface NetworkDeps {
   tls?: TlsSupport;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/** Four groups of 1-3 digits separated by dots. */
+function isIpv4(host: string): boolean {
+  const parts = host.split('.');
+  return parts.length === 4 && isDigits(parts[0], 1, 3) && isDigits(parts[1], 1, 3) && isDigits(parts[2], 1, 3) && isDigits(parts[3], 1, 3);
+}
 
 export function createNetwork(deps: NetworkDeps): Network {
   return {
@@ -59,7 +64,7 @@ function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
 
 /** An IPv4 address for `host`, as the ECMA-419 sockets need (also the host's SNTP client's resolver). */
 export function resolveHost(deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void {
-  if (IPV4.test(host) || host === 'localhost') {
+  if (isIpv4(host) || host === 'localhost') {
     // The desktop build's resolver answers "localhost" with ::1 only, which ECMA-419 TCP cannot use.
     deps.defer(() => done(host === 'localhost' ? '127.0.0.1' : host));
     return;

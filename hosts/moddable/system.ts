@@ -3,6 +3,7 @@ import { deviceIdProblem } from '../../src/device/device-id';
 import type { KeyValueStore, Logger, ResetReason, System } from '../../src/ports';
 import Net from 'net';
 import { freeHeap, resetReason } from './native/sysinfo';
+import { allChars, isHexCode, isLowerHexCode, keepChars } from '../../src/text/chars';
 
 export interface SystemDeps {
   /** config.deviceId, when the build sets one. */
@@ -53,14 +54,14 @@ function macId(): string | undefined {
     mac = undefined;
   }
   if (typeof mac !== 'string') return undefined;
-  const hex = mac.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+  const hex = keepChars(mac, isHexCode).toLowerCase();
   return hex.length === 12 && hex !== '000000000000' ? hex : undefined;
 }
 
 /** A random id made once and kept, for hosts without a MAC address. */
 function storedRandomId(storage: KeyValueStore): string {
   const stored = storage.get(ID_KEY);
-  if (typeof stored === 'string' && /^[0-9a-f]{12}$/.test(stored)) return stored;
+  if (typeof stored === 'string' && allChars(stored, isLowerHexCode, 12, 12)) return stored;
   let hex = '';
   for (let i = 0; i < 12; i++) hex += Math.floor(Math.random() * 16).toString(16);
   storage.set(ID_KEY, hex);

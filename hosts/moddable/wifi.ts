@@ -5,6 +5,7 @@ import type { AccessPointOptions, WiFi, WiFiAuth, WiFiDisconnectReason, WiFiEven
 import WiFiModule, { type WiFiScanCallback } from 'wifi';
 import Net from 'net';
 import { ModdableHostError, describe } from './errors';
+import { allChars, isHexCode } from '../../src/text/chars';
 
 const MODE_STATION = 1;
 const MODE_AP = 2;
@@ -178,8 +179,8 @@ function formatBssid(bssid: ArrayBuffer): string {
 }
 
 function parseBssid(text: string): ArrayBuffer {
-  const hex = text.replace(/[:-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new ModdableHostError('WIFI_FAILED', `BSSID "${text}" must be six hex bytes like aa:bb:cc:dd:ee:ff`);
+  const hex = text.split(':').join('').split('-').join('');
+  if (!allChars(hex, isHexCode, 12, 12)) throw new ModdableHostError('WIFI_FAILED', `BSSID "${text}" must be six hex bytes like aa:bb:cc:dd:ee:ff`);
   const out = new Uint8Array(6);
   for (let i = 0; i < 6; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out.buffer;

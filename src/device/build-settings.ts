@@ -2,6 +2,7 @@
 // read-only section of the configuration. Config reads them from Platform.config together with the
 // runtime settings; they are never stored, and set-config cannot change them (whoever could change the
 // OTA key over MQTT could sign their own jobs). An invalid value is reported and its default used.
+import { hasControl } from '../text/chars';
 
 export interface BuildSettings {
   /** Ed25519 public key of the fleet's OTA jobs, 64 hex digits or base64; '' for none (every job is refused). */
@@ -31,7 +32,7 @@ export function readBuildSettings(source: Record<string, unknown>, onInvalid: (k
   const text = (key: keyof BuildSettings, def: string, maxLength: number): string => {
     const value = given(key);
     if (value === undefined) return def;
-    if (typeof value === 'string' && value.length <= maxLength && !/[\u0000-\u001f\u007f]/.test(value)) return value;
+    if (typeof value === 'string' && value.length <= maxLength && !hasControl(value)) return value;
     onInvalid(key, `${key} must be text of at most ${maxLength} characters without control characters`);
     return def;
   };

@@ -9,6 +9,7 @@ import { readBuildSettings, type BuildSettings } from './build-settings';
 import { DEFAULT_REPLY_TOPICS, replyTopicsProblem } from './reply-space';
 import { commitJournal, recoverJournal, type JournalOutcome } from './config-journal';
 import { isTopicLevel } from './topics';
+import { hasControl, isDigits } from '../text/chars';
 
 type Kind = 'string' | 'int' | 'bool';
 
@@ -93,7 +94,7 @@ export function validate(key: string, value: unknown): string | number | boolean
     return value;
   }
   if (typeof value !== 'string') throw new ConfigError(key, `${key} must be a string`);
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError(key, `${key} must not contain control characters`);
+  if (hasControl(value)) throw new ConfigError(key, `${key} must not contain control characters`);
   if (value.length > field.maxLength!) throw new ConfigError(key, `${key} must be at most ${field.maxLength} characters`);
   const problem = field.check?.(value);
   if (problem) throw new ConfigError(key, `${key} ${problem}`);
@@ -125,7 +126,7 @@ function decodeValue(key: ConfigKey, raw: string | Uint8Array | undefined): unkn
   const kind = (SCHEMA as Record<string, Field>)[key].kind;
   if (kind === 'string') return raw;
   if (kind === 'bool') return raw === '1' ? true : raw === '0' ? false : raw;
-  return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  return isDigits(raw[0] === '-' ? raw.slice(1) : raw) ? Number(raw) : raw;
 }
 
 export class Config {

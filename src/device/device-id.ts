@@ -4,17 +4,22 @@
 // second id to fall back to, and a derived one stays the same across boots.
 import { hexEncode } from '../text/hex';
 import { sha256 } from '../crypto/sha256';
+import { allChars, isAlnumCode } from '../text/chars';
 
 export const MAX_DEVICE_ID_LENGTH = 32;
 /** Hex digits of a derived id: as many as a MAC address has. */
 const DERIVED_ID_DIGITS = 12;
-const SAFE_ID = /^[0-9A-Za-z_-]+$/;
+
+/** 0-9 A-Z a-z _ - */
+function isIdCode(c: number): boolean {
+  return isAlnumCode(c) || c === 0x5f || c === 0x2d;
+}
 
 /** Why `id` cannot be a device id, or '' when it can. */
 export function deviceIdProblem(id: string): string {
   if (!id) return 'it is empty';
   if (id.length > MAX_DEVICE_ID_LENGTH) return `it is longer than ${MAX_DEVICE_ID_LENGTH} characters`;
-  if (!SAFE_ID.test(id)) return 'only letters A-Z and a-z, digits, "_" and "-" are allowed';
+  if (!allChars(id, isIdCode)) return 'only letters A-Z and a-z, digits, "_" and "-" are allowed';
   return '';
 }
 

@@ -19,6 +19,7 @@ import { Telemetry, type TelemetrySensor } from './telemetry';
 import { Throttle } from './throttle';
 import { Topics } from './topics';
 import { utf8Decode } from '../text/utf8';
+import { isDigits } from '../text/chars';
 
 export interface DeviceOptions {
   platform: Platform;
@@ -362,7 +363,7 @@ export class Device implements ClientEvents {
 
 function bumpBootCounter(store: CheckedStore, log: Platform['log']): number {
   const raw = store.get(BOOT_KEY);
-  const valid = typeof raw === 'string' && /^\d{1,15}$/.test(raw);
+  const valid = typeof raw === 'string' && isDigits(raw, 1, 15);
   if (raw !== undefined && !valid) store.discard(BOOT_KEY, 'not a boot count');
   const boot = (valid ? Number(raw) : 0) + 1;
   try {

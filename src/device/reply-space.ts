@@ -17,15 +17,29 @@ const GROUP_LEVEL = 'group';
 const COMMAND_LEVEL = 'cmd';
 const RESULT_LEVEL = 'result';
 const HOME_ASSISTANT = 'homeassistant';
-const PLACEHOLDER = /\{(prefix|id)\}/g;
+const PREFIX_PLACEHOLDER = '{prefix}';
+const ID_PLACEHOLDER = '{id}';
+
+/** `filter` with each {prefix} and {id} replaced, left to right. */
+function fillPlaceholders(filter: string, prefix: string, id: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = filter.indexOf('{'); at >= 0; at = filter.indexOf('{', from)) {
+    const placeholder = filter.startsWith(PREFIX_PLACEHOLDER, at) ? PREFIX_PLACEHOLDER : filter.startsWith(ID_PLACEHOLDER, at) ? ID_PLACEHOLDER : '';
+    if (placeholder) out += filter.slice(from, at) + (placeholder === ID_PLACEHOLDER ? id : prefix);
+    else out += filter.slice(from, at + 1);
+    from = at + (placeholder.length || 1);
+  }
+  return out + filter.slice(from);
+}
 
 /** Config check for `replyTopics`: comma-separated topic filters, or '' for "only the result topic". */
 export function replyTopicsProblem(value: string): string | undefined {
   if (!value.trim()) return undefined;
   for (const raw of value.split(',')) {
     const filter = raw.trim();
-    const sample = filter.replace(PLACEHOLDER, 'x');
-    if (/[{}]/.test(sample)) return `has "${filter}": the only placeholders are {prefix} and {id}`;
+    const sample = fillPlaceholders(filter, 'x', 'x');
+    if (sample.indexOf('{') >= 0 || sample.indexOf('}') >= 0) return `has "${filter}": the only placeholders are {prefix} and {id}`;
     const problem = topicFilterProblem(sample);
     if (problem) return `has "${filter}": must be topic filters separated by commas (${problem})`;
     if (sample[0] === '$') return `has "${filter}": topics starting with $ belong to the broker`;
@@ -38,7 +52,7 @@ export function replyFilters(value: string, topics: Topics): string[] {
   const out: string[] = [];
   for (const raw of value.split(',')) {
     const filter = raw.trim();
-    if (filter) out.push(filter.replace(PLACEHOLDER, (_m, name: string) => (name === 'id' ? topics.deviceId : topics.prefix)));
+    if (filter) out.push(fillPlaceholders(filter, topics.prefix, topics.deviceId));
   }
   return out;
 }

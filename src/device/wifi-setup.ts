@@ -10,6 +10,7 @@ import type { ProvisioningOptions, ProvisioningState } from '../provisioning/typ
 import type { Platform } from '../ports';
 import { attachImprovSerial } from '../improv/service';
 import type { Device } from './device';
+import { allChars, isDigits, isHexCode, isSpaceCode, runEnd } from '../text/chars';
 
 export type WifiSetupOptions = Partial<Omit<ProvisioningOptions, 'platform' | 'firmwareVersion' | 'onConnected' | 'onExtraSettings'>> & {
   /** Improv Wi-Fi over the platform's serial port, when it has one. Default true. */
@@ -18,14 +19,46 @@ export type WifiSetupOptions = Partial<Omit<ProvisioningOptions, 'platform' | 'f
   applyDelay?: number;
 };
 
+function isHostCode(c: number): boolean {
+  return c !== 0x2f && c !== 0x3a && c !== 0x3f && c !== 0x23 && !isSpaceCode(c); // / : ? #
+}
+
+function isAddressCode(c: number): boolean {
+  return isHexCode(c) || c === 0x3a || c === 0x2e; // : .
+}
+
+/** After the host: nothing, "/", ":port" or ":port/"; the port's digits, '' without one, undefined for anything else. */
+function portOf(rest: string): string | undefined {
+  if (rest === '' || rest === '/') return '';
+  if (rest[0] !== ':') return undefined;
+  const port = rest[rest.length - 1] === '/' ? rest.slice(1, -1) : rest.slice(1);
+  return isDigits(port, 1, 5) ? port : undefined;
+}
+
+/** mqtt[s]://host[:port][/], host a name or [hex digits : .]. */
+function splitUrl(url: string): { tls: boolean; host: string; port: string } | undefined {
+  const tls = url.startsWith('mqtts://');
+  if (!tls && !url.startsWith('mqtt://')) return undefined;
+  const start = tls ? 8 : 7;
+  const end = runEnd(url, start, isHostCode);
+  let port = end > start ? portOf(url.slice(end)) : undefined;
+  if (port !== undefined) return { tls, host: url.slice(start, end), port };
+  const close = url[start] === '[' ? url.indexOf(']', start) : -1;
+  port = close > start + 1 && allChars(url.slice(start + 1, close), isAddressCode) ? portOf(url.slice(close + 1)) : undefined;
+  return port === undefined ? undefined : { tls, host: url.slice(start, close + 1), port };
+}
+
 /** Broker URL from the set-up page to settings: mqtt://host[:port] or mqtts://host[:port]. */
 export function brokerSettings(url: string): { brokerHost: string; brokerPort: number; brokerTls: boolean } {
-  const m = /^(mqtts?):\/\/([^/:?#\s]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?\/?$/.exec(url.trim());
+  const m = splitUrl(url.trim());
   if (!m) throw new Error(`broker URL "${url}" must look like mqtt://host:1883 or mqtts://host:8883`);
-  const tls = m[1] === 'mqtts';
-  const port = m[3] ? Number(m[3]) : tls ? 8883 : 1883;
+  const tls = m.tls;
+  const port = m.port ? Number(m.port) : tls ? 8883 : 1883;
   if (port < 1 || port > 65535) throw new Error(`broker port ${port} in "${url}" must be 1-65535, as in mqtt://host:1883`);
-  return { brokerHost: m[2].replace(/^\[|\]$/g, ''), brokerPort: port, brokerTls: tls };
+  let host = m.host;
+  if (host[0] === '[') host = host.slice(1);
+  if (host[host.length - 1] === ']') host = host.slice(0, -1);
+  return { brokerHost: host, brokerPort: port, brokerTls: tls };
 }
 
 /** Applies the settings; returns whether the broker connection must be remade (a restart). */

@@ -1,4 +1,5 @@
 // Just enough DNS (RFC 1035) for a captive portal: read one question, answer it with one A record.
+import { isDigits } from '../text/chars';
 
 const DNS_TYPE_A = 1;
 const DNS_TYPE_ANY = 255;
@@ -102,7 +103,7 @@ export function ipv4Bytes(ip: string): Uint8Array {
   if (parts.length !== 4) throw new DnsAddressError(`"${ip}" is not an IPv4 address (expected four numbers like 192.168.4.1)`);
   for (let i = 0; i < 4; i++) {
     const p = parts[i];
-    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > 255) {
+    if (!isDigits(p, 1, 3) || Number(p) > 255) {
       throw new DnsAddressError(`"${ip}" is not an IPv4 address: "${p}" is not a number from 0 to 255`);
     }
     out[i] = Number(p);

@@ -47,7 +47,7 @@ export function serializeResponse(response: HttpResponse, headOnly: boolean): Ui
 export function responseHead(response: HttpResponse, bodyLength: number): Uint8Array {
   let head = `HTTP/1.1 ${response.status} ${reasons[response.status] ?? 'Status'}\r\n`;
   // CR and LF are dropped so no value can start a header of its own.
-  for (const [name, value] of response.headers ?? []) head += `${name}: ${value.replace(/[\r\n]/g, '')}\r\n`;
+  for (const [name, value] of response.headers ?? []) head += `${name}: ${value.split('\r').join('').split('\n').join('')}\r\n`;
   head += `Content-Length: ${bodyLength}\r\nConnection: close\r\n\r\n`;
   return utf8Encode(head);
 }

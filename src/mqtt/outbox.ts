@@ -12,6 +12,7 @@ import type { KeyValueStore } from '../ports';
 import type { QoS } from './packets';
 import type { AckInfo } from './properties';
 import { decodeUtf8, encodeUtf8 } from './utf8';
+import { allChars } from '../text/chars';
 
 // Where a message stands (saved with it, so the numbers are part of the record format).
 /** Waiting in the queue; no packet id yet. */
@@ -62,9 +63,17 @@ export interface Dropped {
 
 const PREFIX = 'mq';
 const NO_PROPERTIES = new Uint8Array(0);
-const RECORD_KEY = /^mq[0-9a-z]+$/;
 /** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
 const INBOUND_KEY = 'mqin';
+
+function isBase36Code(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a); // 0-9 a-z
+}
+
+/** "mq" and a base-36 sequence number. */
+function isRecordKey(key: string): boolean {
+  return key.startsWith(PREFIX) && allChars(key.slice(PREFIX.length), isBase36Code);
+}
 
 export class Outbox {
   /** Waiting messages, oldest first. Change it only through add(), shift() and requeue(). */
@@ -200,7 +209,7 @@ export class Outbox {
     if (!store) return [];
     const found: OutboxMessage[] = [];
     // oldest first: by the sequence number in the key
-    for (const key of store.keys().filter((k) => RECORD_KEY.test(k) && k !== INBOUND_KEY).sort((a, b) => seqOf(a) - seqOf(b))) {
+    for (const key of store.keys().filter((k) => isRecordKey(k) && k !== INBOUND_KEY).sort((a, b) => seqOf(a) - seqOf(b))) {
       const v = store.get(key);
       const m = v instanceof Uint8Array ? decodeRecord(v, key) : undefined;
       if (!m) {

@@ -11,8 +11,10 @@ import { PACKET_NAMES } from './packets';
 import { topicNameProblem } from './topic';
 import { decodeUtf8, nativeText } from './utf8';
 
-/** A wildcard, U+0000, or U+FFFD from the engine's decoder (bytes that are not UTF-8). */
-export const TOPIC_UNSAFE = /[+#\u0000\ufffd]/;
+/** Whether `topic` has a wildcard, U+0000, or U+FFFD from the engine's decoder (bytes that are not UTF-8). */
+export function topicUnsafe(topic: string): boolean {
+  return topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0 || topic.indexOf('\u0000') >= 0 || topic.indexOf('\ufffd') >= 0;
+}
 
 export class Reader {
   /** The fixed-header byte: packet type << 4 | flags. */
@@ -53,7 +55,7 @@ export function readTopic(r: Reader): string {
   r.at = end;
   if (end === start) return '';
   const ascii = nativeText(b, start, end);
-  if (ascii && !TOPIC_UNSAFE.test(ascii)) return ascii;
+  if (ascii && !topicUnsafe(ascii)) return ascii;
   const topic = decodeUtf8(b, start, end, `${packetOf(r)} topic`);
   const problem = topicNameProblem(topic);
   if (problem) fail('bad-topic', `${packetOf(r)}: ${problem}`);

@@ -7,13 +7,11 @@ import { MqttProtocolError } from './errors';
 
 export { nativeText, utf8EncodeLossy as encodeUtf8 } from '../text/utf8';
 
-const NOT_PLAIN = /[\u0000\ufffd]/;
-
 /** Decodes bytes[start, end) strictly, refusing U+0000; `what` names the field in the error. */
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number, what = 'string'): string {
   // ASCII without U+0000 (the common case) here, without utf8Decode's frame and this one's try
   const ascii = nativeText(bytes, start, end);
-  if (ascii !== undefined && !NOT_PLAIN.test(ascii)) return ascii;
+  if (ascii !== undefined && ascii.indexOf('\u0000') < 0 && ascii.indexOf('\ufffd') < 0) return ascii;
   try {
     return utf8Decode(bytes, start, end, true);
   } catch (error) {

@@ -16,6 +16,7 @@ import { HealthGate } from './health';
 import { decodeJob, jobId, validateJob, verifyJob, type OtaJob } from './job';
 import { FINAL_STATES, OtaMemory, type OtaReport } from './report';
 import { compareVersions, parseVersion } from './semver';
+import { allChars, isHexCode } from '../text/chars';
 
 export interface OtaOptions {
   /** Ed25519 public key of the fleet (32 bytes, or 64 hex digits, or base64). Default: the build setting `otaPublicKey`. */
@@ -264,7 +265,7 @@ class OtaAgent implements DeviceListener {
     try {
       writer = update.open(job.size, job.version);
     } catch (error) {
-      const code = /unsupported/i.test(String((error as { code?: unknown }).code)) ? 'unsupported' : 'flash';
+      const code = String((error as { code?: unknown }).code).toLowerCase().indexOf('unsupported') >= 0 ? 'unsupported' : 'flash';
       this.memory.job = { ...this.memory.job!, done: true };
       return this.setReport({ state: code === 'unsupported' ? 'unsupported' : 'failed', version, job: job.id, target: job.version, error: code, reason: `cannot open the update slot: ${describeError(error)}` }, true);
     }
@@ -406,11 +407,14 @@ function versionOrder(a: string, b: string): number | undefined {
   return va && vb ? compareVersions(va, vb) : undefined;
 }
 
+/** An Ed25519 public key written in hex. */
+const KEY_HEX_DIGITS = 64;
+
 function readKey(value: unknown): { key?: Uint8Array; problem?: string } {
   if (value instanceof Uint8Array) return value.length === 32 ? { key: value } : { problem: `the OTA public key has ${value.length} bytes; an Ed25519 key has 32` };
   if (typeof value !== 'string' || !value) return { problem: 'no OTA public key configured (otaPublicKey: 64 hex digits from `fleet keygen`)' };
   try {
-    const key = /^[0-9a-fA-F]{64}$/.test(value) ? hexDecode(value) : base64Decode(value);
+    const key = allChars(value, isHexCode, KEY_HEX_DIGITS, KEY_HEX_DIGITS) ? hexDecode(value) : base64Decode(value);
     if (key.length === 32) return { key };
   } catch {
     // reported below

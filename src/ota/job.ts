@@ -15,6 +15,10 @@ import { OtaError, describeError, otaErrorOf } from './errors';
 import { parseVersion } from './semver';
 import { HttpClientError } from '../http/errors';
 import { parseImageUrl } from '../http/url';
+import { allChars, isAlnumCode, isLowerHexCode } from '../text/chars';
+
+const SHA256_HEX_DIGITS = 64;
+const MAX_ID_CHARS = 64;
 
 export interface OtaJob {
   id: string;
@@ -90,7 +94,7 @@ export function validateJob(raw: Record<string, unknown>): OtaJob {
     throw new OtaError('bad-job', `job "size" must be a whole number of bytes from 1 to ${MAX_IMAGE_BYTES}`);
   }
   const sha = raw.sha256;
-  if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw new OtaError('bad-job', 'job "sha256" must be 64 lower-case hex digits');
+  if (typeof sha !== 'string' || !allChars(sha, isLowerHexCode, SHA256_HEX_DIGITS, SHA256_HEX_DIGITS)) throw new OtaError('bad-job', 'job "sha256" must be 64 lower-case hex digits');
   const allow = raw.allowDowngrade;
   if (allow !== undefined && typeof allow !== 'boolean') throw new OtaError('bad-job', 'job "allowDowngrade" must be true or false');
   const expires = raw.expires;
@@ -101,5 +105,9 @@ export function validateJob(raw: Record<string, unknown>): OtaJob {
 }
 
 function isId(text: string): boolean {
-  return /^[A-Za-z0-9._-]{1,64}$/.test(text);
+  return allChars(text, isIdCode, 1, MAX_ID_CHARS);
+}
+
+function isIdCode(c: number): boolean {
+  return isAlnumCode(c) || c === 0x2e || c === 0x5f || c === 0x2d; // . _ -
 }

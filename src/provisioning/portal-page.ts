@@ -2,7 +2,17 @@
 import { percentEncode } from '../text/percent';
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const entity = c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : c === "'" ? '&#39;' : '';
+    if (entity) {
+      out += text.slice(from, i) + entity;
+      from = i + 1;
+    }
+  }
+  return from ? out + text.slice(from) : text;
 }
 
 interface PageNetwork {

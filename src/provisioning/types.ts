@@ -2,6 +2,7 @@
 import type { HttpLimits } from '../http/limits';
 import type { Platform, WiFiAuth, WiFiDisconnectReason } from '../ports';
 import type { ExtraSettings } from './validate';
+import { isAlnumCode, keepChars } from '../text/chars';
 
 export interface PortalOptions {
   /** Default true. */
@@ -74,7 +75,7 @@ export class ProvisioningConfigError extends Error {
 
 /** "<prefix>-<last 6 hex digits of the id, upper case>", e.g. "nodemcu-A1B2C3". */
 export function accessPointName(prefix: string, deviceId: string): string {
-  const clean = deviceId.replace(/[^0-9A-Za-z]/g, '');
+  const clean = keepChars(deviceId, isAlnumCode);
   return `${prefix}-${clean.slice(-6).toUpperCase()}`;
 }
 

@@ -1,5 +1,6 @@
 // Checks of everything a user types into the portal or sends over Improv, with messages meant
 // to be shown on the page as they are.
+import { allChars, isAlnumCode, isDigits, isHexCode, isSpaceCode, runEnd, startsWithIgnoringCase } from '../text/chars';
 import { utf8Length } from '../text/utf8';
 
 export type ProvisioningField = 'ssid' | 'password' | 'deviceName' | 'brokerUrl' | 'brokerUser' | 'brokerPassword';
@@ -102,17 +103,60 @@ function shortText(field: ProvisioningField, label: string, value: string, maxBy
   return value;
 }
 
-const hostPattern = /^([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$|^\[[0-9A-Fa-f:.]+\]$/;
+const MAX_LABEL_CHARS = 63;
+
+function isLabelCode(c: number): boolean {
+  return isAlnumCode(c) || c === 0x2d; // -
+}
+
+function isBracketHostCode(c: number): boolean {
+  return isHexCode(c) || c === 0x3a || c === 0x2e; // : .
+}
+
+/** Dot-separated labels of 1-63 letters, digits and '-' (not first or last), or [hex digits : .]. */
+function isHostName(host: string): boolean {
+  if (host[0] === '[') return host.length > 2 && host[host.length - 1] === ']' && allChars(host.slice(1, -1), isBracketHostCode);
+  const labels = host.split('.');
+  for (const label of labels) {
+    if (!allChars(label, isLabelCode, 1, MAX_LABEL_CHARS) || label[0] === '-' || label[label.length - 1] === '-') return false;
+  }
+  return true;
+}
+
+function isUrlHostCode(c: number): boolean {
+  return c !== 0x2f && c !== 0x3a && c !== 0x3f && c !== 0x23 && c !== 0x40 && !isSpaceCode(c); // / : ? # @
+}
+
+/** After the host: nothing, "/", ":port" or ":port/"; the port's digits, '' without one, undefined when it is none of these. */
+function portOf(rest: string): string | undefined {
+  if (rest === '' || rest === '/') return '';
+  if (rest[0] !== ':') return undefined;
+  const port = rest[rest.length - 1] === '/' ? rest.slice(1, -1) : rest.slice(1);
+  return isDigits(port, 1, 5) ? port : undefined;
+}
+
+/** The host and port of mqtt[s]://host[:port][/] (scheme in any case); undefined for anything else. */
+function splitBrokerUrl(url: string): { host: string; port: string } | undefined {
+  const start = startsWithIgnoringCase(url, 'mqtt://') ? 7 : startsWithIgnoringCase(url, 'mqtts://') ? 8 : -1;
+  if (start < 0) return undefined;
+  // a name (none of / : ? # @ or spaces), or failing that a bracketed address
+  const end = runEnd(url, start, isUrlHostCode);
+  let port = end > start ? portOf(url.slice(end)) : undefined;
+  if (port !== undefined) return { host: url.slice(start, end), port };
+  const close = url[start] === '[' ? url.indexOf(']', start) : -1;
+  port = close > 0 ? portOf(url.slice(close + 1)) : undefined;
+  return port === undefined ? undefined : { host: url.slice(start, close + 1), port };
+}
 
 /** mqtt://host[:port] or mqtts://host[:port]; credentials go in their own fields, not in the URL. */
 export function validateBrokerUrl(url: string): string {
   shortText('brokerUrl', 'The broker URL', url, MAX_STORED_VALUE_BYTES);
-  const m = /^(mqtts?):\/\/([^/:?#@\s]+|\[[^\]]*\])(?::([0-9]{1,5}))?\/?$/i.exec(url);
+  const m = splitBrokerUrl(url);
   if (!m) {
     throw new ProvisioningInputError('brokerUrl', 'The broker URL must look like mqtt://broker.local:1883 or mqtts://host:8883 (no user name or path in it).');
   }
-  if (!hostPattern.test(m[2])) throw new ProvisioningInputError('brokerUrl', `"${m[2]}" is not a valid host name in the broker URL.`);
-  if (m[3] !== undefined && (Number(m[3]) < 1 || Number(m[3]) > 65535)) {
+  if (!isHostName(m.host)) throw new ProvisioningInputError('brokerUrl', `"${m.host}" is not a valid host name in the broker URL.`);
+  if (m.port && (Number(m.port) < 1 || Number(m.port) > 65535)) {
     throw new ProvisioningInputError('brokerUrl', 'The broker port must be between 1 and 65535.');
   }
   return url;

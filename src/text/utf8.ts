@@ -114,8 +114,6 @@ export function nativeText(bytes: Uint8Array, start: number, end: number): strin
   return text && text.length === n ? text : undefined;
 }
 
-const NOT_ASCII = /\ufffd/;
-const NOT_ASCII_OR_NUL = /[\u0000\ufffd]/;
 
 /**
  * Decodes bytes[start, end) strictly. Overlong forms, encoded surrogates, code points above U+10FFFF,
@@ -124,7 +122,7 @@ const NOT_ASCII_OR_NUL = /[\u0000\ufffd]/;
  */
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, refuseNul = false): string {
   const ascii = nativeText(bytes, start, end);
-  if (ascii !== undefined && !(refuseNul ? NOT_ASCII_OR_NUL : NOT_ASCII).test(ascii)) return ascii;
+  if (ascii !== undefined && ascii.indexOf('\ufffd') < 0 && !(refuseNul && ascii.indexOf('\u0000') >= 0)) return ascii;
   let text = '';
   const units: number[] = [];
   for (let i = start; i < end; ) {

@@ -9,7 +9,7 @@ import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, SUBSCRIBE, UNSUBACK, UNSUBSCRIBE } from '../packets';
 import { PacketFramer } from '../parser';
 import type { DisconnectOptions, Subscription5 } from '../properties';
-import { expectLength, packetOf, readId, readTopic, TOPIC_UNSAFE, type Reader } from '../reader';
+import { expectLength, packetOf, readId, readTopic, topicUnsafe, type Reader } from '../reader';
 import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
 
@@ -60,7 +60,7 @@ export class Mqtt311Dialect implements Dialect {
       const start = r.at + 2;
       const end = start + ((b[start - 2] << 8) | b[start - 1]);
       let topic = end <= r.end ? nativeText(b, start, end) : undefined;
-      if (topic && !TOPIC_UNSAFE.test(topic)) r.at = end;
+      if (topic && !topicUnsafe(topic)) r.at = end;
       else if (!(topic = readTopic(r))) fail('bad-topic', 'PUBLISH: empty topic name');
       const id = first & 6 ? readId(r) : 0;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);

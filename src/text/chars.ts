@@ -1,0 +1,84 @@
+// Character classes tested by code instead of regular expressions. No module of the firmware uses a
+// RegExp, so xsl leaves XS's regular expression engine (about 40 KB) out of the ESP8266 image
+// (docs/flash.md). Each test takes a UTF-16 code unit, as a regular expression without the u flag.
+
+export function isDigitCode(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** 0-9 A-F a-f */
+export function isHexCode(c: number): boolean {
+  const l = c | 0x20;
+  return (c >= 0x30 && c <= 0x39) || (l >= 0x61 && l <= 0x66);
+}
+
+/** 0-9 a-f */
+export function isLowerHexCode(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+}
+
+/** 0-9 A-Z a-z */
+export function isAlnumCode(c: number): boolean {
+  const l = c | 0x20;
+  return (c >= 0x30 && c <= 0x39) || (l >= 0x61 && l <= 0x7a);
+}
+
+/** What \s matches: ECMAScript's WhiteSpace and LineTerminator. */
+export function isSpaceCode(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x20 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/** Where the run of characters that pass `test` ends, from `start`. */
+export function runEnd(text: string, start: number, test: (c: number) => boolean): number {
+  let i = start;
+  while (i < text.length && test(text.charCodeAt(i))) i++;
+  return i;
+}
+
+/** Whether `text` has `min` to `max` characters, each passing `test`. */
+export function allChars(text: string, test: (c: number) => boolean, min = 1, max = text.length): boolean {
+  return text.length >= min && text.length <= max && runEnd(text, 0, test) === text.length;
+}
+
+/** Whether `text` is `min` to `max` ASCII digits. */
+export function isDigits(text: string, min = 1, max = text.length): boolean {
+  return allChars(text, isDigitCode, min, max);
+}
+
+/** Whether `text` starts with `prefix` (lower-case ASCII) in any case, as a regular expression's i flag matches it. */
+export function startsWithIgnoringCase(text: string, prefix: string): boolean {
+  if (text.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== prefix.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** Whether `text` has a C0 control character or DEL. */
+export function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** The characters of `text` that pass `test`. */
+export function keepChars(text: string, test: (c: number) => boolean): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) if (test(text.charCodeAt(i))) out += text[i];
+  return out;
+}
