@@ -5,7 +5,7 @@
 // bad value is reported and replaced by its default rather than stopping the device.
 import { BUILD_JSON_KEYS } from '../../src/device/build-settings';
 import { SCHEMA } from '../../src/device/config';
-import { isDigits } from '../../src/text/chars';
+import { asciiLower, isDigits } from '../../src/text/chars';
 
 /** Host-only numeric keys, with the inclusive range a sane build uses. */
 const HOST_NUMBERS: Record<string, [number, number]> = {
@@ -75,7 +75,7 @@ function toNumber(text: string): number | undefined {
 }
 
 function toBoolean(text: string): boolean | undefined {
-  const lower = text.trim().toLowerCase();
+  const lower = asciiLower(text.trim());
   if (lower === 'true' || lower === '1') return true;
   if (lower === 'false' || lower === '0') return false;
   return undefined;

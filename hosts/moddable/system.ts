@@ -3,7 +3,7 @@ import { deviceIdProblem } from '../../src/device/device-id';
 import type { KeyValueStore, Logger, ResetReason, System } from '../../src/ports';
 import Net from 'net';
 import { freeHeap, resetReason } from './native/sysinfo';
-import { allChars, isHexCode, isLowerHexCode, keepChars } from '../../src/text/chars';
+import { allChars, asciiLower, isHexCode, isLowerHexCode, keepChars } from '../../src/text/chars';
 
 export interface SystemDeps {
   /** config.deviceId, when the build sets one. */
@@ -54,7 +54,7 @@ function macId(): string | undefined {
     mac = undefined;
   }
   if (typeof mac !== 'string') return undefined;
-  const hex = keepChars(mac, isHexCode).toLowerCase();
+  const hex = asciiLower(keepChars(mac, isHexCode));
   return hex.length === 12 && hex !== '000000000000' ? hex : undefined;
 }
 

@@ -7,7 +7,7 @@
 import type { Clock, Network, TcpSocket, TimerId, TlsOptions } from '../ports';
 import { ChunkedDecoder } from './chunked';
 import { HttpClientError } from './errors';
-import { isDigits } from '../text/chars';
+import { asciiLower, isDigits } from '../text/chars';
 import { parseImageUrl, resolveLocation, type ImageUrl } from './url';
 
 export interface HttpResponseHead {
@@ -147,7 +147,7 @@ export class HttpGet {
     for (let i = 1; i < lines.length; i++) {
       const colon = lines[i].indexOf(':');
       if (colon <= 0) throw new HttpClientError('bad-response', `malformed header field "${lines[i].slice(0, 40)}"`);
-      const name = lines[i].slice(0, colon).trim().toLowerCase();
+      const name = asciiLower(lines[i].slice(0, colon).trim());
       const value = lines[i].slice(colon + 1).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     }
@@ -162,7 +162,7 @@ export class HttpGet {
     this.status = status;
     const te = headers['transfer-encoding'];
     if (te !== undefined) {
-      if (te.toLowerCase() !== 'chunked') throw new HttpClientError('bad-response', `unsupported transfer coding "${te}": the client handles only chunked`);
+      if (asciiLower(te) !== 'chunked') throw new HttpClientError('bad-response', `unsupported transfer coding "${te}": the client handles only chunked`);
       this.chunked = new ChunkedDecoder();
     } else if (headers['content-length'] !== undefined) {
       if (!isDigits(headers['content-length'], 1, 10)) throw new HttpClientError('bad-response', `bad Content-Length "${headers['content-length']}"`);

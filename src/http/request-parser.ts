@@ -3,7 +3,7 @@
 import { HttpError, asHttpError } from './errors';
 import type { HttpLimits } from './limits';
 import { percentDecodeText } from '../text/percent';
-import { isDigitCode, isDigits, runEnd, startsWithIgnoringCase } from '../text/chars';
+import { asciiLower, isDigitCode, isDigits, runEnd, startsWithIgnoringCase } from '../text/chars';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 
@@ -232,7 +232,7 @@ export class RequestParser {
         throw new HttpError('bad-header', 400, `a header value contains control byte 0x${c.toString(16)}`);
       }
     }
-    const name = this.text(start, colon).toLowerCase();
+    const name = asciiLower(this.text(start, colon));
     const value = this.text(vs, ve);
     const previous = this.headers.get(name);
     if (previous === undefined) this.headers.set(name, value);

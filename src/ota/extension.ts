@@ -16,7 +16,7 @@ import { HealthGate } from './health';
 import { decodeJob, jobId, validateJob, verifyJob, type OtaJob } from './job';
 import { FINAL_STATES, OtaMemory, type OtaReport } from './report';
 import { compareVersions, parseVersion } from './semver';
-import { allChars, isHexCode } from '../text/chars';
+import { allChars, asciiLower, isHexCode } from '../text/chars';
 
 export interface OtaOptions {
   /** Ed25519 public key of the fleet (32 bytes, or 64 hex digits, or base64). Default: the build setting `otaPublicKey`. */
@@ -265,7 +265,7 @@ class OtaAgent implements DeviceListener {
     try {
       writer = update.open(job.size, job.version);
     } catch (error) {
-      const code = String((error as { code?: unknown }).code).toLowerCase().indexOf('unsupported') >= 0 ? 'unsupported' : 'flash';
+      const code = asciiLower(String((error as { code?: unknown }).code)).indexOf('unsupported') >= 0 ? 'unsupported' : 'flash';
       this.memory.job = { ...this.memory.job!, done: true };
       return this.setReport({ state: code === 'unsupported' ? 'unsupported' : 'failed', version, job: job.id, target: job.version, error: code, reason: `cannot open the update slot: ${describeError(error)}` }, true);
     }

@@ -5,6 +5,7 @@ import type { HttpRequest } from '../http/request-parser';
 import type { HttpResponse } from '../http/response';
 import { renderPageParts, type PageView } from './portal-page';
 import { ProvisioningInputError, validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
+import { asciiLower } from '../text/chars';
 
 export type PortalStatus =
   | { kind: 'idle' }
@@ -145,7 +146,7 @@ function formErrorText(error: HttpError): string {
 }
 
 function submit(ctx: PortalContext, request: HttpRequest): HttpResponse {
-  const type = (request.headers.get('content-type') ?? '').toLowerCase();
+  const type = asciiLower(request.headers.get('content-type') ?? '');
   if (!type.startsWith('application/x-www-form-urlencoded')) {
     return page(415, { ...baseView(ctx), message: { kind: 'error', text: 'The form was sent in an unexpected format; reload the page and try again.' } });
   }

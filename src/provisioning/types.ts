@@ -2,7 +2,7 @@
 import type { HttpLimits } from '../http/limits';
 import type { Platform, WiFiAuth, WiFiDisconnectReason } from '../ports';
 import type { ExtraSettings } from './validate';
-import { isAlnumCode, keepChars } from '../text/chars';
+import { asciiUpper, isAlnumCode, keepChars } from '../text/chars';
 
 export interface PortalOptions {
   /** Default true. */
@@ -76,7 +76,7 @@ export class ProvisioningConfigError extends Error {
 /** "<prefix>-<last 6 hex digits of the id, upper case>", e.g. "nodemcu-A1B2C3". */
 export function accessPointName(prefix: string, deviceId: string): string {
   const clean = keepChars(deviceId, isAlnumCode);
-  return `${prefix}-${clean.slice(-6).toUpperCase()}`;
+  return `${prefix}-${asciiUpper(clean.slice(-6))}`;
 }
 
 export function failureMessage(ssid: string, reason: AttemptFailure): string {
@@ -96,5 +96,5 @@ export function failureMessage(ssid: string, reason: AttemptFailure): string {
 
 export function securityLabel(auth: WiFiAuth): string {
   if (auth === 'open' || auth === 'unknown') return auth;
-  return auth === 'wpa2-enterprise' ? 'WPA2-Enterprise' : auth.toUpperCase();
+  return auth === 'wpa2-enterprise' ? 'WPA2-Enterprise' : asciiUpper(auth);
 }

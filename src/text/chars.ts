@@ -82,3 +82,26 @@ export function keepChars(text: string, test: (c: number) => boolean): string {
   for (let i = 0; i < text.length; i++) if (test(text.charCodeAt(i))) out += text[i];
   return out;
 }
+
+/** `text` with A-Z made a-z and nothing else changed: XS's toLowerCase brings Unicode case tables (12 KB of flash on the ESP8266). */
+export function asciiLower(text: string): string {
+  return changeCase(text, 0x41, 0x20);
+}
+
+/** `text` with a-z made A-Z and nothing else changed. */
+export function asciiUpper(text: string): string {
+  return changeCase(text, 0x61, -0x20);
+}
+
+function changeCase(text: string, first: number, shift: number): string {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= first && c < first + 26) {
+      out += text.slice(from, i) + String.fromCharCode(c + shift);
+      from = i + 1;
+    }
+  }
+  return from ? out + text.slice(from) : text;
+}

@@ -14,7 +14,7 @@ import { deviceIdProblem } from '../../src/device/device-id';
 import { brokerSettings } from '../../src/device/wifi-setup';
 import { replyTopicsProblem } from '../../src/device/reply-space';
 import { isTopicLevel } from '../../src/device/topics';
-import { hasControl, isDigits, isSpaceCode, startsWithIgnoringCase } from '../../src/text/chars';
+import { asciiLower, asciiUpper, hasControl, isDigits, isSpaceCode, startsWithIgnoringCase } from '../../src/text/chars';
 
 const COUNT = 4000;
 
@@ -183,6 +183,12 @@ describe('checks without regular expressions match the expressions they replaced
       expect(isDigits(t), t).toBe(/^\d+$/.test(t));
       expect(hasControl(t), t).toBe(/[\u0000-\u001f\u007f]/.test(t));
       expect(startsWithIgnoringCase(t, '0a'), t).toBe(/^0a/i.test(t));
+    }
+    for (const t of strings(['A', 'z', 'Q', 'm', '@', '[', '`', '{', 'É', 'é', 'İ', 'K', 'ſ', '-'], 8, 31)) {
+      // ASCII letters as toLowerCase/toUpperCase change them, everything else as it was
+      const ascii = (f: (c: string) => string) => [...t].map((c) => (c.charCodeAt(0) < 0x80 ? f(c) : c)).join('');
+      expect(asciiLower(t), t).toBe(ascii((c) => c.toLowerCase()));
+      expect(asciiUpper(t), t).toBe(ascii((c) => c.toUpperCase()));
     }
   });
 });
