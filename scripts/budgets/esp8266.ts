@@ -390,7 +390,7 @@ export async function runEsp8266Stack(options: { trace?: boolean } = {}): Promis
  * and property names they make. xsl preloads exactly that into flash on a device (mc.xs.c), so the
  * figure stands in, in CI and without the Moddable SDK, for the flash the linked image uses; the
  * SDK's own modules (stand-ins here) and XS's built-ins are not in it. docs/flash.md has the
- * calibration against the linked image and where ESP8266_FLASH_JS_LIMIT_BYTES comes from.
+ * calibration against the linked image and where ESP8266_FLASH_JS_TARGET_BYTES comes from.
  */
 export async function measureEsp8266Bytecode(): Promise<number> {
   const { binary } = await buildXs32({ log: (line) => console.error(line) });
@@ -409,21 +409,25 @@ export async function measureEsp8266Bytecode(): Promise<number> {
 }
 
 /**
- * The limit of esp8266.bytecode.bytes: the figure at which the linked ESP8266 image would leave
- * 160 KB (163,840 bytes) of its 1,044,464-byte flash code area free, by the calibration in
- * docs/flash.md (one byte of the figure is one byte of flash; the rest of the image held constant).
+ * esp8266.bytecode.bytes at which the linked ESP8266 image would leave 160 KB (163,840 bytes) of its
+ * 1,044,464-byte flash code area free, by the calibration against the linked image in docs/flash.md:
+ * flash code used = 509,328 + 0.886 x the figure while the C side stays as it is (recalibrate, by a
+ * link, when it changes). A target until the image gets there (the figure is above it), then the
+ * figure's limit.
  */
-export const ESP8266_FLASH_JS_LIMIT_BYTES = 0;
+export const ESP8266_FLASH_JS_TARGET_BYTES = 419_070;
+/** Growth allowed over the baseline: 2% of the figure is about 8 KB of flash. */
+const ESP8266_BYTECODE_TOLERANCE = 0.02;
 
 export async function measureEsp8266(): Promise<Figure[]> {
   const m = await runEsp8266();
   const stack = await runEsp8266Stack();
   const bytecode = await measureEsp8266Bytecode();
   return [
-    { name: 'esp8266.bytecode.bytes', value: bytecode, unit: 'bytes', limit: ESP8266_FLASH_JS_LIMIT_BYTES },
     { name: 'esp8266.heap-peak.bytes32', value: m.peak, unit: 'bytes', limit: ESP8266_PEAK_TARGET_BYTES },
     { name: 'esp8266.heap-steady.bytes32', value: m.steady, unit: 'bytes' },
     { name: 'esp8266.stack-peak.scenario', value: stack.peak, unit: 'slots', limit: STACK_LIMIT_SLOTS },
+    { name: 'esp8266.bytecode.bytes', value: bytecode, unit: 'bytes', target: ESP8266_FLASH_JS_TARGET_BYTES, tolerance: ESP8266_BYTECODE_TOLERANCE },
   ];
 }
 
