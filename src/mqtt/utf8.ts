@@ -11,7 +11,7 @@ export { nativeText, utf8EncodeLossy as encodeUtf8 } from '../text/utf8';
 export function decodeUtf8(bytes: Uint8Array, start: number, end: number, what = 'string'): string {
   // ASCII without U+0000 (the common case) here, without utf8Decode's frame and this one's try
   const ascii = nativeText(bytes, start, end);
-  if (ascii !== undefined && ascii.indexOf('\u0000') < 0 && ascii.indexOf('\ufffd') < 0) return ascii;
+  if (ascii !== undefined && ascii.indexOf('\u0000') < 0) return ascii;
   try {
     return utf8Decode(bytes, start, end, true);
   } catch (error) {

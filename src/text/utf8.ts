@@ -15,15 +15,16 @@ interface Natives {
   fromString?(text: string): ArrayBuffer;
   fromArrayBuffer?(buffer: ArrayBufferLike, offset: number, length: number): string;
   TextEncoder?: new () => { encode(text: string): Uint8Array };
-  TextDecoder?: new () => { decode(bytes: Uint8Array): string };
+  TextDecoder?: new (label: string, options: { fatal: boolean }) => { decode(bytes: Uint8Array): string };
 }
 
 const XsArrayBuffer = ArrayBuffer as Natives;
 const XsString = String as Natives;
 const G = globalThis as Natives;
-// Neither keeps state between calls (the decoder is never used in streaming mode).
+// Neither keeps state between calls (the decoder is never used in streaming mode). The decoder throws
+// on bytes that are not UTF-8 instead of marking them U+FFFD, so no text of nativeText() holds U+FFFD.
 const encoder = G.TextEncoder && new G.TextEncoder();
-const decoder = G.TextDecoder && new G.TextDecoder();
+const decoder = G.TextDecoder && new G.TextDecoder('utf-8', { fatal: true });
 const hasFromArrayBuffer = !!XsString.fromArrayBuffer;
 
 /**
@@ -96,10 +97,9 @@ function walk(text: string, out: Uint8Array | undefined): number {
 }
 
 /**
- * bytes[start, end) decoded by the engine in one call, when the result has one UTF-16 unit per byte;
- * undefined otherwise. The text is ASCII only when it also holds no U+FFFD (the decoder's mark for
- * bytes that are not UTF-8): any other byte of 0x80 or more gives fewer units than bytes. Callers test
- * that with one regular expression, with whatever else they refuse.
+ * bytes[start, end) decoded by the engine in one call, when the result has one UTF-16 unit per byte:
+ * then it is ASCII (any byte of 0x80 or more gives fewer units than bytes, and bytes that are not
+ * UTF-8 give no text); undefined otherwise.
  */
 export function nativeText(bytes: Uint8Array, start: number, end: number): string | undefined {
   const n = end - start;
@@ -110,7 +110,13 @@ export function nativeText(bytes: Uint8Array, start: number, end: number): strin
     } catch {
       return undefined; // not UTF-8: utf8Decode says where
     }
-  } else if (decoder) text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
+  } else if (decoder) {
+    try {
+      text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
+    } catch {
+      return undefined;
+    }
+  }
   return text && text.length === n ? text : undefined;
 }
 
@@ -122,7 +128,7 @@ export function nativeText(bytes: Uint8Array, start: number, end: number): strin
  */
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, refuseNul = false): string {
   const ascii = nativeText(bytes, start, end);
-  if (ascii !== undefined && ascii.indexOf('\ufffd') < 0 && !(refuseNul && ascii.indexOf('\u0000') >= 0)) return ascii;
+  if (ascii !== undefined && !(refuseNul && ascii.indexOf('\u0000') >= 0)) return ascii;
   let text = '';
   const units: number[] = [];
   for (let i = start; i < end; ) {
