@@ -26,18 +26,18 @@ export interface NetworkDeps {
 }
 
 /** Four groups of 1-3 digits separated by dots. */
-function isIpv4(host: string): boolean {
+const isIpv4 = (host: string): boolean => {
   const parts = host.split('.');
   return parts.length === 4 && isDigits(parts[0], 1, 3) && isDigits(parts[1], 1, 3) && isDigits(parts[2], 1, 3) && isDigits(parts[3], 1, 3);
-}
+};
 
-export function createNetwork(deps: NetworkDeps): Network {
+export const createNetwork = (deps: NetworkDeps): Network => {
   return {
     connect: (options) => connect(deps, options),
     listen: (options) => listen(deps, options),
     udp: (options) => udp(deps, options),
   };
-}
+};
 
 function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
   const label = `${options.host}:${options.port}`;
@@ -63,7 +63,7 @@ function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
 }
 
 /** An IPv4 address for `host`, as the ECMA-419 sockets need (also the host's SNTP client's resolver). */
-export function resolveHost(deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void {
+export const resolveHost = (deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void => {
   if (isIpv4(host) || host === 'localhost') {
     // The desktop build's resolver answers "localhost" with ::1 only, which ECMA-419 TCP cannot use.
     deps.defer(() => done(host === 'localhost' ? '127.0.0.1' : host));
@@ -75,9 +75,9 @@ export function resolveHost(deps: Pick<NetworkDeps, 'defer'>, host: string, done
   } catch (error) {
     deps.defer(() => done(undefined, failed(describe(error))));
   }
-}
+};
 
-function listen(deps: NetworkDeps, options: ListenerOptions): Listener {
+const listen = (deps: NetworkDeps, options: ListenerOptions): Listener => {
   let listener: ListenerSocket;
   try {
     listener = new ListenerSocket({
@@ -96,7 +96,7 @@ function listen(deps: NetworkDeps, options: ListenerOptions): Listener {
   const handle = { port: listener.port ?? options.port, close: () => deps.resources.release(handle) };
   deps.resources.track(handle, () => closeIo(listener));
   return handle;
-}
+};
 
 function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
   let accepted = false;
@@ -118,7 +118,7 @@ function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
   if (!accepted) raw.close();
 }
 
-function udp(deps: NetworkDeps, options: UdpOptions): UdpSocket {
+const udp = (deps: NetworkDeps, options: UdpOptions): UdpSocket => {
   // Packets stay in the runtime's own bounded queue until read: no second, unbounded queue here.
   let socket: UDP;
   try {
@@ -148,4 +148,4 @@ function udp(deps: NetworkDeps, options: UdpOptions): UdpSocket {
   };
   deps.resources.track(handle, () => closeIo(socket));
   return handle;
-}
+};

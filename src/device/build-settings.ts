@@ -27,7 +27,7 @@ const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(
  * The build-time settings in `source` (its own keys only; others are ignored). A value of the wrong
  * type or length is reported through `onInvalid` and replaced by its default.
  */
-export function readBuildSettings(source: Record<string, unknown>, onInvalid: (key: string, message: string) => void): BuildSettings {
+export const readBuildSettings = (source: Record<string, unknown>, onInvalid: (key: string, message: string) => void): BuildSettings => {
   const given = (key: keyof BuildSettings) => (hasOwn(source, key) ? source[key] : undefined);
   const text = (key: keyof BuildSettings, def: string, maxLength: number): string => {
     const value = given(key);
@@ -50,4 +50,4 @@ export function readBuildSettings(source: Record<string, unknown>, onInvalid: (k
     wifiSsid: text('wifiSsid', '', 32),
     wifiPassword: text('wifiPassword', '', 63),
   };
-}
+};

@@ -11,17 +11,17 @@ export const MAX_DEVICE_ID_LENGTH = 32;
 const DERIVED_ID_DIGITS = 12;
 
 /** 0-9 A-Z a-z _ - */
-function isIdCode(c: number): boolean {
+const isIdCode = (c: number): boolean => {
   return isAlnumCode(c) || c === 0x5f || c === 0x2d;
-}
+};
 
 /** Why `id` cannot be a device id, or '' when it can. */
-export function deviceIdProblem(id: string): string {
+export const deviceIdProblem = (id: string): string => {
   if (!id) return 'it is empty';
   if (id.length > MAX_DEVICE_ID_LENGTH) return `it is longer than ${MAX_DEVICE_ID_LENGTH} characters`;
   if (!allChars(id, isIdCode)) return 'only letters A-Z and a-z, digits, "_" and "-" are allowed';
   return '';
-}
+};
 
 export interface ResolvedDeviceId {
   id: string;

@@ -63,14 +63,14 @@ export class ReadingFilter {
   }
 }
 
-function slide(samples: number[], v: number, size: number): number[] {
+const slide = (samples: number[], v: number, size: number): number[] => {
   samples.push(v);
   if (samples.length > size) samples.shift();
   return samples;
-}
+};
 
-function median(values: number[]): number {
+const median = (values: number[]): number => {
   const s = values.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+};

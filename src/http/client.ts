@@ -232,12 +232,12 @@ export class HttpGet {
   }
 }
 
-function describeError(error: unknown): string {
+const describeError = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error);
-}
+};
 
-function latin1(text: string): Uint8Array {
+const latin1 = (text: string): Uint8Array => {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
   return out;
-}
+};

@@ -27,21 +27,21 @@ const LF = 0x0a;
 // RFC 9110 tchar: ALPHA / DIGIT / one of !#$%&'*+-.^_`|~
 const tokenSymbols = "!#$%&'*+-.^_`|~";
 
-function isTokenChar(c: number): boolean {
+const isTokenChar = (c: number): boolean => {
   return (
     (c >= 0x30 && c <= 0x39) ||
     (c >= 0x41 && c <= 0x5a) ||
     (c >= 0x61 && c <= 0x7a) ||
     (c > 0x20 && c < 0x7f && tokenSymbols.indexOf(String.fromCharCode(c)) >= 0)
   );
-}
+};
 
 type Phase = 'line' | 'headers' | 'body' | 'done';
 
 /** Not / ? #: what the authority of an absolute request target is made of. */
-function isAuthorityCode(c: number): boolean {
+const isAuthorityCode = (c: number): boolean => {
   return c !== 0x2f && c !== 0x3f && c !== 0x23;
-}
+};
 
 export class RequestParser {
   private buf = new Uint8Array(256);

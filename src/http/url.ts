@@ -15,24 +15,24 @@ export interface ImageUrl {
 
 const MAX_PORT_DIGITS = 5;
 
-function isPrintableCode(c: number): boolean {
+const isPrintableCode = (c: number): boolean => {
   return c >= 0x21 && c <= 0x7e;
-}
+};
 
-function isNameCode(c: number): boolean {
+const isNameCode = (c: number): boolean => {
   return isAlnumCode(c) || c === 0x2e || c === 0x2d; // . -
-}
+};
 
-function isAddressCode(c: number): boolean {
+const isAddressCode = (c: number): boolean => {
   return isHexCode(c) || c === 0x3a || c === 0x2e; // : .
-}
+};
 
 /**
  * http[s]://host[:port][/path][#fragment] in printable ASCII, host a name of letters, digits, '.'
  * and '-' or [hex digits : .]: its scheme, host as written, port digits and path (undefined when
  * absent); undefined for anything else.
  */
-function splitUrl(text: string): [scheme: string, host: string, port: string | undefined, path: string | undefined] | undefined {
+const splitUrl = (text: string): [scheme: string, host: string, port: string | undefined, path: string | undefined] | undefined => {
   if (!allChars(text, isPrintableCode, 0)) return undefined;
   const scheme = text.startsWith('http://') ? 'http' : text.startsWith('https://') ? 'https' : '';
   if (!scheme) return undefined;
@@ -55,9 +55,9 @@ function splitUrl(text: string): [scheme: string, host: string, port: string | u
     at += path.length;
   }
   return at === text.length || text[at] === '#' ? [scheme, host, port, path] : undefined;
-}
+};
 
-export function parseImageUrl(text: string): ImageUrl {
+export const parseImageUrl = (text: string): ImageUrl => {
   const m = splitUrl(text);
   if (!m) {
     throw new HttpClientError('bad-url', `cannot fetch "${text.slice(0, 80)}": the image URL must be http:// or https://, a host, an optional port and a path, in printable ASCII without spaces or credentials`);
@@ -69,14 +69,14 @@ export function parseImageUrl(text: string): ImageUrl {
   const host = bracketed ? m[1].slice(1, -1) : m[1];
   const defaultPort = port === (secure ? 443 : 80);
   return { secure, host, port, path: m[3] || '/', authority: defaultPort ? m[1] : `${m[1]}:${port}` };
-}
+};
 
 /** Resolves a redirect's Location against the URL that answered it. */
-export function resolveLocation(base: ImageUrl, location: string): string {
+export const resolveLocation = (base: ImageUrl, location: string): string => {
   if (startsWithIgnoringCase(location, 'http://') || startsWithIgnoringCase(location, 'https://')) return location;
   const origin = `${base.secure ? 'https' : 'http'}://${base.authority}`;
   if (location.startsWith('//')) return `${base.secure ? 'https' : 'http'}:${location}`;
   if (location.startsWith('/')) return origin + location;
   const dir = base.path.slice(0, base.path.lastIndexOf('/') + 1);
   return origin + dir + location;
-}
+};

@@ -35,11 +35,11 @@ export interface ImprovServiceOptions {
   redirectUrl?(ip: string): string | undefined;
 }
 
-export function improvStateOf(state: ProvisioningState): number {
+export const improvStateOf = (state: ProvisioningState): number => {
   if (state === 'testing') return ImprovState.provisioning;
   if (state === 'connected') return ImprovState.provisioned;
   return ImprovState.ready;
-}
+};
 
 const NEWLINE = new Uint8Array([0x0a]);
 

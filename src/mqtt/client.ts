@@ -139,9 +139,9 @@ const BACKOFF_RESET = 3;
 const TOKEN_REFRESH = 4;
 type Timer = typeof CONNECT_TIMEOUT | typeof KEEP_ALIVE | typeof RECONNECT | typeof BACKOFF_RESET | typeof TOKEN_REFRESH;
 
-function checkQos(qos: unknown): void {
+const checkQos = (qos: unknown): void => {
   if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
-}
+};
 
 export class MqttClient {
   readonly #o: ClientOptions;

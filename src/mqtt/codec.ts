@@ -7,7 +7,7 @@ import { encodeUtf8 } from './utf8';
 export const PASSWORD_NEEDS_USER = 'a password needs a user name: set username too';
 
 /** A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`. */
-export function packet(first: number, remaining: number): Uint8Array {
+export const packet = (first: number, remaining: number): Uint8Array => {
   if (remaining > 268435455) invalid(`a packet of ${remaining} bytes is over MQTT's 256 MB`);
   const out = new Uint8Array(remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5));
   out[0] = first;
@@ -15,10 +15,10 @@ export function packet(first: number, remaining: number): Uint8Array {
   for (; remaining > 127; remaining >>>= 7) out[i++] = (remaining & 127) | 128;
   out[i] = remaining;
   return out;
-}
+};
 
 /** A string or bytes field: 2-byte length, then the bytes (a string as UTF-8). */
-export function lengthPrefixed(value: string | Uint8Array, what: string): Uint8Array {
+export const lengthPrefixed = (value: string | Uint8Array, what: string): Uint8Array => {
   const b = typeof value === 'string' ? encodeUtf8(value) : value;
   if (b.length > 65535) invalid(`${what} is ${b.length} bytes, over 65535`);
   const out = new Uint8Array(b.length + 2);
@@ -26,10 +26,10 @@ export function lengthPrefixed(value: string | Uint8Array, what: string): Uint8A
   out[1] = b.length & 255;
   out.set(b, 2);
   return out;
-}
+};
 
 /** A packet from its body fields: a number is one byte, bytes go as they are. */
-function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
+const build = (first: number, fields: (number | Uint8Array)[]): Uint8Array => {
   let n = 0;
   for (const f of fields) n += typeof f === 'number' ? 1 : f.length;
   const out = packet(first, n);
@@ -42,10 +42,10 @@ function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
     }
   }
   return out;
-}
+};
 
 /** CONNECT (its `type` is not read: the session's ConnectFields do as well). */
-export function encodeConnect(p: Omit<ConnectPacket, 'type'>): Uint8Array {
+export const encodeConnect = (p: Omit<ConnectPacket, 'type'>): Uint8Array => {
   const { will, username, password, keepAlive } = p;
   if (password !== undefined && username === undefined) invalid(PASSWORD_NEEDS_USER);
   const flags =
@@ -56,13 +56,13 @@ export function encodeConnect(p: Omit<ConnectPacket, 'type'>): Uint8Array {
   if (username !== undefined) fields.push(lengthPrefixed(username, 'user name'));
   if (password) fields.push(lengthPrefixed(password, 'password'));
   return build(CONNECT << 4, fields);
-}
+};
 
 /**
  * PUBLISH from its flags (DUP 8, QoS << 1, RETAIN 1), the topic as lengthPrefixed() encodes it, the
  * payload and, at QoS 1 and 2, the packet id. The client's hot path: no packet object.
  */
-export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id = 0): Uint8Array {
+export const publishPacket = (flags: number, topic: Uint8Array, payload: Uint8Array, id = 0): Uint8Array => {
   const t = topic.length;
   const n = flags & 6 ? t + payload.length + 2 : t + payload.length;
   if (n < 128) {
@@ -88,37 +88,37 @@ export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Ar
   }
   out.set(payload, at);
   return out;
-}
+};
 
-export function encodePublish(p: PublishPacket): Uint8Array {
+export const encodePublish = (p: PublishPacket): Uint8Array => {
   return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'topic'), p.payload, p.packetId || 0);
-}
+};
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK. */
-export function encodeAck(type: number, packetId: number): Uint8Array {
+export const encodeAck = (type: number, packetId: number): Uint8Array => {
   const out = new Uint8Array(4);
   out[0] = (type << 4) | (type === PUBREL ? 2 : 0);
   out[1] = 2;
   out[2] = packetId >> 8;
   out[3] = packetId & 255;
   return out;
-}
+};
 
-export function encodeSubscribe(p: SubscribePacket): Uint8Array {
+export const encodeSubscribe = (p: SubscribePacket): Uint8Array => {
   const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
   for (const s of p.subscriptions) fields.push(lengthPrefixed(s.filter, 'a topic filter'), s.qos);
   return build((SUBSCRIBE << 4) | 2, fields);
-}
+};
 
-export function encodeUnsubscribe(p: UnsubscribePacket): Uint8Array {
+export const encodeUnsubscribe = (p: UnsubscribePacket): Uint8Array => {
   const fields: (number | Uint8Array)[] = [p.packetId >> 8, p.packetId & 255];
   for (const f of p.filters) fields.push(lengthPrefixed(f, 'a topic filter'));
   return build((UNSUBSCRIBE << 4) | 2, fields);
-}
+};
 
 /** PINGREQ, PINGRESP or DISCONNECT. */
-export function encodeEmpty(type: number): Uint8Array {
+export const encodeEmpty = (type: number): Uint8Array => {
   const out = new Uint8Array(2);
   out[0] = type << 4;
   return out;
-}
+};

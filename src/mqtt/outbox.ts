@@ -66,14 +66,14 @@ const NO_PROPERTIES = new Uint8Array(0);
 /** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
 const INBOUND_KEY = 'mqin';
 
-function isBase36Code(c: number): boolean {
+const isBase36Code = (c: number): boolean => {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a); // 0-9 a-z
-}
+};
 
 /** "mq" and a base-36 sequence number. */
-function isRecordKey(key: string): boolean {
+const isRecordKey = (key: string): boolean => {
   return key.startsWith(PREFIX) && allChars(key.slice(PREFIX.length), isBase36Code);
-}
+};
 
 export class Outbox {
   /** Waiting messages, oldest first. Change it only through add(), shift() and requeue(). */
@@ -246,11 +246,11 @@ export class Outbox {
 }
 
 /** The sequence number of a record key: "mq" and a base-36 number. */
-function seqOf(key: string): number {
+const seqOf = (key: string): number => {
   return parseInt(key.slice(2), 36);
-}
+};
 
-function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
+const decodeRecord = (v: Uint8Array, key: string): OutboxMessage | undefined => {
   const qos = (v[0] & 3) as QoS;
   const state = ((v[0] >> 3) & 3) as MessageState;
   const n = (v[3] << 8) | v[4];
@@ -270,4 +270,4 @@ function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
   const m: OutboxMessage = { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state !== QUEUED, size: n + k + payload.length, key };
   if (k) m.props = v.slice(h + n, h + n + k);
   return m;
-}
+};

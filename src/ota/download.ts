@@ -37,7 +37,7 @@ export interface DownloadOptions {
 const RANGE_UNIT = 'bytes ';
 
 /** "bytes <first>-<last>/<size or *>": [first, last, size], or undefined. */
-function parseContentRange(text: string): [string, string, string] | undefined {
+const parseContentRange = (text: string): [string, string, string] | undefined => {
   if (!text.startsWith(RANGE_UNIT)) return undefined;
   const dash = text.indexOf('-', RANGE_UNIT.length);
   const slash = text.indexOf('/', dash + 1);
@@ -46,7 +46,7 @@ function parseContentRange(text: string): [string, string, string] | undefined {
   const last = text.slice(dash + 1, slash);
   const size = text.slice(slash + 1);
   return isDigits(first) && isDigits(last) && (size === '*' || isDigits(size)) ? [first, last, size] : undefined;
-}
+};
 
 export class Download {
   /** Image bytes written so far. */

@@ -44,13 +44,13 @@ export interface OtaOptions {
 }
 
 /** Attaches OTA to a device: pass the result in DeviceOptions.extensions. */
-export function otaExtension(options: OtaOptions = {}): (device: Device) => void {
+export const otaExtension = (options: OtaOptions = {}): (device: Device) => void => {
   return (device) => {
     // the boot state is read once the constructor has returned, so its frame is off the XS stack
     // while the store is read (an ESP8266 has 256 slots)
     new OtaAgent(device, options).readBootState();
   };
-}
+};
 
 interface Active {
   job: OtaJob;
@@ -401,16 +401,16 @@ class OtaAgent implements DeviceListener {
 }
 
 /** Order of two versions, or undefined when either is not a semantic version. */
-function versionOrder(a: string, b: string): number | undefined {
+const versionOrder = (a: string, b: string): number | undefined => {
   const va = parseVersion(a);
   const vb = parseVersion(b);
   return va && vb ? compareVersions(va, vb) : undefined;
-}
+};
 
 /** An Ed25519 public key written in hex. */
 const KEY_HEX_DIGITS = 64;
 
-function readKey(value: unknown): { key?: Uint8Array; problem?: string } {
+const readKey = (value: unknown): { key?: Uint8Array; problem?: string } => {
   if (value instanceof Uint8Array) return value.length === 32 ? { key: value } : { problem: `the OTA public key has ${value.length} bytes; an Ed25519 key has 32` };
   if (typeof value !== 'string' || !value) return { problem: 'no OTA public key configured (otaPublicKey: 64 hex digits from `fleet keygen`)' };
   try {
@@ -420,10 +420,10 @@ function readKey(value: unknown): { key?: Uint8Array; problem?: string } {
     // reported below
   }
   return { problem: 'the OTA public key must be 32 bytes as 64 hex digits or base64' };
-}
+};
 
 /** The groups of `list` (from the options) that can be topic levels; the others are named to `warn`. */
-function checkGroups(list: string[], warn: (message: string) => void): string[] {
+const checkGroups = (list: string[], warn: (message: string) => void): string[] => {
   const groups: string[] = [];
   for (const item of list) {
     const g = typeof item === 'string' ? item.trim() : '';
@@ -432,4 +432,4 @@ function checkGroups(list: string[], warn: (message: string) => void): string[] 
     else warn(`ota: group "${String(item).slice(0, 70)}" ignored: a group must be 1-64 characters without + # or /`);
   }
   return groups;
-}
+};

@@ -38,7 +38,7 @@ const MAX_JOB_BYTES = 2048;
 export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 
 /** Decodes the message to a JSON object with a signature; nothing else is looked at yet. */
-export function decodeJob(payload: Uint8Array): Record<string, unknown> {
+export const decodeJob = (payload: Uint8Array): Record<string, unknown> => {
   if (payload.length > MAX_JOB_BYTES) throw new OtaError('bad-job', `job message of ${payload.length} bytes is over the ${MAX_JOB_BYTES}-byte limit`);
   let value: unknown;
   try {
@@ -48,12 +48,12 @@ export function decodeJob(payload: Uint8Array): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OtaError('bad-job', 'job message must be a JSON object');
   return value as Record<string, unknown>;
-}
+};
 
 /** The job's id when it is a plausible one (for reports), without trusting it. */
-export function jobId(raw: Record<string, unknown>): string | undefined {
+export const jobId = (raw: Record<string, unknown>): string | undefined => {
   return typeof raw.id === 'string' && isId(raw.id) ? raw.id : undefined;
-}
+};
 
 /** Throws OtaError 'bad-signature' unless `raw` carries a valid signature by `publicKey`. */
 export function verifyJob(raw: Record<string, unknown>, publicKey: Uint8Array): void {
@@ -77,7 +77,7 @@ export function verifyJob(raw: Record<string, unknown>, publicKey: Uint8Array): 
 }
 
 /** Validates the fields of a (verified) job. Throws OtaError 'bad-job' naming the field. */
-export function validateJob(raw: Record<string, unknown>): OtaJob {
+export const validateJob = (raw: Record<string, unknown>): OtaJob => {
   const id = raw.id;
   if (typeof id !== 'string' || !isId(id)) throw new OtaError('bad-job', 'job "id" must be 1-64 characters of A-Z a-z 0-9 . _ -');
   const version = raw.version;
@@ -102,12 +102,12 @@ export function validateJob(raw: Record<string, unknown>): OtaJob {
     throw new OtaError('bad-job', 'job "expires" must be epoch seconds');
   }
   return { id, version, url, size, sha256: hexDecode(sha), allowDowngrade: allow === true, expires: expires as number | undefined };
-}
+};
 
-function isId(text: string): boolean {
+const isId = (text: string): boolean => {
   return allChars(text, isIdCode, 1, MAX_ID_CHARS);
-}
+};
 
-function isIdCode(c: number): boolean {
+const isIdCode = (c: number): boolean => {
   return isAlnumCode(c) || c === 0x2e || c === 0x5f || c === 0x2d; // . _ -
-}
+};

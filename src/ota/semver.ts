@@ -11,12 +11,12 @@ import { isAlnumCode, isDigitCode, isDigits, runEnd } from '../text/chars';
 /** A version number: 0, or up to 9 digits without a leading zero. */
 const MAX_NUMBER_DIGITS = 9;
 
-function isIdentifierCode(c: number): boolean {
+const isIdentifierCode = (c: number): boolean => {
   return isAlnumCode(c) || c === 0x2e || c === 0x2d; // . -
-}
+};
 
 /** The parsed version, or undefined when `text` is not a semantic version. */
-export function parseVersion(text: string): Version | undefined {
+export const parseVersion = (text: string): Version | undefined => {
   // [v]MAJOR.MINOR.PATCH[-prerelease][+build]
   let at = text[0] === 'v' ? 1 : 0;
   const numbers: [number, number, number] = [0, 0, 0];
@@ -47,10 +47,10 @@ export function parseVersion(text: string): Version | undefined {
   const prerelease = pre === undefined ? [] : pre.split('.');
   if (prerelease.some((p) => p === '' || (isDigits(p) && p.length > 1 && p[0] === '0'))) return undefined;
   return { numbers, prerelease };
-}
+};
 
 /** Negative when a < b, 0 when equal in precedence, positive when a > b. */
-export function compareVersions(a: Version, b: Version): number {
+export const compareVersions = (a: Version, b: Version): number => {
   for (let i = 0; i < 3; i++) if (a.numbers[i] !== b.numbers[i]) return a.numbers[i] - b.numbers[i];
   const pa = a.prerelease;
   const pb = b.prerelease;
@@ -66,4 +66,4 @@ export function compareVersions(a: Version, b: Version): number {
     return x < y ? -1 : 1;
   }
   return pa.length - pb.length;
-}
+};

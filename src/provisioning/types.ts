@@ -74,12 +74,12 @@ export class ProvisioningConfigError extends Error {
 }
 
 /** "<prefix>-<last 6 hex digits of the id, upper case>", e.g. "nodemcu-A1B2C3". */
-export function accessPointName(prefix: string, deviceId: string): string {
+export const accessPointName = (prefix: string, deviceId: string): string => {
   const clean = keepChars(deviceId, isAlnumCode);
   return `${prefix}-${asciiUpper(clean.slice(-6))}`;
-}
+};
 
-export function failureMessage(ssid: string, reason: AttemptFailure): string {
+export const failureMessage = (ssid: string, reason: AttemptFailure): string => {
   switch (reason) {
     case 'auth-failed':
       return `Wrong password for “${ssid}”. Check it and try again.`;
@@ -92,9 +92,9 @@ export function failureMessage(ssid: string, reason: AttemptFailure): string {
     default:
       return `Could not connect to “${ssid}” (${reason}). Try again.`;
   }
-}
+};
 
-export function securityLabel(auth: WiFiAuth): string {
+export const securityLabel = (auth: WiFiAuth): string => {
   if (auth === 'open' || auth === 'unknown') return auth;
   return auth === 'wpa2-enterprise' ? 'WPA2-Enterprise' : asciiUpper(auth);
-}
+};

@@ -86,9 +86,9 @@ export interface DriverSource<Port> {
 export type DriverMaker<Port> = (source: DriverSource<Port>) => Sensor;
 
 /** One sensor named as described, whose driver `make` opens at the first measurement and again after a failure. */
-export function lazySensor<Port>(description: SensorDescription, make: DriverMaker<Port>, port: Port, i2c: I2CBusSettings = {}): BuiltSensor[] {
+export const lazySensor = <Port>(description: SensorDescription, make: DriverMaker<Port>, port: Port, i2c: I2CBusSettings = {}): BuiltSensor[] => {
   return [{ name: description.name, sensor: new RetryingSensor(new DriverOpener(make, description, port, i2c)) }];
-}
+};
 
 /** What RetryingSensor opens: the maker and its source, kept as fields rather than in a closure. */
 class DriverOpener<Port> implements SensorOpener, DriverSource<Port> {

@@ -39,27 +39,27 @@ export interface Sensor<R extends Reading = Reading> {
 }
 
 /** Adds `name` to the reading's outOfRange list when `value` is outside [min, max]. */
-export function checkRange(reading: Reading, name: string, value: number, min: number, max: number): void {
+export const checkRange = (reading: Reading, name: string, value: number, min: number, max: number): void => {
   if (value >= min && value <= max) return;
   if (reading.outOfRange) reading.outOfRange.push(name);
   else reading.outOfRange = [name];
-}
+};
 
 /** The reading itself, or SensorError 'range' when it has values outside the chip's range: for callers that drop such readings. */
-export function requireInRange<R extends Reading>(reading: R, sensorName = 'sensor'): R {
+export const requireInRange = <R extends Reading>(reading: R, sensorName = 'sensor'): R => {
   if (reading.outOfRange?.length) {
     throw new SensorError('range', `${sensorName}: ${reading.outOfRange.join(', ')} outside the chip's specified range (damaged element, saturation or a wiring fault)`);
   }
   return reading;
-}
+};
 
 /** Whole milliseconds, rounded up: waiting a fraction too little reads a stale result. */
-export function ceilMs(ms: number): number {
+export const ceilMs = (ms: number): number => {
   return Math.ceil(ms - 1e-9);
-}
+};
 
 /** The numbers of a reading, flat: { temperature, humidity, pressure, illuminance, value, ... }. */
-export function readingValues(reading: Reading): Record<string, number> {
+export const readingValues = (reading: Reading): Record<string, number> => {
   const values: Record<string, number> = {};
   for (const [key, entry] of Object.entries(reading)) {
     if (typeof entry === 'number') values[key] = entry;
@@ -68,4 +68,4 @@ export function readingValues(reading: Reading): Record<string, number> {
     }
   }
   return values;
-}
+};

@@ -2,29 +2,29 @@
 // RegExp, so xsl leaves XS's regular expression engine (about 40 KB) out of the ESP8266 image
 // (docs/flash.md). Each test takes a UTF-16 code unit, as a regular expression without the u flag.
 
-export function isDigitCode(c: number): boolean {
+export const isDigitCode = (c: number): boolean => {
   return c >= 0x30 && c <= 0x39;
-}
+};
 
 /** 0-9 A-F a-f */
-export function isHexCode(c: number): boolean {
+export const isHexCode = (c: number): boolean => {
   const l = c | 0x20;
   return (c >= 0x30 && c <= 0x39) || (l >= 0x61 && l <= 0x66);
-}
+};
 
 /** 0-9 a-f */
-export function isLowerHexCode(c: number): boolean {
+export const isLowerHexCode = (c: number): boolean => {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
-}
+};
 
 /** 0-9 A-Z a-z */
-export function isAlnumCode(c: number): boolean {
+export const isAlnumCode = (c: number): boolean => {
   const l = c | 0x20;
   return (c >= 0x30 && c <= 0x39) || (l >= 0x61 && l <= 0x7a);
-}
+};
 
 /** What \s matches: ECMAScript's WhiteSpace and LineTerminator. */
-export function isSpaceCode(c: number): boolean {
+export const isSpaceCode = (c: number): boolean => {
   return (
     (c >= 0x09 && c <= 0x0d) ||
     c === 0x20 ||
@@ -38,62 +38,62 @@ export function isSpaceCode(c: number): boolean {
     c === 0x3000 ||
     c === 0xfeff
   );
-}
+};
 
 /** Where the run of characters that pass `test` ends, from `start`. */
-export function runEnd(text: string, start: number, test: (c: number) => boolean): number {
+export const runEnd = (text: string, start: number, test: (c: number) => boolean): number => {
   let i = start;
   while (i < text.length && test(text.charCodeAt(i))) i++;
   return i;
-}
+};
 
 /** Whether `text` has `min` to `max` characters, each passing `test`. */
-export function allChars(text: string, test: (c: number) => boolean, min = 1, max = text.length): boolean {
+export const allChars = (text: string, test: (c: number) => boolean, min = 1, max = text.length): boolean => {
   return text.length >= min && text.length <= max && runEnd(text, 0, test) === text.length;
-}
+};
 
 /** Whether `text` is `min` to `max` ASCII digits. */
-export function isDigits(text: string, min = 1, max = text.length): boolean {
+export const isDigits = (text: string, min = 1, max = text.length): boolean => {
   return allChars(text, isDigitCode, min, max);
-}
+};
 
 /** Whether `text` starts with `prefix` (lower-case ASCII) in any case, as a regular expression's i flag matches it. */
-export function startsWithIgnoringCase(text: string, prefix: string): boolean {
+export const startsWithIgnoringCase = (text: string, prefix: string): boolean => {
   if (text.length < prefix.length) return false;
   for (let i = 0; i < prefix.length; i++) {
     const c = text.charCodeAt(i);
     if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== prefix.charCodeAt(i)) return false;
   }
   return true;
-}
+};
 
 /** Whether `text` has a C0 control character or DEL. */
-export function hasControl(text: string): boolean {
+export const hasControl = (text: string): boolean => {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) return true;
   }
   return false;
-}
+};
 
 /** The characters of `text` that pass `test`. */
-export function keepChars(text: string, test: (c: number) => boolean): string {
+export const keepChars = (text: string, test: (c: number) => boolean): string => {
   let out = '';
   for (let i = 0; i < text.length; i++) if (test(text.charCodeAt(i))) out += text[i];
   return out;
-}
+};
 
 /** `text` with A-Z made a-z and nothing else changed: XS's toLowerCase brings Unicode case tables (12 KB of flash on the ESP8266). */
-export function asciiLower(text: string): string {
+export const asciiLower = (text: string): string => {
   return changeCase(text, 0x41, 0x20);
-}
+};
 
 /** `text` with a-z made A-Z and nothing else changed. */
-export function asciiUpper(text: string): string {
+export const asciiUpper = (text: string): string => {
   return changeCase(text, 0x61, -0x20);
-}
+};
 
-function changeCase(text: string, first: number, shift: number): string {
+const changeCase = (text: string, first: number, shift: number): string => {
   let out = '';
   let from = 0;
   for (let i = 0; i < text.length; i++) {
@@ -104,4 +104,4 @@ function changeCase(text: string, first: number, shift: number): string {
     }
   }
   return from ? out + text.slice(from) : text;
-}
+};

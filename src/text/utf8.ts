@@ -35,28 +35,28 @@ const CHUNK = 16;
 const REPLACEMENT_CHARACTER = 0xfffd;
 
 /** The UTF-8 of `text`. A lone surrogate (it has no UTF-8 form) throws TextError 'bad-utf8' naming its index. */
-export function utf8Encode(text: string): Uint8Array {
+export const utf8Encode = (text: string): Uint8Array => {
   const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
   // One byte per UTF-16 unit only for ASCII; anything else (lone surrogates included) is redone below.
   if (native && native.length === text.length) return native;
   noLoneSurrogate(text);
   return encode(text);
-}
+};
 
 /** The UTF-8 of `text`, with each lone surrogate written as U+FFFD (as TextEncoder does). */
-export function utf8EncodeLossy(text: string): Uint8Array {
+export const utf8EncodeLossy = (text: string): Uint8Array => {
   const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
   return native && native.length === text.length ? native : encode(text);
-}
+};
 
 /** Number of bytes utf8Encode(text) produces. Throws TextError 'bad-utf8' on a lone surrogate. */
-export function utf8Length(text: string): number {
+export const utf8Length = (text: string): number => {
   noLoneSurrogate(text);
   return walk(text, undefined);
-}
+};
 
 /** Throws TextError 'bad-utf8' at the first UTF-16 surrogate of `text` that is not half of a pair. */
-function noLoneSurrogate(text: string): void {
+const noLoneSurrogate = (text: string): void => {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0xd800 || c >= 0xe000) continue;
@@ -64,17 +64,17 @@ function noLoneSurrogate(text: string): void {
     if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) i++;
     else throw new TextError('bad-utf8', `string has a lone UTF-16 surrogate 0x${c.toString(16)} at index ${i}; it cannot be encoded as UTF-8`);
   }
-}
+};
 
 /** Two passes (count, then write), so nothing is over-allocated. */
-function encode(text: string): Uint8Array {
+const encode = (text: string): Uint8Array => {
   const out = new Uint8Array(walk(text, undefined));
   walk(text, out);
   return out;
-}
+};
 
 /** Counts the UTF-8 bytes of `text` (each lone surrogate as U+FFFD) and, given `out`, writes them there. */
-function walk(text: string, out: Uint8Array | undefined): number {
+const walk = (text: string, out: Uint8Array | undefined): number => {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
@@ -94,14 +94,14 @@ function walk(text: string, out: Uint8Array | undefined): number {
     n += k + 1;
   }
   return n;
-}
+};
 
 /**
  * bytes[start, end) decoded by the engine in one call, when the result has one UTF-16 unit per byte:
  * then it is ASCII (any byte of 0x80 or more gives fewer units than bytes, and bytes that are not
  * UTF-8 give no text); undefined otherwise.
  */
-export function nativeText(bytes: Uint8Array, start: number, end: number): string | undefined {
+export const nativeText = (bytes: Uint8Array, start: number, end: number): string | undefined => {
   const n = end - start;
   let text: string | undefined;
   if (hasFromArrayBuffer) {
@@ -118,7 +118,7 @@ export function nativeText(bytes: Uint8Array, start: number, end: number): strin
     }
   }
   return text && text.length === n ? text : undefined;
-}
+};
 
 
 /**
@@ -126,7 +126,7 @@ export function nativeText(bytes: Uint8Array, start: number, end: number): strin
  * stray continuation bytes and truncated sequences throw TextError 'bad-utf8' with the offset from
  * `start`; so does U+0000 when `refuseNul` (MQTT strings).
  */
-export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, refuseNul = false): string {
+export const utf8Decode = (bytes: Uint8Array, start = 0, end = bytes.length, refuseNul = false): string => {
   const ascii = nativeText(bytes, start, end);
   if (ascii !== undefined && !(refuseNul && ascii.indexOf('\u0000') >= 0)) return ascii;
   let text = '';
@@ -159,15 +159,15 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, ref
     if (units.length >= CHUNK) text += flush(units);
   }
   return text + flush(units);
-}
+};
 
-function bad(what: string, at: number): TextError {
+const bad = (what: string, at: number): TextError => {
   return new TextError('bad-utf8', `${what} at byte ${at}`);
-}
+};
 
-function flush(units: number[]): string {
+const flush = (units: number[]): string => {
   if (units.length === 0) return '';
   const s = String.fromCharCode.apply(null, units);
   units.length = 0;
   return s;
-}
+};

@@ -14,11 +14,11 @@ import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
 
 /** Refuses the MQTT 5 options: any key of `o` with a value that is not in `keys` (space-separated). */
-function only311(o: object, keys: string): void {
+const only311 = (o: object, keys: string): void => {
   for (const k in o) {
     if ((o as Record<string, unknown>)[k] !== undefined && keys.split(' ').indexOf(k) < 0) invalid(`${k} needs MQTT 5 (protocol: mqtt5())`);
   }
-}
+};
 
 /** Bytes of the PUBLISH buffer each client reuses: packets of up to 127 body bytes (one byte of remaining length) are built in it. */
 const SCRATCH = 129;
