@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import ts from 'typescript';
 import { builtinsUsed } from '../../scripts/build/builtins';
+import { buildModules } from '../../scripts/budgets/build-modules';
 
 const root = join(import.meta.dirname, '../..');
 const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as { platforms: Record<string, { strip?: string[] }> };
@@ -51,5 +53,25 @@ describe('the ESP8266 strip list', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('makes the ESP8266 firmware use no regular expression and no toLowerCase/toUpperCase, so xsl leaves their engines out (docs/flash.md)', () => {
+    const modules = buildModules('esp').modules;
+    // the analysis follows src/sensors/registry.ts, which the build replaces with registry-no-1wire.ts
+    const inBuild = new Set(modules.map((m) => join(m.name) + '.ts'));
+    const banned = used.filter((u) => /^(RegExp|String\.prototype\.(toLowerCase|toUpperCase|toLocale\w*|match\w*|search))/.test(u.name));
+    expect(banned.flatMap((u) => u.files.filter((f) => inBuild.has(f)).map((f) => `${u.name} (${f})`))).toEqual([]);
+    expect(banned.length).toBeGreaterThan(0); // the analysis sees one: onewire.ts's, out of the build
+    const literals: string[] = [];
+    for (const m of modules) {
+      if (!m.file.endsWith('.ts') || m.file.endsWith('.d.ts')) continue;
+      const source = ts.createSourceFile(m.file, readFileSync(m.file, 'utf8'), ts.ScriptTarget.ES2022, true);
+      const visit = (node: ts.Node): void => {
+        if (node.kind === ts.SyntaxKind.RegularExpressionLiteral || (ts.isIdentifier(node) && node.text === 'RegExp')) literals.push(`${m.name}: ${node.getText(source)}`);
+        ts.forEachChild(node, visit);
+      };
+      visit(source);
+    }
+    expect(literals).toEqual([]);
   });
 });
