@@ -39,7 +39,7 @@ export const createNetwork = (deps: NetworkDeps): Network => {
   };
 };
 
-function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
+const connect = (deps: NetworkDeps, options: TcpOptions): TcpSocket => {
   const label = `${options.host}:${options.port}`;
   if (options.tls && !deps.tls) {
     throw new ModdableHostError('TLS_UNAVAILABLE', `TLS to ${label} is not available in this build (the ESP8266 build leaves Moddable's TLS stack out to fit its memory); use a plain port or an ESP32`);
@@ -60,7 +60,7 @@ function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
     else socket.fail(error!);
   });
   return socket;
-}
+};
 
 /** An IPv4 address for `host`, as the ECMA-419 sockets need (also the host's SNTP client's resolver). */
 export const resolveHost = (deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void => {
@@ -98,7 +98,7 @@ const listen = (deps: NetworkDeps, options: ListenerOptions): Listener => {
   return handle;
 };
 
-function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
+const offer = (deps: NetworkDeps, raw: TCP, options: ListenerOptions): void => {
   let accepted = false;
   const connection: IncomingConnection = {
     remoteAddress: raw.remoteAddress ?? '',
@@ -116,7 +116,7 @@ function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
     options.onError?.(error instanceof Error ? error : new Error(String(error)));
   }
   if (!accepted) raw.close();
-}
+};
 
 const udp = (deps: NetworkDeps, options: UdpOptions): UdpSocket => {
   // Packets stay in the runtime's own bounded queue until read: no second, unbounded queue here.

@@ -30,7 +30,7 @@ export interface ResolvedDeviceId {
 }
 
 /** The given id when it is safe, else 12 hex digits of the SHA-256 of its UTF-16 code units. */
-export function resolveDeviceId(given: string): ResolvedDeviceId {
+export const resolveDeviceId = (given: string): ResolvedDeviceId => {
   const problem = deviceIdProblem(given);
   if (!problem) return { id: given };
   // code units, not UTF-8: a lone surrogate has no UTF-8 form, and this id must always be derivable
@@ -44,4 +44,4 @@ export function resolveDeviceId(given: string): ResolvedDeviceId {
   // JSON quoting shows control characters as escapes; long ids are cut for the log
   const shown = JSON.stringify(given.length > 2 * MAX_DEVICE_ID_LENGTH ? `${given.slice(0, 2 * MAX_DEVICE_ID_LENGTH)}...` : given);
   return { id, warning: `device id ${shown} is unusable (${problem}); using "${id}", derived from it, in topics and the client id` };
-}
+};

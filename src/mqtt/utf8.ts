@@ -8,7 +8,7 @@ import { MqttProtocolError } from './errors';
 export { nativeText, utf8EncodeLossy as encodeUtf8 } from '../text/utf8';
 
 /** Decodes bytes[start, end) strictly, refusing U+0000; `what` names the field in the error. */
-export function decodeUtf8(bytes: Uint8Array, start: number, end: number, what = 'string'): string {
+export const decodeUtf8 = (bytes: Uint8Array, start: number, end: number, what = 'string'): string => {
   // ASCII without U+0000 (the common case) here, without utf8Decode's frame and this one's try
   const ascii = nativeText(bytes, start, end);
   if (ascii !== undefined && ascii.indexOf('\u0000') < 0) return ascii;
@@ -18,4 +18,4 @@ export function decodeUtf8(bytes: Uint8Array, start: number, end: number, what =
     if (error instanceof TextError) throw new MqttProtocolError('bad-utf8', `invalid UTF-8 in ${what} (${error.message})`);
     throw error;
   }
-}
+};

@@ -56,7 +56,7 @@ export const jobId = (raw: Record<string, unknown>): string | undefined => {
 };
 
 /** Throws OtaError 'bad-signature' unless `raw` carries a valid signature by `publicKey`. */
-export function verifyJob(raw: Record<string, unknown>, publicKey: Uint8Array): void {
+export const verifyJob = (raw: Record<string, unknown>, publicKey: Uint8Array): void => {
   const text = raw.signature;
   if (typeof text !== 'string') throw new OtaError('bad-signature', 'job has no "signature" (base64 Ed25519 signature of the canonical manifest)');
   let signature: Uint8Array;
@@ -74,7 +74,7 @@ export function verifyJob(raw: Record<string, unknown>, publicKey: Uint8Array): 
   if (!ed25519Verify(publicKey, message, signature)) {
     throw new OtaError('bad-signature', 'job signature does not verify with this device\'s OTA public key: it was not signed by the fleet key, or was altered after signing');
   }
-}
+};
 
 /** Validates the fields of a (verified) job. Throws OtaError 'bad-job' naming the field. */
 export const validateJob = (raw: Record<string, unknown>): OtaJob => {

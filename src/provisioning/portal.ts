@@ -66,7 +66,7 @@ const baseView = (ctx: PortalContext, values: PageView['values'] = {}): PageView
   return { title: ctx.title, deviceId: ctx.deviceId, firmwareVersion: ctx.firmwareVersion, networks: ctx.networks(), values };
 };
 
-function statusView(ctx: PortalContext, values: PageView['values']): PageView {
+const statusView = (ctx: PortalContext, values: PageView['values']): PageView => {
   const view = baseView(ctx, values);
   const st = ctx.status();
   if (st.kind === 'testing') {
@@ -88,7 +88,7 @@ function statusView(ctx: PortalContext, values: PageView['values']): PageView {
     view.hideForm = true;
   }
   return view;
-}
+};
 
 const redirect = (location: string, status = 302): HttpResponse => {
   return { status, headers: [['Location', location], ['Cache-Control', 'no-store'], ['Content-Type', 'text/plain']], body: '' };

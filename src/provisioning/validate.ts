@@ -67,14 +67,14 @@ const byteLength = (field: ProvisioningField, label: string, text: string): numb
   }
 };
 
-export function validateSsid(ssid: string): string {
+export const validateSsid = (ssid: string): string => {
   const bytes = byteLength('ssid', 'The network name', ssid);
   if (bytes < 1 || bytes > 32) {
     throw new ProvisioningInputError('ssid', bytes === 0 ? 'Enter the network name (SSID).' : `The network name must be at most 32 bytes; this one has ${bytes}.`);
   }
   noControls('ssid', 'The network name', ssid);
   return ssid;
-}
+};
 
 /** WPA passphrase: 8 to 63 characters (at most 63 bytes, the storage limit), or "" for an open network. */
 export const validatePassphrase = (password: string): string => {

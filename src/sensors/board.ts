@@ -67,10 +67,10 @@ export class HardwareConfigError extends Error {
 }
 
 /** The port a sensor needs, or HardwareConfigError when this platform lacks it. */
-export function requirePort<T>(port: T | undefined, what: string, description: SensorDescription): T {
+export const requirePort = <T>(port: T | undefined, what: string, description: SensorDescription): T => {
   if (!port) throw new HardwareConfigError(`sensor "${description.name}" needs the ${what} port, which this platform lacks`);
   return port;
-}
+};
 
 /** What a driver is made from: the description, the port it uses, and for I2C chips the bus settings. */
 export interface DriverSource<Port> {
