@@ -233,7 +233,10 @@ export class Config {
   /** All values, secrets replaced by "***" when set. */
   redacted(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(this.values)) out[key] = isSecret(key) && value ? '***' : value;
+    for (const key of Object.keys(this.values)) {
+      const value = this.values[key as ConfigKey];
+      out[key] = isSecret(key) && value ? '***' : value;
+    }
     return out;
   }
 }

@@ -35,7 +35,9 @@ export class ReadingFilter {
     if (o.median && o.median > 1) v = median(slide((this.medianWindow ??= []), v, o.median));
     if (o.average && o.average > 1) {
       const w = slide((this.averageWindow ??= []), v, o.average);
-      v = w.reduce((a, b) => a + b, 0) / w.length;
+      let sum = 0;
+      for (const x of w) sum += x;
+      v = sum / w.length;
     }
     if (o.decimals !== undefined) {
       const f = 10 ** o.decimals;

@@ -39,7 +39,10 @@ export interface SensorConfig extends Omit<SensorDescription, 'name'> {
 const readings = (quantities: Readonly<Record<string, Quantity>>, filter: FilterOptions | undefined): Record<string, ReadingSpec> => {
   if (!filter) return quantities;
   const out: Record<string, ReadingSpec> = {};
-  for (const [k, q] of Object.entries(quantities)) out[k] = { ...q, filter: { ...q.filter, ...filter } };
+  for (const k of Object.keys(quantities)) {
+    const q = quantities[k];
+    out[k] = { ...q, filter: { ...q.filter, ...filter } };
+  }
   return out;
 };
 

@@ -65,7 +65,12 @@ export const brokerSettings = (url: string): { brokerHost: string; brokerPort: n
 export const applyExtraSettings = (device: Device, extras: ExtraSettings): boolean => {
   const changes: Record<string, unknown> = {};
   if (extras.deviceName !== undefined) changes.name = extras.deviceName;
-  if (extras.brokerUrl) Object.assign(changes, brokerSettings(extras.brokerUrl));
+  if (extras.brokerUrl) {
+    const broker = brokerSettings(extras.brokerUrl);
+    changes.brokerHost = broker.brokerHost;
+    changes.brokerPort = broker.brokerPort;
+    changes.brokerTls = broker.brokerTls;
+  }
   if (extras.brokerUser !== undefined) changes.brokerUser = extras.brokerUser;
   if (extras.brokerPassword !== undefined) changes.brokerPassword = extras.brokerPassword;
   if (!Object.keys(changes).length) return false;

@@ -53,7 +53,7 @@ export class ChunkedDecoder {
         this.line += String.fromCharCode(c);
         continue;
       }
-      if (!this.line.endsWith('\r')) throw new HttpClientError('bad-response', 'chunked body: a line does not end with CRLF');
+      if (this.line[this.line.length - 1] !== '\r') throw new HttpClientError('bad-response', 'chunked body: a line does not end with CRLF');
       const line = this.line.slice(0, -1);
       this.line = '';
       if (this.state === TRAILER) {

@@ -79,7 +79,8 @@ export class HttpGet {
     this.chunked = undefined;
     this.arm();
     let lines = `GET ${u.path} HTTP/1.1\r\nHost: ${u.authority}\r\nUser-Agent: nodemcu-ota/1\r\nAccept-Encoding: identity\r\nConnection: close\r\n`;
-    for (const [name, value] of Object.entries(this.o.headers ?? {})) lines += `${name}: ${value}\r\n`;
+    const headers = this.o.headers ?? {};
+    for (const name of Object.keys(headers)) lines += `${name}: ${headers[name]}\r\n`;
     const bytes = latin1(lines + '\r\n');
     let sent = false;
     const socket = (this.socket = this.o.network.connect({

@@ -77,6 +77,8 @@ export const resolveLocation = (base: ImageUrl, location: string): string => {
   const origin = `${base.secure ? 'https' : 'http'}://${base.authority}`;
   if (location.startsWith('//')) return `${base.secure ? 'https' : 'http'}:${location}`;
   if (location.startsWith('/')) return origin + location;
-  const dir = base.path.slice(0, base.path.lastIndexOf('/') + 1);
+  let end = base.path.length;
+  while (end > 0 && base.path[end - 1] !== '/') end--;
+  const dir = base.path.slice(0, end);
   return origin + dir + location;
 };

@@ -129,7 +129,11 @@ interface PendingOperation {
 const TOPIC_CACHE = 16;
 const NO_BYTES = new Uint8Array(0);
 /** MessageInfo without properties by PUBLISH header flags (DUP 8, QoS << 1, RETAIN 1): a delivery allocates none. */
-const INFO: readonly MessageInfo[] = Array.from({ length: 16 }, (_v, f) => Object.freeze({ qos: ((f >> 1) & 3) as QoS, retain: (f & 1) === 1, dup: (f & 8) === 8 }));
+const INFO: readonly MessageInfo[] = (() => {
+  const out: MessageInfo[] = [];
+  for (let f = 0; f < 16; f++) out.push(Object.freeze({ qos: ((f >> 1) & 3) as QoS, retain: (f & 1) === 1, dup: (f & 8) === 8 }));
+  return out;
+})();
 
 // Timers, by slot.
 const CONNECT_TIMEOUT = 0;

@@ -241,7 +241,7 @@ export class Outbox {
   }
 
   saveInbound(ids: Set<number>): void {
-    if (this.#store) this.#store.set(INBOUND_KEY, Array.from(ids).join(','));
+    if (this.#store) this.#store.set(INBOUND_KEY, [...ids].join(','));
   }
 }
 

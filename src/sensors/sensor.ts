@@ -61,10 +61,16 @@ export const ceilMs = (ms: number): number => {
 /** The numbers of a reading, flat: { temperature, humidity, pressure, illuminance, value, ... }. */
 export const readingValues = (reading: Reading): Record<string, number> => {
   const values: Record<string, number> = {};
-  for (const [key, entry] of Object.entries(reading)) {
+  const fields = reading as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const entry = fields[key];
     if (typeof entry === 'number') values[key] = entry;
     else if (key !== 'outOfRange' && entry && typeof entry === 'object') {
-      for (const [name, value] of Object.entries(entry)) if (typeof value === 'number') values[name] = value;
+      const inner = entry as Record<string, unknown>;
+      for (const name of Object.keys(inner)) {
+        const value = inner[name];
+        if (typeof value === 'number') values[name] = value;
+      }
     }
   }
   return values;
