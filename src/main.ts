@@ -18,16 +18,16 @@ export type MainOptions = Omit<DeviceOptions, 'platform' | 'version'> & {
  * access point) and the device application starts once the station has an address; without one
  * (a wired host, the simulator without a radio) it starts at once.
  */
-export function main(platform: Platform, options: MainOptions = {}): Device {
+export const main = (platform: Platform, options: MainOptions = {}): Device => {
   const { wifi, ...rest } = options;
   const device = new Device({ ...rest, platform, version: options.version ?? FIRMWARE_VERSION, sensors: options.sensors ?? sensorsFromBoard });
   if (platform.wifi && wifi !== false) device.provisioning = startWifi(device, wifi || {});
   else device.start();
   return device;
-}
+};
 
 /** The sensors the board description lists (the build settings `sensors` and `i2c`); none when it is invalid. */
-function sensorsFromBoard(device: Device): TelemetrySensor[] {
+const sensorsFromBoard = (device: Device): TelemetrySensor[] => {
   const { sensors, i2c } = device.config.build;
   try {
     return buildSensors(device.platform, sensors, i2c);
@@ -35,4 +35,4 @@ function sensorsFromBoard(device: Device): TelemetrySensor[] {
     device.platform.log.log('error', `sensors: ${(error as Error).message}; running without sensors`);
     return [];
   }
-}
+};

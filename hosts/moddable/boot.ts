@@ -44,7 +44,7 @@ export interface Target {
 /** Pause after the firmware throws at start-up, before it is started again. */
 const CRASH_RESTART_MS = 10_000;
 
-export function boot(target: Target, firmware: Firmware): void {
+export const boot = (target: Target, firmware: Firmware): void => {
   const { config, problems } = normalizeConfig(mcConfig as Record<string, unknown>);
   // Kept across in-place restarts of the desktop build: Moddable allows one Wi-Fi object per process.
   let wifi: WiFi | undefined;
@@ -107,10 +107,10 @@ export function boot(target: Target, firmware: Firmware): void {
     }, 0);
   };
   start(undefined);
-}
+};
 
 /** Starts SNTP when the station gets an address and the clock has no wall time yet. */
-function withTimeSync(wifi: WiFi, config: Record<string, unknown>, sntp: SntpDeps): WiFi {
+const withTimeSync = (wifi: WiFi, config: Record<string, unknown>, sntp: SntpDeps): WiFi => {
   const server = configString(config, 'sntp');
   if (!server) return wifi;
   return {
@@ -122,11 +122,11 @@ function withTimeSync(wifi: WiFi, config: Record<string, unknown>, sntp: SntpDep
       });
     },
   };
-}
+};
 
 /** Moddable's setup/network joins Wi-Fi on its own, before main, when `ssid` is set. */
-function warnAboutModdableWiFiKeys(config: Record<string, unknown>, log: Logger): void {
+const warnAboutModdableWiFiKeys = (config: Record<string, unknown>, log: Logger): void => {
   if (configString(config, 'ssid')) {
     log.log('warn', 'mcconfig ssid= makes Moddable join Wi-Fi before the firmware starts (and wait forever if it cannot); use wifiSsid= and wifiPassword= instead');
   }
-}
+};

@@ -9,7 +9,7 @@ import { TickCounter } from './ticks';
 /** A wall time before this (2023-01-01) means the RTC was never set: no SNTP answer yet. */
 const EARLIEST_VALID_TIME = 1_672_531_200_000;
 
-export function createClock(resources: Resources): Clock {
+export const createClock = (resources: Resources): Clock => {
   const ticks = new TickCounter();
   return {
     now: () => ticks.update(Time.ticks),
@@ -34,4 +34,4 @@ export function createClock(resources: Resources): Clock {
       resources.release(id);
     },
   };
-}
+};

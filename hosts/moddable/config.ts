@@ -5,6 +5,7 @@
 // bad value is reported and replaced by its default rather than stopping the device.
 import { BUILD_JSON_KEYS } from '../../src/device/build-settings';
 import { SCHEMA } from '../../src/device/config';
+import { asciiLower, isDigits } from '../../src/text/chars';
 
 /** Host-only numeric keys, with the inclusive range a sane build uses. */
 const HOST_NUMBERS: Record<string, [number, number]> = {
@@ -22,7 +23,7 @@ export interface NormalizedConfig {
  * A plain copy of `raw` (the frozen mc/config object) with numeric and boolean keys converted.
  * Unknown keys pass through unchanged.
  */
-export function normalizeConfig(raw: Record<string, unknown>): NormalizedConfig {
+export const normalizeConfig = (raw: Record<string, unknown>): NormalizedConfig => {
   const config: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const key of Object.keys(raw)) config[key] = raw[key];
@@ -62,28 +63,32 @@ export function normalizeConfig(raw: Record<string, unknown>): NormalizedConfig 
     }
   }
   return { config, problems };
-}
+};
 
-function toNumber(text: string): number | undefined {
+const toNumber = (text: string): number | undefined => {
+  // [-]digits[.digits]
   const trimmed = text.trim();
-  return /^-?\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : undefined;
-}
+  const unsigned = trimmed[0] === '-' ? trimmed.slice(1) : trimmed;
+  const dot = unsigned.indexOf('.');
+  const valid = dot < 0 ? isDigits(unsigned) : isDigits(unsigned.slice(0, dot)) && isDigits(unsigned.slice(dot + 1));
+  return valid ? Number(trimmed) : undefined;
+};
 
-function toBoolean(text: string): boolean | undefined {
-  const lower = text.trim().toLowerCase();
+const toBoolean = (text: string): boolean | undefined => {
+  const lower = asciiLower(text.trim());
   if (lower === 'true' || lower === '1') return true;
   if (lower === 'false' || lower === '0') return false;
   return undefined;
-}
+};
 
 /** Reads a string key, or undefined when it is missing or empty. */
-export function configString(config: Record<string, unknown>, key: string): string | undefined {
+export const configString = (config: Record<string, unknown>, key: string): string | undefined => {
   const value = config[key];
   return typeof value === 'string' && value !== '' ? value : undefined;
-}
+};
 
 /** Reads a numeric key (already normalized), or `fallback`. */
-export function configNumber(config: Record<string, unknown>, key: string, fallback: number): number {
+export const configNumber = (config: Record<string, unknown>, key: string, fallback: number): number => {
   const value = config[key];
   return typeof value === 'number' ? value : fallback;
-}
+};

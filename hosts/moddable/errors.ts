@@ -32,7 +32,7 @@ export class ModdableHostError extends Error {
 }
 
 /** Text of whatever a Moddable native call threw (they throw Error objects with short messages). */
-export function describe(error: unknown): string {
+export const describe = (error: unknown): string => {
   if (error instanceof Error) return error.message;
   return String(error);
-}
+};

@@ -6,9 +6,9 @@ import { main } from '../../src/main';
 import { otaExtension } from '../../src/ota/index';
 import type { Platform } from '../../src/ports';
 
-export function startFirmware(platform: Platform): Device {
+export const startFirmware = (platform: Platform): Device => {
   // OTA jobs are checked against the build setting otaPublicKey; without an update port (ESP8266)
   // every job is answered "unsupported". Returned: a tail call, so this frame is not on the XS stack
   // while the firmware boots (the ESP8266 has 256 slots).
   return main(platform, { extensions: [otaExtension()] });
-}
+};

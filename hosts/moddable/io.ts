@@ -14,7 +14,7 @@ export interface I2CDefaults {
   hz: number;
 }
 
-export function createI2C(defaults: I2CDefaults): I2CConstructor {
+export const createI2C = (defaults: I2CDefaults): I2CConstructor => {
   return class ModdableI2C implements I2C {
     private readonly bus: I2CBus;
 
@@ -51,9 +51,9 @@ export function createI2C(defaults: I2CDefaults): I2CConstructor {
       closeIo(this.bus);
     }
   };
-}
+};
 
-export function createDigital(): DigitalConstructor {
+export const createDigital = (): DigitalConstructor => {
   const modes: Record<DigitalOptions['mode'], number> = {
     input: DigitalPin.Input,
     'input-pull-up': DigitalPin.InputPullUp,
@@ -86,9 +86,9 @@ export function createDigital(): DigitalConstructor {
       this.pin.close();
     }
   };
-}
+};
 
-export function createAnalog(): AnalogConstructor {
+export const createAnalog = (): AnalogConstructor => {
   return class ModdableAnalog implements Analog {
     private readonly input: AnalogPin;
 
@@ -112,4 +112,4 @@ export function createAnalog(): AnalogConstructor {
       closeIo(this.input);
     }
   };
-}
+};

@@ -200,7 +200,7 @@ export class ChunkedPreferenceStore {
   }
 }
 
-function checkKey(key: string): void {
+const checkKey = (key: string): void => {
   let bad = typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH;
   // printable ASCII without spaces (0x21-0x7e): a loop rather than a regular expression, whose test()
   // and exec() calls would stack on every storage call (the ESP8266's XS stack has 256 slots)
@@ -208,21 +208,21 @@ function checkKey(key: string): void {
   if (bad) {
     throw new ModdableHostError('KV_BAD_KEY', `storage key "${String(key)}" must be 1 to ${MAX_KEY_LENGTH} printable ASCII characters without spaces`);
   }
-}
+};
 
-function chunkName(key: string, generation: number, index: number): string {
+const chunkName = (key: string, generation: number, index: number): string => {
   return key + ':' + generation + CHUNK_INDEX.charAt(index);
-}
+};
 
-function parseHead(entry: Uint8Array, key: string): Head {
+const parseHead = (entry: Uint8Array, key: string): Head => {
   if (entry.length !== 6) throw corrupt(key, 'chunk head has the wrong size');
   const head = { kind: entry[1]!, generation: entry[2]!, count: entry[3]!, length: (entry[4]! << 8) | entry[5]! };
   if ((head.kind !== TAG_STRING && head.kind !== TAG_BYTES) || head.generation > 1 || head.count === 0) {
     throw corrupt(key, 'chunk head is malformed');
   }
   return head;
-}
+};
 
-function corrupt(key: string, why: string): ModdableHostError {
+const corrupt = (key: string, why: string): ModdableHostError => {
   return new ModdableHostError('KV_CORRUPT', `stored value of "${key}" is unreadable (${why}); delete the key and store it again`);
-}
+};

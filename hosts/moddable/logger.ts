@@ -3,7 +3,7 @@ import type { Logger, LogLevel } from '../../src/ports';
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
-export function createLogger(minimum: LogLevel, clock: () => number): Logger {
+export const createLogger = (minimum: LogLevel, clock: () => number): Logger => {
   const floor = RANK[minimum] ?? RANK.info;
   return {
     log(level, message) {
@@ -11,8 +11,8 @@ export function createLogger(minimum: LogLevel, clock: () => number): Logger {
       trace(`${clock()} ${level} ${message}\n`);
     },
   };
-}
+};
 
-export function isLogLevel(value: unknown): value is LogLevel {
+export const isLogLevel = (value: unknown): value is LogLevel => {
   return value === 'debug' || value === 'info' || value === 'warn' || value === 'error';
-}
+};

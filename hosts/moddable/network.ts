@@ -9,6 +9,7 @@ import { ModdableHostError, describe } from './errors';
 import { closeIo } from './io-close';
 import type { Resources } from './resources';
 import { QueuedTcpSocket, type RawCallbacks, type RawSocket } from './tcp';
+import { isDigits } from '../../src/text/chars';
 
 /** TLS over TCP; present where the manifest includes Moddable's TLS stack (hosts/moddable/tls.ts). */
 export interface TlsSupport {
@@ -24,17 +25,21 @@ export interface NetworkDeps {
   tls?: TlsSupport;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/** Four groups of 1-3 digits separated by dots. */
+const isIpv4 = (host: string): boolean => {
+  const parts = host.split('.');
+  return parts.length === 4 && isDigits(parts[0], 1, 3) && isDigits(parts[1], 1, 3) && isDigits(parts[2], 1, 3) && isDigits(parts[3], 1, 3);
+};
 
-export function createNetwork(deps: NetworkDeps): Network {
+export const createNetwork = (deps: NetworkDeps): Network => {
   return {
     connect: (options) => connect(deps, options),
     listen: (options) => listen(deps, options),
     udp: (options) => udp(deps, options),
   };
-}
+};
 
-function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
+const connect = (deps: NetworkDeps, options: TcpOptions): TcpSocket => {
   const label = `${options.host}:${options.port}`;
   if (options.tls && !deps.tls) {
     throw new ModdableHostError('TLS_UNAVAILABLE', `TLS to ${label} is not available in this build (the ESP8266 build leaves Moddable's TLS stack out to fit its memory); use a plain port or an ESP32`);
@@ -55,11 +60,11 @@ function connect(deps: NetworkDeps, options: TcpOptions): TcpSocket {
     else socket.fail(error!);
   });
   return socket;
-}
+};
 
 /** An IPv4 address for `host`, as the ECMA-419 sockets need (also the host's SNTP client's resolver). */
-export function resolveHost(deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void {
-  if (IPV4.test(host) || host === 'localhost') {
+export const resolveHost = (deps: Pick<NetworkDeps, 'defer'>, host: string, done: (address: string | undefined, error?: Error) => void): void => {
+  if (isIpv4(host) || host === 'localhost') {
     // The desktop build's resolver answers "localhost" with ::1 only, which ECMA-419 TCP cannot use.
     deps.defer(() => done(host === 'localhost' ? '127.0.0.1' : host));
     return;
@@ -70,9 +75,9 @@ export function resolveHost(deps: Pick<NetworkDeps, 'defer'>, host: string, done
   } catch (error) {
     deps.defer(() => done(undefined, failed(describe(error))));
   }
-}
+};
 
-function listen(deps: NetworkDeps, options: ListenerOptions): Listener {
+const listen = (deps: NetworkDeps, options: ListenerOptions): Listener => {
   let listener: ListenerSocket;
   try {
     listener = new ListenerSocket({
@@ -91,9 +96,9 @@ function listen(deps: NetworkDeps, options: ListenerOptions): Listener {
   const handle = { port: listener.port ?? options.port, close: () => deps.resources.release(handle) };
   deps.resources.track(handle, () => closeIo(listener));
   return handle;
-}
+};
 
-function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
+const offer = (deps: NetworkDeps, raw: TCP, options: ListenerOptions): void => {
   let accepted = false;
   const connection: IncomingConnection = {
     remoteAddress: raw.remoteAddress ?? '',
@@ -111,9 +116,9 @@ function offer(deps: NetworkDeps, raw: TCP, options: ListenerOptions): void {
     options.onError?.(error instanceof Error ? error : new Error(String(error)));
   }
   if (!accepted) raw.close();
-}
+};
 
-function udp(deps: NetworkDeps, options: UdpOptions): UdpSocket {
+const udp = (deps: NetworkDeps, options: UdpOptions): UdpSocket => {
   // Packets stay in the runtime's own bounded queue until read: no second, unbounded queue here.
   let socket: UDP;
   try {
@@ -143,4 +148,4 @@ function udp(deps: NetworkDeps, options: UdpOptions): UdpSocket {
   };
   deps.resources.track(handle, () => closeIo(socket));
   return handle;
-}
+};

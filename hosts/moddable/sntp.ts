@@ -33,14 +33,14 @@ const REQUESTS = 5;
 const RETRY_MS = 5_000;
 
 /** Seconds since 1970 from a server's reply, or undefined for anything that is not a usable answer. */
-export function sntpSeconds(packet: Uint8Array): number | undefined {
+export const sntpSeconds = (packet: Uint8Array): number | undefined => {
   if (packet.length !== PACKET_BYTES || (packet[0]! & MODE_MASK) !== MODE_SERVER || packet[1] === STRATUM_KISS_OF_DEATH) return undefined;
   const at = TRANSMIT_SECONDS;
   const ntp = ((packet[at]! << 24) | (packet[at + 1]! << 16) | (packet[at + 2]! << 8) | packet[at + 3]!) >>> 0;
   return (ntp < ERA_SPLIT ? ntp + ERA_SECONDS : ntp) - NTP_TO_UNIX_SECONDS;
-}
+};
 
-export function startSntp(host: string, deps: SntpDeps): void {
+export const startSntp = (host: string, deps: SntpDeps): void => {
   const { clock, log } = deps;
   const noTime = () => log.log('warn', `no time from SNTP server ${host}; wall time stays unknown`);
   deps.resolve(host, (address) => {
@@ -87,4 +87,4 @@ export function startSntp(host: string, deps: SntpDeps): void {
     };
     ask();
   });
-}
+};

@@ -11,6 +11,6 @@ const utf8 = {
   decode: (bytes: Uint8Array) => String.fromArrayBuffer(bytes.slice().buffer as ArrayBuffer),
 };
 
-export function createStorage(preference: PreferenceLike, domain: string, limits: KvLimits): KeyValueStore & { sweep(): number } {
+export const createStorage = (preference: PreferenceLike, domain: string, limits: KvLimits): KeyValueStore & { sweep(): number } => {
   return new ChunkedPreferenceStore(preference, domain, limits, utf8);
-}
+};

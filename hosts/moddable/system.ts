@@ -3,6 +3,7 @@ import { deviceIdProblem } from '../../src/device/device-id';
 import type { KeyValueStore, Logger, ResetReason, System } from '../../src/ports';
 import Net from 'net';
 import { freeHeap, resetReason } from './native/sysinfo';
+import { allChars, asciiLower, isHexCode, isLowerHexCode, keepChars } from '../../src/text/chars';
 
 export interface SystemDeps {
   /** config.deviceId, when the build sets one. */
@@ -17,7 +18,7 @@ export interface SystemDeps {
 
 const ID_KEY = 'sys.id';
 
-export function createSystem(deps: SystemDeps): System {
+export const createSystem = (deps: SystemDeps): System => {
   let id: string | undefined;
   return {
     deviceId() {
@@ -32,20 +33,20 @@ export function createSystem(deps: SystemDeps): System {
     resetReason: () => deps.softResetReason ?? resetReason(),
     random: () => Math.random(),
   };
-}
+};
 
 /** config.deviceId when it can name the device in topics; otherwise the hardware id is used, with a log line. */
-function usableConfiguredId(deps: SystemDeps): string | undefined {
+const usableConfiguredId = (deps: SystemDeps): string | undefined => {
   const configured = deps.configuredId;
   if (configured === undefined) return undefined;
   const problem = deviceIdProblem(configured);
   if (!problem) return configured;
   deps.log.log('warn', `config.deviceId ${JSON.stringify(configured)} is unusable (${problem}); using the hardware id`);
   return undefined;
-}
+};
 
 /** The station MAC as 12 lowercase hex digits, or undefined where there is none (desktop). */
-function macId(): string | undefined {
+const macId = (): string | undefined => {
   let mac: string | undefined;
   try {
     mac = Net.get('MAC');
@@ -53,16 +54,16 @@ function macId(): string | undefined {
     mac = undefined;
   }
   if (typeof mac !== 'string') return undefined;
-  const hex = mac.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+  const hex = asciiLower(keepChars(mac, isHexCode));
   return hex.length === 12 && hex !== '000000000000' ? hex : undefined;
-}
+};
 
 /** A random id made once and kept, for hosts without a MAC address. */
-function storedRandomId(storage: KeyValueStore): string {
+const storedRandomId = (storage: KeyValueStore): string => {
   const stored = storage.get(ID_KEY);
-  if (typeof stored === 'string' && /^[0-9a-f]{12}$/.test(stored)) return stored;
+  if (typeof stored === 'string' && allChars(stored, isLowerHexCode, 12, 12)) return stored;
   let hex = '';
   for (let i = 0; i < 12; i++) hex += Math.floor(Math.random() * 16).toString(16);
   storage.set(ID_KEY, hex);
   return hex;
-}
+};

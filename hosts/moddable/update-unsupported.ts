@@ -4,9 +4,9 @@
 import type { FlashUpdate, RunningImage } from '../../src/ports';
 import { ModdableHostError } from './errors';
 
-export function createUnsupportedUpdate(version: string, why: string): FlashUpdate {
+export const createUnsupportedUpdate = (version: string, why: string): FlashUpdate => {
   return new UnsupportedUpdate(version, why);
-}
+};
 
 /** A class, not an object of closures: its methods stay in flash, the ESP8266's heap holds two strings. */
 class UnsupportedUpdate implements FlashUpdate {

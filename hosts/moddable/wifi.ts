@@ -5,6 +5,7 @@ import type { AccessPointOptions, WiFi, WiFiAuth, WiFiDisconnectReason, WiFiEven
 import WiFiModule, { type WiFiScanCallback } from 'wifi';
 import Net from 'net';
 import { ModdableHostError, describe } from './errors';
+import { allChars, isHexCode } from '../../src/text/chars';
 
 const MODE_STATION = 1;
 const MODE_AP = 2;
@@ -13,7 +14,7 @@ const DEFAULT_AP_IP = '192.168.4.1';
 
 type WiFiScanItem = NonNullable<Parameters<WiFiScanCallback>[0]>;
 
-export function createWiFi(): WiFi {
+export const createWiFi = (): WiFi => {
   let handler: (event: WiFiEvent) => void = () => {};
   let monitor: WiFiModule | undefined;
   let ssid = '';
@@ -137,9 +138,9 @@ export function createWiFi(): WiFi {
       WiFiModule.mode = MODE_STATION;
     },
   };
-}
+};
 
-function toNetwork(item: WiFiScanItem): WiFiNetwork {
+const toNetwork = (item: WiFiScanItem): WiFiNetwork => {
   const network: WiFiNetwork = {
     ssid: item.ssid,
     rssi: item.rssi,
@@ -148,9 +149,9 @@ function toNetwork(item: WiFiScanItem): WiFiNetwork {
   };
   if (item.bssid instanceof ArrayBuffer) network.bssid = formatBssid(item.bssid);
   return network;
-}
+};
 
-function toAuth(authentication: string | undefined): WiFiAuth {
+const toAuth = (authentication: string | undefined): WiFiAuth => {
   switch (authentication) {
     case 'none':
       return 'open';
@@ -169,18 +170,18 @@ function toAuth(authentication: string | undefined): WiFiAuth {
     default:
       return 'unknown';
   }
-}
+};
 
-function formatBssid(bssid: ArrayBuffer): string {
+const formatBssid = (bssid: ArrayBuffer): string => {
   const parts: string[] = [];
   for (const byte of new Uint8Array(bssid)) parts.push((byte < 16 ? '0' : '') + byte.toString(16));
   return parts.join(':');
-}
+};
 
-function parseBssid(text: string): ArrayBuffer {
-  const hex = text.replace(/[:-]/g, '');
-  if (!/^[0-9a-fA-F]{12}$/.test(hex)) throw new ModdableHostError('WIFI_FAILED', `BSSID "${text}" must be six hex bytes like aa:bb:cc:dd:ee:ff`);
+const parseBssid = (text: string): ArrayBuffer => {
+  const hex = text.split(':').join('').split('-').join('');
+  if (!allChars(hex, isHexCode, 12, 12)) throw new ModdableHostError('WIFI_FAILED', `BSSID "${text}" must be six hex bytes like aa:bb:cc:dd:ee:ff`);
   const out = new Uint8Array(6);
   for (let i = 0; i < 6; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
   return out.buffer;
-}
+};

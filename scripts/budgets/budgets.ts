@@ -115,6 +115,8 @@ export interface Comparison {
   verdict: 'ok' | 'grew' | 'new' | 'missing' | 'over';
   /** The figure's hard limit, when it has one. */
   limit?: number;
+  /** The figure's goal not reached yet (Figure.target), when it has one. */
+  target?: number;
 }
 
 /**
@@ -133,11 +135,11 @@ export function compare(figures: Figure[], baseline: Figure[], tolerance = 0.1):
     }
     const change = b.value === 0 ? (f.value === 0 ? 0 : Infinity) : f.value / b.value - 1;
     // Compared without division, so 110 against 100 is exactly 10%. A zero baseline allows no growth.
-    const grew = f.value > b.value + Math.abs(b.value) * tolerance;
-    out.push({ name: b.name, unit: f.unit, baseline: b.value, value: f.value, change, limit: f.limit, verdict: over(f) ? 'over' : grew ? 'grew' : 'ok' });
+    const grew = f.value > b.value + Math.abs(b.value) * Math.min(tolerance, f.tolerance ?? tolerance);
+    out.push({ name: b.name, unit: f.unit, baseline: b.value, value: f.value, change, limit: f.limit, target: f.target, verdict: over(f) ? 'over' : grew ? 'grew' : 'ok' });
     measured.delete(b.name);
   }
-  for (const f of measured.values()) out.push({ name: f.name, unit: f.unit, value: f.value, limit: f.limit, verdict: over(f) ? 'over' : 'new' });
+  for (const f of measured.values()) out.push({ name: f.name, unit: f.unit, value: f.value, limit: f.limit, target: f.target, verdict: over(f) ? 'over' : 'new' });
   return out;
 }
 
@@ -150,7 +152,8 @@ export function formatComparison(rows: Comparison[]): string {
     const change = r.change === undefined ? '' : r.change === Infinity ? ' (from 0)' : ` (${r.change >= 0 ? '+' : ''}${(r.change * 100).toFixed(1)}%)`;
     const values = `${r.baseline ?? '-'} -> ${r.value ?? '-'} ${r.unit}`;
     const limit = r.limit === undefined ? '' : ` (limit ${r.limit})`;
-    return `${r.verdict.padEnd(7)} ${r.name.padEnd(36)} ${values}${change}${limit}`;
+    const target = r.target === undefined || r.value === undefined ? '' : r.value > r.target ? ` (target ${r.target}: ${r.value - r.target} over)` : ` (target ${r.target} reached)`;
+    return `${r.verdict.padEnd(7)} ${r.name.padEnd(36)} ${values}${change}${limit}${target}`;
   });
   return lines.join('\n');
 }

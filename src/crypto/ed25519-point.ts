@@ -27,24 +27,24 @@ export const BASE: Point = Object.freeze({
 const LOW_255 = (1n << 255n) - 1n;
 
 /** a mod m for any sign and size (used for scalars mod L and negative values). */
-export function mod(a: bigint, m = P): bigint {
+export const mod = (a: bigint, m = P): bigint => {
   const r = a % m;
   return r === 0n ? 0n : r < 0n ? r + m : r;
-}
+};
 
 /**
  * a mod p for 0 <= a < 2^520, by folding 2^255 = 19 (mod p): cheaper than `%` on V8 and XS.
  * A zero result is returned as a fresh 0n: on XS 13.3 (xsnap 0.15) squaring a zero BigInt that
  * came out of `%` again and again can make the engine loop forever.
  */
-function reduce(a: bigint): bigint {
+const reduce = (a: bigint): bigint => {
   let r = (a & LOW_255) + 19n * (a >> 255n);
   r = (r & LOW_255) + 19n * (r >> 255n);
   if (r >= P) r -= P;
   return r === 0n ? 0n : r;
-}
+};
 
-function pow(base: bigint, exponent: bigint): bigint {
+const pow = (base: bigint, exponent: bigint): bigint => {
   if (base === 0n) return 0n;
   const bits = exponent.toString(2);
   let result = 1n;
@@ -53,14 +53,14 @@ function pow(base: bigint, exponent: bigint): bigint {
     if (bits.charCodeAt(i) === 49) result = reduce(result * base);
   }
   return result;
-}
+};
 
-function invert(a: bigint): bigint {
+const invert = (a: bigint): bigint => {
   return pow(a, P - 2n);
-}
+};
 
 // Coordinates stay in [0, p); differences get p added so every product is non-negative.
-function add(p: Point, q: Point): Point {
+const add = (p: Point, q: Point): Point => {
   const a = reduce((p.Y - p.X + P) * (q.Y - q.X + P));
   const b = reduce((p.Y + p.X) * (q.Y + q.X));
   const c = reduce(reduce(p.T * q.T) * D2);
@@ -70,9 +70,9 @@ function add(p: Point, q: Point): Point {
   const g = d + c;
   const h = b + a;
   return { X: reduce(e * f), Y: reduce(g * h), Z: reduce(f * g), T: reduce(e * h) };
-}
+};
 
-function double(p: Point): Point {
+const double = (p: Point): Point => {
   const a = reduce(p.X * p.X);
   const b = reduce(p.Y * p.Y);
   const c = reduce(2n * p.Z * p.Z);
@@ -82,20 +82,20 @@ function double(p: Point): Point {
   const g = a - b + P;
   const f = c + g;
   return { X: reduce(e * f), Y: reduce(g * h), Z: reduce(f * g), T: reduce(e * h) };
-}
+};
 
 /** True for the 8 points of order dividing 8 (the identity among them): [8]p is the identity. */
-export function hasSmallOrder(p: Point): boolean {
+export const hasSmallOrder = (p: Point): boolean => {
   const q = double(double(double(p)));
   return q.X === 0n && q.Y === q.Z;
-}
+};
 
-export function negate(p: Point): Point {
+export const negate = (p: Point): Point => {
   return { X: reduce(P - p.X), Y: p.Y, Z: p.Z, T: reduce(P - p.T) };
-}
+};
 
 /** [scalar]point by double-and-add, for 0 <= scalar. */
-export function multiply(point: Point, scalar: bigint): Point {
+export const multiply = (point: Point, scalar: bigint): Point => {
   const bits = scalar.toString(2);
   let q = IDENTITY;
   for (let i = 0; i < bits.length; i++) {
@@ -103,10 +103,10 @@ export function multiply(point: Point, scalar: bigint): Point {
     if (bits.charCodeAt(i) === 49) q = add(q, point);
   }
   return q;
-}
+};
 
 /** [a]A + [b]B in one pass of doublings (Straus/Shamir), for 0 <= a, b. */
-export function multiplyTwo(a: bigint, pa: Point, b: bigint, pb: Point): Point {
+export const multiplyTwo = (a: bigint, pa: Point, b: bigint, pb: Point): Point => {
   const both = add(pa, pb);
   const length = Math.max(a.toString(2).length, b.toString(2).length);
   const bitsA = a.toString(2).padStart(length, '0');
@@ -121,23 +121,23 @@ export function multiplyTwo(a: bigint, pa: Point, b: bigint, pb: Point): Point {
     else if (bitB) q = add(q, pb);
   }
   return q;
-}
+};
 
 /** 32-byte encoding: y little-endian, the sign of x in the top bit. */
-export function encodePoint(p: Point): Uint8Array {
+export const encodePoint = (p: Point): Uint8Array => {
   const zInverse = invert(p.Z);
   const x = mod(p.X * zInverse);
   const y = mod(p.Y * zInverse);
   const out = bigIntToLittleEndian(y, 32);
   if (x & 1n) out[31] |= 0x80;
   return out;
-}
+};
 
 /**
  * Decodes 32 bytes to a point (RFC 8032 section 5.1.3), or undefined when they are not the
  * canonical encoding of a point on the curve (y >= p, no square root, or x = 0 with the sign bit set).
  */
-export function decodePoint(bytes: Uint8Array): Point | undefined {
+export const decodePoint = (bytes: Uint8Array): Point | undefined => {
   const sign = bytes[31] >> 7;
   const y = littleEndianToBigInt(bytes, 0, 32) & ((1n << 255n) - 1n);
   if (y >= P) return undefined;
@@ -154,17 +154,17 @@ export function decodePoint(bytes: Uint8Array): Point | undefined {
   if (x === 0n && sign === 1) return undefined;
   if (Number(x & 1n) !== sign) x = P - x;
   return { X: x, Y: y, Z: 1n, T: mod(x * y) };
-}
+};
 
-export function littleEndianToBigInt(bytes: Uint8Array, start: number, end: number): bigint {
+export const littleEndianToBigInt = (bytes: Uint8Array, start: number, end: number): bigint => {
   let hex = '';
   for (let i = end - 1; i >= start; i--) hex += (bytes[i] < 16 ? '0' : '') + bytes[i].toString(16);
   return BigInt('0x' + (hex || '0'));
-}
+};
 
-export function bigIntToLittleEndian(n: bigint, length: number): Uint8Array {
+export const bigIntToLittleEndian = (n: bigint, length: number): Uint8Array => {
   const hex = n.toString(16).padStart(length * 2, '0');
   const out = new Uint8Array(length);
   for (let i = 0; i < length; i++) out[i] = parseInt(hex.slice(hex.length - 2 * i - 2, hex.length - 2 * i), 16);
   return out;
-}
+};

@@ -15,17 +15,17 @@ interface Problem {
 }
 
 /** True only when `signature` is a valid Ed25519 signature of `message` by `publicKey`. Never throws. */
-export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): boolean {
+export const ed25519Verify = (publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): boolean => {
   return check(publicKey, message, signature) === undefined;
-}
+};
 
 /** Like ed25519Verify, but throws a CryptoError whose code and message say why the check failed. */
-export function ed25519AssertValid(publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): void {
+export const ed25519AssertValid = (publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): void => {
   const problem = check(publicKey, message, signature);
   if (problem) throw new CryptoError(problem.code, problem.message);
-}
+};
 
-function check(publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): Problem | undefined {
+const check = (publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): Problem | undefined => {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== ED25519_PUBLIC_KEY_LENGTH) {
     return { code: 'bad-length', message: `Ed25519 public key must be ${ED25519_PUBLIC_KEY_LENGTH} bytes, got ${describe(publicKey)}` };
   }
@@ -49,8 +49,8 @@ function check(publicKey: Uint8Array, message: Uint8Array | string, signature: U
   for (let i = 0; i < 32; i++) difference |= r[i] ^ signature[i];
   if (difference !== 0) return { code: 'bad-signature', message: 'Ed25519 signature does not match the message and public key' };
   return undefined;
-}
+};
 
-function describe(value: unknown): string {
+const describe = (value: unknown): string => {
   return value instanceof Uint8Array ? `${value.length} bytes` : typeof value;
-}
+};

@@ -49,10 +49,10 @@ export class Hmac implements Hash {
 }
 
 /** One-shot HMAC; a string key or message is taken as UTF-8. */
-export function hmac(createHash: HashFactory, key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
+export const hmac = (createHash: HashFactory, key: Uint8Array | string, message: Uint8Array | string): Uint8Array => {
   return new Hmac(createHash, bytesOf(key)).update(bytesOf(message)).digest();
-}
+};
 
-function bytesOf(data: Uint8Array | string): Uint8Array {
+const bytesOf = (data: Uint8Array | string): Uint8Array => {
   return typeof data === 'string' ? utf8Encode(data) : data;
-}
+};

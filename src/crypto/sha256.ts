@@ -120,11 +120,11 @@ export class Sha256 extends BlockHash {
 }
 
 /** One-shot SHA-256; strings are hashed as UTF-8. */
-export function sha256(data: Uint8Array | string): Uint8Array {
+export const sha256 = (data: Uint8Array | string): Uint8Array => {
   return new Sha256().update(typeof data === 'string' ? utf8Encode(data) : data).digest();
-}
+};
 
 /** HMAC-SHA256 (RFC 2104); a string key or message is taken as UTF-8. */
-export function hmacSha256(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
+export const hmacSha256 = (key: Uint8Array | string, message: Uint8Array | string): Uint8Array => {
   return hmac(() => new Sha256(), key, message);
-}
+};

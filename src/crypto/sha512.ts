@@ -125,18 +125,18 @@ export class Sha512 extends BlockHash {
   }
 }
 
-function add(s: Int32Array, at: number, high: number, low: number): void {
+const add = (s: Int32Array, at: number, high: number, low: number): void => {
   const lo = (s[at + 1] >>> 0) + (low >>> 0);
   s[at] = (s[at] + high + ((lo / TWO_32) | 0)) | 0;
   s[at + 1] = lo | 0;
-}
+};
 
 /** One-shot SHA-512; strings are hashed as UTF-8. */
-export function sha512(data: Uint8Array | string): Uint8Array {
+export const sha512 = (data: Uint8Array | string): Uint8Array => {
   return new Sha512().update(typeof data === 'string' ? utf8Encode(data) : data).digest();
-}
+};
 
 /** HMAC-SHA512 (RFC 2104); a string key or message is taken as UTF-8. */
-export function hmacSha512(key: Uint8Array | string, message: Uint8Array | string): Uint8Array {
+export const hmacSha512 = (key: Uint8Array | string, message: Uint8Array | string): Uint8Array => {
   return hmac(() => new Sha512(), key, message);
-}
+};

@@ -196,7 +196,7 @@ export class BrokerTrial {
 }
 
 /** host:port, with " tls" for TLS; never the user name or password. */
-function label(v: Value[]): string {
+const label = (v: Value[]): string => {
   const host = String(v[0]);
   return `${host.indexOf(':') >= 0 ? `[${host}]` : host}:${v[1]}${v[2] ? ' tls' : ''}`;
-}
+};

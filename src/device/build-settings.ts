@@ -2,6 +2,7 @@
 // read-only section of the configuration. Config reads them from Platform.config together with the
 // runtime settings; they are never stored, and set-config cannot change them (whoever could change the
 // OTA key over MQTT could sign their own jobs). An invalid value is reported and its default used.
+import { hasControl } from '../text/chars';
 
 export interface BuildSettings {
   /** Ed25519 public key of the fleet's OTA jobs, 64 hex digits or base64; '' for none (every job is refused). */
@@ -26,12 +27,12 @@ const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(
  * The build-time settings in `source` (its own keys only; others are ignored). A value of the wrong
  * type or length is reported through `onInvalid` and replaced by its default.
  */
-export function readBuildSettings(source: Record<string, unknown>, onInvalid: (key: string, message: string) => void): BuildSettings {
+export const readBuildSettings = (source: Record<string, unknown>, onInvalid: (key: string, message: string) => void): BuildSettings => {
   const given = (key: keyof BuildSettings) => (hasOwn(source, key) ? source[key] : undefined);
   const text = (key: keyof BuildSettings, def: string, maxLength: number): string => {
     const value = given(key);
     if (value === undefined) return def;
-    if (typeof value === 'string' && value.length <= maxLength && !/[\u0000-\u001f\u007f]/.test(value)) return value;
+    if (typeof value === 'string' && value.length <= maxLength && !hasControl(value)) return value;
     onInvalid(key, `${key} must be text of at most ${maxLength} characters without control characters`);
     return def;
   };
@@ -49,4 +50,4 @@ export function readBuildSettings(source: Record<string, unknown>, onInvalid: (k
     wifiSsid: text('wifiSsid', '', 32),
     wifiPassword: text('wifiPassword', '', 63),
   };
-}
+};

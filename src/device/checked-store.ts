@@ -71,6 +71,6 @@ export class CheckedStore implements KeyValueStore {
   }
 }
 
-export function describe(error: unknown): string {
+export const describe = (error: unknown): string => {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
+};

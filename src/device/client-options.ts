@@ -33,7 +33,7 @@ export type HostClientOptions = Pick<ClientOptions, HostKey> & { readonly [K in 
  * The options of `given` a host may set. Any other key (from JavaScript, past the type) is left out
  * and named to `refused`.
  */
-export function hostClientOptions(given: HostClientOptions | undefined, refused: (key: string) => void): Pick<ClientOptions, HostKey> {
+export const hostClientOptions = (given: HostClientOptions | undefined, refused: (key: string) => void): Pick<ClientOptions, HostKey> => {
   const out: Record<string, unknown> = {};
   if (!given) return out;
   const keys = Object.keys(given);
@@ -45,4 +45,4 @@ export function hostClientOptions(given: HostClientOptions | undefined, refused:
     else refused(key);
   }
   return out;
-}
+};

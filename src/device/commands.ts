@@ -151,9 +151,9 @@ export class Commands {
   }
 }
 
-function validTopic(t: string): boolean {
-  return !!t && t.length <= 256 && !/[+#\u0000]/.test(t);
-}
+const validTopic = (t: string): boolean => {
+  return !!t && t.length <= 256 && t.indexOf('+') < 0 && t.indexOf('#') < 0 && t.indexOf('\u0000') < 0;
+};
 
 const NO_ARGS: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 

@@ -18,7 +18,7 @@ const MAX_KEY = 15;
 export type JournalOutcome = 'rolled-forward' | 'discarded' | undefined;
 
 /** Finishes or discards a commit that a power cut interrupted. */
-export function recoverJournal(store: KeyValueStore): JournalOutcome {
+export const recoverJournal = (store: KeyValueStore): JournalOutcome => {
   const staged = stagedKeys(store);
   if (store.get(COMMIT_KEY) === undefined) {
     for (const key of staged) store.delete(key);
@@ -26,10 +26,10 @@ export function recoverJournal(store: KeyValueStore): JournalOutcome {
   }
   apply(store, staged);
   return 'rolled-forward';
-}
+};
 
 /** Writes every entry or, when a write fails before the commit mark, none (and throws). */
-export function commitJournal(store: KeyValueStore, entries: [key: string, value: string][]): void {
+export const commitJournal = (store: KeyValueStore, entries: [key: string, value: string][]): void => {
   recoverJournal(store);
   const staged: string[] = [];
   try {
@@ -51,13 +51,13 @@ export function commitJournal(store: KeyValueStore, entries: [key: string, value
     throw error;
   }
   return apply(store, staged);
-}
+};
 
-function isSettingKey(key: string): boolean {
+const isSettingKey = (key: string): boolean => {
   return key.length > 2 && key.charAt(0) === 'c' && key.charAt(1) === '.';
-}
+};
 
-function apply(store: KeyValueStore, staged: string[]): void {
+const apply = (store: KeyValueStore, staged: string[]): void => {
   for (const name of staged) {
     const key = name.slice(STAGE_PREFIX.length);
     const value = store.get(name);
@@ -65,10 +65,10 @@ function apply(store: KeyValueStore, staged: string[]): void {
     store.delete(name);
   }
   store.delete(COMMIT_KEY);
-}
+};
 
-function stagedKeys(store: KeyValueStore): string[] {
+const stagedKeys = (store: KeyValueStore): string[] => {
   const out: string[] = [];
   for (const key of store.keys()) if (key.length > STAGE_PREFIX.length && key.slice(0, STAGE_PREFIX.length) === STAGE_PREFIX) out.push(key);
   return out;
-}
+};

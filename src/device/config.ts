@@ -9,6 +9,7 @@ import { readBuildSettings, type BuildSettings } from './build-settings';
 import { DEFAULT_REPLY_TOPICS, replyTopicsProblem } from './reply-space';
 import { commitJournal, recoverJournal, type JournalOutcome } from './config-journal';
 import { isTopicLevel } from './topics';
+import { hasControl, isDigits } from '../text/chars';
 
 type Kind = 'string' | 'int' | 'bool';
 
@@ -70,12 +71,12 @@ export class ConfigError extends Error {
 const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 
 /** The schema entry of a setting: own keys of SCHEMA only, never what every object inherits. */
-function fieldOf(key: string): Field | undefined {
+const fieldOf = (key: string): Field | undefined => {
   return hasOwn(SCHEMA, key) ? (SCHEMA as Record<string, Field>)[key] : undefined;
-}
+};
 
 /** Validates and converts one value; throws ConfigError with a message for people. */
-export function validate(key: string, value: unknown): string | number | boolean {
+export const validate = (key: string, value: unknown): string | number | boolean => {
   const field = fieldOf(key);
   if (!field) {
     const known = Object.keys(SCHEMA).join(', ');
@@ -93,40 +94,40 @@ export function validate(key: string, value: unknown): string | number | boolean
     return value;
   }
   if (typeof value !== 'string') throw new ConfigError(key, `${key} must be a string`);
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new ConfigError(key, `${key} must not contain control characters`);
+  if (hasControl(value)) throw new ConfigError(key, `${key} must not contain control characters`);
   if (value.length > field.maxLength!) throw new ConfigError(key, `${key} must be at most ${field.maxLength} characters`);
   const problem = field.check?.(value);
   if (problem) throw new ConfigError(key, `${key} ${problem}`);
   return value;
-}
+};
 
-function isSecret(key: string): boolean {
+const isSecret = (key: string): boolean => {
   return !!fieldOf(key)?.secret;
-}
+};
 
-function isLive(key: string): boolean {
+const isLive = (key: string): boolean => {
   return !!fieldOf(key)?.live;
-}
+};
 
 /** The key-value store key of a setting ("c.bport" for brokerPort). */
-export function storeKey(key: ConfigKey): string {
+export const storeKey = (key: ConfigKey): string => {
   return (SCHEMA as Record<string, Field>)[key].kv;
-}
+};
 
 /** A value as the store keeps it: text, booleans as "1"/"0". */
-export function encodeValue(value: string | number | boolean): string {
+export const encodeValue = (value: string | number | boolean): string => {
   return typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
-}
+};
 
 /** A stored text back to a candidate value (validated by the caller); undefined when absent. */
-function decodeValue(key: ConfigKey, raw: string | Uint8Array | undefined): unknown {
+const decodeValue = (key: ConfigKey, raw: string | Uint8Array | undefined): unknown => {
   if (raw === undefined) return undefined;
   if (typeof raw !== 'string') return raw; // bytes where text belongs: validation refuses it
   const kind = (SCHEMA as Record<string, Field>)[key].kind;
   if (kind === 'string') return raw;
   if (kind === 'bool') return raw === '1' ? true : raw === '0' ? false : raw;
-  return /^-?\d+$/.test(raw) ? Number(raw) : raw;
-}
+  return isDigits(raw[0] === '-' ? raw.slice(1) : raw) ? Number(raw) : raw;
+};
 
 export class Config {
   readonly values: ConfigValues;
@@ -232,7 +233,10 @@ export class Config {
   /** All values, secrets replaced by "***" when set. */
   redacted(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(this.values)) out[key] = isSecret(key) && value ? '***' : value;
+    for (const key of Object.keys(this.values)) {
+      const value = this.values[key as ConfigKey];
+      out[key] = isSecret(key) && value ? '***' : value;
+    }
     return out;
   }
 }

@@ -71,7 +71,7 @@ export class DeviceClientOptions implements ClientOptions {
     this.host = c.brokerHost;
     this.port = c.brokerPort;
     this.tls = c.brokerTls ? tuning.tls ?? {} : undefined;
-    this.clientId = `${c.prefix.replace(/\//g, '-')}-${id}`;
+    this.clientId = `${c.prefix.split('/').join('-')}-${id}`;
     this.username = c.brokerUser || undefined;
     this.password = tuning.password ?? ((c.brokerUser && c.brokerPassword) || undefined);
     this.cleanSession = !c.persistOutbox;

@@ -4,19 +4,24 @@
 // second id to fall back to, and a derived one stays the same across boots.
 import { hexEncode } from '../text/hex';
 import { sha256 } from '../crypto/sha256';
+import { allChars, isAlnumCode } from '../text/chars';
 
 export const MAX_DEVICE_ID_LENGTH = 32;
 /** Hex digits of a derived id: as many as a MAC address has. */
 const DERIVED_ID_DIGITS = 12;
-const SAFE_ID = /^[0-9A-Za-z_-]+$/;
+
+/** 0-9 A-Z a-z _ - */
+const isIdCode = (c: number): boolean => {
+  return isAlnumCode(c) || c === 0x5f || c === 0x2d;
+};
 
 /** Why `id` cannot be a device id, or '' when it can. */
-export function deviceIdProblem(id: string): string {
+export const deviceIdProblem = (id: string): string => {
   if (!id) return 'it is empty';
   if (id.length > MAX_DEVICE_ID_LENGTH) return `it is longer than ${MAX_DEVICE_ID_LENGTH} characters`;
-  if (!SAFE_ID.test(id)) return 'only letters A-Z and a-z, digits, "_" and "-" are allowed';
+  if (!allChars(id, isIdCode)) return 'only letters A-Z and a-z, digits, "_" and "-" are allowed';
   return '';
-}
+};
 
 export interface ResolvedDeviceId {
   id: string;
@@ -25,7 +30,7 @@ export interface ResolvedDeviceId {
 }
 
 /** The given id when it is safe, else 12 hex digits of the SHA-256 of its UTF-16 code units. */
-export function resolveDeviceId(given: string): ResolvedDeviceId {
+export const resolveDeviceId = (given: string): ResolvedDeviceId => {
   const problem = deviceIdProblem(given);
   if (!problem) return { id: given };
   // code units, not UTF-8: a lone surrogate has no UTF-8 form, and this id must always be derivable
@@ -39,4 +44,4 @@ export function resolveDeviceId(given: string): ResolvedDeviceId {
   // JSON quoting shows control characters as escapes; long ids are cut for the log
   const shown = JSON.stringify(given.length > 2 * MAX_DEVICE_ID_LENGTH ? `${given.slice(0, 2 * MAX_DEVICE_ID_LENGTH)}...` : given);
   return { id, warning: `device id ${shown} is unusable (${problem}); using "${id}", derived from it, in topics and the client id` };
-}
+};

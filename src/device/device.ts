@@ -19,6 +19,7 @@ import { Telemetry, type TelemetrySensor } from './telemetry';
 import { Throttle } from './throttle';
 import { Topics } from './topics';
 import { utf8Decode } from '../text/utf8';
+import { isDigits } from '../text/chars';
 
 export interface DeviceOptions {
   platform: Platform;
@@ -360,9 +361,9 @@ export class Device implements ClientEvents {
   }
 }
 
-function bumpBootCounter(store: CheckedStore, log: Platform['log']): number {
+const bumpBootCounter = (store: CheckedStore, log: Platform['log']): number => {
   const raw = store.get(BOOT_KEY);
-  const valid = typeof raw === 'string' && /^\d{1,15}$/.test(raw);
+  const valid = typeof raw === 'string' && isDigits(raw, 1, 15);
   if (raw !== undefined && !valid) store.discard(BOOT_KEY, 'not a boot count');
   const boot = (valid ? Number(raw) : 0) + 1;
   try {
@@ -371,11 +372,11 @@ function bumpBootCounter(store: CheckedStore, log: Platform['log']): number {
     log.log('warn', `boot counter not saved: ${(error as Error).message}`);
   }
   return boot;
-}
+};
 
 /** Whether `payload` is exactly the ASCII `word`: compared as bytes, so a payload that is not UTF-8 is simply another word. */
-function isAscii(payload: Uint8Array, word: string): boolean {
+const isAscii = (payload: Uint8Array, word: string): boolean => {
   if (payload.length !== word.length) return false;
   for (let i = 0; i < word.length; i++) if (payload[i] !== word.charCodeAt(i)) return false;
   return true;
-}
+};

@@ -19,7 +19,7 @@ export interface DiscoveryMessage {
  * The `index`-th discovery message (0: the device's status, then one per sensor reading), or undefined
  * past the last: the device publishes them one at a time, so only one payload is built at once.
  */
-export function discoveryMessage(topics: Topics, device: DiscoveryDevice, sensors: TelemetrySensor[], expireAfter: number, index: number): DiscoveryMessage | undefined {
+export const discoveryMessage = (topics: Topics, device: DiscoveryDevice, sensors: TelemetrySensor[], expireAfter: number, index: number): DiscoveryMessage | undefined => {
   const dev = { identifiers: [device.id], name: device.name, sw_version: device.version, model: device.model, manufacturer: 'nodemcu-mqtt-firmware' };
   if (index === 0) {
     return {
@@ -68,4 +68,4 @@ export function discoveryMessage(topics: Topics, device: DiscoveryDevice, sensor
     return { topic: topics.discovery('sensor', objectId), payload: JSON.stringify(config) };
   }
   return undefined;
-}
+};

@@ -35,7 +35,9 @@ export class ReadingFilter {
     if (o.median && o.median > 1) v = median(slide((this.medianWindow ??= []), v, o.median));
     if (o.average && o.average > 1) {
       const w = slide((this.averageWindow ??= []), v, o.average);
-      v = w.reduce((a, b) => a + b, 0) / w.length;
+      let sum = 0;
+      for (const x of w) sum += x;
+      v = sum / w.length;
     }
     if (o.decimals !== undefined) {
       const f = 10 ** o.decimals;
@@ -63,14 +65,14 @@ export class ReadingFilter {
   }
 }
 
-function slide(samples: number[], v: number, size: number): number[] {
+const slide = (samples: number[], v: number, size: number): number[] => {
   samples.push(v);
   if (samples.length > size) samples.shift();
   return samples;
-}
+};
 
-function median(values: number[]): number {
+const median = (values: number[]): number => {
   const s = values.slice().sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+};

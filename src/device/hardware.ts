@@ -36,23 +36,26 @@ export interface SensorConfig extends Omit<SensorDescription, 'name'> {
 }
 
 /** The entry's quantities with the description's filters over their defaults. */
-function readings(quantities: Readonly<Record<string, Quantity>>, filter: FilterOptions | undefined): Record<string, ReadingSpec> {
+const readings = (quantities: Readonly<Record<string, Quantity>>, filter: FilterOptions | undefined): Record<string, ReadingSpec> => {
   if (!filter) return quantities;
   const out: Record<string, ReadingSpec> = {};
-  for (const [k, q] of Object.entries(quantities)) out[k] = { ...q, filter: { ...q.filter, ...filter } };
+  for (const k of Object.keys(quantities)) {
+    const q = quantities[k];
+    out[k] = { ...q, filter: { ...q.filter, ...filter } };
+  }
   return out;
-}
+};
 
 /**
  * Validates the board description and makes one telemetry sensor per item (per probe for DS18B20).
  * `entries` are the sensor types this build knows (default: every one in src/sensors/registry.ts).
  */
-export function buildSensors(
+export const buildSensors = (
   ports: BoardPorts,
   descriptions: unknown,
   i2cOptions: Record<string, unknown> = {},
   entries: readonly BoardEntry[] = SENSOR_ENTRIES,
-): TelemetrySensor[] {
+): TelemetrySensor[] => {
   if (descriptions === undefined) return [];
   if (!Array.isArray(descriptions)) throw new HardwareConfigError('config.sensors must be a list of sensor entries');
   const out: TelemetrySensor[] = [];
@@ -76,4 +79,4 @@ export function buildSensors(
     }
   }
   return out;
-}
+};

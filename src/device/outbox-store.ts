@@ -95,6 +95,6 @@ export class OutboxStore implements KeyValueStore {
   }
 }
 
-function bytesOf(value: string | ArrayBuffer | undefined): string | Uint8Array | undefined {
+const bytesOf = (value: string | ArrayBuffer | undefined): string | Uint8Array | undefined => {
   return value instanceof ArrayBuffer ? new Uint8Array(value) : value;
-}
+};

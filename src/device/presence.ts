@@ -24,10 +24,10 @@ export interface PresenceIdentity {
   version: string;
 }
 
-export function presenceMessage(id: PresenceIdentity, state: Exclude<PresenceState, 'init'>, extra?: Record<string, unknown>): PresenceMessage {
+export const presenceMessage = (id: PresenceIdentity, state: Exclude<PresenceState, 'init'>, extra?: Record<string, unknown>): PresenceMessage => {
   const payload = JSON.stringify({ status: state === 'ready' ? 'online' : 'offline', state, boot: id.boot, version: id.version, ...extra });
   return { topic: id.topic, payload, qos: PRESENCE_QOS, retain: PRESENCE_RETAIN };
-}
+};
 
 /** Tracks the state and whether the current birth was acknowledged by the broker. */
 export class Presence {

@@ -17,34 +17,48 @@ const GROUP_LEVEL = 'group';
 const COMMAND_LEVEL = 'cmd';
 const RESULT_LEVEL = 'result';
 const HOME_ASSISTANT = 'homeassistant';
-const PLACEHOLDER = /\{(prefix|id)\}/g;
+const PREFIX_PLACEHOLDER = '{prefix}';
+const ID_PLACEHOLDER = '{id}';
+
+/** `filter` with each {prefix} and {id} replaced, left to right. */
+const fillPlaceholders = (filter: string, prefix: string, id: string): string => {
+  let out = '';
+  let from = 0;
+  for (let at = filter.indexOf('{'); at >= 0; at = filter.indexOf('{', from)) {
+    const placeholder = filter.startsWith(PREFIX_PLACEHOLDER, at) ? PREFIX_PLACEHOLDER : filter.startsWith(ID_PLACEHOLDER, at) ? ID_PLACEHOLDER : '';
+    if (placeholder) out += filter.slice(from, at) + (placeholder === ID_PLACEHOLDER ? id : prefix);
+    else out += filter.slice(from, at + 1);
+    from = at + (placeholder.length || 1);
+  }
+  return out + filter.slice(from);
+};
 
 /** Config check for `replyTopics`: comma-separated topic filters, or '' for "only the result topic". */
-export function replyTopicsProblem(value: string): string | undefined {
+export const replyTopicsProblem = (value: string): string | undefined => {
   if (!value.trim()) return undefined;
   for (const raw of value.split(',')) {
     const filter = raw.trim();
-    const sample = filter.replace(PLACEHOLDER, 'x');
-    if (/[{}]/.test(sample)) return `has "${filter}": the only placeholders are {prefix} and {id}`;
+    const sample = fillPlaceholders(filter, 'x', 'x');
+    if (sample.indexOf('{') >= 0 || sample.indexOf('}') >= 0) return `has "${filter}": the only placeholders are {prefix} and {id}`;
     const problem = topicFilterProblem(sample);
     if (problem) return `has "${filter}": must be topic filters separated by commas (${problem})`;
     if (sample[0] === '$') return `has "${filter}": topics starting with $ belong to the broker`;
   }
   return undefined;
-}
+};
 
 /** The filters of a `replyTopics` value, placeholders filled in. */
-export function replyFilters(value: string, topics: Topics): string[] {
+export const replyFilters = (value: string, topics: Topics): string[] => {
   const out: string[] = [];
   for (const raw of value.split(',')) {
     const filter = raw.trim();
-    if (filter) out.push(filter.replace(PLACEHOLDER, (_m, name: string) => (name === 'id' ? topics.deviceId : topics.prefix)));
+    if (filter) out.push(fillPlaceholders(filter, topics.prefix, topics.deviceId));
   }
   return out;
-}
+};
 
 /** Why a reply must not go to `topic` (a sentence for the requester), or '' when it may. */
-export function replyTopicProblem(topic: string, topics: Topics, replyTopics: string): string {
+export const replyTopicProblem = (topic: string, topics: Topics, replyTopics: string): string => {
   const reserved = reservedFor(topic, topics);
   if (reserved) return `is ${reserved}; replies never go there`;
   const filters = replyFilters(replyTopics, topics);
@@ -52,10 +66,10 @@ export function replyTopicProblem(topic: string, topics: Topics, replyTopics: st
   return filters.length
     ? `is outside the reply topics (${filters.join(', ')}); the replyTopics setting lists where replies may go`
     : 'is not allowed: the replyTopics setting is empty, so replies go only to the result topic';
-}
+};
 
 /** What `topic` is used for when it is one of the reserved kinds, or ''. */
-function reservedFor(topic: string, topics: Topics): string {
+const reservedFor = (topic: string, topics: Topics): string => {
   if (topic[0] === '$') return 'a broker topic';
   const levels = topic.split('/');
   if (levels[0] === topics.discoveryPrefix || levels[0] === HOME_ASSISTANT) return 'Home Assistant discovery';
@@ -71,4 +85,4 @@ function reservedFor(topic: string, topics: Topics): string {
     if (rest.length > 1 && DEVICE_LEVELS.indexOf(rest[1]) >= 0) return `a device's ${rest[1]} topic`;
   }
   return '';
-}
+};

@@ -162,7 +162,8 @@ export class Telemetry {
     const recovered = e.lastError !== undefined;
     e.lastError = undefined;
     let due = recovered;
-    for (const [key, filter] of Object.entries(e.filters)) {
+    for (const key of Object.keys(e.filters)) {
+      const filter = e.filters[key];
       const path = e.paths?.[key];
       let raw: unknown = reading;
       if (path) for (const part of path) raw = (raw as Record<string, unknown> | undefined)?.[part];
@@ -173,7 +174,8 @@ export class Telemetry {
     }
     if (!due) return;
     const body: Record<string, unknown> = this.stamp();
-    for (const [key, filter] of Object.entries(e.filters)) {
+    for (const key of Object.keys(e.filters)) {
+      const filter = e.filters[key];
       if (filter.value === undefined) continue;
       body[key] = filter.value;
       filter.published(now);

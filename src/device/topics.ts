@@ -53,6 +53,6 @@ export class Topics {
 }
 
 /** Topic level check for names we put into topics (prefix, device id, sensor names). */
-export function isTopicLevel(text: string): boolean {
-  return text.length > 0 && text.length <= 64 && !/[+#/\u0000]/.test(text);
-}
+export const isTopicLevel = (text: string): boolean => {
+  return text.length > 0 && text.length <= 64 && text.indexOf('+') < 0 && text.indexOf('#') < 0 && text.indexOf('/') < 0 && text.indexOf('\u0000') < 0;
+};

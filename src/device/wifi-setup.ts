@@ -10,6 +10,7 @@ import type { ProvisioningOptions, ProvisioningState } from '../provisioning/typ
 import type { Platform } from '../ports';
 import { attachImprovSerial } from '../improv/service';
 import type { Device } from './device';
+import { allChars, isDigits, isHexCode, isSpaceCode, runEnd } from '../text/chars';
 
 export type WifiSetupOptions = Partial<Omit<ProvisioningOptions, 'platform' | 'firmwareVersion' | 'onConnected' | 'onExtraSettings'>> & {
   /** Improv Wi-Fi over the platform's serial port, when it has one. Default true. */
@@ -18,29 +19,66 @@ export type WifiSetupOptions = Partial<Omit<ProvisioningOptions, 'platform' | 'f
   applyDelay?: number;
 };
 
+const isHostCode = (c: number): boolean => {
+  return c !== 0x2f && c !== 0x3a && c !== 0x3f && c !== 0x23 && !isSpaceCode(c); // / : ? #
+};
+
+const isAddressCode = (c: number): boolean => {
+  return isHexCode(c) || c === 0x3a || c === 0x2e; // : .
+};
+
+/** After the host: nothing, "/", ":port" or ":port/"; the port's digits, '' without one, undefined for anything else. */
+const portOf = (rest: string): string | undefined => {
+  if (rest === '' || rest === '/') return '';
+  if (rest[0] !== ':') return undefined;
+  const port = rest[rest.length - 1] === '/' ? rest.slice(1, -1) : rest.slice(1);
+  return isDigits(port, 1, 5) ? port : undefined;
+};
+
+/** mqtt[s]://host[:port][/], host a name or [hex digits : .]. */
+const splitUrl = (url: string): { tls: boolean; host: string; port: string } | undefined => {
+  const tls = url.startsWith('mqtts://');
+  if (!tls && !url.startsWith('mqtt://')) return undefined;
+  const start = tls ? 8 : 7;
+  const end = runEnd(url, start, isHostCode);
+  let port = end > start ? portOf(url.slice(end)) : undefined;
+  if (port !== undefined) return { tls, host: url.slice(start, end), port };
+  const close = url[start] === '[' ? url.indexOf(']', start) : -1;
+  port = close > start + 1 && allChars(url.slice(start + 1, close), isAddressCode) ? portOf(url.slice(close + 1)) : undefined;
+  return port === undefined ? undefined : { tls, host: url.slice(start, close + 1), port };
+};
+
 /** Broker URL from the set-up page to settings: mqtt://host[:port] or mqtts://host[:port]. */
-export function brokerSettings(url: string): { brokerHost: string; brokerPort: number; brokerTls: boolean } {
-  const m = /^(mqtts?):\/\/([^/:?#\s]+|\[[0-9a-fA-F:.]+\])(?::(\d{1,5}))?\/?$/.exec(url.trim());
+export const brokerSettings = (url: string): { brokerHost: string; brokerPort: number; brokerTls: boolean } => {
+  const m = splitUrl(url.trim());
   if (!m) throw new Error(`broker URL "${url}" must look like mqtt://host:1883 or mqtts://host:8883`);
-  const tls = m[1] === 'mqtts';
-  const port = m[3] ? Number(m[3]) : tls ? 8883 : 1883;
+  const tls = m.tls;
+  const port = m.port ? Number(m.port) : tls ? 8883 : 1883;
   if (port < 1 || port > 65535) throw new Error(`broker port ${port} in "${url}" must be 1-65535, as in mqtt://host:1883`);
-  return { brokerHost: m[2].replace(/^\[|\]$/g, ''), brokerPort: port, brokerTls: tls };
-}
+  let host = m.host;
+  if (host[0] === '[') host = host.slice(1);
+  if (host[host.length - 1] === ']') host = host.slice(0, -1);
+  return { brokerHost: host, brokerPort: port, brokerTls: tls };
+};
 
 /** Applies the settings; returns whether the broker connection must be remade (a restart). */
-export function applyExtraSettings(device: Device, extras: ExtraSettings): boolean {
+export const applyExtraSettings = (device: Device, extras: ExtraSettings): boolean => {
   const changes: Record<string, unknown> = {};
   if (extras.deviceName !== undefined) changes.name = extras.deviceName;
-  if (extras.brokerUrl) Object.assign(changes, brokerSettings(extras.brokerUrl));
+  if (extras.brokerUrl) {
+    const broker = brokerSettings(extras.brokerUrl);
+    changes.brokerHost = broker.brokerHost;
+    changes.brokerPort = broker.brokerPort;
+    changes.brokerTls = broker.brokerTls;
+  }
   if (extras.brokerUser !== undefined) changes.brokerUser = extras.brokerUser;
   if (extras.brokerPassword !== undefined) changes.brokerPassword = extras.brokerPassword;
   if (!Object.keys(changes).length) return false;
   return device.config.set(changes).restartRequired.length > 0;
-}
+};
 
 /** Stores the build settings' network in `store` unless it is there already (its password may have changed since). */
-function seedNetwork(device: Device, store: NetworkStore): void {
+const seedNetwork = (device: Device, store: NetworkStore): void => {
   const { wifiSsid: ssid, wifiPassword: password } = device.config.build;
   if (!ssid) return;
   const log = device.platform.log;
@@ -51,9 +89,9 @@ function seedNetwork(device: Device, store: NetworkStore): void {
   } catch (error) {
     log.log('warn', `Wi-Fi network "${ssid}" from the build configuration not stored: ${(error as Error).message}`);
   }
-}
+};
 
-export function startWifi(device: Device, options: WifiSetupOptions = {}): Provisioning {
+export const startWifi = (device: Device, options: WifiSetupOptions = {}): Provisioning => {
   const platform = device.platform;
   const log = platform.log;
   const provisioning = new Provisioning(new WifiSetup(device, options));
@@ -70,7 +108,7 @@ export function startWifi(device: Device, options: WifiSetupOptions = {}): Provi
   seedNetwork(device, provisioning.store);
   provisioning.start();
   return provisioning;
-}
+};
 
 /** Names of WifiSetupOptions that are not provisioning options, or that WifiSetup answers itself. */
 const OWN = ['improv', 'applyDelay', 'onState', 'onConnected', 'onExtraSettings'];

@@ -1,4 +1,5 @@
 // Just enough DNS (RFC 1035) for a captive portal: read one question, answer it with one A record.
+import { isDigits } from '../text/chars';
 
 const DNS_TYPE_A = 1;
 const DNS_TYPE_ANY = 255;
@@ -23,7 +24,7 @@ export interface DnsQuestion {
  * (responses, other opcodes, truncated or oversized packets, compression pointers in the question,
  * labels over 63 bytes, names over 255 bytes): a captive DNS server drops those silently.
  */
-export function parseDnsQuery(packet: Uint8Array): DnsQuestion | undefined {
+export const parseDnsQuery = (packet: Uint8Array): DnsQuestion | undefined => {
   if (packet.length < 12 + 5 || packet.length > DNS_MAX_UDP) return undefined;
   const flags = (packet[2] << 8) | packet[3];
   if (flags & 0x8000) return undefined; // QR: a response
@@ -54,13 +55,13 @@ export function parseDnsQuery(packet: Uint8Array): DnsQuestion | undefined {
   const type = (packet[offset] << 8) | packet[offset + 1];
   const qclass = (packet[offset + 2] << 8) | packet[offset + 3];
   return { id: (packet[0] << 8) | packet[1], rd: (flags & 0x0100) !== 0, name, type, qclass, questionEnd: offset + 4 };
-}
+};
 
 /**
  * The answer to `query`: the question copied back, and for A (or ANY) queries in class IN one A
  * record pointing at `ip`. Other types get an empty NOERROR answer, so clients fall back to IPv4.
  */
-export function buildDnsAnswer(query: Uint8Array, question: DnsQuestion, ip: Uint8Array, ttl: number): Uint8Array {
+export const buildDnsAnswer = (query: Uint8Array, question: DnsQuestion, ip: Uint8Array, ttl: number): Uint8Array => {
   const wantsA = (question.type === DNS_TYPE_A || question.type === DNS_TYPE_ANY) && question.qclass === DNS_CLASS_IN;
   const questionLength = question.questionEnd - 12;
   const out = new Uint8Array(12 + questionLength + (wantsA ? 16 : 0));
@@ -88,7 +89,7 @@ export function buildDnsAnswer(query: Uint8Array, question: DnsQuestion, ip: Uin
     out.set(ip, o);
   }
   return out;
-}
+};
 
 export class DnsAddressError extends Error {
   override name = 'DnsAddressError';
@@ -96,16 +97,16 @@ export class DnsAddressError extends Error {
 }
 
 /** "192.168.4.1" to 4 bytes; throws DnsAddressError for anything that is not a dotted IPv4 address. */
-export function ipv4Bytes(ip: string): Uint8Array {
+export const ipv4Bytes = (ip: string): Uint8Array => {
   const parts = ip.split('.');
   const out = new Uint8Array(4);
   if (parts.length !== 4) throw new DnsAddressError(`"${ip}" is not an IPv4 address (expected four numbers like 192.168.4.1)`);
   for (let i = 0; i < 4; i++) {
     const p = parts[i];
-    if (!/^[0-9]{1,3}$/.test(p) || Number(p) > 255) {
+    if (!isDigits(p, 1, 3) || Number(p) > 255) {
       throw new DnsAddressError(`"${ip}" is not an IPv4 address: "${p}" is not a number from 0 to 255`);
     }
     out[i] = Number(p);
   }
   return out;
-}
+};

@@ -1,6 +1,7 @@
 // Streaming decoder for HTTP/1.1 chunked transfer coding (RFC 9112 section 7.1). Holds at most one
 // chunk-size line; data passes through as subarrays of the input, never copied or collected.
 import { HttpClientError } from './errors';
+import { allChars, isHexCode } from '../text/chars';
 
 const SIZE = 0;
 const DATA = 1;
@@ -52,7 +53,7 @@ export class ChunkedDecoder {
         this.line += String.fromCharCode(c);
         continue;
       }
-      if (!this.line.endsWith('\r')) throw new HttpClientError('bad-response', 'chunked body: a line does not end with CRLF');
+      if (this.line[this.line.length - 1] !== '\r') throw new HttpClientError('bad-response', 'chunked body: a line does not end with CRLF');
       const line = this.line.slice(0, -1);
       this.line = '';
       if (this.state === TRAILER) {
@@ -67,7 +68,7 @@ export class ChunkedDecoder {
   private startChunk(line: string): void {
     const cut = line.indexOf(';'); // chunk extensions are allowed and ignored
     const digits = (cut < 0 ? line : line.slice(0, cut)).trim();
-    if (!/^[0-9A-Fa-f]{1,7}$/.test(digits)) {
+    if (!allChars(digits, isHexCode, 1, 7)) {
       throw new HttpClientError('bad-response', `chunked body: bad chunk size "${digits.slice(0, 16)}" (hex, below 256 MB)`);
     }
     this.remaining = parseInt(digits, 16);

@@ -7,6 +7,7 @@
 import type { Clock, Network, TcpSocket, TimerId, TlsOptions } from '../ports';
 import { ChunkedDecoder } from './chunked';
 import { HttpClientError } from './errors';
+import { asciiLower, isDigits } from '../text/chars';
 import { parseImageUrl, resolveLocation, type ImageUrl } from './url';
 
 export interface HttpResponseHead {
@@ -78,7 +79,8 @@ export class HttpGet {
     this.chunked = undefined;
     this.arm();
     let lines = `GET ${u.path} HTTP/1.1\r\nHost: ${u.authority}\r\nUser-Agent: nodemcu-ota/1\r\nAccept-Encoding: identity\r\nConnection: close\r\n`;
-    for (const [name, value] of Object.entries(this.o.headers ?? {})) lines += `${name}: ${value}\r\n`;
+    const headers = this.o.headers ?? {};
+    for (const name of Object.keys(headers)) lines += `${name}: ${headers[name]}\r\n`;
     const bytes = latin1(lines + '\r\n');
     let sent = false;
     const socket = (this.socket = this.o.network.connect({
@@ -137,17 +139,20 @@ export class HttpGet {
     let text = '';
     for (let i = 0; i < this.headLength - 4; i++) text += String.fromCharCode(this.head[i]);
     const lines = text.split('\r\n');
-    const m = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0]);
-    if (!m) throw new HttpClientError('bad-response', `not an HTTP/1.x response: "${lines[0].slice(0, 40)}"`);
+    // "HTTP/1.0 " or "HTTP/1.1 ", three digits, then a space or the end
+    const first = lines[0];
+    const code = first.slice(9, 12);
+    const version = first.slice(0, 9);
+    if ((version !== 'HTTP/1.0 ' && version !== 'HTTP/1.1 ') || !isDigits(code, 3, 3) || (first.length > 12 && first[12] !== ' ')) throw new HttpClientError('bad-response', `not an HTTP/1.x response: "${lines[0].slice(0, 40)}"`);
     const headers: Record<string, string> = {};
     for (let i = 1; i < lines.length; i++) {
       const colon = lines[i].indexOf(':');
       if (colon <= 0) throw new HttpClientError('bad-response', `malformed header field "${lines[i].slice(0, 40)}"`);
-      const name = lines[i].slice(0, colon).trim().toLowerCase();
+      const name = asciiLower(lines[i].slice(0, colon).trim());
       const value = lines[i].slice(colon + 1).trim();
       headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
     }
-    const status = Number(m[1]);
+    const status = Number(code);
     if (REDIRECTS.indexOf(status) >= 0 && headers.location) {
       if (++this.redirects > (this.o.maxRedirects ?? 3)) throw new HttpClientError('too-many-redirects', `more than ${this.o.maxRedirects ?? 3} redirects`);
       const next = resolveLocation(this.url, headers.location);
@@ -158,10 +163,10 @@ export class HttpGet {
     this.status = status;
     const te = headers['transfer-encoding'];
     if (te !== undefined) {
-      if (te.toLowerCase() !== 'chunked') throw new HttpClientError('bad-response', `unsupported transfer coding "${te}": the client handles only chunked`);
+      if (asciiLower(te) !== 'chunked') throw new HttpClientError('bad-response', `unsupported transfer coding "${te}": the client handles only chunked`);
       this.chunked = new ChunkedDecoder();
     } else if (headers['content-length'] !== undefined) {
-      if (!/^\d{1,10}$/.test(headers['content-length'])) throw new HttpClientError('bad-response', `bad Content-Length "${headers['content-length']}"`);
+      if (!isDigits(headers['content-length'], 1, 10)) throw new HttpClientError('bad-response', `bad Content-Length "${headers['content-length']}"`);
       this.bodyLeft = Number(headers['content-length']);
     }
     this.o.onHead({ status, headers });
@@ -228,12 +233,12 @@ export class HttpGet {
   }
 }
 
-function describeError(error: unknown): string {
+const describeError = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error);
-}
+};
 
-function latin1(text: string): Uint8Array {
+const latin1 = (text: string): Uint8Array => {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
   return out;
-}
+};

@@ -195,8 +195,8 @@ export class HttpConnection {
   }
 }
 
-function errorResponse(error: HttpError): HttpResponse {
+const errorResponse = (error: HttpError): HttpResponse => {
   const headers: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8']];
   if (error.status === 405) headers.push(['Allow', 'GET, HEAD, POST']);
   return { status: error.status, headers, body: `${error.status} ${error.message}\n` };
-}
+};

@@ -36,9 +36,9 @@ export class HttpError extends Error {
 }
 
 /** Malformed text in a request (src/text's TextError) as the 400 the server answers with; other errors unchanged. */
-export function asHttpError(error: unknown): unknown {
+export const asHttpError = (error: unknown): unknown => {
   return error instanceof TextError ? new HttpError('bad-percent-encoding', 400, error.message) : error;
-}
+};
 
 export type HttpClientErrorCode =
   | 'bad-url' // the URL cannot be fetched by this client

@@ -9,7 +9,7 @@ const MAX_NAME_IN_MESSAGE = 32;
  * Decodes `a=1&b=2`. A name given twice is an error (which value was meant is unknown), and so are
  * more than `maxFields` fields.
  */
-export function parseForm(bytes: Uint8Array, maxFields = 16): Map<string, string> {
+export const parseForm = (bytes: Uint8Array, maxFields = 16): Map<string, string> => {
   const fields = new Map<string, string>();
   let start = 0;
   let count = 0;
@@ -37,11 +37,11 @@ export function parseForm(bytes: Uint8Array, maxFields = 16): Map<string, string
     start = end + 1;
   }
   return fields;
-}
+};
 
 /** Query string (the part after "?") to a map, same rules as a form body. */
-export function parseQuery(query: string, maxFields = 16): Map<string, string> {
+export const parseQuery = (query: string, maxFields = 16): Map<string, string> => {
   const bytes = new Uint8Array(query.length);
   for (let i = 0; i < query.length; i++) bytes[i] = query.charCodeAt(i) & 0xff;
   return parseForm(bytes, maxFields);
-}
+};

@@ -3,6 +3,7 @@
 import { HttpError, asHttpError } from './errors';
 import type { HttpLimits } from './limits';
 import { percentDecodeText } from '../text/percent';
+import { asciiLower, isDigitCode, isDigits, runEnd, startsWithIgnoringCase } from '../text/chars';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST';
 
@@ -26,16 +27,21 @@ const LF = 0x0a;
 // RFC 9110 tchar: ALPHA / DIGIT / one of !#$%&'*+-.^_`|~
 const tokenSymbols = "!#$%&'*+-.^_`|~";
 
-function isTokenChar(c: number): boolean {
+const isTokenChar = (c: number): boolean => {
   return (
     (c >= 0x30 && c <= 0x39) ||
     (c >= 0x41 && c <= 0x5a) ||
     (c >= 0x61 && c <= 0x7a) ||
     (c > 0x20 && c < 0x7f && tokenSymbols.indexOf(String.fromCharCode(c)) >= 0)
   );
-}
+};
 
 type Phase = 'line' | 'headers' | 'body' | 'done';
+
+/** Not / ? #: what the authority of an absolute request target is made of. */
+const isAuthorityCode = (c: number): boolean => {
+  return c !== 0x2f && c !== 0x3f && c !== 0x23;
+};
 
 export class RequestParser {
   private buf = new Uint8Array(256);
@@ -160,10 +166,14 @@ export class RequestParser {
       throw new HttpError('bad-request-line', 400, 'the request line must be "METHOD target HTTP/1.1" with single spaces');
     }
     const [method, target, version] = parts;
-    const v = /^HTTP\/([0-9])\.([0-9])$/.exec(version);
-    if (!v) throw new HttpError('bad-request-line', 400, `"${version.slice(0, 16)}" is not an HTTP version`);
-    if (v[1] !== '1') throw new HttpError('unsupported-version', 505, `HTTP/${v[1]}.${v[2]} is not supported; use HTTP/1.1`);
-    this.version = v[2] === '0' ? '1.0' : '1.1';
+    // HTTP/<digit>.<digit>
+    const major = version[5];
+    const minor = version[7];
+    if (version.length !== 8 || !version.startsWith('HTTP/') || version[6] !== '.' || !isDigitCode(version.charCodeAt(5)) || !isDigitCode(version.charCodeAt(7))) {
+      throw new HttpError('bad-request-line', 400, `"${version.slice(0, 16)}" is not an HTTP version`);
+    }
+    if (major !== '1') throw new HttpError('unsupported-version', 505, `HTTP/${major}.${minor} is not supported; use HTTP/1.1`);
+    this.version = minor === '0' ? '1.0' : '1.1';
     if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
       for (let i = 0; i < method.length; i++) {
         if (!isTokenChar(method.charCodeAt(i))) throw new HttpError('bad-request-line', 400, 'the method is not a token');
@@ -174,9 +184,10 @@ export class RequestParser {
     this.target = target;
     let pathAndQuery = target;
     if (!target.startsWith('/')) {
-      const m = /^http:\/\/[^/?#]+(.*)$/i.exec(target);
-      if (!m) throw new HttpError('bad-request-line', 400, 'the request target must start with "/" or "http://"');
-      pathAndQuery = m[1] || '/';
+      // absolute form: http://authority then the path (the scheme in any case)
+      const authorityEnd = startsWithIgnoringCase(target, 'http://') ? runEnd(target, 7, isAuthorityCode) : 7;
+      if (authorityEnd === 7) throw new HttpError('bad-request-line', 400, 'the request target must start with "/" or "http://"');
+      pathAndQuery = target.slice(authorityEnd) || '/';
       if (!pathAndQuery.startsWith('/')) pathAndQuery = '/' + pathAndQuery;
     }
     const hash = pathAndQuery.indexOf('#');
@@ -221,7 +232,7 @@ export class RequestParser {
         throw new HttpError('bad-header', 400, `a header value contains control byte 0x${c.toString(16)}`);
       }
     }
-    const name = this.text(start, colon).toLowerCase();
+    const name = asciiLower(this.text(start, colon));
     const value = this.text(vs, ve);
     const previous = this.headers.get(name);
     if (previous === undefined) this.headers.set(name, value);
@@ -240,8 +251,10 @@ export class RequestParser {
     const cl = h.get('content-length');
     let length = 0;
     if (cl !== undefined) {
-      if (!/^[0-9]+$/.test(cl)) throw new HttpError('bad-content-length', 400, 'Content-Length must be a decimal number');
-      const digits = cl.replace(/^0+(?=.)/, '');
+      if (!isDigits(cl)) throw new HttpError('bad-content-length', 400, 'Content-Length must be a decimal number');
+      let zeros = 0;
+      while (zeros < cl.length - 1 && cl[zeros] === '0') zeros++;
+      const digits = cl.slice(zeros);
       length = digits.length > 9 ? Infinity : Number(digits);
       if (length > this.limits.maxBody) {
         throw new HttpError('body-too-large', 413, `the body may be at most ${this.limits.maxBody} bytes`);

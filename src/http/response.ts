@@ -33,7 +33,7 @@ const reasons: Record<number, string> = {
 };
 
 /** Status line, headers, and (unless `headOnly`) the body, as bytes. Always "Connection: close". */
-export function serializeResponse(response: HttpResponse, headOnly: boolean): Uint8Array {
+export const serializeResponse = (response: HttpResponse, headOnly: boolean): Uint8Array => {
   const body = response.body === undefined ? new Uint8Array(0) : typeof response.body === 'string' ? utf8Encode(response.body) : Array.isArray(response.body) ? utf8Encode(response.body.join('')) : response.body;
   const headBytes = responseHead(response, body.length);
   if (headOnly || body.length === 0) return headBytes;
@@ -41,23 +41,23 @@ export function serializeResponse(response: HttpResponse, headOnly: boolean): Ui
   out.set(headBytes);
   out.set(body, headBytes.length);
   return out;
-}
+};
 
 /** The status line and headers of `response` for a body of `bodyLength` bytes. */
-export function responseHead(response: HttpResponse, bodyLength: number): Uint8Array {
+export const responseHead = (response: HttpResponse, bodyLength: number): Uint8Array => {
   let head = `HTTP/1.1 ${response.status} ${reasons[response.status] ?? 'Status'}\r\n`;
   // CR and LF are dropped so no value can start a header of its own.
-  for (const [name, value] of response.headers ?? []) head += `${name}: ${value.replace(/[\r\n]/g, '')}\r\n`;
+  for (const [name, value] of response.headers ?? []) head += `${name}: ${value.split('\r').join('').split('\n').join('')}\r\n`;
   head += `Content-Length: ${bodyLength}\r\nConnection: close\r\n\r\n`;
   return utf8Encode(head);
-}
+};
 
 /** Bytes of a response body in UTF-8. */
-export function bodyLength(body: HttpResponse['body']): number {
+export const bodyLength = (body: HttpResponse['body']): number => {
   if (body === undefined) return 0;
   if (typeof body === 'string') return utf8Length(body);
   if (body instanceof Uint8Array) return body.length;
   let n = 0;
   for (let i = 0; i < body.length; i++) n += utf8Length(body[i]);
   return n;
-}
+};

@@ -35,14 +35,14 @@ export class ImprovPacketError extends Error {
   }
 }
 
-export function checksum(bytes: Uint8Array, end = bytes.length): number {
+export const checksum = (bytes: Uint8Array, end = bytes.length): number => {
   let sum = 0;
   for (let i = 0; i < end; i++) sum += bytes[i];
   return sum & 0xff;
-}
+};
 
 /** A whole packet with header, length and checksum. */
-export function encodePacket(type: number, data: Uint8Array): Uint8Array {
+export const encodePacket = (type: number, data: Uint8Array): Uint8Array => {
   if (data.length > 255) throw new ImprovPacketError('too-long', `Improv packet data is ${data.length} bytes; at most 255 fit`);
   const out = new Uint8Array(10 + data.length);
   out.set(IMPROV_HEADER);
@@ -52,10 +52,10 @@ export function encodePacket(type: number, data: Uint8Array): Uint8Array {
   out.set(data, 9);
   out[9 + data.length] = checksum(out, 9 + data.length);
   return out;
-}
+};
 
 /** RPC result data: command, length, then each string as length + UTF-8 bytes. */
-export function encodeRpcResult(command: number, strings: string[]): Uint8Array {
+export const encodeRpcResult = (command: number, strings: string[]): Uint8Array => {
   const encoded = strings.map((s) => utf8Encode(s));
   let total = 0;
   for (const e of encoded) {
@@ -73,7 +73,7 @@ export function encodeRpcResult(command: number, strings: string[]): Uint8Array 
     o += e.length;
   }
   return out;
-}
+};
 
 export interface RpcCommand {
   command: number;
@@ -81,16 +81,16 @@ export interface RpcCommand {
 }
 
 /** Splits RPC packet data into command and payload; the inner length must cover the rest exactly. */
-export function decodeRpc(data: Uint8Array): RpcCommand {
+export const decodeRpc = (data: Uint8Array): RpcCommand => {
   if (data.length < 2) throw new ImprovPacketError('malformed-rpc', 'RPC data needs at least a command and a length byte');
   if (data[1] !== data.length - 2) {
     throw new ImprovPacketError('malformed-rpc', `RPC length byte says ${data[1]} but ${data.length - 2} bytes follow`);
   }
   return { command: data[0], payload: data.subarray(2) };
-}
+};
 
 /** Length-prefixed strings filling `payload` exactly (Send Wi-Fi settings: SSID, password). */
-export function decodeStrings(payload: Uint8Array): string[] {
+export const decodeStrings = (payload: Uint8Array): string[] => {
   const out: string[] = [];
   let o = 0;
   while (o < payload.length) {
@@ -104,4 +104,4 @@ export function decodeStrings(payload: Uint8Array): string[] {
     o += 1 + len;
   }
   return out;
-}
+};

@@ -35,11 +35,11 @@ export interface ImprovServiceOptions {
   redirectUrl?(ip: string): string | undefined;
 }
 
-export function improvStateOf(state: ProvisioningState): number {
+export const improvStateOf = (state: ProvisioningState): number => {
   if (state === 'testing') return ImprovState.provisioning;
   if (state === 'connected') return ImprovState.provisioned;
   return ImprovState.ready;
-}
+};
 
 const NEWLINE = new Uint8Array([0x0a]);
 
@@ -186,10 +186,10 @@ export class ImprovSerialPortError extends Error {
 }
 
 /** Opens the platform's serial port and runs Improv on it. Use the service directly if the port is shared. */
-export function attachImprovSerial(
+export const attachImprovSerial = (
   platform: Platform,
   options: Omit<ImprovServiceOptions, 'write' | 'clock'> & { baud?: number },
-): { service: ImprovSerialService; serial: Serial; close(): void } {
+): { service: ImprovSerialService; serial: Serial; close(): void } => {
   if (!platform.serial) throw new ImprovSerialPortError('this platform has no serial port: Improv serial cannot run');
   const link = new SerialImprov(platform, options);
   const serial = link.open();
@@ -201,7 +201,7 @@ export function attachImprovSerial(
       serial.close();
     },
   };
-}
+};
 
 /**
  * The serial port's options and the service's: the port's callbacks and the service's write() are

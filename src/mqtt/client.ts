@@ -127,7 +127,11 @@ interface PendingOperation {
 const TOPIC_CACHE = 16;
 const NO_BYTES = new Uint8Array(0);
 /** MessageInfo without properties by PUBLISH header flags (DUP 8, QoS << 1, RETAIN 1): a delivery allocates none. */
-const INFO: readonly MessageInfo[] = Array.from({ length: 16 }, (_v, f) => Object.freeze({ qos: ((f >> 1) & 3) as QoS, retain: (f & 1) === 1, dup: (f & 8) === 8 }));
+const INFO: readonly MessageInfo[] = (() => {
+  const out: MessageInfo[] = [];
+  for (let f = 0; f < 16; f++) out.push(Object.freeze({ qos: ((f >> 1) & 3) as QoS, retain: (f & 1) === 1, dup: (f & 8) === 8 }));
+  return out;
+})();
 
 // Timers, by slot.
 const CONNECT_TIMEOUT = 0;
@@ -138,20 +142,20 @@ const TOKEN_REFRESH = 4;
 type Timer = typeof CONNECT_TIMEOUT | typeof KEEP_ALIVE | typeof RECONNECT | typeof BACKOFF_RESET | typeof TOKEN_REFRESH;
 
 /** One filter or several, as a list; none is an error. */
-function listOf<T>(filters: T | T[]): T[] {
+const listOf = <T>(filters: T | T[]): T[] => {
   const list = Array.isArray(filters) ? filters : [filters];
   if (!list.length) invalid('no topic filter given');
   return list;
-}
+};
 
 /** The keep-alive timer's period, ms. */
-function tickOf(keepAlive: number): number {
+const tickOf = (keepAlive: number): number => {
   return Math.max(100, keepAlive / 4);
-}
+};
 
-function checkQos(qos: unknown): void {
+const checkQos = (qos: unknown): void => {
   if (qos !== 0 && qos !== 1 && qos !== 2) invalid(`QoS must be 0, 1 or 2, not ${qos}`);
-}
+};
 
 export class MqttClient {
   readonly #o: ClientOptions;

@@ -10,7 +10,7 @@ export const PASSWORD_NEEDS_USER = 'a password needs a user name: set username t
  * A packet with its fixed header written; the `remaining` body bytes start at `out.length - remaining`.
  * In `scratch` when it fits (a view of it: for a port that copies what it writes), else new.
  */
-export function packet(first: number, remaining: number, scratch?: Uint8Array): Uint8Array {
+export const packet = (first: number, remaining: number, scratch?: Uint8Array): Uint8Array => {
   if (remaining > 268435455) invalid(`a packet of ${remaining} bytes is over MQTT's 256 MB`);
   const size = remaining + (remaining < 128 ? 2 : remaining < 16384 ? 3 : remaining < 2097152 ? 4 : 5);
   const out = scratch && size <= scratch.length ? scratch.subarray(0, size) : new Uint8Array(size);
@@ -19,10 +19,10 @@ export function packet(first: number, remaining: number, scratch?: Uint8Array): 
   for (; remaining > 127; remaining >>>= 7) out[i++] = (remaining & 127) | 128;
   out[i] = remaining;
   return out;
-}
+};
 
 /** A string or bytes field: 2-byte length, then the bytes (a string as UTF-8). */
-export function lengthPrefixed(value: string | Uint8Array, what: string): Uint8Array {
+export const lengthPrefixed = (value: string | Uint8Array, what: string): Uint8Array => {
   const b = typeof value === 'string' ? encodeUtf8(value) : value;
   if (b.length > 65535) invalid(`${what} is ${b.length} bytes, over 65535`);
   const out = new Uint8Array(b.length + 2);
@@ -30,10 +30,10 @@ export function lengthPrefixed(value: string | Uint8Array, what: string): Uint8A
   out[1] = b.length & 255;
   out.set(b, 2);
   return out;
-}
+};
 
 /** A packet from its body fields: a number is one byte, bytes go as they are. */
-function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
+const build = (first: number, fields: (number | Uint8Array)[]): Uint8Array => {
   let n = 0;
   for (const f of fields) n += typeof f === 'number' ? 1 : f.length;
   const out = packet(first, n);
@@ -46,7 +46,7 @@ function build(first: number, fields: (number | Uint8Array)[]): Uint8Array {
     }
   }
   return out;
-}
+};
 
 /** CONNECT fields, as a packet or as the session gives them (a string password or will payload goes as UTF-8; a will without QoS has QoS 0). */
 type ConnectInput = Omit<ConnectPacket, 'type' | 'password' | 'will'> & {
@@ -55,13 +55,13 @@ type ConnectInput = Omit<ConnectPacket, 'type' | 'password' | 'will'> & {
 };
 
 /** CONNECT (its `type` is not read: the session's ConnectFields do as well). */
-export function encodeConnect(p: ConnectInput): Uint8Array {
+export const encodeConnect = (p: ConnectInput): Uint8Array => {
   if (p.password !== undefined && p.username === undefined) invalid(PASSWORD_NEEDS_USER);
   return connectPacket(p);
-}
+};
 
 /** CONNECT without the check of encodeConnect(): the client's dialect refuses a password without a user name when it is made. */
-export function connectPacket(p: ConnectInput): Uint8Array {
+export const connectPacket = (p: ConnectInput): Uint8Array => {
   const { will, username, password, keepAlive } = p;
   const flags =
     (p.cleanSession ? 2 : 0) | (will ? 4 | ((will.qos || 0) << 3) | (will.retain ? 32 : 0) : 0) | (password !== undefined ? 64 : 0) | (username !== undefined ? 128 : 0);
@@ -71,13 +71,13 @@ export function connectPacket(p: ConnectInput): Uint8Array {
   if (username !== undefined) fields.push(lengthPrefixed(username, 'user name'));
   if (password !== undefined) fields.push(lengthPrefixed(password, 'password'));
   return build(CONNECT << 4, fields);
-}
+};
 
 /**
  * PUBLISH from its flags (DUP 8, QoS << 1, RETAIN 1), the topic as lengthPrefixed() encodes it, the
  * payload and, at QoS 1 and 2, the packet id. The client's hot path: no packet object.
  */
-export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Array, id?: number, scratch?: Uint8Array): Uint8Array {
+export const publishPacket = (flags: number, topic: Uint8Array, payload: Uint8Array, id?: number, scratch?: Uint8Array): Uint8Array => {
   const n = (flags & 6 ? topic.length + 2 : topic.length) + payload.length;
   const out = packet(0x30 | flags, n, scratch);
   let at = out.length - n;
@@ -89,47 +89,47 @@ export function publishPacket(flags: number, topic: Uint8Array, payload: Uint8Ar
   }
   out.set(payload, at);
   return out;
-}
+};
 
-export function encodePublish(p: PublishPacket): Uint8Array {
+export const encodePublish = (p: PublishPacket): Uint8Array => {
   return publishPacket((p.dup ? 8 : 0) | (p.qos << 1) | (p.retain ? 1 : 0), lengthPrefixed(p.topic, 'topic'), p.payload, p.packetId);
-}
+};
 
 /** PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK. */
-export function encodeAck(type: number, packetId: number): Uint8Array {
+export const encodeAck = (type: number, packetId: number): Uint8Array => {
   const out = new Uint8Array(4);
   out[0] = (type << 4) | (type === PUBREL ? 2 : 0);
   out[1] = 2;
   out[2] = packetId >> 8;
   out[3] = packetId & 255;
   return out;
-}
+};
 
-export function encodeSubscribe(p: SubscribePacket): Uint8Array {
+export const encodeSubscribe = (p: SubscribePacket): Uint8Array => {
   return subscribePacket(p.packetId, p.subscriptions);
-}
+};
 
 /** SUBSCRIBE from its packet id and filters: the client's encoder. */
-export function subscribePacket(id: number, subscriptions: Subscription[]): Uint8Array {
+export const subscribePacket = (id: number, subscriptions: Subscription[]): Uint8Array => {
   const fields: (number | Uint8Array)[] = [id >> 8, id & 255];
   for (const s of subscriptions) fields.push(lengthPrefixed(s.filter, 'a topic filter'), s.qos);
   return build((SUBSCRIBE << 4) | 2, fields);
-}
+};
 
-export function encodeUnsubscribe(p: UnsubscribePacket): Uint8Array {
+export const encodeUnsubscribe = (p: UnsubscribePacket): Uint8Array => {
   return unsubscribePacket(p.packetId, p.filters);
-}
+};
 
 /** UNSUBSCRIBE from its packet id and filters: the client's encoder. */
-export function unsubscribePacket(id: number, filters: string[]): Uint8Array {
+export const unsubscribePacket = (id: number, filters: string[]): Uint8Array => {
   const fields: (number | Uint8Array)[] = [id >> 8, id & 255];
   for (const f of filters) fields.push(lengthPrefixed(f, 'a topic filter'));
   return build((UNSUBSCRIBE << 4) | 2, fields);
-}
+};
 
 /** PINGREQ, PINGRESP or DISCONNECT. */
-export function encodeEmpty(type: number): Uint8Array {
+export const encodeEmpty = (type: number): Uint8Array => {
   const out = new Uint8Array(2);
   out[0] = type << 4;
   return out;
-}
+};

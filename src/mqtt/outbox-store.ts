@@ -7,12 +7,21 @@ import type { KeyValueStore } from '../ports';
 import { AWAITING_PUBCOMP, QUEUED, type MessageState, type Outbox, type OutboxMessage, type OutboxPersistence } from './outbox';
 import type { QoS } from './packets';
 import { decodeUtf8, encodeUtf8 } from './utf8';
+import { allChars } from '../text/chars';
 
 const PREFIX = 'mq';
 const NO_PROPERTIES = new Uint8Array(0);
-const RECORD_KEY = /^mq[0-9a-z]+$/;
 /** Not a record, though it looks like one ("in" is a base-36 number): skipped by restore and save. */
 const INBOUND_KEY = 'mqin';
+
+const isBase36Code = (c: number): boolean => {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a); // 0-9 a-z
+};
+
+/** "mq" and a base-36 sequence number. */
+const isRecordKey = (key: string): boolean => {
+  return key.startsWith(PREFIX) && allChars(key.slice(PREFIX.length), isBase36Code);
+};
 
 /** Told of records outboxStore() found unreadable. An object, not a callback: a device passes one it has anyway, where a closure would cost its heap. */
 export interface CorruptRecordListener {
@@ -23,9 +32,9 @@ export interface CorruptRecordListener {
  * The outbox kept in `storage`, for ClientOptions.outbox.persist. A record found unreadable at
  * start-up (a message, or the QoS 2 guard) is deleted and its key given to `listener`.
  */
-export function outboxStore(storage: KeyValueStore, listener?: CorruptRecordListener): OutboxPersistence {
+export const outboxStore = (storage: KeyValueStore, listener?: CorruptRecordListener): OutboxPersistence => {
   return new OutboxStore(storage, listener);
-}
+};
 
 class OutboxStore implements OutboxPersistence {
   #seq = 0;
@@ -70,7 +79,7 @@ class OutboxStore implements OutboxPersistence {
   restore(box: Outbox, inflight: Map<number, OutboxMessage>): number[] {
     const store = this.#store;
     // oldest first: by the sequence number in the key
-    for (const key of store.keys().filter((k) => RECORD_KEY.test(k) && k !== INBOUND_KEY).sort((a, b) => seqOf(a) - seqOf(b))) {
+    for (const key of store.keys().filter((k) => isRecordKey(k) && k !== INBOUND_KEY).sort((a, b) => seqOf(a) - seqOf(b))) {
       const v = store.get(key);
       const m = v instanceof Uint8Array ? decodeRecord(v, key) : undefined;
       if (!m) {
@@ -101,16 +110,16 @@ class OutboxStore implements OutboxPersistence {
   }
 
   saveInbound(ids: Set<number>): void {
-    this.#store.set(INBOUND_KEY, Array.from(ids).join(','));
+    this.#store.set(INBOUND_KEY, [...ids].join(','));
   }
 }
 
 /** The sequence number of a record key: "mq" and a base-36 number. */
-function seqOf(key: string): number {
+const seqOf = (key: string): number => {
   return parseInt(key.slice(2), 36);
-}
+};
 
-function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
+const decodeRecord = (v: Uint8Array, key: string): OutboxMessage | undefined => {
   const qos = (v[0] & 3) as QoS;
   const state = ((v[0] >> 3) & 3) as MessageState;
   const n = (v[3] << 8) | v[4];
@@ -130,4 +139,4 @@ function decodeRecord(v: Uint8Array, key: string): OutboxMessage | undefined {
   const m: OutboxMessage = { topic, payload, qos, retain: (v[0] & 4) !== 0, id: id || undefined, state, sent: state !== QUEUED, size: n + k + payload.length, key };
   if (k) m.props = v.slice(h + n, h + n + k);
   return m;
-}
+};

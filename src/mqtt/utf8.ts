@@ -11,11 +11,11 @@ export { nativeText, utf8EncodeLossy as encodeUtf8 } from '../text/utf8';
  * Decodes bytes[start, end) strictly, refusing U+0000; `what` names the field in the error. (The hot
  * path, an ASCII topic, is read before it comes here: reader.ts readTopic.)
  */
-export function decodeUtf8(bytes: Uint8Array, start: number, end: number, what = 'string'): string {
+export const decodeUtf8 = (bytes: Uint8Array, start: number, end: number, what = 'string'): string => {
   try {
     return utf8Decode(bytes, start, end, true);
   } catch (error) {
     if (error instanceof TextError) throw new MqttProtocolError('bad-utf8', `invalid UTF-8 in ${what} (${error.message})`);
     throw error;
   }
-}
+};

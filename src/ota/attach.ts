@@ -11,7 +11,7 @@ import { SlotUpdate } from './slot-update';
  * has a trial of this version, else the committed one (the built-in image when the record is
  * missing or unreadable).
  */
-export function attachBoot(flash: BootFlash, version: string): SlotUpdate {
+export const attachBoot = (flash: BootFlash, version: string): SlotUpdate => {
   const records = new BootRecords(flash);
   const state = records.read().state;
   let source: BootSource = 'factory';
@@ -29,4 +29,4 @@ export function attachBoot(flash: BootFlash, version: string): SlotUpdate {
     rolledBack: state?.rolledBack && { ...state.rolledBack },
     recovered: state?.recovered,
   });
-}
+};

@@ -67,6 +67,6 @@ export interface CopyFlash extends BootFlash {
   writeApp(offset: number, bytes: Uint8Array): void;
 }
 
-export function otherSlot(slot: SlotIndex): SlotIndex {
+export const otherSlot = (slot: SlotIndex): SlotIndex => {
   return slot === 0 ? 1 : 0;
-}
+};

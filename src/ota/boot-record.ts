@@ -47,21 +47,21 @@ export class BootRecordError extends Error {
 }
 
 /** Printable ASCII without quotes or backslashes, at most `max` characters: its JSON has no escapes. */
-export function recordText(text: string, max = MAX_TEXT): string {
+export const recordText = (text: string, max = MAX_TEXT): string => {
   let out = '';
   for (let i = 0; i < text.length && out.length < max; i++) {
     const c = text.charCodeAt(i);
     out += c < 0x20 || c > 0x7e ? '?' : c === 0x22 ? "'" : c === 0x5c ? '/' : text[i];
   }
   return out.length === max && text.length > max ? `${out.slice(0, max - 3)}...` : out;
-}
+};
 
 /** Whether a version kept in a record or stamp (clipped) is `version`. */
-export function sameVersion(kept: string, version: string): boolean {
+export const sameVersion = (kept: string, version: string): boolean => {
   return kept === recordText(version, MAX_VERSION);
-}
+};
 
-export function encodeRecord(state: BootState, seq: number): Uint8Array {
+export const encodeRecord = (state: BootState, seq: number): Uint8Array => {
   const t = state.trial;
   const r = state.rolledBack;
   const payload: Record<string, unknown> = { committed: state.committed };
@@ -79,11 +79,11 @@ export function encodeRecord(state: BootState, seq: number): Uint8Array {
   for (let i = 0; i < json.length; i++) out[HEAD + i] = json.charCodeAt(i);
   view.setUint32(HEAD + json.length, crc32(out, 0, HEAD + json.length));
   return out;
-}
+};
 
 export type DecodedRecord = { state: BootState; seq: number; problem?: undefined } | { state?: undefined; seq?: undefined; problem: string };
 
-export function decodeRecord(bytes: Uint8Array | undefined): DecodedRecord {
+export const decodeRecord = (bytes: Uint8Array | undefined): DecodedRecord => {
   if (!bytes || !bytes.length || isErased(bytes)) return { problem: 'erased' };
   if (bytes.length < HEAD + CRC_BYTES || !hasMagic(bytes, RECORD_MAGIC)) return { problem: 'no record magic' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -100,9 +100,9 @@ export function decodeRecord(bytes: Uint8Array | undefined): DecodedRecord {
   }
   const state = toState(raw);
   return state ? { state, seq: view.getUint32(4) } : { problem: 'payload is not a boot record' };
-}
+};
 
-function toState(raw: unknown): BootState | undefined {
+const toState = (raw: unknown): BootState | undefined => {
   if (!isObject(raw)) return undefined;
   const committed = raw.committed;
   if (committed !== 'factory' && !isSlot(committed)) return undefined;
@@ -126,7 +126,7 @@ function toState(raw: unknown): BootState | undefined {
     state.recovered = raw.recovered;
   }
   return state;
-}
+};
 
 export interface RecordRead {
   /** The newest valid record, or undefined when neither copy holds one. */
@@ -198,7 +198,7 @@ export interface Stamp {
   version: string;
 }
 
-export function encodeStamp(seq: number, version: string): Uint8Array {
+export const encodeStamp = (seq: number, version: string): Uint8Array => {
   const v = recordText(version, MAX_VERSION);
   const out = new Uint8Array(9 + v.length + CRC_BYTES);
   out.set(STAMP_MAGIC, 0);
@@ -208,9 +208,9 @@ export function encodeStamp(seq: number, version: string): Uint8Array {
   for (let i = 0; i < v.length; i++) out[9 + i] = v.charCodeAt(i);
   view.setUint32(9 + v.length, crc32(out, 0, 9 + v.length));
   return out;
-}
+};
 
-export function decodeStamp(bytes: Uint8Array | undefined): Stamp | undefined {
+export const decodeStamp = (bytes: Uint8Array | undefined): Stamp | undefined => {
   if (!bytes || bytes.length < 9 + CRC_BYTES || !hasMagic(bytes, STAMP_MAGIC)) return undefined;
   const n = bytes[8];
   if (9 + n + CRC_BYTES > bytes.length) return undefined;
@@ -219,26 +219,26 @@ export function decodeStamp(bytes: Uint8Array | undefined): Stamp | undefined {
   let version = '';
   for (let i = 0; i < n; i++) version += String.fromCharCode(bytes[9 + i]);
   return { seq: view.getUint32(4), version };
-}
+};
 
-function isErased(bytes: Uint8Array): boolean {
+const isErased = (bytes: Uint8Array): boolean => {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0xff) return false;
   return true;
-}
+};
 
-function hasMagic(bytes: Uint8Array, magic: number[]): boolean {
+const hasMagic = (bytes: Uint8Array, magic: number[]): boolean => {
   for (let i = 0; i < magic.length; i++) if (bytes[i] !== magic[i]) return false;
   return true;
-}
+};
 
-function isObject(value: unknown): value is Record<string, unknown> {
+const isObject = (value: unknown): value is Record<string, unknown> => {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+};
 
-function isSlot(value: unknown): value is SlotIndex {
+const isSlot = (value: unknown): value is SlotIndex => {
   return value === 0 || value === 1;
-}
+};
 
-function isCount(value: unknown): value is number {
+const isCount = (value: unknown): value is number => {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 255;
-}
+};

@@ -43,7 +43,7 @@ interface Pick {
   kind: 'stamped' | 'factory' | 'unstamped';
 }
 
-export function chooseBoot(flash: BootFlash, options: BootOptions): BootChoice {
+export const chooseBoot = (flash: BootFlash, options: BootOptions): BootChoice => {
   const records = new BootRecords(flash);
   const read = records.read();
   const recordSeq = records.seq;
@@ -175,9 +175,9 @@ export function chooseBoot(flash: BootFlash, options: BootOptions): BootChoice {
     recovered: final.recovered,
   });
   return { source: chosen.source, version: chosen.version, pending, notes, recovered: final.recovered, update };
-}
+};
 
-function fallback(images: SlotImage[], stamps: (Stamp | undefined)[], factory: string | undefined): Pick | undefined {
+const fallback = (images: SlotImage[], stamps: (Stamp | undefined)[], factory: string | undefined): Pick | undefined => {
   const newest = newestStamped(stamps);
   if (newest !== undefined) return { source: newest, version: images[newest].version!, kind: 'stamped' };
   if (factory !== undefined) return { source: 'factory', version: factory, kind: 'factory' };
@@ -186,31 +186,31 @@ function fallback(images: SlotImage[], stamps: (Stamp | undefined)[], factory: s
     if (version !== undefined) return { source: slot, version, kind: 'unstamped' };
   }
   return undefined;
-}
+};
 
-function describePick(pick: Pick, stamps: (Stamp | undefined)[]): string {
+const describePick = (pick: Pick, stamps: (Stamp | undefined)[]): string => {
   if (pick.source === 'factory') return `the built-in image ${pick.version}`;
   if (pick.kind === 'stamped') return `${pick.version} from slot ${pick.source}, the last committed image (stamp ${stamps[pick.source]!.seq})`;
   return `${pick.version} from slot ${pick.source}, the only image that checks out (it has no commit stamp)`;
-}
+};
 
 /** The stamped slot committed last. */
-function newestStamped(stamps: (Stamp | undefined)[]): SlotIndex | undefined {
+const newestStamped = (stamps: (Stamp | undefined)[]): SlotIndex | undefined => {
   const [a, b] = stamps;
   if (a && b) return b.seq > a.seq ? 1 : 0;
   return a ? 0 : b ? 1 : undefined;
-}
+};
 
-function inspect(flash: BootFlash, slot: SlotIndex): SlotImage {
+const inspect = (flash: BootFlash, slot: SlotIndex): SlotImage => {
   try {
     return flash.inspect(slot);
   } catch (error) {
     return { problem: `unreadable (${describeError(error)})` };
   }
-}
+};
 
 /** The slot's commit stamp, when it is intact and belongs to the image the slot holds now. */
-function stampOf(flash: BootFlash, slot: SlotIndex, image: SlotImage): Stamp | undefined {
+const stampOf = (flash: BootFlash, slot: SlotIndex, image: SlotImage): Stamp | undefined => {
   if (image.version === undefined) return undefined;
   let stamp: Stamp | undefined;
   try {
@@ -219,9 +219,9 @@ function stampOf(flash: BootFlash, slot: SlotIndex, image: SlotImage): Stamp | u
     return undefined;
   }
   return stamp && sameVersion(stamp.version, image.version) ? stamp : undefined;
-}
+};
 
-function copyState(s: BootState): BootState {
+const copyState = (s: BootState): BootState => {
   return {
     committed: s.committed,
     trial: s.trial && { ...s.trial },
@@ -229,4 +229,4 @@ function copyState(s: BootState): BootState {
     reject: s.reject,
     recovered: s.recovered,
   };
-}
+};

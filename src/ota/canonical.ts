@@ -12,7 +12,7 @@ import { utf8Encode } from '../text/utf8';
 
 const MAX_DEPTH = 8;
 
-export function canonicalJson(value: unknown, depth = 0): string {
+export const canonicalJson = (value: unknown, depth = 0): string => {
   if (depth > MAX_DEPTH) throw new OtaError('bad-job', `the manifest nests deeper than ${MAX_DEPTH} levels`);
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number') {
@@ -27,11 +27,11 @@ export function canonicalJson(value: unknown, depth = 0): string {
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(object[k], depth + 1)}`).join(',')}}`;
   }
   throw new OtaError('bad-job', `a manifest cannot hold a ${typeof value}`);
-}
+};
 
 /** The signed bytes of a job: canonical JSON of every member except "signature". */
-export function manifestBytes(job: Record<string, unknown>): Uint8Array {
+export const manifestBytes = (job: Record<string, unknown>): Uint8Array => {
   const rest: Record<string, unknown> = {};
   for (const key of Object.keys(job)) if (key !== 'signature') rest[key] = job[key];
   return utf8Encode(canonicalJson(rest));
-}
+};

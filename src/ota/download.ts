@@ -8,6 +8,7 @@ import { hexEncode } from '../text/hex';
 import type { Clock, Logger, Network, TimerId, TlsOptions, UpdateWriter } from '../ports';
 import { OtaError, describeError, otaErrorOf } from './errors';
 import { HttpGet, type HttpResponseHead } from '../http/client';
+import { isDigits } from '../text/chars';
 
 export interface DownloadOptions {
   network: Network;
@@ -39,7 +40,19 @@ export interface DownloadOptions {
   onDone(error?: OtaError): void;
 }
 
-const CONTENT_RANGE = /^bytes (\d+)-(\d+)\/(\d+|\*)$/;
+const RANGE_UNIT = 'bytes ';
+
+/** "bytes <first>-<last>/<size or *>": [first, last, size], or undefined. */
+const parseContentRange = (text: string): [string, string, string] | undefined => {
+  if (!text.startsWith(RANGE_UNIT)) return undefined;
+  const dash = text.indexOf('-', RANGE_UNIT.length);
+  const slash = text.indexOf('/', dash + 1);
+  if (dash < 0 || slash < 0) return undefined;
+  const first = text.slice(RANGE_UNIT.length, dash);
+  const last = text.slice(dash + 1, slash);
+  const size = text.slice(slash + 1);
+  return isDigits(first) && isDigits(last) && (size === '*' || isDigits(size)) ? [first, last, size] : undefined;
+};
 
 export class Download {
   /** Image bytes written so far (with those in place before a continued download). */
@@ -119,10 +132,10 @@ export class Download {
     const { status, headers } = head;
     const size = this.o.size;
     if (status === 206) {
-      const m = CONTENT_RANGE.exec(headers['content-range'] ?? '');
+      const m = parseContentRange(headers['content-range'] ?? '');
       if (!m) return new OtaError('bad-response', `206 answer without a usable Content-Range ("${headers['content-range'] ?? ''}")`);
-      if (Number(m[1]) !== start) return new OtaError('bad-response', `asked for bytes from ${start}, the server sent from ${m[1]}`);
-      if (m[3] !== '*' && Number(m[3]) !== size) return new OtaError('size-mismatch', `the image on the server has ${m[3]} bytes, the job says ${size}`);
+      if (Number(m[0]) !== start) return new OtaError('bad-response', `asked for bytes from ${start}, the server sent from ${m[0]}`);
+      if (m[2] !== '*' && Number(m[2]) !== size) return new OtaError('size-mismatch', `the image on the server has ${m[2]} bytes, the job says ${size}`);
       return undefined;
     }
     if (status === 200) {

@@ -35,11 +35,11 @@ export class OtaError extends Error {
 }
 
 /** Message of any thrown value, for reports. */
-export function describeError(error: unknown): string {
+export const describeError = (error: unknown): string => {
   return error instanceof Error ? error.message : String(error);
-}
+};
 
 /** An HTTP client failure as the OTA reports it: the same code, except that too many redirects is 'http'. */
-export function otaErrorOf(error: HttpClientError): OtaError {
+export const otaErrorOf = (error: HttpClientError): OtaError => {
   return new OtaError(error.code === 'too-many-redirects' ? 'http' : error.code, error.message, error.retryable);
-}
+};

@@ -16,6 +16,7 @@ import { HealthGate } from './health';
 import { decodeJob, jobId, validateJob, verifyJob, type OtaJob } from './job';
 import { FINAL_STATES, OtaMemory, type JobRecord, type OtaReport } from './report';
 import { compareVersions, parseVersion } from './semver';
+import { allChars, asciiLower, isHexCode } from '../text/chars';
 
 export interface OtaOptions {
   /** Ed25519 public key of the fleet (32 bytes, or 64 hex digits, or base64). Default: the build setting `otaPublicKey`. */
@@ -43,13 +44,13 @@ export interface OtaOptions {
 }
 
 /** Attaches OTA to a device: pass the result in DeviceOptions.extensions. */
-export function otaExtension(options: OtaOptions = {}): (device: Device) => void {
+export const otaExtension = (options: OtaOptions = {}): (device: Device) => void => {
   return (device) => {
     // the boot state is read once the constructor has returned, so its frame is off the XS stack
     // while the store is read (an ESP8266 has 256 slots)
     new OtaAgent(device, options).readBootState();
   };
-}
+};
 
 interface Active {
   job: OtaJob;
@@ -265,7 +266,7 @@ class OtaAgent implements DeviceListener {
     try {
       opened = openWriter(update, job, hash);
     } catch (error) {
-      const code = /unsupported/i.test(String((error as { code?: unknown }).code)) ? 'unsupported' : 'flash';
+      const code = asciiLower(String((error as { code?: unknown }).code)).indexOf('unsupported') >= 0 ? 'unsupported' : 'flash';
       this.remember(job, true);
       return this.setReport({ state: code === 'unsupported' ? 'unsupported' : 'failed', version, job: job.id, target: job.version, error: code, reason: `cannot open the update slot: ${describeError(error)}` }, true);
     }
@@ -416,7 +417,7 @@ class OtaAgent implements DeviceListener {
  * Opens the update slot for `job`, continuing an interrupted download of the same job and image hash
  * when the port kept a checkpoint and `hash` can be restored to it; `start` is where it continues.
  */
-function openWriter(update: FlashUpdate, job: OtaJob, hash: Hash): { writer: UpdateWriter; start: number } {
+const openWriter = (update: FlashUpdate, job: OtaJob, hash: Hash): { writer: UpdateWriter; start: number } => {
   const key = hash.save && hash.restore ? `${job.id}/${hexEncode(job.sha256)}` : undefined;
   const writer = update.open(job.size, job.version, key);
   const start = writer.resumedAt ?? 0;
@@ -428,29 +429,32 @@ function openWriter(update: FlashUpdate, job: OtaJob, hash: Hash): { writer: Upd
     writer.cancel(); // the saved hash state is not usable: start from byte 0
     return { writer: update.open(job.size, job.version), start: 0 };
   }
-}
+};
 
 /** Order of two versions, or undefined when either is not a semantic version. */
-function versionOrder(a: string, b: string): number | undefined {
+const versionOrder = (a: string, b: string): number | undefined => {
   const va = parseVersion(a);
   const vb = parseVersion(b);
   return va && vb ? compareVersions(va, vb) : undefined;
-}
+};
 
-function readKey(value: unknown): { key?: Uint8Array; problem?: string } {
+/** An Ed25519 public key written in hex. */
+const KEY_HEX_DIGITS = 64;
+
+const readKey = (value: unknown): { key?: Uint8Array; problem?: string } => {
   if (value instanceof Uint8Array) return value.length === 32 ? { key: value } : { problem: `the OTA public key has ${value.length} bytes; an Ed25519 key has 32` };
   if (typeof value !== 'string' || !value) return { problem: 'no OTA public key configured (otaPublicKey: 64 hex digits from `fleet keygen`)' };
   try {
-    const key = /^[0-9a-fA-F]{64}$/.test(value) ? hexDecode(value) : base64Decode(value);
+    const key = allChars(value, isHexCode, KEY_HEX_DIGITS, KEY_HEX_DIGITS) ? hexDecode(value) : base64Decode(value);
     if (key.length === 32) return { key };
   } catch {
     // reported below
   }
   return { problem: 'the OTA public key must be 32 bytes as 64 hex digits or base64' };
-}
+};
 
 /** The groups of `list` (from the options) that can be topic levels; the others are named to `warn`. */
-function checkGroups(list: string[], warn: (message: string) => void): string[] {
+const checkGroups = (list: string[], warn: (message: string) => void): string[] => {
   const groups: string[] = [];
   for (const item of list) {
     const g = typeof item === 'string' ? item.trim() : '';
@@ -459,4 +463,4 @@ function checkGroups(list: string[], warn: (message: string) => void): string[] 
     else warn(`ota: group "${String(item).slice(0, 70)}" ignored: a group must be 1-64 characters without + # or /`);
   }
   return groups;
-}
+};

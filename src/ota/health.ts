@@ -23,7 +23,7 @@ export interface HealthRules {
 }
 
 /** The checks that do not pass, as phrases for a report; empty when healthy. */
-export function failingChecks(r: HealthReading, rules: HealthRules): string[] {
+export const failingChecks = (r: HealthReading, rules: HealthRules): string[] => {
   const failing: string[] = [];
   if (!r.wifi) failing.push('WiFi not connected');
   if (!r.mqtt) failing.push('MQTT not connected');
@@ -31,7 +31,7 @@ export function failingChecks(r: HealthReading, rules: HealthRules): string[] {
   if (rules.requireSensors && !r.sensorsSampled) failing.push(`not every sensor sampled${r.unsampled?.length ? ` (${r.unsampled.join(', ')})` : ''}`);
   if (!(r.freeMemory >= rules.memoryFloor)) failing.push(`free memory ${r.freeMemory} bytes, below the floor of ${rules.memoryFloor}`);
   return failing;
-}
+};
 
 export interface HealthGateOptions extends HealthRules {
   clock: Clock;
@@ -91,6 +91,6 @@ export class HealthGate {
   }
 }
 
-function seconds(ms: number): number {
+const seconds = (ms: number): number => {
   return Math.round(ms / 100) / 10;
-}
+};

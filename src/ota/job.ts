@@ -15,6 +15,10 @@ import { OtaError, describeError, otaErrorOf } from './errors';
 import { parseVersion } from './semver';
 import { HttpClientError } from '../http/errors';
 import { parseImageUrl } from '../http/url';
+import { allChars, isAlnumCode, isLowerHexCode } from '../text/chars';
+
+const SHA256_HEX_DIGITS = 64;
+const MAX_ID_CHARS = 64;
 
 export interface OtaJob {
   id: string;
@@ -36,7 +40,7 @@ const MAX_JOB_BYTES = 2048;
 export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
 
 /** Decodes the message to a JSON object with a signature; nothing else is looked at yet. */
-export function decodeJob(payload: Uint8Array): Record<string, unknown> {
+export const decodeJob = (payload: Uint8Array): Record<string, unknown> => {
   if (payload.length > MAX_JOB_BYTES) throw new OtaError('bad-job', `job message of ${payload.length} bytes is over the ${MAX_JOB_BYTES}-byte limit`);
   let value: unknown;
   try {
@@ -46,15 +50,15 @@ export function decodeJob(payload: Uint8Array): Record<string, unknown> {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new OtaError('bad-job', 'job message must be a JSON object');
   return value as Record<string, unknown>;
-}
+};
 
 /** The job's id when it is a plausible one (for reports), without trusting it. */
-export function jobId(raw: Record<string, unknown>): string | undefined {
+export const jobId = (raw: Record<string, unknown>): string | undefined => {
   return typeof raw.id === 'string' && isId(raw.id) ? raw.id : undefined;
-}
+};
 
 /** Throws OtaError 'bad-signature' unless `raw` carries a valid signature by `publicKey`. */
-export function verifyJob(raw: Record<string, unknown>, publicKey: Uint8Array): void {
+export const verifyJob = (raw: Record<string, unknown>, publicKey: Uint8Array): void => {
   const text = raw.signature;
   if (typeof text !== 'string') throw new OtaError('bad-signature', 'job has no "signature" (base64 Ed25519 signature of the canonical manifest)');
   let signature: Uint8Array;
@@ -72,10 +76,10 @@ export function verifyJob(raw: Record<string, unknown>, publicKey: Uint8Array): 
   if (!ed25519Verify(publicKey, message, signature)) {
     throw new OtaError('bad-signature', 'job signature does not verify with this device\'s OTA public key: it was not signed by the fleet key, or was altered after signing');
   }
-}
+};
 
 /** Validates the fields of a (verified) job. Throws OtaError 'bad-job' naming the field. */
-export function validateJob(raw: Record<string, unknown>): OtaJob {
+export const validateJob = (raw: Record<string, unknown>): OtaJob => {
   const id = raw.id;
   if (typeof id !== 'string' || !isId(id)) throw new OtaError('bad-job', 'job "id" must be 1-64 characters of A-Z a-z 0-9 . _ -');
   const version = raw.version;
@@ -92,7 +96,7 @@ export function validateJob(raw: Record<string, unknown>): OtaJob {
     throw new OtaError('bad-job', `job "size" must be a whole number of bytes from 1 to ${MAX_IMAGE_BYTES}`);
   }
   const sha = raw.sha256;
-  if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) throw new OtaError('bad-job', 'job "sha256" must be 64 lower-case hex digits');
+  if (typeof sha !== 'string' || !allChars(sha, isLowerHexCode, SHA256_HEX_DIGITS, SHA256_HEX_DIGITS)) throw new OtaError('bad-job', 'job "sha256" must be 64 lower-case hex digits');
   const allow = raw.allowDowngrade;
   if (allow !== undefined && typeof allow !== 'boolean') throw new OtaError('bad-job', 'job "allowDowngrade" must be true or false');
   const expires = raw.expires;
@@ -104,13 +108,19 @@ export function validateJob(raw: Record<string, unknown>): OtaJob {
   const job: OtaJob = { id, version, url, size, sha256: hexDecode(sha), allowDowngrade: allow === true, expires: expires as number | undefined };
   if (board !== undefined) job.board = board;
   return job;
-}
+};
 
 /** A board type as jobs and reports carry it (the build setting `board`, e.g. esp32, esp8266). */
-export function isBoard(text: string): boolean {
-  return /^[A-Za-z0-9._-]{1,32}$/.test(text);
-}
+export const isBoard = (text: string): boolean => {
+  return allChars(text, isIdCode, 1, MAX_BOARD_CHARS);
+};
 
-function isId(text: string): boolean {
-  return /^[A-Za-z0-9._-]{1,64}$/.test(text);
-}
+const isId = (text: string): boolean => {
+  return allChars(text, isIdCode, 1, MAX_ID_CHARS);
+};
+
+const MAX_BOARD_CHARS = 32;
+
+const isIdCode = (c: number): boolean => {
+  return isAlnumCode(c) || c === 0x2e || c === 0x5f || c === 0x2d; // . _ -
+};

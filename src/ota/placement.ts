@@ -35,7 +35,7 @@ export interface PlacedBoot extends Omit<BootChoice, 'update'> {
  * Boots a copy-layout flash: decides, backs up and copies; throws NoBootableImageError when nothing
  * can run. The firmware then builds its update port from the record (attachBoot).
  */
-export function bootCopy(flash: CopyFlash, options: Pick<BootOptions, 'maxBoots'>): PlacedBoot {
+export const bootCopy = (flash: CopyFlash, options: Pick<BootOptions, 'maxBoots'>): PlacedBoot => {
   const notes: string[] = [];
   const app = inspectApp(flash);
   const images = [inspect(flash, 0), inspect(flash, 1)];
@@ -89,13 +89,13 @@ export function bootCopy(flash: CopyFlash, options: Pick<BootOptions, 'maxBoots'
   const placed = inspectApp(flash);
   if (!same(placed, source)) throw new NoBootableImageError(`the copy of slot ${slot} into the app area does not check out (${placed.problem ?? 'it differs'}): the flash is failing`);
   return { ...choice, copied };
-}
+};
 
 /**
  * Copies `size` bytes sector by sector, the first sector's magic last: until the last write, the
  * destination cannot check out. Returns the bytes programmed.
  */
-function copy(size: number, held: number, read: (at: number, n: number) => Uint8Array, erase: () => void, write: (at: number, bytes: Uint8Array) => void): number {
+const copy = (size: number, held: number, read: (at: number, n: number) => Uint8Array, erase: () => void, write: (at: number, bytes: Uint8Array) => void): number => {
   erase();
   const head = Math.min(held, size);
   for (let at = head; at < size; ) {
@@ -105,10 +105,10 @@ function copy(size: number, held: number, read: (at: number, n: number) => Uint8
   }
   write(0, read(0, head));
   return size;
-}
+};
 
 /** Stamps `slot`, which holds a copy of the committed built-in image, and records it as committed. */
-function commitCopy(flash: CopyFlash, records: BootRecords, state: BootState, slot: SlotIndex, version: string, notes: string[]): void {
+const commitCopy = (flash: CopyFlash, records: BootRecords, state: BootState, slot: SlotIndex, version: string, notes: string[]): void => {
   try {
     records.raise(Math.max(stampSeq(flash, 0), stampSeq(flash, 1)));
     flash.writeStamp(slot, encodeStamp(records.next(), version));
@@ -116,57 +116,57 @@ function commitCopy(flash: CopyFlash, records: BootRecords, state: BootState, sl
   } catch (error) {
     notes.push(`could not commit the copy in slot ${slot}: ${describeError(error)}`);
   }
-}
+};
 
-function rewrite(flash: CopyFlash, records: BootRecords, state: BootState, notes: string[]): void {
+const rewrite = (flash: CopyFlash, records: BootRecords, state: BootState, notes: string[]): void => {
   try {
     records.raise(Math.max(stampSeq(flash, 0), stampSeq(flash, 1)));
     records.write(state);
   } catch (error) {
     notes.push(`could not write the boot record: ${describeError(error)}`);
   }
-}
+};
 
-function stampSeq(flash: CopyFlash, slot: SlotIndex): number {
+const stampSeq = (flash: CopyFlash, slot: SlotIndex): number => {
   try {
     return decodeStamp(flash.readStamp(slot))?.seq ?? 0;
   } catch {
     return 0;
   }
-}
+};
 
-function stamped(flash: CopyFlash, slot: SlotIndex, image: SlotImage): boolean {
+const stamped = (flash: CopyFlash, slot: SlotIndex, image: SlotImage): boolean => {
   try {
     const stamp = decodeStamp(flash.readStamp(slot));
     return !!stamp && image.version !== undefined && sameVersion(stamp.version, image.version);
   } catch {
     return false;
   }
-}
+};
 
 /** The slot whose image the app area holds (the first, if both hold it). */
-function matching(app: SlotImage, images: SlotImage[]): SlotIndex | undefined {
+const matching = (app: SlotImage, images: SlotImage[]): SlotIndex | undefined => {
   if (same(app, images[0])) return 0;
   if (same(app, images[1])) return 1;
   return undefined;
-}
+};
 
-function same(a: SlotImage, b: SlotImage): boolean {
+const same = (a: SlotImage, b: SlotImage): boolean => {
   return a.version !== undefined && a.version === b.version && a.size === b.size && a.id === b.id;
-}
+};
 
-function inspect(flash: CopyFlash, slot: SlotIndex): SlotImage {
+const inspect = (flash: CopyFlash, slot: SlotIndex): SlotImage => {
   try {
     return flash.inspect(slot);
   } catch (error) {
     return { problem: `unreadable (${describeError(error)})` };
   }
-}
+};
 
-function inspectApp(flash: CopyFlash): SlotImage {
+const inspectApp = (flash: CopyFlash): SlotImage => {
   try {
     return flash.inspectApp();
   } catch (error) {
     return { problem: `unreadable (${describeError(error)})` };
   }
-}
+};

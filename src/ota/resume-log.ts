@@ -51,7 +51,7 @@ export class ResumeLogError extends Error {
   override name = 'ResumeLogError';
 }
 
-export function encodeCheckpoint(c: Checkpoint): Uint8Array {
+export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
   if (c.version.length > MAX_TEXT || c.key.length > MAX_TEXT || c.held.length > MAX_TEXT || c.state.length > MAX_STATE) {
     throw new ResumeLogError('checkpoint fields too long (version, key and held bytes at most 255, state at most 1024)');
   }
@@ -72,9 +72,9 @@ export function encodeCheckpoint(c: Checkpoint): Uint8Array {
   view.setUint16(at, c.state.length);
   out.set(c.state, at + 2);
   return out;
-}
+};
 
-export function decodeCheckpoint(p: Uint8Array): Checkpoint | undefined {
+export const decodeCheckpoint = (p: Uint8Array): Checkpoint | undefined => {
   const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
   let at = 0;
   const need = (n: number) => at + n <= p.length;
@@ -101,7 +101,7 @@ export function decodeCheckpoint(p: Uint8Array): Checkpoint | undefined {
   at += 2;
   if (at + stateLength !== p.length) return undefined;
   return { slot, size, version: texts[0], key: texts[1], offset, held, state: p.slice(at) };
-}
+};
 
 interface Scan {
   /** Newest valid entry in the sector: its sequence number and payload. */
@@ -205,11 +205,11 @@ export class ResumeLog {
   }
 }
 
-function align(n: number): number {
+const align = (n: number): number => {
   return (n + 3) & ~3;
-}
+};
 
-function isErased(bytes: Uint8Array): boolean {
+const isErased = (bytes: Uint8Array): boolean => {
   for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0xff) return false;
   return true;
-}
+};

@@ -8,7 +8,7 @@ export interface Candidate extends WiFiCredentials {
 }
 
 /** One entry per SSID (its strongest access point), hidden networks dropped, strongest first. */
-export function strongestPerSsid(networks: WiFiNetwork[]): WiFiNetwork[] {
+export const strongestPerSsid = (networks: WiFiNetwork[]): WiFiNetwork[] => {
   const best = new Map<string, WiFiNetwork>();
   for (const n of networks) {
     if (!n.ssid) continue;
@@ -18,14 +18,14 @@ export function strongestPerSsid(networks: WiFiNetwork[]): WiFiNetwork[] {
   const out = [...best.values()];
   out.sort((a, b) => b.rssi - a.rssi);
   return out;
-}
+};
 
 /**
  * Which stored networks to try, in order. Stored networks seen in the scan come strongest first
  * (ties keep the stored order, most recent first). When the scan saw none of them, or failed,
  * every stored network is tried in stored order: it may be hidden, or the scan missed it.
  */
-export function pickCandidates(stored: WiFiCredentials[], scan: WiFiNetwork[] | undefined): Candidate[] {
+export const pickCandidates = (stored: WiFiCredentials[], scan: WiFiNetwork[] | undefined): Candidate[] => {
   if (scan) {
     const seen = strongestPerSsid(scan);
     const visible: Candidate[] = [];
@@ -37,4 +37,4 @@ export function pickCandidates(stored: WiFiCredentials[], scan: WiFiNetwork[] | 
     if (visible.length) return visible;
   }
   return stored.map((s) => ({ ssid: s.ssid, password: s.password }));
-}
+};

@@ -11,16 +11,16 @@ import type { WiFiCredentials } from './validate';
 export const DEFAULT_MAX_NETWORKS = 5;
 const ORDER_KEY = 'wo';
 
-function ssidKey(slot: number): string {
+const ssidKey = (slot: number): string => {
   return `w${slot}s`;
-}
-function passKey(slot: number): string {
+};
+const passKey = (slot: number): string => {
   return `w${slot}p`;
-}
+};
 
-function asText(value: string | Uint8Array | undefined): string | undefined {
+const asText = (value: string | Uint8Array | undefined): string | undefined => {
   return typeof value === 'string' ? value : undefined;
-}
+};
 
 export class NetworkStore {
   constructor(

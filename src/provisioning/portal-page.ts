@@ -1,9 +1,19 @@
 // The portal's only page: one small form, inline CSS, no scripts or external resources.
 import { percentEncode } from '../text/percent';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
-}
+export const escapeHtml = (text: string): string => {
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const entity = c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : c === "'" ? '&#39;' : '';
+    if (entity) {
+      out += text.slice(from, i) + entity;
+      from = i + 1;
+    }
+  }
+  return from ? out + text.slice(from) : text;
+};
 
 interface PageNetwork {
   ssid: string;
@@ -26,10 +36,10 @@ export interface PageView {
   focusPassword?: boolean;
 }
 
-function bars(rssi: number): string {
+const bars = (rssi: number): string => {
   const n = rssi >= -55 ? 4 : rssi >= -65 ? 3 : rssi >= -75 ? 2 : 1;
   return '▂▄▆█'.slice(0, n);
-}
+};
 
 const css =
   'body{font:16px system-ui,sans-serif;margin:0 auto;max-width:26em;padding:1em;color:#222}' +
@@ -55,15 +65,15 @@ const BROKER_URL = '"></label><label>Broker URL<input name="b" id="b" maxlength=
 const BROKER_USER = '"></label><label>Broker user<input name="u" id="u" maxlength="63" autocapitalize="none" value="';
 const FORM_END = '"></label><label>Broker password<input name="w" id="w" type="password" maxlength="63"></label></details><button type="submit">Connect</button></form>';
 
-export function renderPage(view: PageView): string {
+export const renderPage = (view: PageView): string => {
   return renderPageParts(view).join('');
-}
+};
 
 /**
  * The page as parts, in order: the server encodes and sends them one at a time, so the page is never
  * whole in memory, as text or as bytes (an ESP8266's heap is 32 KB; the page is ~2.5 KB).
  */
-export function renderPageParts(view: PageView): string[] {
+export const renderPageParts = (view: PageView): string[] => {
   const v = view.values;
   const out: string[] = [HEAD];
   if (view.refreshSeconds) out.push(`<meta http-equiv="refresh" content="${view.refreshSeconds};url=/">`);
@@ -85,4 +95,4 @@ export function renderPageParts(view: PageView): string[] {
   }
   out.push(`<footer>Device ${escapeHtml(view.deviceId)} · firmware ${escapeHtml(view.firmwareVersion)}</footer></body></html>`);
   return out;
-}
+};

@@ -5,6 +5,7 @@ import type { HttpRequest } from '../http/request-parser';
 import type { HttpResponse } from '../http/response';
 import { renderPageParts, type PageView } from './portal-page';
 import { ProvisioningInputError, validateCredentials, validateExtras, type ExtraSettings, type WiFiCredentials } from './validate';
+import { asciiLower } from '../text/chars';
 
 export type PortalStatus =
   | { kind: 'idle' }
@@ -57,15 +58,15 @@ const pageHeaders: ReadonlyArray<[string, string]> = Object.freeze([
   ['Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"],
 ]);
 
-function page(status: number, view: PageView): HttpResponse {
+const page = (status: number, view: PageView): HttpResponse => {
   return { status, headers: pageHeaders.slice(), body: renderPageParts(view) };
-}
+};
 
-function baseView(ctx: PortalContext, values: PageView['values'] = {}): PageView {
+const baseView = (ctx: PortalContext, values: PageView['values'] = {}): PageView => {
   return { title: ctx.title, deviceId: ctx.deviceId, firmwareVersion: ctx.firmwareVersion, networks: ctx.networks(), values };
-}
+};
 
-function statusView(ctx: PortalContext, values: PageView['values']): PageView {
+const statusView = (ctx: PortalContext, values: PageView['values']): PageView => {
   const view = baseView(ctx, values);
   const st = ctx.status();
   if (st.kind === 'testing') {
@@ -87,18 +88,18 @@ function statusView(ctx: PortalContext, values: PageView['values']): PageView {
     view.hideForm = true;
   }
   return view;
-}
+};
 
-function redirect(location: string, status = 302): HttpResponse {
+const redirect = (location: string, status = 302): HttpResponse => {
   return { status, headers: [['Location', location], ['Cache-Control', 'no-store'], ['Content-Type', 'text/plain']], body: '' };
-}
+};
 
-export function createPortalHandler(ctx: PortalContext): (request: HttpRequest) => HttpResponse {
+export const createPortalHandler = (ctx: PortalContext): (request: HttpRequest) => HttpResponse => {
   return (request) => handlePortalRequest(ctx, request);
-}
+};
 
 /** The portal's answer to `request` (a function, not a closure per portal: the portal servers call it). */
-export function handlePortalRequest(ctx: PortalContext, request: HttpRequest): HttpResponse {
+export const handlePortalRequest = (ctx: PortalContext, request: HttpRequest): HttpResponse => {
   ctx.activity();
   if (request.path === '/') {
     if (request.method === 'POST') return { status: 405, headers: [['Allow', 'GET, HEAD']], body: '' };
@@ -124,7 +125,7 @@ export function handlePortalRequest(ctx: PortalContext, request: HttpRequest): H
   }
   if (request.path === '/favicon.ico') return { status: 404, headers: [['Cache-Control', 'max-age=86400']], body: '' };
   return redirect(ctx.origin());
-}
+};
 
 /** The page's field names (short, to keep the page small) and the labels a user sees. */
 const FIELD_LABELS: Readonly<Record<string, string>> = Object.freeze({
@@ -136,16 +137,16 @@ const FIELD_LABELS: Readonly<Record<string, string>> = Object.freeze({
   w: 'Broker password',
 });
 
-function formErrorText(error: HttpError): string {
+const formErrorText = (error: HttpError): string => {
   const field = error.field;
   if (error.code === 'duplicate-field' && field !== undefined && Object.prototype.hasOwnProperty.call(FIELD_LABELS, field)) {
     return `The form sent “${FIELD_LABELS[field]}” (${field}) more than once, so it is unclear which value to use. Nothing was saved; reload the page and try again.`;
   }
   return `The form could not be read (${error.message}); reload the page and try again.`;
-}
+};
 
-function submit(ctx: PortalContext, request: HttpRequest): HttpResponse {
-  const type = (request.headers.get('content-type') ?? '').toLowerCase();
+const submit = (ctx: PortalContext, request: HttpRequest): HttpResponse => {
+  const type = asciiLower(request.headers.get('content-type') ?? '');
   if (!type.startsWith('application/x-www-form-urlencoded')) {
     return page(415, { ...baseView(ctx), message: { kind: 'error', text: 'The form was sent in an unexpected format; reload the page and try again.' } });
   }
@@ -171,4 +172,4 @@ function submit(ctx: PortalContext, request: HttpRequest): HttpResponse {
     throw error;
   }
   return redirect('/', 303);
-}
+};

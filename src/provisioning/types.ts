@@ -2,6 +2,7 @@
 import type { HttpLimits } from '../http/limits';
 import type { Platform, WiFiAuth, WiFiDisconnectReason } from '../ports';
 import type { ExtraSettings } from './validate';
+import { asciiUpper, isAlnumCode, keepChars } from '../text/chars';
 
 export interface PortalOptions {
   /** Default true. */
@@ -73,12 +74,12 @@ export class ProvisioningConfigError extends Error {
 }
 
 /** "<prefix>-<last 6 hex digits of the id, upper case>", e.g. "nodemcu-A1B2C3". */
-export function accessPointName(prefix: string, deviceId: string): string {
-  const clean = deviceId.replace(/[^0-9A-Za-z]/g, '');
-  return `${prefix}-${clean.slice(-6).toUpperCase()}`;
-}
+export const accessPointName = (prefix: string, deviceId: string): string => {
+  const clean = keepChars(deviceId, isAlnumCode);
+  return `${prefix}-${asciiUpper(clean.slice(-6))}`;
+};
 
-export function failureMessage(ssid: string, reason: AttemptFailure): string {
+export const failureMessage = (ssid: string, reason: AttemptFailure): string => {
   switch (reason) {
     case 'auth-failed':
       return `Wrong password for “${ssid}”. Check it and try again.`;
@@ -91,9 +92,9 @@ export function failureMessage(ssid: string, reason: AttemptFailure): string {
     default:
       return `Could not connect to “${ssid}” (${reason}). Try again.`;
   }
-}
+};
 
-export function securityLabel(auth: WiFiAuth): string {
+export const securityLabel = (auth: WiFiAuth): string => {
   if (auth === 'open' || auth === 'unknown') return auth;
-  return auth === 'wpa2-enterprise' ? 'WPA2-Enterprise' : auth.toUpperCase();
-}
+  return auth === 'wpa2-enterprise' ? 'WPA2-Enterprise' : asciiUpper(auth);
+};

@@ -67,10 +67,10 @@ export class HardwareConfigError extends Error {
 }
 
 /** The port a sensor needs, or HardwareConfigError when this platform lacks it. */
-export function requirePort<T>(port: T | undefined, what: string, description: SensorDescription): T {
+export const requirePort = <T>(port: T | undefined, what: string, description: SensorDescription): T => {
   if (!port) throw new HardwareConfigError(`sensor "${description.name}" needs the ${what} port, which this platform lacks`);
   return port;
-}
+};
 
 /** What a driver is made from: the description, the port it uses, and for I2C chips the bus settings. */
 export interface DriverSource<Port> {
@@ -86,9 +86,9 @@ export interface DriverSource<Port> {
 export type DriverMaker<Port> = (source: DriverSource<Port>) => Sensor;
 
 /** One sensor named as described, whose driver `make` opens at the first measurement and again after a failure. */
-export function lazySensor<Port>(description: SensorDescription, make: DriverMaker<Port>, port: Port, i2c: I2CBusSettings = {}): BuiltSensor[] {
+export const lazySensor = <Port>(description: SensorDescription, make: DriverMaker<Port>, port: Port, i2c: I2CBusSettings = {}): BuiltSensor[] => {
   return [{ name: description.name, sensor: new RetryingSensor(new DriverOpener(make, description, port, i2c)) }];
-}
+};
 
 /** What RetryingSensor opens: the maker and its source, kept as fields rather than in a closure. */
 class DriverOpener<Port> implements SensorOpener, DriverSource<Port> {

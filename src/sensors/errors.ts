@@ -31,11 +31,11 @@ export class SensorError extends Error {
  * timeout, Moddable's ECMA-419 I2C does not ("write failed"). Hosts that can tell set
  * `error.code` to 'nack' or 'timeout'; otherwise the driver decides from context.
  */
-export function i2cFailure(error: unknown): 'nack' | 'timeout' | undefined {
+export const i2cFailure = (error: unknown): 'nack' | 'timeout' | undefined => {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'nack' || code === 'timeout' ? code : undefined;
-}
+};
 
-export function hex2(value: number): string {
+export const hex2 = (value: number): string => {
   return '0x' + value.toString(16).padStart(2, '0');
-}
+};

@@ -58,7 +58,10 @@ export class I2CDevice {
   }
 
   writeRegister(register: number, value: number): void {
-    this.write(Uint8Array.of(register, value));
+    const bytes = new Uint8Array(2);
+    bytes[0] = register;
+    bytes[1] = value;
+    this.write(bytes);
   }
 
   close(): void {

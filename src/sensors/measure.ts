@@ -7,7 +7,7 @@ import type { Reading, Sensor } from './sensor';
 export type MeasureCallback<R> = (error: SensorError | undefined, reading?: R) => void;
 
 /** Starts a measurement, waits its conversion time on `clock`, then samples. Calls `done` once. */
-export function measure<R extends Reading>(sensor: Sensor<R>, clock: Pick<Clock, 'set'>, done: MeasureCallback<R>): void {
+export const measure = <R extends Reading>(sensor: Sensor<R>, clock: Pick<Clock, 'set'>, done: MeasureCallback<R>): void => {
   let wait: number;
   try {
     wait = sensor.start();
@@ -27,10 +27,10 @@ export function measure<R extends Reading>(sensor: Sensor<R>, clock: Pick<Clock,
   };
   if (wait > 0) clock.set(finish, wait);
   else finish();
-}
+};
 
 /** Wraps anything a driver or bus threw that is not yet a SensorError. */
-export function asSensorError(error: unknown): SensorError {
+export const asSensorError = (error: unknown): SensorError => {
   if (error instanceof SensorError) return error;
   return new SensorError('bus', `sensor bus failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-}
+};

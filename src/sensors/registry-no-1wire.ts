@@ -10,7 +10,7 @@ import { sht3x } from './sht3x/entry';
 export const SENSOR_ENTRIES: readonly BoardEntry[] = [bme280, bmp280, sht3x, bh1750, analog];
 
 /** The entry of a board description's `type`, or undefined when the build does not know it. */
-export function entryFor(type: string, entries: readonly BoardEntry[] = SENSOR_ENTRIES): BoardEntry | undefined {
+export const entryFor = (type: string, entries: readonly BoardEntry[] = SENSOR_ENTRIES): BoardEntry | undefined => {
   for (const entry of entries) if (entry.type === type) return entry;
   return undefined;
-}
+};

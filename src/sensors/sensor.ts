@@ -39,33 +39,39 @@ export interface Sensor<R extends Reading = Reading> {
 }
 
 /** Adds `name` to the reading's outOfRange list when `value` is outside [min, max]. */
-export function checkRange(reading: Reading, name: string, value: number, min: number, max: number): void {
+export const checkRange = (reading: Reading, name: string, value: number, min: number, max: number): void => {
   if (value >= min && value <= max) return;
   if (reading.outOfRange) reading.outOfRange.push(name);
   else reading.outOfRange = [name];
-}
+};
 
 /** The reading itself, or SensorError 'range' when it has values outside the chip's range: for callers that drop such readings. */
-export function requireInRange<R extends Reading>(reading: R, sensorName = 'sensor'): R {
+export const requireInRange = <R extends Reading>(reading: R, sensorName = 'sensor'): R => {
   if (reading.outOfRange?.length) {
     throw new SensorError('range', `${sensorName}: ${reading.outOfRange.join(', ')} outside the chip's specified range (damaged element, saturation or a wiring fault)`);
   }
   return reading;
-}
+};
 
 /** Whole milliseconds, rounded up: waiting a fraction too little reads a stale result. */
-export function ceilMs(ms: number): number {
+export const ceilMs = (ms: number): number => {
   return Math.ceil(ms - 1e-9);
-}
+};
 
 /** The numbers of a reading, flat: { temperature, humidity, pressure, illuminance, value, ... }. */
-export function readingValues(reading: Reading): Record<string, number> {
+export const readingValues = (reading: Reading): Record<string, number> => {
   const values: Record<string, number> = {};
-  for (const [key, entry] of Object.entries(reading)) {
+  const fields = reading as unknown as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const entry = fields[key];
     if (typeof entry === 'number') values[key] = entry;
     else if (key !== 'outOfRange' && entry && typeof entry === 'object') {
-      for (const [name, value] of Object.entries(entry)) if (typeof value === 'number') values[name] = value;
+      const inner = entry as Record<string, unknown>;
+      for (const name of Object.keys(inner)) {
+        const value = inner[name];
+        if (typeof value === 'number') values[name] = value;
+      }
     }
   }
   return values;
-}
+};

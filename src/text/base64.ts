@@ -6,29 +6,29 @@ const STANDARD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 const URL_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
 /** Standard alphabet, with '=' padding. */
-export function base64Encode(bytes: Uint8Array): string {
+export const base64Encode = (bytes: Uint8Array): string => {
   return encode(bytes, STANDARD, true);
-}
+};
 
 /** URL-safe alphabet ('-', '_'); without padding unless `pad` is true. */
-export function base64UrlEncode(bytes: Uint8Array, pad = false): string {
+export const base64UrlEncode = (bytes: Uint8Array, pad = false): string => {
   return encode(bytes, URL_SAFE, pad);
-}
+};
 
 /**
  * Decodes standard base64. Padding is required, and whitespace, characters outside the alphabet and
  * non-zero unused bits are rejected with TextError 'bad-base64' naming the position.
  */
-export function base64Decode(text: string): Uint8Array {
+export const base64Decode = (text: string): Uint8Array => {
   return decode(text, false);
-}
+};
 
 /** Decodes base64url; padding is optional. Same strictness as base64Decode otherwise. */
-export function base64UrlDecode(text: string): Uint8Array {
+export const base64UrlDecode = (text: string): Uint8Array => {
   return decode(text, true);
-}
+};
 
-function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
+const encode = (bytes: Uint8Array, alphabet: string, pad: boolean): string => {
   const full = Math.floor(bytes.length / 3) * 3;
   const rest = bytes.length - full;
   const codes = new Uint8Array(full / 3 * 4 + (rest === 0 ? 0 : pad ? 4 : rest + 1));
@@ -48,9 +48,9 @@ function encode(bytes: Uint8Array, alphabet: string, pad: boolean): string {
     if (pad) while (o < codes.length) codes[o++] = 61;
   }
   return codesToString(codes);
-}
+};
 
-function decode(text: string, url: boolean): Uint8Array {
+const decode = (text: string, url: boolean): Uint8Array => {
   const name = url ? 'base64url' : 'base64';
   let end = text.length;
   while (end > 0 && text.charCodeAt(end - 1) === 61) end--;
@@ -91,14 +91,14 @@ function decode(text: string, url: boolean): Uint8Array {
     if (tail === 3) out[o++] = (n >> 8) & 255;
   }
   return out;
-}
+};
 
 /** On the error path: a bad character explains more than the length it caused. */
-function checkAlphabet(text: string, end: number, url: boolean): void {
+const checkAlphabet = (text: string, end: number, url: boolean): void => {
   for (let i = 0; i < end; i++) value(text, i, url);
-}
+};
 
-function value(text: string, at: number, url: boolean): number {
+const value = (text: string, at: number, url: boolean): number => {
   const c = text.charCodeAt(at);
   if (c >= 65 && c <= 90) return c - 65;
   if (c >= 97 && c <= 122) return c - 71;
@@ -108,4 +108,4 @@ function value(text: string, at: number, url: boolean): number {
   const shown = c === 61 ? "'=' (padding is only allowed at the end)" : JSON.stringify(text.charAt(at));
   const hint = url ? (c === 43 || c === 47 ? ' (that is standard base64: use base64Decode)' : '') : c === 45 || c === 95 ? ' (that is base64url: use base64UrlDecode)' : '';
   throw new TextError('bad-base64', `invalid ${url ? 'base64url' : 'base64'} character ${shown} at index ${at}${hint}`);
-}
+};

@@ -8,7 +8,7 @@ import { utf8Decode, utf8Encode } from './utf8';
 const HEX = '0123456789ABCDEF';
 
 /** Percent-encodes `text`. A lone surrogate throws TextError 'bad-utf8' (it has no UTF-8 form). */
-export function percentEncode(text: string): string {
+export const percentEncode = (text: string): string => {
   let out = '';
   let plainFrom = 0;
   for (let i = 0; i < text.length; i++) {
@@ -22,27 +22,27 @@ export function percentEncode(text: string): string {
     i = end - 1;
   }
   return out + text.slice(plainFrom);
-}
+};
 
-function isUnreserved(c: number): boolean {
+const isUnreserved = (c: number): boolean => {
   return (
     (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95 || c === 126
   );
-}
+};
 
-function hexValue(c: number): number {
+const hexValue = (c: number): number => {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   return -1;
-}
+};
 
 /**
  * Decodes bytes[start, end) to a string: %XX escapes become bytes, `+` becomes a space when
  * `plusIsSpace` (form encoding), and the result must be valid UTF-8. Anything else throws TextError
  * 'bad-percent-encoding', its message starting with `what`.
  */
-export function percentDecode(bytes: Uint8Array, start: number, end: number, plusIsSpace: boolean, what: string): string {
+export const percentDecode = (bytes: Uint8Array, start: number, end: number, plusIsSpace: boolean, what: string): string => {
   const out = new Uint8Array(end - start);
   let o = 0;
   for (let i = start; i < end; i++) {
@@ -60,11 +60,11 @@ export function percentDecode(bytes: Uint8Array, start: number, end: number, plu
   } catch (error) {
     throw new TextError('bad-percent-encoding', `${what} is not valid UTF-8 (${(error as Error).message})`);
   }
-}
+};
 
 /** Percent-decodes an ASCII string (a path or query taken from an HTTP request line). */
-export function percentDecodeText(text: string, plusIsSpace: boolean, what: string): string {
+export const percentDecodeText = (text: string, plusIsSpace: boolean, what: string): string => {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
   return percentDecode(bytes, 0, text.length, plusIsSpace, what);
-}
+};

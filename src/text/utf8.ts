@@ -15,15 +15,16 @@ interface Natives {
   fromString?(text: string): ArrayBuffer;
   fromArrayBuffer?(buffer: ArrayBufferLike, offset: number, length: number): string;
   TextEncoder?: new () => { encode(text: string): Uint8Array };
-  TextDecoder?: new () => { decode(bytes: Uint8Array): string };
+  TextDecoder?: new (label: string, options: { fatal: boolean }) => { decode(bytes: Uint8Array): string };
 }
 
 const XsArrayBuffer = ArrayBuffer as Natives;
 const XsString = String as Natives;
 const G = globalThis as Natives;
-// Neither keeps state between calls (the decoder is never used in streaming mode).
+// Neither keeps state between calls (the decoder is never used in streaming mode). The decoder throws
+// on bytes that are not UTF-8 instead of marking them U+FFFD, so no text of nativeText() holds U+FFFD.
 const encoder = G.TextEncoder && new G.TextEncoder();
-const decoder = G.TextDecoder && new G.TextDecoder();
+const decoder = G.TextDecoder && new G.TextDecoder('utf-8', { fatal: true });
 const hasFromArrayBuffer = !!XsString.fromArrayBuffer;
 
 /**
@@ -34,28 +35,28 @@ const CHUNK = 16;
 const REPLACEMENT_CHARACTER = 0xfffd;
 
 /** The UTF-8 of `text`. A lone surrogate (it has no UTF-8 form) throws TextError 'bad-utf8' naming its index. */
-export function utf8Encode(text: string): Uint8Array {
+export const utf8Encode = (text: string): Uint8Array => {
   const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
   // One byte per UTF-16 unit only for ASCII; anything else (lone surrogates included) is redone below.
   if (native && native.length === text.length) return native;
   noLoneSurrogate(text);
   return encode(text);
-}
+};
 
 /** The UTF-8 of `text`, with each lone surrogate written as U+FFFD (as TextEncoder does). */
-export function utf8EncodeLossy(text: string): Uint8Array {
+export const utf8EncodeLossy = (text: string): Uint8Array => {
   const native = encoder ? encoder.encode(text) : XsArrayBuffer.fromString ? new Uint8Array(XsArrayBuffer.fromString(text)) : undefined;
   return native && native.length === text.length ? native : encode(text);
-}
+};
 
 /** Number of bytes utf8Encode(text) produces. Throws TextError 'bad-utf8' on a lone surrogate. */
-export function utf8Length(text: string): number {
+export const utf8Length = (text: string): number => {
   noLoneSurrogate(text);
   return walk(text, undefined);
-}
+};
 
 /** Throws TextError 'bad-utf8' at the first UTF-16 surrogate of `text` that is not half of a pair. */
-function noLoneSurrogate(text: string): void {
+const noLoneSurrogate = (text: string): void => {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0xd800 || c >= 0xe000) continue;
@@ -63,17 +64,17 @@ function noLoneSurrogate(text: string): void {
     if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) i++;
     else throw new TextError('bad-utf8', `string has a lone UTF-16 surrogate 0x${c.toString(16)} at index ${i}; it cannot be encoded as UTF-8`);
   }
-}
+};
 
 /** Two passes (count, then write), so nothing is over-allocated. */
-function encode(text: string): Uint8Array {
+const encode = (text: string): Uint8Array => {
   const out = new Uint8Array(walk(text, undefined));
   walk(text, out);
   return out;
-}
+};
 
 /** Counts the UTF-8 bytes of `text` (each lone surrogate as U+FFFD) and, given `out`, writes them there. */
-function walk(text: string, out: Uint8Array | undefined): number {
+const walk = (text: string, out: Uint8Array | undefined): number => {
   let n = 0;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
@@ -93,15 +94,14 @@ function walk(text: string, out: Uint8Array | undefined): number {
     n += k + 1;
   }
   return n;
-}
+};
 
 /**
- * bytes[start, end) decoded by the engine in one call, when the result has one UTF-16 unit per byte;
- * undefined otherwise. The text is ASCII only when it also holds no U+FFFD (the decoder's mark for
- * bytes that are not UTF-8): any other byte of 0x80 or more gives fewer units than bytes. Callers test
- * that with one regular expression, with whatever else they refuse.
+ * bytes[start, end) decoded by the engine in one call, when the result has one UTF-16 unit per byte:
+ * then it is ASCII (any byte of 0x80 or more gives fewer units than bytes, and bytes that are not
+ * UTF-8 give no text); undefined otherwise.
  */
-export function nativeText(bytes: Uint8Array, start: number, end: number): string | undefined {
+export const nativeText = (bytes: Uint8Array, start: number, end: number): string | undefined => {
   const n = end - start;
   let text: string | undefined;
   if (hasFromArrayBuffer) {
@@ -110,21 +110,25 @@ export function nativeText(bytes: Uint8Array, start: number, end: number): strin
     } catch {
       return undefined; // not UTF-8: utf8Decode says where
     }
-  } else if (decoder) text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
+  } else if (decoder) {
+    try {
+      text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
+    } catch {
+      return undefined;
+    }
+  }
   return text && text.length === n ? text : undefined;
-}
+};
 
-const NOT_ASCII = /\ufffd/;
-const NOT_ASCII_OR_NUL = /[\u0000\ufffd]/;
 
 /**
  * Decodes bytes[start, end) strictly. Overlong forms, encoded surrogates, code points above U+10FFFF,
  * stray continuation bytes and truncated sequences throw TextError 'bad-utf8' with the offset from
  * `start`; so does U+0000 when `refuseNul` (MQTT strings).
  */
-export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, refuseNul = false): string {
+export const utf8Decode = (bytes: Uint8Array, start = 0, end = bytes.length, refuseNul = false): string => {
   const ascii = nativeText(bytes, start, end);
-  if (ascii !== undefined && !(refuseNul ? NOT_ASCII_OR_NUL : NOT_ASCII).test(ascii)) return ascii;
+  if (ascii !== undefined && !(refuseNul && ascii.indexOf('\u0000') >= 0)) return ascii;
   let text = '';
   const units: number[] = [];
   for (let i = start; i < end; ) {
@@ -173,10 +177,10 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length, ref
     if (units.length >= CHUNK) text += flush(units);
   }
   return text + flush(units);
-}
+};
 
-function flush(units: number[]): string {
+const flush = (units: number[]): string => {
   const s = String.fromCharCode.apply(null, units);
   units.length = 0;
   return s;
-}
+};

@@ -53,3 +53,16 @@ describe('buildModules', () => {
     expect(b.config).toEqual({ x: 1, y: 2 });
   });
 });
+
+describe('the ESP8266 build bundled for the 32-bit XS', () => {
+  it('takes a module the build carries under another file\'s name: src/sensors/registry is registry-no-1wire, without DS18B20', async () => {
+    const { bundleEsp8266 } = await import('../../scripts/budgets/esp8266');
+    const { code } = await bundleEsp8266({ modulesOnly: true });
+    const files = [...code.matchAll(/^\s*\/\/ ((?:src|hosts)\/\S+\.ts)$/gm)].map((m) => m[1]);
+    expect(files).toContain('src/sensors/registry-no-1wire.ts');
+    expect(files).toContain('src/mqtt/client.ts');
+    expect(files.filter((f) => f === 'src/sensors/registry.ts' || f!.startsWith('src/sensors/ds18b20/'))).toEqual([]);
+    // the modules alone: no scenario
+    expect(files.filter((f) => f!.startsWith('scripts/'))).toEqual([]);
+  });
+});

@@ -42,6 +42,19 @@ describe('budget comparison', () => {
     expect(compare([fig('a', 104)], [fig('a', 100)], 0.03)[0]!.verdict).toBe('grew');
   });
 
+  it('shows a target without failing on it, and holds a figure to its own tighter tolerance', () => {
+    const flash = (value: number): Figure => ({ name: 'flash', value, unit: 'bytes', target: 100, tolerance: 0.02 });
+    const rows = compare([flash(120), { ...flash(123), name: 'flash2' }], [fig('flash', 118, 'bytes'), fig('flash2', 118, 'bytes')]);
+    expect(rows.map((r) => [r.name, r.verdict])).toEqual([
+      ['flash', 'ok'],
+      ['flash2', 'grew'],
+    ]);
+    expect(formatComparison(rows.slice(0, 1))).toBe('ok      flash                                118 -> 120 bytes (+1.7%) (target 100: 20 over)');
+    expect(formatComparison(compare([flash(90)], [fig('flash', 90, 'bytes')]))).toContain('(target 100 reached)');
+    // the check's own tolerance still applies when it is the tighter one
+    expect(compare([flash(101)], [fig('flash', 100, 'bytes')], 0)[0]!.verdict).toBe('grew');
+  });
+
   it('formats one line per figure with the change', () => {
     expect(formatComparison(compare([fig('a', 120)], [fig('a', 100)]))).toBe(
       'grew    a                                    100 -> 120 computrons (+20.0%)',

@@ -6,17 +6,17 @@ import { CONNACK, PINGRESP, PUBACK, PUBCOMP, PUBLISH, PUBREC, PUBREL, SUBACK, UN
 import { expectLength, packetOf, readId, readTopic, type Reader } from '../reader';
 
 /** CONNACK: session present << 8 | return code. */
-export function readConnack(r: Reader): number {
+export const readConnack = (r: Reader): number => {
   expectLength(r, 2);
   const b = r.b;
   const at = r.at;
   if (b[at] & 0xfe) fail('reserved-flags', 'CONNACK reserved flags set');
   r.at = at + 2;
   return (b[at] << 8) | b[at + 1];
-}
+};
 
 /** SUBACK after the packet id: per filter, a granted QoS or 0x80 (refused). */
-export function readGranted(r: Reader): number[] {
+export const readGranted = (r: Reader): number[] => {
   if (r.at === r.end) fail('malformed', 'SUBACK without return codes');
   const granted: number[] = [];
   const b = r.b;
@@ -26,10 +26,10 @@ export function readGranted(r: Reader): number[] {
     granted.push(g);
   }
   return granted;
-}
+};
 
 /** Decodes the packets a broker sends to a client. Others are refused (see all-packets.ts for those). */
-export function decodeFromBroker(r: Reader): Packet {
+export const decodeFromBroker = (r: Reader): Packet => {
   const first = r.first;
   const type = first >> 4;
   switch (type) {
@@ -58,4 +58,4 @@ export function decodeFromBroker(r: Reader): Packet {
       return { type };
   }
   return fail('bad-packet-type', `${packetOf(r)} from a broker`);
-}
+};

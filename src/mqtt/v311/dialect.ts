@@ -9,7 +9,7 @@ import { OversizedPublish, SKIPPED, TOPIC_DROPPED } from '../oversized';
 import { CONNACK, DISCONNECT, PINGREQ, PINGRESP, PUBACK, PUBCOMP, PUBLISH, SUBACK, UNSUBACK } from '../packets';
 import { PacketFramer } from '../parser';
 import type { DisconnectOptions, PublishProperties, Subscription5 } from '../properties';
-import { expectLength, packetOf, readId, readTopic, TOPIC_UNSAFE, type Reader } from '../reader';
+import { expectLength, packetOf, readId, readTopic, topicUnsafe, type Reader } from '../reader';
 import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
 
@@ -19,11 +19,11 @@ function topicOf(r: Reader): string {
 }
 
 /** Refuses the MQTT 5 options: any key of `o` with a value that is not in `keys` (space-separated). */
-function only311(o: object, keys: string): void {
+const only311 = (o: object, keys: string): void => {
   for (const k in o) {
     if ((o as Record<string, unknown>)[k] !== undefined && keys.split(' ').indexOf(k) < 0) invalid(`${k} needs MQTT 5 (protocol: mqtt5())`);
   }
-}
+};
 
 /**
  * XS's ArrayBuffer.prototype.concat (an XS extension; Node has none): joins whole buffers in one
@@ -73,7 +73,7 @@ export class Mqtt311Dialect implements Dialect {
       const start = r.at + 2;
       const end = start + ((b[start - 2] << 8) | b[start - 1]);
       let topic = end <= r.end ? nativeText(b, start, end) : undefined;
-      if (topic && !TOPIC_UNSAFE.test(topic)) r.at = end;
+      if (topic && !topicUnsafe(topic)) r.at = end;
       else topic = topicOf(r);
       const id = first & 6 ? readId(r) : 0;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);

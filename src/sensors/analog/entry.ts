@@ -16,6 +16,6 @@ export const analog: BoardEntry = {
   },
 };
 
-function open(s: DriverSource<AnalogConstructor>): AnalogSensor {
+const open = (s: DriverSource<AnalogConstructor>): AnalogSensor => {
   return new AnalogSensor({ sensor: { io: s.port, pin: s.description.pin! }, configuration: s.description.configuration as AnalogSensorConfiguration });
-}
+};

@@ -14,6 +14,6 @@ export const bh1750: BoardEntry = {
   },
 };
 
-function open(s: DriverSource<I2CConstructor>): BH1750 {
+const open = (s: DriverSource<I2CConstructor>): BH1750 => {
   return new BH1750({ sensor: { ...s.i2c, io: s.port, address: s.description.address ?? BH1750_ADDRESS }, configuration: s.description.configuration as BH1750Configuration });
-}
+};

@@ -14,7 +14,7 @@ const u16 = (b: Uint8Array, i: number) => b[i] | (b[i + 1] << 8);
 const s16 = (b: Uint8Array, i: number) => (u16(b, i) << 16) >> 16;
 
 /** Decodes calib00..calib25 (registers 0x88..0xA1, 26 bytes) and, for a BME280, calib26..32 (0xE1..0xE7). */
-export function parseCalibration(tp: Uint8Array, h?: Uint8Array): BoschCalibration {
+export const parseCalibration = (tp: Uint8Array, h?: Uint8Array): BoschCalibration => {
   const cal: BoschCalibration = {
     T1: u16(tp, 0), T2: s16(tp, 2), T3: s16(tp, 4),
     P1: u16(tp, 6), P2: s16(tp, 8), P3: s16(tp, 10), P4: s16(tp, 12), P5: s16(tp, 14),
@@ -32,27 +32,27 @@ export function parseCalibration(tp: Uint8Array, h?: Uint8Array): BoschCalibrati
     };
   }
   return cal;
-}
+};
 
 /** Fine temperature (t_fine), the input of the pressure and humidity formulas. */
-export function fineTemperature(adcT: number, c: BoschCalibration): number {
+export const fineTemperature = (adcT: number, c: BoschCalibration): number => {
   const var1 = Math.imul((adcT >> 3) - (c.T1 << 1), c.T2) >> 11;
   const d = (adcT >> 4) - c.T1;
   const var2 = Math.imul(Math.imul(d, d) >> 12, c.T3) >> 14;
   return (var1 + var2) | 0;
-}
+};
 
 /** Temperature in 0.01 °C ("5123" is 51.23 °C). */
-export function compensateTemperature(tFine: number): number {
+export const compensateTemperature = (tFine: number): number => {
   return (Math.imul(tFine, 5) + 128) >> 8;
-}
+};
 
 /**
  * Pressure in Q24.8 Pa ("24674867" is 24674867/256 = 96386.2 Pa), or 0 where the datasheet code
  * avoids a division by zero. This is the datasheet's 64-bit formula (the 32-bit one is off by
  * several Pa): BigInt keeps every intermediate exact, and runs on XS.
  */
-export function compensatePressure(adcP: number, tFine: number, c: BoschCalibration): number {
+export const compensatePressure = (adcP: number, tFine: number, c: BoschCalibration): number => {
   let var1 = BigInt(tFine) - 128000n;
   let var2 = var1 * var1 * BigInt(c.P6);
   var2 = var2 + ((var1 * BigInt(c.P5)) << 17n);
@@ -66,10 +66,10 @@ export function compensatePressure(adcP: number, tFine: number, c: BoschCalibrat
   var2 = (BigInt(c.P8) * p) >> 19n;
   p = ((p + var1 + var2) >> 8n) + (BigInt(c.P7) << 4n);
   return Number(BigInt.asUintN(32, p));
-}
+};
 
 /** Relative humidity in Q22.10 %RH ("47445" is 47445/1024 = 46.333 %RH), clamped to 0..100 %. */
-export function compensateHumidity(adcH: number, tFine: number, h: NonNullable<BoschCalibration['H']>): number {
+export const compensateHumidity = (adcH: number, tFine: number, h: NonNullable<BoschCalibration['H']>): number => {
   let v = (tFine - 76800) | 0;
   const a = ((((adcH << 14) - (h.H4 << 20) - Math.imul(h.H5, v)) | 0) + 16384) >> 15;
   const b = (Math.imul(v, h.H6) >> 10) | 0;
@@ -81,4 +81,4 @@ export function compensateHumidity(adcH: number, tFine: number, h: NonNullable<B
   if (v < 0) v = 0;
   if (v > 419430400) v = 419430400;
   return v >>> 12;
-}
+};

@@ -17,9 +17,9 @@ export const bme280: BoardEntry = {
   },
 };
 
-function open(s: DriverSource<I2CConstructor>): BME280 {
+const open = (s: DriverSource<I2CConstructor>): BME280 => {
   return new BME280({ sensor: { ...s.i2c, io: s.port, address: s.description.address ?? BME280_ADDRESS }, configuration: s.description.configuration as BME280Configuration });
-}
+};
 
 export const bmp280: BoardEntry = {
   type: 'bmp280',

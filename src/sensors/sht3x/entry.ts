@@ -15,6 +15,6 @@ export const sht3x: BoardEntry = {
   },
 };
 
-function open(s: DriverSource<I2CConstructor>): SHT3x {
+const open = (s: DriverSource<I2CConstructor>): SHT3x => {
   return new SHT3x({ sensor: { ...s.i2c, io: s.port, address: s.description.address ?? SHT3X_ADDRESS }, configuration: s.description.configuration as SHT3xConfiguration });
-}
+};
