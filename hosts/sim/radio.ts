@@ -55,6 +55,10 @@ export class SimRadioError extends Error {
   }
 }
 
+export type RadioTiming = Required<Omit<SimRadioOptions, 'clock' | 'networks' | 'recordConnects'>>;
+
+const DEFAULT_TIMING: Readonly<RadioTiming> = { associateMs: 300, authFailMs: 1000, dhcpMs: 200, scanMs: 500, beaconLossMs: 0, apIp: '192.168.4.1' };
+
 /**
  * A network as this radio sees it: the description (shared, never changed) and what changes at run
  * time. Channel, BSSID and address default from the position, computed when asked for.
@@ -86,31 +90,43 @@ export class SimRadio implements WiFi {
   /** When set, scans fail with this error (a busy or broken radio). */
   scanError: Error | undefined;
   private readonly clock: Clock;
-  /** Step durations; tests may change them between steps (e.g. a DHCP server that stops answering). */
-  readonly timing: Required<Omit<SimRadioOptions, 'clock' | 'networks' | 'recordConnects'>>;
+  /** Own step durations, made when given or asked for (a fleet's radios share DEFAULT_TIMING). */
+  #timing: RadioTiming | undefined;
   private readonly nets: Entry[];
   private readonly record: boolean;
   #connects: ConnectRecord[] | undefined;
   private handler: (event: WiFiEvent) => void = ignore;
   /** Bumped by every connect/disconnect, so pending steps of an older attempt do nothing. */
   private generation = 0;
-  private pending: TimerId[] = [];
+  private pending: TimerId[] | undefined;
   private station: { ssid: string; ip: string | undefined } | undefined;
   private ap: (AccessPointOptions & { ip: string }) | undefined;
   private stationsOnAp = 0;
 
   constructor(options: SimRadioOptions) {
     this.clock = options.clock;
-    this.timing = {
-      associateMs: options.associateMs ?? 300,
-      authFailMs: options.authFailMs ?? 1000,
-      dhcpMs: options.dhcpMs ?? 200,
-      scanMs: options.scanMs ?? 500,
-      beaconLossMs: options.beaconLossMs ?? 0,
-      apIp: options.apIp ?? '192.168.4.1',
-    };
+    const o = options;
+    if (o.associateMs !== undefined || o.authFailMs !== undefined || o.dhcpMs !== undefined || o.scanMs !== undefined || o.beaconLossMs !== undefined || o.apIp !== undefined) {
+      this.#timing = {
+        associateMs: o.associateMs ?? DEFAULT_TIMING.associateMs,
+        authFailMs: o.authFailMs ?? DEFAULT_TIMING.authFailMs,
+        dhcpMs: o.dhcpMs ?? DEFAULT_TIMING.dhcpMs,
+        scanMs: o.scanMs ?? DEFAULT_TIMING.scanMs,
+        beaconLossMs: o.beaconLossMs ?? DEFAULT_TIMING.beaconLossMs,
+        apIp: o.apIp ?? DEFAULT_TIMING.apIp,
+      };
+    }
     this.record = options.recordConnects ?? true;
     this.nets = (options.networks ?? []).map((n, index) => entry(n, index));
+  }
+
+  /** Step durations; tests may change them between steps (e.g. a DHCP server that stops answering). */
+  get timing(): RadioTiming {
+    return (this.#timing ??= { ...DEFAULT_TIMING });
+  }
+
+  private get steps(): RadioTiming {
+    return this.#timing ?? DEFAULT_TIMING;
   }
 
   // ---- scenario controls -----------------------------------------------------------------------
@@ -128,7 +144,7 @@ export class SimRadio implements WiFi {
         if (gen !== this.generation || this.station?.ssid !== ssid) return;
         this.station = undefined;
         this.emit({ type: 'disconnected', reason: 'beacon-timeout' });
-      }, this.timing.beaconLossMs);
+      }, this.steps.beaconLossMs);
     }
   }
 
@@ -195,7 +211,7 @@ export class SimRadio implements WiFi {
         .map((n) => ({ ssid: n.ssid, bssid: bssidOf(n), rssi: n.rssi, channel: channelOf(n), auth: authOf(n) }));
       found.sort((a, b) => b.rssi - a.rssi);
       callback(found);
-    }, this.timing.scanMs);
+    }, this.steps.scanMs);
   }
 
   connect(options: { ssid: string; password?: string; bssid?: string }): void {
@@ -210,12 +226,12 @@ export class SimRadio implements WiFi {
     }
     const target = this.pick(options.ssid, options.bssid);
     if (!target) {
-      this.later(() => gen === this.generation && this.emit({ type: 'disconnected', reason: 'no-ap-found' }), this.timing.associateMs);
+      this.later(() => gen === this.generation && this.emit({ type: 'disconnected', reason: 'no-ap-found' }), this.steps.associateMs);
       return;
     }
     const secured = !!target.password;
     if (secured && options.password !== target.password) {
-      this.later(() => gen === this.generation && this.fail('auth-failed'), this.timing.associateMs + this.timing.authFailMs);
+      this.later(() => gen === this.generation && this.fail('auth-failed'), this.steps.associateMs + this.steps.authFailMs);
       return;
     }
     this.later(() => {
@@ -231,13 +247,13 @@ export class SimRadio implements WiFi {
         const ip = ipOf(target);
         this.station.ip = ip;
         this.emit({ type: 'got-ip', ip });
-      }, this.timing.dhcpMs);
-    }, this.timing.associateMs);
+      }, this.steps.dhcpMs);
+    }, this.steps.associateMs);
   }
 
   disconnect(): void {
     const wasUp = this.station !== undefined;
-    const wasTrying = this.pending.length > 0;
+    const wasTrying = this.pending !== undefined;
     this.cancelPending();
     this.generation++;
     this.station = undefined;
@@ -256,8 +272,8 @@ export class SimRadio implements WiFi {
     if (options.password !== undefined && (options.password.length < 8 || options.password.length > 63)) {
       throw new SimRadioError('bad-ap-config', 'access point password must be 8..63 characters (WPA2)');
     }
-    this.ap = { ...options, ip: this.timing.apIp };
-    return { ip: this.timing.apIp };
+    this.ap = { ...options, ip: this.steps.apIp };
+    return { ip: this.steps.apIp };
   }
 
   stopAccessPoint(): void {
@@ -293,10 +309,12 @@ export class SimRadio implements WiFi {
   /** A step of the station link; connect() and disconnect() cancel the ones still pending. */
   private later(fn: () => void, ms: number): void {
     const id = this.clock.set(() => {
-      this.pending = this.pending.filter((p) => p !== id);
+      const left = this.pending?.filter((p) => p !== id);
+      this.pending = left?.length ? left : undefined;
       fn();
     }, ms);
-    this.pending.push(id);
+    if (this.pending) this.pending.push(id);
+    else this.pending = [id];
   }
 
   /** Scan results and access point events, which link changes do not cancel. */
@@ -305,8 +323,8 @@ export class SimRadio implements WiFi {
   }
 
   private cancelPending(): void {
-    for (const id of this.pending) this.clock.clear(id);
-    this.pending = [];
+    for (const id of this.pending ?? []) this.clock.clear(id);
+    this.pending = undefined;
   }
 }
 

@@ -24,6 +24,7 @@ import { createSimPlatform } from '../../hosts/sim/platform';
 import { SimRadio } from '../../hosts/sim/radio';
 import type { SharedClock, TimerWheel } from '../../hosts/sim/shared-clock';
 import { SimSystem } from '../../hosts/sim/system';
+import { CheckedStore } from '../../src/device/checked-store';
 
 // ---- images and the bootloader ---------------------------------------------------------------------
 
@@ -478,8 +479,10 @@ export class SimDeviceRunner implements SiteSource {
     } else {
       this.memoryStore ??= new MemoryKeyValueStore();
       const system = new SimSystem({ deviceId: this.deviceId, seed, resetReason, freeMemory, onRestart });
-      platform = { clock, system, log, storage: this.memoryStore, network, config };
+      platform = { clock, system, log, storage: this.memoryStore, network, config, i2c: undefined, analog: undefined, wifi: undefined, update: undefined };
     }
+    // checked here, so that the firmware uses this platform as it is (see Device)
+    platform.storage = new CheckedStore(platform.storage, log);
 
     const board = buildBoard({ profile: o.board ?? 'mixed', index: this.index, reader: this, broken: this.broken });
     platform.i2c = board.i2c.io;
