@@ -86,7 +86,7 @@ export class SimI2CBus {
 
   attach<D extends SimI2CDevice>(device: D): D {
     if (this.device(device.address)) throw new Error(`I2C address 0x${device.address.toString(16)} already taken on this bus`);
-    this.#devices = [...this.#devices, device];
+    this.#devices = this.#devices.concat([device]);
     return device;
   }
 
