@@ -92,7 +92,9 @@ export class SimRadio implements WiFi {
   private readonly clock: Clock;
   /** Own step durations, made when given or asked for (a fleet's radios share DEFAULT_TIMING). */
   #timing: RadioTiming | undefined;
-  private readonly nets: Entry[];
+  /** The networks as this radio sees them: shared by every radio of the same list until one changes (own()). */
+  private nets: Entry[];
+  private ownNets = false;
   private readonly record: boolean;
   #connects: ConnectRecord[] | undefined;
   private handler: (event: WiFiEvent) => void = ignore;
@@ -117,7 +119,7 @@ export class SimRadio implements WiFi {
       };
     }
     this.record = options.recordConnects ?? true;
-    this.nets = (options.networks ?? []).map((n, index) => entry(n, index));
+    this.nets = pristine(options.networks ?? []);
   }
 
   /** Step durations; tests may change them between steps (e.g. a DHCP server that stops answering). */
@@ -132,12 +134,13 @@ export class SimRadio implements WiFi {
   // ---- scenario controls -----------------------------------------------------------------------
 
   addNetwork(network: SimNetwork): void {
-    this.nets.push(entry(network, this.nets.length));
+    const nets = this.own();
+    nets.push(entry(network, nets.length));
   }
 
   /** The network goes away (router off, out of range); a station on it loses the link. */
   vanish(ssid: string): void {
-    for (const n of this.matching(ssid)) n.visible = false;
+    for (const n of this.matching(ssid, true)) n.visible = false;
     if (this.station?.ssid === ssid) {
       const gen = this.generation;
       this.later(() => {
@@ -150,16 +153,16 @@ export class SimRadio implements WiFi {
 
   /** The network is back. */
   restore(ssid: string): void {
-    for (const n of this.matching(ssid)) n.visible = true;
+    for (const n of this.matching(ssid, true)) n.visible = true;
   }
 
   setRssi(ssid: string, rssi: number): void {
-    for (const n of this.matching(ssid)) n.rssi = rssi;
+    for (const n of this.matching(ssid, true)) n.rssi = rssi;
   }
 
   /** The router's password changed: a station on it is dropped and must authenticate again. */
   changePassword(ssid: string, password: string): void {
-    for (const n of this.matching(ssid)) n.password = password;
+    for (const n of this.matching(ssid, true)) n.password = password;
     if (this.station?.ssid === ssid) {
       this.station = undefined;
       this.generation++;
@@ -234,8 +237,11 @@ export class SimRadio implements WiFi {
       this.later(() => gen === this.generation && this.fail('auth-failed'), this.steps.associateMs + this.steps.authFailMs);
       return;
     }
+    const index = target.index;
     this.later(() => {
       if (gen !== this.generation) return;
+      // this radio's entry now (a change since connect() may have made its own copy)
+      const target = this.nets[index];
       if (!target.visible) {
         this.fail('no-ap-found');
         return;
@@ -283,10 +289,20 @@ export class SimRadio implements WiFi {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private matching(ssid: string): Entry[] {
-    const found = this.nets.filter((n) => n.ssid === ssid);
+  /** The entries of the SSID; `change`: this radio's own copies, to change. */
+  private matching(ssid: string, change = false): Entry[] {
+    const found = (change ? this.own() : this.nets).filter((n) => n.ssid === ssid);
     if (!found.length) throw new SimRadioError('unknown-network', `no simulated network "${ssid}"; add it with addNetwork()`);
     return found;
+  }
+
+  /** This radio's own entries, copied from the shared ones at the first change. */
+  private own(): Entry[] {
+    if (!this.ownNets) {
+      this.nets = this.nets.map((n) => ({ ...n }));
+      this.ownNets = true;
+    }
+    return this.nets;
   }
 
   /** The visible access point for the SSID (the given BSSID, else the strongest). */
@@ -326,6 +342,18 @@ export class SimRadio implements WiFi {
     for (const id of this.pending ?? []) this.clock.clear(id);
     this.pending = undefined;
   }
+}
+
+/** Unchanged entries of each list of networks, shared by the radios given that list (a fleet shares one). */
+const PRISTINE = new WeakMap<SimNetwork[], Entry[]>();
+
+function pristine(networks: SimNetwork[]): Entry[] {
+  let entries = PRISTINE.get(networks);
+  if (!entries) {
+    entries = networks.map((n, index) => entry(n, index));
+    PRISTINE.set(networks, entries);
+  }
+  return entries;
 }
 
 function entry(network: SimNetwork, index: number): Entry {

@@ -133,6 +133,9 @@ export function crashRestartDelay(streak: number, bootMs: number): number {
 
 const ID_FILE = 'device-id';
 
+/** The image built into every simulated board (one description for all of them; never changed). */
+const FACTORY_IMAGE: SimImage = Object.freeze({ version: FIRMWARE_VERSION, behaviour: 'ok' });
+
 /** Writes through to the sim logger of the fleet, tagged with the runner. One per runner, for every boot. */
 class RunnerLog implements Logger {
   constructor(private readonly runner: SimDeviceRunner) {}
@@ -442,7 +445,7 @@ export class SimDeviceRunner implements SiteSource {
     this.deviceId = this.resolveDeviceId();
     this.changed();
 
-    const factory: SimImage = { version: FIRMWARE_VERSION, behaviour: 'ok' };
+    const factory = FACTORY_IMAGE;
     const dir = this.stateDir();
     const loader = o.bootLoader ?? (dir ? flashBootLoader : builtInFirmware);
     let chosen: SimBootChoice;
