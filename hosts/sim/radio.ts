@@ -74,7 +74,9 @@ interface Entry {
 
 const channelOf = (n: Entry) => n.network.channel ?? 1 + ((n.index * 5) % 13);
 const bssidOf = (n: Entry) => n.network.bssid ?? `02:00:00:00:00:${(n.index + 1).toString(16).padStart(2, '0')}`;
-const ipOf = (n: Entry) => n.network.ip ?? `192.168.1.${100 + n.index}`;
+/** Default addresses by position, made once per process (every radio of a fleet gets the first). */
+const DEFAULT_IPS: string[] = [];
+const ipOf = (n: Entry) => n.network.ip ?? (DEFAULT_IPS[n.index] ??= `192.168.1.${100 + n.index}`);
 const ignore = () => {};
 
 /** A connect() call as the radio saw it, for assertions. */
@@ -101,7 +103,10 @@ export class SimRadio implements WiFi {
   /** Bumped by every connect/disconnect, so pending steps of an older attempt do nothing. */
   private generation = 0;
   private pending: TimerId[] | undefined;
-  private station: { ssid: string; ip: string | undefined } | undefined;
+  /** The network the station is associated with (two fields, not an object per radio). */
+  private stationSsid: string | undefined;
+  /** Its address once DHCP answered. */
+  private stationIp: string | undefined;
   private ap: (AccessPointOptions & { ip: string }) | undefined;
   private stationsOnAp = 0;
 
@@ -141,11 +146,11 @@ export class SimRadio implements WiFi {
   /** The network goes away (router off, out of range); a station on it loses the link. */
   vanish(ssid: string): void {
     for (const n of this.matching(ssid, true)) n.visible = false;
-    if (this.station?.ssid === ssid) {
+    if (this.stationSsid === ssid) {
       const gen = this.generation;
       this.later(() => {
-        if (gen !== this.generation || this.station?.ssid !== ssid) return;
-        this.station = undefined;
+        if (gen !== this.generation || this.stationSsid !== ssid) return;
+        this.leaveStation();
         this.emit({ type: 'disconnected', reason: 'beacon-timeout' });
       }, this.steps.beaconLossMs);
     }
@@ -163,8 +168,8 @@ export class SimRadio implements WiFi {
   /** The router's password changed: a station on it is dropped and must authenticate again. */
   changePassword(ssid: string, password: string): void {
     for (const n of this.matching(ssid, true)) n.password = password;
-    if (this.station?.ssid === ssid) {
-      this.station = undefined;
+    if (this.stationSsid === ssid) {
+      this.leaveStation();
       this.generation++;
       this.later(() => this.emit({ type: 'disconnected', reason: 'auth-failed' }), 0);
     }
@@ -189,7 +194,7 @@ export class SimRadio implements WiFi {
   }
 
   get connectedSsid(): string | undefined {
-    return this.station?.ip ? this.station.ssid : undefined;
+    return this.stationIp ? this.stationSsid : undefined;
   }
 
   get accessPoint(): (AccessPointOptions & { ip: string }) | undefined {
@@ -219,12 +224,12 @@ export class SimRadio implements WiFi {
 
   connect(options: { ssid: string; password?: string; bssid?: string }): void {
     if (this.record) this.connects.push({ at: this.clock.now(), ...options });
-    const wasUp = this.station !== undefined;
+    const wasUp = this.stationSsid !== undefined;
     this.cancelPending();
     const gen = ++this.generation;
     if (wasUp) {
       // Joining another network drops the current one first, as on ESP-IDF.
-      this.station = undefined;
+      this.leaveStation();
       this.later(() => this.emit({ type: 'disconnected', reason: 'by-request' }), 0);
     }
     const target = this.pick(options.ssid, options.bssid);
@@ -246,29 +251,30 @@ export class SimRadio implements WiFi {
         this.fail('no-ap-found');
         return;
       }
-      this.station = { ssid: target.ssid, ip: undefined };
+      this.stationSsid = target.ssid;
+      this.stationIp = undefined;
       this.emit({ type: 'connected', ssid: target.ssid });
       this.later(() => {
-        if (gen !== this.generation || this.station?.ssid !== target.ssid) return;
+        if (gen !== this.generation || this.stationSsid !== target.ssid) return;
         const ip = ipOf(target);
-        this.station.ip = ip;
+        this.stationIp = ip;
         this.emit({ type: 'got-ip', ip });
       }, this.steps.dhcpMs);
     }, this.steps.associateMs);
   }
 
   disconnect(): void {
-    const wasUp = this.station !== undefined;
+    const wasUp = this.stationSsid !== undefined;
     const wasTrying = this.pending !== undefined;
     this.cancelPending();
     this.generation++;
-    this.station = undefined;
+    this.leaveStation();
     if (wasUp || wasTrying) this.later(() => this.emit({ type: 'disconnected', reason: 'by-request' }), 0);
   }
 
   rssi(): number | undefined {
-    if (!this.station?.ip) return undefined;
-    return this.matching(this.station.ssid).find((n) => n.visible)?.rssi;
+    if (!this.stationIp) return undefined;
+    return this.matching(this.stationSsid!).find((n) => n.visible)?.rssi;
   }
 
   startAccessPoint(options: AccessPointOptions): { ip: string } {
@@ -312,8 +318,13 @@ export class SimRadio implements WiFi {
     return candidates[0];
   }
 
+  private leaveStation(): void {
+    this.stationSsid = undefined;
+    this.stationIp = undefined;
+  }
+
   private fail(reason: WiFiDisconnectReason): void {
-    this.station = undefined;
+    this.leaveStation();
     this.emit({ type: 'disconnected', reason });
   }
 

@@ -133,6 +133,9 @@ export function crashRestartDelay(streak: number, bootMs: number): number {
 
 const ID_FILE = 'device-id';
 
+/** The simulator's boards enter their Wi-Fi password without the captive portal (one object for all). */
+const NO_PORTAL = Object.freeze({ enabled: false });
+
 /** The image built into every simulated board (one description for all of them; never changed). */
 const FACTORY_IMAGE: SimImage = Object.freeze({ version: FIRMWARE_VERSION, behaviour: 'ok' });
 
@@ -512,7 +515,7 @@ export class SimDeviceRunner implements SiteSource {
         // the firmware's own provisioning, without the captive portal: a fleet enters its Wi-Fi
         // password from here (firstJoin) instead of from a phone
         wifi: {
-          portal: { enabled: false },
+          portal: NO_PORTAL,
           improv: false,
           fallbackMs: 60_000,
           onState: (state) => {
