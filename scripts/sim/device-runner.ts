@@ -201,20 +201,21 @@ export class SimDeviceRunner implements SiteSource {
   /** Boots of this runner in this process. */
   boots = 0;
   lastResetReason: ResetReason = 'power-on';
-  ota: OtaProgress | undefined;
+  ota: OtaProgress | undefined = undefined;
   /** A power cut waits for the next OTA download to reach half way. */
   otaCutArmed = false;
   /** Wi-Fi stays down until this wheel time (an outage survives a reboot). */
   private wifiDownUntil = 0;
-  private current: Boot | undefined;
+  // fields set later start as undefined here, so that V8 keeps them in the object (not in a second array)
+  private current: Boot | undefined = undefined;
   private generation = 0;
-  private memoryStore: KeyValueStore | undefined;
-  private broken: Set<string> | undefined;
-  private logger: RunnerLog | undefined;
+  private memoryStore: KeyValueStore | undefined = undefined;
+  private broken: Set<string> | undefined = undefined;
+  private logger: RunnerLog | undefined = undefined;
   /** A firmware exception escaped (a timer callback, a socket callback): the device panics. */
   private readonly panic = (error: unknown) => this.crash(describe(error));
   private nextReset: ResetReason = 'power-on';
-  private stopping: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined = undefined;
   /** Panics in a row (each within CRASH_LOOP_RESET_MS of its boot); power-on clears it. */
   private crashStreak = 0;
   private bootedAt = 0;
