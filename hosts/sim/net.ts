@@ -144,12 +144,15 @@ class NodeTcpSocket implements TcpSocket {
     return this.label ?? `${this.host}:${this.port}`;
   }
 
-  /** Listens to the socket; the first onWritable comes when it is connected (now, when it already is). */
-  attach(connected: boolean): void {
+  /**
+   * Listens to the socket; the first onWritable comes when it is connected (now, when it already is).
+   * `ownReads`: received bytes come through PLAIN_READ, not as 'data' events.
+   */
+  attach(connected: boolean, ownReads = false): void {
     const socket = this.socket;
     socket[PORT] = this;
     socket.setNoDelay(true);
-    socket.on('data', onData);
+    if (!ownReads) socket.on('data', onData);
     socket.on('drain', onWritableEvent);
     socket.on('end', onEnd);
     socket.on('error', onSocketError);
@@ -255,7 +258,7 @@ function connect(options: TcpOptions): TcpSocket {
   if (!options.tls) {
     const socket = net.connect({ host, port, noDelay: true, onread: PLAIN_READ }) as PortSocket;
     const tcp = new NodeTcpSocket(socket, options, host, port, false);
-    tcp.attach(false);
+    tcp.attach(false, true);
     return tcp;
   }
   const t = options.tls;
