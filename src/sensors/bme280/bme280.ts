@@ -76,10 +76,10 @@ const BME280_DEFAULTS: Readonly<Required<BME280Configuration>> = {
 };
 const BMP280_DEFAULTS: Readonly<Required<BME280Configuration>> = { ...BME280_DEFAULTS, humidityOversampling: 0 };
 
-/** Whether a configuration names any setting (an empty one keeps the settings object as it is: no copy per sensor). */
-function setsAny(options: BME280Configuration): boolean {
-  for (const _ in options) return true;
-  return false;
+/** The settings with a configuration's over them; the same object when it names none (no copy per sensor). */
+function merged(settings: Readonly<Required<BME280Configuration>>, options: BME280Configuration): Readonly<Required<BME280Configuration>> {
+  for (const _ in options) return { ...settings, ...options };
+  return settings;
 }
 
 export class BME280 implements Sensor<BME280Reading> {
@@ -122,7 +122,7 @@ export class BME280 implements Sensor<BME280Reading> {
   }
 
   configure(options: BME280Configuration): void {
-    const next = setsAny(options) ? { ...this.#settings, ...options } : this.#settings;
+    const next = merged(this.#settings, options);
     const standbys: readonly number[] = this.model === 'BME280' ? STANDBY_BME280 : STANDBY_BMP280;
     if (next.mode !== 'forced' && next.mode !== 'normal') throw this.#badOption('mode', next.mode, "'forced' or 'normal'");
     if (!OVERSAMPLING.includes(next.temperatureOversampling) || (next.temperatureOversampling as number) === 0) {
