@@ -74,122 +74,180 @@ const READ_BYTES = new Uint8Array(READ_BUFFER.buffer, READ_BUFFER.byteOffset, RE
 /** First size of a socket's write batch; it doubles up to MAX_BATCH while a turn writes more. */
 const MIN_BATCH = 1024;
 const MAX_BATCH = 65536;
+/**
+ * Write batches the sockets took all of at once (nothing refers to them then), for the next batch of
+ * any socket of the process: a socket holds no buffer between turns.
+ */
+const spareBatches: Buffer[] = [];
+const MAX_SPARE_BATCHES = 16;
 
-/** The port's side of a Node socket: hands received bytes to `received`, and is then the TcpSocket. */
-interface Wrapped {
-  tcp: TcpSocket;
-  received(chunk: Uint8Array): void;
+/** The port's side of a Node socket, kept on the socket under this key for the shared listeners. */
+const PORT = Symbol('tcp port');
+type PortSocket = net.Socket & { [PORT]: NodeTcpSocket };
+
+// Listeners shared by every socket (Node calls them with the socket as `this`): thousands of
+// sockets in a process, no closures per socket.
+function onData(this: PortSocket, chunk: Buffer): void {
+  this[PORT].received(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
 }
+function onWritableEvent(this: PortSocket): void {
+  this[PORT].writable();
+}
+function onEnd(this: PortSocket): void {
+  const port = this[PORT];
+  port.fail(new NetworkError('ECLOSED', `TCP ${port.where}: connection closed by peer`));
+}
+function onSocketError(this: PortSocket, error: NodeJS.ErrnoException): void {
+  const port = this[PORT];
+  port.fail(describeFailure(error, port.where, port.secure));
+}
+function onClose(this: PortSocket): void {
+  const port = this[PORT];
+  port.fail(new NetworkError('ECLOSED', `TCP ${port.where}: connection closed`));
+}
+/** Node's `onread` callback of plain outgoing connections. */
+function onRead(this: PortSocket, n: number): boolean {
+  // copied out of the shared buffer (one native copy) before the next read of any socket reuses it
+  this[PORT].received(READ_BYTES.slice(0, n));
+  return true;
+}
+const PLAIN_READ = { buffer: READ_BUFFER, callback: onRead };
+const writableSoon = (port: NodeTcpSocket) => port.writable();
+const flushSoon = (port: NodeTcpSocket) => port.flush();
 
-/** Wraps a connected or connecting Node socket in the port's TcpSocket. */
-function wrapSocket(socket: net.Socket, handlers: Handlers, where: string, secure: boolean, connected: boolean): Wrapped {
-  // Bytes received and not yet read: the first chunk, and any after it (rare: the owner reads in onReadable).
-  let head: Uint8Array | undefined;
-  const more: Uint8Array[] = [];
-  let buffered = 0;
-  let closedByOwner = false;
-  let failed = false;
-
-  const fail = (error: NetworkError) => {
-    if (closedByOwner || failed) return;
-    failed = true;
-    socket.destroy();
-    handlers.onError(error);
-  };
-  const writable = () => {
-    if (closedByOwner || failed) return;
-    handlers.onWritable?.(Math.max(1, socket.writableHighWaterMark - socket.writableLength));
-  };
-  const received = (chunk: Uint8Array) => {
-    if (closedByOwner || failed) return;
-    if (head) more.push(chunk);
-    else head = chunk;
-    buffered += chunk.length;
-    handlers.onReadable(buffered);
-  };
-
-  socket.setNoDelay(true);
-  socket.on('data', (chunk: Buffer) => received(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
-  socket.on('drain', writable);
-  socket.on('end', () => fail(new NetworkError('ECLOSED', `TCP ${where}: connection closed by peer`)));
-  socket.on('error', (error: NodeJS.ErrnoException) => fail(describeFailure(error, where, secure)));
-  socket.on('close', () => fail(new NetworkError('ECLOSED', `TCP ${where}: connection closed`)));
-  if (connected) {
-    setImmediate(writable);
-  } else {
-    socket.once(secure ? 'secureConnect' : 'connect', writable);
-  }
-
+/** The port's TcpSocket on a connected or connecting Node socket. */
+class NodeTcpSocket implements TcpSocket {
+  /** Bytes received and not yet read: the first chunk, and any after it (rare: the owner reads in onReadable). */
+  private head: Uint8Array | undefined;
+  private more: Uint8Array[] | undefined;
+  private buffered = 0;
+  private closedByOwner = false;
+  private failed = false;
   // Writes made in one turn of the event loop are copied into one buffer and leave in one socket
   // write (TCP_NODELAY is on: otherwise every small packet would be its own syscall and segment, and
   // Node's stream would do its work once per packet).
-  let batch: Buffer | undefined;
-  let used = 0;
-  let size = MIN_BATCH;
-  /** The last batch, when the socket took all of it at once (nothing refers to it then): the next one. */
-  let spare: Buffer | undefined;
-  const onWritten = (error?: Error | null) => {
-    if (error) fail(describeFailure(error as NodeJS.ErrnoException, where, secure));
-  };
-  const flush = () => {
-    const out = batch;
-    if (!out) return;
-    batch = undefined;
-    if (failed) return;
-    socket.write(out.subarray(0, used), onWritten);
-    if (socket.writableLength === 0) spare = out;
-  };
+  private batch: Buffer | undefined;
+  private used = 0;
+  private size = MIN_BATCH;
 
-  const tcp: TcpSocket = {
-    read() {
-      const first = head;
-      if (!first) return undefined;
-      head = undefined;
-      if (!more.length) {
-        buffered = 0;
-        return first;
-      }
-      const out = new Uint8Array(buffered);
-      out.set(first, 0);
-      let offset = first.length;
-      for (const chunk of more) {
-        out.set(chunk, offset);
-        offset += chunk.length;
-      }
-      more.length = 0;
-      buffered = 0;
-      return out;
-    },
-    write(bytes: Uint8Array) {
-      if (closedByOwner) throw new NetworkError('ECLOSED', `TCP ${where}: write after close()`);
-      if (failed) throw new NetworkError('ECLOSED', `TCP ${where}: write on a failed connection (onError was called)`);
-      const n = bytes.length;
-      if (batch && used + n > batch.length) {
-        // this turn writes more than the batch holds: out with it, and a larger one next
-        flush();
-        size = Math.min(MAX_BATCH, size * 2);
-      }
-      if (!batch) {
-        batch = spare && spare.length >= n ? spare : Buffer.allocUnsafe(Math.max(size, n));
-        spare = undefined;
-        used = 0;
-        process.nextTick(flush);
-      }
-      // Copied: the caller may reuse its buffer as soon as write returns.
-      batch.set(bytes, used);
-      used += n;
-    },
-    close() {
-      if (closedByOwner) return;
-      flush();
-      closedByOwner = true;
-      if (failed) return;
-      socket.end();
-      // Give queued bytes a moment to leave, then make sure the descriptor is released.
-      socket.setTimeout(2000, () => socket.destroy());
-    },
-  };
-  return { tcp, received };
+  constructor(
+    private readonly socket: PortSocket,
+    private readonly handlers: Handlers,
+    private readonly host: string,
+    private readonly port: number,
+    readonly secure: boolean,
+    /** Where, for messages, when it is more than host:port (an accepted connection). */
+    private readonly label?: string,
+  ) {}
+
+  get where(): string {
+    return this.label ?? `${this.host}:${this.port}`;
+  }
+
+  /**
+   * Listens to the socket; the first onWritable comes when it is connected (now, when it already is).
+   * `ownReads`: received bytes come through PLAIN_READ, not as 'data' events.
+   */
+  attach(connected: boolean, ownReads = false): void {
+    const socket = this.socket;
+    socket[PORT] = this;
+    socket.setNoDelay(true);
+    if (!ownReads) socket.on('data', onData);
+    socket.on('drain', onWritableEvent);
+    socket.on('end', onEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onClose);
+    if (connected) setImmediate(writableSoon, this);
+    else socket.once(this.secure ? 'secureConnect' : 'connect', onWritableEvent);
+  }
+
+  fail(error: NetworkError): void {
+    if (this.closedByOwner || this.failed) return;
+    this.failed = true;
+    this.socket.destroy();
+    this.handlers.onError(error);
+  }
+
+  writable(): void {
+    if (this.closedByOwner || this.failed) return;
+    const socket = this.socket;
+    this.handlers.onWritable?.(Math.max(1, socket.writableHighWaterMark - socket.writableLength));
+  }
+
+  received(chunk: Uint8Array): void {
+    if (this.closedByOwner || this.failed) return;
+    if (!this.head) this.head = chunk;
+    else if (this.more) this.more.push(chunk);
+    else this.more = [chunk];
+    this.buffered += chunk.length;
+    this.handlers.onReadable(this.buffered);
+  }
+
+  flush(): void {
+    const out = this.batch;
+    if (!out) return;
+    this.batch = undefined;
+    if (this.failed) return;
+    const socket = this.socket;
+    // a write error also comes as the socket's 'error' event
+    socket.write(out.subarray(0, this.used));
+    if (socket.writableLength === 0 && spareBatches.length < MAX_SPARE_BATCHES) spareBatches.push(out);
+  }
+
+  read(): Uint8Array | undefined {
+    const first = this.head;
+    if (!first) return undefined;
+    this.head = undefined;
+    const more = this.more;
+    if (!more) {
+      this.buffered = 0;
+      return first;
+    }
+    const out = new Uint8Array(this.buffered);
+    out.set(first, 0);
+    let offset = first.length;
+    for (const chunk of more) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    this.more = undefined;
+    this.buffered = 0;
+    return out;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.closedByOwner) throw new NetworkError('ECLOSED', `TCP ${this.where}: write after close()`);
+    if (this.failed) throw new NetworkError('ECLOSED', `TCP ${this.where}: write on a failed connection (onError was called)`);
+    const n = bytes.length;
+    if (this.batch && this.used + n > this.batch.length) {
+      // this turn writes more than the batch holds: out with it, and a larger one next
+      this.flush();
+      this.size = Math.min(MAX_BATCH, this.size * 2);
+    }
+    let batch = this.batch;
+    if (!batch) {
+      const spare = spareBatches.length ? spareBatches[spareBatches.length - 1] : undefined;
+      if (spare && spare.length >= n) batch = spareBatches.pop()!;
+      else batch = Buffer.allocUnsafeSlow(Math.max(this.size, n));
+      this.batch = batch;
+      this.used = 0;
+      process.nextTick(flushSoon, this);
+    }
+    // Copied: the caller may reuse its buffer as soon as write returns.
+    batch.set(bytes, this.used);
+    this.used += n;
+  }
+
+  close(): void {
+    if (this.closedByOwner) return;
+    this.flush();
+    this.closedByOwner = true;
+    if (this.failed) return;
+    const socket = this.socket;
+    socket.end();
+    // Give queued bytes a moment to leave, then make sure the descriptor is released.
+    socket.setTimeout(2000, () => socket.destroy());
+  }
 }
 
 function connect(options: TcpOptions): TcpSocket {
@@ -197,23 +255,11 @@ function connect(options: TcpOptions): TcpSocket {
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new NetworkError('EINVAL', `TCP connect: port ${port} is not in 1..65535`);
   }
-  const where = `${host}:${port}`;
   if (!options.tls) {
-    let wrapped: Wrapped | undefined;
-    const socket = net.connect({
-      host,
-      port,
-      noDelay: true,
-      onread: {
-        buffer: READ_BUFFER,
-        callback(n: number) {
-          // copied out of the shared buffer before the next read of any socket reuses it
-          wrapped!.received(READ_BYTES.slice(0, n));
-          return true;
-        },
-      },
-    });
-    return (wrapped = wrapSocket(socket, options, where, false, false)).tcp;
+    const socket = net.connect({ host, port, noDelay: true, onread: PLAIN_READ }) as PortSocket;
+    const tcp = new NodeTcpSocket(socket, options, host, port, false);
+    tcp.attach(false, true);
+    return tcp;
   }
   const t = options.tls;
   const name = t.serverName ?? host;
@@ -227,8 +273,10 @@ function connect(options: TcpOptions): TcpSocket {
     // SNI must be a DNS name (RFC 6066); IP addresses are still verified against the certificate.
     servername: net.isIP(name) ? undefined : name,
     checkServerIdentity: (_host, cert) => tls.checkServerIdentity(name, cert),
-  });
-  return wrapSocket(socket, options, where, true, false).tcp;
+  }) as unknown as PortSocket;
+  const tcp = new NodeTcpSocket(socket, options, host, port, true);
+  tcp.attach(false);
+  return tcp;
 }
 
 function listen(options: ListenerOptions, bindAddress: string): Listener {
@@ -251,9 +299,10 @@ function listen(options: ListenerOptions, bindAddress: string): Listener {
       accept(handlers) {
         if (accepted) throw new NetworkError('EINVAL', 'accept() was already called for this connection');
         accepted = true;
-        const wrapped = wrapSocket(socket, handlers, where, false, true);
+        const tcp = new NodeTcpSocket(socket as PortSocket, handlers, address, options.port, false, where);
+        tcp.attach(true);
         socket.resume();
-        return wrapped.tcp;
+        return tcp;
       },
     };
     options.onConnection(connection);

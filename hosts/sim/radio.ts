@@ -55,6 +55,10 @@ export class SimRadioError extends Error {
   }
 }
 
+export type RadioTiming = Required<Omit<SimRadioOptions, 'clock' | 'networks' | 'recordConnects'>>;
+
+const DEFAULT_TIMING: Readonly<RadioTiming> = { associateMs: 300, authFailMs: 1000, dhcpMs: 200, scanMs: 500, beaconLossMs: 0, apIp: '192.168.4.1' };
+
 /**
  * A network as this radio sees it: the description (shared, never changed) and what changes at run
  * time. Channel, BSSID and address default from the position, computed when asked for.
@@ -70,7 +74,9 @@ interface Entry {
 
 const channelOf = (n: Entry) => n.network.channel ?? 1 + ((n.index * 5) % 13);
 const bssidOf = (n: Entry) => n.network.bssid ?? `02:00:00:00:00:${(n.index + 1).toString(16).padStart(2, '0')}`;
-const ipOf = (n: Entry) => n.network.ip ?? `192.168.1.${100 + n.index}`;
+/** Default addresses by position, made once per process (every radio of a fleet gets the first). */
+const DEFAULT_IPS: string[] = [];
+const ipOf = (n: Entry) => n.network.ip ?? (DEFAULT_IPS[n.index] ??= `192.168.1.${100 + n.index}`);
 const ignore = () => {};
 
 /** A connect() call as the radio saw it, for assertions. */
@@ -86,66 +92,84 @@ export class SimRadio implements WiFi {
   /** When set, scans fail with this error (a busy or broken radio). */
   scanError: Error | undefined;
   private readonly clock: Clock;
-  /** Step durations; tests may change them between steps (e.g. a DHCP server that stops answering). */
-  readonly timing: Required<Omit<SimRadioOptions, 'clock' | 'networks' | 'recordConnects'>>;
-  private readonly nets: Entry[];
+  /** Own step durations, made when given or asked for (a fleet's radios share DEFAULT_TIMING). */
+  #timing: RadioTiming | undefined;
+  /** The networks as this radio sees them: shared by every radio of the same list until one changes (own()). */
+  private nets: Entry[];
+  private ownNets = false;
   private readonly record: boolean;
   #connects: ConnectRecord[] | undefined;
   private handler: (event: WiFiEvent) => void = ignore;
   /** Bumped by every connect/disconnect, so pending steps of an older attempt do nothing. */
   private generation = 0;
-  private pending: TimerId[] = [];
-  private station: { ssid: string; ip: string | undefined } | undefined;
+  private pending: TimerId[] | undefined;
+  /** The network the station is associated with (two fields, not an object per radio). */
+  private stationSsid: string | undefined;
+  /** Its address once DHCP answered. */
+  private stationIp: string | undefined;
   private ap: (AccessPointOptions & { ip: string }) | undefined;
   private stationsOnAp = 0;
 
   constructor(options: SimRadioOptions) {
     this.clock = options.clock;
-    this.timing = {
-      associateMs: options.associateMs ?? 300,
-      authFailMs: options.authFailMs ?? 1000,
-      dhcpMs: options.dhcpMs ?? 200,
-      scanMs: options.scanMs ?? 500,
-      beaconLossMs: options.beaconLossMs ?? 0,
-      apIp: options.apIp ?? '192.168.4.1',
-    };
+    const o = options;
+    if (o.associateMs !== undefined || o.authFailMs !== undefined || o.dhcpMs !== undefined || o.scanMs !== undefined || o.beaconLossMs !== undefined || o.apIp !== undefined) {
+      this.#timing = {
+        associateMs: o.associateMs ?? DEFAULT_TIMING.associateMs,
+        authFailMs: o.authFailMs ?? DEFAULT_TIMING.authFailMs,
+        dhcpMs: o.dhcpMs ?? DEFAULT_TIMING.dhcpMs,
+        scanMs: o.scanMs ?? DEFAULT_TIMING.scanMs,
+        beaconLossMs: o.beaconLossMs ?? DEFAULT_TIMING.beaconLossMs,
+        apIp: o.apIp ?? DEFAULT_TIMING.apIp,
+      };
+    }
     this.record = options.recordConnects ?? true;
-    this.nets = (options.networks ?? []).map((n, index) => entry(n, index));
+    this.nets = pristine(options.networks ?? []);
+  }
+
+  /** Step durations; tests may change them between steps (e.g. a DHCP server that stops answering). */
+  get timing(): RadioTiming {
+    return (this.#timing ??= { ...DEFAULT_TIMING });
+  }
+
+  private get steps(): RadioTiming {
+    return this.#timing ?? DEFAULT_TIMING;
   }
 
   // ---- scenario controls -----------------------------------------------------------------------
 
   addNetwork(network: SimNetwork): void {
-    this.nets.push(entry(network, this.nets.length));
+    const nets = this.own();
+    nets.push(entry(network, nets.length));
   }
 
   /** The network goes away (router off, out of range); a station on it loses the link. */
   vanish(ssid: string): void {
-    for (const n of this.matching(ssid)) n.visible = false;
-    if (this.station?.ssid === ssid) {
+    for (const n of this.matching(ssid, true)) n.visible = false;
+    if (this.stationSsid === ssid) {
       const gen = this.generation;
       this.later(() => {
-        if (gen !== this.generation || this.station?.ssid !== ssid) return;
-        this.station = undefined;
+        if (gen !== this.generation || this.stationSsid !== ssid) return;
+        this.leaveStation();
         this.emit({ type: 'disconnected', reason: 'beacon-timeout' });
-      }, this.timing.beaconLossMs);
+      }, this.steps.beaconLossMs);
     }
   }
 
   /** The network is back. */
   restore(ssid: string): void {
-    for (const n of this.matching(ssid)) n.visible = true;
+    for (const n of this.matching(ssid, true)) n.visible = true;
   }
 
   setRssi(ssid: string, rssi: number): void {
-    for (const n of this.matching(ssid)) n.rssi = rssi;
+    for (const n of this.matching(ssid, true)) n.rssi = rssi;
   }
 
   /** The router's password changed: a station on it is dropped and must authenticate again. */
   changePassword(ssid: string, password: string): void {
-    for (const n of this.matching(ssid)) n.password = password;
-    if (this.station?.ssid === ssid) {
-      this.station = undefined;
+    for (const n of this.matching(ssid, true)) n.password = password;
+    if (this.stationSsid === ssid) {
+      this.leaveStation();
       this.generation++;
       this.later(() => this.emit({ type: 'disconnected', reason: 'auth-failed' }), 0);
     }
@@ -170,7 +194,7 @@ export class SimRadio implements WiFi {
   }
 
   get connectedSsid(): string | undefined {
-    return this.station?.ip ? this.station.ssid : undefined;
+    return this.stationIp ? this.stationSsid : undefined;
   }
 
   get accessPoint(): (AccessPointOptions & { ip: string }) | undefined {
@@ -195,58 +219,62 @@ export class SimRadio implements WiFi {
         .map((n) => ({ ssid: n.ssid, bssid: bssidOf(n), rssi: n.rssi, channel: channelOf(n), auth: authOf(n) }));
       found.sort((a, b) => b.rssi - a.rssi);
       callback(found);
-    }, this.timing.scanMs);
+    }, this.steps.scanMs);
   }
 
   connect(options: { ssid: string; password?: string; bssid?: string }): void {
     if (this.record) this.connects.push({ at: this.clock.now(), ...options });
-    const wasUp = this.station !== undefined;
+    const wasUp = this.stationSsid !== undefined;
     this.cancelPending();
     const gen = ++this.generation;
     if (wasUp) {
       // Joining another network drops the current one first, as on ESP-IDF.
-      this.station = undefined;
+      this.leaveStation();
       this.later(() => this.emit({ type: 'disconnected', reason: 'by-request' }), 0);
     }
     const target = this.pick(options.ssid, options.bssid);
     if (!target) {
-      this.later(() => gen === this.generation && this.emit({ type: 'disconnected', reason: 'no-ap-found' }), this.timing.associateMs);
+      this.later(() => gen === this.generation && this.emit({ type: 'disconnected', reason: 'no-ap-found' }), this.steps.associateMs);
       return;
     }
     const secured = !!target.password;
     if (secured && options.password !== target.password) {
-      this.later(() => gen === this.generation && this.fail('auth-failed'), this.timing.associateMs + this.timing.authFailMs);
+      this.later(() => gen === this.generation && this.fail('auth-failed'), this.steps.associateMs + this.steps.authFailMs);
       return;
     }
+    const index = target.index;
     this.later(() => {
       if (gen !== this.generation) return;
+      // this radio's entry now (a change since connect() may have made its own copy)
+      const target = this.nets[index];
       if (!target.visible) {
         this.fail('no-ap-found');
         return;
       }
-      this.station = { ssid: target.ssid, ip: undefined };
+      this.stationSsid = target.ssid;
+      this.stationIp = undefined;
       this.emit({ type: 'connected', ssid: target.ssid });
       this.later(() => {
-        if (gen !== this.generation || this.station?.ssid !== target.ssid) return;
+        if (gen !== this.generation || this.stationSsid !== target.ssid) return;
         const ip = ipOf(target);
-        this.station.ip = ip;
+        this.stationIp = ip;
         this.emit({ type: 'got-ip', ip });
-      }, this.timing.dhcpMs);
-    }, this.timing.associateMs);
+      }, this.steps.dhcpMs);
+    }, this.steps.associateMs);
   }
 
   disconnect(): void {
-    const wasUp = this.station !== undefined;
-    const wasTrying = this.pending.length > 0;
+    const wasUp = this.stationSsid !== undefined;
+    const wasTrying = this.pending !== undefined;
     this.cancelPending();
     this.generation++;
-    this.station = undefined;
+    this.leaveStation();
     if (wasUp || wasTrying) this.later(() => this.emit({ type: 'disconnected', reason: 'by-request' }), 0);
   }
 
   rssi(): number | undefined {
-    if (!this.station?.ip) return undefined;
-    return this.matching(this.station.ssid).find((n) => n.visible)?.rssi;
+    if (!this.stationIp) return undefined;
+    return this.matching(this.stationSsid!).find((n) => n.visible)?.rssi;
   }
 
   startAccessPoint(options: AccessPointOptions): { ip: string } {
@@ -256,8 +284,8 @@ export class SimRadio implements WiFi {
     if (options.password !== undefined && (options.password.length < 8 || options.password.length > 63)) {
       throw new SimRadioError('bad-ap-config', 'access point password must be 8..63 characters (WPA2)');
     }
-    this.ap = { ...options, ip: this.timing.apIp };
-    return { ip: this.timing.apIp };
+    this.ap = { ...options, ip: this.steps.apIp };
+    return { ip: this.steps.apIp };
   }
 
   stopAccessPoint(): void {
@@ -267,10 +295,20 @@ export class SimRadio implements WiFi {
 
   // ---- internals -------------------------------------------------------------------------------
 
-  private matching(ssid: string): Entry[] {
-    const found = this.nets.filter((n) => n.ssid === ssid);
+  /** The entries of the SSID; `change`: this radio's own copies, to change. */
+  private matching(ssid: string, change = false): Entry[] {
+    const found = (change ? this.own() : this.nets).filter((n) => n.ssid === ssid);
     if (!found.length) throw new SimRadioError('unknown-network', `no simulated network "${ssid}"; add it with addNetwork()`);
     return found;
+  }
+
+  /** This radio's own entries, copied from the shared ones at the first change. */
+  private own(): Entry[] {
+    if (!this.ownNets) {
+      this.nets = this.nets.map((n) => ({ ...n }));
+      this.ownNets = true;
+    }
+    return this.nets;
   }
 
   /** The visible access point for the SSID (the given BSSID, else the strongest). */
@@ -280,8 +318,13 @@ export class SimRadio implements WiFi {
     return candidates[0];
   }
 
+  private leaveStation(): void {
+    this.stationSsid = undefined;
+    this.stationIp = undefined;
+  }
+
   private fail(reason: WiFiDisconnectReason): void {
-    this.station = undefined;
+    this.leaveStation();
     this.emit({ type: 'disconnected', reason });
   }
 
@@ -293,10 +336,12 @@ export class SimRadio implements WiFi {
   /** A step of the station link; connect() and disconnect() cancel the ones still pending. */
   private later(fn: () => void, ms: number): void {
     const id = this.clock.set(() => {
-      this.pending = this.pending.filter((p) => p !== id);
+      const left = this.pending?.filter((p) => p !== id);
+      this.pending = left?.length ? left : undefined;
       fn();
     }, ms);
-    this.pending.push(id);
+    if (this.pending) this.pending.push(id);
+    else this.pending = [id];
   }
 
   /** Scan results and access point events, which link changes do not cancel. */
@@ -305,9 +350,21 @@ export class SimRadio implements WiFi {
   }
 
   private cancelPending(): void {
-    for (const id of this.pending) this.clock.clear(id);
-    this.pending = [];
+    for (const id of this.pending ?? []) this.clock.clear(id);
+    this.pending = undefined;
   }
+}
+
+/** Unchanged entries of each list of networks, shared by the radios given that list (a fleet shares one). */
+const PRISTINE = new WeakMap<SimNetwork[], Entry[]>();
+
+function pristine(networks: SimNetwork[]): Entry[] {
+  let entries = PRISTINE.get(networks);
+  if (!entries) {
+    entries = networks.map((n, index) => entry(n, index));
+    PRISTINE.set(networks, entries);
+  }
+  return entries;
 }
 
 function entry(network: SimNetwork, index: number): Entry {

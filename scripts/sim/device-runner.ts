@@ -24,6 +24,7 @@ import { createSimPlatform } from '../../hosts/sim/platform';
 import { SimRadio } from '../../hosts/sim/radio';
 import type { SharedClock, TimerWheel } from '../../hosts/sim/shared-clock';
 import { SimSystem } from '../../hosts/sim/system';
+import { CheckedStore } from '../../src/device/checked-store';
 
 // ---- images and the bootloader ---------------------------------------------------------------------
 
@@ -140,6 +141,12 @@ export function crashRestartDelay(streak: number, bootMs: number): number {
 
 const ID_FILE = 'device-id';
 
+/** The simulator's boards enter their Wi-Fi password without the captive portal (one object for all). */
+const NO_PORTAL = Object.freeze({ enabled: false });
+
+/** The image built into every simulated board (one description for all of them; never changed). */
+const FACTORY_IMAGE: SimImage = Object.freeze({ version: FIRMWARE_VERSION, behaviour: 'ok' });
+
 /** Writes through to the sim logger of the fleet, tagged with the runner. One per runner, for every boot. */
 class RunnerLog implements Logger {
   constructor(private readonly runner: SimDeviceRunner) {}
@@ -202,20 +209,21 @@ export class SimDeviceRunner implements SiteSource {
   /** Boots of this runner in this process. */
   boots = 0;
   lastResetReason: ResetReason = 'power-on';
-  ota: OtaProgress | undefined;
+  ota: OtaProgress | undefined = undefined;
   /** A power cut waits for the next OTA download to reach half way. */
   otaCutArmed = false;
   /** Wi-Fi stays down until this wheel time (an outage survives a reboot). */
   private wifiDownUntil = 0;
-  private current: Boot | undefined;
+  // fields set later start as undefined here, so that V8 keeps them in the object (not in a second array)
+  private current: Boot | undefined = undefined;
   private generation = 0;
-  private memoryStore: KeyValueStore | undefined;
-  private broken: Set<string> | undefined;
-  private logger: RunnerLog | undefined;
+  private memoryStore: KeyValueStore | undefined = undefined;
+  private broken: Set<string> | undefined = undefined;
+  private logger: RunnerLog | undefined = undefined;
   /** A firmware exception escaped (a timer callback, a socket callback): the device panics. */
   private readonly panic = (error: unknown) => this.crash(describe(error));
   private nextReset: ResetReason = 'power-on';
-  private stopping: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined = undefined;
   /** Panics in a row (each within CRASH_LOOP_RESET_MS of its boot); power-on clears it. */
   private crashStreak = 0;
   private bootedAt = 0;
@@ -449,7 +457,7 @@ export class SimDeviceRunner implements SiteSource {
     this.deviceId = this.resolveDeviceId();
     this.changed();
 
-    const factory: SimImage = { version: FIRMWARE_VERSION, behaviour: 'ok' };
+    const factory = FACTORY_IMAGE;
     const dir = this.stateDir();
     const loader = o.bootLoader ?? (dir ? flashBootLoader : builtInFirmware);
     let chosen: SimBootChoice;
@@ -486,8 +494,10 @@ export class SimDeviceRunner implements SiteSource {
     } else {
       this.memoryStore ??= new MemoryKeyValueStore();
       const system = new SimSystem({ deviceId: this.deviceId, seed, resetReason, freeMemory, onRestart });
-      platform = { clock, system, log, storage: this.memoryStore, network, config };
+      platform = { clock, system, log, storage: this.memoryStore, network, config, i2c: undefined, analog: undefined, wifi: undefined, update: undefined };
     }
+    // checked here, so that the firmware uses this platform as it is (see Device)
+    platform.storage = new CheckedStore(platform.storage, log);
 
     const board = buildBoard({ profile: o.board ?? 'mixed', index: this.index, reader: this, broken: this.broken });
     platform.i2c = board.i2c.io;
@@ -515,7 +525,7 @@ export class SimDeviceRunner implements SiteSource {
         // the firmware's own provisioning, without the captive portal: a fleet enters its Wi-Fi
         // password from here (firstJoin) instead of from a phone
         wifi: {
-          portal: { enabled: false },
+          portal: NO_PORTAL,
           improv: false,
           fallbackMs: 60_000,
           onState: (state) => {

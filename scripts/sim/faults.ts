@@ -37,19 +37,25 @@ export class FaultNetwork implements Network {
   /** Closed by the firmware during a stall: the peer hears of it only when the stall ends. */
   private zombies: FaultSocket[] | undefined;
   private dead = false;
-
-  constructor(readonly options: FaultNetworkOptions) {
-    const base = options.base;
-    // shared functions, not a closure per device; only what the base network can do
-    if (base.listen) this.listen = forwardListen;
-    if (base.udp) this.udp = forwardUdp;
-  }
-
+  /** The options' parts, kept as fields (the options object is not kept: one object less per boot). */
+  readonly base: Network;
+  readonly link: LinkState;
+  private readonly onPanic: ((error: unknown) => void) | undefined;
+  private readonly defer: ((fn: () => void) => void) | undefined;
   listen?: Network['listen'];
   udp?: Network['udp'];
 
-  get link(): LinkState {
-    return this.options.link;
+  constructor(options: FaultNetworkOptions) {
+    // every field set here, so that they all live in the object itself (V8 keeps later ones apart)
+    this.sockets = undefined;
+    this.zombies = undefined;
+    const base = (this.base = options.base);
+    this.link = options.link;
+    this.onPanic = options.onPanic;
+    this.defer = options.defer;
+    // shared functions, not a closure per device; only what the base network can do
+    this.listen = base.listen ? forwardListen : undefined;
+    this.udp = base.udp ? forwardUdp : undefined;
   }
 
   /** Open connections of this boot. */
@@ -58,7 +64,7 @@ export class FaultNetwork implements Network {
   }
 
   connect(options: TcpOptions): TcpSocket {
-    const link = this.options.link;
+    const link = this.link;
     const socket = new FaultSocket(this, options);
     if (this.dead) return socket;
     if (!link.wifiUp) socket.failSoon(new NetworkError('ENETUNREACH', `TCP ${options.host}:${options.port}: no Wi-Fi link (network unreachable)`));
@@ -66,7 +72,7 @@ export class FaultNetwork implements Network {
     else {
       if (this.sockets) this.sockets.push(socket);
       else this.sockets = [socket];
-      socket.attach(this.options.base);
+      socket.attach(this.base);
     }
     return socket;
   }
@@ -80,7 +86,7 @@ export class FaultNetwork implements Network {
 
   /** The Wi-Fi link went down: open connections fail and new ones are unreachable until it is up. */
   linkLost(): number {
-    this.options.link.wifiUp = false;
+    this.link.wifiUp = false;
     const victims = this.sockets?.slice() ?? [];
     for (const s of victims) s.kill(new NetworkError('ENETDOWN', `TCP ${s.where}: Wi-Fi link lost`));
     return victims.length;
@@ -88,7 +94,7 @@ export class FaultNetwork implements Network {
 
   /** Starts or ends a half-open stall of every connection, current and new. */
   setStalled(on: boolean): void {
-    this.options.link.stalled = on;
+    this.link.stalled = on;
     if (on) return;
     for (const s of this.sockets?.slice() ?? []) s.resume();
     const zombies = this.zombies;
@@ -122,13 +128,13 @@ export class FaultNetwork implements Network {
 
   /** @internal An exception escaped a firmware callback: the device panics (or it is thrown on). */
   panic(error: unknown): void {
-    if (this.options.onPanic) this.options.onPanic(error);
+    if (this.onPanic) this.onPanic(error);
     else throw error;
   }
 
   /** @internal */
   later(fn: () => void): void {
-    (this.options.defer ?? setImmediate)(fn);
+    (this.defer ?? setImmediate)(fn);
   }
 
   /** @internal */
@@ -138,11 +144,11 @@ export class FaultNetwork implements Network {
 }
 
 function forwardListen(this: FaultNetwork, options: Parameters<NonNullable<Network['listen']>>[0]) {
-  return this.options.base.listen!(options);
+  return this.base.listen!(options);
 }
 
 function forwardUdp(this: FaultNetwork, options: Parameters<NonNullable<Network['udp']>>[0]) {
-  return this.options.base.udp!(options);
+  return this.base.udp!(options);
 }
 
 /** The list without `item` (the same list when it is not in it; undefined when nothing is left). */

@@ -21,6 +21,10 @@ export interface BuildSettings {
 /** Keys whose value is a JSON structure (a host that gets them as text parses them first). */
 export const BUILD_JSON_KEYS = ['sensors', 'i2c'];
 
+// The defaults of the structured settings: one of each, never changed (BuildSettings is read-only).
+const NO_SENSORS: readonly unknown[] = [];
+const NO_I2C_OPTIONS: Readonly<Record<string, unknown>> = {};
+
 const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 
 /**
@@ -45,8 +49,8 @@ export const readBuildSettings = (source: Record<string, unknown>, onInvalid: (k
   return {
     otaPublicKey: text('otaPublicKey', '', 88),
     board: text('board', 'nodemcu', 32),
-    sensors: isList ? (sensors as unknown[]) : [],
-    i2c: isObject ? (i2c as Record<string, unknown>) : {},
+    sensors: isList ? (sensors as unknown[]) : NO_SENSORS,
+    i2c: isObject ? (i2c as Record<string, unknown>) : NO_I2C_OPTIONS,
     wifiSsid: text('wifiSsid', '', 32),
     wifiPassword: text('wifiPassword', '', 63),
   };

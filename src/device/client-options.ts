@@ -29,13 +29,16 @@ type HostKey = (typeof HOST_CLIENT_KEYS)[number];
  */
 export type HostClientOptions = Pick<ClientOptions, HostKey> & { readonly [K in Exclude<keyof ClientOptions, HostKey>]?: never };
 
+/** No host options: one object for every device (never changed). */
+const NO_TUNING: Pick<ClientOptions, HostKey> = {};
+
 /**
  * The options of `given` a host may set. Any other key (from JavaScript, past the type) is left out
  * and named to `refused`.
  */
 export const hostClientOptions = (given: HostClientOptions | undefined, refused: (key: string) => void): Pick<ClientOptions, HostKey> => {
+  if (!given) return NO_TUNING;
   const out: Record<string, unknown> = {};
-  if (!given) return out;
   const keys = Object.keys(given);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];

@@ -75,7 +75,8 @@ export class DeviceClientOptions implements ClientOptions {
     this.username = c.brokerUser || undefined;
     this.password = tuning.password ?? ((c.brokerUser && c.brokerPassword) || undefined);
     this.cleanSession = !c.persistOutbox;
-    this.will = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
+    // the presence message itself (the client only reads it): no copy
+    this.will = will;
     this.outbox = { maxMessages: c.outboxMessages, maxBytes: c.outboxBytes, persist: outboxStore ? persisted(outboxStore, this) : undefined };
   }
 

@@ -103,9 +103,13 @@ export class Device implements ClientEvents {
     this.model = options.model;
     this.stopTimeout = options.stopTimeout;
     this.onState = options.onState;
-    const storage = (this.storage = new CheckedStore(options.platform.storage, options.platform.log));
-    // the host's ports, with the checked store in front of its own (inherited, not copied: less memory)
-    const p = (this.platform = Object.create(options.platform) as Platform);
+    const given = options.platform;
+    // A host may hand its store already checked (the simulator: on V8 an object inheriting from the
+    // host's platform gives that platform a shape of its own, hundreds of bytes per device).
+    const checked = given.storage instanceof CheckedStore;
+    const storage = (this.storage = checked ? (given.storage as CheckedStore) : new CheckedStore(given.storage, given.log));
+    // otherwise the host's ports, with the checked store in front of its own (inherited, not copied: less memory)
+    const p = (this.platform = checked ? given : (Object.create(given) as Platform));
     p.storage = storage;
     this.wifiUp = !p.wifi;
     const log = (level: 'warn' | 'info', m: string) => p.log.log(level, m);

@@ -17,9 +17,9 @@ export class ReadingFilter {
   /** The last samples, for the median and the average: made only when those filters are on (no slot before). */
   private declare medianWindow: number[] | undefined;
   private declare averageWindow: number[] | undefined;
-  private lastPublished: number | undefined;
+  private lastPublished: number | undefined = undefined;
   private lastPublishedAt = -Infinity;
-  value: number | undefined;
+  value: number | undefined = undefined;
 
   constructor(readonly options: FilterOptions = {}) {
     for (const key of ['median', 'average'] as const) {

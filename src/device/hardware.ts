@@ -46,6 +46,9 @@ const readings = (quantities: Readonly<Record<string, Quantity>>, filter: Filter
   return out;
 };
 
+/** No bus settings: the drivers' defaults (one object for every board; never changed). */
+const NO_BUS_SETTINGS: Record<string, unknown> = {};
+
 /**
  * Validates the board description and makes one telemetry sensor per item (per probe for DS18B20).
  * `entries` are the sensor types this build knows (default: every one in src/sensors/registry.ts).
@@ -53,7 +56,7 @@ const readings = (quantities: Readonly<Record<string, Quantity>>, filter: Filter
 export const buildSensors = (
   ports: BoardPorts,
   descriptions: unknown,
-  i2cOptions: Record<string, unknown> = {},
+  i2cOptions: Record<string, unknown> = NO_BUS_SETTINGS,
   entries: readonly BoardEntry[] = SENSOR_ENTRIES,
 ): TelemetrySensor[] => {
   if (descriptions === undefined) return [];
@@ -61,8 +64,12 @@ export const buildSensors = (
   const out: TelemetrySensor[] = [];
   const names = new Set<string>();
   for (const raw of descriptions as SensorConfig[]) {
-    const config = { ...raw };
-    const name = (config.name ??= config.type);
+    // the description as given when it names its sensor (no copy per device), else a copy named after its type
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw new HardwareConfigError(`sensor entry ${JSON.stringify(raw)} must be an object such as {"type":"bme280"}`);
+    }
+    const config: SensorConfig = raw.name != null ? raw : { ...raw, name: raw.type };
+    const name = config.name!;
     if (!isTopicLevel(name)) throw new HardwareConfigError(`sensor name "${name}" must be 1-64 characters without + # or /`);
     if (names.has(name)) throw new HardwareConfigError(`two sensors are named "${name}": give each a distinct name`);
     names.add(name);

@@ -72,7 +72,8 @@ export class Telemetry {
         filters[key] = new ReadingFilter(r.filter);
         if (r.path !== undefined && r.path !== key) (paths ??= {})[key] = r.parts ?? r.path.split('.');
       }
-      return { spec, filters, paths, status: { state: 'pending', errors: 0, samples: 0 }, busy: false };
+      // every field a sample sets is here from the start (V8 keeps fields added later in a second array)
+      return { spec, filters, paths, status: { state: 'pending', errors: 0, samples: 0, outOfRange: undefined }, timer: undefined, busy: false, lastError: undefined };
     });
   }
 

@@ -119,6 +119,20 @@ export default suite('device hardware', (test) => {
     equal(buildSensors(b.platform, undefined), []);
   });
 
+  test('entries that are not objects are refused; a description is read, never changed', () => {
+    const b = board();
+    throws(() => buildSensors(b.platform, [null]), HardwareConfigError, 'sensor entry null must be an object');
+    throws(() => buildSensors(b.platform, ['bme280']), HardwareConfigError, 'sensor entry "bme280" must be an object');
+    throws(() => buildSensors(b.platform, [[{ type: 'bme280' }]]), HardwareConfigError, 'must be an object');
+    b.i2c.attach(new SimBH1750({ now: () => b.clock.now() }));
+    const descriptions = [{ type: 'bh1750' }, { type: 'bh1750', name: 'light', filter: { decimals: 0 } }];
+    const first = buildSensors(b.platform, descriptions);
+    const second = buildSensors(b.platform, descriptions);
+    equal(first.map((s) => s.name), ['bh1750', 'light']);
+    equal(second.map((s) => s.name), ['bh1750', 'light']);
+    equal(descriptions[0], { type: 'bh1750' }, 'an unnamed entry stays unnamed in the given description');
+  });
+
   test('a BMP280 publishes temperature and pressure, and no humidity', () => {
     const b = board();
     const chip = b.i2c.attach(new SimBME280({ now: () => b.clock.now(), variant: 'bmp280', address: 0x77 }));

@@ -2,7 +2,7 @@
 // entries throw when read or hold garbage, for every reader on the boot path (configuration, boot
 // counter, persisted outbox and QoS 2 guard, Wi-Fi networks, OTA state). Each such entry is reset to
 // its default, logged, and listed in the heartbeat ("storage": {"reset": [...]}).
-import { MAX_REPORTED_KEYS } from '../../src/device/checked-store';
+import { CheckedStore, MAX_REPORTED_KEYS } from '../../src/device/checked-store';
 import { otaExtension } from '../../src/ota/index';
 import { MemoryStore } from '../../hosts/sim/fakes/store';
 import { boot, DEVICE_ID, HOME } from './device-rig';
@@ -61,6 +61,22 @@ export default suite('device storage faults', (test) => {
     const again = bootToHeartbeat(store.powerOn());
     equal(again.hb.storage, undefined);
     equal(again.r.device.boot, 2);
+  });
+
+  test('a host that hands its store already checked: the device uses it, and unreadable entries are reset and reported all the same', () => {
+    const store = usedStore();
+    store.unreadable.push('boot', 'c.hb');
+    const logged: string[] = [];
+    const checked = new CheckedStore(store, { log: (level, message) => logged.push(`${level} ${message}`) });
+    const r = boot(checked, { config: { persistOutbox: true } });
+    equal(r.device.storage, checked, 'the host\'s checked store, not a second one around it');
+    equal(r.device.platform.storage, checked);
+    r.accept();
+    r.run(r.device.values.heartbeatInterval * 1000);
+    equal(r.device.boot, 1, 'the boot counter starts again');
+    equal(r.device.values.keepAlive, 45, 'readable settings are kept');
+    equal((r.heartbeat().storage as { reset: string[] }).reset.slice().sort(), ['boot', 'c.hb']);
+    ok(logged.some((l) => l.indexOf('warn storage: "c.hb" is unreadable') === 0), 'logged');
   });
 
   test('garbage values of every boot reader are reset and reported the same way', () => {

@@ -121,4 +121,38 @@ describe('simulated radio', () => {
     const { radio } = setup();
     expect(() => radio.vanish('Nope')).toThrow(/no simulated network "Nope"/);
   });
+
+  it('radios given one list of networks each see their own changes to it', () => {
+    const clock = new ManualClock();
+    const networks = [{ ssid: 'Home', password: 'home-pass-1', rssi: -60 }];
+    const a = new SimRadio({ clock, networks, recordConnects: false });
+    const b = new SimRadio({ clock, networks, recordConnects: false });
+    const aEvents: WiFiEvent[] = [];
+    const bEvents: WiFiEvent[] = [];
+    a.onEvent((e) => aEvents.push(e));
+    b.onEvent((e) => bEvents.push(e));
+    a.vanish('Home');
+    b.setRssi('Home', -40);
+    a.connect({ ssid: 'Home', password: 'home-pass-1' });
+    b.connect({ ssid: 'Home', password: 'home-pass-1' });
+    clock.advance(1_000);
+    expect(aEvents).toEqual([{ type: 'disconnected', reason: 'no-ap-found' }]);
+    expect(bEvents.map((e) => e.type)).toEqual(['connected', 'got-ip']);
+    expect(b.rssi()).toBe(-40);
+    // a third radio on the same list starts from it as given
+    const c = new SimRadio({ clock, networks, recordConnects: false });
+    c.connect({ ssid: 'Home', password: 'home-pass-1' });
+    clock.advance(1_000);
+    expect(c.rssi()).toBe(-60);
+  });
+
+  it('a network that vanishes while the station associates fails the join with no-ap-found', () => {
+    const { clock, radio, events } = setup();
+    radio.connect({ ssid: 'Home', password: 'home-pass-1' });
+    clock.advance(100);
+    radio.vanish('Home');
+    clock.advance(1_000);
+    expect(events).toEqual([[300, { type: 'disconnected', reason: 'no-ap-found' }]]);
+    expect(radio.connectedSsid).toBeUndefined();
+  });
 });

@@ -62,6 +62,8 @@ class SimI2C {
   }
 }
 
+const NO_DEVICES: SimI2CDevice[] = [];
+
 export class SimI2CBus {
   readonly transcript: TranscriptEntry[] = [];
   /** SDA held low (a crashed slave, a short): every transfer times out. */
@@ -71,8 +73,11 @@ export class SimI2CBus {
    * records nothing and copies no bytes (a fleet of thousands of boards).
    */
   transcriptLimit = 256;
-  /** The chips, in attach order (a board has a handful: a list beats a hash table). */
-  #devices: SimI2CDevice[] = [];
+  /**
+   * The chips, in attach order (a board has a handful: a list beats a hash table), in a list of just
+   * their number (push would leave room for 16 on every bus).
+   */
+  #devices: SimI2CDevice[] = NO_DEVICES;
   /**
    * ECMA-419 I2C constructor bound to this bus: pass it as `io` in sensor options. A bound function
    * of one shared class, not a class per bus: thousands of simulated boards share the code.
@@ -81,7 +86,7 @@ export class SimI2CBus {
 
   attach<D extends SimI2CDevice>(device: D): D {
     if (this.device(device.address)) throw new Error(`I2C address 0x${device.address.toString(16)} already taken on this bus`);
-    this.#devices.push(device);
+    this.#devices = this.#devices.concat([device]);
     return device;
   }
 

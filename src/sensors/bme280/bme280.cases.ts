@@ -189,6 +189,27 @@ export default suite('BME280 / BMP280', (test) => {
     equal(error.code, 'config');
   });
 
+  test('each sensor keeps its own configuration; unconfigured ones have the datasheet defaults', () => {
+    const a = rig();
+    const b = rig();
+    const c = rig('bmp280');
+    const first = new BME280({ sensor: { io: a.bus.io } });
+    const second = new BME280({ sensor: { io: b.bus.io }, configuration: {} });
+    const bmp = new BME280({ sensor: { io: c.bus.io } });
+    first.configure({ filter: 16, humidityOversampling: 4 });
+    equal(first.configuration.filter, 16);
+    equal(first.configuration.humidityOversampling, 4);
+    equal(second.configuration.filter, 0, 'another sensor is not changed');
+    equal(second.configuration.humidityOversampling, 1);
+    equal(bmp.configuration.humidityOversampling, 0, 'a BMP280 measures no humidity');
+    equal(new BME280({ sensor: { io: rig().bus.io } }).configuration.humidityOversampling, 1, 'a BME280 made after a BMP280 measures humidity');
+    const copy = second.configuration as { filter: number };
+    copy.filter = 8;
+    equal(second.configuration.filter, 0, 'the configuration getter hands out a copy');
+    second.configure({});
+    equal(second.configuration.standby, 1000, 'an empty configure keeps the settings');
+  });
+
   test('an unknown chip id is rejected with the id in the message', () => {
     const { bus, chip } = rig();
     chip.fault = 'wrong-id';

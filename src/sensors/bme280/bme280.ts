@@ -66,20 +66,30 @@ export interface BME280Reading extends Reading {
   hygrometer?: { humidity: number };
 }
 
+const BME280_DEFAULTS: Readonly<Required<BME280Configuration>> = {
+  mode: 'forced',
+  temperatureOversampling: 1,
+  pressureOversampling: 1,
+  humidityOversampling: 1,
+  filter: 0,
+  standby: 1000,
+};
+const BMP280_DEFAULTS: Readonly<Required<BME280Configuration>> = { ...BME280_DEFAULTS, humidityOversampling: 0 };
+
+/** The settings with a configuration's over them; the same object when it names none (no copy per sensor). */
+function merged(settings: Readonly<Required<BME280Configuration>>, options: BME280Configuration): Readonly<Required<BME280Configuration>> {
+  for (const _ in options) return { ...settings, ...options };
+  return settings;
+}
+
 export class BME280 implements Sensor<BME280Reading> {
   /** 'BME280' or 'BMP280', from the chip id register. */
   readonly model: 'BME280' | 'BMP280';
   readonly chipId: number;
   readonly calibration: BoschCalibration;
   #device: I2CDevice;
-  #settings: Required<BME280Configuration> = {
-    mode: 'forced',
-    temperatureOversampling: 1,
-    pressureOversampling: 1,
-    humidityOversampling: 1,
-    filter: 0,
-    standby: 1000,
-  };
+  /** The defaults (shared by every sensor) until a configuration changes them. */
+  #settings: Readonly<Required<BME280Configuration>> = BME280_DEFAULTS;
   #started = false;
   #firstResultPending = true;
 
@@ -103,7 +113,7 @@ export class BME280 implements Sensor<BME280Reading> {
       if (this.calibration.T1 === 0 || this.calibration.P1 === 0 || this.calibration.T1 === 0xffff) {
         throw new SensorError('bus', `${this.model} at I2C ${hex2(device.address)}: calibration words read as ${hex2(tp[0])}..: the bus returns garbage`);
       }
-      if (this.model === 'BMP280') this.#settings.humidityOversampling = 0;
+      if (this.model === 'BMP280') this.#settings = BMP280_DEFAULTS;
       this.configure(options.configuration ?? {});
     } catch (error) {
       device.close();
@@ -112,7 +122,7 @@ export class BME280 implements Sensor<BME280Reading> {
   }
 
   configure(options: BME280Configuration): void {
-    const next = { ...this.#settings, ...options };
+    const next = merged(this.#settings, options);
     const standbys: readonly number[] = this.model === 'BME280' ? STANDBY_BME280 : STANDBY_BMP280;
     if (next.mode !== 'forced' && next.mode !== 'normal') throw this.#badOption('mode', next.mode, "'forced' or 'normal'");
     if (!OVERSAMPLING.includes(next.temperatureOversampling) || (next.temperatureOversampling as number) === 0) {

@@ -15,23 +15,23 @@ const s16 = (b: Uint8Array, i: number) => (u16(b, i) << 16) >> 16;
 
 /** Decodes calib00..calib25 (registers 0x88..0xA1, 26 bytes) and, for a BME280, calib26..32 (0xE1..0xE7). */
 export const parseCalibration = (tp: Uint8Array, h?: Uint8Array): BoschCalibration => {
-  const cal: BoschCalibration = {
+  // one literal with H in it (undefined for a BMP280): V8 keeps a property added later in a second array
+  return {
     T1: u16(tp, 0), T2: s16(tp, 2), T3: s16(tp, 4),
     P1: u16(tp, 6), P2: s16(tp, 8), P3: s16(tp, 10), P4: s16(tp, 12), P5: s16(tp, 14),
     P6: s16(tp, 16), P7: s16(tp, 18), P8: s16(tp, 20), P9: s16(tp, 22),
+    H: h
+      ? {
+          H1: tp[25],
+          H2: s16(h, 0),
+          H3: h[2],
+          // dig_H4 = 0xE4[7:0] / 0xE5[3:0] and dig_H5 = 0xE5[7:4] / 0xE6[7:0]: signed 12-bit values.
+          H4: (((h[3] << 24) >> 20) | (h[4] & 0x0f)),
+          H5: (((h[5] << 24) >> 20) | (h[4] >> 4)),
+          H6: (h[6] << 24) >> 24,
+        }
+      : undefined,
   };
-  if (h) {
-    cal.H = {
-      H1: tp[25],
-      H2: s16(h, 0),
-      H3: h[2],
-      // dig_H4 = 0xE4[7:0] / 0xE5[3:0] and dig_H5 = 0xE5[7:4] / 0xE6[7:0]: signed 12-bit values.
-      H4: (((h[3] << 24) >> 20) | (h[4] & 0x0f)),
-      H5: (((h[5] << 24) >> 20) | (h[4] >> 4)),
-      H6: (h[6] << 24) >> 24,
-    };
-  }
-  return cal;
 };
 
 /** Fine temperature (t_fine), the input of the pressure and humidity formulas. */
