@@ -78,6 +78,9 @@ describe('a command over maxPacketSize', () => {
     await until(() => client.stats.connects === connects + 1, 'reconnect');
     await until(() => seen.slice(before).some((m) => m.topic === result('ping') && m.json.status === 'error'), 'the error reply');
     expect(client.stats.inboundTooLarge).toBe(tooLarge + 1);
+    // the reply is QoS 1: once the broker has it, a reconnect cannot resend it (a resend before its
+    // PUBACK would be a legitimate duplicate)
+    await until(() => client.outboxState.inflight === 0 && client.outboxState.depth === 0, 'the reply acknowledged');
     // the broker took the acknowledgement: after another reconnect with the session, nothing comes back
     client.reconnect();
     await until(() => client.stats.connects === connects + 2, 'second reconnect');
