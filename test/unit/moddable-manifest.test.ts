@@ -419,6 +419,27 @@ describe('manifest.json', () => {
     for (const c of ['hosts/moddable/native/sysinfo.c', 'hosts/moddable/target/esp32/otaboot.c', 'hosts/moddable/target/esp/otaflash.c']) expect(existsSync(join(root, c))).toBe(true);
   });
 
+  it("never preloads the SDK's preference module: a preloaded one reads its file at build time, so the desktop build would start empty and save empty files", () => {
+    for (const platform of PLATFORMS) {
+      const { modules, preload } = build(platform);
+      const byName = new Map(modules.map((m) => [m.name, m.file]));
+      // the preloaded modules of ours that reach "preference" through their runtime imports
+      const reaches = (file: string, seen: Set<string>): boolean => {
+        if (seen.has(file) || !file.endsWith('.ts') || file.endsWith('.d.ts')) return false;
+        seen.add(file);
+        for (const spec of importsOf(file)) {
+          if (spec === 'preference') return true;
+          const target = spec.startsWith('.') ? resolveImport(file, spec) : byName.get(spec);
+          if (target && reaches(target, seen)) return true;
+        }
+        return false;
+      };
+      const offenders = [...preload].filter((name) => byName.has(name) && reaches(byName.get(name)!, new Set()));
+      expect(offenders, platform).toEqual([]);
+      expect(preload.has('preference'), platform).toBe(false);
+    }
+  });
+
   it('has build-time defaults of the types the firmware schema expects', () => {
     const config = top.config as Record<string, unknown>;
     for (const key of ['prefix', 'brokerHost', 'brokerPort', 'heartbeatInterval', 'telemetryInterval']) expect(config).toHaveProperty(key);
