@@ -9,7 +9,6 @@
 //   {type:'stop'}                       -> {type:'stopped'}
 import { Fleet, type Shard } from '../sim/population';
 import { otaExtension } from '../../src/ota/extension';
-import { nodeSha256 } from '../../hosts/sim/sha256';
 
 interface Init {
   type: 'init';
@@ -50,8 +49,9 @@ async function init(o: Init): Promise<void> {
     board: 'env',
     utcOffsetMinutes: 0,
     // progress reports every 5 s: 10,000 devices downloading at once must not flood the tool; the
-    // health gate as the firmware's defaults have it (60 s), settled in 10 s; the host's SHA-256
-    extensions: () => [otaExtension({ publicKey: o.publicKey, progressInterval: 5000, healthWindow: 60_000, healthSettle: 10_000, sha256: nodeSha256 })],
+    // health gate as the firmware's defaults have it (60 s), settled in 10 s; the firmware's own
+    // SHA-256, whose state a checkpoint keeps, so a download cut by a power failure continues
+    extensions: () => [otaExtension({ publicKey: o.publicKey, progressInterval: 5000, healthWindow: 60_000, healthSettle: 10_000 })],
     log: (_runner, level, message) => {
       if (/power cut during OTA/.test(message)) powerCuts++;
       else if (level === 'error' && !/rolled back|panic/.test(message)) process.stderr.write(`device: ${message}\n`);

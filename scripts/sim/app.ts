@@ -11,7 +11,6 @@ import { describeShard, Fleet, shardSize } from './population';
 import { checkDescriptorLimit } from './limits';
 import { otaExtension } from '../../src/ota/extension';
 import { createNodeNetwork } from '../../hosts/sim/net';
-import { nodeSha256 } from '../../hosts/sim/sha256';
 import { TtyView } from './tty/screen';
 import type { LogLevel } from '../../src/ports';
 import type { SimOptions } from './cli';
@@ -117,7 +116,7 @@ export async function startSim(options: SimOptions, io: AppIo): Promise<SimApp> 
     flushStorage: local <= FLUSHED_FLEET,
     seed: options.seed,
     // every device follows the group "sim" too, so `fleet send --group sim` reaches all of them
-    extensions: ota ? () => [otaExtension({ publicKey: ota.publicHex, groups: ['sim'], progressInterval: 1000, healthWindow: 30_000, healthSettle: 5_000, sha256: nodeSha256 })] : undefined,
+    extensions: ota ? () => [otaExtension({ publicKey: ota.publicHex, groups: ['sim'], progressInterval: 1000, healthWindow: 30_000, healthSettle: 5_000 })] : undefined,
     heartbeat: options.heartbeat,
     telemetry: options.telemetry,
     keepAlive: options.keepAlive,

@@ -601,11 +601,23 @@ export class SimDeviceRunner implements SiteSource {
   private watchUpdate(update: FlashUpdate): FlashUpdate {
     const runner = this;
     return {
-      open(size, version) {
-        const writer = update.open(size, version);
-        runner.ota = { version, size, written: 0 };
+      open(size, version, resumeKey) {
+        const writer = update.open(size, version, resumeKey);
+        runner.ota = { version, size, written: writer.resumedAt ?? 0 };
         runner.changed();
+        // the port's resume members pass through: without them a download cut by a power failure
+        // would start again from byte 0
         const wrapped: UpdateWriter = {
+          resumedAt: writer.resumedAt,
+          resumedState: writer.resumedState,
+          checkpoint: writer.checkpoint ? (state) => writer.checkpoint!(state) : undefined,
+          suspend: writer.suspend
+            ? () => {
+                writer.suspend!();
+                runner.ota = undefined;
+                runner.changed();
+              }
+            : undefined,
           write(bytes) {
             writer.write(bytes);
             if (runner.ota) runner.ota.written += bytes.length;

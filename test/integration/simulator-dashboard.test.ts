@@ -97,8 +97,10 @@ describe('dashboard in chromium', () => {
     const good = buildSimImage({ version: '0.2.0', behaviour: 'ok' });
     const bad = buildSimImage({ version: '0.2.1', behaviour: 'crash-loop' });
     const files: Record<string, Uint8Array> = { '/0.2.0.bin': good, '/0.2.1.bin': bad };
+    const ranges: string[] = [];
     const server = http.createServer((req, res) => {
       const body = files[req.url ?? ''];
+      if (req.headers.range) ranges.push(`${req.url} ${req.headers.range}`);
       if (!body) return void res.writeHead(404).end();
       const start = Number(/^bytes=(\d+)-$/.exec(String(req.headers.range ?? ''))?.[1] ?? 0);
       res.writeHead(start ? 206 : 200, { 'content-length': body.length - start, ...(start ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
@@ -135,6 +137,8 @@ describe('dashboard in chromium', () => {
       // the power cut half way through device 2's download, then the job runs again after the boot
       await until(() => logs.some((l) => /\[2 [0-9a-f]{12}\] WARN  \[sim\] power cut during OTA to 0\.2\.0 at 5\d %/.test(l)), 'the power cut during the download', 20_000);
       await until(() => devices.slice(0, 4).every((d) => app.model.get(d.deviceId)?.ota?.state === 'success'), 'four devices updated', 90_000);
+      // device 2 continued its download from its last checkpoint, not from byte 0
+      expect(ranges.filter((r) => /^\/0\.2\.0\.bin bytes=[1-9]\d*-$/.test(r))).toHaveLength(1);
       await until(() => app.model.get(devices[4].deviceId)?.ota?.state === 'rolled-back', 'the crash-looping image rolled back', 90_000);
       await page.waitForFunction(() => /finished/.test(document.getElementById('camp-title')?.textContent ?? ''), undefined, { timeout: 10_000 });
       expect(await page.locator('#camp-title').textContent()).toBe('to 0.2.0: 80 % · 5 devices · finished');
