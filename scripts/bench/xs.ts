@@ -13,7 +13,7 @@ const GOALS: Record<string, string> = {
   'firmware.heap-peak.live32': '<= 24,576 (an ESP8266 stops at 28,672)',
   'firmware.stack-peak.': '<= 224 of the ESP8266\'s 256 slots',
   'esp8266.heap-peak.bytes32': '<= 24,576 (an ESP8266 stops at 28,672)',
-  'esp8266.bytecode.bytes': '<= 435,191 (160 KB of the linked image\'s flash code area free; docs/flash.md)',
+  'esp8266.bytecode.bytes': '<= 423,157 (160 KB of the linked image\'s flash code area free; docs/flash.md)',
   'esp8266.stack-peak.scenario': '<= 224 of the ESP8266\'s 256 slots',
 };
 

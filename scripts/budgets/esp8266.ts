@@ -412,11 +412,11 @@ export async function measureEsp8266Bytecode(): Promise<number> {
 /**
  * esp8266.bytecode.bytes at which the linked ESP8266 image would leave 160 KB (163,840 bytes) of its
  * 1,044,464-byte flash code area free, by the calibration against the linked image in docs/flash.md:
- * flash code used = 495,044 + 0.886 x the figure while the C side stays as it is (recalibrate, by a
+ * flash code used = 505,707 + 0.886 x the figure while the C side stays as it is (recalibrate, by a
  * link, when it changes). A target until the image gets there (the figure is above it), then the
  * figure's limit.
  */
-export const ESP8266_FLASH_JS_TARGET_BYTES = 435_191;
+export const ESP8266_FLASH_JS_TARGET_BYTES = 423_157;
 /** Growth allowed over the baseline: 2% of the figure is about 8 KB of flash. */
 const ESP8266_BYTECODE_TOLERANCE = 0.02;
 
