@@ -8,11 +8,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+import { BuildError, REPO } from './build/errors';
+
+export { BuildError, REPO };
 
 export type Target = 'esp32' | 'esp8266' | 'lin';
 
@@ -22,16 +24,6 @@ export const PLATFORMS: Record<Target, string> = { esp32: 'esp32/nodemcu', esp82
 const GETTING_STARTED = 'https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/Moddable%20SDK%20-%20Getting%20Started.md';
 const ESP32_DOC = 'https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/devices/esp32.md';
 const ESP8266_DOC = 'https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/devices/esp8266.md';
-
-export class BuildError extends Error {
-  constructor(
-    readonly code: 'BAD_ARGUMENT' | 'MISSING_TOOL' | 'BUILD_FAILED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'BuildError';
-  }
-}
 
 export function parseTarget(value: string | undefined): Target {
   if (value === 'esp32' || value === 'esp8266' || value === 'lin') return value;

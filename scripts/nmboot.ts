@@ -9,7 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from '../src/crypto/crc32';
 import { FIRMWARE_VERSION } from '../src/version';
-import { BuildError, REPO } from './build';
+import { BuildError, REPO } from './build/errors';
 
 export const NMBOOT_SOURCES = join(REPO, 'hosts/moddable/target/esp/nmboot');
 /** Flash addresses (nmboot.h) and limits. */
