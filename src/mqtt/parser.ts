@@ -258,13 +258,10 @@ export class PacketParser extends PacketFramer {
  * By fixed-header byte: 1 when it has a packet type and flags MQTT 3.1.1 allows (AUTH: see
  * #badHeader). A lookup per packet instead of a call; 256 bytes, filled once and never written again.
  */
-const HEADER_OK = (() => {
-  const out = new Uint8Array(256);
-  for (let b = 0; b < 256; b++) {
-    const type = b >> 4;
-    const flags = b & 15;
-    if (type === PUBLISH) out[b] = (flags & 6) !== 6 && (flags & 14) !== 8 ? 1 : 0; // not QoS 3, not DUP at QoS 0
-    else out[b] = flags === (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0) && type > 0 && type < AUTH ? 1 : 0;
-  }
-  return out;
-})();
+const HEADER_OK = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  const type = b >> 4;
+  const flags = b & 15;
+  if (type === PUBLISH) HEADER_OK[b] = (flags & 6) !== 6 && (flags & 14) !== 8 ? 1 : 0; // not QoS 3, not DUP at QoS 0
+  else HEADER_OK[b] = flags === (type === PUBREL || type === SUBSCRIBE || type === UNSUBSCRIBE ? 2 : 0) && type > 0 && type < AUTH ? 1 : 0;
+}

@@ -8,16 +8,9 @@
 // and the packet-object decoders read are functions below, so a 3.1.1 client does not carry them.
 import { fail } from './errors';
 import { PACKET_NAMES } from './packets';
-import { topicNameProblem } from './topic';
+import { topicNameProblem, topicUnsafe } from './topic';
 import { decodeUtf8, nativeText } from './utf8';
 
-/** String.prototype.indexOf, called on a topic without XS making a String object for it per call. */
-const indexOf = String.prototype.indexOf;
-
-/** Whether a topic from nativeText() has a wildcard or U+0000. */
-export const topicUnsafe = (topic: string): boolean => {
-  return indexOf.call(topic, '+') >= 0 || indexOf.call(topic, '#') >= 0 || indexOf.call(topic, '\u0000') >= 0;
-};
 
 /** A packet being decoded, in place: the framer (parser.ts PacketFramer) is one. */
 export interface Reader {

@@ -6,25 +6,25 @@ import { invalid } from './errors';
 const SHARE_PREFIX = '$share/';
 
 /** A wildcard or U+0000: not allowed in a topic name. */
-const nameBad = (topic: string): boolean => {
-  return topic.indexOf('+') >= 0 || topic.indexOf('#') >= 0 || topic.indexOf('\u0000') >= 0;
+/** String.prototype.indexOf, called on a topic without XS making a String object for it per call. */
+const indexOf = String.prototype.indexOf;
+
+/** Whether a topic name has a wildcard or U+0000. */
+export const topicUnsafe = (topic: string): boolean => {
+  return indexOf.call(topic, '+') >= 0 || indexOf.call(topic, '#') >= 0 || indexOf.call(topic, '\u0000') >= 0;
 };
 
-/** Whether the wildcard `c` shares its level with other characters anywhere in `filter` ('#' also: not last). */
-const wildcardBad = (filter: string, c: '+' | '#'): boolean => {
-  for (let at = filter.indexOf(c); at >= 0; at = filter.indexOf(c, at + 1)) {
-    if (at > 0 && filter[at - 1] !== '/') return true;
-    if (at + 1 < filter.length && (c === '#' || filter[at + 1] !== '/')) return true;
+/** A filter with a wildcard that does not fill its level, '#' before the last level, or U+0000. */
+const filterBad = (filter: string): boolean => {
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i];
+    // a level of more than one character holds no wildcard; '#' alone only as the last level
+    if (l.length > 1 ? topicUnsafe(l) : l === '\u0000' || (l === '#' && i < levels.length - 1)) return true;
   }
   return false;
 };
 
-/** A wildcard sharing its level with other characters, '#' before the last level, or U+0000. */
-const filterBad = (filter: string): boolean => {
-  return filter.indexOf('\u0000') >= 0 || wildcardBad(filter, '+') || wildcardBad(filter, '#');
-};
-
-/** A shared subscription (MQTT 5 section 4.8.2) without a share name (no + # /) and a filter after it. */
 const shareBad = (filter: string): boolean => {
   if (!filter.startsWith(SHARE_PREFIX)) return false;
   const slash = filter.indexOf('/', SHARE_PREFIX.length);
@@ -35,7 +35,7 @@ const shareBad = (filter: string): boolean => {
 
 /** A topic name for PUBLISH: not empty, no wildcards, no U+0000. Returns an error text or ''. */
 export const topicNameProblem = (topic: string): string => {
-  return !topic ? 'empty topic name' : nameBad(topic) ? `topic name "${topic}" has + # or U+0000` : '';
+  return !topic ? 'empty topic name' : topicUnsafe(topic) ? `topic name "${topic}" has + # or U+0000` : '';
 };
 
 /** A filter for SUBSCRIBE: '+' fills a whole level, '#' only as the whole last level. */

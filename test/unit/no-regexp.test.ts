@@ -8,7 +8,7 @@ import { validateBrokerUrl } from '../../src/provisioning/validate';
 import { ipv4Bytes } from '../../src/dns/message';
 import { parseImageUrl, resolveLocation, type ImageUrl } from '../../src/http/url';
 import { sharedFilterProblem, topicFilterProblem, topicNameProblem } from '../../src/mqtt/topic';
-import { topicUnsafe } from '../../src/mqtt/reader';
+import { topicUnsafe } from '../../src/mqtt/topic';
 import { parseVersion } from '../../src/ota/semver';
 import { deviceIdProblem } from '../../src/device/device-id';
 import { brokerSettings } from '../../src/device/wifi-setup';

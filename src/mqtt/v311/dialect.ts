@@ -12,9 +12,7 @@ import type { DisconnectOptions, PublishProperties, Subscription5 } from '../pro
 import { expectLength, packetOf, readId, readTopic, type Reader } from '../reader';
 import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
-
-/** String.prototype.indexOf, called on a topic without XS making a String object for it per call. */
-const indexOf = String.prototype.indexOf;
+import { topicUnsafe } from '../topic';
 
 /** A PUBLISH topic name: MQTT 3.1.1 has no empty one (MQTT 5 lets a topic alias stand for it). */
 function topicOf(r: Reader): string {
@@ -76,8 +74,7 @@ export class Mqtt311Dialect implements Dialect {
       const start = r.at + 2;
       const end = start + ((b[start - 2] << 8) | b[start - 1]);
       let topic = end <= r.end ? nativeText(b, start, end) : undefined;
-      // topicUnsafe() inlined: a call costs XS more than the three searches
-      if (topic && indexOf.call(topic, '+') < 0 && indexOf.call(topic, '#') < 0 && indexOf.call(topic, '\u0000') < 0) r.at = end;
+      if (topic && !topicUnsafe(topic)) r.at = end;
       else topic = topicOf(r);
       const id = first & 6 ? readId(r) : 0;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
