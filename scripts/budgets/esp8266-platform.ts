@@ -12,6 +12,7 @@
 // heap either; it has the capacity of the ESP8266's preference sector.
 import type { Clock, FlashUpdate, KeyValueStore, Listener, ListenerOptions, Logger, LogLevel, Network, Platform, ResetReason, Serial, SerialOptions, System, TcpOptions, TcpSocket, UdpOptions, UdpPacket, UdpSocket } from '../../src/ports';
 import { ChunkedPreferenceStore, ESP8266_LIMITS, type PreferenceLike, type PreferenceValue } from '../../hosts/moddable/kv-chunks';
+import { memoryPreference } from './memory-preference';
 import { normalizeConfig } from '../../hosts/moddable/config';
 import { createUnsupportedUpdate } from '../../hosts/moddable/update-unsupported';
 import { ScriptedBroker } from '../../hosts/sim/fakes/broker';
@@ -359,25 +360,6 @@ export interface Esp8266Fakes {
   preference: PreferenceLike;
 }
 
-/**
- * Moddable's `preference` module as one shallow call per operation, its entries in a Map: for the stack
- * run, where the depth below a store call must be the native module's, not flashPreference()'s (whose
- * entries stay out of the heap, for the memory run).
- */
-function shallowPreference(): PreferenceLike {
-  const entries = new Map<string, PreferenceValue>();
-  return {
-    get: (domain, key) => entries.get(`${domain}/${key}`),
-    set: (domain, key, value) => void entries.set(`${domain}/${key}`, value),
-    delete: (domain, key) => void entries.delete(`${domain}/${key}`),
-    keys(domain) {
-      const out: string[] = [];
-      for (const name of entries.keys()) if (name.startsWith(`${domain}/`)) out.push(name.slice(domain.length + 1));
-      return out;
-    },
-  };
-}
-
 /** `stack`: for the stack run (a preference store as shallow as the native one). */
 export function esp8266Fakes(stack = false): Esp8266Fakes {
   const clock = new ManualClock();
@@ -392,7 +374,7 @@ export function esp8266Fakes(stack = false): Esp8266Fakes {
     ],
   });
   const chip = new RegisterImageBME280({ temperature: 21.5, pressure: 101_325, humidity: 45 });
-  return { clock, network, radio, serial: new ScriptedSerial(), phone: new Phone(lan, clock), i2c: benchI2C([chip]), preference: stack ? shallowPreference() : flashPreference() };
+  return { clock, network, radio, serial: new ScriptedSerial(), phone: new Phone(lan, clock), i2c: benchI2C([chip]), preference: stack ? memoryPreference() : flashPreference() };
 }
 
 /** The system port as hosts/moddable/system.ts gives it, with a seeded random(); restarts are kept for the checks. */

@@ -11,7 +11,8 @@
 import type { Device } from '../../src/device/device';
 import type { Logger, LogLevel } from '../../src/ports';
 import { toArrayBuffer, xsnap } from '../../hosts/xs/in-xs/globals';
-import { ChunkedPreferenceStore, ESP8266_LIMITS, type PreferenceLike, type PreferenceValue } from '../../hosts/moddable/kv-chunks';
+import { ChunkedPreferenceStore, ESP8266_LIMITS } from '../../hosts/moddable/kv-chunks';
+import { memoryPreference } from './memory-preference';
 import { startFirmware } from './firmware.entry';
 import { DEVICE_ID, benchPlatform, type BenchPlatform } from './firmware-platform';
 import { StackProbe, calibrate, probePlatform, type ProbedNetwork } from './stack-probe';
@@ -35,21 +36,6 @@ interface Scenario {
 }
 
 let scenario: Scenario | undefined;
-
-/** Moddable's `preference` module as a Map: one shallow call per operation, as a native one. */
-function memoryPreference(): PreferenceLike {
-  const entries = new Map<string, PreferenceValue>();
-  return {
-    get: (domain, key) => entries.get(`${domain}/${key}`),
-    set: (domain, key, value) => void entries.set(`${domain}/${key}`, value),
-    delete: (domain, key) => void entries.delete(`${domain}/${key}`),
-    keys(domain) {
-      const out: string[] = [];
-      for (const name of entries.keys()) if (name.startsWith(`${domain}/`)) out.push(name.slice(domain.length + 1));
-      return out;
-    },
-  };
-}
 
 const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
