@@ -374,7 +374,7 @@ export class MqttClient {
         self.#received = true;
         try {
           // the framer is left on each packet, for the dialect to decode in place (nothing read: no packet)
-          for (let b = framer.nextBody(bytes); b; b = framer.more && socket === self.#socket ? framer.nextBody() : undefined) dialect.receive(framer);
+          if (framer.nextBody(bytes)) do dialect.receive(framer); while (framer.more && socket === self.#socket && framer.nextBody());
         } catch (error) {
           if (!(error instanceof MqttProtocolError)) throw error;
           self.stats.protocolErrors++;
@@ -581,11 +581,11 @@ export class MqttClient {
 
     publish(topic: string, payload: Uint8Array, first: number, id?: number, properties?: Properties): void {
       const c = this.#c;
-      const qos = ((first >> 1) & 3) as QoS;
-      if (qos === 2 && this.#again(id!)) return;
+      // QoS 2 (flags & 4: the header check refused QoS 3): the exactly-once guard
+      if (first & 4 && this.#again(id!)) return;
       // delivery: to the handlers of matching subscriptions, else to onMessage
       const info = properties ? { ...INFO[first & 15], properties } : INFO[first & 15];
-      let handled = false;
+      let fallback = c.#o.onMessage;
       const subscriptions = c.#subscriptions;
       if (subscriptions.size) {
         // not for-of: its iterator takes ~16 more XS stack slots under every handler (an ESP8266 has 256)
@@ -593,14 +593,13 @@ export class MqttClient {
         for (let next = entries.next(); !next.done; next = entries.next()) {
           const s = next.value[1];
           if (s.handler && topicMatches(next.value[0], topic)) {
-            handled = true;
+            fallback = undefined;
             s.handler(topic, payload, info);
           }
         }
       }
-      const fallback = c.#o.onMessage;
-      if (!handled && fallback) fallback(topic, payload, info);
-      if (qos) c.#send(c.#dialect.ack(qos === 2 ? PUBREC : PUBACK, id!));
+      if (fallback) fallback(topic, payload, info);
+      if (first & 6) c.#send(c.#dialect.ack(first & 4 ? PUBREC : PUBACK, id!));
     }
 
     /**

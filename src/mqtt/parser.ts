@@ -111,11 +111,10 @@ export class PacketFramer implements Reader {
   nextBody(bytes?: Uint8Array): Uint8Array | undefined {
     if (bytes) {
       // the most common read: exactly one small packet, nothing buffered (`more` is false exactly
-      // when no chunk is), no error (see FAILED)
+      // when no chunk is), no error (see FAILED). (`first` is set on the way: when the header byte is
+      // bad, the way below reads it again and fails.)
       const n = bytes.length;
-      const first = bytes[0];
-      if (!this.more && !this.#state && bytes[1] + 2 === n && n < this.#small && HEADER_OK[first]) {
-        this.first = first;
+      if (!this.more && !this.#state && bytes[1] + 2 === n && n < this.#small && HEADER_OK[(this.first = bytes[0])]) {
         this.b = bytes;
         this.at = 2;
         this.end = n;

@@ -5,9 +5,8 @@ import { invalid } from './errors';
 
 const SHARE_PREFIX = '$share/';
 
-/** A wildcard or U+0000: not allowed in a topic name. */
 /** String.prototype.indexOf, called on a topic without XS making a String object for it per call. */
-const indexOf = String.prototype.indexOf;
+export const indexOf = String.prototype.indexOf;
 
 /** Whether a topic name has a wildcard or U+0000. */
 export const topicUnsafe = (topic: string): boolean => {

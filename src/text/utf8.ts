@@ -102,24 +102,16 @@ const walk = (text: string, out: Uint8Array | undefined): number => {
  * UTF-8 give no text); undefined otherwise.
  */
 export const nativeText = (bytes: Uint8Array, start: number, end: number): string | undefined => {
-  const n = end - start;
   let text: string | undefined;
-  if (hasFromArrayBuffer) {
-    try {
-      text = XsString.fromArrayBuffer!(bytes.buffer, bytes.byteOffset + start, n);
-    } catch {
-      return undefined; // not UTF-8: utf8Decode says where
-    }
-  } else if (decoder) {
-    try {
-      text = decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, n));
-    } catch {
-      return undefined;
-    }
+  try {
+    text = hasFromArrayBuffer
+      ? XsString.fromArrayBuffer!(bytes.buffer, bytes.byteOffset + start, end - start)
+      : decoder && decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start));
+  } catch {
+    return undefined; // not UTF-8: utf8Decode says where
   }
-  return text && text.length === n ? text : undefined;
+  return text && text.length === end - start ? text : undefined;
 };
-
 
 /**
  * Decodes bytes[start, end) strictly. Overlong forms, encoded surrogates, code points above U+10FFFF,

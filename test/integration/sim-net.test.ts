@@ -185,6 +185,28 @@ describe('TCP', () => {
     probe.socket.close();
   });
 
+  it('bytes read stay as they were after later reads, small ones and large, so the owner may keep them', async () => {
+    let peer!: TcpSocket;
+    const { listener } = await server((socket) => (peer = socket));
+    const probe = openProbe(network, { host: '127.0.0.1', port: listener.port });
+    await probe.connected;
+    // 160 small reads (well past 8 KB in all) and, between them, a few over 4 KB
+    const expected: number[] = [];
+    for (let i = 0; i < 160; i++) {
+      const chunk = new Uint8Array(i % 40 === 39 ? 6000 : 100);
+      for (let k = 0; k < chunk.length; k++) chunk[k] = (i * 7 + k) & 0xff;
+      peer.write(chunk);
+      expected.push(...chunk);
+      await sleep(1);
+    }
+    const all = await probe.waitForBytes(expected.length, 5000);
+    // read after every read has come: a later read written over a kept one shows here
+    expect(all.length).toBe(expected.length);
+    expect(Array.from(all).findIndex((b, i) => b !== expected[i])).toBe(-1);
+    expect(probe.reads.length).toBeGreaterThan(20);
+    probe.socket.close();
+  });
+
   it('reports a refused connection once, with code ECONNREFUSED', async () => {
     const [port] = await freePorts(1);
     const probe = openProbe(network, { host: '127.0.0.1', port });

@@ -12,7 +12,7 @@ import type { DisconnectOptions, PublishProperties, Subscription5 } from '../pro
 import { expectLength, packetOf, readId, readTopic, type Reader } from '../reader';
 import { nativeText } from '../utf8';
 import { readConnack, readGranted } from './decode';
-import { topicUnsafe } from '../topic';
+import { indexOf } from '../topic';
 
 /** A PUBLISH topic name: MQTT 3.1.1 has no empty one (MQTT 5 lets a topic alias stand for it). */
 function topicOf(r: Reader): string {
@@ -74,7 +74,8 @@ export class Mqtt311Dialect implements Dialect {
       const start = r.at + 2;
       const end = start + ((b[start - 2] << 8) | b[start - 1]);
       let topic = end <= r.end ? nativeText(b, start, end) : undefined;
-      if (topic && !topicUnsafe(topic)) r.at = end;
+      // topicUnsafe() inlined: its call costs XS 20 computrons per message, 40% of the check
+      if (topic && indexOf.call(topic, '+') < 0 && indexOf.call(topic, '#') < 0 && indexOf.call(topic, '\u0000') < 0) r.at = end;
       else topic = topicOf(r);
       const id = first & 6 ? readId(r) : 0;
       const payload = new Uint8Array(b.buffer, b.byteOffset + r.at, r.end - r.at);
