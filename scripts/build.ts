@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import type { BuildPlatform } from './budgets/build-modules';
+import type { BuildPlatform } from './build/modules';
 import { bundleDevice } from './build/bundle';
 import { BuildError, REPO } from './build/errors';
 

@@ -1,5 +1,5 @@
 // One module for the firmware on a device build: the TypeScript modules a build preloads, bundled by
-// esbuild into one ES module that takes the name of the target's start module
+// rolldown into one ES module that takes the name of the target's start module
 // (hosts/moddable/target/<target>/start). The manifests still choose what goes in; the bundle only
 // changes how it is packed. On the ESP8266 this is what makes the firmware fit: every module xsl
 // preloads costs flash beyond its code (its module record, an environment slot per import and
@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, posix, relative } from 'node:path';
 import { rolldown, type Plugin } from 'rolldown';
-import { buildModules, type BuildPlatform } from '../budgets/build-modules';
+import { buildModules, type BuildPlatform } from './modules';
 import { BuildError, REPO } from './errors';
 
 export interface DeviceBundle {
@@ -50,7 +50,7 @@ export function startModuleOf(main: string): string {
 }
 
 /** Bundles the modules `platform` preloads into `outDir` and writes the wrapper manifest there. */
-export async function bundleDevice(platform: BuildPlatform, outDir: string, top = join(REPO, 'manifest.json')): Promise<DeviceBundle> {
+export async function bundleDevice(platform: BuildPlatform, outDir: string, top = join(REPO, 'manifest.json'), options: { minify?: boolean } = {}): Promise<DeviceBundle> {
   const buildInfo = buildModules(platform, top);
   const name = startModuleOf(buildInfo.main);
   const start = buildInfo.modules.find((m) => m.name === name);
@@ -88,13 +88,18 @@ export async function bundleDevice(platform: BuildPlatform, outDir: string, top 
       return { id: module.file };
     },
   };
-  const bundler = await rolldown({ input: start.file, plugins: [plugin], logLevel: 'silent', ...DEVICE_BUNDLE.input });
   let code: string;
   try {
-    const { output } = await bundler.generate(DEVICE_BUNDLE.output);
-    code = output[0].code;
-  } finally {
-    await bundler.close();
+    const bundler = await rolldown({ input: start.file, plugins: [plugin], logLevel: 'silent', ...DEVICE_BUNDLE.input });
+    try {
+      code = (await bundler.generate({ ...DEVICE_BUNDLE.output, minify: options.minify ?? DEVICE_BUNDLE.output.minify })).output[0].code;
+    } finally {
+      await bundler.close();
+    }
+  } catch (error) {
+    // rolldown wraps what a plugin throws
+    const ours = (error as { errors?: unknown[] }).errors?.find((e) => e instanceof BuildError);
+    throw ours ?? new BuildError('BUILD_FAILED', `cannot bundle the ${platform} build: ${error instanceof Error ? error.message : String(error)}`);
   }
   bundled.add(name);
   mkdirSync(outDir, { recursive: true });
@@ -117,9 +122,3 @@ export async function bundleDevice(platform: BuildPlatform, outDir: string, top 
   );
   return { manifest, file, name, bundled: [...bundled].sort(), imports: [...imports].sort(), bytes: Buffer.byteLength(code) };
 }
-
-/** Where the bundle of a build goes: beside mcconfig's own output. */
-export function bundleDir(out: string, platform: BuildPlatform): string {
-  return join(out, 'bundle', platform);
-}
-
