@@ -1,6 +1,6 @@
 // Builds the firmware with the Moddable SDK's mcconfig and our manifest.json.
 //   npm run build -- --target esp32|esp8266|lin [--debug] [--board esp32/m5stack] [--out DIR]
-//                    [--jobs N] [key=value ...]
+//                    [--jobs N] [--bundle | --no-bundle] [key=value ...]
 // key=value pairs go to mcconfig and override the manifest config (brokerHost=10.0.0.5 ...).
 // Checks first that the SDK and the target's toolchain are installed, and says where to get them.
 // esp8266 also builds nmboot (the OTA bootloader) and the OTA image (scripts/nmboot.ts).
@@ -12,6 +12,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import type { BuildPlatform } from './build/modules';
+import { bundleDevice } from './build/bundle';
 import { BuildError, REPO } from './build/errors';
 
 export { BuildError, REPO };
@@ -20,6 +22,8 @@ export type Target = 'esp32' | 'esp8266' | 'lin';
 
 /** mcconfig platform of each target, for a NodeMCU board. */
 export const PLATFORMS: Record<Target, string> = { esp32: 'esp32/nodemcu', esp8266: 'esp/nodemcu', lin: 'lin' };
+
+const BUNDLE_PLATFORMS: Record<Target, BuildPlatform> = { esp32: 'esp32', esp8266: 'esp', lin: 'lin' };
 
 const GETTING_STARTED = 'https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/Moddable%20SDK%20-%20Getting%20Started.md';
 const ESP32_DOC = 'https://github.com/Moddable-OpenSource/moddable/blob/public/documentation/devices/esp32.md';
@@ -102,6 +106,11 @@ export interface BuildOptions {
   jobs?: number;
   /** Config overrides: key=value. */
   config?: string[];
+  /**
+   * Our preloaded modules as one bundled module (scripts/build/bundle.ts). Default: on for the
+   * ESP8266, whose flash it fits; off for the others.
+   */
+  bundle?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -155,7 +164,14 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   mkdirSync(out, { recursive: true });
   const board = options.board ?? PLATFORMS[options.target];
   const tools = toolEnv(env);
-  const args = ['-p', board, '-o', out, ...(options.debug ? ['-d'] : []), join(REPO, 'manifest.json'), ...(options.config ?? [])];
+  let manifest = join(REPO, 'manifest.json');
+  if (options.bundle ?? options.target === 'esp8266') {
+    const platform = BUNDLE_PLATFORMS[options.target];
+    const bundle = await bundleDevice(platform, join(out, 'bundle', platform));
+    console.log(`bundled ${bundle.bundled.length} modules into ${bundle.name} (${bundle.bytes} bytes): ${bundle.file}`);
+    manifest = bundle.manifest;
+  }
+  const args = ['-p', board, '-o', out, ...(options.debug ? ['-d'] : []), manifest, ...(options.config ?? [])];
   await run('mcconfig', args, { env: tools, what: `mcconfig ${args.join(' ')}` });
   const { tmpDir, binDir } = buildPaths(options);
   const makefile = join(tmpDir, 'makefile');
@@ -174,12 +190,15 @@ async function cli(): Promise<void> {
       debug: { type: 'boolean', default: false },
       out: { type: 'string' },
       jobs: { type: 'string' },
+      bundle: { type: 'boolean' },
+      'no-bundle': { type: 'boolean' },
     },
   });
   const target = parseTarget(values.target ?? 'lin');
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new BuildError('BAD_ARGUMENT', `--jobs must be a positive whole number, not "${values.jobs}"`);
-  const result = await buildFirmware({ target, board: values.board, debug: values.debug, out: values.out, jobs, config: positionals });
+  const bundle = values['no-bundle'] ? false : values.bundle;
+  const result = await buildFirmware({ target, board: values.board, debug: values.debug, out: values.out, jobs, config: positionals, bundle });
   console.log(`built ${values.board ?? PLATFORMS[target]}: ${result.binDir}`);
   if (target === 'esp8266') {
     // nmboot and the OTA image (main.bin and its trailer): loaded on demand, as it needs this module

@@ -1,7 +1,8 @@
 // Builds the desktop build of the firmware (mcconfig -p lin) and runs it in Moddable's simulator,
 // mcsim: the firmware on the XS engine, with real TCP sockets, Moddable's simulated Wi-Fi and the
 // simulated chips of hosts/sim/chips. mcsim needs a display: without DISPLAY it starts Xvfb.
-//   npm run sim:moddable -- [--board lin|sim/nodemcu] [--duration SECONDS] [--no-build] [--jobs N] [key=value ...]
+//   npm run sim:moddable -- [--board lin|sim/nodemcu] [--duration SECONDS] [--no-build] [--bundle] [--jobs N] [key=value ...]
+// --bundle: the firmware as one bundled module, as the ESP8266 build packs it (scripts/build/bundle.ts).
 //   e.g. npm run sim:moddable -- brokerHost=127.0.0.1 brokerPort=1883 heartbeatInterval=10
 // The firmware's log (trace) goes to stdout. Ctrl-C stops it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -49,6 +50,7 @@ async function cli(): Promise<void> {
       'no-build': { type: 'boolean', default: false },
       jobs: { type: 'string' },
       out: { type: 'string' },
+      bundle: { type: 'boolean', default: false },
     },
   });
   const duration = values.duration === undefined ? undefined : Number(values.duration);
@@ -56,7 +58,7 @@ async function cli(): Promise<void> {
   const jobs = values.jobs === undefined ? undefined : Number(values.jobs);
   const board = values.board ?? 'lin';
   if (!/^(lin|sim|simulator)(\/[\w-]+)?$/.test(board)) throw new BuildError('BAD_ARGUMENT', `--board must be lin or a simulator like sim/nodemcu, not "${board}"`);
-  const options: BuildOptions = { target: 'lin', board, config: positionals, out: values.out, jobs };
+  const options: BuildOptions = { target: 'lin', board, config: positionals, out: values.out, jobs, bundle: values.bundle };
   if (values['no-build']) {
     const problems = missingPrerequisites('lin');
     if (problems.length) throw new BuildError('MISSING_TOOL', problems.join('\n'));

@@ -19,10 +19,6 @@ export type ModdableErrorCode =
   | 'OTA_NO_ROLLBACK';
 
 export class ModdableHostError extends Error {
-  // A class field, not `this.name = ...`: Moddable freezes Error.prototype, and assigning over a
-  // frozen inherited property throws in strict code ("set name: not writable").
-  override name = 'ModdableHostError';
-
   constructor(
     readonly code: ModdableErrorCode,
     message: string,
@@ -30,6 +26,10 @@ export class ModdableHostError extends Error {
     super(message);
   }
 }
+// Every error class of ours names itself this way, once, when its module loads (preloaded, before
+// Error.prototype is read-only). An assignment of `name` per error throws on a device ("set name:
+// not writable"), and a class field is one: the SDK compiles with useDefineForClassFields false.
+ModdableHostError.prototype.name = 'ModdableHostError';
 
 /** Text of whatever a Moddable native call threw (they throw Error objects with short messages). */
 export const describe = (error: unknown): string => {

@@ -17,9 +17,8 @@ export function suite(name: string, body: (test: (name: string, fn: Case['fn']) 
   return { name, cases };
 }
 
-export class AssertionError extends Error {
-  override name = 'AssertionError';
-}
+export class AssertionError extends Error {}
+AssertionError.prototype.name = 'AssertionError';
 
 function show(value: unknown): string {
   if (value instanceof Uint8Array) return `Uint8Array[${Array.from(value, (b) => b.toString(16).padStart(2, '0')).join(' ')}]`;

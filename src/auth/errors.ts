@@ -3,7 +3,6 @@
 export type AuthErrorCode = 'no-wall-time' | 'bad-key' | 'bad-option';
 
 export class AuthError extends Error {
-  override name = 'AuthError';
   readonly code: AuthErrorCode;
 
   constructor(code: AuthErrorCode, message: string) {
@@ -11,3 +10,4 @@ export class AuthError extends Error {
     this.code = code;
   }
 }
+AuthError.prototype.name = 'AuthError';

@@ -4,7 +4,6 @@
 export type CryptoErrorCode = 'bad-length' | 'bad-key' | 'bad-signature' | 'bad-state';
 
 export class CryptoError extends Error {
-  override name = 'CryptoError';
   readonly code: CryptoErrorCode;
 
   constructor(code: CryptoErrorCode, message: string) {
@@ -12,3 +11,4 @@ export class CryptoError extends Error {
     this.code = code;
   }
 }
+CryptoError.prototype.name = 'CryptoError';

@@ -14,8 +14,8 @@ import type { Properties, PublishProperties } from '../mqtt/properties';
 type CommandResult = Record<string, unknown> | undefined;
 
 export class CommandError extends Error {
-  override name = 'CommandError';
 }
+CommandError.prototype.name = 'CommandError';
 
 export interface CommandContext {
   args: Record<string, unknown>;

@@ -62,11 +62,11 @@ export type ConfigKey = keyof typeof SCHEMA;
 export type ConfigValues = { [K in ConfigKey]: (typeof SCHEMA)[K]['def'] extends number ? number : (typeof SCHEMA)[K]['def'] extends boolean ? boolean : string };
 
 export class ConfigError extends Error {
-  override name = 'ConfigError';
   constructor(readonly key: string, message: string) {
     super(message);
   }
 }
+ConfigError.prototype.name = 'ConfigError';
 
 const hasOwn = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 

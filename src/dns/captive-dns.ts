@@ -17,9 +17,9 @@ export interface CaptiveDnsOptions {
 }
 
 export class CaptiveDnsError extends Error {
-  override name = 'CaptiveDnsError';
   readonly code = 'no-udp';
 }
+CaptiveDnsError.prototype.name = 'CaptiveDnsError';
 
 export class CaptiveDnsServer {
   private readonly socket: UdpSocket;

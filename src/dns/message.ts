@@ -92,9 +92,9 @@ export const buildDnsAnswer = (query: Uint8Array, question: DnsQuestion, ip: Uin
 };
 
 export class DnsAddressError extends Error {
-  override name = 'DnsAddressError';
   readonly code = 'bad-ipv4';
 }
+DnsAddressError.prototype.name = 'DnsAddressError';
 
 /** "192.168.4.1" to 4 bytes; throws DnsAddressError for anything that is not a dotted IPv4 address. */
 export const ipv4Bytes = (ip: string): Uint8Array => {

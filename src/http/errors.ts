@@ -23,7 +23,6 @@ export type HttpErrorCode =
 
 /** A request the server refuses; `status` is the HTTP status it answers with before closing. */
 export class HttpError extends Error {
-  override name = 'HttpError';
   constructor(
     readonly code: HttpErrorCode,
     readonly status: number,
@@ -34,6 +33,7 @@ export class HttpError extends Error {
     super(message);
   }
 }
+HttpError.prototype.name = 'HttpError';
 
 /** Malformed text in a request (src/text's TextError) as the 400 the server answers with; other errors unchanged. */
 export const asHttpError = (error: unknown): unknown => {
@@ -49,7 +49,6 @@ export type HttpClientErrorCode =
 
 /** Why an HTTP GET (src/http/client.ts) failed. */
 export class HttpClientError extends Error {
-  override name = 'HttpClientError';
   constructor(
     readonly code: HttpClientErrorCode,
     message: string,
@@ -59,3 +58,4 @@ export class HttpClientError extends Error {
     super(message);
   }
 }
+HttpClientError.prototype.name = 'HttpClientError';

@@ -23,7 +23,6 @@ export interface HttpServerOptions {
 }
 
 export class HttpServerError extends Error {
-  override name = 'HttpServerError';
   constructor(
     readonly code: 'no-listener' | 'bad-limits',
     message: string,
@@ -31,6 +30,7 @@ export class HttpServerError extends Error {
     super(message);
   }
 }
+HttpServerError.prototype.name = 'HttpServerError';
 
 export interface HttpServerStats {
   served: number;

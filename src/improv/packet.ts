@@ -26,7 +26,6 @@ export const Command = {
 } as const;
 
 export class ImprovPacketError extends Error {
-  override name = 'ImprovPacketError';
   constructor(
     readonly code: 'too-long' | 'malformed-rpc',
     message: string,
@@ -34,6 +33,7 @@ export class ImprovPacketError extends Error {
     super(message);
   }
 }
+ImprovPacketError.prototype.name = 'ImprovPacketError';
 
 export const checksum = (bytes: Uint8Array, end = bytes.length): number => {
   let sum = 0;

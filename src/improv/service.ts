@@ -181,9 +181,9 @@ export class ImprovSerialService implements ImprovFrameSink, StateListener {
 }
 
 export class ImprovSerialPortError extends Error {
-  override name = 'ImprovSerialPortError';
   readonly code = 'no-serial';
 }
+ImprovSerialPortError.prototype.name = 'ImprovSerialPortError';
 
 /** Opens the platform's serial port and runs Improv on it. Use the service directly if the port is shared. */
 export const attachImprovSerial = (

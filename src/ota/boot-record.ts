@@ -43,8 +43,8 @@ const MAX_TEXT = 140;
 const MAX_SEQ = 0xfffffffe; // 0xffffffff is what erased flash reads
 
 export class BootRecordError extends Error {
-  override name = 'BootRecordError';
 }
+BootRecordError.prototype.name = 'BootRecordError';
 
 /** Printable ASCII without quotes or backslashes, at most `max` characters: its JSON has no escapes. */
 export const recordText = (text: string, max = MAX_TEXT): string => {

@@ -33,8 +33,8 @@ export interface BootChoice {
 }
 
 export class NoBootableImageError extends Error {
-  override name = 'NoBootableImageError';
 }
+NoBootableImageError.prototype.name = 'NoBootableImageError';
 
 interface Pick {
   source: BootSource;

@@ -22,7 +22,6 @@ export type OtaErrorCode =
   | 'cancelled'; // the device stopped while the job ran
 
 export class OtaError extends Error {
-  override name = 'OtaError';
   readonly code: OtaErrorCode;
   /** True when trying again (a later attempt, or resuming) may succeed. */
   readonly retryable: boolean;
@@ -33,6 +32,7 @@ export class OtaError extends Error {
     this.retryable = retryable;
   }
 }
+OtaError.prototype.name = 'OtaError';
 
 /** Message of any thrown value, for reports. */
 export const describeError = (error: unknown): string => {

@@ -48,8 +48,8 @@ const MAX_TEXT = 255;
 const MAX_STATE = 1024;
 
 export class ResumeLogError extends Error {
-  override name = 'ResumeLogError';
 }
+ResumeLogError.prototype.name = 'ResumeLogError';
 
 export const encodeCheckpoint = (c: Checkpoint): Uint8Array => {
   if (c.version.length > MAX_TEXT || c.key.length > MAX_TEXT || c.held.length > MAX_TEXT || c.state.length > MAX_STATE) {

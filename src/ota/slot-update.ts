@@ -15,7 +15,6 @@ import { ResumeLog, type Checkpoint } from './resume-log';
 export type SlotUpdateErrorCode = 'EBUSY' | 'ESIZE' | 'EINVAL' | 'ENOROLLBACK' | 'EIO' | 'EREJECTED';
 
 export class SlotUpdateError extends Error {
-  override name = 'SlotUpdateError';
   readonly code: SlotUpdateErrorCode;
 
   constructor(code: SlotUpdateErrorCode, message: string) {
@@ -23,6 +22,7 @@ export class SlotUpdateError extends Error {
     this.code = code;
   }
 }
+SlotUpdateError.prototype.name = 'SlotUpdateError';
 
 /** What the bootloader started. */
 export interface SlotBoot {

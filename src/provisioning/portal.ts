@@ -31,9 +31,9 @@ export interface PortalContext {
 }
 
 export class ProvisioningBusyError extends Error {
-  override name = 'ProvisioningBusyError';
   readonly code = 'busy';
 }
+ProvisioningBusyError.prototype.name = 'ProvisioningBusyError';
 
 /**
  * Paths the operating systems probe to detect a captive portal. Every one of them (and any

@@ -69,9 +69,9 @@ export interface ProvisioningOptions {
 }
 
 export class ProvisioningConfigError extends Error {
-  override name = 'ProvisioningConfigError';
   readonly code = 'bad-config';
 }
+ProvisioningConfigError.prototype.name = 'ProvisioningConfigError';
 
 /** "<prefix>-<last 6 hex digits of the id, upper case>", e.g. "nodemcu-A1B2C3". */
 export const accessPointName = (prefix: string, deviceId: string): string => {

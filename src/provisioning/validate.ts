@@ -6,7 +6,6 @@ import { utf8Length } from '../text/utf8';
 export type ProvisioningField = 'ssid' | 'password' | 'deviceName' | 'brokerUrl' | 'brokerUser' | 'brokerPassword';
 
 export class ProvisioningInputError extends Error {
-  override name = 'ProvisioningInputError';
   readonly code = 'invalid-input';
   constructor(
     readonly field: ProvisioningField,
@@ -15,6 +14,7 @@ export class ProvisioningInputError extends Error {
     super(message);
   }
 }
+ProvisioningInputError.prototype.name = 'ProvisioningInputError';
 
 /** Longest value the key-value store keeps in one entry on every target (ESP8266 Preference). */
 const MAX_STORED_VALUE_BYTES = 63;

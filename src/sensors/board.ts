@@ -63,8 +63,8 @@ export interface BoardEntry {
 
 /** The board description cannot be built: the message says which sensor and what to change. */
 export class HardwareConfigError extends Error {
-  override name = 'HardwareConfigError';
 }
+HardwareConfigError.prototype.name = 'HardwareConfigError';
 
 /** The port a sensor needs, or HardwareConfigError when this platform lacks it. */
 export const requirePort = <T>(port: T | undefined, what: string, description: SensorDescription): T => {

@@ -18,13 +18,13 @@ export type SensorErrorCode =
   | 'config';
 
 export class SensorError extends Error {
-  override name = 'SensorError';
   readonly code: SensorErrorCode;
   constructor(code: SensorErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
 }
+SensorError.prototype.name = 'SensorError';
 
 /**
  * What a host's I2C error says, when the host can tell: ESP-IDF distinguishes a NACK from a bus

@@ -5,7 +5,6 @@
 export type TextErrorCode = 'bad-utf8' | 'bad-base64' | 'bad-hex' | 'bad-percent-encoding';
 
 export class TextError extends Error {
-  override name = 'TextError';
   readonly code: TextErrorCode;
 
   constructor(code: TextErrorCode, message: string) {
@@ -13,3 +12,4 @@ export class TextError extends Error {
     this.code = code;
   }
 }
+TextError.prototype.name = 'TextError';

@@ -16,7 +16,6 @@ export type WebSocketErrorCode =
   | 'bad-option';
 
 export class WebSocketError extends Error {
-  override name = 'WebSocketError';
   readonly code: WebSocketErrorCode;
   /** The close code sent or received (1000 normal, 1002 protocol error, 1009 too big, ...). */
   readonly closeCode?: number;
@@ -29,3 +28,4 @@ export class WebSocketError extends Error {
     if (reason !== undefined) this.reason = reason;
   }
 }
+WebSocketError.prototype.name = 'WebSocketError';

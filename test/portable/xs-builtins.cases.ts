@@ -3,9 +3,11 @@
 import { equal, hex, ok, suite, throws } from '../../hosts/xs/harness';
 
 class TypedFailure extends Error {
-  override name = 'TypedFailure';
   readonly code = 'E_TYPED';
 }
+// on the prototype, as the firmware's errors do: on a device (and in the XS runs) Error.prototype is
+// read-only, so an own `name` assigned per error throws
+TypedFailure.prototype.name = 'TypedFailure';
 
 class Counter {
   #count = 0;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import ts from 'typescript';
 import { builtinsUsed } from '../../scripts/build/builtins';
-import { buildModules } from '../../scripts/budgets/build-modules';
+import { buildModules } from '../../scripts/build/modules';
 
 const root = join(import.meta.dirname, '../..');
 const manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as { platforms: Record<string, { strip?: string[] }> };

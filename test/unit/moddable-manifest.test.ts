@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { SCHEMA } from '../../src/device/config';
 
@@ -437,6 +438,29 @@ describe('manifest.json', () => {
       const offenders = [...preload].filter((name) => byName.has(name) && reaches(byName.get(name)!, new Set()));
       expect(offenders, platform).toEqual([]);
       expect(preload.has('preference'), platform).toBe(false);
+    }
+  });
+
+  it('has no preloaded module of ours make a Map, Set, WeakMap or WeakSet when it loads: made while preloading, it is read-only on the device', () => {
+    // (the desktop build aborted at boot on the BME280 model's module-level ROM cache)
+    const COLLECTIONS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet']);
+    for (const platform of PLATFORMS) {
+      const { modules, preload } = build(platform);
+      const offenders: string[] = [];
+      for (const m of modules) {
+        if (!preload.has(m.name) || !m.file.endsWith('.ts') || m.file.endsWith('.d.ts')) continue;
+        const source = ts.createSourceFile(m.file, readFileSync(m.file, 'utf8'), ts.ScriptTarget.ES2022, true);
+        for (const statement of source.statements) {
+          if (!ts.isVariableStatement(statement)) continue;
+          for (const d of statement.declarationList.declarations) {
+            const init = d.initializer;
+            if (init && ts.isNewExpression(init) && ts.isIdentifier(init.expression) && COLLECTIONS.has(init.expression.text)) {
+              offenders.push(`${relative(root, m.file)}: ${d.name.getText(source)} = new ${init.expression.text}`);
+            }
+          }
+        }
+      }
+      expect(offenders, `${platform}: make it on first use (a let, or a field of an object made at run time)`).toEqual([]);
     }
   });
 

@@ -34,13 +34,17 @@ const VOLATILE = 0xf0;
 
 /**
  * The read-only registers (id, calibration NVM) of a variant with a calibration: the same bytes for
- * every chip with them, so a fleet of thousands of simulated boards keeps one copy.
+ * every chip with them, so a fleet of thousands of simulated boards keeps one copy. Made on first use, and a
+ * Map: the desktop Moddable build preloads this module, so a collection made then would be read-only,
+ * and so are the preloaded calibrations, which a WeakMap could not take as keys. (Calibrations are
+ * few: the defaults and those a test gives.)
  */
-const ROMS = new WeakMap<SimBoschCalibration, { bme280?: Uint8Array; bmp280?: Uint8Array }>();
+let roms: Map<SimBoschCalibration, { bme280?: Uint8Array; bmp280?: Uint8Array }> | undefined;
 
 function romOf(variant: 'bme280' | 'bmp280', c: SimBoschCalibration): Uint8Array {
-  let byVariant = ROMS.get(c);
-  if (!byVariant) ROMS.set(c, (byVariant = {}));
+  roms ??= new Map();
+  let byVariant = roms.get(c);
+  if (!byVariant) roms.set(c, (byVariant = {}));
   const cached = byVariant[variant];
   if (cached) return cached;
   const r = new Uint8Array(VOLATILE);

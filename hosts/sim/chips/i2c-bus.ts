@@ -15,13 +15,13 @@ export type SimI2CErrorCode = 'nack' | 'timeout';
 
 /** Thrown by the simulated host I2C. `code` tells a NACK from a stuck bus, as ESP-IDF can. */
 export class SimI2CError extends Error {
-  override name = 'SimI2CError';
   readonly code: SimI2CErrorCode;
   constructor(code: SimI2CErrorCode, message: string) {
     super(message);
     this.code = code;
   }
 }
+SimI2CError.prototype.name = 'SimI2CError';
 
 export interface TranscriptEntry {
   address: number;

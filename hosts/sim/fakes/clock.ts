@@ -5,9 +5,9 @@
 import type { Clock, TimerId } from '../../../src/ports';
 
 export class TimerStormError extends Error {
-  override name = 'TimerStormError';
   readonly code = 'ETIMERSTORM';
 }
+TimerStormError.prototype.name = 'TimerStormError';
 
 interface Timer {
   /** The TimerId set() returns; also the tie-break among timers due at the same instant. A number, so

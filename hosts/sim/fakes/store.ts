@@ -7,8 +7,8 @@ import { checkKey, checkValue, KeyValueError, type KeyValueOptions } from '../kv
 
 /** Thrown at the write where the power goes (MemoryStore.cutAt): that write does not happen. */
 export class PowerCut extends Error {
-  override name = 'PowerCut';
 }
+PowerCut.prototype.name = 'PowerCut';
 
 /** Bytes are copied in and out as plain Uint8Arrays, as a real store does: nobody shares a buffer with it. */
 export class MemoryStore implements KeyValueStore {

@@ -30,9 +30,9 @@ export interface BridgeHostOptions extends Omit<XsWorkerOptions, 'onCommand'> {
 
 /** Thrown by host.next() when the awaited event does not come in time. */
 export class BridgeTimeoutError extends Error {
-  override name = 'BridgeTimeoutError';
   readonly code = 'BRIDGE_TIMEOUT';
 }
+BridgeTimeoutError.prototype.name = 'BridgeTimeoutError';
 
 export class BridgeHost {
   readonly worker: XsWorker;

@@ -12,9 +12,9 @@ export interface Frame {
 const MAX_HEADER = 0xffff;
 
 export class BridgeWireError extends Error {
-  override name = 'BridgeWireError';
   readonly code = 'BRIDGE_WIRE';
 }
+BridgeWireError.prototype.name = 'BridgeWireError';
 
 export function encodeFrame(header: Header, body?: Uint8Array): Uint8Array {
   const head = new TextEncoder().encode(JSON.stringify(header));

@@ -21,7 +21,6 @@ import { decodeFrame, encodeFrame, type Header } from './wire';
 
 /** An error the Node side reported (socket failure, bad argument), with its code (ECONNREFUSED, ...). */
 export class BridgeError extends Error {
-  override name = 'BridgeError';
   constructor(
     readonly code: string,
     message: string,
@@ -29,6 +28,7 @@ export class BridgeError extends Error {
     super(message);
   }
 }
+BridgeError.prototype.name = 'BridgeError';
 
 export interface BridgeOptions {
   deviceId?: string;

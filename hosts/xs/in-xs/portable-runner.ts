@@ -12,7 +12,30 @@ export interface CaseReport {
   error?: string;
 }
 
+/**
+ * On a Moddable device the built-ins are read-only once the preloaded modules have run (they are in
+ * flash). The same here, from when the suite's modules are loaded: code that writes over a built-in's
+ * property at run time (an error assigning its `name`, which Error.prototype holds) fails in these
+ * cases as it fails on the device.
+ */
+function freezeBuiltIns(): void {
+  const typedArray = Object.getPrototypeOf(Uint8Array) as { prototype: object };
+  const constructors: { prototype: object }[] = [
+    Object, Function, Array, String, Number, Boolean, Symbol, BigInt, Date, Promise, Map, Set, WeakMap, WeakSet,
+    ArrayBuffer, DataView, typedArray, Uint8Array, Uint16Array, Uint32Array, Int8Array, Int16Array, Int32Array, Float32Array, Float64Array,
+    Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError,
+  ];
+  for (const c of constructors) {
+    Object.freeze(c.prototype);
+    Object.freeze(c);
+  }
+  Object.freeze(Math);
+  Object.freeze(JSON);
+  Object.freeze(Reflect);
+}
+
 export function servePortableSuite(suite: Suite): void {
+  freezeBuiltIns();
   const xs = xsnap();
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
