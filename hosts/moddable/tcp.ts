@@ -2,7 +2,7 @@
 // ECMA-419 write() throws when asked to send more than the socket reported writable, so this class
 // keeps the queue the port promises and drains it as onWritable reports room.
 import type { TcpOptions, TcpSocket } from '../../src/ports';
-import { ModdableHostError } from './errors';
+import { ModdableHostError, describe } from './errors';
 import type { Resources } from './resources';
 
 /** What both `embedded:io/socket/tcp` and `embedded:io/socket/tcp/tls` instances offer. */
@@ -79,7 +79,16 @@ export class QueuedTcpSocket implements TcpSocket {
 
   write(bytes: Uint8Array): void {
     if (this.closed) throw new ModdableHostError('TCP_CLOSED', `write to ${this.label} after close: open a new connection`);
-    if (bytes.length === 0) return;
+    const n = bytes.length;
+    if (n === 0) return;
+    const raw = this.raw;
+    if (raw && this.connected && this.queue.length === 0 && n <= this.writable) {
+      // Room now: straight to the socket, which copies (ECMA-419; lwIP's tcp_write with
+      // TCP_WRITE_FLAG_COPY, a write(2) on the desktop), so a publish makes no copy of its own.
+      if (this.send(raw, bytes)) this.writable -= n;
+      return;
+    }
+    // kept until the socket has room: a copy, since the caller may reuse its buffer once write returns
     this.queue.push(bytes.slice());
     this.flush();
   }
@@ -114,15 +123,21 @@ export class QueuedTcpSocket implements TcpSocket {
     while (this.queue.length > 0 && this.writable > 0) {
       const head = this.queue[0]!;
       const n = Math.min(head.length, this.writable);
-      try {
-        raw.write(n === head.length ? head : head.subarray(0, n));
-      } catch (error) {
-        this.fail(new ModdableHostError('TCP_FAILED', `write to ${this.label} failed: ${error instanceof Error ? error.message : String(error)}`));
-        return;
-      }
+      if (!this.send(raw, n === head.length ? head : head.subarray(0, n))) return;
       this.writable -= n;
       if (n === head.length) this.queue.shift();
       else this.queue[0] = head.subarray(n);
+    }
+  }
+
+  /** One write to the raw socket; false, and the connection failed, when it throws. */
+  private send(raw: RawSocket, bytes: Uint8Array): boolean {
+    try {
+      raw.write(bytes);
+      return true;
+    } catch (error) {
+      this.fail(new ModdableHostError('TCP_FAILED', `write to ${this.label} failed: ${describe(error)}`));
+      return false;
     }
   }
 }
