@@ -167,7 +167,8 @@ export async function buildFirmware(options: BuildOptions): Promise<BuildResult>
   let manifest = join(REPO, 'manifest.json');
   if (options.bundle ?? options.target === 'esp8266') {
     const platform = BUNDLE_PLATFORMS[options.target];
-    const bundle = await bundleDevice(platform, join(out, 'bundle', platform));
+    // a debug build keeps names and lines readable in xsbug
+    const bundle = await bundleDevice(platform, join(out, 'bundle', platform), undefined, { minify: !options.debug });
     console.log(`bundled ${bundle.bundled.length} modules into ${bundle.name} (${bundle.bytes} bytes): ${bundle.file}`);
     manifest = bundle.manifest;
   }
