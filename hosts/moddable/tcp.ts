@@ -85,7 +85,14 @@ export class QueuedTcpSocket implements TcpSocket {
     if (raw && this.connected && this.queue.length === 0 && n <= this.writable) {
       // Room now: straight to the socket, which copies (ECMA-419; lwIP's tcp_write with
       // TCP_WRITE_FLAG_COPY, a write(2) on the desktop), so a publish makes no copy of its own.
-      if (this.send(raw, bytes)) this.writable -= n;
+      // inline, not through a helper: every frame here is one more on a device's 256-slot stack
+      try {
+        raw.write(bytes);
+      } catch (error) {
+        this.writeFailed(error);
+        return;
+      }
+      this.writable -= n;
       return;
     }
     // kept until the socket has room: a copy, since the caller may reuse its buffer once write returns
@@ -123,21 +130,19 @@ export class QueuedTcpSocket implements TcpSocket {
     while (this.queue.length > 0 && this.writable > 0) {
       const head = this.queue[0]!;
       const n = Math.min(head.length, this.writable);
-      if (!this.send(raw, n === head.length ? head : head.subarray(0, n))) return;
+      try {
+        raw.write(n === head.length ? head : head.subarray(0, n));
+      } catch (error) {
+        this.writeFailed(error);
+        return;
+      }
       this.writable -= n;
       if (n === head.length) this.queue.shift();
       else this.queue[0] = head.subarray(n);
     }
   }
 
-  /** One write to the raw socket; false, and the connection failed, when it throws. */
-  private send(raw: RawSocket, bytes: Uint8Array): boolean {
-    try {
-      raw.write(bytes);
-      return true;
-    } catch (error) {
-      this.fail(new ModdableHostError('TCP_FAILED', `write to ${this.label} failed: ${describe(error)}`));
-      return false;
-    }
+  private writeFailed(error: unknown): void {
+    this.fail(new ModdableHostError('TCP_FAILED', `write to ${this.label} failed: ${describe(error)}`));
   }
 }
