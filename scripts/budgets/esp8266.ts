@@ -401,11 +401,10 @@ export async function measureEsp8266Bytecode(): Promise<number> {
   let code: string;
   try {
     const device = await bundleDevice('esp', out);
-    const build = buildModules('esp');
     ({ code } = await bundleForXs(
       // kept reachable, so it stays loaded (a device keeps it in flash)
       { contents: `import * as start from ${JSON.stringify(device.file)};\n(globalThis as Record<string, unknown>).esp8266Modules = [start];`, resolveDir: out, sourcefile: 'esp8266-device-bundle.ts' },
-      { plugins: [nativeModulesByName(build), sdkStandIns] },
+      { plugins: [nativeModulesByName(device.ownImports), sdkStandIns] },
     ));
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -424,8 +423,7 @@ export async function measureEsp8266Bytecode(): Promise<number> {
 }
 
 /** The device bundle imports our native modules by name (hosts/moddable/native/sysinfo): their files, natives stubbed by sdkStandIns. */
-function nativeModulesByName(build: BuildModules): Plugin {
-  const files = new Map(build.modules.filter((m) => m.file.endsWith('.js')).map((m) => [m.name, m.file]));
+function nativeModulesByName(files: Map<string, string>): Plugin {
   return {
     name: 'native-modules-by-name',
     setup(b) {

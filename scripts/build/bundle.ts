@@ -27,6 +27,8 @@ export interface DeviceBundle {
   bundled: string[];
   /** Modules it imports, by module name: the SDK's and our native ones. */
   imports: string[];
+  /** Of those, ours (JavaScript with native functions): module name to file. */
+  ownImports: Map<string, string>;
   bytes: number;
 }
 
@@ -64,6 +66,7 @@ export async function bundleDevice(platform: BuildPlatform, outDir: string, top 
   const nameOfFile = new Map(sources.map((m) => [m.file, m.name]));
   const bundled = new Set<string>();
   const imports = new Set<string>();
+  const ownImports = new Map<string, string>();
   const plugin: Plugin = {
     name: 'device-modules',
     resolveId(path, importerFile) {
@@ -82,6 +85,7 @@ export async function bundleDevice(platform: BuildPlatform, outDir: string, top 
       if (module.file.endsWith('.js') || !module.preloaded) {
         // ours, but not bundled: a module with native functions, or one the build does not preload
         imports.add(module.name);
+        ownImports.set(module.name, module.file);
         return { id: module.name, external: true };
       }
       bundled.add(module.name);
@@ -105,8 +109,8 @@ export async function bundleDevice(platform: BuildPlatform, outDir: string, top 
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'start.js');
   writeFileSync(file, code);
-  // every preloaded TypeScript module of ours goes: those not bundled are imported by nothing (type-only ones)
-  const dropped = sources.filter((m) => bundled.has(m.name) || (m.preloaded && m.file.endsWith('.ts'))).map((m) => m.file);
+  // every preloaded TypeScript module of ours goes: the bundled ones, and those nothing imports (type-only ones)
+  const dropped = sources.filter((m) => m.preloaded && m.file.endsWith('.ts')).map((m) => m.file);
   const manifest = join(outDir, 'manifest.json');
   writeFileSync(
     manifest,
@@ -120,5 +124,5 @@ export async function bundleDevice(platform: BuildPlatform, outDir: string, top 
       '\t',
     )}\n`,
   );
-  return { manifest, file, name, bundled: [...bundled].sort(), imports: [...imports].sort(), bytes: Buffer.byteLength(code) };
+  return { manifest, file, name, bundled: [...bundled].sort(), imports: [...imports].sort(), ownImports, bytes: Buffer.byteLength(code) };
 }
