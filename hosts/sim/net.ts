@@ -71,7 +71,7 @@ function describeFailure(error: NodeJS.ErrnoException, where: string, secure: bo
 const READ_BUFFER = Buffer.allocUnsafe(65536);
 /** The same bytes as a plain Uint8Array: its slice() is one native copy into a new plain array (a Buffer's would be a Buffer). */
 const READ_BYTES = new Uint8Array(READ_BUFFER.buffer, READ_BUFFER.byteOffset, READ_BUFFER.length);
-/** First size of a socket's write batch; it doubles up to MAX_BATCH while a turn writes more. */
+/** First size of a socket's write batch; it doubles up to MAX_BATCH while its turns write more. */
 const MIN_BATCH = 1024;
 const MAX_BATCH = 65536;
 /**
@@ -187,6 +187,8 @@ class NodeTcpSocket implements TcpSocket {
     const out = this.batch;
     if (!out) return;
     this.batch = undefined;
+    // the next turn's batch holds as much as this one wrote
+    while (this.size < this.used && this.size < MAX_BATCH) this.size *= 2;
     if (this.failed) return;
     const socket = this.socket;
     // a write error also comes as the socket's 'error' event
@@ -226,9 +228,11 @@ class NodeTcpSocket implements TcpSocket {
     }
     let batch = this.batch;
     if (!batch) {
-      const spare = spareBatches.length ? spareBatches[spareBatches.length - 1] : undefined;
-      if (spare && spare.length >= n) batch = spareBatches.pop()!;
-      else batch = Buffer.allocUnsafeSlow(Math.max(this.size, n));
+      // a spare smaller than this socket's batch size would split its turn into several writes: it
+      // is dropped, so that the spares grow to what the busiest sockets need
+      const want = Math.max(this.size, n);
+      const spare = spareBatches.pop();
+      batch = spare && spare.length >= want ? spare : Buffer.allocUnsafeSlow(want);
       this.batch = batch;
       this.used = 0;
       process.nextTick(flushSoon, this);

@@ -1,5 +1,6 @@
 // createNodeNetwork: TCP client and listener, UDP, with the ECMA-419 callback contract of src/ports.ts.
-import { afterEach, describe, expect, it } from 'vitest';
+import net from 'node:net';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createNodeNetwork, NetworkError } from '../../hosts/sim/net';
 import type { Listener, TcpSocket, UdpPacket, UdpSocket } from '../../src/ports';
 import { freePorts } from '../../scripts/broker/free-ports';
@@ -183,6 +184,39 @@ describe('TCP', () => {
     expect(received.length).toBe(expected.length);
     expect(received.findIndex((b, i) => b !== expected[i])).toBe(-1);
     probe.socket.close();
+  });
+
+  it("a busy socket's turn leaves in one socket write, even when quiet sockets left small spare batches", async () => {
+    const { listener, accepted } = await server();
+    const busy = openProbe(network, { host: '127.0.0.1', port: listener.port });
+    const quiet = Array.from({ length: 20 }, () => openProbe(network, { host: '127.0.0.1', port: listener.port }));
+    await Promise.all([busy.connected, ...quiet.map((q) => q.connected)]);
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const piece = new Uint8Array(100).fill(0x61);
+    const busyTurn = () => {
+      for (let i = 0; i < 40; i++) busy.socket.write(piece);
+    };
+    // two turns of 4,000 bytes: the busy socket's batch grows to hold a whole turn
+    busyTurn();
+    await turn();
+    busyTurn();
+    await turn();
+    // twenty sockets write a little in one turn: more than the spares, so fresh small batches are made,
+    // and they are the last spares put back
+    for (const q of quiet) q.socket.write(piece.subarray(0, 10));
+    await turn();
+    const writes = vi.spyOn(net.Socket.prototype, 'write');
+    try {
+      busyTurn();
+      await turn();
+      expect(writes).toHaveBeenCalledTimes(1);
+      expect((writes.mock.calls[0][0] as Uint8Array).length).toBe(4000);
+    } finally {
+      writes.mockRestore();
+    }
+    for (let i = 0; i < 100 && accepted.reduce((n, a) => n + a.reads.reduce((m, r) => m + r.length, 0), 0) < 3 * 4000 + 20 * 10; i++) await sleep(20);
+    expect(accepted.reduce((n, a) => n + a.reads.reduce((m, r) => m + r.length, 0), 0)).toBe(3 * 4000 + 20 * 10);
+    for (const p of [busy, ...quiet]) p.socket.close();
   });
 
   it('bytes read stay as they were after later reads, small ones and large, so the owner may keep them', async () => {
