@@ -8,7 +8,7 @@
 // - ours publishing to MQTT.js: MQTT.js's subscriber figure, fed by the same publisher.
 // - the harness alone (client-cpu-child.ts `--lib null`): the publisher's driving timer and loop, and
 //   an idle subscriber process, metered the same way.
-// Medians over the rounds. QoS 1/2 publishers keep the same inflight limit (the driver's, and ours is
+// The broker keeps mosquitto's own set_tcp_nodelay (false). Medians over the rounds. QoS 1/2 publishers keep the same inflight limit (the driver's, and ours is
 // set to it too), high enough never to hold back the offered rate. The end-to-end throughput row (e2e.ts, the suite before this one) keeps that same
 // limit on both sides.
 //
@@ -120,7 +120,10 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export async function clientCpuBench(options: ClientCpuOptions = {}): Promise<BenchResult[]> {
   const o = { rate: 10_000, count: 30_000, warm: 10_000, rounds: 5, nodeArgs: [], ...options };
   const qosList = options.qos ?? [1, 0, 2];
-  const broker = await startMosquitto({ extraConfig: 'max_queued_messages 0\nmax_inflight_messages 0\n' });
+  // mosquitto as it runs when nobody set set_tcp_nodelay (Nagle on), not the tests' harness default:
+  // with it off, every PUBACK and every forwarded PUBLISH is a segment of its own, and both clients
+  // are woken per packet (that run's figures are in the README)
+  const broker = await startMosquitto({ tcpNoDelay: false, extraConfig: 'max_queued_messages 0\nmax_inflight_messages 0\n' });
   const results: BenchResult[] = [];
   try {
     let n = 0;

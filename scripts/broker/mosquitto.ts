@@ -43,6 +43,12 @@ export interface MosquittoOptions {
    * only as root). Default: mosquitto's own (unlimited connections, the inherited file limit).
    */
   maxConnections?: number;
+  /**
+   * Disables Nagle's algorithm on client sockets (set_tcp_nodelay), as the harness does by default so
+   * that tests never wait on a delayed ACK. false is mosquitto's own default, as a broker runs when
+   * nobody set it.
+   */
+  tcpNoDelay?: boolean;
   /** Receives everything the broker prints, as it comes. */
   onOutput?: (text: string) => void;
   startTimeoutMs?: number;
@@ -463,6 +469,7 @@ async function prepare(options: MosquittoOptions, binary: string, runAs: RunAs |
     logTypes: options.logTypes,
     extraConfig: options.extraConfig,
     maxConnections: options.maxConnections,
+    tcpNoDelay: options.tcpNoDelay,
   });
   writeFileSync(join(dir, 'mosquitto.conf'), config);
   if (runAs) chownTree(dir, runAs);

@@ -270,3 +270,28 @@ describe('a broker for a large fleet', () => {
     expect(broker.openFileLimit()).toBe(mayRaise ? 151_024 : Math.min(151_024, inherited));
   });
 });
+
+describe("a broker with mosquitto's own Nagle setting", () => {
+  let broker: MosquittoBroker;
+  beforeAll(async () => {
+    broker = await startMosquitto({ tcpNoDelay: false });
+  });
+  afterAll(() => broker?.stop());
+
+  it('serves MQTT with set_tcp_nodelay false, where the harness default sets it true', async () => {
+    expect(readFileSync(broker.configFile, 'utf8').match(/^set_tcp_nodelay .*$/gm)).toEqual(['set_tcp_nodelay false']);
+    const other = await startMosquitto();
+    try {
+      expect(readFileSync(other.configFile, 'utf8').match(/^set_tcp_nodelay .*$/gm)).toEqual(['set_tcp_nodelay true']);
+    } finally {
+      await other.stop();
+    }
+    const sub = await mqtt.connectAsync({ host: broker.host, port: broker.port, reconnectPeriod: 0 });
+    const pub = await mqtt.connectAsync({ host: broker.host, port: broker.port, reconnectPeriod: 0 });
+    await sub.subscribeAsync('nagle/t', { qos: 1 });
+    const got = new Promise<string>((resolve) => sub.on('message', (_t, m) => resolve(m.toString())));
+    await pub.publishAsync('nagle/t', 'through', { qos: 1 });
+    expect(await got).toBe('through');
+    await Promise.all([sub.endAsync(), pub.endAsync()]);
+  });
+});
