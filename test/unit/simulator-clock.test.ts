@@ -68,19 +68,22 @@ describe('TimerWheel clocks', () => {
     const w = wheel();
     const c = w.clock();
     const times: number[] = [];
-    let blocked = false;
+    let blockEnd = 0;
     c.set(() => {
       times.push(performance.now());
-      if (!blocked) {
-        blocked = true;
+      if (!blockEnd) {
         const end = performance.now() + 120; // six periods of 20 ms pass without the event loop
         while (performance.now() < end);
+        blockEnd = performance.now();
       }
     }, 10, 20);
     await sleep(200);
-    // after the block, firings keep at least one period apart: no catch-up of the missed six
-    for (let i = 2; i < times.length; i++) expect(times[i] - times[i - 1]).toBeGreaterThanOrEqual(19);
-    expect(times.length).toBeGreaterThanOrEqual(2);
+    // In the 60 ms after the block: the late beat, then beats on the 20 ms phase (no more than 4 in
+    // all, however late any of them is), where a catch-up would fire the six missed ones at once.
+    // Gaps are not checked: a beat kept on its phase comes less than 20 ms after a late one.
+    const after = times.filter((t) => t >= blockEnd && t < blockEnd + 60);
+    expect(after.length).toBeGreaterThanOrEqual(1);
+    expect(after.length).toBeLessThanOrEqual(4);
   });
 
   it('clear() stops a timer; ids of other clocks and junk are ignored', async () => {
