@@ -8,8 +8,9 @@
 // - ours publishing to MQTT.js: MQTT.js's subscriber figure, fed by the same publisher.
 // - the harness alone (client-cpu-child.ts `--lib null`): the publisher's driving timer and loop, and
 //   an idle subscriber process, metered the same way.
-// The broker keeps mosquitto's own set_tcp_nodelay (false). Medians over the rounds. QoS 1/2 publishers keep the same inflight limit (the driver's, and ours is
-// set to it too), high enough never to hold back the offered rate. The end-to-end throughput row (e2e.ts, the suite before this one) keeps that same
+// The broker keeps mosquitto's own set_tcp_nodelay (false). Medians over the rounds. QoS 1/2
+// publishers keep the same inflight limit (the driver's, and ours is set to it too), high enough
+// never to hold back the offered rate. The end-to-end throughput row (e2e.ts, the suite before this one) keeps that same
 // limit on both sides.
 //
 // Two rows per figure: the raw one (each process's whole CPU, as the issue's rows are named) and the

@@ -214,8 +214,9 @@ describe('TCP', () => {
     } finally {
       writes.mockRestore();
     }
-    for (let i = 0; i < 100 && accepted.reduce((n, a) => n + a.reads.reduce((m, r) => m + r.length, 0), 0) < 3 * 4000 + 20 * 10; i++) await sleep(20);
-    expect(accepted.reduce((n, a) => n + a.reads.reduce((m, r) => m + r.length, 0), 0)).toBe(3 * 4000 + 20 * 10);
+    const received = () => accepted.reduce((n, a) => n + a.reads.reduce((m, r) => m + r.length, 0), 0);
+    for (let i = 0; i < 100 && received() < 3 * 4000 + 20 * 10; i++) await sleep(20);
+    expect(received()).toBe(3 * 4000 + 20 * 10);
     for (const p of [busy, ...quiet]) p.socket.close();
   });
 
